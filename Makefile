@@ -1,0 +1,49 @@
+# Two commands for a newcomer: `make run` and `make test`. Everything else is optional.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test setup migrate demo worker beat lint fmt bench clean
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[dev]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+migrate: setup
+	$(BIN)/python manage.py migrate --noinput
+
+demo: migrate
+	$(BIN)/python manage.py load_demo --if-empty
+	$(BIN)/python manage.py ensure_local_admin
+
+## Set up everything and serve the app (SQLite + in-process tasks unless DATABASE_URL/CELERY_BROKER_URL are set).
+run: demo
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+## Set up and run the whole test suite.
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## A Celery worker (needs CELERY_BROKER_URL or REDIS_URL, and usually DATABASE_URL).
+worker: setup
+	$(BIN)/celery -A coordination worker --loglevel=INFO
+
+## Celery beat: the periodic full shortfall recompute.
+beat: setup
+	$(BIN)/celery -A coordination beat --loglevel=INFO
+
+lint: setup
+	$(BIN)/ruff check .
+
+fmt: setup
+	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

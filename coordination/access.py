@@ -1,0 +1,116 @@
+"""The access rule, in one place.
+
+A nation's own stock levels and non-public records are readable and writable only by that
+nation's users and clients and by the cell. Every query that serves a user goes through
+``Model.objects.restrict(user, action)``; writes re-fetch through it inside the transaction.
+
+``action`` is ``"view"`` or ``"change"`` (add, change and delete share the write rule).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import models
+
+VIEW = "view"
+CHANGE = "change"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Who is asking, reduced to what the access rule needs."""
+
+    is_cell: bool = False
+    nation_id: int | None = None
+    nation_code: str | None = None
+    nation_role: str | None = None
+
+    @property
+    def is_nobody(self) -> bool:
+        return not self.is_cell and self.nation_id is None
+
+
+NOBODY = Scope()
+CELL = Scope(is_cell=True)
+
+
+def scope_for(user) -> Scope:
+    """The scope of a user, or of an API client that carries one (``user.aid_scope``)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return NOBODY
+    carried = getattr(user, "aid_scope", None)
+    if isinstance(carried, Scope):
+        return carried
+    cached = getattr(user, "_aid_scope_cache", None)
+    if cached is not None:
+        return cached
+    if getattr(user, "is_superuser", False):
+        scope = CELL
+    else:
+        from coordination.models import Membership
+
+        membership = (
+            Membership.objects.select_related("nation").filter(user_id=user.pk).first()
+        )
+        if membership is None:
+            scope = NOBODY
+        elif membership.is_cell:
+            scope = CELL
+        else:
+            nation = membership.nation
+            scope = Scope(nation_id=nation.pk, nation_code=nation.code, nation_role=nation.role)
+    try:
+        user._aid_scope_cache = scope
+    except AttributeError:  # pragma: no cover - exotic user objects
+        pass
+    return scope
+
+
+NONE_Q = models.Q(pk__in=[])
+ALL_Q = models.Q()
+
+
+class RestrictedQuerySet(models.QuerySet):
+    """``restrict(user, action)`` filters to what the user may see or write."""
+
+    def restrict(self, user_or_scope, action: str = VIEW):
+        scope = user_or_scope if isinstance(user_or_scope, Scope) else scope_for(user_or_scope)
+        if scope.is_cell:
+            return self
+        if scope.is_nobody:
+            return self.none()
+        return self.filter(self.model.access_q(scope, action))
+
+
+class CatalogueAccess:
+    """Reference data (nations, catalogue, requirements): everyone reads, the cell writes."""
+
+    @classmethod
+    def access_q(cls, scope: Scope, action: str) -> models.Q:
+        return ALL_Q if action == VIEW else NONE_Q
+
+
+class NationOwnedAccess:
+    """Records of one nation: only that nation (and the cell) reads and writes them."""
+
+    owner_field = "nation"
+
+    @classmethod
+    def access_q(cls, scope: Scope, action: str) -> models.Q:
+        return models.Q(**{f"{cls.owner_field}_id": scope.nation_id})
+
+
+def releasable_q(scope: Scope, *, prefix: str = "") -> models.Q:
+    """Who may read a pledge-like record by its releasability (the donor always may).
+
+    ``public``: every authenticated nation; ``alliance``: every ally and the recipient it is for;
+    ``restricted``: the donor and the cell only.
+    """
+    q = models.Q(**{f"{prefix}donor_id": scope.nation_id}) | models.Q(**{f"{prefix}releasability": "public"})
+    alliance = models.Q(**{f"{prefix}releasability": "alliance"})
+    if scope.nation_role == "ally":
+        q |= alliance
+    else:
+        q |= alliance & models.Q(**{f"{prefix}recipient_id": scope.nation_id})
+    return q

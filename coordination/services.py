@@ -1,0 +1,62 @@
+"""Shared write helpers: validation, access checks and bulk-error reporting for every service."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+
+from coordination.access import CHANGE, Scope, scope_for
+
+
+class BulkValidationError(ValidationError):
+    """All-or-nothing bulk write refused: ``row_errors`` maps a row index to ``{field: [messages]}``."""
+
+    def __init__(self, row_errors: dict[int, dict[str, list[str]]]):
+        self.row_errors = row_errors
+        super().__init__(f"{len(row_errors)} row(s) have errors; nothing was written.")
+
+
+def as_scope(actor) -> Scope:
+    return actor if isinstance(actor, Scope) else scope_for(actor)
+
+
+def require_nation_access(actor, nation_id: int | None, *, what: str = "this nation's records") -> Scope:
+    """Refuse a write for another nation. The cell may write for any nation."""
+    scope = as_scope(actor)
+    if scope.is_cell:
+        return scope
+    if scope.is_nobody or nation_id != scope.nation_id:
+        raise PermissionDenied(f"You may not change {what}.")
+    return scope
+
+
+def require_cell(actor, *, what: str = "this record") -> Scope:
+    scope = as_scope(actor)
+    if not scope.is_cell:
+        raise PermissionDenied(f"Only the coordination cell may change {what}.")
+    return scope
+
+
+def validate_instance(instance: models.Model, *, exclude: Iterable[str] = ()) -> None:
+    """Model field validation plus constraints, as a ValidationError with field messages."""
+    instance.full_clean(exclude=list(exclude), validate_constraints=True)
+
+
+def messages_of(error: ValidationError) -> dict[str, list[str]]:
+    """A ValidationError as ``{field: [messages]}`` (``non_field_errors`` for the rest)."""
+    if hasattr(error, "error_dict"):
+        return {
+            ("non_field_errors" if field == "__all__" else field): [str(m) for m in ValidationError(errs).messages]
+            for field, errs in error.error_dict.items()
+        }
+    return {"non_field_errors": [str(m) for m in error.messages]}
+
+
+def check_writable(model: type[models.Model], actor, pk) -> models.Model:
+    """Re-fetch an object through the restricted queryset for writing, locked (inside a transaction)."""
+    obj = model.objects.restrict(actor, CHANGE).select_for_update().filter(pk=pk).first()
+    if obj is None:
+        raise PermissionDenied("You may not change this record, or it does not exist.")
+    return obj

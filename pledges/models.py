@@ -1,0 +1,241 @@
+"""Pledges, the deliveries against them, training commitments and the recipient's requirements."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from coordination.access import (
+    ALL_Q,
+    NONE_Q,
+    VIEW,
+    NationOwnedAccess,
+    RestrictedQuerySet,
+    Scope,
+    releasable_q,
+)
+from coordination.models import Item, Nation
+
+
+class Releasability(models.TextChoices):
+    PUBLIC = "public", _("Public")
+    ALLIANCE = "alliance", _("Alliance")
+    RESTRICTED = "restricted", _("Restricted (donor and cell only)")
+
+
+class Pledge(models.Model):
+    class Source(models.TextChoices):
+        NATIONAL_STOCK = "national_stock", _("National stock")
+        NEW_PRODUCTION = "new_production", _("New production")
+        PROCUREMENT = "procurement", _("Procurement")
+
+    class Status(models.TextChoices):
+        ANNOUNCED = "announced", _("Announced")
+        COMMITTED = "committed", _("Committed")
+        ALLOCATED = "allocated", _("Allocated")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Progress(models.TextChoices):
+        NONE = "none", _("None")
+        PARTIAL = "partial", _("Partial")
+        COMPLETE = "complete", _("Complete")
+
+    donor = models.ForeignKey(Nation, on_delete=models.PROTECT, related_name="pledges_given")
+    recipient = models.ForeignKey(Nation, on_delete=models.PROTECT, related_name="pledges_received")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="pledges")
+    quantity = models.BigIntegerField(_("quantity"))
+    value_eur = models.DecimalField(_("value (EUR)"), max_digits=18, decimal_places=2, null=True, blank=True)
+    announced_on = models.DateField(_("announced on"))
+    due_on = models.DateField(_("due on"), null=True, blank=True)
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices, default=Source.NATIONAL_STOCK)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.ANNOUNCED)
+    releasability = models.CharField(
+        _("releasability"), max_length=12, choices=Releasability.choices, default=Releasability.ALLIANCE
+    )
+    reference = models.CharField(_("reference"), max_length=500, blank=True, default="")
+    notes = models.TextField(_("notes"), blank=True, default="")
+    # Derived from the deliveries by pledges.services (under a lock on this row), never typed in.
+    allocated_quantity = models.BigIntegerField(_("quantity in non-cancelled deliveries"), default=0, editable=False)
+    shipped_quantity = models.BigIntegerField(_("shipped quantity"), default=0, editable=False)
+    delivered_quantity = models.BigIntegerField(_("delivered quantity"), default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-announced_on", "-pk"]
+        indexes = [
+            models.Index(fields=["donor", "item"]),
+            models.Index(fields=["recipient", "item"]),
+            models.Index(fields=["due_on"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gte=0), name="pledge_quantity_gte_0"),
+            models.CheckConstraint(condition=models.Q(value_eur__gte=0), name="pledge_value_gte_0"),
+            models.CheckConstraint(
+                condition=models.Q(allocated_quantity__lte=models.F("quantity")),
+                name="pledge_deliveries_within_quantity",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(delivered_quantity__lte=models.F("shipped_quantity"))
+                & models.Q(shipped_quantity__lte=models.F("allocated_quantity"))
+                & models.Q(delivered_quantity__gte=0),
+                name="pledge_progress_ordered",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(donor=models.F("recipient")), name="pledge_donor_not_recipient"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(due_on__isnull=True) | models.Q(due_on__gte=models.F("announced_on")),
+                name="pledge_due_after_announced",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.donor_id}→{self.recipient_id} {self.quantity} × {self.item_id}"
+
+    @classmethod
+    def access_q(cls, scope: Scope, action: str) -> models.Q:
+        if action == VIEW:
+            return releasable_q(scope)
+        return models.Q(donor_id=scope.nation_id)
+
+    @property
+    def progress(self) -> str:
+        if self.delivered_quantity <= 0:
+            return self.Progress.NONE
+        if self.delivered_quantity >= self.quantity:
+            return self.Progress.COMPLETE
+        return self.Progress.PARTIAL
+
+    @property
+    def remaining_quantity(self) -> int:
+        """What can still be scheduled against this pledge."""
+        return self.quantity - self.allocated_quantity
+
+
+class Delivery(models.Model):
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        IN_TRANSIT = "in_transit", _("In transit")
+        DELIVERED = "delivered", _("Delivered")
+        CONFIRMED = "confirmed", _("Confirmed by recipient")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    SHIPPED = (Status.IN_TRANSIT, Status.DELIVERED, Status.CONFIRMED)
+    DELIVERED = (Status.DELIVERED, Status.CONFIRMED)
+
+    pledge = models.ForeignKey(Pledge, on_delete=models.PROTECT, related_name="deliveries")
+    quantity = models.BigIntegerField(_("quantity"))
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.SCHEDULED)
+    shipped_on = models.DateField(_("shipped on"), null=True, blank=True)
+    delivered_on = models.DateField(_("delivered on"), null=True, blank=True)
+    reference = models.CharField(_("reference"), max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-pk"]
+        verbose_name_plural = _("deliveries")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="delivery_quantity_gt_0"),
+            models.CheckConstraint(
+                condition=models.Q(delivered_on__isnull=True)
+                | models.Q(shipped_on__isnull=True)
+                | models.Q(delivered_on__gte=models.F("shipped_on")),
+                name="delivery_delivered_after_shipped",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} against pledge {self.pledge_id} ({self.status})"
+
+    @classmethod
+    def access_q(cls, scope: Scope, action: str) -> models.Q:
+        if action == VIEW:
+            return releasable_q(scope, prefix="pledge__")
+        return models.Q(pledge__donor_id=scope.nation_id)
+
+
+class TrainingCommitment(NationOwnedAccess, models.Model):
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("Planned")
+        IN_PROGRESS = "in_progress", _("In progress")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    owner_field = "donor"
+
+    donor = models.ForeignKey(Nation, on_delete=models.PROTECT, related_name="training_commitments")
+    recipient = models.ForeignKey(Nation, on_delete=models.PROTECT, related_name="training_received")
+    programme = models.CharField(_("programme"), max_length=200)
+    trainees_committed = models.PositiveIntegerField(_("trainees committed"))
+    trainees_completed = models.PositiveIntegerField(_("trainees completed"), default=0)
+    start_on = models.DateField(_("start"), null=True, blank=True)
+    end_on = models.DateField(_("end"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PLANNED)
+    reference = models.CharField(_("reference"), max_length=500, blank=True, default="")
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["donor__name", "programme"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(trainees_committed__gte=0), name="training_committed_gte_0"),
+            models.CheckConstraint(condition=models.Q(trainees_completed__gte=0), name="training_completed_gte_0"),
+            models.CheckConstraint(
+                condition=models.Q(end_on__isnull=True)
+                | models.Q(start_on__isnull=True)
+                | models.Q(end_on__gte=models.F("start_on")),
+                name="training_end_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.donor_id}: {self.programme}"
+
+
+class Requirement(models.Model):
+    class Priority(models.IntegerChoices):
+        CRITICAL = 1, _("Critical")
+        HIGH = 2, _("High")
+        MEDIUM = 3, _("Medium")
+        LOW = 4, _("Low")
+
+    recipient = models.ForeignKey(Nation, on_delete=models.PROTECT, related_name="requirements")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="requirements")
+    quantity = models.BigIntegerField(_("quantity needed"))
+    period_from = models.DateField(_("from"))
+    period_to = models.DateField(_("to"))
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, default=Priority.MEDIUM)
+    notes = models.TextField(_("notes"), blank=True, default="")
+    history = HistoricalRecords()
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["priority", "item__name"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gte=0), name="requirement_quantity_gte_0"),
+            models.CheckConstraint(
+                condition=models.Q(period_to__gte=models.F("period_from")), name="requirement_period_ordered"
+            ),
+            models.UniqueConstraint(
+                fields=["recipient", "item", "period_from"], name="requirement_unique_per_period"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id} needs {self.quantity} × {self.item_id}"
+
+    @classmethod
+    def access_q(cls, scope: Scope, action: str) -> models.Q:
+        """Every nation reads the recipient's stated needs; the recipient and the cell write them."""
+        if action == VIEW:
+            return ALL_Q
+        return models.Q(recipient_id=scope.nation_id) if scope.nation_role == "recipient" else NONE_Q
+

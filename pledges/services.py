@@ -1,0 +1,231 @@
+"""Writes for pledges and deliveries. Deliveries lock their pledge row (pk order) so that the sum
+of a pledge's non-cancelled deliveries never exceeds the pledged quantity, even under concurrency."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Case, IntegerField, Q, Sum, When
+from simple_history.utils import bulk_create_with_history
+
+from coordination.access import CHANGE
+from coordination.services import BulkValidationError, as_scope, require_nation_access, validate_instance
+from pledges.models import Delivery, Pledge, TrainingCommitment
+from stockpiles.services import shortfall_mark_pairs
+
+PLEDGE_FIELDS = (
+    "donor", "recipient", "item", "quantity", "value_eur", "announced_on", "due_on", "source", "status",
+    "releasability", "reference", "notes",
+)
+DELIVERY_FIELDS = ("quantity", "status", "shipped_on", "delivered_on", "reference")
+
+
+def _mark_pledge(pledge: Pledge) -> None:
+    shortfall_mark_pairs(pairs=[(pledge.donor_id, pledge.item_id)])
+
+
+# --- Pledges -------------------------------------------------------------------------------------
+
+def pledge_create(*, actor, user=None, **fields) -> Pledge:
+    unknown = set(fields) - set(PLEDGE_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown pledge fields: {sorted(unknown)}")
+    pledge = Pledge(**fields)
+    require_nation_access(actor, pledge.donor_id, what="pledges of another nation")
+    validate_instance(pledge)
+    with transaction.atomic():
+        pledge._history_user = user if getattr(user, "pk", None) else None
+        pledge.save()
+        _mark_pledge(pledge)
+    return pledge
+
+
+def pledge_update(*, actor, pledge_id: int, user=None, **fields) -> Pledge:
+    """Change a pledge. A reduction is recorded in its history; it may not drop below what is
+    already scheduled in non-cancelled deliveries."""
+    unknown = set(fields) - set(PLEDGE_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown pledge fields: {sorted(unknown)}")
+    with transaction.atomic():
+        pledge = Pledge.objects.restrict(actor, CHANGE).select_for_update().filter(pk=pledge_id).first()
+        if pledge is None:
+            raise PermissionDenied("You may not change this pledge, or it does not exist.")
+        before = (pledge.donor_id, pledge.item_id)
+        for name, value in fields.items():
+            setattr(pledge, name, value)
+        require_nation_access(actor, pledge.donor_id, what="pledges of another nation")
+        if pledge.quantity is not None and pledge.quantity < pledge.allocated_quantity:
+            raise ValidationError({"quantity": [
+                f"{pledge.allocated_quantity} are already in non-cancelled deliveries; "
+                "cancel deliveries before reducing the pledge below that."
+            ]})
+        validate_instance(pledge)
+        pledge._history_user = user if getattr(user, "pk", None) else None
+        pledge.save()
+        shortfall_mark_pairs(pairs=[before, (pledge.donor_id, pledge.item_id)])
+    return pledge
+
+
+def pledge_recount(*, pledge: Pledge) -> Pledge:
+    """Re-derive a pledge's delivery totals from its deliveries (call with the pledge row locked)."""
+    totals = Delivery.objects.filter(pledge=pledge).aggregate(
+        allocated=Sum(Case(When(~Q(status=Delivery.Status.CANCELLED), then="quantity"),
+                           default=0, output_field=IntegerField())),
+        shipped=Sum(Case(When(status__in=Delivery.SHIPPED, then="quantity"), default=0,
+                         output_field=IntegerField())),
+        delivered=Sum(Case(When(status__in=Delivery.DELIVERED, then="quantity"), default=0,
+                           output_field=IntegerField())),
+    )
+    pledge.allocated_quantity = totals["allocated"] or 0
+    pledge.shipped_quantity = totals["shipped"] or 0
+    pledge.delivered_quantity = totals["delivered"] or 0
+    Pledge.objects.filter(pk=pledge.pk).update(
+        allocated_quantity=pledge.allocated_quantity,
+        shipped_quantity=pledge.shipped_quantity,
+        delivered_quantity=pledge.delivered_quantity,
+    )
+    return pledge
+
+
+# --- Deliveries ----------------------------------------------------------------------------------
+
+def _lock_pledges(actor, pledge_ids: Sequence[int]) -> dict[int, Pledge]:
+    """Lock the pledges in primary-key order; only those the actor may write are returned."""
+    return {
+        p.pk: p
+        for p in Pledge.objects.restrict(actor, CHANGE)
+        .select_for_update()
+        .filter(pk__in=set(pledge_ids))
+        .order_by("pk")
+    }
+
+
+def _delivery_counts(status: str) -> tuple[bool, bool, bool]:
+    return (
+        status != Delivery.Status.CANCELLED,
+        status in Delivery.SHIPPED,
+        status in Delivery.DELIVERED,
+    )
+
+
+def _check_delivery(delivery: Delivery, pledge: Pledge, *, already_allocated: int) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    try:
+        validate_instance(delivery, exclude=["pledge"])
+    except ValidationError as exc:
+        errors.update({k: [str(m) for m in v] for k, v in exc.message_dict.items()})
+    if pledge.status == Pledge.Status.CANCELLED and delivery.status != Delivery.Status.CANCELLED:
+        errors.setdefault("pledge", []).append("The pledge is cancelled; no delivery can be recorded against it.")
+    if isinstance(delivery.quantity, int) and delivery.status != Delivery.Status.CANCELLED:
+        left = pledge.quantity - already_allocated
+        if delivery.quantity > left:
+            errors.setdefault("quantity", []).append(
+                f"Only {max(left, 0)} of the {pledge.quantity} pledged are left to deliver on this pledge."
+            )
+    if delivery.status in Delivery.DELIVERED and delivery.delivered_on is None:
+        errors.setdefault("delivered_on", []).append("Give the delivery date for a delivered delivery.")
+    return {("non_field_errors" if k == "__all__" else k): v for k, v in errors.items()}
+
+
+def delivery_create(*, actor, pledge_id: int, user=None, **fields) -> Delivery:
+    try:
+        return deliveries_bulk_create(actor=actor, rows=[{"pledge_id": pledge_id, **fields}], user=user)[0]
+    except BulkValidationError as exc:
+        raise ValidationError(exc.row_errors[0]) from None
+
+
+def deliveries_bulk_create(*, actor, rows: Sequence[dict], user=None) -> list[Delivery]:
+    """All or nothing. Each row: ``pledge_id`` and delivery fields. Errors per row index."""
+    scope = as_scope(actor)
+    history_user = user if getattr(user, "pk", None) else None
+    with transaction.atomic():
+        pledges = _lock_pledges(scope, [r.get("pledge_id") for r in rows if isinstance(r.get("pledge_id"), int)])
+        running = {pk: p.allocated_quantity for pk, p in pledges.items()}
+        row_errors: dict[int, dict[str, list[str]]] = {}
+        deliveries: list[Delivery] = []
+        for index, row in enumerate(rows):
+            pledge = pledges.get(row.get("pledge_id"))
+            if pledge is None:
+                row_errors[index] = {"pledge": ["Unknown pledge, or not one of your nation's pledges."]}
+                continue
+            unknown = set(row) - set(DELIVERY_FIELDS) - {"pledge_id"}
+            if unknown:
+                row_errors[index] = {name: ["Unknown field."] for name in sorted(unknown)}
+                continue
+            delivery = Delivery(pledge=pledge, **{k: v for k, v in row.items() if k != "pledge_id"})
+            errors = _check_delivery(delivery, pledge, already_allocated=running[pledge.pk])
+            if errors:
+                row_errors[index] = errors
+                continue
+            if delivery.status != Delivery.Status.CANCELLED:
+                running[pledge.pk] += delivery.quantity
+            deliveries.append(delivery)
+        if row_errors:
+            raise BulkValidationError(row_errors)
+        created = bulk_create_with_history(deliveries, Delivery, batch_size=2000, default_user=history_user)
+        _apply_totals(pledges, created)
+        shortfall_mark_pairs(pairs=[(pledges[d.pledge_id].donor_id, pledges[d.pledge_id].item_id) for d in created])
+    return created
+
+
+def _apply_totals(pledges: dict[int, Pledge], deliveries: Sequence[Delivery]) -> None:
+    delta: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for d in deliveries:
+        counts = _delivery_counts(d.status)
+        for k in range(3):
+            delta[d.pledge_id][k] += d.quantity if counts[k] else 0
+    changed = []
+    for pk, (allocated, shipped, delivered) in delta.items():
+        p = pledges[pk]
+        p.allocated_quantity += allocated
+        p.shipped_quantity += shipped
+        p.delivered_quantity += delivered
+        changed.append(p)
+    Pledge.objects.bulk_update(changed, ["allocated_quantity", "shipped_quantity", "delivered_quantity"])
+
+
+def delivery_update(*, actor, delivery_id: int, user=None, **fields) -> Delivery:
+    unknown = set(fields) - set(DELIVERY_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown delivery fields: {sorted(unknown)}")
+    with transaction.atomic():
+        visible = Delivery.objects.restrict(actor, CHANGE).filter(pk=delivery_id)
+        pledge_id = visible.values_list("pledge_id", flat=True).first()
+        if pledge_id is None:
+            raise PermissionDenied("You may not change this delivery, or it does not exist.")
+        pledge = _lock_pledges(actor, [pledge_id])[pledge_id]
+        delivery = Delivery.objects.select_for_update().get(pk=delivery_id)
+        old_allocated = delivery.quantity if delivery.status != Delivery.Status.CANCELLED else 0
+        for name, value in fields.items():
+            setattr(delivery, name, value)
+        errors = _check_delivery(delivery, pledge, already_allocated=pledge.allocated_quantity - old_allocated)
+        if errors:
+            raise ValidationError(errors)
+        delivery._history_user = user if getattr(user, "pk", None) else None
+        delivery.save()
+        pledge_recount(pledge=pledge)
+        _mark_pledge(pledge)
+    return delivery
+
+
+# --- Training ------------------------------------------------------------------------------------
+
+def training_commitment_save(*, actor, commitment: TrainingCommitment, user=None) -> TrainingCommitment:
+    require_nation_access(actor, commitment.donor_id, what="another nation's training commitments")
+    if commitment.pk:
+        with transaction.atomic():
+            if not TrainingCommitment.objects.restrict(actor, CHANGE).filter(pk=commitment.pk).exists():
+                raise PermissionDenied("You may not change this training commitment.")
+    validate_instance(commitment)
+    commitment._history_user = user if getattr(user, "pk", None) else None
+    commitment.save()
+    return commitment
+
+
+__all__ = [
+    "pledge_create", "pledge_update", "pledge_recount", "delivery_create", "deliveries_bulk_create",
+    "delivery_update", "training_commitment_save",
+]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class StockpilesConfig(AppConfig):
+    name = "stockpiles"
+    verbose_name = "Stockpiles and shortfalls"
