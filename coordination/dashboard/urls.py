@@ -1,0 +1,3 @@
+"""The coordinators' dashboard. Filled by the dashboard work."""
+
+urlpatterns: list = []
