@@ -1,0 +1,1 @@
+"""Admin for API tokens (lives with the API; imported by coordination/admin.py)."""

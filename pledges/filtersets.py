@@ -1,0 +1,58 @@
+"""One FilterSet per list: the same class filters the dashboard tables and the API lists."""
+
+import django_filters
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from coordination.models import Category, Item, Nation
+from pledges.models import Delivery, Pledge
+
+
+class PledgeFilterSet(django_filters.FilterSet):
+    donor = django_filters.ModelMultipleChoiceFilter(
+        field_name="donor__code", to_field_name="code", queryset=Nation.objects.all(), label=_("Donor")
+    )
+    recipient = django_filters.ModelMultipleChoiceFilter(
+        field_name="recipient__code", to_field_name="code", queryset=Nation.objects.all(), label=_("Recipient")
+    )
+    item = django_filters.ModelMultipleChoiceFilter(queryset=Item.objects.all(), label=_("Item"))
+    category = django_filters.ModelMultipleChoiceFilter(
+        field_name="item__category", queryset=Category.objects.all(), label=_("Category")
+    )
+    status = django_filters.MultipleChoiceFilter(choices=Pledge.Status.choices, label=_("Status"))
+    source = django_filters.MultipleChoiceFilter(choices=Pledge.Source.choices, label=_("Source"))
+    releasability = django_filters.MultipleChoiceFilter(
+        choices=Pledge._meta.get_field("releasability").choices, label=_("Releasability")
+    )
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("Overdue only"))
+    announced_after = django_filters.DateFilter(field_name="announced_on", lookup_expr="gte")
+    announced_before = django_filters.DateFilter(field_name="announced_on", lookup_expr="lte")
+
+    class Meta:
+        model = Pledge
+        fields = ["donor", "recipient", "item", "category", "status", "source", "releasability", "overdue"]
+
+    def filter_overdue(self, queryset, name, value):
+        """Overdue: due date passed, not fully delivered, not cancelled (as in DESIGN.md)."""
+        overdue = (
+            Q(due_on__lt=timezone.localdate())
+            & Q(delivered_quantity__lt=F("quantity"))
+            & ~Q(status=Pledge.Status.CANCELLED)
+        )
+        if value is None:
+            return queryset
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)
+
+
+class DeliveryFilterSet(django_filters.FilterSet):
+    pledge = django_filters.NumberFilter(field_name="pledge_id")
+    donor = django_filters.CharFilter(field_name="pledge__donor__code")
+    item = django_filters.NumberFilter(field_name="pledge__item_id")
+    status = django_filters.MultipleChoiceFilter(choices=Delivery.Status.choices)
+    delivered_after = django_filters.DateFilter(field_name="delivered_on", lookup_expr="gte")
+    delivered_before = django_filters.DateFilter(field_name="delivered_on", lookup_expr="lte")
+
+    class Meta:
+        model = Delivery
+        fields = ["pledge", "donor", "item", "status"]
