@@ -39,6 +39,10 @@ worker: setup
 beat: setup
 	$(BIN)/celery -A coordination beat --loglevel=INFO
 
+## Performance benchmark (needs PostgreSQL and Redis: DATABASE_URL and REDIS_URL); prints a table, writes JSON.
+bench: setup
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 lint: setup
 	$(BIN)/ruff check .
 
