@@ -1,0 +1,66 @@
+"""Security events as structured JSON log lines (logger ``coordination.security``).
+
+Refused access — a 403/404 on another nation's object, a failed login, a revoked or expired
+token — is logged with the client, nation, path and reason, one JSON object per line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from django.contrib.auth.signals import user_login_failed
+from django.dispatch import receiver
+
+logger = logging.getLogger("coordination.security")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: time, level, logger, event and the record's ``extra`` fields."""
+
+    RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "event": record.getMessage(),
+        }
+        payload.update({k: v for k, v in vars(record).items() if k not in self.RESERVED})
+        return json.dumps(payload, default=str, ensure_ascii=False)
+
+
+def _client_of(request) -> dict:
+    if request is None:
+        return {}
+    user = getattr(request, "user", None)
+    from coordination.access import scope_for
+
+    scope = scope_for(user)
+    auth = getattr(request, "auth", None)
+    client = (
+        f"token:{getattr(auth, 'prefix', '')}" if auth is not None and hasattr(auth, "prefix")
+        else f"user:{getattr(user, 'username', '') or 'anonymous'}"
+    )
+    return {
+        "client": client,
+        "nation": scope.nation_code or ("CELL" if scope.is_cell else None),
+        "path": getattr(request, "path", None),
+        "method": getattr(request, "method", None),
+        "remote_addr": request.META.get("REMOTE_ADDR") if hasattr(request, "META") else None,
+    }
+
+
+def log_refused(request, *, reason: str, status: int, **details) -> None:
+    """Record a refused access (403/404 on another nation's object, revoked token, ...)."""
+    logger.warning("access_refused", extra={"reason": reason, "status": status, **_client_of(request), **details})
+
+
+@receiver(user_login_failed)
+def _login_failed(sender, credentials, request=None, **kwargs):
+    username = (credentials or {}).get("username")
+    logger.warning(
+        "login_failed",
+        extra={"reason": "bad credentials", "status": 401, "username": username, **_client_of(request)},
+    )
