@@ -1,13 +1,40 @@
-"""Reads for pledges and deliveries."""
+"""Reads for pledges, deliveries, requirements and training. Each runs a fixed number of queries.
+
+Records a user reads go through ``restrict(user_or_scope, "view")``; the numbers come from
+``pledges.fulfilment`` only. ``recipient_gaps`` is an alliance aggregate over every pledge.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models import Q, Sum
+from django.utils import timezone
 
-from pledges.models import Delivery
+from coordination.access import VIEW, Scope, scope_for
+from coordination.models import Item, Nation
+from pledges import fulfilment
+from pledges.models import Delivery, Pledge, Requirement, TrainingCommitment
+
+_FACT_FIELDS = (
+    "pk", "donor_id", "recipient_id", "item_id", "quantity", "delivered_quantity", "value_eur",
+    "item__unit_value_eur", "due_on", "status",
+)
+
+
+def _scope(user_or_scope) -> Scope:
+    return user_or_scope if isinstance(user_or_scope, Scope) else scope_for(user_or_scope)
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+def _pk(obj) -> int | None:
+    return getattr(obj, "pk", obj)
 
 
 def shipped_by_pledge_as_of(*, pledge_ids: Sequence[int], as_of: dt.date) -> dict[int, int]:
@@ -24,3 +51,224 @@ def shipped_by_pledge_as_of(*, pledge_ids: Sequence[int], as_of: dt.date) -> dic
         .annotate(total=Sum("quantity"))
     )
     return {r["pledge_id"]: r["total"] for r in rows}
+
+
+def delivered_by_pledge_as_of(*, pledge_ids: Sequence[int], as_of: dt.date) -> dict[int, int]:
+    """Quantity delivered per pledge on a past date: delivered/confirmed deliveries with ``delivered_on <= as_of``."""
+    if not pledge_ids:
+        return {}
+    rows = (
+        Delivery.objects.filter(pledge_id__in=pledge_ids, status__in=Delivery.DELIVERED, delivered_on__lte=as_of)
+        .values("pledge_id")
+        .annotate(total=Sum("quantity"))
+    )
+    return {r["pledge_id"]: r["total"] for r in rows}
+
+
+def _facts(rows: list[dict], *, delivered: dict[int, int] | None = None) -> list[fulfilment.PledgeFacts]:
+    return [
+        fulfilment.PledgeFacts(
+            pledge_id=r["pk"], donor_id=r["donor_id"], recipient_id=r["recipient_id"], item_id=r["item_id"],
+            quantity=r["quantity"],
+            delivered=r["delivered_quantity"] if delivered is None else delivered.get(r["pk"], 0),
+            value_eur=r["value_eur"], unit_value_eur=r["item__unit_value_eur"], due_on=r["due_on"],
+            cancelled=r["status"] == Pledge.Status.CANCELLED,
+        )
+        for r in rows
+    ]
+
+
+def pledge_facts(*, user_or_scope, as_of: dt.date | None = None, donor=None, item=None, recipient=None
+                 ) -> list[fulfilment.PledgeFacts]:
+    """The pledges the user may see, as ``fulfilment.PledgeFacts``. One query (two for a past date)."""
+    return _pledge_facts(scope=_scope(user_or_scope), as_of=as_of, donor=donor, item=item, recipient=recipient)
+
+
+def _pledge_facts(*, scope: Scope | None, as_of: dt.date | None = None, donor=None, item=None, recipient=None
+                  ) -> list[fulfilment.PledgeFacts]:
+    """``scope`` None reads every pledge: for alliance aggregates only.
+
+    For a past ``as_of``: pledges announced by then, delivered quantities as of then (quantity and
+    status are today's: a later reduction or cancellation is not undone).
+    """
+    qs = Pledge.objects.restrict(scope, VIEW) if scope is not None else Pledge.objects.all()
+    if donor is not None:
+        qs = qs.filter(donor_id=_pk(donor))
+    if item is not None:
+        qs = qs.filter(item_id=_pk(item))
+    if recipient is not None:
+        qs = qs.filter(recipient_id=_pk(recipient))
+    past = as_of is not None and as_of < _today()
+    if past:
+        qs = qs.filter(announced_on__lte=as_of)
+    rows = list(qs.order_by().values(*_FACT_FIELDS))
+    delivered = delivered_by_pledge_as_of(pledge_ids=[r["pk"] for r in rows], as_of=as_of) if past else None
+    return _facts(rows, delivered=delivered)
+
+
+# --- Fulfilment -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DonorFulfilment:
+    donor: Nation
+    fulfilment: fulfilment.Fulfilment
+
+
+@dataclass(frozen=True)
+class ItemFulfilment:
+    item: Item
+    fulfilment: fulfilment.Fulfilment
+
+
+def fulfilment_by_donor(*, user_or_scope, as_of: dt.date | None = None, item=None) -> list[DonorFulfilment]:
+    """Pledged, delivered, shares by quantity and EUR value, overdue count: per donor, by donor name.
+
+    Over the pledges the user may see. Two queries (three for a past date).
+    """
+    on = as_of or _today()
+    facts = pledge_facts(user_or_scope=user_or_scope, as_of=as_of, item=item)
+    groups = fulfilment.fulfilment_by(facts, lambda p: p.donor_id, on=on)
+    nations = Nation.objects.in_bulk(groups.keys())
+    rows = [DonorFulfilment(donor=nations[k], fulfilment=f) for k, f in groups.items()]
+    rows.sort(key=lambda r: r.donor.name)
+    return rows
+
+
+def fulfilment_by_item(*, user_or_scope, as_of: dt.date | None = None, donor=None) -> list[ItemFulfilment]:
+    """The same per item (optionally for one donor), by category and item name. Two queries (three for a past date)."""
+    on = as_of or _today()
+    facts = pledge_facts(user_or_scope=user_or_scope, as_of=as_of, donor=donor)
+    groups = fulfilment.fulfilment_by(facts, lambda p: p.item_id, on=on)
+    items = Item.objects.select_related("category").in_bulk(groups.keys())
+    rows = [ItemFulfilment(item=items[k], fulfilment=f) for k, f in groups.items()]
+    rows.sort(key=lambda r: (r.item.category.name, r.item.name))
+    return rows
+
+
+@dataclass(frozen=True)
+class OverduePledge:
+    pledge: Pledge
+    days_overdue: int
+    outstanding: int  # pledged but not yet delivered
+
+
+def overdue_pledges(*, user_or_scope, on: dt.date | None = None, donor=None) -> list[OverduePledge]:
+    """Pledges past their due date and not fully delivered (not cancelled), most overdue first. One query."""
+    on = on or _today()
+    qs = (
+        Pledge.objects.restrict(_scope(user_or_scope), VIEW)
+        .select_related("donor", "recipient", "item")
+        .filter(due_on__lt=on)  # narrows the read; ``fulfilment.is_overdue`` decides
+        .exclude(status=Pledge.Status.CANCELLED)
+    )
+    if donor is not None:
+        qs = qs.filter(donor_id=_pk(donor))
+    rows = []
+    for pledge in qs.order_by("due_on", "pk"):
+        facts = fulfilment.PledgeFacts(
+            pledge_id=pledge.pk, donor_id=pledge.donor_id, recipient_id=pledge.recipient_id, item_id=pledge.item_id,
+            quantity=pledge.quantity, delivered=pledge.delivered_quantity, due_on=pledge.due_on,
+            cancelled=pledge.status == Pledge.Status.CANCELLED,
+        )
+        if fulfilment.is_overdue(facts, on=on):
+            rows.append(OverduePledge(pledge=pledge, days_overdue=fulfilment.days_overdue(facts, on=on),
+                                      outstanding=pledge.quantity - min(pledge.delivered_quantity, pledge.quantity)))
+    rows.sort(key=lambda r: (-r.days_overdue, r.pledge.pk))
+    return rows
+
+
+# --- Recipient gaps -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RecipientGap:
+    recipient: Nation
+    item: Item
+    gap: fulfilment.Gap
+
+
+def recipient_gaps(*, recipient=None, as_of: dt.date | None = None) -> list[RecipientGap]:
+    """Per (recipient, item) with a requirement: required, pledged, delivered, uncovered, undelivered.
+
+    An alliance aggregate over every non-cancelled pledge (requirements are readable by everyone).
+    For a past ``as_of``: requirements starting by then, pledges announced by then, deliveries by
+    then. Four queries (five for a past date); largest uncovered first.
+    """
+    requirements = Requirement.objects.all()
+    if recipient is not None:
+        requirements = requirements.filter(recipient_id=_pk(recipient))
+    if as_of is not None and as_of < _today():
+        requirements = requirements.filter(period_from__lte=as_of)
+    needs = [
+        fulfilment.RequirementFacts(recipient_id=r, item_id=i, quantity=q)
+        for r, i, q in requirements.order_by().values_list("recipient_id", "item_id", "quantity")
+    ]
+    if not needs:
+        return []
+    facts = _pledge_facts(scope=None, as_of=as_of, recipient=recipient)
+    gaps = fulfilment.recipient_gaps(needs, facts)
+    nations = Nation.objects.in_bulk({g.recipient_id for g in gaps})
+    items = Item.objects.select_related("category").in_bulk({g.item_id for g in gaps})
+    rows = [RecipientGap(recipient=nations[g.recipient_id], item=items[g.item_id], gap=g) for g in gaps]
+    rows.sort(key=lambda r: (-r.gap.uncovered, r.recipient.code, r.item.name))
+    return rows
+
+
+# --- Training ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TrainingRow:
+    donor: Nation
+    progress: fulfilment.TrainingProgress
+
+
+def training_summary(*, user_or_scope) -> list[TrainingRow]:
+    """Trainees committed vs completed per donor and programme (the user's own nation, or all for the cell).
+
+    Two queries.
+    """
+    facts = [
+        fulfilment.TrainingFacts(donor_id=d, programme=p, committed=c, completed=done,
+                                 cancelled=s == TrainingCommitment.Status.CANCELLED)
+        for d, p, c, done, s in TrainingCommitment.objects.restrict(_scope(user_or_scope), VIEW)
+        .order_by().values_list("donor_id", "programme", "trainees_committed", "trainees_completed", "status")
+    ]
+    progress = fulfilment.training_progress(facts)
+    nations = Nation.objects.in_bulk({p.donor_id for p in progress})
+    rows = [TrainingRow(donor=nations[p.donor_id], progress=p) for p in progress]
+    rows.sort(key=lambda r: (r.donor.name, r.progress.programme))
+    return rows
+
+
+# --- Deliveries over time -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MonthDeliveries:
+    month: dt.date  # the first day of the month
+    deliveries: int
+    quantity: int
+    value_eur: Decimal  # delivered value (value × delivered / quantity), unvalued pledges left out
+
+
+def deliveries_per_month(*, user_or_scope, item=None, donor=None, since: dt.date | None = None
+                         ) -> list[MonthDeliveries]:
+    """Delivered (delivered or confirmed) deliveries per month of ``delivered_on``, oldest first. One query."""
+    qs = Delivery.objects.restrict(_scope(user_or_scope), VIEW).filter(
+        status__in=Delivery.DELIVERED, delivered_on__isnull=False
+    )
+    if item is not None:
+        qs = qs.filter(pledge__item_id=_pk(item))
+    if donor is not None:
+        qs = qs.filter(pledge__donor_id=_pk(donor))
+    if since is not None:
+        qs = qs.filter(delivered_on__gte=since)
+    months: dict[dt.date, list] = {}
+    for day, quantity, pledge_id, pledged, value, unit_value in qs.order_by().values_list(
+        "delivered_on", "quantity", "pledge_id", "pledge__quantity", "pledge__value_eur", "pledge__item__unit_value_eur"
+    ):
+        facts = fulfilment.PledgeFacts(pledge_id=pledge_id, donor_id=0, recipient_id=0, item_id=0, quantity=pledged,
+                                       value_eur=value, unit_value_eur=unit_value)
+        bucket = months.setdefault(day.replace(day=1), [0, 0, fulfilment.ZERO])
+        bucket[0] += 1
+        bucket[1] += quantity
+        bucket[2] += fulfilment.delivered_value(facts, quantity) or fulfilment.ZERO
+    return [MonthDeliveries(month=m, deliveries=n, quantity=q, value_eur=v) for m, (n, q, v) in sorted(months.items())]

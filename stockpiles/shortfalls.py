@@ -185,3 +185,54 @@ def rollup(results: Iterable[ShortfallResult]) -> ItemRollup:
         total_shortfall=total, net_position=net, nations_below=below, nations_counted=counted,
         statuses=statuses,
     )
+
+
+@dataclass(frozen=True)
+class CoverageCell:
+    """One cell of a nation × category heat map: the worst covered item decides the colour."""
+
+    coverage: float | None  # lowest coverage among the items counted (None: nothing to compare)
+    items_counted: int
+    items_below: int
+    worst_item_id: int | None = None
+
+
+def coverage_cell(results: Iterable[tuple[int, ShortfallResult]]) -> CoverageCell:
+    """Summarise (item_id, result) pairs of one nation and category.
+
+    Quantities of different items are never added (rounds and vehicles do not sum); the cell shows
+    the lowest coverage, how many items were compared and how many are below guideline.
+    """
+    worst: float | None = None
+    worst_item: int | None = None
+    counted = below = 0
+    for item_id, r in results:
+        if r.status not in (OK, BELOW_GUIDELINE):
+            continue
+        counted += 1
+        below += r.status == BELOW_GUIDELINE
+        if r.coverage is not None and (worst is None or r.coverage < worst):
+            worst, worst_item = r.coverage, item_id
+    return CoverageCell(coverage=worst, items_counted=counted, items_below=below, worst_item_id=worst_item)
+
+
+@dataclass(frozen=True)
+class ProjectionPoint:
+    month: int  # 0 = as of the computation, 1 = one month of production later, ...
+    available: int
+    guideline: int
+
+
+def recovery_projection(result: ShortfallResult, *, months: int = 24) -> list[ProjectionPoint]:
+    """Available stock month by month if the current rate holds and nothing else changes.
+
+    Empty when there is nothing to project (no report or no guideline). The point at
+    ``result.months_to_recover`` is the first at or above the guideline.
+    """
+    if result.available is None or result.guideline is None:
+        return []
+    rate = result.rate if result.rate and result.rate > 0 else 0
+    return [
+        ProjectionPoint(month=m, available=result.available + m * rate, guideline=result.guideline)
+        for m in range(max(0, months) + 1)
+    ]

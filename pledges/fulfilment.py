@@ -1,0 +1,229 @@
+"""Pledge fulfilment, recipient gaps and training progress: pure, no ORM. The only implementation.
+
+- A pledge's **value** is its ``value_eur``, else ``quantity × item unit value`` (None when neither is known).
+- **Delivered value** = value × delivered / quantity.
+- A **cancelled** pledge counts only for what was delivered before it was cancelled (its effective
+  quantity is its delivered quantity), so a cancellation is a reduction, never lost deliveries.
+- **Overdue**: the due date has passed, the pledge is not fully delivered and not cancelled.
+- **Recipient gap** per (recipient, item): ``uncovered = max(0, required − pledged)``,
+  ``undelivered = max(0, pledged − delivered)``.
+- **Training**: trainees committed vs completed per donor and programme (a cancelled commitment
+  counts for the trainees it completed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+ZERO = Decimal("0")
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class PledgeFacts:
+    pledge_id: int
+    donor_id: int
+    recipient_id: int
+    item_id: int
+    quantity: int
+    delivered: int = 0
+    value_eur: Decimal | None = None
+    unit_value_eur: Decimal | None = None  # the item's reference value, used when value_eur is empty
+    due_on: date | None = None
+    cancelled: bool = False
+
+
+def pledge_value(p: PledgeFacts) -> Decimal | None:
+    """The pledge's EUR value: as stated, else quantity × the item's reference unit value."""
+    if p.value_eur is not None:
+        return Decimal(p.value_eur)
+    if p.unit_value_eur is not None:
+        return Decimal(p.unit_value_eur) * p.quantity
+    return None
+
+
+def delivered_value(p: PledgeFacts, delivered: int | None = None) -> Decimal | None:
+    """Value of ``delivered`` units (default: the pledge's delivered quantity) = value × delivered / quantity."""
+    value = pledge_value(p)
+    done = p.delivered if delivered is None else delivered
+    if value is None:
+        return None
+    if p.quantity <= 0:
+        return ZERO
+    return (value * min(done, p.quantity) / p.quantity).quantize(CENT)
+
+
+def effective_quantity(p: PledgeFacts) -> int:
+    """What counts as pledged: the quantity, or for a cancelled pledge what was delivered."""
+    return min(p.delivered, p.quantity) if p.cancelled else p.quantity
+
+
+def is_overdue(p: PledgeFacts, *, on: date) -> bool:
+    return not p.cancelled and p.due_on is not None and p.due_on < on and p.delivered < p.quantity
+
+
+def days_overdue(p: PledgeFacts, *, on: date) -> int:
+    return (on - p.due_on).days if is_overdue(p, on=on) else 0
+
+
+def share(part: int | Decimal, whole: int | Decimal) -> float | None:
+    """part / whole, None when the whole is zero."""
+    return float(part) / float(whole) if whole else None
+
+
+@dataclass(frozen=True)
+class Fulfilment:
+    """Totals over a group of pledges (a donor, an item, a donor and item...)."""
+
+    pledges: int = 0
+    pledged: int = 0
+    delivered: int = 0
+    pledged_value_eur: Decimal = ZERO
+    delivered_value_eur: Decimal = ZERO
+    unvalued: int = 0  # pledges with no value and no item reference value (left out of the EUR sums)
+    overdue: int = 0
+    overdue_quantity: int = 0  # undelivered quantity of the overdue pledges
+
+    @property
+    def undelivered(self) -> int:
+        return max(0, self.pledged - self.delivered)
+
+    @property
+    def delivered_share(self) -> float | None:
+        """Delivered / pledged by quantity (meaningful within one item's unit)."""
+        return share(self.delivered, self.pledged)
+
+    @property
+    def delivered_value_share(self) -> float | None:
+        """Delivered / pledged by EUR value."""
+        return share(self.delivered_value_eur, self.pledged_value_eur)
+
+
+def fulfilment(pledges: Iterable[PledgeFacts], *, on: date) -> Fulfilment:
+    count = pledged = delivered = unvalued = overdue = overdue_qty = 0
+    pledged_value = delivered_value_sum = ZERO
+    for p in pledges:
+        quantity = effective_quantity(p)
+        done = min(p.delivered, p.quantity)
+        count += 1
+        pledged += quantity
+        delivered += done
+        value = pledge_value(p)
+        if value is None:
+            unvalued += 1
+        else:
+            full = delivered_value(p, quantity) if p.cancelled else value
+            pledged_value += full
+            delivered_value_sum += delivered_value(p, done)
+        if is_overdue(p, on=on):
+            overdue += 1
+            overdue_qty += p.quantity - done
+    return Fulfilment(
+        pledges=count, pledged=pledged, delivered=delivered, pledged_value_eur=pledged_value,
+        delivered_value_eur=delivered_value_sum, unvalued=unvalued, overdue=overdue, overdue_quantity=overdue_qty,
+    )
+
+
+def fulfilment_by(pledges: Iterable[PledgeFacts], key: Callable[[PledgeFacts], Hashable], *, on: date
+                  ) -> dict[Hashable, Fulfilment]:
+    """``fulfilment`` per group (e.g. ``key=lambda p: p.donor_id``)."""
+    groups: dict[Hashable, list[PledgeFacts]] = {}
+    for p in pledges:
+        groups.setdefault(key(p), []).append(p)
+    return {k: fulfilment(members, on=on) for k, members in groups.items()}
+
+
+# --- Recipient gaps ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RequirementFacts:
+    recipient_id: int
+    item_id: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Gap:
+    recipient_id: int
+    item_id: int
+    required: int
+    pledged: int
+    delivered: int
+
+    @property
+    def uncovered(self) -> int:
+        return max(0, self.required - self.pledged)
+
+    @property
+    def undelivered(self) -> int:
+        return max(0, self.pledged - self.delivered)
+
+    @property
+    def covered_share(self) -> float | None:
+        return share(min(self.pledged, self.required), self.required)
+
+
+def recipient_gaps(requirements: Iterable[RequirementFacts], pledges: Iterable[PledgeFacts]) -> list[Gap]:
+    """One gap per (recipient, item) with a requirement: pledges to that recipient of that item cover it."""
+    required: dict[tuple[int, int], int] = {}
+    for r in requirements:
+        key = (r.recipient_id, r.item_id)
+        required[key] = required.get(key, 0) + r.quantity
+    pledged: dict[tuple[int, int], int] = {}
+    delivered: dict[tuple[int, int], int] = {}
+    for p in pledges:
+        key = (p.recipient_id, p.item_id)
+        if key not in required:
+            continue
+        pledged[key] = pledged.get(key, 0) + effective_quantity(p)
+        delivered[key] = delivered.get(key, 0) + min(p.delivered, p.quantity)
+    return [
+        Gap(recipient_id=rec, item_id=item, required=req, pledged=pledged.get((rec, item), 0),
+            delivered=delivered.get((rec, item), 0))
+        for (rec, item), req in required.items()
+    ]
+
+
+# --- Training -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TrainingFacts:
+    donor_id: int
+    programme: str
+    committed: int
+    completed: int = 0
+    cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class TrainingProgress:
+    donor_id: int
+    programme: str
+    commitments: int
+    committed: int
+    completed: int
+
+    @property
+    def outstanding(self) -> int:
+        return max(0, self.committed - self.completed)
+
+    @property
+    def completed_share(self) -> float | None:
+        return share(min(self.completed, self.committed), self.committed)
+
+
+def training_progress(commitments: Iterable[TrainingFacts]) -> list[TrainingProgress]:
+    """Committed vs completed per (donor, programme); a cancelled commitment counts what it completed."""
+    totals: dict[tuple[int, str], list[int]] = {}
+    for c in commitments:
+        row = totals.setdefault((c.donor_id, c.programme), [0, 0, 0])
+        row[0] += 1
+        row[1] += min(c.completed, c.committed) if c.cancelled else c.committed
+        row[2] += c.completed
+    return [
+        TrainingProgress(donor_id=d, programme=prog, commitments=n, committed=committed, completed=completed)
+        for (d, prog), (n, committed, completed) in totals.items()
+    ]

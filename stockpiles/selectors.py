@@ -1,0 +1,255 @@
+"""Reads for stock levels and shortfalls. Every function runs a fixed number of queries.
+
+Per-nation figures go through ``restrict(user_or_scope, "view")`` (own nation, or everything for
+the cell). Alliance aggregates (``alliance_rollup``) are open to every authenticated nation: they
+never show one nation's figures. The numbers come from ``stockpiles.shortfalls`` only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models import Max, QuerySet
+from django.utils import timezone
+
+from coordination.access import VIEW, Scope, scope_for
+from coordination.models import Category, Item, Nation
+from stockpiles import shortfalls
+from stockpiles.models import Alert, Shortfall, StockReport
+
+Pair = tuple[int, int]
+
+_RESULT_FIELDS = (
+    "as_of", "status", "on_hand", "guideline", "owed", "available", "shortfall", "coverage", "rate",
+    "months_to_recover", "not_recovering",
+)
+
+
+def _scope(user_or_scope) -> Scope:
+    return user_or_scope if isinstance(user_or_scope, Scope) else scope_for(user_or_scope)
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+def _is_past(as_of: dt.date | None) -> bool:
+    return as_of is not None and as_of < _today()
+
+
+def result_of(row: Shortfall | dict) -> shortfalls.ShortfallResult:
+    """A stored Shortfall row (model or ``values()`` dict) as the engine's result dataclass."""
+    get = row.get if isinstance(row, dict) else (lambda name: getattr(row, name))
+    return shortfalls.ShortfallResult(**{name: get(name) for name in _RESULT_FIELDS})
+
+
+def _results(*, scope: Scope | None, as_of: dt.date | None, item_ids: Iterable[int] | None = None,
+             nation_ids: Iterable[int] | None = None, compute: bool = False
+             ) -> dict[Pair, shortfalls.ShortfallResult]:
+    """Stored results (today), or results computed from the history for a past date.
+
+    ``scope`` None: no access filter (for aggregates only). ``compute``: compute even for today.
+    One query for stored rows; the fixed set of ``shortfall_inputs`` queries otherwise.
+    """
+    item_ids = None if item_ids is None else set(item_ids)
+    nation_ids = None if nation_ids is None else set(nation_ids)
+    if compute or _is_past(as_of):
+        from stockpiles.services import shortfalls_compute
+
+        computed = shortfalls_compute(pairs=None, as_of=as_of)
+        return {
+            (n, i): r
+            for (n, i), r in computed.items()
+            if (item_ids is None or i in item_ids)
+            and (nation_ids is None or n in nation_ids)
+            and (scope is None or scope.is_cell or n == scope.nation_id)
+        }
+    qs = Shortfall.objects.all() if scope is None else Shortfall.objects.restrict(scope, VIEW)
+    if item_ids is not None:
+        qs = qs.filter(item_id__in=item_ids)
+    if nation_ids is not None:
+        qs = qs.filter(nation_id__in=nation_ids)
+    return {
+        (row["nation_id"], row["item_id"]): result_of(row)
+        for row in qs.order_by().values("nation_id", "item_id", *_RESULT_FIELDS)
+    }
+
+
+# --- Per-nation shortfalls ----------------------------------------------------------------------
+
+def shortfall_list(*, user_or_scope, nation: Nation | int | None = None, item: Item | int | None = None
+                   ) -> QuerySet[Shortfall]:
+    """Stored shortfall rows the user may see (own nation, or all for the cell), worst first. One query."""
+    qs = Shortfall.objects.restrict(_scope(user_or_scope), VIEW).select_related("nation", "item", "item__category")
+    if nation is not None:
+        qs = qs.filter(nation_id=getattr(nation, "pk", nation))
+    if item is not None:
+        qs = qs.filter(item_id=getattr(item, "pk", item))
+    return qs.order_by("-shortfall", "nation__code", "item__name")
+
+
+def shortfalls_last_computed() -> dt.datetime | None:
+    """When the engine last wrote a Shortfall row (None: never). One query."""
+    return Shortfall.objects.aggregate(last=Max("computed_at"))["last"]
+
+
+def shortfalls_are_stale(*, last_computed: dt.datetime | None = None, now: dt.datetime | None = None) -> bool:
+    """True when the stored figures are older than ``settings.SHORTFALL_STALE_AFTER`` (or missing)."""
+    last = last_computed if last_computed is not None else shortfalls_last_computed()
+    if last is None:
+        return True
+    return (now or timezone.now()) - last > settings.SHORTFALL_STALE_AFTER
+
+
+@dataclass(frozen=True)
+class PastShortfall:
+    """A shortfall computed for a past date (not stored): the engine's result plus names."""
+
+    nation: Nation
+    item: Item
+    result: shortfalls.ShortfallResult
+
+
+def shortfalls_as_of(*, user_or_scope, as_of: dt.date, nation: Nation | int | None = None,
+                     item: Item | int | None = None) -> list[PastShortfall]:
+    """The shortfalls as they stood on a date, computed from the history, worst first (briefing snapshot).
+
+    A fixed number of queries: the engine's inputs plus one for nations and one for items.
+    """
+    scope = _scope(user_or_scope)
+    nation_ids = None if nation is None else [getattr(nation, "pk", nation)]
+    item_ids = None if item is None else [getattr(item, "pk", item)]
+    results = _results(scope=scope, as_of=as_of, item_ids=item_ids, nation_ids=nation_ids, compute=True)
+    if scope.is_nobody:
+        return []
+    nations = Nation.objects.in_bulk({n for n, _ in results})
+    items = Item.objects.select_related("category").in_bulk({i for _, i in results})
+    rows = [PastShortfall(nation=nations[n], item=items[i], result=r) for (n, i), r in results.items()]
+    rows.sort(key=lambda row: (-row.result.shortfall, row.nation.code, row.item.name))
+    return rows
+
+
+# --- Alliance aggregates --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ItemRollupRow:
+    """The alliance position for one item (an aggregate: no single nation's figures)."""
+
+    item_id: int
+    item_name: str
+    unit: str
+    category_name: str
+    total_shortfall: int
+    net_position: int
+    nations_below: int
+    nations_counted: int
+    statuses: dict[str, int] = field(default_factory=dict)
+
+
+def alliance_rollup(*, as_of: dt.date | None = None, item_ids: Iterable[int] | None = None) -> list[ItemRollupRow]:
+    """Per item: gross total shortfall (no netting between nations), net position, nations below.
+
+    Built with ``shortfalls.rollup`` on the stored rows, or on results computed from the history
+    for a past ``as_of``. Two queries for today's figures (rows, items).
+    """
+    by_item: dict[int, list[shortfalls.ShortfallResult]] = defaultdict(list)
+    for (_, item_id), result in _results(scope=None, as_of=as_of, item_ids=item_ids).items():
+        by_item[item_id].append(result)
+    items = Item.objects.select_related("category").in_bulk(by_item.keys())
+    rows = []
+    for item_id, results in by_item.items():
+        item = items[item_id]
+        r = shortfalls.rollup(results)
+        rows.append(ItemRollupRow(
+            item_id=item_id, item_name=item.name, unit=item.unit, category_name=item.category.name,
+            total_shortfall=r.total_shortfall, net_position=r.net_position, nations_below=r.nations_below,
+            nations_counted=r.nations_counted, statuses=r.statuses,
+        ))
+    rows.sort(key=lambda row: (row.category_name, row.item_name))
+    return rows
+
+
+@dataclass(frozen=True)
+class ShortfallMatrix:
+    """Nation × category heat map. ``cells[(nation_id, category_id)]`` is a ``shortfalls.CoverageCell``."""
+
+    nations: list[Nation]
+    categories: list[Category]
+    cells: dict[Pair, shortfalls.CoverageCell]
+
+    def cell(self, nation_id: int, category_id: int) -> shortfalls.CoverageCell | None:
+        return self.cells.get((nation_id, category_id))
+
+
+def shortfall_matrix(*, user_or_scope, as_of: dt.date | None = None) -> ShortfallMatrix:
+    """Coverage per nation and category: the cell sees every nation, a nation only its own row.
+
+    Four queries for today's figures (rows, item categories, nations, categories).
+    """
+    scope = _scope(user_or_scope)
+    results = _results(scope=scope, as_of=as_of)
+    if scope.is_nobody:
+        results = {}
+    category_of = dict(Item.objects.filter(pk__in={i for _, i in results}).values_list("pk", "category_id"))
+    grouped: dict[Pair, list[tuple[int, shortfalls.ShortfallResult]]] = defaultdict(list)
+    for (n, i), r in results.items():
+        grouped[(n, category_of[i])].append((i, r))
+    cells = {key: shortfalls.coverage_cell(members) for key, members in grouped.items()}
+    nations = list(Nation.objects.filter(pk__in={n for n, _ in grouped}).order_by("code"))
+    categories = list(Category.objects.filter(pk__in={c for _, c in grouped}).order_by("name"))
+    return ShortfallMatrix(nations=nations, categories=categories, cells=cells)
+
+
+# --- Time series and projections ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StockSeries:
+    nation_id: int
+    nation_code: str
+    points: list[tuple[dt.date, int]]
+
+
+def stock_history(*, user_or_scope, item: Item | int, nations: Sequence[Nation | int] | None = None,
+                  since: dt.date | None = None) -> list[StockSeries]:
+    """Stock reports of one item over time, one series per nation the user may see. One query."""
+    qs = StockReport.objects.restrict(_scope(user_or_scope), VIEW).filter(item_id=getattr(item, "pk", item))
+    if nations is not None:
+        qs = qs.filter(nation_id__in=[getattr(n, "pk", n) for n in nations])
+    if since is not None:
+        qs = qs.filter(as_of__gte=since)
+    series: dict[int, StockSeries] = {}
+    for nation_id, code, as_of, quantity in qs.order_by("nation__code", "as_of").values_list(
+        "nation_id", "nation__code", "as_of", "quantity"
+    ):
+        if nation_id not in series:
+            series[nation_id] = StockSeries(nation_id=nation_id, nation_code=code, points=[])
+        series[nation_id].points.append((as_of, quantity))
+    return list(series.values())
+
+
+def recovery_projection(*, user_or_scope, nation: Nation | int, item: Item | int, months: int = 24
+                        ) -> list[shortfalls.ProjectionPoint]:
+    """Available stock month by month at the current production rate, from the stored row. One query.
+
+    Empty when the user may not see the pair or there is nothing to project.
+    """
+    row = shortfall_list(user_or_scope=user_or_scope, nation=nation, item=item).first()
+    if row is None:
+        return []
+    return shortfalls.recovery_projection(result_of(row), months=months)
+
+
+# --- Alerts ---------------------------------------------------------------------------------------
+
+def alert_list(*, user_or_scope, open_only: bool = True, kind: str | None = None) -> QuerySet[Alert]:
+    """Alerts the user may see (own nation, or all for the cell), newest first. One query."""
+    qs = Alert.objects.restrict(_scope(user_or_scope), VIEW).select_related("nation", "item", "pledge")
+    if open_only:
+        qs = qs.filter(closed_at__isnull=True)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.order_by("-opened_at", "-pk")
