@@ -1,0 +1,152 @@
+"""load_demo: the scenario on the source facts, idempotent, and --if-empty."""
+
+import datetime as dt
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from coordination.models import Item, Membership, Nation
+from pledges.models import Delivery, Pledge, Requirement, TrainingCommitment
+from stockpiles.models import ProductionRate, Shortfall, StockpileGuideline, StockReport
+
+MODELS = (Nation, Item, Pledge, Delivery, TrainingCommitment, Requirement, StockReport, StockpileGuideline,
+          ProductionRate, Shortfall)
+
+
+def counts() -> dict[str, int]:
+    return {m.__name__: m.objects.count() for m in MODELS}
+
+
+@pytest.fixture
+def demo(db):
+    out = StringIO()
+    call_command("load_demo", "--logins", stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_nations_are_the_32_allies_ukraine_and_the_eu(demo):
+    allies = Nation.objects.filter(role=Nation.Role.ALLY)
+    assert allies.count() == 32
+    assert Nation.objects.get(code="FIN").joined_on == dt.date(2023, 4, 4)
+    assert Nation.objects.get(code="SWE").joined_on == dt.date(2024, 3, 7)
+    # 31 members in 2023, 32 from March 2024 (source fact).
+    assert allies.filter(joined_on__lte=dt.date(2023, 12, 31)).count() == 31
+    assert allies.filter(joined_on__lte=dt.date(2024, 3, 31)).count() == 32
+    assert Nation.objects.get(code="UKR").role == Nation.Role.RECIPIENT
+    assert Nation.objects.get(code="EU").role == Nation.Role.PARTNER
+    assert "nations: 34" in demo  # the summary at the end
+
+
+@pytest.mark.django_db
+def test_us_155mm_production_ramp_is_the_source_fact(demo):
+    rates = list(
+        ProductionRate.objects.filter(nation__code="USA", item__name="155 mm HE projectile")
+        .order_by("effective_from").values_list("units_per_month", "effective_from")
+    )
+    assert rates[0] == (14_000, dt.date(2021, 1, 1))  # before February 2022
+    assert rates[-1] == (80_000, dt.date(2024, 7, 1))  # by mid-2024
+    assert [u for u, _ in rates] == sorted(u for u, _ in rates)  # a ramp, never down
+    assert "Source fact" in ProductionRate.objects.get(nation__code="USA", units_per_month=14_000).reference
+
+
+@pytest.mark.django_db
+def test_eu_promised_one_million_rounds(demo):
+    eu = Pledge.objects.filter(donor__code="EU", item__name="155 mm HE projectile")
+    assert sum(eu.values_list("quantity", flat=True)) == 1_000_000
+    assert all(p.due_on == dt.date(2024, 12, 31) for p in eu)
+    assert all("one million rounds" in p.notes for p in eu)
+
+
+@pytest.mark.django_db
+def test_us_155mm_shortfall_worked_example(demo):
+    # Stock this month 1,150,000; guideline 1,500,000 (national, since July 2024);
+    # owed = (200,000 - 180,000 shipped) + (100,000 - 30,000 shipped) = 90,000 (the cancelled and the
+    # new-production pledges do not count); available 1,060,000; shortfall 440,000;
+    # rate 80,000/month -> ceil(440,000 / 80,000) = 6 months.
+    row = Shortfall.objects.get(nation__code="USA", item__name="155 mm HE projectile")
+    assert (row.on_hand, row.guideline, row.owed, row.available) == (1_150_000, 1_500_000, 90_000, 1_060_000)
+    assert (row.shortfall, row.rate, row.months_to_recover, row.status) == (440_000, 80_000, 6, "below_guideline")
+    assert row.not_recovering is False
+
+
+@pytest.mark.django_db
+def test_some_nations_below_guideline_are_not_recovering(demo):
+    ita = Shortfall.objects.get(nation__code="ITA", item__name="155 mm HE projectile")
+    assert (ita.on_hand, ita.guideline, ita.shortfall, ita.months_to_recover, ita.not_recovering) == (
+        70_000, 120_000, 50_000, None, True)
+    below = Shortfall.objects.filter(item__name="155 mm HE projectile", status="below_guideline")
+    assert below.count() >= 10
+    assert below.filter(not_recovering=True).count() >= 5
+    assert Shortfall.objects.filter(item__name="155 mm HE projectile", status="ok").count() >= 5
+
+
+@pytest.mark.django_db
+def test_every_status_is_present(demo, today):
+    assert set(Pledge.objects.values_list("status", flat=True)) == set(Pledge.Status.values)
+    assert set(Delivery.objects.values_list("status", flat=True)) == set(Delivery.Status.values)
+    assert set(TrainingCommitment.objects.values_list("status", flat=True)) == set(
+        TrainingCommitment.Status.values)
+    overdue = [p for p in Pledge.objects.exclude(status=Pledge.Status.CANCELLED)
+               if p.due_on and p.due_on < today and p.delivered_quantity < p.quantity]
+    assert {p.reference.split(" ")[0] for p in overdue} >= {"DEMO-USA-155-1", "DEMO-EU-1M-T1", "DEMO-NLD-155-1"}
+    us1 = Pledge.objects.get(reference__startswith="DEMO-USA-155-1 ")
+    assert (us1.allocated_quantity, us1.shipped_quantity, us1.delivered_quantity) == (200_000, 180_000, 160_000)
+    assert {"F-16 pilot", "Leopard 2 crew"} <= set(TrainingCommitment.objects.values_list("programme", flat=True))
+
+
+@pytest.mark.django_db
+def test_monthly_stock_history_and_requirements(demo, today):
+    us = StockReport.objects.filter(nation__code="USA", item__name="155 mm HE projectile").order_by("as_of")
+    months = (today.year - 2022) * 12 + today.month
+    assert us.count() == months
+    assert (us.first().as_of, us.first().quantity) == (dt.date(2022, 1, 1), 1_600_000)
+    assert us.get(as_of=dt.date(2023, 9, 1)).quantity == 900_000
+    assert us.last().quantity == 1_150_000
+    need = Requirement.objects.filter(recipient__code="UKR", item__name="155 mm HE projectile")
+    assert need.count() == 12 and set(need.values_list("quantity", flat=True)) == {200_000}
+
+
+@pytest.mark.django_db
+def test_illustrative_data_is_labelled(demo):
+    assert all("Illustrative demo data" in p.reference or "Source fact" in p.notes for p in Pledge.objects.all())
+    assert all("Illustrative demo data" in t.reference for t in TrainingCommitment.objects.all())
+    assert all("Illustrative" in r.reference or "Source fact" in r.reference for r in ProductionRate.objects.all())
+    item = Item.objects.get(name="155 mm HE projectile")
+    assert item.nsn_display == "1320-01-555-0155"
+    assert "Illustrative demo data" in item.history.first().history_change_reason
+
+
+@pytest.mark.django_db
+def test_rerunning_does_not_duplicate(demo):
+    before = counts()
+    out = StringIO()
+    call_command("load_demo", "--logins", stdout=out)
+    assert counts() == before
+    assert "Nothing new" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_if_empty_skips_when_nations_exist(db):
+    Nation.objects.create(code="USA", name="United States")
+    out = StringIO()
+    call_command("load_demo", "--if-empty", stdout=out)
+    assert "not loaded" in out.getvalue()
+    assert Nation.objects.count() == 1 and not Pledge.objects.exists()
+
+
+@pytest.mark.django_db
+def test_if_empty_loads_an_empty_database(db):
+    call_command("load_demo", "--if-empty", stdout=StringIO())
+    assert Nation.objects.count() == 34
+    assert not get_user_model().objects.filter(username="officer-pol").exists()  # logins only with DEBUG
+
+
+@pytest.mark.django_db
+def test_demo_logins_belong_to_their_nation(demo):
+    officer = get_user_model().objects.get(username="officer-pol")
+    assert officer.check_password("demo-officer-2024")
+    assert Membership.objects.get(user=officer).nation.code == "POL"
+    assert Membership.objects.get(user__username="coordinator").is_cell
