@@ -239,3 +239,38 @@ class Requirement(models.Model):
             return ALL_Q
         return models.Q(recipient_id=scope.nation_id) if scope.nation_role == "recipient" else NONE_Q
 
+
+
+class AidFlow(models.Model):
+    """Monthly aid per donor from the Kiel Ukraine Support Tracker (public data; amounts in EUR).
+
+    ``allocated_eur`` is the tracker's ``total`` (financial + humanitarian + military allocations);
+    ``committed_eur`` its ``commitments``; ``to_be_allocated_eur`` = commitments − allocations.
+    Negative values are corrections, as in the source.
+    """
+
+    nation = models.ForeignKey(Nation, on_delete=models.PROTECT, related_name="aid_flows")
+    month = models.DateField(_("month"), help_text=_("First day of the month."))
+    allocated_eur = models.DecimalField(_("allocated (EUR)"), max_digits=20, decimal_places=2)
+    military_eur = models.DecimalField(_("military (EUR)"), max_digits=20, decimal_places=2)
+    financial_eur = models.DecimalField(_("financial (EUR)"), max_digits=20, decimal_places=2)
+    humanitarian_eur = models.DecimalField(_("humanitarian (EUR)"), max_digits=20, decimal_places=2)
+    committed_eur = models.DecimalField(_("committed (EUR)"), max_digits=20, decimal_places=2)
+    to_be_allocated_eur = models.DecimalField(_("to be allocated (EUR)"), max_digits=20, decimal_places=2)
+    source = models.CharField(_("source"), max_length=200, blank=True, default="")
+    history = HistoricalRecords()
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["nation__name", "month"]
+        constraints = [
+            models.UniqueConstraint(fields=["nation", "month"], name="aidflow_unique_nation_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.nation_id} {self.month:%Y-%m}: {self.allocated_eur} EUR allocated"
+
+    @classmethod
+    def access_q(cls, scope: Scope, action: str) -> models.Q:
+        """Public data: everyone reads; only the cell (which bypasses this) writes."""
+        return ALL_Q if action == VIEW else NONE_Q
