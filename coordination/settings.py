@@ -146,15 +146,31 @@ SHORTFALL_STALE_AFTER = timedelta(minutes=env.int("SHORTFALL_STALE_AFTER_MINUTES
 # --- REST framework ----------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "coordination.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["coordination.api.permissions.HasScope"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "coordination.api.filters.StableOrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "coordination.api.pagination.ApiPagination",
     "PAGE_SIZE": 100,
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+        "coordination.api.renderers.CSVRenderer",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "coordination.api.throttling.ClientRateThrottle",
+        "coordination.api.throttling.BulkRateThrottle",
+    ],
+    # Per client (token or user). Set CACHES to Redis when running several web processes.
+    "DEFAULT_THROTTLE_RATES": {
+        "client": env.str("API_THROTTLE_RATE", default="1200/min"),
+        "bulk": env.str("API_BULK_THROTTLE_RATE", default="60/min"),
+    },
+    "EXCEPTION_HANDLER": "coordination.api.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {
@@ -165,6 +181,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "PledgeStatusEnum": "pledges.models.Pledge.Status",
+        "DeliveryStatusEnum": "pledges.models.Delivery.Status",
+        "TrainingStatusEnum": "pledges.models.TrainingCommitment.Status",
+        "ShortfallStatusEnum": "stockpiles.models.Shortfall.Status",
+    },
 }
 
 # --- Celery ------------------------------------------------------------------------------------

@@ -1,3 +1,34 @@
-"""/api/ — the REST API (v1) and its OpenAPI schema. Filled by the API work."""
+"""/api/ — the REST API (v1), its OpenAPI schema and the interactive docs (served offline)."""
 
-urlpatterns: list = []
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.permissions import AllowAny
+from rest_framework.routers import SimpleRouter
+
+from coordination.api import views
+
+router = SimpleRouter()
+router.register("nations", views.NationViewSet, basename="nation")
+router.register("categories", views.CategoryViewSet, basename="category")
+router.register("items", views.ItemViewSet, basename="item")
+
+core = [
+    path("whoami/", views.WhoAmIView.as_view(), name="whoami"),
+    *router.urls,
+]
+
+v1 = [
+    path("", include((core, "coordination-api"))),
+    path("", include("pledges.api.urls")),
+    path("", include("stockpiles.api.urls")),
+]
+
+urlpatterns = [
+    path("v1/", include(v1)),
+    path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny], authentication_classes=[]),
+         name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[AllowAny],
+                                                 authentication_classes=[]), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema", permission_classes=[AllowAny],
+                                                authentication_classes=[]), name="api-redoc"),
+]

@@ -1,0 +1,370 @@
+"""Pledge endpoints: pledges, deliveries (with bulk), training commitments (own nation writes),
+requirements (read) and fulfilment summaries (read, over what the caller may see)."""
+
+from __future__ import annotations
+
+import django_filters
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from coordination.access import CHANGE
+from coordination.api.base import ApiViewSet, ReadOnlyApiViewSet, own_nation
+from coordination.api.bulk import parse_rows, raise_if
+from coordination.api.schema import BULK_ERRORS, ERRORS, IDEMPOTENCY_KEY
+from coordination.api.serializers import item_resolve
+from coordination.models import Category, Item, Nation
+from pledges import selectors
+from pledges.api.serializers import (
+    DeliveryBulkResultSerializer,
+    DeliveryInSerializer,
+    DeliverySerializer,
+    DeliveryUpdateSerializer,
+    PledgeInSerializer,
+    PledgeSerializer,
+    PledgeUpdateSerializer,
+    RequirementSerializer,
+    TrainingCommitmentInSerializer,
+    TrainingCommitmentSerializer,
+    TrainingCommitmentUpdateSerializer,
+)
+from pledges.filtersets import DeliveryFilterSet, PledgeFilterSet
+from pledges.models import Delivery, Pledge, Requirement, TrainingCommitment
+from pledges.services import (
+    deliveries_bulk_create,
+    delivery_create,
+    delivery_update,
+    pledge_create,
+    pledge_update,
+    training_commitment_save,
+)
+from stockpiles.filtersets import NationCodeFilter
+
+WRITE_ERRORS = dict(ERRORS)
+
+
+class PledgeApiFilterSet(PledgeFilterSet):
+    """The shared PledgeFilterSet, with the nation filters typed for the OpenAPI schema."""
+
+    donor = NationCodeFilter(field_name="donor__code", to_field_name="code", queryset=Nation.objects.all())
+    recipient = NationCodeFilter(field_name="recipient__code", to_field_name="code", queryset=Nation.objects.all())
+
+
+def _writer_nation(view, donor: Nation | None, field: str = "donor") -> Nation:
+    """The nation a new record belongs to: the token's own; the cell names it."""
+    scope = view.scope
+    if scope.is_cell:
+        if donor is None:
+            raise serializers.ValidationError({field: ["The cell must name the nation (its code)."]})
+        return donor
+    return own_nation(view.request.user, scope)
+
+
+class PledgeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """Pledges you may see: your own, ``alliance`` pledges of other allies, ``public`` ones.
+    ``restricted`` pledges are visible to their donor and the cell only. You write your own nation's."""
+
+    model = Pledge
+    serializer_class = PledgeSerializer
+    select_related = ("donor", "recipient")
+    filterset_class = PledgeApiFilterSet
+    ordering_fields = ["announced_on", "due_on", "quantity", "value_eur", "id"]
+    ordering = ["-announced_on", "-id"]
+
+    @extend_schema(request=PledgeInSerializer, parameters=[IDEMPOTENCY_KEY], responses={201: PledgeSerializer,
+                   **WRITE_ERRORS})
+    def create(self, request):
+        def do():
+            data = PledgeInSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            v = dict(data.validated_data)
+            v["donor"] = _writer_nation(self, v.pop("donor", None))
+            v["item"] = item_resolve(v["item"])
+            since = self.started()
+            pledge = pledge_create(actor=self.scope, user=self.service_user, **v)
+            self.stamp(Pledge, [pledge], since)
+            return Response(PledgeSerializer(pledge).data, status=status.HTTP_201_CREATED)
+        return self.write(request, do)
+
+    def _update(self, request, pk, partial: bool):
+        def do():
+            self.get_object()  # 404 when not visible
+            data = PledgeUpdateSerializer(data=request.data, partial=partial)
+            data.is_valid(raise_exception=True)
+            v = dict(data.validated_data)
+            if "item" in v:
+                v["item"] = item_resolve(v["item"])
+            since = self.started()
+            pledge = pledge_update(actor=self.scope, pledge_id=int(pk), user=self.service_user, **v)
+            self.stamp(Pledge, [pledge], since)
+            pledge = self.get_queryset().get(pk=pledge.pk)
+            return Response(PledgeSerializer(pledge).data)
+        return self.write(request, do)
+
+    @extend_schema(request=PledgeUpdateSerializer, responses={200: PledgeSerializer, **WRITE_ERRORS})
+    def update(self, request, pk=None):
+        return self._update(request, pk, partial=False)
+
+    @extend_schema(request=PledgeUpdateSerializer, responses={200: PledgeSerializer, **WRITE_ERRORS},
+                   description="Change some fields. A reduction is kept in the pledge's history; the quantity "
+                               "cannot drop below what is already in non-cancelled deliveries.")
+    def partial_update(self, request, pk=None):
+        return self._update(request, pk, partial=True)
+
+
+class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """Deliveries against the pledges you may see; you record them against your own nation's pledges."""
+
+    model = Delivery
+    serializer_class = DeliverySerializer
+    select_related = ("pledge",)
+    filterset_class = DeliveryFilterSet
+    ordering_fields = ["shipped_on", "delivered_on", "quantity", "id"]
+    ordering = ["-id"]
+
+    @extend_schema(request=DeliveryInSerializer, parameters=[IDEMPOTENCY_KEY],
+                   responses={201: DeliverySerializer, **WRITE_ERRORS})
+    def create(self, request):
+        def do():
+            data = DeliveryInSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            v = dict(data.validated_data)
+            pledge_id = v.pop("pledge")
+            since = self.started()
+            delivery = delivery_create(actor=self.scope, pledge_id=pledge_id, user=self.service_user, **v)
+            self.stamp(Delivery, [delivery], since)
+            return Response(DeliverySerializer(delivery).data, status=status.HTTP_201_CREATED)
+        return self.write(request, do)
+
+    @extend_schema(
+        request=DeliveryInSerializer(many=True), parameters=[IDEMPOTENCY_KEY],
+        responses={201: DeliveryBulkResultSerializer, 400: BULK_ERRORS,
+                   **{k: v for k, v in WRITE_ERRORS.items() if k != 400}},
+        description="Up to 10,000 deliveries in one request, all or nothing; errors per row index. "
+                    "A delivery above what is left on its pledge (counting earlier rows) is refused.",
+    )
+    @action(detail=False, methods=["post"])
+    def bulk(self, request):
+        def do():
+            rows, row_errors = parse_rows(request.data, DeliveryInSerializer())
+            raise_if(row_errors)
+            service_rows = [{"pledge_id": r.pop("pledge"), **r} for r in rows]
+            since = self.started()
+            created = deliveries_bulk_create(actor=self.scope, rows=service_rows, user=self.service_user)
+            self.stamp(Delivery, created, since)
+            return Response({"count": len(created), "results": DeliverySerializer(created, many=True).data},
+                            status=status.HTTP_201_CREATED)
+        return self.write(request, do)
+
+    def _update(self, request, pk, partial: bool):
+        def do():
+            self.get_object()
+            data = DeliveryUpdateSerializer(data=request.data, partial=partial)
+            data.is_valid(raise_exception=True)
+            since = self.started()
+            delivery = delivery_update(actor=self.scope, delivery_id=int(pk), user=self.service_user,
+                                       **data.validated_data)
+            self.stamp(Delivery, [delivery], since)
+            return Response(DeliverySerializer(delivery).data)
+        return self.write(request, do)
+
+    @extend_schema(request=DeliveryUpdateSerializer, responses={200: DeliverySerializer, **WRITE_ERRORS})
+    def update(self, request, pk=None):
+        return self._update(request, pk, partial=False)
+
+    @extend_schema(request=DeliveryUpdateSerializer, responses={200: DeliverySerializer, **WRITE_ERRORS},
+                   description="E.g. mark a delivery delivered: `{\"status\": \"delivered\", "
+                               "\"delivered_on\": \"2024-05-02\"}`.")
+    def partial_update(self, request, pk=None):
+        return self._update(request, pk, partial=True)
+
+
+class TrainingCommitmentFilterSet(django_filters.FilterSet):
+    donor = django_filters.CharFilter(field_name="donor__code")
+    recipient = django_filters.CharFilter(field_name="recipient__code")
+    status = django_filters.MultipleChoiceFilter(choices=TrainingCommitment.Status.choices)
+    programme = django_filters.CharFilter(lookup_expr="icontains")
+
+    class Meta:
+        model = TrainingCommitment
+        fields = ["donor", "recipient", "status", "programme"]
+
+
+class TrainingCommitmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """Your own nation's training commitments (trainees committed and completed)."""
+
+    model = TrainingCommitment
+    serializer_class = TrainingCommitmentSerializer
+    select_related = ("donor", "recipient")
+    filterset_class = TrainingCommitmentFilterSet
+    ordering_fields = ["programme", "start_on", "end_on", "id"]
+    ordering = ["programme", "id"]
+
+    @extend_schema(request=TrainingCommitmentInSerializer, parameters=[IDEMPOTENCY_KEY],
+                   responses={201: TrainingCommitmentSerializer, **WRITE_ERRORS})
+    def create(self, request):
+        def do():
+            data = TrainingCommitmentInSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            v = dict(data.validated_data)
+            v["donor"] = _writer_nation(self, v.pop("donor", None))
+            since = self.started()
+            commitment = training_commitment_save(actor=self.scope, commitment=TrainingCommitment(**v),
+                                                  user=self.service_user)
+            self.stamp(TrainingCommitment, [commitment], since)
+            return Response(TrainingCommitmentSerializer(commitment).data, status=status.HTTP_201_CREATED)
+        return self.write(request, do)
+
+    def _update(self, request, pk, partial: bool):
+        def do():
+            self.get_object()
+            commitment = TrainingCommitment.objects.restrict(self.scope, CHANGE).filter(pk=pk).first()
+            if commitment is None:
+                from django.core.exceptions import PermissionDenied
+
+                raise PermissionDenied("You may not change this training commitment.")
+            data = TrainingCommitmentUpdateSerializer(data=request.data, partial=partial)
+            data.is_valid(raise_exception=True)
+            for name, value in data.validated_data.items():
+                setattr(commitment, name, value)
+            since = self.started()
+            commitment = training_commitment_save(actor=self.scope, commitment=commitment, user=self.service_user)
+            self.stamp(TrainingCommitment, [commitment], since)
+            return Response(TrainingCommitmentSerializer(self.get_queryset().get(pk=commitment.pk)).data)
+        return self.write(request, do)
+
+    @extend_schema(request=TrainingCommitmentUpdateSerializer,
+                   responses={200: TrainingCommitmentSerializer, **WRITE_ERRORS})
+    def update(self, request, pk=None):
+        return self._update(request, pk, partial=False)
+
+    @extend_schema(request=TrainingCommitmentUpdateSerializer,
+                   responses={200: TrainingCommitmentSerializer, **WRITE_ERRORS},
+                   description="E.g. report progress: `{\"trainees_completed\": 120}`.")
+    def partial_update(self, request, pk=None):
+        return self._update(request, pk, partial=True)
+
+
+class RequirementFilterSet(django_filters.FilterSet):
+    recipient = django_filters.CharFilter(field_name="recipient__code")
+    item = django_filters.ModelMultipleChoiceFilter(queryset=Item.objects.all())
+    category = django_filters.ModelMultipleChoiceFilter(field_name="item__category", queryset=Category.objects.all())
+    priority = django_filters.MultipleChoiceFilter(choices=Requirement.Priority.choices)
+    period_after = django_filters.DateFilter(field_name="period_to", lookup_expr="gte")
+    period_before = django_filters.DateFilter(field_name="period_from", lookup_expr="lte")
+
+    class Meta:
+        model = Requirement
+        fields = ["recipient", "item", "category", "priority"]
+
+
+class RequirementViewSet(ReadOnlyApiViewSet):
+    """The recipient's stated requirements (read by every nation)."""
+
+    model = Requirement
+    serializer_class = RequirementSerializer
+    select_related = ("recipient",)
+    filterset_class = RequirementFilterSet
+    ordering_fields = ["priority", "period_from", "quantity", "id"]
+    ordering = ["priority", "period_from", "id"]
+
+
+FULFILMENT_FIELDS = {
+    "pledges": serializers.IntegerField(),
+    "pledged": serializers.IntegerField(),
+    "delivered": serializers.IntegerField(),
+    "undelivered": serializers.IntegerField(),
+    "delivered_share": serializers.FloatField(allow_null=True),
+    "pledged_value_eur": serializers.DecimalField(max_digits=20, decimal_places=2),
+    "delivered_value_eur": serializers.DecimalField(max_digits=20, decimal_places=2),
+    "delivered_value_share": serializers.FloatField(allow_null=True),
+    "unvalued": serializers.IntegerField(),
+    "overdue": serializers.IntegerField(),
+    "overdue_quantity": serializers.IntegerField(),
+}
+
+
+def _fulfilment(f) -> dict:
+    return {
+        "pledges": f.pledges, "pledged": f.pledged, "delivered": f.delivered, "undelivered": f.undelivered,
+        "delivered_share": f.delivered_share, "pledged_value_eur": f"{f.pledged_value_eur:.2f}",
+        "delivered_value_eur": f"{f.delivered_value_eur:.2f}", "delivered_value_share": _float(f.delivered_value_share),
+        "unvalued": f.unvalued, "overdue": f.overdue, "overdue_quantity": f.overdue_quantity,
+    }
+
+
+def _float(value):
+    return None if value is None else float(value)
+
+
+class FulfilmentByDonorView(APIView):
+    """Pledge fulfilment per donor (by quantity and EUR value), over the pledges you may see."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("item", int, required=False)],
+        responses={200: inline_serializer("DonorFulfilment", {"donor": serializers.CharField(), **FULFILMENT_FIELDS},
+                                          many=True)},
+    )
+    def get(self, request):
+        item = request.query_params.get("item")
+        if item is not None and not item.isdigit():
+            raise serializers.ValidationError({"item": ["Give an item id (a whole number)."]})
+        rows = selectors.fulfilment_by_donor(user_or_scope=request.user, item=int(item) if item else None)
+        return Response([{"donor": r.donor.code, **_fulfilment(r.fulfilment)} for r in rows])
+
+
+class FulfilmentByItemView(APIView):
+    """Pledge fulfilment per item, over the pledges you may see."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("donor", str, required=False, description="Donor nation code")],
+        responses={200: inline_serializer("ItemFulfilment", {"item": serializers.IntegerField(),
+                                                             "item_name": serializers.CharField(),
+                                                             **FULFILMENT_FIELDS}, many=True)},
+    )
+    def get(self, request):
+        donor = None
+        code = request.query_params.get("donor")
+        if code:
+            donor = Nation.objects.filter(code=code.strip().upper()).first()
+            if donor is None:
+                raise serializers.ValidationError({"donor": [f"Unknown nation code {code}."]})
+        rows = selectors.fulfilment_by_item(user_or_scope=request.user, donor=donor)
+        return Response([{"item": r.item.pk, "item_name": r.item.name, **_fulfilment(r.fulfilment)} for r in rows])
+
+
+class RecipientGapView(APIView):
+    """Per recipient and item: required, pledged, delivered, uncovered (required − pledged) and
+    undelivered (pledged − delivered). An aggregate over all donors."""
+
+    @extend_schema(responses={200: inline_serializer("RecipientGap", {
+        "recipient": serializers.CharField(), "item": serializers.IntegerField(), "item_name": serializers.CharField(),
+        "required": serializers.IntegerField(), "pledged": serializers.IntegerField(),
+        "delivered": serializers.IntegerField(), "uncovered": serializers.IntegerField(),
+        "undelivered": serializers.IntegerField(),
+    }, many=True)})
+    def get(self, request):
+        return Response([{
+            "recipient": r.recipient.code, "item": r.item.pk, "item_name": r.item.name,
+            "required": r.gap.required, "pledged": r.gap.pledged, "delivered": r.gap.delivered,
+            "uncovered": r.gap.uncovered, "undelivered": r.gap.undelivered,
+        } for r in selectors.recipient_gaps()])
+
+
+class TrainingSummaryView(APIView):
+    """Trainees committed and completed per donor and programme, over the commitments you may see."""
+
+    @extend_schema(responses={200: inline_serializer("TrainingSummary", {
+        "donor": serializers.CharField(), "programme": serializers.CharField(),
+        "commitments": serializers.IntegerField(), "committed": serializers.IntegerField(),
+        "completed": serializers.IntegerField(), "outstanding": serializers.IntegerField(),
+        "completed_share": serializers.FloatField(allow_null=True),
+    }, many=True)})
+    def get(self, request):
+        return Response([{
+            "donor": r.donor.code, "programme": r.progress.programme, "commitments": r.progress.commitments,
+            "committed": r.progress.committed, "completed": r.progress.completed,
+            "outstanding": r.progress.outstanding, "completed_share": _float(r.progress.completed_share),
+        } for r in selectors.training_summary(user_or_scope=request.user)])

@@ -1,0 +1,19 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from stockpiles.api import views
+
+app_name = "stockpiles-api"
+
+router = SimpleRouter()
+router.register("stock-reports", views.StockReportViewSet, basename="stockreport")
+router.register("current-stock", views.CurrentStockViewSet, basename="currentstock")
+router.register("guidelines", views.GuidelineViewSet, basename="guideline")
+router.register("production-rates", views.ProductionRateViewSet, basename="productionrate")
+router.register("shortfalls", views.ShortfallViewSet, basename="shortfall")
+router.register("alerts", views.AlertViewSet, basename="alert")
+
+urlpatterns = [
+    path("shortfalls/alliance/", views.AlliancePositionView.as_view(), name="alliance-position"),
+    *router.urls,
+]

@@ -1,0 +1,95 @@
+"""FilterSets for stock lists (shared by the API; the dashboard may reuse them)."""
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from coordination.models import Category, Nation
+from stockpiles.models import Alert, CurrentStock, ProductionRate, Shortfall, StockpileGuideline, StockReport
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class NationCodeFilter(django_filters.ModelMultipleChoiceFilter):
+    """Nations by code (``?nation=POL&nation=USA``)."""
+
+
+def nation_filter(field_name: str = "nation__code", label=None):
+    return NationCodeFilter(
+        field_name=field_name, to_field_name="code", queryset=Nation.objects.all(), label=label or _("Nation")
+    )
+
+
+def category_filter(field_name: str = "item__category"):
+    return django_filters.ModelMultipleChoiceFilter(
+        field_name=field_name, queryset=Category.objects.all(), label=_("Category")
+    )
+
+
+class StockReportFilterSet(django_filters.FilterSet):
+    nation = nation_filter()
+    item = django_filters.NumberFilter(field_name="item_id", label=_("Item"))
+    category = category_filter()
+    as_of_after = django_filters.DateFilter(field_name="as_of", lookup_expr="gte", label=_("As of, from"))
+    as_of_before = django_filters.DateFilter(field_name="as_of", lookup_expr="lte", label=_("As of, until"))
+
+    class Meta:
+        model = StockReport
+        fields = ["nation", "item", "category"]
+
+
+class CurrentStockFilterSet(django_filters.FilterSet):
+    nation = nation_filter()
+    item = django_filters.NumberFilter(field_name="item_id", label=_("Item"))
+    category = category_filter()
+
+    class Meta:
+        model = CurrentStock
+        fields = ["nation", "item", "category"]
+
+
+class GuidelineFilterSet(django_filters.FilterSet):
+    nation = nation_filter()
+    item = django_filters.NumberFilter(field_name="item_id", label=_("Item"))
+    category = category_filter()
+    alliance_wide = django_filters.BooleanFilter(field_name="nation", lookup_expr="isnull",
+                                                 label=_("Alliance-wide only"))
+
+    class Meta:
+        model = StockpileGuideline
+        fields = ["nation", "item", "category"]
+
+
+class ProductionRateFilterSet(django_filters.FilterSet):
+    nation = nation_filter()
+    item = django_filters.NumberFilter(field_name="item_id", label=_("Item"))
+    category = category_filter()
+    effective_after = django_filters.DateFilter(field_name="effective_from", lookup_expr="gte")
+    effective_before = django_filters.DateFilter(field_name="effective_from", lookup_expr="lte")
+
+    class Meta:
+        model = ProductionRate
+        fields = ["nation", "item", "category"]
+
+
+class ShortfallFilterSet(django_filters.FilterSet):
+    nation = nation_filter()
+    item = django_filters.NumberFilter(field_name="item_id", label=_("Item"))
+    category = category_filter()
+    status = django_filters.MultipleChoiceFilter(choices=Shortfall.Status.choices, label=_("Status"))
+    not_recovering = django_filters.BooleanFilter(label=_("Not recovering"))
+
+    class Meta:
+        model = Shortfall
+        fields = ["nation", "item", "category", "status", "not_recovering"]
+
+
+class AlertFilterSet(django_filters.FilterSet):
+    nation = nation_filter()
+    item = django_filters.NumberFilter(field_name="item_id", label=_("Item"))
+    kind = django_filters.MultipleChoiceFilter(choices=Alert.Kind.choices, label=_("Kind"))
+    open = django_filters.BooleanFilter(field_name="closed_at", lookup_expr="isnull", label=_("Open only"))
+
+    class Meta:
+        model = Alert
+        fields = ["nation", "item", "kind", "open"]
