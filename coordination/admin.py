@@ -1,0 +1,133 @@
+"""Admin for the core: nations, the catalogue, users and their memberships.
+
+Reference data (nations, categories, items) is read by every admin user and written by the cell.
+Users and memberships are the cell's business only. See ``coordination.admin_base`` for the rules.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserChangeForm
+
+from coordination.admin_base import AidModelAdmin, ScopedAdminMixin
+from coordination.models import Category, Item, Membership, Nation
+from coordination.resources import CategoryResource, ItemResource, MembershipResource, NationResource
+
+admin.site.site_header = "Aid Coordination Cell"
+admin.site.site_title = "Aid Coordination Cell admin"
+admin.site.index_title = "Records"
+
+NSN_TYPED = re.compile(r"^\d{4}-?\d{2}-?\d{3}-?\d{4}$")
+
+
+class ReferenceDataAdmin(AidModelAdmin):
+    """Everyone with an admin account reads; only the cell writes (save after model validation)."""
+
+    nation_write = False
+
+
+@admin.register(Nation)
+class NationAdmin(ReferenceDataAdmin):
+    resource_classes = [NationResource]
+    list_display = ("code", "name", "role", "joined_on")
+    list_filter = ("role",)
+    search_fields = ("code", "name")
+    ordering = ("name",)
+
+
+@admin.register(Category)
+class CategoryAdmin(ReferenceDataAdmin):
+    resource_classes = [CategoryResource]
+    list_display = ("name",)
+    search_fields = ("name",)
+
+
+@admin.register(Item)
+class ItemAdmin(ReferenceDataAdmin):
+    resource_classes = [ItemResource]
+    list_display = ("name", "category", "unit", "nsn_formatted", "unit_value_eur")
+    list_filter = ("category", "unit")
+    search_fields = ("name", "nsn", "category__name")
+    list_select_related = ("category",)
+    autocomplete_fields = ("category",)
+
+    @admin.display(description="NSN", ordering="nsn")
+    def nsn_formatted(self, obj):
+        return obj.nsn_display or "—"
+
+    def get_search_results(self, request, queryset, search_term):
+        """An NSN typed as people write it (1320-01-234-5678) finds the stored 13 digits."""
+        term = search_term.strip()
+        if NSN_TYPED.match(term):
+            return queryset.filter(nsn=term.replace("-", "")), False
+        return super().get_search_results(request, queryset, search_term)
+
+
+class MembershipInline(admin.StackedInline):
+    model = Membership
+    can_delete = False
+    autocomplete_fields = ("nation",)
+    extra = 1
+    max_num = 1
+
+    def _cell(self, request) -> bool:
+        return ScopedAdminMixin.scope(request).is_cell
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self._cell(request)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return self._cell(request)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return self._cell(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Membership)
+class MembershipAdmin(AidModelAdmin):
+    resource_classes = [MembershipResource]
+    cell_only = True
+    nation_write = False
+    list_display = ("user", "is_cell", "nation", "language")
+    list_filter = ("is_cell", "nation")
+    search_fields = ("user__username", "user__email", "nation__code", "nation__name")
+    list_select_related = ("user", "nation")
+    autocomplete_fields = ("user", "nation")
+
+
+User = get_user_model()
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
+    """Accounts, with where each user belongs (the cell or one nation) inline. The cell only."""
+
+    cell_only = True
+    nation_write = False
+    form = UserChangeForm
+    inlines = [MembershipInline]
+    list_display = ("username", "email", "is_staff", "is_active", "membership_display", "last_login")
+    list_select_related = ("membership__nation",)
+    list_filter = ("is_staff", "is_active", "membership__is_cell", "membership__nation")
+
+    @admin.display(description="belongs to")
+    def membership_display(self, obj):
+        membership = getattr(obj, "membership", None)
+        if membership is None:
+            return "—"
+        return "the cell" if membership.is_cell else str(membership.nation)
+
+    def revert_disabled(self, request, obj=None) -> bool:  # no history admin here
+        return True
+
+
+import coordination.api.admin  # noqa: E402,F401  (API token admin lives with the API)

@@ -1,0 +1,131 @@
+"""Import/export resources (django-import-export) for the core, and the base every resource shares.
+
+Imports write through the same services as the admin and the API (``service_save``), inside one
+transaction that is rolled back when any row is invalid: all or nothing, with the errors per row in
+the preview. Foreign keys travel as natural keys (nation code, item name) so files are readable.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from import_export import fields, resources, widgets
+
+from coordination.access import CHANGE
+from coordination.admin_base import copy_saved
+from coordination.models import Category, Item, Membership, Nation
+from coordination.services import require_cell
+
+
+def nation_field(attribute: str, column: str | None = None) -> fields.Field:
+    return fields.Field(attribute=attribute, column_name=column or attribute,
+                        widget=widgets.ForeignKeyWidget(Nation, field="code"))
+
+
+def item_field(attribute: str = "item") -> fields.Field:
+    return fields.Field(attribute=attribute, column_name=attribute, widget=widgets.ForeignKeyWidget(Item, field="name"))
+
+
+def _normalise(error: ValidationError) -> ValidationError:
+    """Services say ``non_field_errors``; the import preview lists ``__all__`` as row-level errors."""
+    if hasattr(error, "error_dict"):
+        return ValidationError({
+            (NON_FIELD_ERRORS if key == "non_field_errors" else key): value
+            for key, value in error.error_dict.items()
+        })
+    return error
+
+
+class AidResource(resources.ModelResource):
+    """Base resource: the importing user is the actor; writes go through ``service_save``; all or nothing."""
+
+    def __init__(self, user=None, **kwargs):
+        super().__init__(**kwargs)
+        self.user = user
+
+    class Meta:
+        skip_unchanged = True
+        report_skipped = True
+        clean_model_instances = True
+
+    def import_data(self, dataset, dry_run=False, raise_errors=False, use_transactions=None,
+                    collect_failed_rows=False, rollback_on_validation_errors=False, **kwargs):
+        # All or nothing, whatever the caller asked for.
+        return super().import_data(
+            dataset, dry_run=dry_run, raise_errors=raise_errors, use_transactions=True,
+            collect_failed_rows=collect_failed_rows, rollback_on_validation_errors=True, **kwargs,
+        )
+
+    def get_queryset(self):
+        """Existing rows are matched only among those the importer may change."""
+        qs = super().get_queryset()
+        if self.user is not None and hasattr(qs, "restrict"):
+            qs = qs.restrict(self.user, CHANGE)
+        return qs
+
+    def actor_of(self, kwargs):
+        return kwargs.get("user") or self.user
+
+    def save_instance(self, instance, is_create, row, **kwargs):
+        actor = self.actor_of(kwargs)
+        if actor is None:
+            raise ValidationError("An import needs a signed-in user.")
+        if is_create and instance.pk is not None:
+            raise ValidationError({"id": [
+                "No record with this id that you may change; leave the id empty to add a new record."
+            ]})
+        self.before_save_instance(instance, row, **kwargs)
+        try:
+            saved = self.service_save(instance=instance, is_create=is_create, actor=actor)
+        except PermissionDenied as exc:
+            raise ValidationError(str(exc) or "You may not write this record.") from exc
+        except ValidationError as exc:
+            raise _normalise(exc) from exc
+        copy_saved(instance, saved)
+        self.after_save_instance(instance, row, **kwargs)
+
+    def service_save(self, *, instance, is_create: bool, actor):
+        """Default for reference data: the cell only, model validation, save with the history user."""
+        require_cell(actor, what=f"{instance._meta.verbose_name_plural}")
+        instance.full_clean()
+        instance._history_user = actor if getattr(actor, "pk", None) else None
+        instance.save()
+        return instance
+
+    def delete_instance(self, instance, row, **kwargs):
+        raise ValidationError("Deleting through an import is not supported.")
+
+
+class NationResource(AidResource):
+    class Meta(AidResource.Meta):
+        model = Nation
+        fields = ("code", "name", "role", "joined_on")
+        import_id_fields = ("code",)
+
+
+class CategoryResource(AidResource):
+    class Meta(AidResource.Meta):
+        model = Category
+        fields = ("name",)
+        import_id_fields = ("name",)
+
+
+class ItemResource(AidResource):
+    category = fields.Field(attribute="category", column_name="category",
+                            widget=widgets.ForeignKeyWidget(Category, field="name"))
+
+    class Meta(AidResource.Meta):
+        model = Item
+        fields = ("name", "category", "unit", "nsn", "unit_value_eur")
+        import_id_fields = ("name",)
+
+
+class MembershipResource(AidResource):
+    user = fields.Field(attribute="user", column_name="user",
+                        widget=widgets.ForeignKeyWidget(get_user_model(), field="username"))
+    nation = nation_field("nation")
+
+    class Meta(AidResource.Meta):
+        model = Membership
+        fields = ("user", "nation", "is_cell", "language")
+        import_id_fields = ("user",)

@@ -1,0 +1,167 @@
+"""Admin for pledges (with their deliveries inline), deliveries, training commitments and requirements.
+
+Every write calls ``pledges.services``; see ``coordination.admin_base`` for how a refusal becomes a
+form error. Pledges and deliveries are not deleted: cancel them (status) so the history stays whole.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+
+from coordination.access import CHANGE
+from coordination.admin_base import AidModelAdmin, ServiceInline, ServiceInlineFormSet
+from coordination.services import require_nation_access
+from pledges import services
+from pledges.models import Delivery, Pledge, Requirement, TrainingCommitment
+from pledges.resources import DeliveryResource, PledgeResource, RequirementResource, TrainingCommitmentResource
+
+
+def _values(obj, names) -> dict:
+    return {name: getattr(obj, name) for name in names}
+
+
+class DeliveryInline(ServiceInline, admin.TabularInline):
+    model = Delivery
+    fields = ("quantity", "status", "shipped_on", "delivered_on", "reference")
+    extra = 1
+    show_change_link = True
+
+    def row_save(self, *, request, parent, form):
+        values = {name: form.cleaned_data.get(name) for name in services.DELIVERY_FIELDS if name in form.cleaned_data}
+        if form.instance._state.adding:
+            return services.delivery_create(actor=request.user, pledge_id=parent.pk, user=request.user, **values)
+        return services.delivery_update(actor=request.user, delivery_id=form.instance.pk, user=request.user, **values)
+
+
+@admin.register(Pledge)
+class PledgeAdmin(AidModelAdmin):
+    resource_classes = [PledgeResource]
+    has_service = True
+    allow_delete = False  # cancel a pledge (status) instead; deliveries protect it anyway
+    own_nation_field = "donor"
+    nation_fields = ("donor",)
+    list_display = (
+        "id", "donor", "recipient", "item", "quantity", "delivered_quantity", "progress", "status", "source",
+        "releasability", "announced_on", "due_on",
+    )
+    list_display_links = ("id", "item")
+    list_filter = ("status", "source", "releasability", "announced_on", "donor", "recipient")
+    search_fields = ("item__name", "donor__code", "donor__name", "recipient__code", "reference")
+    list_select_related = ("donor", "recipient", "item")
+    autocomplete_fields = ("donor", "recipient", "item")
+    readonly_fields = ("allocated_quantity", "shipped_quantity", "delivered_quantity", "progress", "created_at",
+                       "updated_at")
+    date_hierarchy = "announced_on"
+    inlines = [DeliveryInline]
+    fieldsets = (
+        (None, {"fields": ("donor", "recipient", "item", "quantity", "value_eur", "source", "status",
+                           "releasability")}),
+        ("Dates and reference", {"fields": ("announced_on", "due_on", "reference", "notes")}),
+        ("Delivery progress (derived from the deliveries)", {"fields": (
+            "allocated_quantity", "shipped_quantity", "delivered_quantity", "progress", "created_at", "updated_at",
+        )}),
+    )
+
+    @admin.display(description="progress")
+    def progress(self, obj):
+        return Pledge.Progress(obj.progress).label
+
+    def service_save(self, *, request, obj, change):
+        values = _values(obj, services.PLEDGE_FIELDS)
+        if change:
+            return services.pledge_update(actor=request.user, pledge_id=obj.pk, user=request.user, **values)
+        return services.pledge_create(actor=request.user, user=request.user, **values)
+
+    def save_formset(self, request, form, formset, change):
+        if isinstance(formset, ServiceInlineFormSet):
+            formset.model_admin.save_rows(request=request, formset=formset)
+        else:  # pragma: no cover - every inline here writes through a service
+            super().save_formset(request, form, formset, change)
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(AidModelAdmin):
+    resource_classes = [DeliveryResource]
+    has_service = True
+    allow_delete = False  # set the status to cancelled instead
+    own_nation_field = "pledge__donor"
+    list_display = ("id", "pledge", "donor", "item", "quantity", "status", "shipped_on", "delivered_on")
+    list_filter = ("status", "shipped_on", "delivered_on", "pledge__donor")
+    search_fields = ("pledge__item__name", "pledge__donor__code", "reference", "=pledge__id")
+    list_select_related = ("pledge__donor", "pledge__item")
+    autocomplete_fields = ("pledge",)
+    readonly_fields = ("created_at", "updated_at")
+
+    @admin.display(description="donor", ordering="pledge__donor__code")
+    def donor(self, obj):
+        return obj.pledge.donor.code
+
+    @admin.display(description="item", ordering="pledge__item__name")
+    def item(self, obj):
+        return obj.pledge.item.name
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "pledge"] if obj is not None else fields
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        scope = self.scope(request)
+        if db_field.name == "pledge" and not scope.is_cell:
+            kwargs["queryset"] = Pledge.objects.restrict(scope, CHANGE)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def service_save(self, *, request, obj, change):
+        values = _values(obj, services.DELIVERY_FIELDS)
+        if change:
+            return services.delivery_update(actor=request.user, delivery_id=obj.pk, user=request.user, **values)
+        return services.delivery_create(actor=request.user, pledge_id=obj.pledge_id, user=request.user, **values)
+
+
+@admin.register(TrainingCommitment)
+class TrainingCommitmentAdmin(AidModelAdmin):
+    resource_classes = [TrainingCommitmentResource]
+    has_service = True
+    own_nation_field = "donor"
+    nation_fields = ("donor",)
+    list_display = ("programme", "donor", "recipient", "trainees_committed", "trainees_completed", "status",
+                    "start_on", "end_on")
+    list_filter = ("status", "donor", "recipient")
+    search_fields = ("programme", "donor__code", "donor__name", "reference")
+    list_select_related = ("donor", "recipient")
+    autocomplete_fields = ("donor", "recipient")
+    readonly_fields = ("updated_at",)
+
+    def service_save(self, *, request, obj, change):
+        return services.training_commitment_save(actor=request.user, commitment=obj, user=request.user)
+
+    def delete_model(self, request, obj):
+        require_nation_access(request.user, obj.donor_id, what="another nation's training commitments")
+        super().delete_model(request, obj)
+
+
+@admin.register(Requirement)
+class RequirementAdmin(AidModelAdmin):
+    """The recipient's stated needs: every nation reads them; the recipient (for itself) and the cell write."""
+
+    resource_classes = [RequirementResource]
+    has_service = True
+    nation_fields = ("recipient",)
+    list_display = ("item", "recipient", "quantity", "period_from", "period_to", "priority")
+    list_filter = ("priority", "recipient", "item__category")
+    search_fields = ("item__name", "recipient__code", "notes")
+    list_select_related = ("item", "recipient")
+    autocomplete_fields = ("recipient", "item")
+
+    def nation_may_add(self, scope) -> bool:
+        return scope.nation_role == "recipient"
+
+    def service_save(self, *, request, obj, change):
+        # No requirement service exists: the same rule as the import (pledges.resources), one place.
+        return RequirementResource(user=request.user).service_save(instance=obj, is_create=not change,
+                                                                   actor=request.user)
+
+    def delete_model(self, request, obj):
+        if not self.has_delete_permission(request, obj):
+            raise PermissionDenied
+        super().delete_model(request, obj)

@@ -1,0 +1,86 @@
+"""Import/export of pledges, deliveries, training commitments and requirements, through the services."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from import_export import fields, widgets
+
+from coordination.access import CHANGE, scope_for
+from coordination.resources import AidResource, item_field, nation_field
+from pledges import services
+from pledges.models import Delivery, Pledge, Requirement, TrainingCommitment
+
+
+class PledgeResource(AidResource):
+    donor = nation_field("donor")
+    recipient = nation_field("recipient")
+    item = item_field()
+    delivered_quantity = fields.Field(attribute="delivered_quantity", column_name="delivered_quantity", readonly=True)
+    shipped_quantity = fields.Field(attribute="shipped_quantity", column_name="shipped_quantity", readonly=True)
+
+    class Meta(AidResource.Meta):
+        model = Pledge
+        fields = ("id", *services.PLEDGE_FIELDS, "shipped_quantity", "delivered_quantity")
+        export_order = ("id", *services.PLEDGE_FIELDS)
+        import_id_fields = ("id",)
+
+    def service_save(self, *, instance, is_create, actor):
+        values = {name: getattr(instance, name) for name in services.PLEDGE_FIELDS}
+        if is_create:
+            return services.pledge_create(actor=actor, user=actor, **values)
+        return services.pledge_update(actor=actor, pledge_id=instance.pk, user=actor, **values)
+
+
+class DeliveryResource(AidResource):
+    pledge = fields.Field(attribute="pledge", column_name="pledge", widget=widgets.ForeignKeyWidget(Pledge))
+
+    class Meta(AidResource.Meta):
+        model = Delivery
+        fields = ("id", "pledge", *services.DELIVERY_FIELDS)
+        import_id_fields = ("id",)
+
+    def service_save(self, *, instance, is_create, actor):
+        values = {name: getattr(instance, name) for name in services.DELIVERY_FIELDS}
+        if is_create:
+            return services.delivery_create(actor=actor, pledge_id=instance.pledge_id, user=actor, **values)
+        original = Delivery.objects.filter(pk=instance.pk).values_list("pledge_id", flat=True).first()
+        if original != instance.pledge_id:
+            raise ValidationError({"pledge": ["A delivery cannot be moved to another pledge."]})
+        return services.delivery_update(actor=actor, delivery_id=instance.pk, user=actor, **values)
+
+
+class TrainingCommitmentResource(AidResource):
+    donor = nation_field("donor")
+    recipient = nation_field("recipient")
+
+    class Meta(AidResource.Meta):
+        model = TrainingCommitment
+        fields = ("id", "donor", "recipient", "programme", "trainees_committed", "trainees_completed",
+                  "start_on", "end_on", "status", "reference")
+        import_id_fields = ("id",)
+
+    def service_save(self, *, instance, is_create, actor):
+        return services.training_commitment_save(actor=actor, commitment=instance, user=actor)
+
+
+class RequirementResource(AidResource):
+    recipient = nation_field("recipient")
+    item = item_field()
+
+    class Meta(AidResource.Meta):
+        model = Requirement
+        fields = ("id", "recipient", "item", "quantity", "period_from", "period_to", "priority", "notes")
+        import_id_fields = ("id",)
+
+    def service_save(self, *, instance, is_create, actor):
+        """No requirement service exists: the recipient (for itself) or the cell, model validation, save."""
+        scope = scope_for(actor)
+        if not scope.is_cell:
+            own = scope.nation_role == "recipient" and instance.recipient_id == scope.nation_id
+            exists = is_create or Requirement.objects.restrict(scope, CHANGE).filter(pk=instance.pk).exists()
+            if not (own and exists):
+                raise PermissionDenied("Only the recipient itself or the cell may change its requirements.")
+        instance.full_clean()
+        instance._history_user = actor
+        instance.save()
+        return instance

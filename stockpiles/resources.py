@@ -1,0 +1,128 @@
+"""Import/export of stock levels, guidelines and production rates (through the services), and exports
+of the computed tables."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from import_export import resources
+
+from coordination.access import CHANGE
+from coordination.resources import AidResource, item_field, nation_field
+from coordination.services import require_cell, require_nation_access
+from stockpiles import services
+from stockpiles.models import (
+    Alert,
+    CurrentStock,
+    ProductionRate,
+    Shortfall,
+    ShortfallMark,
+    StockpileGuideline,
+    StockReport,
+)
+
+
+class StockReportResource(AidResource):
+    """Append-only: a row already on file (same nation, item and day) is skipped when unchanged and
+    refused when its quantity differs; new rows go through ``stock_report_create``."""
+
+    nation = nation_field("nation")
+    item = item_field()
+
+    class Meta(AidResource.Meta):
+        model = StockReport
+        fields = ("nation", "item", "as_of", "quantity")
+        import_id_fields = ("nation", "item", "as_of")
+
+    def service_save(self, *, instance, is_create, actor):
+        if not is_create:
+            raise ValidationError({"quantity": [
+                "Stock reports are append-only: this nation already reported this item for this day."
+            ]})
+        return services.stock_report_create(
+            actor=actor, nation=instance.nation, item=instance.item, quantity=instance.quantity,
+            as_of=instance.as_of, user=actor,
+        )
+
+
+class StockpileGuidelineResource(AidResource):
+    item = item_field()
+    nation = nation_field("nation")
+
+    class Meta(AidResource.Meta):
+        model = StockpileGuideline
+        fields = ("id", "item", "nation", "minimum_quantity", "effective_from", "effective_to")
+        import_id_fields = ("id",)
+
+    def service_save(self, *, instance, is_create, actor):
+        require_cell(actor, what="stockpile guidelines")
+        instance.full_clean()
+        instance._history_user = actor
+        instance.save()
+        services.guideline_saved(guideline=instance)
+        return instance
+
+
+class ProductionRateResource(AidResource):
+    nation = nation_field("nation")
+    item = item_field()
+
+    class Meta(AidResource.Meta):
+        model = ProductionRate
+        fields = ("id", "nation", "item", "units_per_month", "effective_from", "reference")
+        import_id_fields = ("id",)
+
+    def service_save(self, *, instance, is_create, actor):
+        scope = require_nation_access(actor, instance.nation_id, what="another nation's production rates")
+        if not is_create and not ProductionRate.objects.restrict(scope, CHANGE).filter(pk=instance.pk).exists():
+            raise PermissionDenied("You may not change this production rate.")
+        instance.full_clean()
+        instance._history_user = actor
+        instance.save()
+        services.production_rate_saved(rate=instance)
+        return instance
+
+
+class _ExportOnly(resources.ModelResource):
+    def __init__(self, user=None, **kwargs):
+        super().__init__(**kwargs)
+        self.user = user
+
+    def import_data(self, *args, **kwargs):
+        raise PermissionDenied("Computed tables are written only by the shortfall engine.")
+
+
+class CurrentStockResource(_ExportOnly):
+    nation = nation_field("nation")
+    item = item_field()
+
+    class Meta:
+        model = CurrentStock
+        fields = ("nation", "item", "quantity", "as_of")
+
+
+class ShortfallResource(_ExportOnly):
+    nation = nation_field("nation")
+    item = item_field()
+
+    class Meta:
+        model = Shortfall
+        fields = ("nation", "item", "as_of", "status", "on_hand", "guideline", "owed", "available", "shortfall",
+                  "coverage", "rate", "months_to_recover", "not_recovering", "computed_at")
+
+
+class ShortfallMarkResource(_ExportOnly):
+    nation = nation_field("nation")
+    item = item_field()
+
+    class Meta:
+        model = ShortfallMark
+        fields = ("nation", "item", "marked_at")
+
+
+class AlertResource(_ExportOnly):
+    nation = nation_field("nation")
+    item = item_field()
+
+    class Meta:
+        model = Alert
+        fields = ("id", "kind", "nation", "item", "pledge", "key", "message", "opened_at", "closed_at")

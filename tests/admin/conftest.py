@@ -1,0 +1,47 @@
+"""Fixtures for the admin tests: one record of every registered model, and logged-in clients."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from coordination.access import CELL
+from pledges.models import Delivery
+from stockpiles import services as stock_services
+from stockpiles.models import Alert, ShortfallMark
+from tests import factories
+
+
+@pytest.fixture
+def world(nations, item, coordinator):
+    """A small world: POL and USA pledges, reports, rates; UKR requirements; computed rows."""
+    pol, usa, ukr = nations["POL"], nations["USA"], nations["UKR"]
+    factories.GuidelineFactory(item=item, minimum_quantity=10_000)
+    pol_pledge = factories.PledgeFactory(donor=pol, recipient=ukr, item=item, quantity=1000, releasability="public")
+    usa_pledge = factories.PledgeFactory(donor=usa, recipient=ukr, item=item, quantity=2000, releasability="public")
+    delivery = factories.DeliveryFactory(pledge=pol_pledge, quantity=100, status=Delivery.Status.SCHEDULED)
+    pol_pledge.allocated_quantity = 100
+    pol_pledge.save()
+    stock_services.stock_report_create(actor=CELL, nation=pol, item=item, quantity=4000, as_of=dt.date(2024, 1, 1))
+    stock_services.stock_report_create(actor=CELL, nation=usa, item=item, quantity=9000, as_of=dt.date(2024, 1, 1))
+    factories.ProductionRateFactory(nation=pol, item=item, units_per_month=500)
+    factories.ProductionRateFactory(nation=usa, item=item, units_per_month=80_000)
+    factories.TrainingCommitmentFactory(donor=pol, recipient=ukr)
+    factories.RequirementFactory(recipient=ukr, item=item)
+    stock_services.shortfalls_recompute(pairs=None)
+    ShortfallMark.objects.get_or_create(nation=pol, item=item)
+    Alert.objects.create(kind="below_guideline", nation=pol, item=item, key=f"below:POL:{item.pk}",
+                         message="POL below guideline", opened_at=timezone.now())
+    return {"pol_pledge": pol_pledge, "usa_pledge": usa_pledge, "delivery": delivery}
+
+
+@pytest.fixture
+def coordinator_client(client, coordinator):
+    client.force_login(coordinator)
+    return client
+
+
+@pytest.fixture
+def polish_client(client, polish_officer):
+    client.force_login(polish_officer)
+    return client
