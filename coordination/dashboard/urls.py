@@ -1,3 +1,14 @@
-"""The coordinators' dashboard. Filled by the dashboard work."""
+"""The coordinators' dashboard (mounted at "/")."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from coordination.dashboard import views
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("nations/<str:code>/", views.nation_detail, name="nation"),
+    path("items/<int:pk>/", views.item_detail, name="item"),
+    path("pledges/", views.pledge_list, name="pledges"),
+]

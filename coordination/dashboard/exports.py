@@ -1,0 +1,37 @@
+"""CSV and XLSX downloads of dashboard tables (tablib, installed with django-import-export)."""
+
+from __future__ import annotations
+
+import re
+
+import tablib
+from django.http import HttpResponse
+from django.utils import timezone
+
+from coordination.dashboard.tables import Table, export_value
+
+FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def table_dataset(table: Table) -> tablib.Dataset:
+    data = tablib.Dataset(headers=[str(c.label) for c in table.columns], title=str(table.title)[:31])
+    for row in table.rows:
+        data.append([export_value(v, c.kind) for c, v in zip(table.columns, row, strict=True)])
+    return data
+
+
+def export_response(*, table: Table, fmt: str) -> HttpResponse:
+    """The table as a file download. ``fmt`` is "csv" or "xlsx" (the caller has checked it)."""
+    data = table_dataset(table)
+    stamp = timezone.localdate().isoformat()
+    name = re.sub(r"[^a-z0-9_-]+", "-", table.key.lower())
+    if fmt == "csv":
+        body = data.export("csv").encode("utf-8-sig")  # BOM: spreadsheets open UTF-8 correctly
+    else:
+        body = data.export("xlsx")
+    response = HttpResponse(body, content_type=FORMATS[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.{fmt}"'
+    return response

@@ -1,0 +1,616 @@
+"""The coordinators' dashboard: thin views over the selectors.
+
+Every number comes from ``stockpiles.selectors`` / ``pledges.selectors`` (built on the only
+implementations of the formulas); these views arrange them into tables and chart data. Each table
+renders as HTML and exports to CSV/XLSX with the same filters (``?export=csv&table=<key>``).
+Every page runs a fixed number of SQL queries whatever the data size.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_GET
+
+from coordination.access import VIEW, Scope, scope_for
+from coordination.dashboard.exports import FORMATS, export_response
+from coordination.dashboard.forms import AsOfForm
+from coordination.dashboard.tables import Badge, Column, Link, Table
+from coordination.models import Item, Nation
+from coordination.security import log_refused
+from coordination.templatetags.aid_format import format_int
+from pledges import fulfilment
+from pledges import selectors as pledge_selectors
+from pledges.filtersets import PledgeFilterSet
+from pledges.models import Pledge, TrainingCommitment
+from stockpiles import selectors as stock_selectors
+from stockpiles import shortfalls
+from stockpiles.models import Shortfall
+
+TOP = 15  # rows of "largest" lists shown on a page (exports have them all)
+PAGE_SIZE = 50
+CHART_SERIES = 8  # lines per chart, beyond that the legend is unreadable
+
+Builders = dict[str, Callable[[], Table]]
+
+
+# --- Helpers -----------------------------------------------------------------------------------------
+
+def _can_see_nation(scope: Scope, nation_id: int) -> bool:
+    return scope.is_cell or scope.nation_id == nation_id
+
+
+def _nation_cell(scope: Scope, nation: Nation, as_of: dt.date | None = None):
+    """A nation's name, linked to its page when the user may open it."""
+    if not _can_see_nation(scope, nation.pk):
+        return nation.name
+    url = reverse("dashboard:nation", args=[nation.code])
+    return Link(nation.name, url + (f"?as_of={as_of.isoformat()}" if as_of else ""))
+
+
+def _item_cell(item: Item, as_of: dt.date | None = None) -> Link:
+    url = reverse("dashboard:item", args=[item.pk])
+    return Link(item.name, url + (f"?as_of={as_of.isoformat()}" if as_of else ""))
+
+
+def _months_cell(result: shortfalls.ShortfallResult):
+    if result.not_recovering:
+        return Badge(_("not recovering"), "badge-bad")
+    return result.months_to_recover
+
+
+def _status_badge(status: str) -> Badge:
+    css = {
+        Shortfall.Status.BELOW_GUIDELINE: "badge-bad",
+        Shortfall.Status.OK: "badge-ok",
+    }.get(status, "badge-muted")
+    return Badge(str(Shortfall.Status(status).label) if status in Shortfall.Status.values else status, css)
+
+
+def _pledge_facts(pledge: Pledge) -> fulfilment.PledgeFacts:
+    return fulfilment.PledgeFacts(
+        pledge_id=pledge.pk, donor_id=pledge.donor_id, recipient_id=pledge.recipient_id, item_id=pledge.item_id,
+        quantity=pledge.quantity, delivered=pledge.delivered_quantity, value_eur=pledge.value_eur,
+        unit_value_eur=pledge.item.unit_value_eur, due_on=pledge.due_on,
+        cancelled=pledge.status == Pledge.Status.CANCELLED,
+    )
+
+
+def _as_of(request: HttpRequest) -> tuple[AsOfForm, dt.date | None]:
+    form = AsOfForm(request.GET if "as_of" in request.GET else None)
+    return form, (form.as_of_date() if form.is_bound else None)
+
+
+def _export_or_none(request: HttpRequest, builders: Builders) -> HttpResponse | None:
+    """Answer ``?export=csv|xlsx&table=<key>`` with the file; None for a normal page view."""
+    fmt = request.GET.get("export")
+    if fmt is None:
+        return None
+    key = request.GET.get("table", "")
+    if fmt not in FORMATS or key not in builders:
+        raise Http404(_("Unknown export."))
+    return export_response(table=builders[key](), fmt=fmt)
+
+
+def _chart(kind: str, labels: list, datasets: list[dict], **options) -> dict:
+    """Chart data for static/dashboard/charts.js (read from a json_script tag: no inline scripts)."""
+    return {"type": kind, "labels": labels, "datasets": datasets, "options": options}
+
+
+def _shortfall_columns(*, with_nation: bool = True, with_item: bool = True) -> list[Column]:
+    columns = []
+    if with_nation:
+        columns.append(Column("nation", _lazy("Nation")))
+    if with_item:
+        columns += [Column("item", _lazy("Item")), Column("category", _lazy("Category"))]
+    return columns + [
+        Column("on_hand", _lazy("On hand"), "int"),
+        Column("owed", _lazy("Owed (pledged, not shipped)"), "int"),
+        Column("available", _lazy("Available"), "int"),
+        Column("guideline", _lazy("Guideline"), "int"),
+        Column("shortfall", _lazy("Shortfall"), "int"),
+        Column("coverage", _lazy("Coverage"), "pct"),
+        Column("rate", _lazy("Production per month"), "int"),
+        Column("months", _lazy("Months to recover"), "months"),
+        Column("status", _lazy("Status"), "badge"),
+    ]
+
+
+def _shortfall_rows(scope: Scope, *, as_of: dt.date | None, nation=None, item=None, below_only: bool = False,
+                    limit: int | None = None) -> list[tuple[Nation, Item, shortfalls.ShortfallResult]]:
+    """Stored rows for today, or computed from the history for a past date; worst first. One query today."""
+    if as_of is None:
+        qs = stock_selectors.shortfall_list(user_or_scope=scope, nation=nation, item=item)
+        if below_only:
+            qs = qs.filter(status=Shortfall.Status.BELOW_GUIDELINE)
+        if limit is not None:
+            qs = qs[:limit]
+        return [(row.nation, row.item, stock_selectors.result_of(row)) for row in qs]
+    rows = [
+        (row.nation, row.item, row.result)
+        for row in stock_selectors.shortfalls_as_of(user_or_scope=scope, as_of=as_of, nation=nation, item=item)
+        if not below_only or row.result.status == shortfalls.BELOW_GUIDELINE
+    ]
+    return rows[:limit] if limit is not None else rows
+
+
+def _shortfall_table(key: str, title, scope: Scope, rows, *, as_of, with_nation=True, with_item=True,
+                     empty=None) -> Table:
+    table = Table(key=key, title=title, columns=_shortfall_columns(with_nation=with_nation, with_item=with_item),
+                  empty=empty or _lazy("No shortfall rows yet. Record stock reports and guidelines, then "
+                                       "run the shortfall recompute (manage.py recompute_shortfalls)."))
+    for nation, item, r in rows:
+        cells = []
+        if with_nation:
+            cells.append(_nation_cell(scope, nation, as_of))
+        if with_item:
+            cells += [_item_cell(item, as_of), item.category.name]
+        cells += [r.on_hand, r.owed, r.available, r.guideline, r.shortfall, r.coverage, r.rate, _months_cell(r),
+                  _status_badge(r.status)]
+        table.rows.append(cells)
+    return table
+
+
+def _fulfilment_columns(first: Column) -> list[Column]:
+    return [
+        first,
+        Column("pledges", _lazy("Pledges"), "int"),
+        Column("pledged", _lazy("Pledged (quantity)"), "int"),
+        Column("delivered", _lazy("Delivered (quantity)"), "int"),
+        Column("share", _lazy("Delivered share (quantity)"), "pct"),
+        Column("pledged_eur", _lazy("Pledged (EUR)"), "eur"),
+        Column("delivered_eur", _lazy("Delivered (EUR)"), "eur"),
+        Column("share_eur", _lazy("Delivered share (EUR)"), "pct"),
+        Column("overdue", _lazy("Overdue pledges"), "int"),
+    ]
+
+
+def _fulfilment_cells(f: fulfilment.Fulfilment) -> list:
+    return [f.pledges, f.pledged, f.delivered, f.delivered_share, f.pledged_value_eur, f.delivered_value_eur,
+            f.delivered_value_share, f.overdue]
+
+
+def _page(request: HttpRequest, template: str, context: dict) -> HttpResponse:
+    context.setdefault("today", timezone.localdate())
+    return render(request, template, context)
+
+
+# --- Overview ------------------------------------------------------------------------------------------
+
+@require_GET
+@login_required
+def overview(request: HttpRequest) -> HttpResponse:
+    scope = scope_for(request.user)
+    form, as_of = _as_of(request)
+
+    def heatmap() -> Table:
+        matrix = stock_selectors.shortfall_matrix(user_or_scope=scope, as_of=as_of)
+        table = Table(
+            key="coverage", title=_lazy("Coverage by nation and category"),
+            caption=_lazy("Lowest coverage (available ÷ guideline) among each nation's items in the category."),
+            columns=[Column("nation", _lazy("Nation"))]
+            + [Column(f"c{c.pk}", c.name, "coverage") for c in matrix.categories],
+            empty=_lazy("No stored shortfalls yet: run the shortfall recompute to fill the heat map."),
+        )
+        for nation in matrix.nations:
+            table.rows.append([_nation_cell(scope, nation, as_of)]
+                              + [matrix.cell(nation.pk, c.pk) for c in matrix.categories])
+        return table
+
+    def largest(limit: int | None = TOP) -> Table:
+        rows = _shortfall_rows(scope, as_of=as_of, below_only=True, limit=limit)
+        return _shortfall_table("shortfalls", _lazy("Largest shortfalls"), scope, rows, as_of=as_of,
+                                empty=_lazy("No nation is below guideline for any item."))
+
+    def rollup() -> Table:
+        table = Table(
+            key="alliance", title=_lazy("Alliance position per item"),
+            caption=_lazy("Gross shortfall: a surplus in one nation never covers another's shortfall."),
+            columns=[
+                Column("item", _lazy("Item")), Column("category", _lazy("Category")), Column("unit", _lazy("Unit")),
+                Column("total", _lazy("Total shortfall"), "int"), Column("net", _lazy("Net position"), "int"),
+                Column("below", _lazy("Nations below guideline"), "int"),
+                Column("counted", _lazy("Nations counted"), "int"),
+            ],
+            empty=_lazy("No stored shortfalls yet."),
+        )
+        for row in stock_selectors.alliance_rollup(as_of=as_of):
+            table.rows.append([
+                Link(row.item_name, reverse("dashboard:item", args=[row.item_id])), row.category_name,
+                str(Item.Unit(row.unit).label) if row.unit in Item.Unit.values else row.unit,
+                row.total_shortfall, row.net_position, row.nations_below, row.nations_counted,
+            ])
+        table.rows.sort(key=lambda r: -r[3])
+        return table
+
+    donor_rows: list = []
+
+    def donors() -> Table:
+        donor_rows[:] = pledge_selectors.fulfilment_by_donor(user_or_scope=scope, as_of=as_of)
+        table = Table(key="fulfilment", title=_lazy("Pledge fulfilment by donor"),
+                      columns=_fulfilment_columns(Column("donor", _lazy("Donor"))),
+                      empty=_lazy("No pledges recorded yet. Add pledges in the admin or through the API."))
+        for row in donor_rows:
+            table.rows.append([_nation_cell(scope, row.donor, as_of)] + _fulfilment_cells(row.fulfilment))
+        return table
+
+    month_rows: list = []
+
+    def deliveries() -> Table:
+        rows = pledge_selectors.deliveries_per_month(user_or_scope=scope)
+        if as_of is not None:
+            rows = [r for r in rows if r.month <= as_of]
+        month_rows[:] = rows
+        table = Table(key="deliveries", title=_lazy("Deliveries per month"),
+                      columns=[Column("month", _lazy("Month")), Column("count", _lazy("Deliveries"), "int"),
+                               Column("quantity", _lazy("Quantity"), "int"),
+                               Column("value", _lazy("Delivered value (EUR)"), "eur")],
+                      empty=_lazy("No delivered deliveries yet."))
+        for r in rows:
+            table.rows.append([r.month.strftime("%Y-%m"), r.deliveries, r.quantity, r.value_eur])
+        return table
+
+    def training() -> Table:
+        table = Table(key="training", title=_lazy("Training: committed vs completed"),
+                      columns=[Column("donor", _lazy("Donor")), Column("programme", _lazy("Programme")),
+                               Column("committed", _lazy("Trainees committed"), "int"),
+                               Column("completed", _lazy("Trainees completed"), "int"),
+                               Column("share", _lazy("Completed share"), "pct")],
+                      empty=_lazy("No training commitments recorded yet."))
+        for row in pledge_selectors.training_summary(user_or_scope=scope):
+            p = row.progress
+            table.rows.append([_nation_cell(scope, row.donor), p.programme, p.committed, p.completed,
+                               p.completed_share])
+        return table
+
+    def overdue(limit: int | None = TOP) -> Table:
+        rows = pledge_selectors.overdue_pledges(user_or_scope=scope, on=as_of)
+        table = Table(key="overdue", title=_lazy("Overdue pledges"),
+                      columns=[Column("donor", _lazy("Donor")), Column("item", _lazy("Item")),
+                               Column("recipient", _lazy("Recipient")), Column("due", _lazy("Due on"), "date"),
+                               Column("days", _lazy("Days overdue"), "int"),
+                               Column("outstanding", _lazy("Outstanding quantity"), "int")],
+                      empty=_lazy("No pledge is overdue."))
+        table.total = len(rows)
+        for r in rows[:limit] if limit else rows:
+            table.rows.append([_nation_cell(scope, r.pledge.donor), _item_cell(r.pledge.item),
+                               r.pledge.recipient.name, r.pledge.due_on, r.days_overdue, r.outstanding])
+        return table
+
+    def alerts(limit: int | None = TOP) -> Table:
+        qs = stock_selectors.alert_list(user_or_scope=scope)
+        table = Table(key="alerts", title=_lazy("Open alerts"),
+                      columns=[Column("opened", _lazy("Opened"), "date"), Column("kind", _lazy("Kind")),
+                               Column("nation", _lazy("Nation")), Column("message", _lazy("Message"))],
+                      empty=_lazy("No open alerts."))
+        for a in (qs[:limit] if limit else qs):
+            table.rows.append([a.opened_at, a.get_kind_display(), _nation_cell(scope, a.nation), a.message])
+        return table
+
+    builders: Builders = {
+        "coverage": heatmap, "shortfalls": lambda: largest(None), "alliance": rollup, "fulfilment": donors,
+        "deliveries": deliveries, "training": training, "overdue": lambda: overdue(None),
+        "alerts": lambda: alerts(None),
+    }
+    exported = _export_or_none(request, builders)
+    if exported is not None:
+        return exported
+
+    last = stock_selectors.shortfalls_last_computed()
+    tables = {"coverage": heatmap(), "shortfalls": largest(), "alliance": rollup(), "fulfilment": donors(),
+              "deliveries": deliveries(), "training": training(), "overdue": overdue(), "alerts": alerts()}
+    top_donors = sorted(donor_rows, key=lambda r: -r.fulfilment.pledged_value_eur)[:12]
+    charts = {
+        "deliveries_chart": _chart(
+            "bar", [r.month.strftime("%Y-%m") for r in month_rows],
+            [{"label": str(_("Delivered value (EUR)")), "data": [float(r.value_eur) for r in month_rows]}],
+            yTitle=str(_("EUR")),
+        ),
+        "fulfilment_chart": _chart(
+            "bar", [r.donor.code for r in top_donors],
+            [{"label": str(_("Pledged (EUR)")), "data": [float(r.fulfilment.pledged_value_eur) for r in top_donors]},
+             {"label": str(_("Delivered (EUR)")),
+              "data": [float(r.fulfilment.delivered_value_eur) for r in top_donors]}],
+            indexAxis="y", yTitle=str(_("EUR")),
+        ),
+    }
+    return _page(request, "dashboard/overview.html", {
+        "form": form, "as_of": as_of, "scope": scope, "tables": tables, "charts": charts,
+        "last_computed": last, "stale": stock_selectors.shortfalls_are_stale(last_computed=last),
+    })
+
+
+# --- Nation ----------------------------------------------------------------------------------------------
+
+@require_GET
+@login_required
+def nation_detail(request: HttpRequest, code: str) -> HttpResponse:
+    scope = scope_for(request.user)
+    nation = get_object_or_404(Nation.objects.restrict(scope, VIEW), code=code.upper())
+    if not _can_see_nation(scope, nation.pk):
+        # Another nation's detail: only the cell and that nation's own users may read it.
+        log_refused(request, reason="another nation's dashboard page", status=404, target_nation=nation.code)
+        raise Http404(_("No such nation page."))
+    form, as_of = _as_of(request)
+
+    def stock() -> Table:
+        rows = _shortfall_rows(scope, as_of=as_of, nation=nation)
+        return _shortfall_table("stock", _lazy("Stock vs guideline per item"), scope, rows, as_of=as_of,
+                                with_nation=False)
+
+    def by_item() -> Table:
+        table = Table(key="pledged", title=_lazy("Pledges given, per item"),
+                      columns=_fulfilment_columns(Column("item", _lazy("Item"))),
+                      empty=_lazy("This nation has not pledged anything yet."))
+        for row in pledge_selectors.fulfilment_by_item(user_or_scope=scope, as_of=as_of, donor=nation):
+            table.rows.append([_item_cell(row.item, as_of)] + _fulfilment_cells(row.fulfilment))
+        return table
+
+    def pledges(limit: int | None = TOP * 2) -> Table:
+        on = as_of or timezone.localdate()
+        qs = (Pledge.objects.restrict(scope, VIEW).filter(donor=nation)
+              .select_related("recipient", "item").order_by("-announced_on", "-pk"))
+        if as_of is not None:
+            qs = qs.filter(announced_on__lte=as_of)
+        table = _pledge_table(qs[:limit] if limit else qs, scope=scope, on=on, key="pledges",
+                              title=_lazy("Its pledges"), with_donor=False)
+        return table
+
+    def training() -> Table:
+        table = Table(key="training", title=_lazy("Its training commitments"),
+                      columns=[Column("programme", _lazy("Programme")), Column("recipient", _lazy("Recipient")),
+                               Column("committed", _lazy("Trainees committed"), "int"),
+                               Column("completed", _lazy("Trainees completed"), "int"),
+                               Column("start", _lazy("Start"), "date"), Column("end", _lazy("End"), "date"),
+                               Column("status", _lazy("Status"))],
+                      empty=_lazy("No training commitments recorded for this nation."))
+        qs = (TrainingCommitment.objects.restrict(scope, VIEW).filter(donor=nation).select_related("recipient")
+              .order_by("programme", "pk"))
+        for t in qs:
+            table.rows.append([t.programme, t.recipient.name, t.trainees_committed, t.trainees_completed,
+                               t.start_on, t.end_on, t.get_status_display()])
+        return table
+
+    def gaps() -> Table:
+        table = _gap_table(pledge_selectors.recipient_gaps(recipient=nation, as_of=as_of), as_of=as_of,
+                           title=_lazy("Requirements: required vs pledged vs delivered"))
+        return table
+
+    builders: Builders = {"stock": stock, "pledged": by_item, "pledges": lambda: pledges(None),
+                          "training": training}
+    if nation.role == Nation.Role.RECIPIENT:
+        builders["gaps"] = gaps
+    exported = _export_or_none(request, builders)
+    if exported is not None:
+        return exported
+
+    tables = {key: (pledges() if key == "pledges" else build()) for key, build in builders.items()}
+    stock_table = tables["stock"]
+    coverage_rows = [r for r in stock_table.rows if r[7] is not None][:20]
+    charts = {
+        "coverage_chart": _chart(
+            "bar", [str(r[0]) for r in coverage_rows],
+            [{"label": str(_("Coverage (available ÷ guideline)")),
+              "data": [round(float(r[7]) * 100, 1) if r[7] is not None else None for r in coverage_rows]}],
+            indexAxis="y", yTitle="%", guideline=100,
+        ),
+    }
+    return _page(request, "dashboard/nation.html", {
+        "nation": nation, "form": form, "as_of": as_of, "scope": scope, "tables": tables, "charts": charts,
+        "pledges_url": reverse("dashboard:pledges") + f"?donor={nation.code}",
+    })
+
+
+def _pledge_table(pledges, *, scope: Scope, on: dt.date, key: str, title, with_donor: bool = True,
+                  sort: str = "") -> Table:
+    columns = []
+    if with_donor:
+        columns.append(Column("donor", _lazy("Donor"), sort="donor"))
+    columns += [
+        Column("recipient", _lazy("Recipient"), sort="recipient"),
+        Column("item", _lazy("Item"), sort="item"),
+        Column("quantity", _lazy("Quantity"), "int", sort="quantity"),
+        Column("delivered", _lazy("Delivered"), "int", sort="delivered"),
+        Column("value", _lazy("Value (EUR)"), "eur", sort="value"),
+        Column("announced", _lazy("Announced"), "date", sort="announced"),
+        Column("due", _lazy("Due"), "date", sort="due"),
+        Column("status", _lazy("Status"), sort="status"),
+        Column("progress", _lazy("Delivery progress")),
+        Column("overdue", _lazy("Overdue"), "badge"),
+    ]
+    table = Table(key=key, title=title, columns=columns,
+                  empty=_lazy("No pledges match. Clear some filters, or record pledges in the admin or the API."))
+    for p in pledges:
+        overdue = fulfilment.is_overdue(_pledge_facts(p), on=on)
+        cells = [_nation_cell(scope, p.donor)] if with_donor else []
+        cells += [
+            p.recipient.name, _item_cell(p.item), p.quantity, p.delivered_quantity, p.value_eur, p.announced_on,
+            p.due_on, p.get_status_display(), Pledge.Progress(p.progress).label,
+            Badge(_("overdue"), "badge-bad") if overdue else "",
+        ]
+        table.rows.append(cells)
+    return table
+
+
+def _gap_table(gaps, *, as_of: dt.date | None, title, key: str = "gaps") -> Table:
+    table = Table(key=key, title=title,
+                  columns=[Column("recipient", _lazy("Recipient")), Column("item", _lazy("Item")),
+                           Column("required", _lazy("Required"), "int"), Column("pledged", _lazy("Pledged"), "int"),
+                           Column("delivered", _lazy("Delivered"), "int"),
+                           Column("uncovered", _lazy("Uncovered (required − pledged)"), "int"),
+                           Column("undelivered", _lazy("Undelivered (pledged − delivered)"), "int"),
+                           Column("covered", _lazy("Covered share"), "pct")],
+                  empty=_lazy("No requirements recorded. The recipient's needs are entered in the admin."))
+    for g in gaps:
+        table.rows.append([g.recipient.name, _item_cell(g.item, as_of), g.gap.required, g.gap.pledged,
+                           g.gap.delivered, g.gap.uncovered, g.gap.undelivered, g.gap.covered_share])
+    return table
+
+
+# --- Item ------------------------------------------------------------------------------------------------
+
+@require_GET
+@login_required
+def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    scope = scope_for(request.user)
+    item = get_object_or_404(Item.objects.restrict(scope, VIEW).select_related("category"), pk=pk)
+    form, as_of = _as_of(request)
+    shortfall_rows: list = []
+
+    def nations() -> Table:
+        shortfall_rows[:] = _shortfall_rows(scope, as_of=as_of, item=item)
+        table = _shortfall_table("nations", _lazy("Nations: stock vs guideline and recovery"), scope,
+                                 shortfall_rows, as_of=as_of, with_item=False)
+        on = as_of or timezone.localdate()
+        table.columns.append(Column("recovered_by", _lazy("Back above guideline by"), "date"))
+        for row, (_n, _i, r) in zip(table.rows, shortfall_rows, strict=True):
+            recovered = None
+            if r.status == shortfalls.BELOW_GUIDELINE and r.months_to_recover is not None:
+                recovered = _add_months(on, r.months_to_recover)
+            row.append(recovered)
+        return table
+
+    def gaps() -> Table:
+        rows = [g for g in pledge_selectors.recipient_gaps(as_of=as_of) if g.item.pk == item.pk]
+        return _gap_table(rows, as_of=as_of, title=_lazy("Recipient requirement vs pledged vs delivered"))
+
+    def donors() -> Table:
+        table = Table(key="donors", title=_lazy("Who pledged this item"),
+                      columns=_fulfilment_columns(Column("donor", _lazy("Donor"))),
+                      empty=_lazy("No pledges of this item yet."))
+        for row in pledge_selectors.fulfilment_by_donor(user_or_scope=scope, as_of=as_of, item=item):
+            table.rows.append([_nation_cell(scope, row.donor, as_of)] + _fulfilment_cells(row.fulfilment))
+        return table
+
+    builders: Builders = {"nations": nations, "gaps": gaps, "donors": donors}
+    exported = _export_or_none(request, builders)
+    if exported is not None:
+        return exported
+    tables = {key: build() for key, build in builders.items()}
+    rollup = next(iter(stock_selectors.alliance_rollup(as_of=as_of, item_ids=[item.pk])), None)
+
+    # Charts: the nations with the largest shortfalls (the table has them all).
+    charted = [(n, r) for n, _i, r in shortfall_rows if r.available is not None][:CHART_SERIES]
+    history = stock_selectors.stock_history(user_or_scope=scope, item=item, nations=[n for n, _ in charted],
+                                            since=(as_of or timezone.localdate()) - dt.timedelta(days=3 * 366))
+    if as_of is not None:
+        history = [stock_selectors.StockSeries(s.nation_id, s.nation_code, [p for p in s.points if p[0] <= as_of])
+                   for s in history]
+    dates = sorted({d for s in history for d, _q in s.points})
+    datasets = []
+    for s in history:
+        values = dict(s.points)
+        datasets.append({"label": s.nation_code, "data": [values.get(d) for d in dates]})
+    for value in sorted({r.guideline for _n, r in charted if r.guideline is not None}):
+        datasets.append({"label": _("Guideline %(value)s") % {"value": format_int(value)}, "data": [value] * len(dates),
+                         "dashed": True})
+    projection_sets = []
+    horizon = 24
+    for nation, r in charted:
+        points = shortfalls.recovery_projection(r, months=horizon)
+        if points:
+            projection_sets.append({"label": nation.code, "data": [p.available for p in points]})
+    for value in sorted({r.guideline for _n, r in charted if r.guideline is not None}):
+        projection_sets.append({"label": _("Guideline %(value)s") % {"value": format_int(value)},
+                                "data": [value] * (horizon + 1), "dashed": True})
+    charts = {
+        "history_chart": _chart("line", [d.isoformat() for d in dates], datasets, yTitle=item.get_unit_display()),
+        "projection_chart": _chart("line", [_("month %(n)s") % {"n": m} for m in range(horizon + 1)],
+                                   projection_sets, yTitle=item.get_unit_display()),
+    }
+    return _page(request, "dashboard/item.html", {
+        "item": item, "form": form, "as_of": as_of, "scope": scope, "tables": tables, "charts": charts,
+        "rollup": rollup, "pledges_url": reverse("dashboard:pledges") + f"?item={item.pk}",
+    })
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later (clamped to the month's end): a calendar, not a formula."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return day.replace(year=year, month=month, day=min(day.day, candidate))
+        except ValueError:
+            continue
+    return day.replace(year=year, month=month, day=28)
+
+
+# --- Pledges -------------------------------------------------------------------------------------------
+
+SORTS = {
+    "donor": ("donor__name",), "recipient": ("recipient__name",), "item": ("item__name",),
+    "quantity": ("quantity",), "delivered": ("delivered_quantity",), "value": ("value_eur",),
+    "announced": ("announced_on",), "due": ("due_on",), "status": ("status",),
+}
+
+
+@require_GET
+@login_required
+def pledge_list(request: HttpRequest) -> HttpResponse:
+    """The pledge table: PledgeFilterSet (shared with the API), sorting, pagination, htmx partial updates."""
+    scope = scope_for(request.user)
+    base = Pledge.objects.restrict(scope, VIEW).select_related("donor", "recipient", "item", "item__category")
+    filterset = PledgeFilterSet(request.GET or None, queryset=base, request=request)
+    sort = request.GET.get("sort", "")
+    field = SORTS.get(sort.lstrip("-"))
+    if field is None:
+        sort, ordering = "", ("-announced_on", "-pk")
+    else:
+        ordering = tuple(("-" + f if sort.startswith("-") else f) for f in field) + ("pk",)
+    qs = filterset.qs.order_by(*ordering)
+    today = timezone.localdate()
+
+    def export_all() -> Table:
+        return _pledge_table(qs, scope=scope, on=today, key="pledges", title=_lazy("Pledges"))
+
+    exported = _export_or_none(request, {"pledges": export_all})
+    if exported is not None:
+        return exported
+
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    table = _pledge_table(page.object_list, scope=scope, on=today, key="pledges", title=_lazy("Pledges"))
+    headers = []
+    for column in table.columns:
+        aria = "ascending" if sort == column.sort else "descending" if sort == f"-{column.sort}" else "none"
+        headers.append({"column": column, "aria": aria,
+                        "next": f"-{column.sort}" if aria == "ascending" else column.sort})
+    context = {"filterset": filterset, "table": table, "page": page, "sort": sort, "scope": scope,
+               "today": today, "headers": headers}
+    if request.htmx and not request.htmx.boosted:
+        response = render(request, "dashboard/_pledge_results.html", context)
+    else:
+        context["filters"] = _filter_fields(filterset, request, FILTER_FIELDS)
+        context["overdue_only"] = request.GET.get("overdue") == "true"
+        response = _page(request, "dashboard/pledges.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+FILTER_FIELDS = ("donor", "recipient", "category", "item", "status", "source")
+
+
+def _filter_fields(filterset: PledgeFilterSet, request: HttpRequest, names) -> list[dict]:
+    """The filter selects, from the FilterSet's own fields and choices (one query per model choice field)."""
+    fields = []
+    for name in names:
+        field = filterset.form.fields[name]
+        chosen = set(request.GET.getlist(name))
+        options = []
+        for value, label in field.choices:
+            value = str(getattr(value, "value", value))
+            if value == "":
+                continue
+            options.append((value, label, value in chosen))
+        fields.append({"name": name, "label": field.label, "options": options})
+    return fields

@@ -1,0 +1,104 @@
+"""Numbers for people: thousands separators, EUR with units ("€1.2 bn"), percentages, ISO dates.
+
+Every filter accepts ``None`` and shows an em dash, so templates need no ``if`` around empty values.
+The separators follow the active language (English "1,234,567"; French "1 234 567").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django import template
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+EMPTY = "—"
+
+
+def _number(value, decimals: int = 0) -> str:
+    return formats.number_format(value, decimal_pos=decimals, use_l10n=True, force_grouping=True)
+
+
+def format_int(value) -> str:
+    if value is None or value == "":
+        return EMPTY
+    try:
+        return _number(round(Decimal(str(value))), 0)
+    except (ArithmeticError, ValueError, TypeError):
+        return str(value)
+
+
+def format_eur(value) -> str:
+    """EUR for people: "€1.2 bn", "€350.0 m", "€12,500" (French: "1,2 Md€", "350,0 M€", "12 500 €")."""
+    if value is None or value == "":
+        return EMPTY
+    try:
+        amount = Decimal(str(value))
+    except (ArithmeticError, ValueError, TypeError):
+        return str(value)
+    size = abs(amount)
+    if size >= Decimal("1e9"):
+        return _("€%(amount)s bn") % {"amount": _number(amount / Decimal("1e9"), 1)}
+    if size >= Decimal("1e6"):
+        return _("€%(amount)s m") % {"amount": _number(amount / Decimal("1e6"), 1)}
+    return _("€%(amount)s") % {"amount": _number(round(amount), 0)}
+
+
+def format_pct(value, decimals: int = 0) -> str:
+    """A share (0.734) as a percentage ("73%"; French "73 %")."""
+    if value is None or value == "":
+        return EMPTY
+    try:
+        share = Decimal(str(value)) * 100
+    except (ArithmeticError, ValueError, TypeError):
+        return str(value)
+    return _("%(amount)s%%") % {"amount": _number(share, decimals)}
+
+
+def format_date(value) -> str:
+    """ISO 8601, whatever the language."""
+    if value is None or value == "":
+        return EMPTY
+    if isinstance(value, dt.datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+        return value.strftime("%Y-%m-%d %H:%M") + (f" {value.tzname()}" if value.tzname() else "")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+register.filter("num", format_int)
+register.filter("eur", format_eur)
+register.filter("pct", format_pct)
+register.filter("isodate", format_date)
+
+
+@register.filter
+def coverage_band(value) -> str:
+    """A CSS class for a coverage share: the heat map's colour (no inline styles)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        return "cov-na"
+    if value < 0.5:
+        return "cov-0"
+    if value < 0.75:
+        return "cov-1"
+    if value < 1:
+        return "cov-2"
+    return "cov-3"
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context, **changes) -> str:
+    """The current query string with some parameters replaced (``None`` removes one): for sort, page, export."""
+    request = context["request"]
+    params = request.GET.copy()
+    for key, value in changes.items():
+        params.pop(key, None)
+        if value is not None and value != "":
+            params[key] = value
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"

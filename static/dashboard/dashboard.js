@@ -1,0 +1,72 @@
+/* Dashboard behaviour: draws the charts from <script type="application/json"> data (json_script),
+   and submits the language picker on change. No inline scripts: everything lives in this file. */
+(function () {
+  "use strict";
+
+  var PALETTE = ["#1f4e79", "#c0392b", "#2e8b57", "#8e44ad", "#d35400", "#16a085", "#7f8c8d", "#b7950b",
+                 "#2c3e50", "#e84393"];
+
+  function numberFormat(compact) {
+    var lang = document.documentElement.lang || "en";
+    try {
+      return new Intl.NumberFormat(lang, compact ? { notation: "compact", maximumFractionDigits: 1 } : {});
+    } catch (e) {
+      return new Intl.NumberFormat("en");
+    }
+  }
+
+  function draw(canvas) {
+    var source = document.getElementById(canvas.getAttribute("data-chart"));
+    if (!source || typeof window.Chart === "undefined") { return; }
+    var spec = JSON.parse(source.textContent);
+    var opts = spec.options || {};
+    var line = spec.type === "line";
+    var datasets = spec.datasets.map(function (d, i) {
+      var color = d.dashed ? "#555555" : PALETTE[i % PALETTE.length];
+      return {
+        label: d.label, data: d.data, borderColor: color, backgroundColor: d.dashed ? "transparent" : color,
+        borderDash: d.dashed ? [6, 4] : [], borderWidth: 2, pointRadius: line ? 0 : undefined,
+        pointHitRadius: 6, spanGaps: true, fill: false, tension: 0
+      };
+    });
+    var compact = numberFormat(true);
+    var full = numberFormat(false);
+    var valueAxis = opts.indexAxis === "y" ? "x" : "y";
+    var scales = {};
+    scales[valueAxis] = {
+      beginAtZero: true,
+      title: { display: !!opts.yTitle, text: opts.yTitle || "" },
+      ticks: { callback: function (v) { return compact.format(v); } }
+    };
+    var chart = new window.Chart(canvas, {
+      type: spec.type,
+      data: { labels: spec.labels, datasets: datasets },
+      options: {
+        animation: false, responsive: true, maintainAspectRatio: false, indexAxis: opts.indexAxis || "x",
+        interaction: { mode: "nearest", intersect: false },
+        plugins: {
+          legend: { position: "bottom", labels: { boxWidth: 12 } },
+          tooltip: { callbacks: { label: function (ctx) {
+            var v = ctx.parsed[valueAxis];
+            return ctx.dataset.label + ": " + (v === null ? "—" : full.format(v));
+          } } }
+        },
+        scales: scales
+      }
+    });
+    canvas.setAttribute("data-drawn", "true");
+    return chart;
+  }
+
+  function init(root) {
+    root.querySelectorAll("canvas[data-chart]:not([data-drawn])").forEach(draw);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    init(document);
+    document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+      select.addEventListener("change", function () { select.form.submit(); });
+    });
+  });
+  document.addEventListener("htmx:afterSwap", function (event) { init(event.target); });
+})();
