@@ -1,0 +1,225 @@
+"""The permission matrix: every endpoint × method × role, with the expected status and no change when refused."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from coordination.access import CELL
+from coordination.models import Category, Item, Nation
+from pledges.models import Delivery, Pledge, Requirement, TrainingCommitment
+from pledges.services import delivery_create
+from stockpiles.models import Alert, CurrentStock, ProductionRate, Shortfall, StockpileGuideline, StockReport
+from stockpiles.services import stock_report_create
+from tests import factories
+from tests.api.mixins import ApiViewTestCase, CreateTests, ReadOnlyTests, UpdateTests
+
+EVERYONE = {"cell": True, "pol": True, "usa": True}
+
+pytestmark = pytest.mark.django_db
+
+
+class TestStockReports(ApiViewTestCase, CreateTests):
+    url = "/api/v1/stock-reports/"
+    model = StockReport
+
+    @pytest.fixture
+    def obj(self, nations, item):
+        return stock_report_create(actor=CELL, nation=nations["POL"], item=item, quantity=700,
+                                   as_of=dt.date(2024, 1, 1))
+
+    def create_body(self, obj):
+        # "nation" names POL: the cell's choice; ignored for a national token.
+        return {"nation": "POL", "item": obj.item_id, "quantity": 5, "as_of": "2024-02-01"}
+
+    def owner_code(self, instance):
+        return instance.nation.code
+
+    @pytest.mark.parametrize("role", ["cell", "pol", "usa"])
+    def test_no_update_or_delete(self, role, roles, obj):
+        assert roles[role].patch(f"{self.url}{obj.pk}/", {"quantity": 1}, format="json").status_code in (404, 405)
+        assert roles[role].delete(f"{self.url}{obj.pk}/").status_code in (404, 405)
+        obj.refresh_from_db()
+        assert obj.quantity == 700
+
+
+class TestPledges(ApiViewTestCase, CreateTests, UpdateTests):
+    url = "/api/v1/pledges/"
+    model = Pledge
+
+    @pytest.fixture
+    def obj(self, nations, item):
+        return factories.PledgeFactory(donor=nations["POL"], recipient=nations["UKR"], item=item,
+                                       releasability="restricted", quantity=1000)
+
+    def create_body(self, obj):
+        return {"donor": "POL", "recipient": "UKR", "item": obj.item_id, "quantity": 10,
+                "announced_on": "2024-01-01", "releasability": "alliance"}
+
+    def owner_code(self, instance):
+        return instance.donor.code
+
+    def update_body(self, obj):
+        return {"quantity": 900}
+
+
+class TestDeliveries(ApiViewTestCase, CreateTests, UpdateTests):
+    url = "/api/v1/deliveries/"
+    model = Delivery
+    create_expect = {"cell": 201, "pol": 201, "usa": 400}  # USA cannot deliver against POL's pledge
+    created_for = {"cell": "POL", "pol": "POL"}
+
+    @pytest.fixture
+    def obj(self, nations, item):
+        pledge = factories.PledgeFactory(donor=nations["POL"], recipient=nations["UKR"], item=item,
+                                         releasability="restricted", quantity=1000)
+        return delivery_create(actor=CELL, pledge_id=pledge.pk, quantity=100)
+
+    def create_body(self, obj):
+        return {"pledge": obj.pledge_id, "quantity": 10}
+
+    def owner_code(self, instance):
+        return instance.pledge.donor.code
+
+    def update_body(self, obj):
+        return {"status": "in_transit", "shipped_on": "2024-03-01"}
+
+
+class TestTrainingCommitments(ApiViewTestCase, CreateTests, UpdateTests):
+    url = "/api/v1/training-commitments/"
+    model = TrainingCommitment
+
+    @pytest.fixture
+    def obj(self, nations):
+        return factories.TrainingCommitmentFactory(donor=nations["POL"], recipient=nations["UKR"])
+
+    def create_body(self, obj):
+        return {"donor": "POL", "recipient": "UKR", "programme": "F-16 pilot", "trainees_committed": 12}
+
+    def owner_code(self, instance):
+        return instance.donor.code
+
+    def update_body(self, obj):
+        return {"trainees_completed": 5}
+
+
+class TestCurrentStock(ApiViewTestCase, ReadOnlyTests):
+    url = "/api/v1/current-stock/"
+    model = CurrentStock
+
+    @pytest.fixture
+    def obj(self, nations, item):
+        stock_report_create(actor=CELL, nation=nations["POL"], item=item, quantity=700, as_of=dt.date(2024, 1, 1))
+        return CurrentStock.objects.get(nation=nations["POL"], item=item)
+
+
+class TestShortfalls(ApiViewTestCase, ReadOnlyTests):
+    url = "/api/v1/shortfalls/"
+    model = Shortfall
+
+    @pytest.fixture
+    def obj(self, nations, item):
+        return Shortfall.objects.create(nation=nations["POL"], item=item, as_of=dt.date(2024, 1, 1), on_hand=10,
+                                        guideline=100, owed=0, available=10, shortfall=90, coverage=0.1,
+                                        status="below_guideline", computed_at=timezone.now())
+
+
+class TestAlerts(ApiViewTestCase, ReadOnlyTests):
+    url = "/api/v1/alerts/"
+    model = Alert
+
+    @pytest.fixture
+    def obj(self, nations, item):
+        return Alert.objects.create(kind="below_guideline", nation=nations["POL"], item=item, key="below:POL:1",
+                                    message="POL below guideline", opened_at=timezone.now())
+
+
+class TestProductionRates(ApiViewTestCase, ReadOnlyTests):
+    url = "/api/v1/production-rates/"
+    model = ProductionRate
+
+    @pytest.fixture
+    def obj(self, nations, item):
+        return factories.ProductionRateFactory(nation=nations["POL"], item=item)
+
+
+class TestNationalGuidelines(ApiViewTestCase, ReadOnlyTests):
+    url = "/api/v1/guidelines/"
+    model = StockpileGuideline
+
+    @pytest.fixture
+    def obj(self, nations, item):
+        return factories.GuidelineFactory(nation=nations["POL"], item=item)
+
+
+class TestAllianceGuidelines(ApiViewTestCase, ReadOnlyTests):
+    url = "/api/v1/guidelines/"
+    model = StockpileGuideline
+    sees_object = EVERYONE
+
+    @pytest.fixture
+    def obj(self, nations, item):
+        return factories.GuidelineFactory(nation=None, item=item)
+
+
+class TestRequirements(ApiViewTestCase, ReadOnlyTests):
+    url = "/api/v1/requirements/"
+    model = Requirement
+    sees_object = EVERYONE
+
+    @pytest.fixture
+    def obj(self, nations, item):
+        return factories.RequirementFactory(recipient=nations["UKR"], item=item)
+
+
+class TestNations(ApiViewTestCase, ReadOnlyTests):
+    url = "/api/v1/nations/"
+    model = Nation
+    sees_object = EVERYONE
+
+    @pytest.fixture
+    def obj(self, nations):
+        return nations["POL"]
+
+    def object_id(self, obj):
+        return obj.code
+
+
+class TestItems(ApiViewTestCase, ReadOnlyTests):
+    url = "/api/v1/items/"
+    model = Item
+    sees_object = EVERYONE
+
+    @pytest.fixture
+    def obj(self, item):
+        return item
+
+
+class TestCategories(ApiViewTestCase, ReadOnlyTests):
+    url = "/api/v1/categories/"
+    model = Category
+    sees_object = EVERYONE
+
+    @pytest.fixture
+    def obj(self, item):
+        return item.category
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/whoami/", "/api/v1/shortfalls/alliance/", "/api/v1/fulfilment/donors/", "/api/v1/fulfilment/items/",
+    "/api/v1/fulfilment/gaps/", "/api/v1/training/summary/",
+])
+@pytest.mark.parametrize("role", ["cell", "pol", "usa", "anon", "expired", "revoked"])
+def test_summary_endpoints(role, path, roles):
+    expected = 401 if role in ("anon", "expired", "revoked") else 200
+    assert roles[role].get(path).status_code == expected
+
+
+def test_a_user_without_membership_sees_nothing(db):
+    from django.contrib.auth import get_user_model
+    from rest_framework.test import APIClient
+
+    user = get_user_model().objects.create_user(username="nobody", password="pw-for-tests-1")
+    client = APIClient()
+    client.force_login(user)
+    assert client.get("/api/v1/pledges/").status_code == 403
