@@ -28,13 +28,9 @@ from coordination.models import Category, Item, Membership, Nation
 from coordination.services import validate_instance
 from pledges.models import Delivery, Pledge, Requirement, TrainingCommitment
 from pledges.services import deliveries_bulk_create, pledge_create, training_commitment_save
+from stockpiles import services as stock_services
 from stockpiles.models import ProductionRate, StockpileGuideline, StockReport
-from stockpiles.services import (
-    guideline_saved,
-    production_rate_saved,
-    shortfalls_recompute,
-    stock_reports_bulk_create,
-)
+from stockpiles.services import guideline_saved, production_rate_saved, stock_reports_bulk_create
 
 ILLUSTRATIVE = "Illustrative demo data"
 DEMO_PASSWORD = "demo-officer-2024"  # printed by load_demo; accounts are only made for local use
@@ -430,7 +426,7 @@ def demo_load(*, today: dt.date | None = None, logins: bool = False,
         if logins:
             _load_logins(nations, result, log)
         log("Recomputing shortfalls…")
-        result.created["shortfall rows computed"] = shortfalls_recompute(pairs=None)
+        result.created["shortfall rows computed"] = stock_services.shortfalls_recompute(pairs=None)
     return result
 
 
