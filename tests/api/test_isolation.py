@@ -1,0 +1,121 @@
+"""The access rule through the API: a POL token never sees or touches USA's data."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from coordination.access import CELL
+from pledges.models import Delivery, Pledge
+from stockpiles.models import Alert, CurrentStock, Shortfall, StockReport
+from stockpiles.services import stock_report_create
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def reports(nations, item):
+    return {
+        code: stock_report_create(actor=CELL, nation=nations[code], item=item, quantity=q, as_of=dt.date(2024, 3, 1))
+        for code, q in (("POL", 700), ("USA", 90_000))
+    }
+
+
+def test_stock_reports_list_shows_only_own_nation(pol, reports):
+    body = pol.get("/api/v1/stock-reports/").json()
+    assert [(r["nation"], r["quantity"]) for r in body["results"]] == [("POL", 700)]
+    assert body["count"] == 1
+
+
+def test_another_nations_stock_report_is_404(pol, reports):
+    assert pol.get(f"/api/v1/stock-reports/{reports['USA'].pk}/").status_code == 404
+    assert pol.get(f"/api/v1/stock-reports/{reports['POL'].pk}/").status_code == 200
+
+
+def test_filtering_for_another_nation_returns_nothing(pol, reports):
+    assert pol.get("/api/v1/stock-reports/?nation=USA").json()["count"] == 0
+    assert pol.get("/api/v1/current-stock/?nation=USA").json()["count"] == 0
+
+
+def test_the_nation_in_the_body_is_ignored(pol, usa, reports, item, today):
+    response = pol.post("/api/v1/stock-reports/",
+                        {"nation": "USA", "item": item.pk, "quantity": 1, "as_of": str(today)}, format="json")
+    assert response.status_code == 201
+    assert response.json()["nation"] == "POL"
+    usa_stock = CurrentStock.objects.get(nation__code="USA")
+    assert (usa_stock.quantity, usa_stock.as_of) == (90_000, dt.date(2024, 3, 1))
+    assert StockReport.objects.filter(nation__code="USA").count() == 1
+
+
+def test_restricted_pledges_are_visible_to_donor_and_cell_only(pol, usa, cell, nations, item):
+    secret = factories.PledgeFactory(donor=nations["USA"], item=item, releasability="restricted")
+    shared = factories.PledgeFactory(donor=nations["USA"], item=item, releasability="alliance")
+    assert [p["id"] for p in pol.get("/api/v1/pledges/").json()["results"]] == [shared.pk]
+    assert pol.get(f"/api/v1/pledges/{secret.pk}/").status_code == 404
+    assert {p["id"] for p in usa.get("/api/v1/pledges/").json()["results"]} == {secret.pk, shared.pk}
+    assert cell.get(f"/api/v1/pledges/{secret.pk}/").status_code == 200
+
+
+def test_a_visible_pledge_of_another_nation_cannot_be_changed(pol, nations, item):
+    shared = factories.PledgeFactory(donor=nations["USA"], item=item, releasability="alliance", quantity=1000)
+    response = pol.patch(f"/api/v1/pledges/{shared.pk}/", {"quantity": 1}, format="json")
+    assert response.status_code == 403
+    shared.refresh_from_db()
+    assert shared.quantity == 1000
+    assert shared.history.count() == 1
+
+
+def test_deliveries_against_another_nations_pledge_are_refused(pol, nations, item):
+    shared = factories.PledgeFactory(donor=nations["USA"], item=item, releasability="alliance", quantity=1000)
+    own = factories.PledgeFactory(donor=nations["POL"], item=item, quantity=1000)
+    single = pol.post("/api/v1/deliveries/", {"pledge": shared.pk, "quantity": 5}, format="json")
+    assert single.status_code == 400
+    assert "pledge" in single.json()
+    bulk = pol.post("/api/v1/deliveries/bulk/", [{"pledge": own.pk, "quantity": 5},
+                                                 {"pledge": shared.pk, "quantity": 5}], format="json")
+    assert bulk.status_code == 400
+    assert list(bulk.json()["errors"]) == ["1"]
+    assert not Delivery.objects.exists()
+    assert Pledge.objects.get(pk=own.pk).allocated_quantity == 0
+
+
+def test_pledge_donor_comes_from_the_token(usa, nations, item):
+    response = usa.post("/api/v1/pledges/", {"donor": "POL", "recipient": "UKR", "item": item.pk, "quantity": 10,
+                                             "announced_on": "2024-01-01"}, format="json")
+    assert response.status_code == 201
+    assert Pledge.objects.get(pk=response.json()["id"]).donor.code == "USA"
+
+
+def test_shortfalls_are_own_nation_only_and_the_alliance_sees_the_aggregate(pol, usa, nations, item):
+    now = timezone.now()
+    for code, on_hand, shortfall in (("POL", 10, 90), ("USA", 60, 40)):
+        Shortfall.objects.create(nation=nations[code], item=item, as_of=dt.date(2024, 3, 1), on_hand=on_hand,
+                                 guideline=100, owed=0, available=on_hand, shortfall=shortfall,
+                                 coverage=on_hand / 100, status="below_guideline", computed_at=now)
+    rows = pol.get("/api/v1/shortfalls/").json()["results"]
+    assert [(r["nation"], r["shortfall"]) for r in rows] == [("POL", 90)]
+    alliance = pol.get("/api/v1/shortfalls/alliance/").json()
+    assert len(alliance["results"]) == 1
+    row = alliance["results"][0]
+    # Gross: 90 + 40 = 130 (no netting); net position: (10 - 100) + (60 - 100) = -130; both below.
+    assert (row["item"], row["total_shortfall"], row["nations_below"], row["nations_counted"]) == (item.pk, 130, 2, 2)
+    assert "POL" not in str(alliance) and "USA" not in str(alliance)
+
+
+def test_alerts_are_own_nation_only(pol, nations, item):
+    now = timezone.now()
+    mine = Alert.objects.create(kind="below_guideline", nation=nations["POL"], item=item, key="below:POL",
+                                message="POL below", opened_at=now)
+    Alert.objects.create(kind="below_guideline", nation=nations["USA"], item=item, key="below:USA",
+                         message="USA below", opened_at=now)
+    assert [a["id"] for a in pol.get("/api/v1/alerts/").json()["results"]] == [mine.pk]
+
+
+def test_a_national_officer_session_is_scoped_like_a_token(polish_officer, reports):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_login(polish_officer)
+    assert [r["nation"] for r in client.get("/api/v1/stock-reports/").json()["results"]] == ["POL"]
+    assert client.get(f"/api/v1/stock-reports/{reports['USA'].pk}/").status_code == 404
