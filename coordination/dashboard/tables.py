@@ -64,7 +64,7 @@ def export_value(value: Any, kind: str) -> Any:
     if value is None:
         return ""
     if isinstance(value, (Link, Badge)):
-        return value.text
+        return str(value.text)
     if isinstance(value, dt.datetime):
         return value.isoformat(timespec="seconds")
     if isinstance(value, dt.date):

@@ -18,8 +18,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from coordination.access import VIEW, Scope, scope_for
@@ -110,19 +109,19 @@ def _chart(kind: str, labels: list, datasets: list[dict], **options) -> dict:
 def _shortfall_columns(*, with_nation: bool = True, with_item: bool = True) -> list[Column]:
     columns = []
     if with_nation:
-        columns.append(Column("nation", _lazy("Nation")))
+        columns.append(Column("nation", _("Nation")))
     if with_item:
-        columns += [Column("item", _lazy("Item")), Column("category", _lazy("Category"))]
+        columns += [Column("item", _("Item")), Column("category", _("Category"))]
     return columns + [
-        Column("on_hand", _lazy("On hand"), "int"),
-        Column("owed", _lazy("Owed (pledged, not shipped)"), "int"),
-        Column("available", _lazy("Available"), "int"),
-        Column("guideline", _lazy("Guideline"), "int"),
-        Column("shortfall", _lazy("Shortfall"), "int"),
-        Column("coverage", _lazy("Coverage"), "pct"),
-        Column("rate", _lazy("Production per month"), "int"),
-        Column("months", _lazy("Months to recover"), "months"),
-        Column("status", _lazy("Status"), "badge"),
+        Column("on_hand", _("On hand"), "int"),
+        Column("owed", _("Owed (pledged, not shipped)"), "int"),
+        Column("available", _("Available"), "int"),
+        Column("guideline", _("Guideline"), "int"),
+        Column("shortfall", _("Shortfall"), "int"),
+        Column("coverage", _("Coverage"), "pct"),
+        Column("rate", _("Production per month"), "int"),
+        Column("months", _("Months to recover"), "months"),
+        Column("status", _("Status"), "badge"),
     ]
 
 
@@ -147,7 +146,7 @@ def _shortfall_rows(scope: Scope, *, as_of: dt.date | None, nation=None, item=No
 def _shortfall_table(key: str, title, scope: Scope, rows, *, as_of, with_nation=True, with_item=True,
                      empty=None) -> Table:
     table = Table(key=key, title=title, columns=_shortfall_columns(with_nation=with_nation, with_item=with_item),
-                  empty=empty or _lazy("No shortfall rows yet. Record stock reports and guidelines, then "
+                  empty=empty or _("No shortfall rows yet. Record stock reports and guidelines, then "
                                        "run the shortfall recompute (manage.py recompute_shortfalls)."))
     for nation, item, r in rows:
         cells = []
@@ -164,14 +163,14 @@ def _shortfall_table(key: str, title, scope: Scope, rows, *, as_of, with_nation=
 def _fulfilment_columns(first: Column) -> list[Column]:
     return [
         first,
-        Column("pledges", _lazy("Pledges"), "int"),
-        Column("pledged", _lazy("Pledged (quantity)"), "int"),
-        Column("delivered", _lazy("Delivered (quantity)"), "int"),
-        Column("share", _lazy("Delivered share (quantity)"), "pct"),
-        Column("pledged_eur", _lazy("Pledged (EUR)"), "eur"),
-        Column("delivered_eur", _lazy("Delivered (EUR)"), "eur"),
-        Column("share_eur", _lazy("Delivered share (EUR)"), "pct"),
-        Column("overdue", _lazy("Overdue pledges"), "int"),
+        Column("pledges", _("Pledges"), "int"),
+        Column("pledged", _("Pledged (quantity)"), "int"),
+        Column("delivered", _("Delivered (quantity)"), "int"),
+        Column("share", _("Delivered share (quantity)"), "pct"),
+        Column("pledged_eur", _("Pledged (EUR)"), "eur"),
+        Column("delivered_eur", _("Delivered (EUR)"), "eur"),
+        Column("share_eur", _("Delivered share (EUR)"), "pct"),
+        Column("overdue", _("Overdue pledges"), "int"),
     ]
 
 
@@ -196,11 +195,11 @@ def overview(request: HttpRequest) -> HttpResponse:
     def heatmap() -> Table:
         matrix = stock_selectors.shortfall_matrix(user_or_scope=scope, as_of=as_of)
         table = Table(
-            key="coverage", title=_lazy("Coverage by nation and category"),
-            caption=_lazy("Lowest coverage (available ÷ guideline) among each nation's items in the category."),
-            columns=[Column("nation", _lazy("Nation"))]
+            key="coverage", title=_("Coverage by nation and category"),
+            caption=_("Lowest coverage (available ÷ guideline) among each nation's items in the category."),
+            columns=[Column("nation", _("Nation"))]
             + [Column(f"c{c.pk}", c.name, "coverage") for c in matrix.categories],
-            empty=_lazy("No stored shortfalls yet: run the shortfall recompute to fill the heat map."),
+            empty=_("No stored shortfalls yet: run the shortfall recompute to fill the heat map."),
         )
         for nation in matrix.nations:
             table.rows.append([_nation_cell(scope, nation, as_of)]
@@ -209,20 +208,20 @@ def overview(request: HttpRequest) -> HttpResponse:
 
     def largest(limit: int | None = TOP) -> Table:
         rows = _shortfall_rows(scope, as_of=as_of, below_only=True, limit=limit)
-        return _shortfall_table("shortfalls", _lazy("Largest shortfalls"), scope, rows, as_of=as_of,
-                                empty=_lazy("No nation is below guideline for any item."))
+        return _shortfall_table("shortfalls", _("Largest shortfalls"), scope, rows, as_of=as_of,
+                                empty=_("No nation is below guideline for any item."))
 
     def rollup() -> Table:
         table = Table(
-            key="alliance", title=_lazy("Alliance position per item"),
-            caption=_lazy("Gross shortfall: a surplus in one nation never covers another's shortfall."),
+            key="alliance", title=_("Alliance position per item"),
+            caption=_("Gross shortfall: a surplus in one nation never covers another's shortfall."),
             columns=[
-                Column("item", _lazy("Item")), Column("category", _lazy("Category")), Column("unit", _lazy("Unit")),
-                Column("total", _lazy("Total shortfall"), "int"), Column("net", _lazy("Net position"), "int"),
-                Column("below", _lazy("Nations below guideline"), "int"),
-                Column("counted", _lazy("Nations counted"), "int"),
+                Column("item", _("Item")), Column("category", _("Category")), Column("unit", _("Unit")),
+                Column("total", _("Total shortfall"), "int"), Column("net", _("Net position"), "int"),
+                Column("below", _("Nations below guideline"), "int"),
+                Column("counted", _("Nations counted"), "int"),
             ],
-            empty=_lazy("No stored shortfalls yet."),
+            empty=_("No stored shortfalls yet."),
         )
         for row in stock_selectors.alliance_rollup(as_of=as_of):
             table.rows.append([
@@ -237,9 +236,9 @@ def overview(request: HttpRequest) -> HttpResponse:
 
     def donors() -> Table:
         donor_rows[:] = pledge_selectors.fulfilment_by_donor(user_or_scope=scope, as_of=as_of)
-        table = Table(key="fulfilment", title=_lazy("Pledge fulfilment by donor"),
-                      columns=_fulfilment_columns(Column("donor", _lazy("Donor"))),
-                      empty=_lazy("No pledges recorded yet. Add pledges in the admin or through the API."))
+        table = Table(key="fulfilment", title=_("Pledge fulfilment by donor"),
+                      columns=_fulfilment_columns(Column("donor", _("Donor"))),
+                      empty=_("No pledges recorded yet. Add pledges in the admin or through the API."))
         for row in donor_rows:
             table.rows.append([_nation_cell(scope, row.donor, as_of)] + _fulfilment_cells(row.fulfilment))
         return table
@@ -251,22 +250,22 @@ def overview(request: HttpRequest) -> HttpResponse:
         if as_of is not None:
             rows = [r for r in rows if r.month <= as_of]
         month_rows[:] = rows
-        table = Table(key="deliveries", title=_lazy("Deliveries per month"),
-                      columns=[Column("month", _lazy("Month")), Column("count", _lazy("Deliveries"), "int"),
-                               Column("quantity", _lazy("Quantity"), "int"),
-                               Column("value", _lazy("Delivered value (EUR)"), "eur")],
-                      empty=_lazy("No delivered deliveries yet."))
+        table = Table(key="deliveries", title=_("Deliveries per month"),
+                      columns=[Column("month", _("Month")), Column("count", _("Deliveries"), "int"),
+                               Column("quantity", _("Quantity"), "int"),
+                               Column("value", _("Delivered value (EUR)"), "eur")],
+                      empty=_("No delivered deliveries yet."))
         for r in rows:
             table.rows.append([r.month.strftime("%Y-%m"), r.deliveries, r.quantity, r.value_eur])
         return table
 
     def training() -> Table:
-        table = Table(key="training", title=_lazy("Training: committed vs completed"),
-                      columns=[Column("donor", _lazy("Donor")), Column("programme", _lazy("Programme")),
-                               Column("committed", _lazy("Trainees committed"), "int"),
-                               Column("completed", _lazy("Trainees completed"), "int"),
-                               Column("share", _lazy("Completed share"), "pct")],
-                      empty=_lazy("No training commitments recorded yet."))
+        table = Table(key="training", title=_("Training: committed vs completed"),
+                      columns=[Column("donor", _("Donor")), Column("programme", _("Programme")),
+                               Column("committed", _("Trainees committed"), "int"),
+                               Column("completed", _("Trainees completed"), "int"),
+                               Column("share", _("Completed share"), "pct")],
+                      empty=_("No training commitments recorded yet."))
         for row in pledge_selectors.training_summary(user_or_scope=scope):
             p = row.progress
             table.rows.append([_nation_cell(scope, row.donor), p.programme, p.committed, p.completed,
@@ -275,12 +274,12 @@ def overview(request: HttpRequest) -> HttpResponse:
 
     def overdue(limit: int | None = TOP) -> Table:
         rows = pledge_selectors.overdue_pledges(user_or_scope=scope, on=as_of)
-        table = Table(key="overdue", title=_lazy("Overdue pledges"),
-                      columns=[Column("donor", _lazy("Donor")), Column("item", _lazy("Item")),
-                               Column("recipient", _lazy("Recipient")), Column("due", _lazy("Due on"), "date"),
-                               Column("days", _lazy("Days overdue"), "int"),
-                               Column("outstanding", _lazy("Outstanding quantity"), "int")],
-                      empty=_lazy("No pledge is overdue."))
+        table = Table(key="overdue", title=_("Overdue pledges"),
+                      columns=[Column("donor", _("Donor")), Column("item", _("Item")),
+                               Column("recipient", _("Recipient")), Column("due", _("Due on"), "date"),
+                               Column("days", _("Days overdue"), "int"),
+                               Column("outstanding", _("Outstanding quantity"), "int")],
+                      empty=_("No pledge is overdue."))
         table.total = len(rows)
         for r in rows[:limit] if limit else rows:
             table.rows.append([_nation_cell(scope, r.pledge.donor), _item_cell(r.pledge.item),
@@ -289,10 +288,10 @@ def overview(request: HttpRequest) -> HttpResponse:
 
     def alerts(limit: int | None = TOP) -> Table:
         qs = stock_selectors.alert_list(user_or_scope=scope)
-        table = Table(key="alerts", title=_lazy("Open alerts"),
-                      columns=[Column("opened", _lazy("Opened"), "date"), Column("kind", _lazy("Kind")),
-                               Column("nation", _lazy("Nation")), Column("message", _lazy("Message"))],
-                      empty=_lazy("No open alerts."))
+        table = Table(key="alerts", title=_("Open alerts"),
+                      columns=[Column("opened", _("Opened"), "date"), Column("kind", _("Kind")),
+                               Column("nation", _("Nation")), Column("message", _("Message"))],
+                      empty=_("No open alerts."))
         for a in (qs[:limit] if limit else qs):
             table.rows.append([a.opened_at, a.get_kind_display(), _nation_cell(scope, a.nation), a.message])
         return table
@@ -345,13 +344,13 @@ def nation_detail(request: HttpRequest, code: str) -> HttpResponse:
 
     def stock() -> Table:
         rows = _shortfall_rows(scope, as_of=as_of, nation=nation)
-        return _shortfall_table("stock", _lazy("Stock vs guideline per item"), scope, rows, as_of=as_of,
+        return _shortfall_table("stock", _("Stock vs guideline per item"), scope, rows, as_of=as_of,
                                 with_nation=False)
 
     def by_item() -> Table:
-        table = Table(key="pledged", title=_lazy("Pledges given, per item"),
-                      columns=_fulfilment_columns(Column("item", _lazy("Item"))),
-                      empty=_lazy("This nation has not pledged anything yet."))
+        table = Table(key="pledged", title=_("Pledges given, per item"),
+                      columns=_fulfilment_columns(Column("item", _("Item"))),
+                      empty=_("This nation has not pledged anything yet."))
         for row in pledge_selectors.fulfilment_by_item(user_or_scope=scope, as_of=as_of, donor=nation):
             table.rows.append([_item_cell(row.item, as_of)] + _fulfilment_cells(row.fulfilment))
         return table
@@ -363,17 +362,17 @@ def nation_detail(request: HttpRequest, code: str) -> HttpResponse:
         if as_of is not None:
             qs = qs.filter(announced_on__lte=as_of)
         table = _pledge_table(qs[:limit] if limit else qs, scope=scope, on=on, key="pledges",
-                              title=_lazy("Its pledges"), with_donor=False)
+                              title=_("Its pledges"), with_donor=False)
         return table
 
     def training() -> Table:
-        table = Table(key="training", title=_lazy("Its training commitments"),
-                      columns=[Column("programme", _lazy("Programme")), Column("recipient", _lazy("Recipient")),
-                               Column("committed", _lazy("Trainees committed"), "int"),
-                               Column("completed", _lazy("Trainees completed"), "int"),
-                               Column("start", _lazy("Start"), "date"), Column("end", _lazy("End"), "date"),
-                               Column("status", _lazy("Status"))],
-                      empty=_lazy("No training commitments recorded for this nation."))
+        table = Table(key="training", title=_("Its training commitments"),
+                      columns=[Column("programme", _("Programme")), Column("recipient", _("Recipient")),
+                               Column("committed", _("Trainees committed"), "int"),
+                               Column("completed", _("Trainees completed"), "int"),
+                               Column("start", _("Start"), "date"), Column("end", _("End"), "date"),
+                               Column("status", _("Status"))],
+                      empty=_("No training commitments recorded for this nation."))
         qs = (TrainingCommitment.objects.restrict(scope, VIEW).filter(donor=nation).select_related("recipient")
               .order_by("programme", "pk"))
         for t in qs:
@@ -383,7 +382,7 @@ def nation_detail(request: HttpRequest, code: str) -> HttpResponse:
 
     def gaps() -> Table:
         table = _gap_table(pledge_selectors.recipient_gaps(recipient=nation, as_of=as_of), as_of=as_of,
-                           title=_lazy("Requirements: required vs pledged vs delivered"))
+                           title=_("Requirements: required vs pledged vs delivered"))
         return table
 
     builders: Builders = {"stock": stock, "pledged": by_item, "pledges": lambda: pledges(None),
@@ -415,21 +414,21 @@ def _pledge_table(pledges, *, scope: Scope, on: dt.date, key: str, title, with_d
                   sort: str = "") -> Table:
     columns = []
     if with_donor:
-        columns.append(Column("donor", _lazy("Donor"), sort="donor"))
+        columns.append(Column("donor", _("Donor"), sort="donor"))
     columns += [
-        Column("recipient", _lazy("Recipient"), sort="recipient"),
-        Column("item", _lazy("Item"), sort="item"),
-        Column("quantity", _lazy("Quantity"), "int", sort="quantity"),
-        Column("delivered", _lazy("Delivered"), "int", sort="delivered"),
-        Column("value", _lazy("Value (EUR)"), "eur", sort="value"),
-        Column("announced", _lazy("Announced"), "date", sort="announced"),
-        Column("due", _lazy("Due"), "date", sort="due"),
-        Column("status", _lazy("Status"), sort="status"),
-        Column("progress", _lazy("Delivery progress")),
-        Column("overdue", _lazy("Overdue"), "badge"),
+        Column("recipient", _("Recipient"), sort="recipient"),
+        Column("item", _("Item"), sort="item"),
+        Column("quantity", _("Quantity"), "int", sort="quantity"),
+        Column("delivered", _("Delivered"), "int", sort="delivered"),
+        Column("value", _("Value (EUR)"), "eur", sort="value"),
+        Column("announced", _("Announced"), "date", sort="announced"),
+        Column("due", _("Due"), "date", sort="due"),
+        Column("status", _("Status"), sort="status"),
+        Column("progress", _("Delivery progress")),
+        Column("overdue", _("Overdue"), "badge"),
     ]
     table = Table(key=key, title=title, columns=columns,
-                  empty=_lazy("No pledges match. Clear some filters, or record pledges in the admin or the API."))
+                  empty=_("No pledges match. Clear some filters, or record pledges in the admin or the API."))
     for p in pledges:
         overdue = fulfilment.is_overdue(_pledge_facts(p), on=on)
         cells = [_nation_cell(scope, p.donor)] if with_donor else []
@@ -444,13 +443,13 @@ def _pledge_table(pledges, *, scope: Scope, on: dt.date, key: str, title, with_d
 
 def _gap_table(gaps, *, as_of: dt.date | None, title, key: str = "gaps") -> Table:
     table = Table(key=key, title=title,
-                  columns=[Column("recipient", _lazy("Recipient")), Column("item", _lazy("Item")),
-                           Column("required", _lazy("Required"), "int"), Column("pledged", _lazy("Pledged"), "int"),
-                           Column("delivered", _lazy("Delivered"), "int"),
-                           Column("uncovered", _lazy("Uncovered (required − pledged)"), "int"),
-                           Column("undelivered", _lazy("Undelivered (pledged − delivered)"), "int"),
-                           Column("covered", _lazy("Covered share"), "pct")],
-                  empty=_lazy("No requirements recorded. The recipient's needs are entered in the admin."))
+                  columns=[Column("recipient", _("Recipient")), Column("item", _("Item")),
+                           Column("required", _("Required"), "int"), Column("pledged", _("Pledged"), "int"),
+                           Column("delivered", _("Delivered"), "int"),
+                           Column("uncovered", _("Uncovered (required − pledged)"), "int"),
+                           Column("undelivered", _("Undelivered (pledged − delivered)"), "int"),
+                           Column("covered", _("Covered share"), "pct")],
+                  empty=_("No requirements recorded. The recipient's needs are entered in the admin."))
     for g in gaps:
         table.rows.append([g.recipient.name, _item_cell(g.item, as_of), g.gap.required, g.gap.pledged,
                            g.gap.delivered, g.gap.uncovered, g.gap.undelivered, g.gap.covered_share])
@@ -469,10 +468,10 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
     def nations() -> Table:
         shortfall_rows[:] = _shortfall_rows(scope, as_of=as_of, item=item)
-        table = _shortfall_table("nations", _lazy("Nations: stock vs guideline and recovery"), scope,
+        table = _shortfall_table("nations", _("Nations: stock vs guideline and recovery"), scope,
                                  shortfall_rows, as_of=as_of, with_item=False)
         on = as_of or timezone.localdate()
-        table.columns.append(Column("recovered_by", _lazy("Back above guideline by"), "date"))
+        table.columns.append(Column("recovered_by", _("Back above guideline by"), "date"))
         for row, (_n, _i, r) in zip(table.rows, shortfall_rows, strict=True):
             recovered = None
             if r.status == shortfalls.BELOW_GUIDELINE and r.months_to_recover is not None:
@@ -482,12 +481,12 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
     def gaps() -> Table:
         rows = [g for g in pledge_selectors.recipient_gaps(as_of=as_of) if g.item.pk == item.pk]
-        return _gap_table(rows, as_of=as_of, title=_lazy("Recipient requirement vs pledged vs delivered"))
+        return _gap_table(rows, as_of=as_of, title=_("Recipient requirement vs pledged vs delivered"))
 
     def donors() -> Table:
-        table = Table(key="donors", title=_lazy("Who pledged this item"),
-                      columns=_fulfilment_columns(Column("donor", _lazy("Donor"))),
-                      empty=_lazy("No pledges of this item yet."))
+        table = Table(key="donors", title=_("Who pledged this item"),
+                      columns=_fulfilment_columns(Column("donor", _("Donor"))),
+                      empty=_("No pledges of this item yet."))
         for row in pledge_selectors.fulfilment_by_donor(user_or_scope=scope, as_of=as_of, item=item):
             table.rows.append([_nation_cell(scope, row.donor, as_of)] + _fulfilment_cells(row.fulfilment))
         return table
@@ -572,14 +571,14 @@ def pledge_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
 
     def export_all() -> Table:
-        return _pledge_table(qs, scope=scope, on=today, key="pledges", title=_lazy("Pledges"))
+        return _pledge_table(qs, scope=scope, on=today, key="pledges", title=_("Pledges"))
 
     exported = _export_or_none(request, {"pledges": export_all})
     if exported is not None:
         return exported
 
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    table = _pledge_table(page.object_list, scope=scope, on=today, key="pledges", title=_lazy("Pledges"))
+    table = _pledge_table(page.object_list, scope=scope, on=today, key="pledges", title=_("Pledges"))
     headers = []
     for column in table.columns:
         aria = "ascending" if sort == column.sort else "descending" if sort == f"-{column.sort}" else "none"

@@ -1,0 +1,67 @@
+"""Every dashboard page runs a fixed number of SQL queries, whatever the data size.
+
+Each page is measured on the small scenario and again after adding 40 nations × 9 items of stock,
+160 pledges with deliveries and 40 training commitments: the ceiling is the same.
+The ceilings (baseline: session, user, membership language, scope) are listed per page.
+"""
+
+import pytest
+from django.urls import reverse
+
+from tests.dashboard import scenario
+
+pytestmark = pytest.mark.django_db
+
+# session + user + membership language + scope = 4, then per page:
+CEILINGS = {
+    # last computed; matrix (rows, categories of items, nations, categories); largest; roll-up (rows, items);
+    # fulfilment by donor (pledges, nations); deliveries per month; training (rows, nations); overdue; alerts
+    "overview": 4 + 18,
+    # nation; stock rows; fulfilment by item (pledges, items); its pledges; training; coverage chart reuses rows
+    "nation": 4 + 9,
+    # item; shortfall rows; recipient gaps (requirements, pledges, nations, items); fulfilment by donor
+    # (pledges, nations); roll-up (rows, items); stock history
+    "item": 4 + 14,
+    # filter choices (donor, recipient, category, item) and their validation, count, page
+    "pledges": 4 + 10,
+    "pledges_htmx": 4 + 5,
+}
+
+
+def pages(demo):
+    return {
+        "overview": ("/", {}),
+        "nation": ("/nations/USA/", {}),
+        "item": (reverse("dashboard:item", args=[demo["shell"].pk]), {}),
+        "pledges": ("/pledges/", {"donor": "USA", "overdue": "true"}),
+    }
+
+
+def test_fixed_query_counts(client, coordinator, nations, demo, django_assert_max_num_queries):
+    client.force_login(coordinator)
+    for size in ("small", "large"):
+        if size == "large":
+            scenario.bulk(nations, extra_nations=40)
+        for name, (url, params) in pages(demo).items():
+            with django_assert_max_num_queries(CEILINGS[name]):
+                assert client.get(url, params).status_code == 200
+        with django_assert_max_num_queries(CEILINGS["pledges_htmx"]):
+            client.get("/pledges/", {"page": 2}, headers={"HX-Request": "true"})
+
+
+def test_as_of_page_has_a_fixed_count_too(client, coordinator, nations, demo, django_assert_max_num_queries):
+    client.force_login(coordinator)
+    day = "2025-06-01"
+    # The as-of figures come from the engine's fixed set of input queries instead of the stored rows.
+    with django_assert_max_num_queries(40) as small:
+        client.get("/", {"as_of": day})
+    scenario.bulk(nations, extra_nations=20)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        client.get("/", {"as_of": day})
+
+
+def test_officer_overview_fixed(client, polish_officer, nations, demo, django_assert_max_num_queries):
+    client.force_login(polish_officer)
+    scenario.bulk(nations, extra_nations=20)
+    with django_assert_max_num_queries(CEILINGS["overview"]):
+        client.get("/")
