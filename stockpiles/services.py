@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -26,30 +30,64 @@ from stockpiles.models import (
 
 Pair = tuple[int, int]  # (nation_id, item_id)
 
+logger = logging.getLogger(__name__)
 
-# --- Marking pairs dirty -------------------------------------------------------------------------
+
+# --- Marking pairs dirty and requesting a drain -------------------------------------------------
 
 def shortfall_mark_pairs(*, pairs: Iterable[Pair]) -> int:
-    """Mark (nation, item) pairs for recompute and enqueue one drain task when the transaction commits."""
+    """Mark (nation, item) pairs for recompute; when the transaction commits, request one drain.
+
+    A mark that already exists is re-set (new ``marked_at``), so a drain that read it before this
+    write will not delete it and the change is picked up by the next batch. However many pairs, a
+    task is only published when none is already pending (see ``shortfall_request_drain``).
+    """
     unique = sorted(set(pairs))
     if not unique:
         return 0
+    now = timezone.now()
     ShortfallMark.objects.bulk_create(
-        [ShortfallMark(nation_id=n, item_id=i) for n, i in unique],
-        ignore_conflicts=True,
+        [ShortfallMark(nation_id=n, item_id=i, marked_at=now) for n, i in unique],
+        update_conflicts=True,
+        unique_fields=["nation", "item"],
+        update_fields=["marked_at"],
         batch_size=1000,
     )
-    from stockpiles.tasks import recompute_marked_shortfalls
-
-    recompute_marked_shortfalls.delay_on_commit()
+    transaction.on_commit(shortfall_request_drain)
     return len(unique)
 
 
 def shortfall_mark_item(*, item_id: int) -> int:
-    """A guideline change touches every nation holding or owing the item."""
+    """An alliance-wide guideline change touches every nation holding, owing or producing the item."""
     nations = set(CurrentStock.objects.filter(item_id=item_id).values_list("nation_id", flat=True))
     nations |= set(Shortfall.objects.filter(item_id=item_id).values_list("nation_id", flat=True))
     return shortfall_mark_pairs(pairs=[(n, item_id) for n in nations])
+
+
+def shortfall_request_drain(*, force: bool = False) -> bool:
+    """Publish one ``recompute_marked_shortfalls`` task unless one is already pending. True if published.
+
+    Coalescing: a short-lived "drain pending" key (``drainflag``) is set when a task is published
+    and cleared by the task when it starts, before it reads the marks. A write that commits while a
+    task is pending needs no new task (that task will read its marks); a write that commits after
+    the task started publishes exactly one more. So a burst of any number of writes costs at most
+    one task per drain that actually runs, plus one. The key expires on its own, so a publication
+    lost to a broker outage is retried by a later write; the periodic full recompute and the
+    worker start-up check repair anything left meanwhile.
+    """
+    from stockpiles.tasks import recompute_marked_shortfalls
+
+    if not force and not drainflag.try_set():
+        return False
+    try:
+        recompute_marked_shortfalls.delay()
+    except Exception:
+        if recompute_marked_shortfalls.app.conf.task_always_eager:
+            raise
+        drainflag.clear()
+        logger.exception("Could not publish the shortfall recompute; marks stay until the next drain.")
+        return False
+    return True
 
 
 # --- Stock reports ------------------------------------------------------------------------------
@@ -180,10 +218,106 @@ def production_rate_saved(*, rate: ProductionRate) -> None:
     shortfall_mark_pairs(pairs=[(rate.nation_id, rate.item_id)])
 
 
+class DrainFlag:
+    """The "a drain task is pending" key used to coalesce drain requests.
+
+    With a Redis broker: a Redis key set with NX and a TTL (shared by every web and worker process).
+    With in-process (eager) tasks: a flag in this process. With another broker: no coalescing
+    (every committed write transaction publishes one task, still never one per row).
+    """
+
+    key = "aid:stockpiles:shortfall-drain-pending"
+
+    def __init__(self) -> None:
+        self._local = False
+        self._clients: dict[str, object] = {}
+
+    @staticmethod
+    def ttl() -> int:
+        return int(getattr(settings, "SHORTFALL_DRAIN_PENDING_TTL", 300))
+
+    def _redis(self):
+        from coordination.celery import app
+
+        if app.conf.task_always_eager:
+            return None
+        url = app.conf.broker_url or ""
+        if not url.startswith(("redis://", "rediss://")):
+            return None
+        client = self._clients.get(url)
+        if client is None:
+            import redis
+
+            client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+            self._clients[url] = client
+        return client
+
+    def _mode(self) -> str:
+        from coordination.celery import app
+
+        if app.conf.task_always_eager:
+            return "local"
+        return "redis" if self._redis() is not None else "none"
+
+    def try_set(self) -> bool:
+        """Set the flag if it is not set. True when this call set it (so the caller publishes)."""
+        mode = self._mode()
+        if mode == "local":
+            if self._local:
+                return False
+            self._local = True
+            return True
+        if mode == "redis":
+            try:
+                return bool(self._redis().set(self.key, "1", nx=True, ex=self.ttl()))
+            except Exception:  # Redis unreachable: publish anyway (the publish will tell)
+                logger.warning("Drain flag unavailable; publishing without coalescing.", exc_info=True)
+                return True
+        return True
+
+    def clear(self) -> None:
+        mode = self._mode()
+        if mode == "local":
+            self._local = False
+        elif mode == "redis":
+            try:
+                self._redis().delete(self.key)
+            except Exception:
+                logger.warning("Could not clear the drain flag; it expires by itself.", exc_info=True)
+
+    def is_set(self) -> bool:
+        mode = self._mode()
+        if mode == "local":
+            return self._local
+        if mode == "redis":
+            return bool(self._redis().exists(self.key))
+        return False
+
+
+drainflag = DrainFlag()
+
+
 # --- The engine's storage side -------------------------------------------------------------------
 
+# One PostgreSQL advisory lock serialises the writers of the Shortfall table (drains and full
+# recomputes). It is transaction-scoped, so a killed worker's lock dies with its connection.
+ENGINE_LOCK_KEY = 0x5AF0_0001
+
+
+def _engine_lock() -> None:
+    """Take the engine lock for the current transaction (PostgreSQL); SQLite serialises writers itself."""
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ENGINE_LOCK_KEY])
+
+
 def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date) -> dict[Pair, shortfalls.ShortfallInputs]:
-    """Gather the inputs for many pairs with a fixed number of queries (``None`` = every pair)."""
+    """Gather the inputs for many pairs with a fixed number of queries.
+
+    ``pairs=None``: every pair that has inputs of its own (``shortfalls.has_own_inputs``). Given
+    pairs are returned whether or not they have inputs (the caller decides what an empty pair means).
+    """
     if pairs is None:
         nation_ids = item_ids = None
         wanted = None
@@ -191,6 +325,8 @@ def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date) -> dict[Pa
         wanted = set(pairs)
         nation_ids = {n for n, _ in wanted}
         item_ids = {i for _, i in wanted}
+        if not wanted:
+            return {}
 
     def scoped(qs, nation_field="nation_id", item_field="item_id"):
         if nation_ids is not None:
@@ -200,26 +336,21 @@ def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date) -> dict[Pa
     stock: dict[Pair, list[shortfalls.StockPoint]] = defaultdict(list)
     if as_of >= _today():
         # Today's numbers: the latest report is CurrentStock (no history scan).
-        for n, i, q, d in scoped(CurrentStock.objects.all()).values_list("nation_id", "item_id", "quantity", "as_of"):
+        for n, i, q, d in scoped(CurrentStock.objects.order_by()).values_list("nation_id", "item_id", "quantity",
+                                                                               "as_of"):
             stock[(n, i)].append(shortfalls.StockPoint(d, q))
     else:
-        # A past date: the latest report on or before it, per pair.
-        from django.db.models import Max
-
-        latest = (
-            scoped(StockReport.objects.filter(as_of__lte=as_of))
-            .values("nation_id", "item_id")
-            .annotate(last=Max("as_of"))
+        # A past date: the latest report on or before it, per pair (one query with a correlated subquery).
+        latest_day = (
+            StockReport.objects.filter(nation_id=OuterRef("nation_id"), item_id=OuterRef("item_id"), as_of__lte=as_of)
+            .order_by("-as_of").values("as_of")[:1]
         )
-        keys = {(r["nation_id"], r["item_id"], r["last"]) for r in latest}
-        if keys:
-            qs = scoped(StockReport.objects.filter(as_of__lte=as_of, as_of__in={k[2] for k in keys}))
-            for n, i, q, d in qs.values_list("nation_id", "item_id", "quantity", "as_of"):
-                if (n, i, d) in keys:
-                    stock[(n, i)].append(shortfalls.StockPoint(d, q))
+        qs = scoped(StockReport.objects.filter(as_of__lte=as_of)).filter(as_of=Subquery(latest_day)).order_by()
+        for n, i, q, d in qs.values_list("nation_id", "item_id", "quantity", "as_of"):
+            stock[(n, i)].append(shortfalls.StockPoint(d, q))
 
     guidelines_by_item: dict[int, list[tuple[int | None, shortfalls.GuidelinePeriod]]] = defaultdict(list)
-    gqs = StockpileGuideline.objects.filter(effective_from__lte=as_of)
+    gqs = StockpileGuideline.objects.filter(effective_from__lte=as_of).order_by()
     if item_ids is not None:
         gqs = gqs.filter(item_id__in=item_ids)
     for item_id, nation_id, minimum, start, end in gqs.values_list(
@@ -230,14 +361,16 @@ def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date) -> dict[Pa
         )
 
     rates: dict[Pair, list[shortfalls.RatePeriod]] = defaultdict(list)
-    for n, i, units, start in scoped(ProductionRate.objects.filter(effective_from__lte=as_of)).values_list(
+    for n, i, units, start in scoped(ProductionRate.objects.filter(effective_from__lte=as_of).order_by()).values_list(
         "nation_id", "item_id", "units_per_month", "effective_from"
     ):
         rates[(n, i)].append(shortfalls.RatePeriod(units, start))
 
     owed: dict[Pair, list[shortfalls.OwedPledge]] = defaultdict(list)
-    pqs = Pledge.objects.filter(source=Pledge.Source.NATIONAL_STOCK, announced_on__lte=as_of).exclude(
-        status=Pledge.Status.CANCELLED
+    pqs = (
+        Pledge.objects.filter(source=Pledge.Source.NATIONAL_STOCK, announced_on__lte=as_of)
+        .exclude(status=Pledge.Status.CANCELLED)
+        .order_by()
     )
     if as_of >= _today():
         rows = scoped(pqs, "donor_id").values_list("donor_id", "item_id", "quantity", "shipped_quantity")
@@ -252,72 +385,164 @@ def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date) -> dict[Pa
             owed[(n, i)].append(shortfalls.OwedPledge(q, shipped.get(pk, 0)))
 
     if wanted is None:
-        all_pairs = set(stock) | set(owed) | set(rates)
         national_pairs = {(n, i) for i, gs in guidelines_by_item.items() for n, _ in gs if n is not None}
-        all_pairs |= national_pairs
-        wanted = all_pairs
+        wanted = set(stock) | set(owed) | set(rates) | national_pairs
 
     result: dict[Pair, shortfalls.ShortfallInputs] = {}
     for n, i in wanted:
         result[(n, i)] = shortfalls.ShortfallInputs(
             as_of=as_of,
-            stock=stock.get((n, i), ()),
-            guidelines=[g for nation_id, g in guidelines_by_item.get(i, ()) if nation_id in (None, n)],
-            rates=rates.get((n, i), ()),
-            pledges=owed.get((n, i), ()),
+            stock=tuple(stock.get((n, i), ())),
+            guidelines=tuple(g for nation_id, g in guidelines_by_item.get(i, ()) if nation_id in (None, n)),
+            rates=tuple(rates.get((n, i), ())),
+            pledges=tuple(owed.get((n, i), ())),
         )
     return result
 
 
 def shortfalls_compute(*, pairs: Sequence[Pair] | None, as_of: dt.date | None = None
                        ) -> dict[Pair, shortfalls.ShortfallResult]:
-    """Compute (without storing) shortfalls for pairs as of a date: used for past-date snapshots too."""
+    """Compute (without storing) shortfalls as of a date (today by default): also past-date snapshots.
+
+    ``pairs=None``: every pair with inputs of its own. Given pairs without inputs are left out.
+    """
     as_of = as_of or _today()
-    return {pair: shortfalls.compute_shortfall(inp) for pair, inp in shortfall_inputs(pairs=pairs, as_of=as_of).items()}
+    return {
+        pair: shortfalls.compute_shortfall(inp)
+        for pair, inp in shortfall_inputs(pairs=pairs, as_of=as_of).items()
+        if shortfalls.has_own_inputs(inp)
+    }
+
+
+RESULT_COLUMNS = (
+    "as_of", "on_hand", "guideline", "owed", "available", "shortfall", "coverage", "rate",
+    "months_to_recover", "not_recovering", "status",
+)
 
 
 def shortfalls_store(*, results: dict[Pair, shortfalls.ShortfallResult]) -> int:
-    """Upsert Shortfall rows by (nation, item). Running it twice changes nothing but computed_at."""
+    """Upsert Shortfall rows by (nation, item). Running it twice changes nothing but ``computed_at``."""
     now = timezone.now()
     rows = [
-        Shortfall(
-            nation_id=n, item_id=i, as_of=r.as_of, on_hand=r.on_hand, guideline=r.guideline, owed=r.owed,
-            available=r.available, shortfall=r.shortfall, coverage=r.coverage, rate=r.rate,
-            months_to_recover=r.months_to_recover, not_recovering=r.not_recovering, status=r.status,
-            computed_at=now,
-        )
+        Shortfall(nation_id=n, item_id=i, computed_at=now, **{name: getattr(r, name) for name in RESULT_COLUMNS})
         for (n, i), r in sorted(results.items())
     ]
     Shortfall.objects.bulk_create(
         rows,
         update_conflicts=True,
         unique_fields=["nation", "item"],
-        update_fields=[
-            "as_of", "on_hand", "guideline", "owed", "available", "shortfall", "coverage", "rate",
-            "months_to_recover", "not_recovering", "status", "computed_at",
-        ],
+        update_fields=[*RESULT_COLUMNS, "computed_at"],
         batch_size=1000,
     )
     return len(rows)
 
 
+def _delete_rows_without_inputs(*, pairs: Sequence[Pair] | None, keep: Iterable[Pair]) -> int:
+    """Remove Shortfall rows of pairs that no longer have inputs (``pairs=None``: among all rows)."""
+    keep = set(keep)
+    candidates = Shortfall.objects.order_by()
+    if pairs is not None:
+        gone = set(pairs) - keep
+        if not gone:
+            return 0
+        candidates = candidates.filter(nation_id__in={n for n, _ in gone}, item_id__in={i for _, i in gone})
+    else:
+        gone = None
+    stale = [
+        pk for pk, n, i in candidates.values_list("pk", "nation_id", "item_id")
+        if (n, i) not in keep and (gone is None or (n, i) in gone)
+    ]
+    if not stale:
+        return 0
+    return Shortfall.objects.filter(pk__in=stale).delete()[0]
+
+
+def _recompute_locked(*, pairs: Sequence[Pair] | None) -> int:
+    """Inside a transaction holding the engine lock: compute, store, drop rows without inputs, sync alerts."""
+    from stockpiles import alerts
+
+    results = shortfalls_compute(pairs=pairs)
+    count = shortfalls_store(results=results)
+    _delete_rows_without_inputs(pairs=pairs, keep=results.keys())
+    alerts.alerts_sync_below_guideline(results=results, pairs=None if pairs is None else set(pairs))
+    alerts.alerts_sync_overdue(pairs=None if pairs is None else set(pairs))
+    _maybe_pause_for_tests()
+    return count
+
+
+def _maybe_pause_for_tests() -> None:
+    """``SHORTFALL_TEST_SLEEP_SECONDS`` (tests only): hold the transaction open so a test can kill the worker."""
+    seconds = float(getattr(settings, "SHORTFALL_TEST_SLEEP_SECONDS", 0) or 0)
+    if seconds > 0:
+        time.sleep(seconds)
+
+
 def shortfalls_recompute(*, pairs: Sequence[Pair] | None = None) -> int:
-    """Recompute and store today's shortfalls for the given pairs (``None`` = every pair)."""
+    """Recompute and store today's shortfalls for the given pairs (``None``: the full recompute).
+
+    The full recompute also removes rows of pairs that no longer have inputs of their own, and it
+    syncs every alert (including pledges that became overdue because a date passed). Marks that
+    existed before it started are covered by it and deleted (unless re-set meanwhile).
+    """
     with transaction.atomic():
-        return shortfalls_store(results=shortfalls_compute(pairs=pairs))
+        _engine_lock()
+        marks = _read_marks(limit=None) if pairs is None else []
+        count = _recompute_locked(pairs=pairs)
+        _delete_marks(marks)
+    return count
+
+
+def _read_marks(*, limit: int | None) -> list[tuple[int, int, int, dt.datetime]]:
+    qs = ShortfallMark.objects.order_by("pk").values_list("pk", "nation_id", "item_id", "marked_at")
+    return list(qs if limit is None else qs[:limit])
+
+
+def _delete_marks(marks: Sequence[tuple[int, int, int, dt.datetime]]) -> int:
+    """Delete, in one statement, exactly the marks read whose ``marked_at`` is unchanged."""
+    if not marks:
+        return 0
+    connection = transaction.get_connection()
+    table = connection.ops.quote_name(ShortfallMark._meta.db_table)
+    total = 0
+    # One statement per 5,000 marks (a drain batch is at most that), within the parameter limits.
+    for start in range(0, len(marks), 5000):
+        chunk = marks[start:start + 5000]
+        values = ", ".join(["(%s, %s)"] * len(chunk))
+        params: list = []
+        for pk, _, _, marked_at in chunk:
+            params += [pk, connection.ops.adapt_datetimefield_value(marked_at)]
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {table} WHERE (id, marked_at) IN (VALUES {values})", params)
+            total += cursor.rowcount
+    return total
 
 
 def shortfalls_recompute_marked(*, limit: int = 5000) -> int:
-    """Drain the marks: recompute the marked pairs, then delete exactly the marks that were read.
-
-    A mark re-set by a write during the recompute keeps its newer ``marked_at`` and is not deleted,
-    so its change is picked up by the next drain.
+    """One drain batch: under the engine lock, read up to ``limit`` marks, recompute and store those
+    pairs, delete exactly the marks read (a mark re-set meanwhile keeps its newer ``marked_at`` and
+    stays for the next batch). Returns the number of marks handled (0: nothing left).
     """
-    marks = list(ShortfallMark.objects.order_by("pk").values_list("pk", "nation_id", "item_id", "marked_at")[:limit])
-    if not marks:
-        return 0
     with transaction.atomic():
-        count = shortfalls_store(results=shortfalls_compute(pairs=[(n, i) for _, n, i, _ in marks]))
-        for pk, _, _, marked_at in marks:
-            ShortfallMark.objects.filter(pk=pk, marked_at=marked_at).delete()
-    return count
+        _engine_lock()
+        marks = _read_marks(limit=limit)
+        if not marks:
+            return 0
+        _recompute_locked(pairs=[(n, i) for _, n, i, _ in marks])
+        _delete_marks(marks)
+    return len(marks)
+
+
+def shortfalls_drain(*, limit: int = 5000, max_batches: int | None = None) -> int:
+    """Drain batches until no marks are left (or ``max_batches``). Returns the marks handled."""
+    total = batches = 0
+    while max_batches is None or batches < max_batches:
+        done = shortfalls_recompute_marked(limit=limit)
+        if not done:
+            break
+        total += done
+        batches += 1
+    return total
+
+
+def shortfall_marks_pending() -> int:
+    return ShortfallMark.objects.count()

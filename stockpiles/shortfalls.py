@@ -80,6 +80,14 @@ class ShortfallResult:
     not_recovering: bool
 
 
+def has_own_inputs(inputs: ShortfallInputs) -> bool:
+    """A pair gets a Shortfall row only when something of its own exists: a stock report, a
+    production rate, a national-stock pledge or a nation-specific guideline. An alliance-wide
+    guideline alone does not create a row for every nation. Both the incremental and the full
+    recompute use this one rule, so they agree on which rows exist."""
+    return bool(inputs.stock or inputs.rates or inputs.pledges or any(g.national for g in inputs.guidelines))
+
+
 def latest_on_hand(stock: Iterable[StockPoint], on: date) -> int | None:
     best: StockPoint | None = None
     for point in stock:

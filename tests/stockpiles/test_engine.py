@@ -1,0 +1,294 @@
+"""The engine's storage side: incremental marks vs the full recompute, rows without inputs,
+coalesced task publications, mark deletion, and the PostgreSQL advisory lock."""
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import connection, connections, transaction
+
+from coordination.access import CELL
+from pledges.models import Pledge
+from pledges.services import delivery_create, delivery_update, pledge_create, pledge_update
+from stockpiles import services, tasks
+from stockpiles.models import Shortfall, ShortfallMark
+from tests import factories
+from tests.conftest import requires_postgres
+
+COMPARED = ("nation_id", "item_id", *services.RESULT_COLUMNS)
+
+
+def snapshot():
+    return sorted(Shortfall.objects.order_by().values_list(*COMPARED))
+
+
+def build_through_services(nations, item, capture):
+    """A small world written only through services, each write in its own transaction with its
+    on-commit drain (eager). Returns the objects for later changes."""
+    usa, pol, ukr = nations["USA"], nations["POL"], nations["UKR"]
+    ifv = factories.ItemFactory(name="IFV", unit="vehicles")
+    with capture(execute=True):
+        alliance = factories.GuidelineFactory(item=item, minimum_quantity=10_000)
+        services.guideline_saved(guideline=alliance)
+        national = factories.GuidelineFactory(item=ifv, nation=pol, minimum_quantity=100)
+        services.guideline_saved(guideline=national)
+        rate = factories.ProductionRateFactory(nation=usa, item=item, units_per_month=1500)
+        services.production_rate_saved(rate=rate)
+    with capture(execute=True):
+        services.stock_report_create(actor=CELL, nation=usa, item=item, quantity=7000, as_of=dt.date(2024, 1, 1))
+    with capture(execute=True):
+        services.stock_reports_bulk_create(actor=CELL, nation=pol, rows=[
+            {"item": item, "quantity": 12_000, "as_of": dt.date(2024, 1, 1)},
+            {"item": ifv, "quantity": 60, "as_of": dt.date(2024, 1, 1)},
+        ])
+    with capture(execute=True):
+        pledge = pledge_create(actor=CELL, donor=usa, recipient=ukr, item=item, quantity=2000,
+                               announced_on=dt.date(2024, 1, 10), due_on=dt.date(2024, 3, 1),
+                               source=Pledge.Source.NATIONAL_STOCK, status=Pledge.Status.COMMITTED)
+    with capture(execute=True):
+        delivery = delivery_create(actor=CELL, pledge_id=pledge.pk, quantity=500, status="in_transit",
+                                   shipped_on=dt.date(2024, 2, 1))
+    with capture(execute=True):
+        # A pledge from new production owes nothing from stock: it creates no row by itself.
+        pledge_create(actor=CELL, donor=pol, recipient=ukr, item=ifv, quantity=5,
+                      announced_on=dt.date(2024, 1, 10), source=Pledge.Source.NEW_PRODUCTION)
+    return {"usa": usa, "pol": pol, "ammo": item, "ifv": ifv, "pledge": pledge, "delivery": delivery}
+
+
+@pytest.mark.django_db
+def test_incremental_equals_full_recompute(nations, item, django_capture_on_commit_callbacks):
+    world = build_through_services(nations, item, django_capture_on_commit_callbacks)
+    assert not ShortfallMark.objects.exists()
+    incremental = snapshot()
+    usa_ammo = Shortfall.objects.get(nation=world["usa"], item=item)
+    # 7,000 on hand, owed 2,000 − 500 shipped = 1,500 → available 5,500; short 4,500; 1,500/month → 3 months.
+    assert (usa_ammo.available, usa_ammo.shortfall, usa_ammo.months_to_recover) == (5500, 4500, 3)
+    pol_ifv = Shortfall.objects.get(nation=world["pol"], item=world["ifv"])
+    assert (pol_ifv.guideline, pol_ifv.shortfall, pol_ifv.not_recovering) == (100, 40, True)
+    assert len(incremental) == 3  # USA/ammo, POL/ammo, POL/IFV (the new-production pledge adds none)
+
+    assert tasks.recompute_all_shortfalls() == 3
+    assert snapshot() == incremental
+    assert tasks.recompute_all_shortfalls() == 3  # idempotent
+    assert snapshot() == incremental
+
+
+@pytest.mark.django_db
+def test_changes_flow_through_marks_and_still_match_full(nations, item, django_capture_on_commit_callbacks):
+    world = build_through_services(nations, item, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery_update(actor=CELL, delivery_id=world["delivery"].pk, status="delivered",
+                        delivered_on=dt.date(2024, 2, 10))
+    with django_capture_on_commit_callbacks(execute=True):
+        pledge_update(actor=CELL, pledge_id=world["pledge"].pk, quantity=1000)  # a reduction
+    with django_capture_on_commit_callbacks(execute=True):
+        services.stock_report_create(actor=CELL, nation=world["pol"], item=world["ifv"], quantity=150,
+                                     as_of=dt.date(2024, 2, 1))
+    usa_ammo = Shortfall.objects.get(nation=world["usa"], item=item)
+    # Owed 1,000 − 500 = 500 → available 6,500 → short 3,500 → 3 months at 1,500.
+    assert (usa_ammo.owed, usa_ammo.available, usa_ammo.shortfall, usa_ammo.months_to_recover) == (500, 6500, 3500, 3)
+    assert Shortfall.objects.get(nation=world["pol"], item=world["ifv"]).status == "ok"
+    incremental = snapshot()
+    tasks.recompute_all_shortfalls()
+    assert snapshot() == incremental
+
+
+@pytest.mark.django_db
+def test_rows_without_inputs_are_removed_by_both_paths(nations, item, django_capture_on_commit_callbacks):
+    """Decision: a pair keeps a row only while it has inputs of its own (stock report, rate,
+    national-stock pledge, national guideline). Cancelling the only pledge removes the row."""
+    factories.GuidelineFactory(item=item, minimum_quantity=10_000)
+    with django_capture_on_commit_callbacks(execute=True):
+        pledge = pledge_create(actor=CELL, donor=nations["POL"], recipient=nations["UKR"], item=item, quantity=10,
+                               announced_on=dt.date(2024, 1, 1))
+    row = Shortfall.objects.get(nation=nations["POL"], item=item)
+    assert (row.status, row.owed) == ("no_report", 10)
+    with django_capture_on_commit_callbacks(execute=True):
+        pledge_update(actor=CELL, pledge_id=pledge.pk, status=Pledge.Status.CANCELLED)
+    assert not Shortfall.objects.exists()
+    # A row the incremental path never touched (e.g. written before its inputs were deleted) goes on the full run.
+    Shortfall.objects.create(nation=nations["USA"], item=item, as_of=dt.date(2024, 1, 1), status="ok",
+                             computed_at="2024-01-01T00:00:00Z")
+    assert tasks.recompute_all_shortfalls() == 0
+    assert not Shortfall.objects.exists()
+
+
+@pytest.mark.django_db
+def test_past_date_snapshot_uses_history(nations, item):
+    factories.GuidelineFactory(item=item, minimum_quantity=1000)
+    for day, qty in [(dt.date(2024, 1, 1), 2000), (dt.date(2024, 2, 1), 800), (dt.date(2024, 3, 1), 1500)]:
+        services.stock_report_create(actor=CELL, nation=nations["POL"], item=item, quantity=qty, as_of=day)
+    past = services.shortfalls_compute(pairs=None, as_of=dt.date(2024, 2, 15))
+    r = past[(nations["POL"].pk, item.pk)]
+    assert (r.on_hand, r.shortfall, r.status, r.as_of) == (800, 200, "below_guideline", dt.date(2024, 2, 15))
+    assert services.shortfalls_compute(pairs=None, as_of=dt.date(2023, 12, 31)) == {}
+    today = services.shortfalls_compute(pairs=[(nations["POL"].pk, item.pk)])
+    assert today[(nations["POL"].pk, item.pk)].on_hand == 1500
+
+
+@pytest.mark.django_db
+def test_inputs_use_a_fixed_number_of_queries(nations, item, django_assert_max_num_queries):
+    factories.GuidelineFactory(item=item)
+    for k in range(30):
+        nation = factories.NationFactory()
+        services.stock_report_create(actor=CELL, nation=nation, item=item, quantity=k, as_of=dt.date(2024, 1, 1))
+        factories.PledgeFactory(donor=nation, item=item, quantity=5)
+    with django_assert_max_num_queries(4):  # current stock, guidelines, rates, pledges
+        assert len(services.shortfalls_compute(pairs=None)) == 30
+    with django_assert_max_num_queries(5):  # stock (latest per pair), guidelines, rates, pledges, shipped
+        assert len(services.shortfalls_compute(pairs=None, as_of=dt.date(2024, 1, 2))) == 30
+
+
+# --- Coalescing ------------------------------------------------------------------------------------
+
+@pytest.fixture
+def publications(monkeypatch):
+    """Tasks are not eager and not run; every publication of the drain task is counted.
+    The drain flag works in-process (the real-Redis variant is in tests/worker/)."""
+    from coordination.celery import app
+
+    app.conf.task_always_eager = False
+    services.drainflag.clear()
+    monkeypatch.setattr(services.DrainFlag, "_mode", lambda self: "local")
+    sent = []
+    monkeypatch.setattr(tasks.recompute_marked_shortfalls, "delay", lambda *a, **k: sent.append(1))
+    yield sent
+    services.drainflag.clear()
+
+
+@pytest.mark.django_db
+def test_ten_thousand_reports_in_one_bulk_call_publish_one_task(nations, publications,
+                                                                django_capture_on_commit_callbacks):
+    items = [factories.ItemFactory(name=f"Item {k}") for k in range(100)]
+    rows = [{"item": it, "quantity": d, "as_of": dt.date(2023, 1, 1) + dt.timedelta(days=d)}
+            for it in items for d in range(100)]
+    assert len(rows) == 10_000
+    with django_capture_on_commit_callbacks(execute=True):
+        services.stock_reports_bulk_create(actor=CELL, nation=nations["POL"], rows=rows)
+    assert len(publications) == 1
+    assert ShortfallMark.objects.count() == 100  # one mark per pair, not per row
+    tasks.recompute_marked_shortfalls.run()  # the worker runs it
+    assert Shortfall.objects.count() == 100 and not ShortfallMark.objects.exists()
+
+
+@pytest.mark.django_db
+def test_many_small_transactions_publish_a_bounded_number(nations, item, publications,
+                                                          django_capture_on_commit_callbacks):
+    def write(day):
+        with django_capture_on_commit_callbacks(execute=True):
+            services.stock_report_create(actor=CELL, nation=nations["POL"], item=item, quantity=day,
+                                         as_of=dt.date(2023, 1, 1) + dt.timedelta(days=day))
+
+    for day in range(50):  # 50 transactions while no worker has picked the task up yet
+        write(day)
+    assert len(publications) == 1
+    tasks.recompute_marked_shortfalls.run()  # the worker starts (clears the flag) and drains
+    assert Shortfall.objects.get(nation=nations["POL"], item=item).on_hand == 49
+    for day in range(50, 80):
+        write(day)
+    assert len(publications) == 2  # one more for the burst after the drain started
+    tasks.recompute_marked_shortfalls.run()
+    # Several mark calls in one transaction: one publication.
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        for code in ("POL", "USA", "UKR"):
+            services.shortfall_mark_pairs(pairs=[(nations[code].pk, item.pk)])
+    assert len(publications) == 3
+
+
+@pytest.mark.django_db
+def test_a_failed_publication_does_not_block_later_ones(nations, item, monkeypatch):
+    from coordination.celery import app
+
+    app.conf.task_always_eager = False
+    monkeypatch.setattr(services.DrainFlag, "_mode", lambda self: "local")
+    services.drainflag.clear()
+
+    def broken(*a, **k):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(tasks.recompute_marked_shortfalls, "delay", broken)
+    assert services.shortfall_request_drain() is False  # logged, not raised after the commit
+    assert services.drainflag.is_set() is False
+    sent = []
+    monkeypatch.setattr(tasks.recompute_marked_shortfalls, "delay", lambda *a, **k: sent.append(1))
+    assert services.shortfall_request_drain() is True and sent == [1]
+    services.drainflag.clear()
+
+
+# --- Marks -----------------------------------------------------------------------------------------
+
+@pytest.mark.django_db
+def test_a_mark_re_set_during_a_drain_is_kept(nations, item):
+    pol, usa = nations["POL"].pk, nations["USA"].pk
+    services.shortfall_mark_pairs(pairs=[(pol, item.pk), (usa, item.pk)])
+    read = services._read_marks(limit=None)
+    assert len(read) == 2
+    services.shortfall_mark_pairs(pairs=[(pol, item.pk)])  # a write lands while the drain computes
+    assert services._delete_marks(read) == 1  # one statement, only the unchanged mark
+    assert list(ShortfallMark.objects.values_list("nation_id", flat=True)) == [pol]
+
+
+@pytest.mark.django_db
+def test_drain_in_batches_until_empty(nations, django_capture_on_commit_callbacks):
+    items = [factories.ItemFactory(name=f"Item {k}") for k in range(25)]
+    factories.GuidelineFactory(item=items[0], minimum_quantity=5)
+    services.stock_reports_bulk_create(actor=CELL, nation=nations["POL"],
+                                       rows=[{"item": it, "quantity": 1, "as_of": dt.date(2024, 1, 1)} for it in items])
+    assert ShortfallMark.objects.count() == 25  # on-commit not run in this test transaction
+    assert services.shortfalls_drain(limit=10) == 25
+    assert Shortfall.objects.count() == 25 and not ShortfallMark.objects.exists()
+    assert Shortfall.objects.get(item=items[0]).shortfall == 4
+
+
+# --- PostgreSQL: concurrent drains and the advisory lock ------------------------------------------
+
+def advisory_locks() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s",
+                       [services.ENGINE_LOCK_KEY])
+        return cursor.fetchone()[0]
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_drains_and_full_recompute_agree(nations):
+    items = [factories.ItemFactory(name=f"Item {k}") for k in range(40)]
+    for it in items:
+        factories.GuidelineFactory(item=it, minimum_quantity=100)
+    for code in ("USA", "POL"):
+        services.stock_reports_bulk_create(
+            actor=CELL, nation=nations[code],
+            rows=[{"item": it, "quantity": k * 5, "as_of": dt.date(2024, 1, 1)} for k, it in enumerate(items)],
+        )
+    errors = []
+
+    def drain():
+        try:
+            services.shortfalls_drain(limit=7)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=drain) for _ in range(3)]
+    for t in threads:
+        t.start()
+    services.shortfalls_recompute(pairs=None)
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    assert not ShortfallMark.objects.exists()
+    assert Shortfall.objects.count() == 80  # one row per pair, no duplicates
+    incremental = snapshot()
+    services.shortfalls_recompute(pairs=None)
+    assert snapshot() == incremental
+    assert advisory_locks() == 0
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_lock_is_transaction_scoped(nations, item):
+    with transaction.atomic():
+        services._engine_lock()
+        assert advisory_locks() == 1
+    assert advisory_locks() == 0
