@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -294,27 +295,15 @@ def _nations(codes: dict[str, str], result: ImportSummary) -> dict[str, Nation]:
 def _import_weapons(rows: list[WeaponRow], codes: dict[str, str], nations: dict[str, Nation],
                     result: ImportSummary, log) -> None:
     from pledges.models import Pledge
-    from pledges.services import pledge_create, pledge_update
 
     categories: dict[str, Category] = {}
     items: dict[str, Item] = {}
     existing_items = {i.name: i for i in Item.objects.filter(name__in={s for r in rows for s, _ in r.systems})}
     for r in rows:
-        if r.category not in categories:
-            categories[r.category], created = Category.objects.get_or_create(name=r.category)
-            result.add("categories created", created)
-        for name, _ in r.systems:
-            if name in items:
-                continue
-            item = existing_items.get(name)
-            if item is None:
-                unit = Item.Unit.VEHICLES if r.category.lower() in VEHICLE_CATEGORIES else Item.Unit.SYSTEMS
-                item = Item(category=categories[r.category], name=name, unit=unit)
-                validate_instance(item)
-                item._change_reason = SOURCE
-                item.save()
-                result.add("items created")
-            items[name] = item
+        try:
+            _catalogue_for_row(r, categories, items, existing_items, result)
+        except ValidationError as exc:
+            raise TrackerFileError(WEAPONS, [(r.line, "; ".join(exc.messages))]) from None
 
     pledges = {p.reference: p for p in Pledge.objects.filter(reference__startswith="UST weapons.csv: ")}
     ukraine = nations["UKR"]
@@ -323,27 +312,62 @@ def _import_weapons(rows: list[WeaponRow], codes: dict[str, str], nations: dict[
         values = split_value(r.value_eur, [count for _, count in r.systems])
         for (name, count), value in zip(r.systems, values, strict=True):
             reference = f"UST weapons.csv: {r.donor} / {r.category} / {name}"
-            pledge = pledges.get(reference)
-            if pledge is None:
-                pledge_create(
-                    actor=CELL, donor=donor, recipient=ukraine, item=items[name], quantity=count, value_eur=value,
-                    announced_on=TRACKER_START, due_on=None, source=Pledge.Source.NATIONAL_STOCK,
-                    status=Pledge.Status.COMMITTED, releasability="public", reference=reference,
-                    notes=(f"{SOURCE}, heavy weapons ({r.category}). The extract gives no dates: 'announced on' is "
-                           f"the tracker's start date. EUR value: the row's {r.value_eur} split by count."),
-                )
-                result.add("pledges created")
-            elif (pledge.quantity, pledge.value_eur, pledge.donor_id, pledge.item_id) != (
-                    count, value, donor.pk, items[name].pk):
-                pledge_update(actor=CELL, pledge_id=pledge.pk, quantity=count, value_eur=value, donor=donor,
-                              item=items[name])
-                result.add("pledges updated")
-            else:
-                result.add("pledges unchanged")
+            try:
+                result.add(_upsert_pledge(pledges.get(reference), reference=reference, row=r, donor=donor,
+                                          recipient=ukraine, item=items[name], count=count, value=value))
+            except ValidationError as exc:
+                raise TrackerFileError(WEAPONS, [(r.line, f"{name}: {'; '.join(exc.messages)}")]) from None
         if n % 20 == 0 or n == len(rows):
             log(f"{WEAPONS}: {n}/{len(rows)} rows")
     result.totals["heavy weapons"] = sum(r.number for r in rows)
     result.totals["heavy weapons EUR"] = sum((r.value_eur for r in rows), Decimal("0"))
+
+
+def _catalogue_for_row(r: WeaponRow, categories: dict[str, Category], items: dict[str, Item],
+                       existing_items: dict[str, Item], result: ImportSummary) -> None:
+    """The row's category and one item per system, created when missing."""
+    if r.category not in categories:
+        category = Category.objects.filter(name=r.category).first()
+        if category is None:
+            category = Category(name=r.category)
+            validate_instance(category)
+            category._change_reason = SOURCE
+            category.save()
+            result.add("categories created")
+        categories[r.category] = category
+    for name, _ in r.systems:
+        if name in items:
+            continue
+        item = existing_items.get(name)
+        if item is None:
+            unit = Item.Unit.VEHICLES if r.category.lower() in VEHICLE_CATEGORIES else Item.Unit.SYSTEMS
+            item = Item(category=categories[r.category], name=name, unit=unit)
+            validate_instance(item)
+            item._change_reason = SOURCE
+            item.save()
+            result.add("items created")
+        items[name] = item
+
+
+def _upsert_pledge(pledge, *, reference: str, row: WeaponRow, donor: Nation, recipient: Nation, item: Item,
+                   count: int, value: Decimal) -> str:
+    """Create the pledge for one system of a row, or update it when the tracker changed; returns what it did."""
+    from pledges.models import Pledge
+    from pledges.services import pledge_create, pledge_update
+
+    if pledge is None:
+        pledge_create(
+            actor=CELL, donor=donor, recipient=recipient, item=item, quantity=count, value_eur=value,
+            announced_on=TRACKER_START, due_on=None, source=Pledge.Source.NATIONAL_STOCK,
+            status=Pledge.Status.COMMITTED, releasability="public", reference=reference,
+            notes=(f"{SOURCE}, heavy weapons ({row.category}). The extract gives no dates: 'announced on' is "
+                   f"the tracker's start date. EUR value: the row's {row.value_eur} split by count."),
+        )
+        return "pledges created"
+    if (pledge.quantity, pledge.value_eur, pledge.donor_id, pledge.item_id) != (count, value, donor.pk, item.pk):
+        pledge_update(actor=CELL, pledge_id=pledge.pk, quantity=count, value_eur=value, donor=donor, item=item)
+        return "pledges updated"
+    return "pledges unchanged"
 
 
 def _import_flows(rows: list[FlowRow], nations: dict[str, Nation], result: ImportSummary, log) -> None:

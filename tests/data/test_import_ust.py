@@ -6,13 +6,15 @@ import shutil
 from decimal import Decimal
 
 import pytest
+from django.core.management import CommandError
 from django.db import transaction
 from django.db.models import Sum
 
-from coordination.access import Scope
+from coordination.access import CELL, Scope
 from coordination.models import Item, Nation
 from coordination.ust import parse_weapons_list, split_value
 from pledges.models import AidFlow, Pledge
+from pledges.services import delivery_create
 from tests.data.ust_helpers import DATA, csv_rows, run_import, table_counts
 
 
@@ -136,3 +138,20 @@ def test_aid_flows_are_public_reads_and_cell_writes(imported, django_assert_max_
     with django_assert_max_num_queries(1):  # one SELECT, whatever the number of rows
         assert len(list(AidFlow.objects.restrict(pol, "view").select_related("nation"))) == 1079
     assert not AidFlow.objects.restrict(pol, "change").exists()
+
+
+@pytest.mark.django_db
+def test_a_write_refused_by_the_services_names_the_line_and_rolls_back_the_file(imported, tmp_path):
+    # 31 Abrams are already in a delivery; the tracker now says 30 (and Belgium's value changed earlier
+    # in the file): the reduction is refused by the pledge service and nothing of the file is written.
+    abrams = Pledge.objects.get(reference="UST weapons.csv: United States / Tanks / M1A1 Abrams")
+    delivery_create(actor=CELL, pledge_id=abrams.pk, quantity=31, status="scheduled")
+    text = (DATA / "weapons.csv").read_text()
+    text = text.replace('"Belgium","Tanks",1,516317,', '"Belgium","Tanks",1,600000,')
+    text = text.replace('"United States","Tanks",76,340742693,"overhauled T-72 (45); M1A1 Abrams (31)"',
+                        '"United States","Tanks",75,340742693,"overhauled T-72 (45); M1A1 Abrams (30)"')
+    (tmp_path / "weapons.csv").write_text(text)
+    with pytest.raises(CommandError, match="weapons.csv, line 62: M1A1 Abrams: 31 are already in non-cancelled"):
+        run_import(tmp_path)
+    assert Pledge.objects.get(pk=abrams.pk).quantity == 31
+    assert Pledge.objects.get(reference="UST weapons.csv: Belgium / Tanks / Leopard-1").value_eur == 516317
