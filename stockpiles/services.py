@@ -546,3 +546,22 @@ def shortfalls_drain(*, limit: int = 5000, max_batches: int | None = None) -> in
 
 def shortfall_marks_pending() -> int:
     return ShortfallMark.objects.count()
+
+
+def shortfall_pairs(*, nation_id: int | None = None, item_id: int | None = None) -> list[Pair]:
+    """The pairs a recompute covers: those with inputs today plus those with a stored row (so a row
+    whose inputs are gone is removed), optionally for one nation and/or item. Sorted."""
+    pairs = {p for p, inp in shortfall_inputs(pairs=None, as_of=_today()).items() if shortfalls.has_own_inputs(inp)}
+    pairs |= set(Shortfall.objects.order_by().values_list("nation_id", "item_id"))
+    return sorted(
+        (n, i) for n, i in pairs if (nation_id is None or n == nation_id) and (item_id is None or i == item_id)
+    )
+
+
+def shortfall_alerts_sync_overdue() -> tuple[int, int]:
+    """Raise/close overdue-pledge alerts for every pledge (under the engine lock). Returns (raised, closed)."""
+    from stockpiles import alerts
+
+    with transaction.atomic():
+        _engine_lock()
+        return alerts.alerts_sync_overdue()
