@@ -22,7 +22,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponseRedirect
@@ -343,8 +343,8 @@ class ServiceInlineFormSet(BaseInlineFormSet):
         def run():
             try:
                 saved = self.parent_admin.service_save(request=request, obj=parent, change=change)
-            except (ValidationError, PermissionDenied):
-                return  # the parent form reports its own errors
+            except (ValidationError, PermissionDenied, ObjectDoesNotExist):
+                return  # the parent form reports its own errors (or is incomplete)
             for form in self.forms:
                 if not self.model_admin.form_is_write(form):
                     continue

@@ -7,6 +7,8 @@ the preview. Foreign keys travel as natural keys (nation code, item name) so fil
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from import_export import fields, resources, widgets
@@ -17,13 +19,41 @@ from coordination.models import Category, Item, Membership, Nation
 from coordination.services import require_cell
 
 
-def nation_field(attribute: str, column: str | None = None) -> fields.Field:
-    return fields.Field(attribute=attribute, column_name=column or attribute,
-                        widget=widgets.ForeignKeyWidget(Nation, field="code"))
+class DateOnlyWidget(widgets.DateWidget):
+    """Spreadsheets hand dates back as datetimes (midnight); a DateField wants the date."""
+
+    def clean(self, value, row=None, **kwargs):
+        value = super().clean(value, row=row, **kwargs)
+        return value.date() if isinstance(value, dt.datetime) else value
+
+
+class KnownForeignKeyWidget(widgets.ForeignKeyWidget):
+    """A foreign key by natural key; an unknown value is a validation error on its column, not a crash."""
+
+    def __init__(self, model, field: str = "pk", *, column: str, **kwargs):
+        super().__init__(model, field=field, **kwargs)
+        self.column = column
+
+    def clean(self, value, row=None, **kwargs):
+        try:
+            return super().clean(value, row=row, **kwargs)
+        except (self.model.DoesNotExist, ValueError, TypeError) as exc:
+            raise ValidationError({self.column: [
+                f"No {self.model._meta.verbose_name} with {self.field} “{value}”."
+            ]}) from exc
+
+
+def fk_field(model, attribute: str, lookup: str = "pk") -> fields.Field:
+    return fields.Field(attribute=attribute, column_name=attribute,
+                        widget=KnownForeignKeyWidget(model, field=lookup, column=attribute))
+
+
+def nation_field(attribute: str) -> fields.Field:
+    return fk_field(Nation, attribute, "code")
 
 
 def item_field(attribute: str = "item") -> fields.Field:
-    return fields.Field(attribute=attribute, column_name=attribute, widget=widgets.ForeignKeyWidget(Item, field="name"))
+    return fk_field(Item, attribute, "name")
 
 
 def _normalise(error: ValidationError) -> ValidationError:
@@ -39,6 +69,8 @@ def _normalise(error: ValidationError) -> ValidationError:
 class AidResource(resources.ModelResource):
     """Base resource: the importing user is the actor; writes go through ``service_save``; all or nothing."""
 
+    WIDGETS_MAP = {**resources.ModelResource.WIDGETS_MAP, "DateField": DateOnlyWidget}
+
     def __init__(self, user=None, **kwargs):
         super().__init__(**kwargs)
         self.user = user
@@ -46,7 +78,8 @@ class AidResource(resources.ModelResource):
     class Meta:
         skip_unchanged = True
         report_skipped = True
-        clean_model_instances = True
+        # The services validate (model fields and constraints included) with their own clear messages.
+        clean_model_instances = False
 
     def import_data(self, dataset, dry_run=False, raise_errors=False, use_transactions=None,
                     collect_failed_rows=False, rollback_on_validation_errors=False, **kwargs):
@@ -111,8 +144,7 @@ class CategoryResource(AidResource):
 
 
 class ItemResource(AidResource):
-    category = fields.Field(attribute="category", column_name="category",
-                            widget=widgets.ForeignKeyWidget(Category, field="name"))
+    category = fk_field(Category, "category", "name")
 
     class Meta(AidResource.Meta):
         model = Item
@@ -121,8 +153,7 @@ class ItemResource(AidResource):
 
 
 class MembershipResource(AidResource):
-    user = fields.Field(attribute="user", column_name="user",
-                        widget=widgets.ForeignKeyWidget(get_user_model(), field="username"))
+    user = fk_field(get_user_model(), "user", "username")
     nation = nation_field("nation")
 
     class Meta(AidResource.Meta):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from import_export import fields, widgets
+from import_export import fields
 
 from coordination.access import CHANGE, scope_for
-from coordination.resources import AidResource, item_field, nation_field
+from coordination.resources import AidResource, fk_field, item_field, nation_field
 from pledges import services
 from pledges.models import Delivery, Pledge, Requirement, TrainingCommitment
 
@@ -32,7 +32,7 @@ class PledgeResource(AidResource):
 
 
 class DeliveryResource(AidResource):
-    pledge = fields.Field(attribute="pledge", column_name="pledge", widget=widgets.ForeignKeyWidget(Pledge))
+    pledge = fk_field(Pledge, "pledge")
 
     class Meta(AidResource.Meta):
         model = Delivery

@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from coordination.access import CELL
@@ -36,12 +37,14 @@ def world(nations, item, coordinator):
 
 
 @pytest.fixture
-def coordinator_client(client, coordinator):
+def coordinator_client(coordinator):
+    client = Client()
     client.force_login(coordinator)
     return client
 
 
 @pytest.fixture
-def polish_client(client, polish_officer):
+def polish_client(polish_officer):
+    client = Client()  # a client of its own, so a test can use both
     client.force_login(polish_officer)
     return client

@@ -1,0 +1,128 @@
+"""CSV and XLSX export then import give the same rows; a bad row is a row error and nothing is written."""
+
+import datetime as dt
+
+import pytest
+
+from coordination.access import CELL
+from coordination.models import Item
+from pledges.models import Pledge
+from stockpiles.models import CurrentStock, StockReport
+from stockpiles.services import stock_reports_bulk_create
+from tests import factories
+from tests.admin.helpers import confirm, export, preview
+
+
+def _report_rows():
+    return sorted(StockReport.objects.values_list("nation__code", "item__name", "as_of", "quantity"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_stock_report_round_trip(fmt, nations, coordinator_client, coordinator):
+    shells = factories.ItemFactory(name="155 mm HE projectile")
+    mlrs = factories.ItemFactory(name="GMLRS rocket", unit="missiles")
+    stock_reports_bulk_create(actor=CELL, nation=nations["POL"], rows=[
+        {"item": shells, "quantity": 4000, "as_of": dt.date(2024, 1, 1)},
+        {"item": shells, "quantity": 3500, "as_of": dt.date(2024, 2, 1)},
+        {"item": mlrs, "quantity": 12, "as_of": dt.date(2024, 2, 1)},
+    ])
+    stock_reports_bulk_create(actor=CELL, nation=nations["USA"], rows=[
+        {"item": shells, "quantity": 250_000, "as_of": dt.date(2024, 2, 1)},
+    ])
+    original = _report_rows()
+    assert len(original) == 4
+    content = export(coordinator_client, "stockpiles", "stockreport", fmt)
+    if fmt == "csv":
+        assert content.decode().splitlines()[0] == "nation,item,as_of,quantity"
+        assert "POL,155 mm HE projectile,2024-02-01,3500" in content.decode()
+
+    # Re-importing the same file changes nothing: every row is already on file (append-only, skipped).
+    result = preview(coordinator_client, "stockpiles", "stockreport", fmt, content).context["result"]
+    assert [(r.number, r.error_dict) for r in result.invalid_rows] == [] and not result.has_errors()
+    assert result.totals["skip"] == 4 and result.totals["new"] == 0
+
+    # Into an empty table: the same rows come back, through the service (CurrentStock follows).
+    CurrentStock.objects.all().delete()
+    StockReport.objects.all().delete()
+    response = preview(coordinator_client, "stockpiles", "stockreport", fmt, content)
+    assert response.context["result"].totals["new"] == 4
+    assert not StockReport.objects.exists()  # the preview is a dry run
+    done = confirm(coordinator_client, "stockpiles", "stockreport", response)
+    assert done.status_code == 302
+    assert _report_rows() == original
+    assert CurrentStock.objects.get(nation=nations["POL"], item=shells).quantity == 3500
+    assert {r.history.get().history_user for r in StockReport.objects.all()} == {coordinator}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_item_round_trip(fmt, coordinator_client):
+    factories.ItemFactory(name="Fuze M739", nsn="1320012345678", unit="units", unit_value_eur=250)
+    factories.ItemFactory(name="Stinger missile", unit="missiles", unit_value_eur=400_000,
+                          category=factories.CategoryFactory(name="Air defence"))
+    original = sorted(Item.objects.values_list("name", "category__name", "unit", "nsn", "unit_value_eur"))
+    content = export(coordinator_client, "coordination", "item", fmt)
+    Item.objects.all().delete()
+    response = preview(coordinator_client, "coordination", "item", fmt, content)
+    assert response.context["result"].totals["new"] == 2
+    assert confirm(coordinator_client, "coordination", "item", response).status_code == 302
+    assert sorted(Item.objects.values_list("name", "category__name", "unit", "nsn", "unit_value_eur")) == original
+
+
+@pytest.mark.django_db
+def test_bad_row_is_a_row_error_and_nothing_is_written(nations, item, today, coordinator_client):
+    future = (today + dt.timedelta(days=3)).isoformat()
+    content = (
+        "nation,item,as_of,quantity\n"
+        f"POL,{item.name},2024-01-01,100\n"
+        f"POL,{item.name},{future},100\n"
+        f"POL,{item.name},2024-01-02,-4\n"
+        f"XXX,{item.name},2024-01-03,5\n"
+    ).encode()
+    response = preview(coordinator_client, "stockpiles", "stockreport", "csv", content)
+    result = response.context["result"]
+    assert response.context.get("confirm_form") is None  # cannot be confirmed
+    invalid = {row.number: row.error_dict for row in result.invalid_rows}
+    assert set(invalid) == {2, 3, 4}
+    assert "cannot be dated in the future" in str(invalid[2])
+    assert "cannot be negative" in str(invalid[3]["quantity"])
+    assert invalid[4] == {"nation": ["No nation with code “XXX”."]}
+    body = response.content.decode()
+    assert "cannot be dated in the future" in body  # shown in the preview
+    assert not StockReport.objects.exists()
+
+    # Even the row-by-row confirm path is all or nothing: process a file with one bad row directly.
+    import tablib
+
+    from stockpiles.resources import StockReportResource
+
+    dataset = tablib.Dataset().load(content.decode(), format="csv")
+    result = StockReportResource(user=None).import_data(dataset, dry_run=False, user=response.wsgi_request.user)
+    assert result.has_validation_errors()
+    assert not StockReport.objects.exists()
+
+
+@pytest.mark.django_db
+def test_pledge_import_goes_through_the_service(world, nations, item, polish_client, coordinator_client):
+    # A Polish officer may not import a pledge for the United States: a row error, nothing written.
+    content = (
+        "id,donor,recipient,item,quantity,value_eur,announced_on,due_on,source,status,releasability,reference,notes\n"
+        f",USA,UKR,{item.name},10,,2024-04-01,,national_stock,committed,alliance,,\n"
+    ).encode()
+    response = preview(polish_client, "pledges", "pledge", "csv", content)
+    result = response.context["result"]
+    assert result.has_validation_errors(), (result.totals, [r.errors for r in result.rows], result.base_errors)
+    assert "another nation" in str(result.invalid_rows[0].error_dict) or "donor" in result.invalid_rows[0].error_dict
+    assert Pledge.objects.count() == 2
+
+    # Reducing a pledge below what is scheduled is refused in an import as in the form.
+    pledge = world["pol_pledge"]
+    content = (
+        "id,donor,recipient,item,quantity,value_eur,announced_on,due_on,source,status,releasability,reference,notes\n"
+        f"{pledge.pk},POL,UKR,{item.name},50,,2024-01-15,2024-06-30,national_stock,committed,public,,\n"
+    ).encode()
+    result = preview(coordinator_client, "pledges", "pledge", "csv", content).context["result"]
+    assert "already in non-cancelled deliveries" in str(result.invalid_rows[0].error_dict["quantity"])
+    pledge.refresh_from_db()
+    assert pledge.quantity == 1000
