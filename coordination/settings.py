@@ -183,6 +183,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # No call to the public swagger.io validator: the docs work offline.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None, "persistAuthorization": True},
     "ENUM_NAME_OVERRIDES": {
         "PledgeStatusEnum": "pledges.models.Pledge.Status",
         "DeliveryStatusEnum": "pledges.models.Delivery.Status",

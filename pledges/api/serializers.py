@@ -27,10 +27,12 @@ class PledgeSerializer(serializers.ModelSerializer):
 
 
 class PledgeUpdateSerializer(serializers.Serializer):
+    # Range checks here give field-level messages (the model's check constraints report as non-field errors).
     recipient = NationCodeField()
     item = ItemRefField()
-    quantity = serializers.IntegerField(max_value=BIGINT_MAX, min_value=-BIGINT_MAX)
-    value_eur = serializers.DecimalField(max_digits=18, decimal_places=2, required=False, allow_null=True)
+    quantity = serializers.IntegerField(max_value=BIGINT_MAX, min_value=0)
+    value_eur = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=0, required=False,
+                                         allow_null=True)
     announced_on = serializers.DateField()
     due_on = serializers.DateField(required=False, allow_null=True)
     source = serializers.ChoiceField(choices=Pledge.Source.choices, required=False)
@@ -57,7 +59,7 @@ class DeliverySerializer(serializers.ModelSerializer):
 
 
 class DeliveryUpdateSerializer(serializers.Serializer):
-    quantity = serializers.IntegerField(max_value=BIGINT_MAX, min_value=-BIGINT_MAX)
+    quantity = serializers.IntegerField(max_value=BIGINT_MAX, min_value=1)
     status = serializers.ChoiceField(choices=Delivery.Status.choices, required=False)
     shipped_on = serializers.DateField(required=False, allow_null=True)
     delivered_on = serializers.DateField(required=False, allow_null=True)
@@ -89,8 +91,8 @@ class TrainingCommitmentSerializer(serializers.ModelSerializer):
 class TrainingCommitmentUpdateSerializer(serializers.Serializer):
     recipient = NationCodeField()
     programme = serializers.CharField(max_length=200)
-    trainees_committed = serializers.IntegerField(max_value=INT_MAX, min_value=-INT_MAX)
-    trainees_completed = serializers.IntegerField(max_value=INT_MAX, min_value=-INT_MAX, required=False)
+    trainees_committed = serializers.IntegerField(max_value=INT_MAX, min_value=0)
+    trainees_completed = serializers.IntegerField(max_value=INT_MAX, min_value=0, required=False)
     start_on = serializers.DateField(required=False, allow_null=True)
     end_on = serializers.DateField(required=False, allow_null=True)
     status = serializers.ChoiceField(choices=TrainingCommitment.Status.choices, required=False)
