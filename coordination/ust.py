@@ -50,7 +50,7 @@ AMOUNTS = {
     "to_be_allocated": "to_be_allocated_eur",
 }
 VEHICLE_CATEGORIES = {"tanks", "ifv", "apc"}
-SYSTEM_RE = re.compile(r"(?P<name>.+) \((?P<count>\d+)\)")
+SYSTEM_RE = re.compile(r"(?P<name>.+) \((?P<count>\d+)\)", re.DOTALL)
 
 
 class TrackerFileError(Exception):
@@ -101,7 +101,7 @@ def parse_weapons_list(text: str) -> list[tuple[str, int]]:
         match = SYSTEM_RE.fullmatch(part.strip())
         if not match:
             raise ValueError(f"cannot read {part.strip()!r} in weapons_list (expected 'Name (count)')")
-        systems.append((match["name"].strip(), int(match["count"])))
+        systems.append((" ".join(match["name"].split()), int(match["count"])))  # whitespace normalised
     return systems
 
 

@@ -7,6 +7,7 @@ import pytest
 from django.core.management import CommandError
 
 from coordination.models import Nation
+from coordination.ust import TrackerFileError, read_weapons
 from pledges.models import AidFlow, Pledge
 from tests.data.ust_helpers import DATA, run_import, table_counts
 
@@ -67,3 +68,15 @@ def test_not_csv_and_missing_directory(tmp_path):
         run_import(tmp_path)
     with pytest.raises(CommandError, match="not a directory"):
         run_import(tmp_path / "nope")
+
+
+def test_line_numbers_count_physical_lines(tmp_path):
+    # Line 2 holds a quoted name spanning two lines, so the bad row below it is on line 4, not 3.
+    (tmp_path / "weapons.csv").write_text(
+        '"donor","category","number_of_weapons","monetary_value_eur","weapons_list"\n'
+        '"Poland","Tanks",1,100,"Long\nname (1)"\n'
+        '"Poland","IFV",x,100,"BMP-1 (1)"\n'
+    )
+    with pytest.raises(TrackerFileError) as exc:
+        read_weapons(tmp_path / "weapons.csv")
+    assert exc.value.errors == [(4, "number_of_weapons is not a whole number: 'x'")]
