@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -36,6 +37,9 @@ SOURCE = "Kiel Institute, Ukraine Support Tracker (public data extract)"
 TRACKER_START = dt.date(2022, 1, 24)  # the tracker counts aid from this date; weapons.csv has no dates
 CENT = Decimal("0.01")
 BILLION = Decimal(10) ** 9
+MAX_FLOW_EUR = Decimal(10) ** 18  # AidFlow amounts: 20 digits, 2 after the point
+MAX_PLEDGE_EUR = Decimal(10) ** 16  # Pledge.value_eur: 18 digits, 2 after the point
+MAX_COUNT = 10**12
 
 WEAPONS_COLUMNS = ("donor", "category", "number_of_weapons", "monetary_value_eur", "weapons_list")
 EXPLORER_COLUMNS = ("country", "iso", "year", "month", "total", "financial", "humanitarian", "military",
@@ -129,7 +133,7 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
         raise TrackerFileError(name, [(1, f"not UTF-8 text ({exc.reason})")]) from None
     except OSError as exc:
         raise TrackerFileError(name, [(0, f"cannot read the file: {exc.strerror}")]) from None
-    reader = csv.reader(text.splitlines(keepends=True), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader, None)
         if not header or not any(h.strip() for h in header):
@@ -200,6 +204,8 @@ def _weapon_row(line: int, row: dict[str, str]) -> WeaponRow:
     value = _decimal(row["monetary_value_eur"], "monetary_value_eur")
     if number < 0 or value < 0:
         raise ValueError("number_of_weapons and monetary_value_eur cannot be negative")
+    if number > MAX_COUNT or value >= MAX_PLEDGE_EUR:
+        raise ValueError("number_of_weapons or monetary_value_eur is implausibly large")
     systems = parse_weapons_list(_text(row["weapons_list"], "weapons_list"))
     if sum(c for _, c in systems) != number:
         raise ValueError(f"the counts in weapons_list add up to {sum(c for _, c in systems)}, "
@@ -224,6 +230,8 @@ def _flow_row(line: int, row: dict[str, str]) -> FlowRow:
     amounts = {}
     for column, attr in AMOUNTS.items():
         amounts[attr] = (_decimal(row[column], column) * BILLION).quantize(CENT)
+        if abs(amounts[attr]) >= MAX_FLOW_EUR:
+            raise ValueError(f"{column} is implausibly large: {row[column]!r} billion EUR")
     return FlowRow(line, _text(row["country"], "country"), iso, dt.date(year, month, 1), amounts)
 
 

@@ -34,6 +34,8 @@ def broken_copy(tmp_path: Path, name: str, line: int, old: str, new: str) -> Non
     ("data_explorer.csv", 3, "0.142911", "lots", "total is not a number: 'lots'"),
     ("data_explorer.csv", 500, '"ITA",2022,', '"ITA",2022.5,', "year is not a whole number: '2022.5'"),
     ("weapons.csv", 5, "(NASAMS) (1)", "(NASAMS)", "cannot read"),
+    ("data_explorer.csv", 7, ",2022,", ",2022,1e40,", "13 fields where the header has 12"),
+    ("data_explorer.csv", 8, '"AUS",2023,2,0.021271,', '"AUS",2023,2,1e12,', "total is implausibly large"),
     ("weapons.csv", 14, ",100,", ",101,", "add up to 100, not number_of_weapons 101"),
 ])
 def test_a_broken_row_names_file_and_line_and_writes_nothing(tmp_path, name, line, old, new, message):
