@@ -1,5 +1,6 @@
 """load_demo --if-empty, on an empty and a non-empty database."""
 
+import time
 from io import StringIO
 
 import pytest
@@ -21,6 +22,8 @@ def test_if_empty_skips_when_nations_exist(db):
 
 @pytest.mark.django_db
 def test_if_empty_loads_an_empty_database(db):
+    started = time.monotonic()
     call_command("load_demo", "--if-empty", stdout=StringIO())
+    assert time.monotonic() - started < 30  # `make run` waits for it: well under a minute (about 2 s here)
     assert Nation.objects.count() == 34
     assert not get_user_model().objects.filter(username="officer-pol").exists()  # logins only with DEBUG
