@@ -60,6 +60,74 @@ class ReadOnlyApiViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVi
     pass
 
 
+class RecordWriteMixin:
+    """POST and PATCH for models written with ``coordination.api.writes.record_save``.
+
+    ``owner_field``: the nation field a national client may write its own records for (taken from
+    the token; the cell names it); None: the cell only. ``after_save``: the recompute hook.
+    """
+
+    write_serializer_class = None
+    owner_field: str | None = None
+    write_what = "these records"
+
+    def after_save(self, obj) -> None:
+        return None
+
+    def prepare(self, data: dict) -> dict:
+        from coordination.api.serializers import item_resolve
+
+        if "item" in data and not hasattr(data["item"], "pk"):
+            data["item"] = item_resolve(data["item"])
+        return data
+
+    def _save(self, obj):
+        from coordination.api.writes import record_save
+
+        since = self.started()
+        obj = record_save(actor=self.scope, obj=obj, user=self.service_user, owner_field=self.owner_field,
+                          after=self.after_save, what=self.write_what)
+        self.stamp(type(obj), [obj], since)
+        return obj
+
+    def create(self, request, *args, **kwargs):
+        def do():
+            data = self.write_serializer_class(data=request.data)
+            data.is_valid(raise_exception=True)
+            values = dict(data.validated_data)
+            if self.owner_field:
+                values[self.owner_field] = writer_nation(self, values.pop(self.owner_field, None),
+                                                         field=self.owner_field)
+            obj = self._save(self.model(**self.prepare(values)))
+            return Response(self.get_serializer(obj).data, status=201)
+        return self.write(request, do)
+
+    def partial_update(self, request, *args, **kwargs):
+        def do():
+            obj = self.get_object()
+            data = self.write_serializer_class(obj, data=request.data, partial=True)
+            data.is_valid(raise_exception=True)
+            values = dict(data.validated_data)
+            if self.owner_field and not self.scope.is_cell:
+                values.pop(self.owner_field, None)
+            for name, value in self.prepare(values).items():
+                setattr(obj, name, value)
+            return Response(self.get_serializer(self._save(obj)).data)
+        return self.write(request, do)
+
+
+def writer_nation(view, named, field: str = "nation"):
+    """The nation a new record belongs to: the caller's own; the cell names it in the body."""
+    from rest_framework import serializers
+
+    scope = view.scope
+    if scope.is_cell:
+        if named is None:
+            raise serializers.ValidationError({field: ["The cell must name the nation (its code)."]})
+        return named
+    return own_nation(view.request.user, scope)
+
+
 def own_nation(user, scope: Scope):
     """The caller's own Nation row (no query for a token client)."""
     from coordination.api.authentication import ApiClient

@@ -34,3 +34,13 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     description="Any unique string (e.g. a UUID) per logical request. Retrying with the same key and body "
                 "replays the first response instead of writing again.",
 )
+
+
+def write_schema(write, read):
+    """Schema for a viewset's POST (create) and PATCH (partial_update)."""
+    from drf_spectacular.utils import extend_schema, extend_schema_view
+
+    return extend_schema_view(
+        create=extend_schema(request=write, parameters=[IDEMPOTENCY_KEY], responses={201: read, **ERRORS}),
+        partial_update=extend_schema(request=write, responses={200: read, **ERRORS}),
+    )

@@ -127,3 +127,25 @@ class ItemSerializer(serializers.ModelSerializer):
     class Meta:
         model = Item
         fields = ["id", "name", "category", "category_name", "unit", "nsn", "nsn_display", "unit_value_eur"]
+
+
+class NationWriteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Nation
+        fields = ["code", "name", "role", "joined_on"]
+        validators: list = []  # uniqueness and constraints are checked by the model validation on save
+
+
+class CategoryWriteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["name"]
+        validators: list = []
+
+
+class ItemWriteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Item
+        fields = ["category", "name", "unit", "nsn", "unit_value_eur"]
+        extra_kwargs = {"unit_value_eur": {"min_value": 0}, "name": {"validators": []}}
+        validators: list = []

@@ -9,13 +9,25 @@ from rest_framework.views import APIView
 
 from coordination.access import scope_for
 from coordination.api.authentication import ApiClient
-from coordination.api.base import ReadOnlyApiViewSet
-from coordination.api.serializers import CategorySerializer, ItemSerializer, NationSerializer
+from coordination.api.base import ReadOnlyApiViewSet, RecordWriteMixin
+from coordination.api.schema import write_schema
+from coordination.api.serializers import (
+    CategorySerializer,
+    CategoryWriteSerializer,
+    ItemSerializer,
+    ItemWriteSerializer,
+    NationSerializer,
+    NationWriteSerializer,
+)
 from coordination.models import Category, Item, Nation
 
 
-class NationViewSet(ReadOnlyApiViewSet):
-    """Nations, referred to by their ISO 3166-1 alpha-3 code (``EU`` for EU institutions)."""
+@write_schema(NationWriteSerializer, NationSerializer)
+class NationViewSet(RecordWriteMixin, ReadOnlyApiViewSet):
+    """Nations, referred to by their ISO 3166-1 alpha-3 code (``EU`` for EU institutions). The cell writes."""
+
+    write_serializer_class = NationWriteSerializer
+    write_what = "nations"
 
     model = Nation
     serializer_class = NationSerializer
@@ -30,15 +42,24 @@ class NationViewSet(ReadOnlyApiViewSet):
         return super().get_object()
 
 
-class CategoryViewSet(ReadOnlyApiViewSet):
+@write_schema(CategoryWriteSerializer, CategorySerializer)
+class CategoryViewSet(RecordWriteMixin, ReadOnlyApiViewSet):
+    """Item categories. The cell writes."""
+
+    write_serializer_class = CategoryWriteSerializer
+    write_what = "the catalogue"
     model = Category
     serializer_class = CategorySerializer
     ordering_fields = ["name", "id"]
     ordering = ["name"]
 
 
-class ItemViewSet(ReadOnlyApiViewSet):
-    """The item catalogue. Filter by ``category`` (id), ``nsn`` (13 digits) or ``unit``."""
+@write_schema(ItemWriteSerializer, ItemSerializer)
+class ItemViewSet(RecordWriteMixin, ReadOnlyApiViewSet):
+    """The item catalogue. Filter by ``category`` (id), ``nsn`` (13 digits) or ``unit``. The cell writes."""
+
+    write_serializer_class = ItemWriteSerializer
+    write_what = "the catalogue"
 
     model = Item
     serializer_class = ItemSerializer

@@ -110,3 +110,14 @@ class RequirementSerializer(serializers.ModelSerializer):
         model = Requirement
         fields = ["id", "recipient", "item", "quantity", "period_from", "period_to", "priority", "notes"]
         read_only_fields = fields
+
+
+class RequirementWriteSerializer(serializers.ModelSerializer):
+    recipient = NationCodeField()
+    item = ItemRefField()
+
+    class Meta:
+        model = Requirement
+        fields = ["recipient", "item", "quantity", "period_from", "period_to", "priority", "notes"]
+        extra_kwargs = {"quantity": {"min_value": 0}}
+        validators: list = []

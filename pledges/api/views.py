@@ -11,9 +11,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from coordination.access import CHANGE
-from coordination.api.base import ApiViewSet, ReadOnlyApiViewSet, own_nation
+from coordination.api.base import ApiViewSet, ReadOnlyApiViewSet, RecordWriteMixin, writer_nation
 from coordination.api.bulk import parse_rows, raise_if
-from coordination.api.schema import BULK_ERRORS, ERRORS, IDEMPOTENCY_KEY
+from coordination.api.schema import BULK_ERRORS, ERRORS, IDEMPOTENCY_KEY, write_schema
 from coordination.api.serializers import item_resolve
 from coordination.models import Category, Item, Nation
 from pledges import selectors
@@ -26,6 +26,7 @@ from pledges.api.serializers import (
     PledgeSerializer,
     PledgeUpdateSerializer,
     RequirementSerializer,
+    RequirementWriteSerializer,
     TrainingCommitmentInSerializer,
     TrainingCommitmentSerializer,
     TrainingCommitmentUpdateSerializer,
@@ -52,16 +53,6 @@ class PledgeApiFilterSet(PledgeFilterSet):
     recipient = NationCodeFilter(field_name="recipient__code", to_field_name="code", queryset=Nation.objects.all())
 
 
-def _writer_nation(view, donor: Nation | None, field: str = "donor") -> Nation:
-    """The nation a new record belongs to: the token's own; the cell names it."""
-    scope = view.scope
-    if scope.is_cell:
-        if donor is None:
-            raise serializers.ValidationError({field: ["The cell must name the nation (its code)."]})
-        return donor
-    return own_nation(view.request.user, scope)
-
-
 class PledgeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """Pledges you may see: your own, ``alliance`` pledges of other allies, ``public`` ones.
     ``restricted`` pledges are visible to their donor and the cell only. You write your own nation's."""
@@ -80,7 +71,7 @@ class PledgeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
             data = PledgeInSerializer(data=request.data)
             data.is_valid(raise_exception=True)
             v = dict(data.validated_data)
-            v["donor"] = _writer_nation(self, v.pop("donor", None))
+            v["donor"] = writer_nation(self, v.pop("donor", None), field="donor")
             v["item"] = item_resolve(v["item"])
             since = self.started()
             pledge = pledge_create(actor=self.scope, user=self.service_user, **v)
@@ -209,7 +200,7 @@ class TrainingCommitmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
             data = TrainingCommitmentInSerializer(data=request.data)
             data.is_valid(raise_exception=True)
             v = dict(data.validated_data)
-            v["donor"] = _writer_nation(self, v.pop("donor", None))
+            v["donor"] = writer_nation(self, v.pop("donor", None), field="donor")
             since = self.started()
             commitment = training_commitment_save(actor=self.scope, commitment=TrainingCommitment(**v),
                                                   user=self.service_user)
@@ -260,8 +251,12 @@ class RequirementFilterSet(django_filters.FilterSet):
         fields = ["recipient", "item", "category", "priority"]
 
 
-class RequirementViewSet(ReadOnlyApiViewSet):
-    """The recipient's stated requirements (read by every nation)."""
+@write_schema(RequirementWriteSerializer, RequirementSerializer)
+class RequirementViewSet(RecordWriteMixin, ReadOnlyApiViewSet):
+    """The recipient's stated requirements (read by every nation). The cell writes."""
+
+    write_serializer_class = RequirementWriteSerializer
+    write_what = "requirements"
 
     model = Requirement
     serializer_class = RequirementSerializer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from coordination.api.serializers import BIGINT_MAX, ItemRefField
+from coordination.api.serializers import BIGINT_MAX, ItemRefField, NationCodeField
 from stockpiles.models import Alert, CurrentStock, ProductionRate, Shortfall, StockpileGuideline, StockReport
 
 
@@ -78,3 +78,26 @@ class AlertSerializer(serializers.ModelSerializer):
         model = Alert
         fields = ["id", "kind", "nation", "item", "pledge", "message", "opened_at", "closed_at"]
         read_only_fields = fields
+
+
+class GuidelineWriteSerializer(serializers.ModelSerializer):
+    item = ItemRefField()
+    nation = NationCodeField(required=False, allow_null=True,
+                             help_text="A nation-specific target; empty for the alliance-wide default.")
+
+    class Meta:
+        model = StockpileGuideline
+        fields = ["item", "nation", "minimum_quantity", "effective_from", "effective_to"]
+        extra_kwargs = {"minimum_quantity": {"min_value": 0}}
+        validators: list = []
+
+
+class ProductionRateWriteSerializer(serializers.ModelSerializer):
+    item = ItemRefField()
+    nation = NationCodeField(required=False, help_text="Cell only: the producing nation. Ignored for national tokens.")
+
+    class Meta:
+        model = ProductionRate
+        fields = ["nation", "item", "units_per_month", "effective_from", "reference"]
+        extra_kwargs = {"units_per_month": {"min_value": 0}}
+        validators: list = []

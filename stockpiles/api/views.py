@@ -9,9 +9,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from coordination.api.base import ApiViewSet, ReadOnlyApiViewSet
+from coordination.api.base import ApiViewSet, ReadOnlyApiViewSet, RecordWriteMixin
 from coordination.api.bulk import parse_rows, raise_if
-from coordination.api.schema import BULK_ERRORS, ERRORS, IDEMPOTENCY_KEY
+from coordination.api.schema import BULK_ERRORS, ERRORS, IDEMPOTENCY_KEY, write_schema
 from coordination.api.serializers import item_lookup, item_resolve, items_resolve
 from coordination.models import Nation
 from stockpiles import selectors
@@ -19,7 +19,9 @@ from stockpiles.api.serializers import (
     AlertSerializer,
     CurrentStockSerializer,
     GuidelineSerializer,
+    GuidelineWriteSerializer,
     ProductionRateSerializer,
+    ProductionRateWriteSerializer,
     ShortfallSerializer,
     StockReportBulkResultSerializer,
     StockReportInSerializer,
@@ -34,7 +36,12 @@ from stockpiles.filtersets import (
     StockReportFilterSet,
 )
 from stockpiles.models import Alert, CurrentStock, ProductionRate, Shortfall, StockpileGuideline, StockReport
-from stockpiles.services import stock_report_create, stock_reports_bulk_create
+from stockpiles.services import (
+    guideline_saved,
+    production_rate_saved,
+    stock_report_create,
+    stock_reports_bulk_create,
+)
 
 
 class StockReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
@@ -122,8 +129,15 @@ class CurrentStockViewSet(ReadOnlyApiViewSet):
     ordering = ["nation__code", "item_id"]
 
 
-class GuidelineViewSet(ReadOnlyApiViewSet):
-    """Stockpile guidelines: the alliance-wide defaults and your own nation's targets."""
+@write_schema(GuidelineWriteSerializer, GuidelineSerializer)
+class GuidelineViewSet(RecordWriteMixin, ReadOnlyApiViewSet):
+    """Stockpile guidelines: the alliance-wide defaults and your own nation's targets. The cell writes."""
+
+    write_serializer_class = GuidelineWriteSerializer
+    write_what = "stockpile guidelines"
+
+    def after_save(self, obj) -> None:
+        guideline_saved(guideline=obj)
 
     model = StockpileGuideline
     serializer_class = GuidelineSerializer
@@ -133,8 +147,16 @@ class GuidelineViewSet(ReadOnlyApiViewSet):
     ordering = ["item_id", "-effective_from"]
 
 
-class ProductionRateViewSet(ReadOnlyApiViewSet):
-    """Production rates (units per month, effective-dated) of your own nation."""
+@write_schema(ProductionRateWriteSerializer, ProductionRateSerializer)
+class ProductionRateViewSet(RecordWriteMixin, ReadOnlyApiViewSet):
+    """Production rates (units per month, effective-dated) of your own nation; you write your own."""
+
+    write_serializer_class = ProductionRateWriteSerializer
+    owner_field = "nation"
+    write_what = "another nation's production rates"
+
+    def after_save(self, obj) -> None:
+        production_rate_saved(rate=obj)
 
     model = ProductionRate
     serializer_class = ProductionRateSerializer

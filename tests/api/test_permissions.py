@@ -12,7 +12,14 @@ from pledges.services import delivery_create
 from stockpiles.models import Alert, CurrentStock, ProductionRate, Shortfall, StockpileGuideline, StockReport
 from stockpiles.services import stock_report_create
 from tests import factories
-from tests.api.mixins import ApiViewTestCase, CreateTests, ReadOnlyTests, UpdateTests
+from tests.api.mixins import (
+    CELL_ONLY_CREATE,
+    CELL_ONLY_UPDATE,
+    ApiViewTestCase,
+    CreateTests,
+    ReadOnlyTests,
+    UpdateTests,
+)
 
 EVERYONE = {"cell": True, "pol": True, "usa": True}
 
@@ -134,7 +141,7 @@ class TestAlerts(ApiViewTestCase, ReadOnlyTests):
                                     message="POL below guideline", opened_at=timezone.now())
 
 
-class TestProductionRates(ApiViewTestCase, ReadOnlyTests):
+class TestProductionRates(ApiViewTestCase, CreateTests, UpdateTests):
     url = "/api/v1/production-rates/"
     model = ProductionRate
 
@@ -142,40 +149,87 @@ class TestProductionRates(ApiViewTestCase, ReadOnlyTests):
     def obj(self, nations, item):
         return factories.ProductionRateFactory(nation=nations["POL"], item=item)
 
+    def create_body(self, obj):
+        return {"nation": "POL", "item": obj.item_id, "units_per_month": 80_000, "effective_from": "2024-06-01"}
 
-class TestNationalGuidelines(ApiViewTestCase, ReadOnlyTests):
+    def owner_code(self, instance):
+        return instance.nation.code
+
+    def update_body(self, obj):
+        return {"units_per_month": 14_000}
+
+
+class TestNationalGuidelines(ApiViewTestCase, CreateTests, UpdateTests):
     url = "/api/v1/guidelines/"
     model = StockpileGuideline
+    create_expect = CELL_ONLY_CREATE
+    created_for = None
+    update_expect = {"cell": 200, "pol": 403, "usa": 404}
+
+    def create_body(self, obj):
+        return {"nation": "POL", "item": obj.item_id, "minimum_quantity": 5, "effective_from": "2024-06-01"}
+
+    def update_body(self, obj):
+        return {"minimum_quantity": 20_000}
 
     @pytest.fixture
     def obj(self, nations, item):
         return factories.GuidelineFactory(nation=nations["POL"], item=item)
 
 
-class TestAllianceGuidelines(ApiViewTestCase, ReadOnlyTests):
+class TestAllianceGuidelines(ApiViewTestCase, CreateTests, UpdateTests):
     url = "/api/v1/guidelines/"
     model = StockpileGuideline
     sees_object = EVERYONE
+    create_expect = CELL_ONLY_CREATE
+    created_for = None
+    update_expect = CELL_ONLY_UPDATE
+
+    def create_body(self, obj):
+        return {"item": obj.item_id, "minimum_quantity": 5, "effective_from": "2024-06-01"}
+
+    def update_body(self, obj):
+        return {"minimum_quantity": 20_000}
 
     @pytest.fixture
     def obj(self, nations, item):
         return factories.GuidelineFactory(nation=None, item=item)
 
 
-class TestRequirements(ApiViewTestCase, ReadOnlyTests):
+class TestRequirements(ApiViewTestCase, CreateTests, UpdateTests):
     url = "/api/v1/requirements/"
     model = Requirement
     sees_object = EVERYONE
+    create_expect = CELL_ONLY_CREATE
+    created_for = None
+    update_expect = CELL_ONLY_UPDATE
+
+    def create_body(self, obj):
+        return {"recipient": "UKR", "item": obj.item_id, "quantity": 5, "period_from": "2025-01-01",
+                "period_to": "2025-06-30"}
+
+    def update_body(self, obj):
+        return {"quantity": 20_000}
 
     @pytest.fixture
     def obj(self, nations, item):
         return factories.RequirementFactory(recipient=nations["UKR"], item=item)
 
 
-class TestNations(ApiViewTestCase, ReadOnlyTests):
+class TestNations(ApiViewTestCase, CreateTests, UpdateTests):
     url = "/api/v1/nations/"
     model = Nation
     sees_object = EVERYONE
+    create_expect = CELL_ONLY_CREATE
+    created_for = None
+    update_expect = CELL_ONLY_UPDATE
+    lookup = "code"
+
+    def create_body(self, obj):
+        return {"code": "DEU", "name": "Germany", "role": "ally", "joined_on": "1955-05-06"}
+
+    def update_body(self, obj):
+        return {"joined_on": "1999-03-12"}
 
     @pytest.fixture
     def obj(self, nations):
@@ -185,20 +239,39 @@ class TestNations(ApiViewTestCase, ReadOnlyTests):
         return obj.code
 
 
-class TestItems(ApiViewTestCase, ReadOnlyTests):
+class TestItems(ApiViewTestCase, CreateTests, UpdateTests):
     url = "/api/v1/items/"
     model = Item
     sees_object = EVERYONE
+    create_expect = CELL_ONLY_CREATE
+    created_for = None
+    update_expect = CELL_ONLY_UPDATE
+
+    def create_body(self, obj):
+        return {"category": obj.category_id, "name": "Patriot PAC-3 MSE", "unit": "missiles",
+                "nsn": "1410015550001", "unit_value_eur": "4000000.00"}
+
+    def update_body(self, obj):
+        return {"nsn": "1320019990001"}
 
     @pytest.fixture
     def obj(self, item):
         return item
 
 
-class TestCategories(ApiViewTestCase, ReadOnlyTests):
+class TestCategories(ApiViewTestCase, CreateTests, UpdateTests):
     url = "/api/v1/categories/"
     model = Category
     sees_object = EVERYONE
+    create_expect = CELL_ONLY_CREATE
+    created_for = None
+    update_expect = CELL_ONLY_UPDATE
+
+    def create_body(self, obj):
+        return {"name": "Air defence"}
+
+    def update_body(self, obj):
+        return {"name": "Artillery ammunition (155 mm)"}
 
     @pytest.fixture
     def obj(self, item):
