@@ -18,12 +18,13 @@ as a message: never a 500, never half a write.
 from __future__ import annotations
 
 import copy
+import functools
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponseRedirect
 from import_export.admin import ExportMixin, ImportExportModelAdmin
@@ -94,11 +95,24 @@ class ServiceModelForm(forms.ModelForm):
     model_admin: ScopedAdminMixin | None = None
     admin_request: HttpRequest | None = None
 
-    def _post_clean(self):
-        super()._post_clean()
-        if self.errors or self.model_admin is None or self.admin_request is None:
+    def validate_unique(self):
+        """Uniqueness and constraints: the service checks them with its own, clearer messages
+        (e.g. "POL already reported this item for 2024-01-01" rather than a constraint name)."""
+        if self.model_admin is not None and self.model_admin.has_service:
             return
-        if not self.model_admin.has_service:
+        super().validate_unique()
+
+    def _post_clean(self):
+        if self.model_admin is None or not self.model_admin.has_service:
+            return super()._post_clean()
+        instance = self.instance
+        # Field validation here; constraints are left to the service's dry run below (clearer messages).
+        instance.full_clean = functools.partial(type(instance).full_clean, instance, validate_constraints=False)
+        try:
+            super()._post_clean()
+        finally:
+            del instance.full_clean
+        if self.errors or self.admin_request is None:
             return
         instance = copy.copy(self.instance)
         change = not self.instance._state.adding
@@ -106,6 +120,8 @@ class ServiceModelForm(forms.ModelForm):
             dry_run(lambda: self.model_admin.service_save(request=self.admin_request, obj=instance, change=change))
         except (ValidationError, PermissionDenied) as exc:
             add_service_errors(self, exc)
+        except IntegrityError as exc:  # a constraint the service did not pre-check
+            self.add_error(None, f"The database refused this record: {exc}")
 
 
 class ScopedAdminMixin:
@@ -259,6 +275,8 @@ class ScopedAdminMixin:
             saved = self.service_save(request=request, obj=obj, change=change)
         except (ValidationError, PermissionDenied) as exc:
             raise AdminServiceRefused(refusal_text(exc)) from exc
+        except IntegrityError as exc:
+            raise AdminServiceRefused(f"the database refused this record: {exc}") from exc
         copy_saved(obj, saved)
 
     def after_delete(self, *, request, obj) -> None:
@@ -353,6 +371,8 @@ class ServiceInlineFormSet(BaseInlineFormSet):
                         self.model_admin.row_save(request=request, parent=saved, form=form)
                 except (ValidationError, PermissionDenied) as exc:
                     failed.append((form, exc))
+                except IntegrityError as exc:
+                    failed.append((form, ValidationError(f"The database refused this row: {exc}")))
 
         dry_run(run)
         for form, exc in failed:
@@ -408,6 +428,8 @@ class ServiceInline:
                 saved = self.row_save(request=request, parent=formset.instance, form=form)
             except (ValidationError, PermissionDenied) as exc:
                 raise AdminServiceRefused(refusal_text(exc)) from exc
+            except IntegrityError as exc:
+                raise AdminServiceRefused(f"the database refused a row: {exc}") from exc
             copy_saved(form.instance, saved)
             if is_new:
                 formset.new_objects.append(form.instance)

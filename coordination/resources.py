@@ -11,6 +11,7 @@ import datetime as dt
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 from import_export import fields, resources, widgets
 
 from coordination.access import CHANGE
@@ -109,7 +110,10 @@ class AidResource(resources.ModelResource):
             ]})
         self.before_save_instance(instance, row, **kwargs)
         try:
-            saved = self.service_save(instance=instance, is_create=is_create, actor=actor)
+            with transaction.atomic():  # a refused row leaves the import's transaction usable
+                saved = self.service_save(instance=instance, is_create=is_create, actor=actor)
+        except IntegrityError as exc:
+            raise ValidationError(f"The database refused this row: {exc}") from exc
         except PermissionDenied as exc:
             raise ValidationError(str(exc) or "You may not write this record.") from exc
         except ValidationError as exc:

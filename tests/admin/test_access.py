@@ -137,3 +137,43 @@ def test_officer_export_contains_only_own_rows(world, nations, polish_client):
     lines = content.strip().splitlines()
     assert lines[0].split(",") == ["nation", "item", "as_of", "quantity"]
     assert [line.split(",")[0] for line in lines[1:]] == ["POL"]
+
+
+@pytest.mark.django_db
+def test_officer_autocomplete_offers_only_own_pledges(world, polish_client):
+    response = polish_client.get(reverse("admin:autocomplete"), {
+        "app_label": "pledges", "model_name": "delivery", "field_name": "pledge", "term": "",
+    })
+    assert response.status_code == 200
+    assert {int(r["id"]) for r in response.json()["results"]} == {world["pol_pledge"].pk}
+
+
+@pytest.mark.django_db
+def test_officer_cannot_add_a_delivery_to_another_nations_pledge(world, polish_client):
+    from pledges.models import Delivery
+
+    response = polish_client.post(reverse("admin:pledges_delivery_add"), {
+        "pledge": world["usa_pledge"].pk, "quantity": "10", "status": "scheduled",
+    })
+    assert response.status_code == 200
+    assert "pledge" in response.context["adminform"].form.errors
+    assert not Delivery.objects.filter(pledge=world["usa_pledge"]).exists()
+
+
+@pytest.mark.django_db
+def test_recipient_officer_writes_own_requirements_only(world, nations, item, client):
+    from pledges.models import Requirement
+    from tests.conftest import make_user
+
+    ukr_officer = make_user("ukr-officer", nation=nations["UKR"])
+    client.force_login(ukr_officer)
+    response = client.post(reverse("admin:pledges_requirement_add"), {
+        "recipient": nations["UKR"].pk, "item": item.pk, "quantity": "5000", "period_from": "2025-01-01",
+        "period_to": "2025-12-31", "priority": "1", "notes": "",
+    })
+    assert response.status_code == 302
+    assert Requirement.objects.filter(recipient=nations["UKR"], quantity=5000).exists()
+    # An ally reads the requirements but may not add any.
+    client.force_login(make_user("pol-2", nation=nations["POL"]))
+    assert client.get(reverse("admin:pledges_requirement_changelist")).status_code == 200
+    assert client.get(reverse("admin:pledges_requirement_add")).status_code == 403
