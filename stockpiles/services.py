@@ -226,7 +226,7 @@ class DrainFlag:
     (every committed write transaction publishes one task, still never one per row).
     """
 
-    key = "aid:stockpiles:shortfall-drain-pending"
+    prefix = "aid:stockpiles:shortfall-drain-pending"
 
     def __init__(self) -> None:
         self._local = False
@@ -251,6 +251,14 @@ class DrainFlag:
             client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
             self._clients[url] = client
         return client
+
+    @property
+    def key(self) -> str:
+        """One key per database and queue: deployments (or test runs) sharing a Redis never mix."""
+        from coordination.celery import app
+
+        name = transaction.get_connection().settings_dict.get("NAME") or ""
+        return f"{self.prefix}:{name}:{app.conf.task_default_queue}"
 
     def _mode(self) -> str:
         from coordination.celery import app
@@ -522,6 +530,8 @@ def shortfalls_recompute_marked(*, limit: int = 5000) -> int:
     pairs, delete exactly the marks read (a mark re-set meanwhile keeps its newer ``marked_at`` and
     stays for the next batch). Returns the number of marks handled (0: nothing left).
     """
+    if not ShortfallMark.objects.exists():  # nothing to do: do not even queue for the lock
+        return 0
     with transaction.atomic():
         _engine_lock()
         marks = _read_marks(limit=limit)

@@ -244,7 +244,8 @@ def test_drain_in_batches_until_empty(nations, django_capture_on_commit_callback
 
 def advisory_locks() -> int:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s",
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s "
+                       "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
                        [services.ENGINE_LOCK_KEY])
         return cursor.fetchone()[0]
 
