@@ -25,9 +25,16 @@ NSN_TYPED = re.compile(r"^\d{4}-?\d{2}-?\d{3}-?\d{4}$")
 
 
 class ReferenceDataAdmin(AidModelAdmin):
-    """Everyone with an admin account reads; only the cell writes (save after model validation)."""
+    """Everyone with an admin account reads; only the cell writes (``record_save``, as the API does)."""
 
     nation_write = False
+    has_service = True
+
+    def service_save(self, *, request, obj, change):
+        from coordination.api.writes import record_save
+
+        return record_save(actor=request.user, obj=obj, user=request.user,
+                           what=str(obj._meta.verbose_name_plural))
 
 
 @admin.register(Nation)

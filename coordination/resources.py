@@ -17,7 +17,6 @@ from import_export import fields, resources, widgets
 from coordination.access import CHANGE
 from coordination.admin_base import copy_saved
 from coordination.models import Category, Item, Membership, Nation
-from coordination.services import require_cell
 
 
 class DateOnlyWidget(widgets.DateWidget):
@@ -122,12 +121,11 @@ class AidResource(resources.ModelResource):
         self.after_save_instance(instance, row, **kwargs)
 
     def service_save(self, *, instance, is_create: bool, actor):
-        """Default for reference data: the cell only, model validation, save with the history user."""
-        require_cell(actor, what=f"{instance._meta.verbose_name_plural}")
-        instance.full_clean()
-        instance._history_user = actor if getattr(actor, "pk", None) else None
-        instance.save()
-        return instance
+        """Default for reference data (no dedicated service): the cell only, validation, save with history
+        user; the same ``record_save`` the API and the admin use."""
+        from coordination.api.writes import record_save
+
+        return record_save(actor=actor, obj=instance, user=actor, what=str(instance._meta.verbose_name_plural))
 
     def delete_instance(self, instance, row, **kwargs):
         raise ValidationError("Deleting through an import is not supported.")

@@ -6,9 +6,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 
-from coordination.access import CHANGE
 from coordination.admin_base import AidModelAdmin, ComputedModelAdmin
-from coordination.services import require_cell, require_nation_access
+from coordination.api.writes import record_save
 from stockpiles import services
 from stockpiles.models import (
     Alert,
@@ -74,12 +73,8 @@ class StockpileGuidelineAdmin(AidModelAdmin):
     autocomplete_fields = ("item", "nation")
 
     def service_save(self, *, request, obj, change):
-        require_cell(request.user, what="stockpile guidelines")
-        obj.full_clean()
-        obj._history_user = request.user
-        obj.save()
-        services.guideline_saved(guideline=obj)
-        return obj
+        return record_save(actor=request.user, obj=obj, user=request.user, what="stockpile guidelines",
+                           after=lambda g: services.guideline_saved(guideline=g))
 
     def after_delete(self, *, request, obj):
         services.guideline_saved(guideline=obj)
@@ -98,14 +93,9 @@ class ProductionRateAdmin(AidModelAdmin):
     autocomplete_fields = ("nation", "item")
 
     def service_save(self, *, request, obj, change):
-        scope = require_nation_access(request.user, obj.nation_id, what="another nation's production rates")
-        if change and not ProductionRate.objects.restrict(scope, CHANGE).filter(pk=obj.pk).exists():
-            raise PermissionDenied("You may not change this production rate.")
-        obj.full_clean()
-        obj._history_user = request.user
-        obj.save()
-        services.production_rate_saved(rate=obj)
-        return obj
+        return record_save(actor=request.user, obj=obj, user=request.user, owner_field="nation",
+                           what="another nation's production rates",
+                           after=lambda r: services.production_rate_saved(rate=r))
 
     def after_delete(self, *, request, obj):
         services.production_rate_saved(rate=obj)

@@ -6,9 +6,8 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from import_export import resources
 
-from coordination.access import CHANGE
+from coordination.api.writes import record_save
 from coordination.resources import AidResource, item_field, nation_field
-from coordination.services import require_cell, require_nation_access
 from stockpiles import services
 from stockpiles.models import (
     Alert,
@@ -54,12 +53,8 @@ class StockpileGuidelineResource(AidResource):
         import_id_fields = ("id",)
 
     def service_save(self, *, instance, is_create, actor):
-        require_cell(actor, what="stockpile guidelines")
-        instance.full_clean()
-        instance._history_user = actor
-        instance.save()
-        services.guideline_saved(guideline=instance)
-        return instance
+        return record_save(actor=actor, obj=instance, user=actor, what="stockpile guidelines",
+                           after=lambda g: services.guideline_saved(guideline=g))
 
 
 class ProductionRateResource(AidResource):
@@ -72,14 +67,9 @@ class ProductionRateResource(AidResource):
         import_id_fields = ("id",)
 
     def service_save(self, *, instance, is_create, actor):
-        scope = require_nation_access(actor, instance.nation_id, what="another nation's production rates")
-        if not is_create and not ProductionRate.objects.restrict(scope, CHANGE).filter(pk=instance.pk).exists():
-            raise PermissionDenied("You may not change this production rate.")
-        instance.full_clean()
-        instance._history_user = actor
-        instance.save()
-        services.production_rate_saved(rate=instance)
-        return instance
+        return record_save(actor=actor, obj=instance, user=actor, owner_field="nation",
+                           what="another nation's production rates",
+                           after=lambda r: services.production_rate_saved(rate=r))
 
 
 class _ExportOnly(resources.ModelResource):

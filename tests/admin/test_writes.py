@@ -184,3 +184,41 @@ def test_refusal_after_validation_rolls_back_and_is_a_message(world, nations, co
     assert any("Nothing was saved" in m and "someone else" in m for m in messages)
     pledge.refresh_from_db()
     assert (pledge.quantity, pledge.deliveries.count()) == (1000, 1)
+
+
+@pytest.mark.django_db
+def test_catalogue_writes_validate_and_keep_history(coordinator_client, coordinator, nations):
+    from coordination.models import Item, Nation
+    from tests import factories
+
+    category = factories.CategoryFactory(name="Artillery ammunition")
+    url = reverse("admin:coordination_item_add")
+    base = {"category": category.pk, "name": "Fuze M739", "unit": "units", "unit_value_eur": "250.00"}
+    response = coordinator_client.post(url, {**base, "nsn": "1320-01-234"})
+    assert "13 digits" in str(_errors(response)["nsn"])
+    response = coordinator_client.post(url, {**base, "nsn": "1320012345678"})
+    assert response.status_code == 302
+    item = Item.objects.get(name="Fuze M739")
+    assert (item.nsn_display, item.history.get().history_user) == ("1320-01-234-5678", coordinator)
+
+    response = coordinator_client.post(reverse("admin:coordination_nation_add"),
+                                       {"code": "POL", "name": "Poland again", "role": "ally"})
+    assert "code" in _errors(response)
+    assert Nation.objects.filter(code="POL").count() == 1
+
+
+@pytest.mark.django_db
+def test_production_rate_officer_writes_own_nation_only(nations, item, polish_client, polish_officer):
+    from stockpiles.models import ProductionRate, ShortfallMark
+
+    url = reverse("admin:stockpiles_productionrate_add")
+    response = polish_client.post(url, {"nation": nations["USA"].pk, "item": item.pk, "units_per_month": "10",
+                                        "effective_from": "2024-01-01", "reference": ""})
+    assert "nation" in _errors(response)
+    response = polish_client.post(url, {"nation": nations["POL"].pk, "item": item.pk, "units_per_month": "2500",
+                                        "effective_from": "2024-01-01", "reference": "illustrative"})
+    assert response.status_code == 302
+    rate = ProductionRate.objects.get()
+    assert (rate.nation, rate.units_per_month, rate.history.get().history_user) == (nations["POL"], 2500,
+                                                                                    polish_officer)
+    assert ShortfallMark.objects.filter(nation=nations["POL"], item=item).exists()  # recompute requested
