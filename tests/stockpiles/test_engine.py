@@ -293,3 +293,14 @@ def test_lock_is_transaction_scoped(nations, item):
         services._engine_lock()
         assert advisory_locks() == 1
     assert advisory_locks() == 0
+
+
+def test_tasks_are_safe_to_retry_and_beat_runs_the_full_recompute(settings):
+    from coordination.celery import app
+
+    for task in (tasks.recompute_marked_shortfalls, tasks.recompute_all_shortfalls):
+        assert task.acks_late is True and task.reject_on_worker_lost is True
+        assert task.time_limit and task.soft_time_limit and task.soft_time_limit < task.time_limit
+        assert task.serializer == "json"
+    entry = settings.CELERY_BEAT_SCHEDULE["full-shortfall-recompute"]
+    assert app.tasks[entry["task"]] is tasks.recompute_all_shortfalls
