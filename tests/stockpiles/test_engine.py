@@ -303,4 +303,5 @@ def test_tasks_are_safe_to_retry_and_beat_runs_the_full_recompute(settings):
         assert task.time_limit and task.soft_time_limit and task.soft_time_limit < task.time_limit
         assert task.serializer == "json"
     entry = settings.CELERY_BEAT_SCHEDULE["full-shortfall-recompute"]
-    assert app.tasks[entry["task"]] is tasks.recompute_all_shortfalls
+    assert entry["task"] == tasks.recompute_all_shortfalls.name == "stockpiles.tasks.recompute_all_shortfalls"
+    assert entry["task"] in app.tasks
