@@ -137,3 +137,26 @@ def differences(a: set[tuple], b: set[tuple], *, limit: int = 5) -> list[str]:
     if missing:
         out.append(f"{len(missing)} pair(s) only in the SQL result, e.g. {sorted(missing)[:limit]}")
     return out
+
+
+def copy_store(*, results: dict) -> int:
+    """PROTOTYPE of a faster ``shortfalls_store`` (see docs/performance.md), measured by the benchmark only:
+    the engine's results go into a temporary table with COPY, then into Shortfall with ONE
+    ``INSERT ... SELECT ... ON CONFLICT DO UPDATE`` instead of one parameterised upsert per 1,000 rows.
+    Same rows, same upsert semantics; the formulas are not touched (they ran in the engine)."""
+    from django.utils import timezone
+
+    now = timezone.now()
+    cols = ", ".join(COLUMNS)
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS[2:])
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE bench_shortfall_in ON COMMIT DROP AS "
+                       "SELECT * FROM stockpiles_shortfall WITH NO DATA")
+        with cursor.cursor.copy(f"COPY bench_shortfall_in ({cols}, computed_at) FROM STDIN") as copy:
+            for (n, i), r in sorted(results.items()):
+                copy.write_row((n, i, r.as_of, r.on_hand, r.guideline, r.owed, r.available, r.shortfall, r.coverage,
+                                r.rate, r.months_to_recover, r.not_recovering, r.status, now))
+        cursor.execute(f"INSERT INTO stockpiles_shortfall ({cols}, computed_at) "
+                       f"SELECT {cols}, computed_at FROM bench_shortfall_in "
+                       f"ON CONFLICT (nation_id, item_id) DO UPDATE SET {updates}, computed_at = EXCLUDED.computed_at")
+        return cursor.rowcount

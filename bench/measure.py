@@ -115,7 +115,9 @@ def full_recompute(*, repeats: int = 3) -> dict:
     into a twin table. Median of ``repeats`` alternating runs; the first run of each inserts, later ones
     update. Checks that both give identical rows. ``engine_core``: the engine's compute + store alone
     (``shortfalls_compute`` + ``shortfalls_store``), without the lock, stale-row clean-up and alert sync
-    that the full recompute also does and the SQL does not."""
+    that the full recompute also does and the SQL does not. ``prototype``: the engine's compute with the
+    COPY-based store sketched in ``baseline.copy_store`` (the fix proposed in docs/performance.md); the rows
+    are compared after it, so it must give the same rows."""
     from stockpiles import services
     from stockpiles.models import Shortfall
 
@@ -143,9 +145,18 @@ def full_recompute(*, repeats: int = 3) -> dict:
         seconds, _count = timed(core)
         core_runs.append(seconds)
     engine_rows = baseline.engine_rows()
+    proto_runs = []
+    for _ in range(repeats):
+        def proto():
+            with transaction.atomic():
+                return baseline.copy_store(results=services.shortfalls_compute(pairs=None, as_of=as_of))
+
+        seconds, _count = timed(proto)
+        proto_runs.append(seconds)
+    proto_rows = baseline.engine_rows()
     sql_rows = baseline.sql_rows(as_of=as_of)
     engine_s, sql_s = statistics.median(engine_runs), statistics.median(sql_runs)
-    core_s = statistics.median(core_runs)
+    core_s, proto_s = statistics.median(core_runs), statistics.median(proto_runs)
     return {
         "pairs": Shortfall.objects.count(),
         "engine_ms": ms(engine_s),
@@ -153,7 +164,10 @@ def full_recompute(*, repeats: int = 3) -> dict:
         "ratio": ratio(engine_s, sql_s),
         "engine_core_ms": ms(core_s),
         "core_ratio": ratio(core_s, sql_s),
+        "prototype_copy_store_ms": ms(proto_s),
+        "prototype_ratio": ratio(proto_s, sql_s),
         "identical": engine_rows == sql_rows,
+        "prototype_identical": proto_rows == sql_rows,
         "differences": baseline.differences(engine_rows, sql_rows),
         "engine_runs_ms": [ms(s) for s in engine_runs],
         "sql_runs_ms": [ms(s) for s in sql_runs],

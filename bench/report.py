@@ -32,6 +32,12 @@ def rows(results: dict) -> list[tuple[str, str, str, str, str, str]]:
             "1 ... engine core only (compute + store)", f"engine {_fmt(full.get('engine_core_ms'), ' ms')}",
             f"one SQL statement {_fmt(full['sql_ms'], ' ms')}", _fmt(full.get("core_ratio"), "x"), "", "",
         ))
+        if full.get("prototype_copy_store_ms") is not None:
+            out.append((
+                "1 ... engine compute + COPY store (prototype)",
+                f"engine {_fmt(full['prototype_copy_store_ms'], ' ms')}",
+                f"one SQL statement {_fmt(full['sql_ms'], ' ms')}", _fmt(full.get("prototype_ratio"), "x"), "", "",
+            ))
     one, ten = results.get("incremental_1x"), results.get("incremental_10x")
     for label, inc in (("1x", one), ("10x", ten)):
         if inc:

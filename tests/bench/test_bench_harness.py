@@ -66,6 +66,7 @@ def test_sql_baseline_on_a_worked_example(nations, item, today):
 def test_sql_baseline_gives_the_engines_rows_on_generated_data(tiny_data):
     figures = measure.full_recompute(repeats=1)
     assert figures["identical"], figures["differences"]
+    assert figures["prototype_identical"]
     assert figures["pairs"] == Shortfall.objects.count() > 10
     assert figures["engine_ms"] > 0 and figures["sql_ms"] > 0 and figures["ratio"] > 0
     # The baseline's own table received the same number of rows.
