@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from import_export import fields
 
-from coordination.access import CHANGE, scope_for
+from coordination.access import scope_for
 from coordination.resources import AidResource, fk_field, item_field, nation_field
 from pledges import services
 from pledges.models import Delivery, Pledge, Requirement, TrainingCommitment
@@ -73,14 +73,12 @@ class RequirementResource(AidResource):
         import_id_fields = ("id",)
 
     def service_save(self, *, instance, is_create, actor):
-        """No requirement service exists: the recipient (for itself) or the cell, model validation, save."""
+        """No requirement service exists: ``record_save`` (as the API), owned by the recipient; among the
+        nations only a recipient states requirements (``Requirement.access_q``)."""
+        from coordination.api.writes import record_save
+
         scope = scope_for(actor)
-        if not scope.is_cell:
-            own = scope.nation_role == "recipient" and instance.recipient_id == scope.nation_id
-            exists = is_create or Requirement.objects.restrict(scope, CHANGE).filter(pk=instance.pk).exists()
-            if not (own and exists):
-                raise PermissionDenied("Only the recipient itself or the cell may change its requirements.")
-        instance.full_clean()
-        instance._history_user = actor
-        instance.save()
-        return instance
+        if not scope.is_cell and scope.nation_role != "recipient":
+            raise PermissionDenied("Only the recipient itself or the cell may state requirements.")
+        return record_save(actor=actor, obj=instance, user=actor, owner_field="recipient",
+                           what="another nation's requirements")

@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.urls import reverse
 
 from coordination.access import CELL
 from coordination.models import Item
@@ -126,3 +127,34 @@ def test_pledge_import_goes_through_the_service(world, nations, item, polish_cli
     assert "already in non-cancelled deliveries" in str(result.invalid_rows[0].error_dict["quantity"])
     pledge.refresh_from_db()
     assert pledge.quantity == 1000
+
+
+@pytest.mark.django_db
+def test_delivery_import_over_the_pledge_is_refused_whole(world, coordinator_client):
+    pledge = world["pol_pledge"]  # 1000 pledged, 100 scheduled: 900 left
+    content = (
+        "id,pledge,quantity,status,shipped_on,delivered_on,reference\n"
+        f",{pledge.pk},500,scheduled,,,\n"
+        f",{pledge.pk},500,scheduled,,,\n"  # 100 + 500 + 500 > 1000
+    ).encode()
+    response = preview(coordinator_client, "pledges", "delivery", "csv", content)
+    result = response.context["result"]
+    assert [row.number for row in result.invalid_rows] == [2]
+    assert "Only 400 of the 1000 pledged are left" in str(result.invalid_rows[0].error_dict["quantity"])
+    assert pledge.deliveries.count() == 1
+    pledge.refresh_from_db()
+    assert pledge.allocated_quantity == 100
+
+
+@pytest.mark.django_db
+def test_officer_imports_own_stock_reports_and_not_others(nations, item, polish_client, polish_officer):
+    assert polish_client.get(reverse("admin:stockpiles_stockreport_import")).status_code == 200
+    bad = f"nation,item,as_of,quantity\nPOL,{item.name},2024-05-01,10\nUSA,{item.name},2024-05-01,10\n".encode()
+    result = preview(polish_client, "stockpiles", "stockreport", "csv", bad).context["result"]
+    assert [row.number for row in result.invalid_rows] == [2]
+    assert "may not change USA's stock reports" in str(result.invalid_rows[0].error_dict)
+    good = f"nation,item,as_of,quantity\nPOL,{item.name},2024-05-01,10\n".encode()
+    response = preview(polish_client, "stockpiles", "stockreport", "csv", good)
+    assert confirm(polish_client, "stockpiles", "stockreport", response).status_code == 302
+    report = StockReport.objects.get()
+    assert (report.nation, report.quantity, report.reported_by) == (nations["POL"], 10, polish_officer)
