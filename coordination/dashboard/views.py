@@ -107,22 +107,26 @@ def _chart(kind: str, labels: list, datasets: list[dict], **options) -> dict:
 
 
 def _shortfall_columns(*, with_nation: bool = True, with_item: bool = True) -> list[Column]:
+    """The key numbers first (shortfall, coverage, months), then the inputs they come from."""
     columns = []
     if with_nation:
         columns.append(Column("nation", _("Nation")))
     if with_item:
-        columns += [Column("item", _("Item")), Column("category", _("Category"))]
-    return columns + [
-        Column("on_hand", _("On hand"), "int"),
-        Column("owed", _("Owed (pledged, not shipped)"), "int"),
-        Column("available", _("Available"), "int"),
-        Column("guideline", _("Guideline"), "int"),
+        columns.append(Column("item", _("Item")))
+    columns += [
         Column("shortfall", _("Shortfall"), "int"),
         Column("coverage", _("Coverage"), "pct"),
-        Column("rate", _("Production per month"), "int"),
         Column("months", _("Months to recover"), "months"),
+        Column("on_hand", _("On hand"), "int"),
+        Column("owed", _("Owed"), "int"),
+        Column("available", _("Available"), "int"),
+        Column("guideline", _("Guideline"), "int"),
+        Column("rate", _("Production per month"), "int"),
         Column("status", _("Status"), "badge"),
     ]
+    if with_item:
+        columns.append(Column("category", _("Category")))
+    return columns
 
 
 def _shortfall_rows(scope: Scope, *, as_of: dt.date | None, nation=None, item=None, below_only: bool = False,
@@ -146,6 +150,8 @@ def _shortfall_rows(scope: Scope, *, as_of: dt.date | None, nation=None, item=No
 def _shortfall_table(key: str, title, scope: Scope, rows, *, as_of, with_nation=True, with_item=True,
                      empty=None) -> Table:
     table = Table(key=key, title=title, columns=_shortfall_columns(with_nation=with_nation, with_item=with_item),
+                  caption=_("Owed: pledged from national stock, not yet shipped. Available = on hand − owed; "
+                            "shortfall = guideline − available; months to recover at the current production rate."),
                   empty=empty or _("No shortfall rows yet. Record stock reports and guidelines, then "
                                        "run the shortfall recompute (manage.py recompute_shortfalls)."))
     for nation, item, r in rows:
@@ -153,9 +159,11 @@ def _shortfall_table(key: str, title, scope: Scope, rows, *, as_of, with_nation=
         if with_nation:
             cells.append(_nation_cell(scope, nation, as_of))
         if with_item:
-            cells += [_item_cell(item, as_of), item.category.name]
-        cells += [r.on_hand, r.owed, r.available, r.guideline, r.shortfall, r.coverage, r.rate, _months_cell(r),
+            cells.append(_item_cell(item, as_of))
+        cells += [r.shortfall, r.coverage, _months_cell(r), r.on_hand, r.owed, r.available, r.guideline, r.rate,
                   _status_badge(r.status)]
+        if with_item:
+            cells.append(item.category.name)
         table.rows.append(cells)
     return table
 
@@ -342,8 +350,10 @@ def nation_detail(request: HttpRequest, code: str) -> HttpResponse:
         raise Http404(_("No such nation page."))
     form, as_of = _as_of(request)
 
+    stock_rows: list = []
+
     def stock() -> Table:
-        rows = _shortfall_rows(scope, as_of=as_of, nation=nation)
+        rows = stock_rows[:] = _shortfall_rows(scope, as_of=as_of, nation=nation)
         return _shortfall_table("stock", _("Stock vs guideline per item"), scope, rows, as_of=as_of,
                                 with_nation=False)
 
@@ -394,14 +404,13 @@ def nation_detail(request: HttpRequest, code: str) -> HttpResponse:
         return exported
 
     tables = {key: (pledges() if key == "pledges" else build()) for key, build in builders.items()}
-    stock_table = tables["stock"]
-    coverage_rows = [r for r in stock_table.rows if r[7] is not None][:20]
+    charted = [(item, r) for _n, item, r in stock_rows if r.coverage is not None][:20]
     charts = {
         "coverage_chart": _chart(
-            "bar", [str(r[0]) for r in coverage_rows],
+            "bar", [item.name for item, _r in charted],
             [{"label": str(_("Coverage (available ÷ guideline)")),
-              "data": [round(float(r[7]) * 100, 1) if r[7] is not None else None for r in coverage_rows]}],
-            indexAxis="y", yTitle="%", guideline=100,
+              "data": [round(r.coverage * 100, 1) for _i, r in charted]}],
+            indexAxis="y", yTitle="%",
         ),
     }
     return _page(request, "dashboard/nation.html", {
@@ -506,20 +515,25 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
         history = [stock_selectors.StockSeries(s.nation_id, s.nation_code, [p for p in s.points if p[0] <= as_of])
                    for s in history]
     dates = sorted({d for s in history for d, _q in s.points})
+    colour = {n.pk: index for index, (n, _r) in enumerate(charted)}
     datasets = []
     for s in history:
         values = dict(s.points)
-        datasets.append({"label": s.nation_code, "data": [values.get(d) for d in dates]})
+        datasets.append({"label": s.nation_code, "data": [values.get(d) for d in dates],
+                         "colour": colour.get(s.nation_id, 0)})
     for value in sorted({r.guideline for _n, r in charted if r.guideline is not None}):
         datasets.append({"label": _("Guideline %(value)s") % {"value": format_int(value)}, "data": [value] * len(dates),
                          "dashed": True})
     projection_sets = []
     horizon = 24
     for nation, r in charted:
+        if r.status != shortfalls.BELOW_GUIDELINE:
+            continue
         points = shortfalls.recovery_projection(r, months=horizon)
         if points:
-            projection_sets.append({"label": nation.code, "data": [p.available for p in points]})
-    for value in sorted({r.guideline for _n, r in charted if r.guideline is not None}):
+            projection_sets.append({"label": nation.code, "data": [p.available for p in points],
+                                    "colour": colour[nation.pk]})
+    for value in sorted({r.guideline for _n, r in charted if r.status == shortfalls.BELOW_GUIDELINE}):
         projection_sets.append({"label": _("Guideline %(value)s") % {"value": format_int(value)},
                                 "data": [value] * (horizon + 1), "dashed": True})
     charts = {

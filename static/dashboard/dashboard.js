@@ -22,10 +22,11 @@
     var opts = spec.options || {};
     var line = spec.type === "line";
     var datasets = spec.datasets.map(function (d, i) {
-      var color = d.dashed ? "#555555" : PALETTE[i % PALETTE.length];
+      /* "colour" (set by the view) keeps one nation in one colour across the charts of a page. */
+      var color = d.dashed ? "#555555" : PALETTE[(typeof d.colour === "number" ? d.colour : i) % PALETTE.length];
       return {
         label: d.label, data: d.data, borderColor: color, backgroundColor: d.dashed ? "transparent" : color,
-        borderDash: d.dashed ? [6, 4] : [], borderWidth: 2, pointRadius: line ? 0 : undefined,
+        borderDash: d.dashed ? [6, 4] : [], borderWidth: 2, pointRadius: line ? (d.dashed ? 0 : 2) : undefined,
         pointHitRadius: 6, spanGaps: true, fill: false, tension: 0
       };
     });

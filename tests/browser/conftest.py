@@ -1,0 +1,91 @@
+"""Real-browser tests: Playwright driving Debian's Chromium against pytest-django's live_server.
+
+Never downloads a browser: it uses /usr/bin/chromium (``apt-get install chromium``). Without it the
+tests skip with a reason, except under ``AID_REQUIRE_SERVICES=1`` (CI), where they fail instead.
+Screenshots go to tmp_path and to tests/browser/artifacts/ (ignored by git) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls of the test set-up are safe here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        reason = f"{CHROMIUM} is missing: apt-get install chromium (browsers are never downloaded)"
+        if os.environ.get("AID_REQUIRE_SERVICES") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class Session:
+    page: object
+    base_url: str
+    tmp_path: Path
+    console_errors: list[str] = field(default_factory=list)
+    foreign_requests: list[str] = field(default_factory=list)
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def shot(self, name: str) -> Path:
+        path = self.tmp_path / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        ARTIFACTS.mkdir(exist_ok=True)
+        shutil.copy(path, ARTIFACTS / path.name)
+        return path
+
+    def login(self, username: str, password: str = "pw-for-tests-1", next_path: str = "/") -> None:
+        self.page.goto(self.url(next_path))
+        assert "/accounts/login/" in self.page.url
+        self.page.fill("#id_username", username)
+        self.page.fill("#id_password", password)
+        with self.page.expect_navigation():
+            self.page.click("main form button[type=submit]")
+        assert "/accounts/login/" not in self.page.url, "login failed"
+
+
+@pytest.fixture
+def session(browser, live_server, settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, accept_downloads=True, locale="en-GB")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    s = Session(page=page, base_url=live_server.url, tmp_path=tmp_path)
+    page.on("console", lambda message: message.type == "error" and s.console_errors.append(message.text))
+    page.on("pageerror", lambda error: s.console_errors.append(str(error)))
+
+    def on_request(request):
+        host = urlparse(request.url).hostname or ""
+        if request.url.startswith(("http://", "https://", "ws://", "wss://")) and host not in LOCAL_HOSTS:
+            s.foreign_requests.append(request.url)
+
+    page.on("request", on_request)
+    yield s
+    context.close()

@@ -1,0 +1,149 @@
+"""The dashboard in a real browser: log in, charts drawn, htmx filtering, export, drill-down, French, access."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from coordination.models import Membership
+from tests.conftest import make_user
+from tests.dashboard import scenario
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CANVAS_INK = """(canvas) => {
+  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  let ink = 0;
+  for (let i = 3; i < data.length; i += 4) { if (data[i] !== 0) { ink++; } }
+  return ink;
+}"""
+
+
+@pytest.fixture
+def demo(nations):
+    return scenario.build(nations)
+
+
+@pytest.fixture
+def users(nations):
+    return {"coordinator": make_user("coordinator", is_cell=True),
+            "pol": make_user("pol-officer", nation=nations["POL"])}
+
+
+def assert_clean(session):
+    assert session.console_errors == []
+    assert session.foreign_requests == []
+
+
+def test_login_overview_charts_and_heat_map(session, demo, users):
+    session.login("coordinator")
+    page = session.page
+    assert page.locator("h1").inner_text() == "Where the alliance is short, and who is late"
+    assert page.locator(".banner-top").inner_text().strip() == "UNCLASSIFIED — DEMO DATA"
+    assert page.locator(".banner-bottom").is_visible()
+    # The heat map: USA's artillery cell is red at 45 %, Poland's green at 120 %.
+    usa_row = page.locator("#table-coverage tbody tr", has_text="United States")
+    assert usa_row.locator("td.cov-0").inner_text().strip() == "45%"
+    pol_row = page.locator("#table-coverage tbody tr", has_text="Poland")
+    assert pol_row.locator("td.cov-3").inner_text().strip() == "120%"
+    # Both charts are drawn: Chart.js ran and painted pixels on the canvas.
+    for chart_id in ("fulfilment-chart", "deliveries-chart"):
+        canvas = page.locator(f"#{chart_id}")
+        canvas.wait_for()
+        page.wait_for_function(f"document.getElementById('{chart_id}').dataset.drawn === 'true'")
+        assert canvas.evaluate(CANVAS_INK) > 500, f"{chart_id} is blank"
+    assert page.evaluate("typeof window.Chart") == "function"
+    assert page.evaluate("typeof window.htmx") == "object"
+    session.shot("overview")
+    assert_clean(session)
+
+
+def test_pledges_filter_updates_rows_with_htmx(session, demo, users):
+    session.login("coordinator", next_path="/pledges/")
+    page = session.page
+    rows = page.locator("#pledge-table tbody tr")
+    assert rows.count() == 2
+    page.evaluate("window.__sameDocument = true")
+    with page.expect_response(lambda r: "/pledges/?" in r.url and r.request.headers.get("hx-request") == "true"):
+        page.select_option("#f-donor", "POL")
+    page.wait_for_function("document.querySelectorAll('#pledge-table tbody tr').length === 1")
+    assert "Poland" in rows.first.inner_text()
+    assert page.evaluate("window.__sameDocument") is True  # no full reload
+    assert "donor=POL" in page.url  # the URL follows the filters (hx-push-url)
+    # Overdue only, on top of donor=POL: nothing left, and the empty state says what to do.
+    with page.expect_response(lambda r: "overdue=true" in r.url):
+        page.check("#f-overdue")
+    page.locator("#pledge-results .empty").wait_for()
+    assert "Clear some filters" in page.locator("#pledge-results .empty").inner_text()
+    assert page.evaluate("window.__sameDocument") is True
+    # Keyboard: the filters are native controls reachable with Tab.
+    page.focus("#f-donor")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "f-recipient"
+    session.shot("pledges-filtered")
+    assert_clean(session)
+
+
+def test_export_downloads_the_filtered_rows(session, demo, users):
+    session.login("coordinator", next_path="/pledges/?donor=USA")
+    page = session.page
+    with page.expect_download() as info:
+        page.click("a[data-export=pledges-csv]")
+    download = info.value
+    assert download.suggested_filename.startswith("pledges-") and download.suggested_filename.endswith(".csv")
+    path = session.tmp_path / download.suggested_filename
+    download.save_as(str(path))
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+    assert rows[0][:4] == ["Donor", "Recipient", "Item", "Quantity"]
+    assert [r[:4] for r in rows[1:]] == [["United States", "Ukraine", "155 mm HE projectile", "2000"]]
+    assert_clean(session)
+
+
+def test_drill_down_from_overview_to_nation_and_item(session, demo, users):
+    session.login("coordinator")
+    page = session.page
+    with page.expect_navigation():
+        page.locator("#table-coverage a", has_text="United States").click()
+    assert page.url.endswith("/nations/USA/")
+    assert page.locator("h1").inner_text().startswith("United States")
+    stock_row = page.locator("#table-stock tbody tr").first
+    assert "5,500" in stock_row.inner_text() and "45%" in stock_row.inner_text()
+    page.wait_for_function("document.getElementById('coverage-chart').dataset.drawn === 'true'")
+    session.shot("nation-usa")
+    with page.expect_navigation():
+        page.locator("#table-stock a", has_text="155 mm HE projectile").click()
+    assert "/items/" in page.url
+    assert page.locator("h1").inner_text().startswith("155 mm HE projectile")
+    for chart_id in ("history-chart", "projection-chart"):
+        page.wait_for_function(f"document.getElementById('{chart_id}').dataset.drawn === 'true'")
+        assert page.locator(f"#{chart_id}").evaluate(CANVAS_INK) > 500
+    assert "48,000" in page.locator("#table-gaps").inner_text()
+    session.shot("item-155mm")
+    assert_clean(session)
+
+
+def test_switch_to_french(session, demo, users):
+    session.login("coordinator")
+    page = session.page
+    with page.expect_navigation():
+        page.select_option("#language-select", "fr")  # submits on change (static/dashboard/dashboard.js)
+    assert page.locator("html").get_attribute("lang") == "fr"
+    assert page.locator("h1").inner_text() == "Où l’Alliance manque, et qui est en retard"
+    assert "Déficits les plus importants" in page.content()
+    assert Membership.objects.get(user=users["coordinator"]).language == "fr"
+    session.shot("overview-fr")
+    assert_clean(session)
+
+
+def test_national_officer_cannot_open_another_nations_page(session, demo, users):
+    session.login("pol-officer")
+    page = session.page
+    assert page.locator("#table-coverage a[href^='/nations/USA/']").count() == 0
+    response = page.goto(session.url("/nations/USA/"))
+    assert response.status == 404
+    response = page.goto(session.url("/nations/POL/"))
+    assert response.status == 200
+    assert page.locator("h1").inner_text().startswith("Poland")
+    session.shot("nation-pol-as-officer")
