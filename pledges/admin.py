@@ -13,8 +13,14 @@ from coordination.access import CHANGE
 from coordination.admin_base import AidModelAdmin, ServiceInline, ServiceInlineFormSet
 from coordination.services import require_nation_access
 from pledges import services
-from pledges.models import Delivery, Pledge, Requirement, TrainingCommitment
-from pledges.resources import DeliveryResource, PledgeResource, RequirementResource, TrainingCommitmentResource
+from pledges.models import AidFlow, Delivery, Pledge, Requirement, TrainingCommitment
+from pledges.resources import (
+    AidFlowResource,
+    DeliveryResource,
+    PledgeResource,
+    RequirementResource,
+    TrainingCommitmentResource,
+)
 
 
 def _values(obj, names) -> dict:
@@ -165,3 +171,23 @@ class RequirementAdmin(AidModelAdmin):
         if not self.has_delete_permission(request, obj):
             raise PermissionDenied
         super().delete_model(request, obj)
+
+
+@admin.register(AidFlow)
+class AidFlowAdmin(AidModelAdmin):
+    """Monthly aid per donor from the Kiel tracker (public data): everyone reads, the cell writes."""
+
+    resource_classes = [AidFlowResource]
+    has_service = True
+    nation_write = False
+    list_display = ("nation", "month", "allocated_eur", "military_eur", "committed_eur", "to_be_allocated_eur")
+    list_filter = ("month", "nation")
+    search_fields = ("nation__code", "nation__name", "source")
+    list_select_related = ("nation",)
+    autocomplete_fields = ("nation",)
+    date_hierarchy = "month"
+
+    def service_save(self, *, request, obj, change):
+        from coordination.api.writes import record_save
+
+        return record_save(actor=request.user, obj=obj, user=request.user, what="tracker aid flows")

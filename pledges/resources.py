@@ -8,7 +8,7 @@ from import_export import fields
 from coordination.access import scope_for
 from coordination.resources import AidResource, fk_field, item_field, nation_field
 from pledges import services
-from pledges.models import Delivery, Pledge, Requirement, TrainingCommitment
+from pledges.models import AidFlow, Delivery, Pledge, Requirement, TrainingCommitment
 
 
 class PledgeResource(AidResource):
@@ -82,3 +82,15 @@ class RequirementResource(AidResource):
             raise PermissionDenied("Only the recipient itself or the cell may state requirements.")
         return record_save(actor=actor, obj=instance, user=actor, owner_field="recipient",
                            what="another nation's requirements")
+
+
+class AidFlowResource(AidResource):
+    """Monthly tracker aid per donor (public data): the cell writes, through ``record_save`` (base class)."""
+
+    nation = nation_field("nation")
+
+    class Meta(AidResource.Meta):
+        model = AidFlow
+        fields = ("nation", "month", "allocated_eur", "military_eur", "financial_eur", "humanitarian_eur",
+                  "committed_eur", "to_be_allocated_eur", "source")
+        import_id_fields = ("nation", "month")

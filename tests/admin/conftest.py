@@ -7,7 +7,7 @@ from django.test import Client
 from django.utils import timezone
 
 from coordination.access import CELL
-from pledges.models import Delivery
+from pledges.models import AidFlow, Delivery
 from stockpiles import services as stock_services
 from stockpiles.models import Alert, ShortfallMark
 from tests import factories
@@ -29,6 +29,8 @@ def world(nations, item, coordinator):
     factories.ProductionRateFactory(nation=usa, item=item, units_per_month=80_000)
     factories.TrainingCommitmentFactory(donor=pol, recipient=ukr)
     factories.RequirementFactory(recipient=ukr, item=item)
+    AidFlow.objects.create(nation=pol, month=dt.date(2024, 1, 1), allocated_eur=100, military_eur=80,
+                           financial_eur=10, humanitarian_eur=10, committed_eur=150, to_be_allocated_eur=50)
     stock_services.shortfalls_recompute(pairs=None)
     ShortfallMark.objects.get_or_create(nation=pol, item=item)
     Alert.objects.create(kind="below_guideline", nation=pol, item=item, key=f"below:POL:{item.pk}",

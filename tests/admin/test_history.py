@@ -63,3 +63,29 @@ def test_admin_edit_appears_in_history_and_revert_is_disabled(world, nations, co
     url = reverse("admin:pledges_pledge_simple_history", args=[pledge.pk, latest.history_id])
     assert coordinator_client.get(url).status_code == 200  # a past version can be looked at
     assert coordinator_client.post(url, {}).status_code == 403  # but not written back past the services
+
+
+@pytest.mark.django_db
+def test_history_shows_aid_flows_written_by_the_tracker_import_bulk_path(nations, coordinator_client):
+    from decimal import Decimal
+
+    from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+    from pledges.models import AidFlow
+
+    amounts = dict(allocated_eur=Decimal("100.00"), military_eur=Decimal("80.00"), financial_eur=Decimal("10.00"),
+                   humanitarian_eur=Decimal("10.00"), committed_eur=Decimal("150.00"),
+                   to_be_allocated_eur=Decimal("50.00"))
+    # The same calls coordination/ust.py (import_ust) makes.
+    bulk_create_with_history([AidFlow(nation=nations["POL"], month=dt.date(2024, 1, 1), **amounts)], AidFlow,
+                             default_change_reason="Kiel tracker")
+    flow = AidFlow.objects.get()
+    flow.allocated_eur = Decimal("120.00")
+    bulk_update_with_history([flow], AidFlow, ["allocated_eur"], default_change_reason="Kiel tracker")
+
+    response = coordinator_client.get(reverse("admin:pledges_aidflow_history", args=[flow.pk]))
+    assert response.status_code == 200
+    records = list(response.context["page_obj"].object_list)
+    assert [(r.history_type, r.allocated_eur, r.history_change_reason) for r in records] == [
+        ("~", Decimal("120.00"), "Kiel tracker"), ("+", Decimal("100.00"), "Kiel tracker"),
+    ]

@@ -24,7 +24,7 @@ def test_every_domain_model_is_registered():
     labels = {m._meta.label for m in MODELS}
     expected = {
         "coordination.Nation", "coordination.Category", "coordination.Item", "coordination.Membership",
-        "pledges.Pledge", "pledges.Delivery", "pledges.TrainingCommitment", "pledges.Requirement",
+        "pledges.Pledge", "pledges.Delivery", "pledges.TrainingCommitment", "pledges.Requirement", "pledges.AidFlow",
         "stockpiles.StockReport", "stockpiles.CurrentStock", "stockpiles.StockpileGuideline",
         "stockpiles.ProductionRate", "stockpiles.Shortfall", "stockpiles.ShortfallMark", "stockpiles.Alert",
         get_user_model()._meta.label,
