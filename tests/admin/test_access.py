@@ -177,3 +177,27 @@ def test_recipient_officer_writes_own_requirements_only(world, nations, item, cl
     client.force_login(make_user("pol-2", nation=nations["POL"]))
     assert client.get(reverse("admin:pledges_requirement_changelist")).status_code == 200
     assert client.get(reverse("admin:pledges_requirement_add")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_officer_deletes_own_training_commitment_only(nations, polish_client, polish_officer):
+    from pledges.models import TrainingCommitment
+    from tests import factories
+
+    own = factories.TrainingCommitmentFactory(donor=nations["POL"], recipient=nations["UKR"])
+    other = factories.TrainingCommitmentFactory(donor=nations["USA"], recipient=nations["UKR"], programme="F-16 pilot")
+    response = polish_client.post(reverse("admin:pledges_trainingcommitment_delete", args=[own.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert not TrainingCommitment.objects.filter(pk=own.pk).exists()
+    assert own.history.first().history_type == "-" and own.history.first().history_user == polish_officer
+    response = polish_client.post(reverse("admin:pledges_trainingcommitment_delete", args=[other.pk]), {"post": "yes"})
+    assert response.status_code == 302  # "does not exist" for them
+    assert TrainingCommitment.objects.filter(pk=other.pk).exists()
+
+
+@pytest.mark.django_db
+def test_pledges_and_stock_reports_are_not_deleted_but_cancelled(world, coordinator_client):
+    url = reverse("admin:pledges_pledge_delete", args=[world["pol_pledge"].pk])
+    assert coordinator_client.get(url).status_code == 403
+    report = StockReport.objects.first()
+    assert coordinator_client.get(reverse("admin:stockpiles_stockreport_delete", args=[report.pk])).status_code == 403
