@@ -13,19 +13,24 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from django.db import models
+from django.http import Http404
 from rest_framework import mixins, viewsets
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from coordination.access import VIEW, Scope, scope_for
 from coordination.api.attribution import attributed_write, now, service_user, stamp_history
+from coordination.api.guards import GuardMixin
 from coordination.api.idempotency import idempotent
 
 
-class ApiViewSet(viewsets.GenericViewSet):
+class ApiViewSet(GuardMixin, viewsets.GenericViewSet):
     model: type[models.Model]
     select_related: Iterable[str] = ()
     prefetch_related: Iterable[str] = ()
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = "[^/]+"  # anything: a malformed id is a JSON 404 from get_object, not an HTML one
+    parser_classes = [JSONParser]
 
     def get_queryset(self):
         qs = self.model.objects.restrict(self.request.user, VIEW)
@@ -34,6 +39,12 @@ class ApiViewSet(viewsets.GenericViewSet):
         if self.prefetch_related:
             qs = qs.prefetch_related(*self.prefetch_related)
         return qs
+
+    def get_object(self):
+        value = str(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, ""))
+        if self.lookup_field == "pk" and not value.isdigit():
+            raise Http404
+        return super().get_object()
 
     @property
     def scope(self) -> Scope:
@@ -54,6 +65,10 @@ class ApiViewSet(viewsets.GenericViewSet):
         return service_user(self.request.user)
 
     started = staticmethod(now)
+
+
+class ApiView(GuardMixin, APIView):
+    """A plain API view (summaries) with the same input guards."""
 
 
 class ReadOnlyApiViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):

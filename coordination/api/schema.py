@@ -8,11 +8,11 @@ FIELD_ERRORS = inline_serializer("FieldErrors", {
                                         help_text="Messages for one field (one key per field with errors)."),
     "non_field_errors": serializers.ListField(child=serializers.CharField(), required=False),
 })
-DETAIL = inline_serializer("ErrorDetail", {"detail": serializers.CharField()})
+DETAIL = inline_serializer("ErrorDetail", {"detail": serializers.CharField(required=False)})
 BULK_ERRORS = OpenApiResponse(
     response=inline_serializer("BulkErrors", {
-        "detail": serializers.CharField(),
-        "errors": serializers.DictField(
+        "detail": serializers.CharField(required=False),
+        "errors": serializers.DictField(required=False,
             child=serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
             help_text="Row index (from 0) → {field: [messages]}. Nothing was written.",
         ),
@@ -44,3 +44,44 @@ def write_schema(write, read):
         create=extend_schema(request=write, parameters=[IDEMPOTENCY_KEY], responses={201: read, **ERRORS}),
         partial_update=extend_schema(request=write, responses={200: read, **ERRORS}),
     )
+
+
+GENERIC_ERRORS = {
+    "400": "Invalid input or query parameters: messages per field. Nothing was written.",
+    "401": "No, or an invalid, expired or revoked, token.",
+    "403": "Not allowed: another nation's record, or a write only the cell may make.",
+    "404": "No such record, or not visible to you.",
+    "429": "Too many requests from this client; retry after the number of seconds in Retry-After.",
+}
+WRITE_ONLY_ERRORS = {
+    "409": "A request with the same Idempotency-Key is still in progress, or a concurrent write conflicted.",
+    "415": "The body must be JSON (Content-Type: application/json).",
+    "422": "This Idempotency-Key was already used with a different request body.",
+}
+
+
+def add_error_responses(result, generator, request, public):
+    """Postprocessing hook: every /api/v1/ operation documents the error answers it can give."""
+    components = result.setdefault("components", {}).setdefault("schemas", {})
+    components.setdefault("Error", {
+        "type": "object",
+        "description": "An error. `detail` for request-level errors; one key per field (a list of messages) "
+                       "for invalid input; `errors` (row index → field messages) for a bulk request.",
+        "properties": {"detail": {"type": "string"}},
+        "additionalProperties": True,
+    })
+    ref = {"$ref": "#/components/schemas/Error"}
+    for path, operations in result.get("paths", {}).items():
+        if not path.startswith("/api/v1/"):
+            continue
+        for method, operation in operations.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            codes = dict(GENERIC_ERRORS)
+            if method in ("post", "put", "patch"):
+                codes.update(WRITE_ONLY_ERRORS)
+            responses = operation.setdefault("responses", {})
+            for code, description in codes.items():
+                responses.setdefault(code, {"content": {"application/json": {"schema": ref}},
+                                            "description": description})
+    return result

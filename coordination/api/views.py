@@ -5,11 +5,10 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from coordination.access import scope_for
 from coordination.api.authentication import ApiClient
-from coordination.api.base import ReadOnlyApiViewSet, RecordWriteMixin
+from coordination.api.base import ApiView, ReadOnlyApiViewSet, RecordWriteMixin
 from coordination.api.schema import write_schema
 from coordination.api.serializers import (
     CategorySerializer,
@@ -32,7 +31,6 @@ class NationViewSet(RecordWriteMixin, ReadOnlyApiViewSet):
     model = Nation
     serializer_class = NationSerializer
     lookup_field = "code"
-    lookup_value_regex = r"[A-Za-z]{2,3}"
     filterset_fields = {"role": ["exact"]}
     ordering_fields = ["code", "name", "joined_on"]
     ordering = ["code"]
@@ -69,7 +67,7 @@ class ItemViewSet(RecordWriteMixin, ReadOnlyApiViewSet):
     ordering = ["name"]
 
 
-class WhoAmIView(APIView):
+class WhoAmIView(ApiView):
     """Who the API thinks you are: the nation your token is bound to (or the cell)."""
 
     @extend_schema(responses=inline_serializer("WhoAmI", {

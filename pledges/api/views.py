@@ -8,10 +8,9 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from coordination.access import CHANGE
-from coordination.api.base import ApiViewSet, ReadOnlyApiViewSet, RecordWriteMixin, writer_nation
+from coordination.api.base import ApiView, ApiViewSet, ReadOnlyApiViewSet, RecordWriteMixin, writer_nation
 from coordination.api.bulk import parse_rows, raise_if
 from coordination.api.schema import BULK_ERRORS, ERRORS, IDEMPOTENCY_KEY, write_schema
 from coordination.api.serializers import item_resolve
@@ -294,7 +293,7 @@ def _float(value):
     return None if value is None else float(value)
 
 
-class FulfilmentByDonorView(APIView):
+class FulfilmentByDonorView(ApiView):
     """Pledge fulfilment per donor (by quantity and EUR value), over the pledges you may see."""
 
     @extend_schema(
@@ -310,7 +309,7 @@ class FulfilmentByDonorView(APIView):
         return Response([{"donor": r.donor.code, **_fulfilment(r.fulfilment)} for r in rows])
 
 
-class FulfilmentByItemView(APIView):
+class FulfilmentByItemView(ApiView):
     """Pledge fulfilment per item, over the pledges you may see."""
 
     @extend_schema(
@@ -330,7 +329,7 @@ class FulfilmentByItemView(APIView):
         return Response([{"item": r.item.pk, "item_name": r.item.name, **_fulfilment(r.fulfilment)} for r in rows])
 
 
-class RecipientGapView(APIView):
+class RecipientGapView(ApiView):
     """Per recipient and item: required, pledged, delivered, uncovered (required − pledged) and
     undelivered (pledged − delivered). An aggregate over all donors."""
 
@@ -348,7 +347,7 @@ class RecipientGapView(APIView):
         } for r in selectors.recipient_gaps()])
 
 
-class TrainingSummaryView(APIView):
+class TrainingSummaryView(ApiView):
     """Trainees committed and completed per donor and programme, over the commitments you may see."""
 
     @extend_schema(responses={200: inline_serializer("TrainingSummary", {

@@ -7,9 +7,8 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from coordination.api.base import ApiViewSet, ReadOnlyApiViewSet, RecordWriteMixin
+from coordination.api.base import ApiView, ApiViewSet, ReadOnlyApiViewSet, RecordWriteMixin
 from coordination.api.bulk import parse_rows, raise_if
 from coordination.api.schema import BULK_ERRORS, ERRORS, IDEMPOTENCY_KEY, write_schema
 from coordination.api.serializers import item_lookup, item_resolve, items_resolve
@@ -182,7 +181,7 @@ class ShortfallViewSet(ReadOnlyApiViewSet):
         return selectors.shortfall_list(user_or_scope=self.scope)
 
 
-class AlliancePositionView(APIView):
+class AlliancePositionView(ApiView):
     """The alliance position per item: gross total shortfall, net position, how many nations are below.
 
     An aggregate: no single nation's figures. Readable by every authenticated client.
