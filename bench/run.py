@@ -86,6 +86,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 # --- Environment ---------------------------------------------------------------------------------------
 
+def single_run_lock(db_name: str):
+    """One benchmark at a time per database name: a second run would drop the first one's database."""
+    import fcntl
+
+    handle = open(Path(tempfile.gettempdir()) / f"aid-bench-{db_name}.lock", "w")  # noqa: SIM115
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fail(f"another benchmark is running with database {db_name!r}; wait for it or pass --db-name.")
+    return handle
+
+
 def check_environment(args: argparse.Namespace) -> tuple[str, str]:
     """The bench database URL and broker URL, or exit with what to set."""
     db_url = os.environ.get("DATABASE_URL", "")
@@ -218,6 +230,13 @@ def machine() -> dict:
         info["load_average_at_start"] = os.getloadavg()
     except (OSError, StopIteration):
         pass
+    try:
+        info["commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                        text=True, check=False).stdout.strip()
+        info["tree_dirty"] = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                                                 capture_output=True, text=True, check=False).stdout.strip())
+    except OSError:
+        pass
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -259,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     def wanted(name: str) -> bool:
         return not only or name in only
 
+    lock = single_run_lock(args.db_name)  # noqa: F841  (held until the process exits)
     db_url, broker = check_environment(args)
     configure_django(db_url, broker)
 
