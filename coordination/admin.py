@@ -136,5 +136,12 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
     def revert_disabled(self, request, obj=None) -> bool:  # no history admin here
         return True
 
+    def get_readonly_fields(self, request, obj=None):
+        """Cell staff manage accounts, but only a superuser grants superuser status or model permissions."""
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += ["is_superuser", "groups", "user_permissions"]
+        return fields
+
 
 import coordination.api.admin  # noqa: E402,F401  (API token admin lives with the API)

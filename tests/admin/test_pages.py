@@ -109,3 +109,31 @@ def test_stock_report_change_page_is_read_only(world, coordinator_client):
     response = coordinator_client.get(_url(StockReport, "change", report.pk))
     assert response.status_code == 200
     assert b'name="quantity"' not in response.content  # shown, not editable: a correction is a new report
+
+
+@pytest.mark.django_db
+def test_coordinator_manages_accounts_but_cannot_make_superusers(coordinator_client, nations):
+    from coordination.models import Membership
+
+    User = get_user_model()
+    response = coordinator_client.post(reverse("admin:auth_user_add"), {
+        "username": "deu-officer", "password1": "Correct-Horse-42x", "password2": "Correct-Horse-42x",
+        "usable_password": "true",
+        "membership-TOTAL_FORMS": "1", "membership-INITIAL_FORMS": "0",
+        "membership-0-nation": nations["POL"].pk, "membership-0-language": "en",
+    })
+    assert response.status_code == 302, response.context and response.context["adminform"].form.errors
+    user = User.objects.get(username="deu-officer")
+    assert Membership.objects.get(user=user).nation == nations["POL"]
+
+    change = coordinator_client.get(reverse("admin:auth_user_change", args=[user.pk]))
+    assert b'name="is_superuser"' not in change.content
+    data = {"username": "deu-officer", "is_active": "on", "is_staff": "on", "is_superuser": "on",
+            "date_joined_0": "2024-01-01", "date_joined_1": "00:00:00",
+            "membership-TOTAL_FORMS": "1", "membership-INITIAL_FORMS": "1",
+            "membership-0-id": user.membership.pk, "membership-0-user": user.pk,
+            "membership-0-nation": nations["POL"].pk, "membership-0-language": "en"}
+    response = coordinator_client.post(reverse("admin:auth_user_change", args=[user.pk]), data)
+    assert response.status_code == 302, response.context and response.context["adminform"].form.errors
+    user.refresh_from_db()
+    assert (user.is_staff, user.is_superuser) == (True, False)
