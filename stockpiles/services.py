@@ -77,7 +77,7 @@ def shortfall_request_drain(*, force: bool = False) -> bool:
     """
     from stockpiles.tasks import recompute_marked_shortfalls
 
-    if not force and not drainflag.try_set():
+    if not drainflag.try_set() and not force:  # force (worker start): publish, and still set the flag
         return False
     try:
         recompute_marked_shortfalls.delay()
