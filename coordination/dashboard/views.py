@@ -38,7 +38,7 @@ from stockpiles.models import Shortfall
 
 TOP = 15  # rows of "largest" lists shown on a page (exports have them all)
 PAGE_SIZE = 50
-CHART_SERIES = 8  # lines per chart, beyond that the legend is unreadable
+CHART_SERIES = 6  # lines per chart, beyond that the legend is unreadable
 
 Builders = dict[str, Callable[[], Table]]
 
