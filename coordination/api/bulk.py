@@ -58,3 +58,26 @@ def parse_rows(data, serializer: serializers.Serializer) -> tuple[list[dict | No
 def raise_if(row_errors: dict[int, dict]) -> None:
     if row_errors:
         raise BulkValidationError(row_errors)
+
+
+def write_all_or_nothing(rows: list[dict | None], row_errors: dict[int, dict], write) -> list:
+    """Call ``write(valid_rows)`` and report every row's errors at once: the type errors found while
+    parsing and the service's domain errors (its row indexes mapped back to the request's).
+
+    With any error the write is rolled back (the service's all-or-nothing, plus ours).
+    """
+    from django.db import transaction
+
+    index_of = [index for index, row in enumerate(rows) if row is not None and index not in row_errors]
+    valid = [rows[index] for index in index_of]
+    with transaction.atomic():
+        created: list = []
+        if valid:
+            try:
+                created = write(valid)
+            except BulkValidationError as exc:
+                for index, errors in exc.row_errors.items():
+                    row_errors[index_of[index]] = errors
+        if row_errors:
+            raise BulkValidationError(dict(sorted(row_errors.items())))
+    return created

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from coordination.access import CHANGE
 from coordination.api.base import ApiView, ApiViewSet, ReadOnlyApiViewSet, RecordWriteMixin, writer_nation
-from coordination.api.bulk import parse_rows, raise_if
+from coordination.api.bulk import parse_rows, write_all_or_nothing
 from coordination.api.schema import BULK_ERRORS, ERRORS, IDEMPOTENCY_KEY, write_schema
 from coordination.api.serializers import item_resolve
 from coordination.models import Category, Item, Nation
@@ -139,10 +139,10 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
     def bulk(self, request):
         def do():
             rows, row_errors = parse_rows(request.data, DeliveryInSerializer())
-            raise_if(row_errors)
-            service_rows = [{"pledge_id": r.pop("pledge"), **r} for r in rows]
+            service_rows = [None if r is None else {"pledge_id": r.pop("pledge"), **r} for r in rows]
             since = self.started()
-            created = deliveries_bulk_create(actor=self.scope, rows=service_rows, user=self.service_user)
+            created = write_all_or_nothing(service_rows, row_errors, lambda valid_rows: deliveries_bulk_create(
+                actor=self.scope, rows=valid_rows, user=self.service_user))
             self.stamp(Delivery, created, since)
             return Response({"count": len(created), "results": DeliverySerializer(created, many=True).data},
                             status=status.HTTP_201_CREATED)

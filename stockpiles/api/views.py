@@ -9,7 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from coordination.api.base import ApiView, ApiViewSet, ReadOnlyApiViewSet, RecordWriteMixin
-from coordination.api.bulk import parse_rows, raise_if
+from coordination.api.bulk import parse_rows, write_all_or_nothing
 from coordination.api.schema import BULK_ERRORS, ERRORS, IDEMPOTENCY_KEY, write_schema
 from coordination.api.serializers import item_lookup, item_resolve, items_resolve
 from coordination.models import Nation
@@ -98,19 +98,16 @@ class StockReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVi
                 raise serializers.ValidationError({"nation": ["One nation per bulk request."]})
             nation = self._nation(next(iter(codes), None))
             by_id, by_nsn = items_resolve(r["item"] for r in valid)
-            service_rows = []
+            service_rows: list[dict | None] = []
             for index, row in enumerate(rows):
-                if row is None:
-                    continue
-                item = item_lookup(row["item"], by_id, by_nsn)
-                if item is None:
+                item = None if row is None else item_lookup(row["item"], by_id, by_nsn)
+                if row is not None and item is None:
                     row_errors[index] = {"item": [f"Unknown item ({row['item']})."]}
-                    continue
-                service_rows.append({"item": item, "quantity": row["quantity"], "as_of": row["as_of"]})
-            raise_if(row_errors)
+                service_rows.append(None if item is None else
+                                    {"item": item, "quantity": row["quantity"], "as_of": row["as_of"]})
             since = self.started()
-            reports = stock_reports_bulk_create(actor=self.scope, nation=nation, rows=service_rows,
-                                                user=self.service_user)
+            reports = write_all_or_nothing(service_rows, row_errors, lambda valid_rows: stock_reports_bulk_create(
+                actor=self.scope, nation=nation, rows=valid_rows, user=self.service_user))
             self.stamp(StockReport, reports, since)
             return Response({"count": len(reports), "results": StockReportSerializer(reports, many=True).data},
                             status=status.HTTP_201_CREATED)

@@ -23,7 +23,21 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_app
 
 
 @pytest.fixture
-def pol_key(nations, settings):
+def keep_connection():
+    """Requests go through the WSGI handler directly: keep it from closing the test's database
+    connection at the end of each request (Django's test client does the same)."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def pol_key(nations, settings, keep_connection):
     rest = dict(settings.REST_FRAMEWORK)
     rest["DEFAULT_THROTTLE_RATES"] = {"client": "100000/min", "bulk": "100000/min"}
     settings.REST_FRAMEWORK = rest
