@@ -27,6 +27,7 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, Validat
 from django.db import IntegrityError, models, transaction
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import reverse
 from import_export.admin import ExportMixin, ImportExportModelAdmin
 from import_export.formats import base_formats
 from simple_history.admin import SimpleHistoryAdmin
@@ -301,6 +302,18 @@ class ScopedAdminMixin:
             return HttpResponseRedirect(request.get_full_path())
 
     # --- import/export -----------------------------------------------------------------------------
+
+    def process_result(self, result, request):
+        """The confirmed import: when rows were refused after all (e.g. a concurrent write since the
+        preview), the import's transaction was rolled back; say so instead of "Import finished"."""
+        if result.has_errors() or result.has_validation_errors():
+            refused = sorted({row.number for row in result.invalid_rows} | {n for n, _ in result.row_errors()})
+            messages.error(request, f"Nothing was imported: rows {', '.join(map(str, refused)) or '?'} were refused "
+                                    "since the preview. Upload the file again to see why.")
+            opts = self.model._meta
+            return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist",
+                                                current_app=self.admin_site.name))
+        return super().process_result(result, request)
 
     def get_resource_kwargs(self, request, *args, **kwargs):
         kwargs = super().get_resource_kwargs(request, *args, **kwargs)

@@ -33,14 +33,20 @@ class KnownForeignKeyWidget(widgets.ForeignKeyWidget):
     def __init__(self, model, field: str = "pk", *, column: str, **kwargs):
         super().__init__(model, field=field, **kwargs)
         self.column = column
+        self._seen: dict = {}  # one lookup per distinct value and import (fields are copied per resource)
 
     def clean(self, value, row=None, **kwargs):
+        key = str(value).strip() if value is not None else None
+        if key in self._seen:
+            return self._seen[key]
         try:
-            return super().clean(value, row=row, **kwargs)
+            found = super().clean(value, row=row, **kwargs)
         except (self.model.DoesNotExist, ValueError, TypeError) as exc:
             raise ValidationError({self.column: [
                 f"No {self.model._meta.verbose_name} with {self.field} “{value}”."
             ]}) from exc
+        self._seen[key] = found
+        return found
 
 
 def fk_field(model, attribute: str, lookup: str = "pk") -> fields.Field:

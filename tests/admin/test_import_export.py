@@ -158,3 +158,42 @@ def test_officer_imports_own_stock_reports_and_not_others(nations, item, polish_
     assert confirm(polish_client, "stockpiles", "stockreport", response).status_code == 302
     report = StockReport.objects.get()
     assert (report.nation, report.quantity, report.reported_by) == (nations["POL"], 10, polish_officer)
+
+
+@pytest.mark.django_db
+def test_rows_refused_between_preview_and_confirm_roll_back_and_say_so(nations, item, coordinator_client):
+    content = (f"nation,item,as_of,quantity\nPOL,{item.name},2024-05-01,10\n"
+               f"POL,{item.name},2024-05-02,20\n").encode()
+    response = preview(coordinator_client, "stockpiles", "stockreport", "csv", content)
+    assert response.context["result"].totals["new"] == 2
+    # Someone else reports POL's 2 May stock before this file is confirmed.
+    stock_reports_bulk_create(actor=CELL, nation=nations["POL"], rows=[
+        {"item": item, "quantity": 99, "as_of": dt.date(2024, 5, 2)},
+    ])
+    done = confirm(coordinator_client, "stockpiles", "stockreport", response)
+    assert done.status_code == 302
+    messages = [str(m) for m in done.wsgi_request._messages]
+    assert any("Nothing was imported" in m for m in messages), messages
+    assert sorted(StockReport.objects.values_list("as_of", "quantity")) == [(dt.date(2024, 5, 2), 99)]
+
+
+@pytest.mark.django_db
+def test_stock_report_import_query_count_is_flat(nations, coordinator, django_assert_max_num_queries):
+    """Lookups are cached per value and new rows are written in one bulk call per nation."""
+    import tablib
+
+    from stockpiles.resources import StockReportResource
+
+    items = [factories.ItemFactory(name=f"Item {i}") for i in range(5)]
+    lines = ["nation,item,as_of,quantity"] + [
+        f"{code},{it.name},2024-01-{day:02d},{day * 10}"
+        for code in ("POL", "USA") for it in items for day in range(1, 11)
+    ]
+    dataset = tablib.Dataset().load("\n".join(lines), format="csv")
+    # Per row: import-export's savepoint, its release and the append-only existence check (3 x 100).
+    # Then a fixed number: scope, lookups (2 nations + 5 items, cached), and per nation one duplicate
+    # check, report and history inserts, CurrentStock read and upsert, mark upsert (< 40).
+    with django_assert_max_num_queries(3 * 100 + 40):
+        result = StockReportResource(user=coordinator).import_data(dataset, dry_run=False, user=coordinator)
+    assert not result.has_validation_errors() and result.totals["new"] == 100
+    assert StockReport.objects.count() == 100
