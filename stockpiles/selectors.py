@@ -121,11 +121,11 @@ def shortfalls_as_of(*, user_or_scope, as_of: dt.date, nation: Nation | int | No
     A fixed number of queries: the engine's inputs plus one for nations and one for items.
     """
     scope = _scope(user_or_scope)
+    if scope.is_nobody:
+        return []
     nation_ids = None if nation is None else [getattr(nation, "pk", nation)]
     item_ids = None if item is None else [getattr(item, "pk", item)]
     results = _results(scope=scope, as_of=as_of, item_ids=item_ids, nation_ids=nation_ids, compute=True)
-    if scope.is_nobody:
-        return []
     nations = Nation.objects.in_bulk({n for n, _ in results})
     items = Item.objects.select_related("category").in_bulk({i for _, i in results})
     rows = [PastShortfall(nation=nations[n], item=items[i], result=r) for (n, i), r in results.items()]
