@@ -15,6 +15,7 @@ router.register("categories", views.CategoryViewSet, basename="category")
 router.register("items", views.ItemViewSet, basename="item")
 
 core = [
+    path("", views.ApiRootView.as_view(), name="root"),
     path("whoami/", views.WhoAmIView.as_view(), name="whoami"),
     *router.urls,
 ]

@@ -85,3 +85,36 @@ class WhoAmIView(ApiView):
             "is_cell": scope.is_cell,
             "token_expires_at": token.expires_at if token else None,
         })
+
+
+ROOT_LINKS = {
+    "whoami": "coordination-api:whoami",
+    "nations": "coordination-api:nation-list",
+    "categories": "coordination-api:category-list",
+    "items": "coordination-api:item-list",
+    "pledges": "pledges-api:pledge-list",
+    "deliveries": "pledges-api:delivery-list",
+    "training-commitments": "pledges-api:trainingcommitment-list",
+    "requirements": "pledges-api:requirement-list",
+    "fulfilment-donors": "pledges-api:fulfilment-donors",
+    "fulfilment-items": "pledges-api:fulfilment-items",
+    "recipient-gaps": "pledges-api:recipient-gaps",
+    "training-summary": "pledges-api:training-summary",
+    "stock-reports": "stockpiles-api:stockreport-list",
+    "current-stock": "stockpiles-api:currentstock-list",
+    "guidelines": "stockpiles-api:guideline-list",
+    "production-rates": "stockpiles-api:productionrate-list",
+    "shortfalls": "stockpiles-api:shortfall-list",
+    "shortfalls-alliance": "stockpiles-api:alliance-position",
+    "alerts": "stockpiles-api:alert-list",
+}
+
+
+class ApiRootView(ApiView):
+    """The API's entry point: a link to every resource. Docs: /api/docs/, schema: /api/schema/."""
+
+    @extend_schema(responses=inline_serializer("ApiRoot", {name: serializers.URLField() for name in ROOT_LINKS}))
+    def get(self, request):
+        from rest_framework.reverse import reverse
+
+        return Response({name: reverse(url_name, request=request) for name, url_name in ROOT_LINKS.items()})

@@ -39,3 +39,17 @@ def test_docs_load_nothing_from_outside(anon):
     assert external == [], external
     assert "drf_spectacular_sidecar" in html
     assert '"validatorUrl": null' in html
+
+
+def test_api_root_links_every_resource(pol, anon):
+    assert anon.get("/api/v1/").status_code == 401
+    links = pol.get("/api/v1/").json()
+    assert links["stock-reports"] == "http://testserver/api/v1/stock-reports/"
+    for url in links.values():
+        assert pol.get(url).status_code == 200, url
+
+
+def test_browsable_api_for_a_logged_in_coordinator(cell):
+    response = cell.get("/api/v1/stock-reports/", HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    assert b"Stock Report List" in response.content or b"stock-reports" in response.content
