@@ -12,7 +12,7 @@ from coordination.access import CELL
 from coordination.models import Item, Nation
 from stockpiles import selectors, services, shortfalls
 
-BATCH = 500
+BATCH = 2000
 
 
 class Command(BaseCommand):
