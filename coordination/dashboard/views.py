@@ -365,15 +365,18 @@ def nation_detail(request: HttpRequest, code: str) -> HttpResponse:
             table.rows.append([_item_cell(row.item, as_of)] + _fulfilment_cells(row.fulfilment))
         return table
 
+    receives = nation.role == Nation.Role.RECIPIENT
+
     def pledges(limit: int | None = TOP * 2) -> Table:
+        """The pledges it gave (for a recipient: the pledges it receives), newest first."""
         on = as_of or timezone.localdate()
-        qs = (Pledge.objects.restrict(scope, VIEW).filter(donor=nation)
-              .select_related("recipient", "item").order_by("-announced_on", "-pk"))
+        qs = Pledge.objects.restrict(scope, VIEW).select_related("donor", "recipient", "item")
+        qs = qs.filter(recipient=nation) if receives else qs.filter(donor=nation)
+        qs = qs.order_by("-announced_on", "-pk")
         if as_of is not None:
             qs = qs.filter(announced_on__lte=as_of)
-        table = _pledge_table(qs[:limit] if limit else qs, scope=scope, on=on, key="pledges",
-                              title=_("Its pledges"), with_donor=False)
-        return table
+        return _pledge_table(qs[:limit] if limit else qs, scope=scope, on=on, key="pledges",
+                             title=_("Pledges received") if receives else _("Its pledges"), with_donor=receives)
 
     def training() -> Table:
         table = Table(key="training", title=_("Its training commitments"),
@@ -415,7 +418,7 @@ def nation_detail(request: HttpRequest, code: str) -> HttpResponse:
     }
     return _page(request, "dashboard/nation.html", {
         "nation": nation, "form": form, "as_of": as_of, "scope": scope, "tables": tables, "charts": charts,
-        "pledges_url": reverse("dashboard:pledges") + f"?donor={nation.code}",
+        "pledges_url": reverse("dashboard:pledges") + f"?{'recipient' if receives else 'donor'}={nation.code}",
     })
 
 

@@ -122,6 +122,7 @@ def test_officer_sees_own_detail_and_alliance_aggregates(client, polish_officer,
     html = response.content.decode()
     assert "/nations/USA/" not in html  # no link to a page it cannot open
     assert client.get("/nations/POL/").status_code == 200
+    assert '<a href="/nations/POL/">My nation (POL)</a>' in html
 
 
 def test_officer_cannot_open_another_nations_page(client, polish_officer, demo, caplog):
@@ -165,6 +166,9 @@ def test_recipient_page_shows_requirement_gaps(client, coordinator, demo):
     response = client.get("/nations/UKR/")
     gaps = [[text(v) for v in row] for row in rows_of(response, "gaps")]
     assert gaps == [["Ukraine", "155 mm HE projectile", 50000, 2000, 0, 48000, 2000, pytest.approx(0.04)]]
+    received = [[text(v) for v in row] for row in rows_of(response, "pledges")]
+    assert [r[0] for r in received] == ["Poland", "United States"]  # pledges it receives, by donor
+    assert response.context["pledges_url"] == "/pledges/?recipient=UKR"
 
 
 def test_item_page(client, coordinator, demo):
