@@ -9,7 +9,7 @@ from coordination.access import CELL
 from pledges.services import delivery_create, pledge_create
 from stockpiles import services
 from stockpiles.models import Shortfall, ShortfallMark
-from stockpiles.tasks import recompute_all_shortfalls
+from stockpiles.tasks import recompute_all_shortfalls, recompute_marked_shortfalls
 from tests import factories
 from tests.worker.conftest import wait_for
 
@@ -104,3 +104,28 @@ def test_periodic_full_recompute_equals_incremental(worker_factory, nations, ite
     assert rows() == incremental
     usa_row = Shortfall.objects.get(nation=usa, item=item)
     assert (usa_row.available, usa_row.shortfall, usa_row.months_to_recover) == (5500, 4500, 3)
+
+
+def test_redis_flag_coalesces_many_small_transactions(services_available, nations, item, monkeypatch):
+    """The Redis "drain pending" key: 50 committed writes, no worker yet → one publication."""
+    from coordination.celery import app
+    from tests.worker.conftest import _use_queue
+
+    _use_queue(app, "aid-test-flag-only")
+    services.drainflag.clear()
+    sent = []
+    monkeypatch.setattr(recompute_marked_shortfalls, "delay", lambda *a, **k: sent.append(1))
+    try:
+        for day in range(50):
+            services.stock_report_create(actor=CELL, nation=nations["POL"], item=item, quantity=day,
+                                         as_of=dt.date(2023, 1, 1) + dt.timedelta(days=day))
+        assert len(sent) == 1
+        redis = services.drainflag._redis()
+        assert 0 < redis.ttl(services.drainflag.key) <= services.DrainFlag.ttl()
+        services.drainflag.clear()  # what the task does when a worker starts it
+        services.stock_report_create(actor=CELL, nation=nations["POL"], item=item, quantity=1,
+                                     as_of=dt.date(2024, 1, 1))
+        assert len(sent) == 2
+    finally:
+        services.drainflag.clear()
+        _use_queue(app, None)
