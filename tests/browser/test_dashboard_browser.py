@@ -147,3 +147,26 @@ def test_national_officer_cannot_open_another_nations_page(session, demo, users)
     assert response.status == 200
     assert page.locator("h1").inner_text().startswith("Poland")
     session.shot("nation-pol-as-officer")
+
+
+def test_as_of_picker_on_a_large_screen(session, demo, users):
+    """A briefing snapshot: 200 days ago the United States was 2,500 short (see tests/dashboard/scenario.py)."""
+    import datetime as dt
+
+    session.page.set_viewport_size({"width": 1920, "height": 1080})
+    session.login("coordinator")
+    page = session.page
+    day = (demo["today"] - dt.timedelta(days=200)).isoformat()
+    page.fill("#id_as_of", day)
+    with page.expect_navigation():
+        page.press("#id_as_of", "Enter")
+    assert f"as_of={day}" in page.url
+    assert f"Figures as they stood on {day}" in page.locator("p.notice[role=status]").inner_text()
+    first = page.locator("#table-shortfalls tbody tr").first.inner_text()
+    assert "United States" in first and "2,500" in first
+    # Drilling down keeps the date.
+    with page.expect_navigation():
+        page.locator("#table-shortfalls a", has_text="United States").click()
+    assert f"as_of={day}" in page.url
+    session.shot("nation-usa-as-of-1920")
+    assert_clean(session)
