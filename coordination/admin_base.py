@@ -140,7 +140,7 @@ class ScopedAdminMixin:
     cell_only: bool = False
     #: deletion allowed (for records with a lifecycle, cancel instead of delete)
     allow_delete: bool = True
-    #: service_save is implemented (else the plain ModelAdmin save after an access check)
+    #: service_save is implemented (else the plain ModelAdmin save: cell-only admins such as memberships)
     has_service: bool = False
 
     form = ServiceModelForm
@@ -252,21 +252,6 @@ class ScopedAdminMixin:
     def service_save(self, *, request, obj, change: bool) -> models.Model:
         """Write ``obj`` through the service; return the saved instance. Subclasses override."""
         raise NotImplementedError
-
-    def plain_save(self, *, request, obj, change: bool) -> None:
-        """For models without a service: the access rule, model validation, then save with history user."""
-        scope = self.scope(request)
-        if not scope.is_cell:
-            if not self.nation_write:
-                raise PermissionDenied("Only the coordination cell may change these records.")
-            if change and not type(obj).objects.restrict(scope, CHANGE).filter(pk=obj.pk).exists():
-                raise PermissionDenied("You may not change this record.")
-            for name in self.nation_fields:
-                if getattr(obj, f"{name}_id") != scope.nation_id:
-                    raise PermissionDenied("You may not write records for another nation.")
-        obj.full_clean()
-        obj._history_user = request.user
-        obj.save()
 
     def save_model(self, request, obj, form, change):
         if not self.has_service:

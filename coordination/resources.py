@@ -15,8 +15,9 @@ from django.db import IntegrityError, transaction
 from import_export import fields, resources, widgets
 
 from coordination.access import CHANGE
-from coordination.admin_base import copy_saved
+from coordination.admin_base import copy_saved, refusal_text
 from coordination.models import Category, Item, Membership, Nation
+from coordination.services import BulkValidationError
 
 
 class DateOnlyWidget(widgets.DateWidget):
@@ -135,6 +136,59 @@ class AidResource(resources.ModelResource):
 
     def delete_instance(self, instance, row, **kwargs):
         raise ValidationError("Deleting through an import is not supported.")
+
+
+class BulkCreateResource(AidResource):
+    """New rows are collected and written at the end of the import by a bulk service (a fixed number of
+    queries, whatever the file's size); the service's per-row errors come back on the file's row numbers.
+    Changes to existing rows still go through ``service_save`` row by row."""
+
+    def __init__(self, user=None, **kwargs):
+        super().__init__(user=user, **kwargs)
+        self._pending: list[tuple[int, dict, object]] = []
+
+    def check_new(self, *, instance, actor, number: int) -> None:
+        """Per-row checks before a new row is queued (raise ValidationError)."""
+
+    def group_pending(self, pending):
+        """Batches for the bulk service (e.g. one per nation); default one batch."""
+        return [pending] if pending else []
+
+    def bulk_service_create(self, *, actor, instances) -> list:
+        raise NotImplementedError
+
+    def save_instance(self, instance, is_create, row, **kwargs):
+        if not is_create:
+            return super().save_instance(instance, is_create, row, **kwargs)
+        if instance.pk is not None:
+            raise ValidationError({"id": [
+                "No record with this id that you may change; leave the id empty to add a new record."
+            ]})
+        number = kwargs.get("row_number")
+        self.check_new(instance=instance, actor=self.actor_of(kwargs), number=number)
+        self._pending.append((number, dict(row), instance))
+
+    def after_import(self, dataset, result, **kwargs):
+        actor = self.actor_of(kwargs)
+        for entries in self.group_pending(self._pending):
+            try:
+                with transaction.atomic():
+                    saved = self.bulk_service_create(actor=actor, instances=[e[2] for e in entries])
+            except BulkValidationError as exc:
+                for index, errors in sorted(exc.row_errors.items()):
+                    number, row, _ = entries[index]
+                    result.append_invalid_row(number, row, _normalise(ValidationError(errors)))
+                continue
+            except (ValidationError, PermissionDenied) as exc:
+                message = refusal_text(exc)
+                for number, row, _ in entries:
+                    result.append_invalid_row(number, row, ValidationError(message))
+                continue
+            for (_, _, instance), created in zip(entries, saved, strict=True):
+                instance.pk = created.pk
+        result.invalid_rows.sort(key=lambda invalid: invalid.number)
+        self._pending.clear()
+        super().after_import(dataset, result, **kwargs)
 
 
 class NationResource(AidResource):

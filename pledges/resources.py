@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from import_export import fields
 
 from coordination.access import scope_for
-from coordination.resources import AidResource, fk_field, item_field, nation_field
+from coordination.resources import AidResource, BulkCreateResource, fk_field, item_field, nation_field
 from pledges import services
 from pledges.models import AidFlow, Delivery, Pledge, Requirement, TrainingCommitment
 
@@ -31,7 +31,10 @@ class PledgeResource(AidResource):
         return services.pledge_update(actor=actor, pledge_id=instance.pk, user=actor, **values)
 
 
-class DeliveryResource(AidResource):
+class DeliveryResource(BulkCreateResource):
+    """New deliveries are written at the end with one ``deliveries_bulk_create`` (pledges locked in pk
+    order, the running total checked across the whole file); changes row by row with ``delivery_update``."""
+
     pledge = fk_field(Pledge, "pledge")
 
     class Meta(AidResource.Meta):
@@ -39,10 +42,13 @@ class DeliveryResource(AidResource):
         fields = ("id", "pledge", *services.DELIVERY_FIELDS)
         import_id_fields = ("id",)
 
+    def bulk_service_create(self, *, actor, instances):
+        rows = [{"pledge_id": d.pledge_id, **{name: getattr(d, name) for name in services.DELIVERY_FIELDS}}
+                for d in instances]
+        return services.deliveries_bulk_create(actor=actor, rows=rows, user=actor)
+
     def service_save(self, *, instance, is_create, actor):
         values = {name: getattr(instance, name) for name in services.DELIVERY_FIELDS}
-        if is_create:
-            return services.delivery_create(actor=actor, pledge_id=instance.pledge_id, user=actor, **values)
         original = Delivery.objects.filter(pk=instance.pk).values_list("pledge_id", flat=True).first()
         if original != instance.pledge_id:
             raise ValidationError({"pledge": ["A delivery cannot be moved to another pledge."]})

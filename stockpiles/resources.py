@@ -4,12 +4,11 @@ of the computed tables."""
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from import_export import resources
 
 from coordination.api.writes import record_save
-from coordination.resources import AidResource, _normalise, item_field, nation_field
-from coordination.services import BulkValidationError, require_nation_access
+from coordination.resources import AidResource, BulkCreateResource, item_field, nation_field
+from coordination.services import require_nation_access
 from stockpiles import services
 from stockpiles.models import (
     Alert,
@@ -22,11 +21,10 @@ from stockpiles.models import (
 )
 
 
-class StockReportResource(AidResource):
+class StockReportResource(BulkCreateResource):
     """Append-only: a row already on file (same nation, item and day) is skipped when unchanged and
     refused when its quantity differs. New rows are written at the end with one
-    ``stock_reports_bulk_create`` per nation (a fixed number of queries, whatever the file's size);
-    the service's errors come back on the file's row numbers."""
+    ``stock_reports_bulk_create`` per nation."""
 
     nation = nation_field("nation")
     item = item_field()
@@ -38,54 +36,34 @@ class StockReportResource(AidResource):
 
     def __init__(self, user=None, **kwargs):
         super().__init__(user=user, **kwargs)
-        self._pending: list[tuple[int, dict, StockReport]] = []
         self._keys: dict[tuple, int] = {}
 
-    def save_instance(self, instance, is_create, row, **kwargs):
-        if not is_create:
-            raise ValidationError({"quantity": [
-                "Stock reports are append-only: this nation already reported this item for this day."
-            ]})
-        actor = self.actor_of(kwargs)
+    def service_save(self, *, instance, is_create, actor):
+        raise ValidationError({"quantity": [
+            "Stock reports are append-only: this nation already reported this item for this day."
+        ]})
+
+    def check_new(self, *, instance, actor, number):
         try:
             require_nation_access(actor, instance.nation_id, what=f"{instance.nation.code}'s stock reports")
         except PermissionDenied as exc:
             raise ValidationError(str(exc)) from exc
-        number = kwargs.get("row_number")
         key = (instance.nation_id, instance.item_id, instance.as_of)
         if key in self._keys:
             raise ValidationError({"as_of": [
                 f"Same nation, item and day as row {self._keys[key]} of this file: one report per item and day."
             ]})
         self._keys[key] = number
-        self._pending.append((number, dict(row), instance))
 
-    def after_import(self, dataset, result, **kwargs):
-        actor = self.actor_of(kwargs)
-        by_nation: dict[int, list[tuple[int, dict, StockReport]]] = {}
-        for entry in self._pending:
+    def group_pending(self, pending):
+        by_nation: dict[int, list] = {}
+        for entry in pending:
             by_nation.setdefault(entry[2].nation_id, []).append(entry)
-        for entries in by_nation.values():
-            nation = entries[0][2].nation
-            rows = [{"item": r.item, "quantity": r.quantity, "as_of": r.as_of} for _, _, r in entries]
-            try:
-                with transaction.atomic():
-                    saved = services.stock_reports_bulk_create(actor=actor, nation=nation, rows=rows, user=actor)
-            except BulkValidationError as exc:
-                for index, errors in sorted(exc.row_errors.items()):
-                    number, row, _ = entries[index]
-                    result.append_invalid_row(number, row, _normalise(ValidationError(errors)))
-                continue
-            except (ValidationError, PermissionDenied) as exc:
-                for number, row, _ in entries:
-                    result.append_invalid_row(number, row, ValidationError(str(exc)))
-                continue
-            for (_, _, instance), report in zip(entries, saved, strict=True):
-                instance.pk = report.pk
-        result.invalid_rows.sort(key=lambda invalid: invalid.number)
-        self._pending.clear()
-        self._keys.clear()
-        super().after_import(dataset, result, **kwargs)
+        return list(by_nation.values())
+
+    def bulk_service_create(self, *, actor, instances):
+        rows = [{"item": r.item, "quantity": r.quantity, "as_of": r.as_of} for r in instances]
+        return services.stock_reports_bulk_create(actor=actor, nation=instances[0].nation, rows=rows, user=actor)
 
 
 class StockpileGuidelineResource(AidResource):
