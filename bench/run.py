@@ -98,8 +98,8 @@ def single_run_lock(db_name: str):
     return handle
 
 
-def check_environment(args: argparse.Namespace) -> tuple[str, str]:
-    """The bench database URL and broker URL, or exit with what to set."""
+def required_urls(args: argparse.Namespace) -> tuple[str, str]:
+    """DATABASE_URL (PostgreSQL) and REDIS_URL from the environment, or exit saying what to set."""
     db_url = os.environ.get("DATABASE_URL", "")
     redis_url = os.environ.get("REDIS_URL") or os.environ.get("CELERY_BROKER_URL", "")
     missing = []
@@ -110,6 +110,11 @@ def check_environment(args: argparse.Namespace) -> tuple[str, str]:
         missing.append("REDIS_URL=redis://HOST:6379/0  (the Celery broker for the freshness step)")
     if missing:
         fail("the benchmark needs PostgreSQL and Redis. Set:\n  " + "\n  ".join(missing))
+    return db_url, redis_url
+
+
+def check_environment(args: argparse.Namespace, db_url: str, redis_url: str) -> tuple[str, str]:
+    """Create the bench database and reach Redis: the bench database URL and broker URL, or exit."""
     import psycopg
     import redis
 
@@ -294,8 +299,9 @@ def main(argv: list[str] | None = None) -> int:
     def wanted(name: str) -> bool:
         return not only or name in only
 
+    urls = required_urls(args)
     lock = single_run_lock(args.db_name)  # noqa: F841  (held until the process exits)
-    db_url, broker = check_environment(args)
+    db_url, broker = check_environment(args, *urls)
     configure_django(db_url, broker)
 
     from bench import measure
