@@ -168,13 +168,16 @@ def _shortfall_table(key: str, title, scope: Scope, rows, *, as_of, with_nation=
     return table
 
 
-def _fulfilment_columns(first: Column) -> list[Column]:
-    return [
-        first,
-        Column("pledges", _("Pledges"), "int"),
-        Column("pledged", _("Pledged (quantity)"), "int"),
-        Column("delivered", _("Delivered (quantity)"), "int"),
-        Column("share", _("Delivered share (quantity)"), "pct"),
+def _fulfilment_columns(first: Column, *, quantities: bool = True) -> list[Column]:
+    """``quantities`` only where the rows are about one item: rounds and vehicles do not add up."""
+    columns = [first, Column("pledges", _("Pledges"), "int")]
+    if quantities:
+        columns += [
+            Column("pledged", _("Pledged (quantity)"), "int"),
+            Column("delivered", _("Delivered (quantity)"), "int"),
+            Column("share", _("Delivered share (quantity)"), "pct"),
+        ]
+    return columns + [
         Column("pledged_eur", _("Pledged (EUR)"), "eur"),
         Column("delivered_eur", _("Delivered (EUR)"), "eur"),
         Column("share_eur", _("Delivered share (EUR)"), "pct"),
@@ -182,9 +185,11 @@ def _fulfilment_columns(first: Column) -> list[Column]:
     ]
 
 
-def _fulfilment_cells(f: fulfilment.Fulfilment) -> list:
-    return [f.pledges, f.pledged, f.delivered, f.delivered_share, f.pledged_value_eur, f.delivered_value_eur,
-            f.delivered_value_share, f.overdue]
+def _fulfilment_cells(f: fulfilment.Fulfilment, *, quantities: bool = True) -> list:
+    cells = [f.pledges]
+    if quantities:
+        cells += [f.pledged, f.delivered, f.delivered_share]
+    return cells + [f.pledged_value_eur, f.delivered_value_eur, f.delivered_value_share, f.overdue]
 
 
 def _page(request: HttpRequest, template: str, context: dict) -> HttpResponse:
@@ -245,10 +250,12 @@ def overview(request: HttpRequest) -> HttpResponse:
     def donors() -> Table:
         donor_rows[:] = pledge_selectors.fulfilment_by_donor(user_or_scope=scope, as_of=as_of)
         table = Table(key="fulfilment", title=_("Pledge fulfilment by donor"),
-                      columns=_fulfilment_columns(Column("donor", _("Donor"))),
+                      caption=_("In EUR across all items; quantities per item are on each nation's and item's page."),
+                      columns=_fulfilment_columns(Column("donor", _("Donor")), quantities=False),
                       empty=_("No pledges recorded yet. Add pledges in the admin or through the API."))
         for row in donor_rows:
-            table.rows.append([_nation_cell(scope, row.donor, as_of)] + _fulfilment_cells(row.fulfilment))
+            table.rows.append([_nation_cell(scope, row.donor, as_of)]
+                              + _fulfilment_cells(row.fulfilment, quantities=False))
         return table
 
     month_rows: list = []
