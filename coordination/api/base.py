@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from django.db import models
+from django.db import models, transaction
 from django.http import Http404
 from rest_framework import mixins, viewsets
 from rest_framework.parsers import JSONParser
@@ -51,9 +51,10 @@ class ApiViewSet(GuardMixin, viewsets.GenericViewSet):
         return scope_for(self.request.user)
 
     def write(self, request, do: Callable[[], Response]) -> Response:
-        """Run a write: idempotency, history attribution."""
+        """Run a write in one transaction (the service's write and its history attribution together),
+        with ``Idempotency-Key`` handling for POST."""
         def run() -> Response:
-            with attributed_write(request.user):
+            with transaction.atomic(), attributed_write(request.user):
                 return do()
         return idempotent(request, run) if request.method == "POST" else run()
 
