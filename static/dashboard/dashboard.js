@@ -1,5 +1,6 @@
-/* Dashboard behaviour: draws the charts from <script type="application/json"> data (json_script),
-   and submits the language picker on change. No inline scripts: everything lives in this file. */
+/* Dashboard behaviour: draws the charts from <script type="application/json"> data (json_script).
+   No inline scripts: everything lives in this file. (The language picker has a button rather than
+   submitting on change, so choosing with the keyboard does not navigate away mid-choice.) */
 (function () {
   "use strict";
 
@@ -65,9 +66,6 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     init(document);
-    document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
-      select.addEventListener("change", function () { select.form.submit(); });
-    });
   });
   document.addEventListener("htmx:afterSwap", function (event) { init(event.target); });
 })();
