@@ -276,8 +276,10 @@ class ScopedAdminMixin:
         self.after_delete(request=request, obj=obj)
 
     def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            self.delete_model(request, obj)
+        """The "delete selected" action: one by one (history, access, hooks), all or nothing."""
+        with transaction.atomic():
+            for obj in queryset:
+                self.delete_model(request, obj)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:

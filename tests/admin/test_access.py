@@ -201,3 +201,19 @@ def test_pledges_and_stock_reports_are_not_deleted_but_cancelled(world, coordina
     assert coordinator_client.get(url).status_code == 403
     report = StockReport.objects.first()
     assert coordinator_client.get(reverse("admin:stockpiles_stockreport_delete", args=[report.pk])).status_code == 403
+
+
+@pytest.mark.django_db
+def test_delete_selected_action_deletes_with_history_and_marks(world, nations, item, coordinator_client, coordinator):
+    from stockpiles.models import ProductionRate, ShortfallMark
+
+    ShortfallMark.objects.all().delete()
+    rates = list(ProductionRate.objects.values_list("pk", flat=True))
+    response = coordinator_client.post(reverse("admin:stockpiles_productionrate_changelist"), {
+        "action": "delete_selected", "_selected_action": rates, "post": "yes",
+    })
+    assert response.status_code == 302
+    assert not ProductionRate.objects.exists()
+    assert ProductionRate.history.filter(history_type="-", history_user=coordinator).count() == 2
+    # Both nations' pairs are marked for recompute (the rate is an input of the shortfall).
+    assert set(ShortfallMark.objects.values_list("nation__code", flat=True)) == {"POL", "USA"}
