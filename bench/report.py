@@ -51,6 +51,9 @@ def rows(results: dict) -> list[tuple[str, str, str, str, str, str]]:
     if flat:
         out.append(("2 Incremental, 10x / 1x", "", "1x is the baseline", _fmt(flat["ratio"], "x"), "<= 1.2x",
                     _met(flat["met"])))
+        if flat.get("normalised_by_write") is not None:
+            out.append(("2 ... same, drain / write at each size", "", "1x is the baseline",
+                        _fmt(flat["normalised_by_write"], "x"), "<= 1.2x", ""))
     dash = results.get("dashboard")
     if dash:
         floor = dash.get("floor (/healthz)", {})

@@ -328,8 +328,13 @@ def main(argv: list[str] | None = None) -> int:
         one, ten = results.get("incremental_1x"), results.get("incremental_10x")
         if one and ten:
             flat = measure.ratio(ten["drain_p50_ms"], one["drain_p50_ms"])
+            # The write (same statements at both sizes) drifts with the machine's load as much as the
+            # drain does; drain / write per size cancels most of that drift.
+            normalised = measure.ratio(measure.ratio(ten["drain_p50_ms"], ten["write_p50_ms"]),
+                                       measure.ratio(one["drain_p50_ms"], one["write_p50_ms"]))
             results["incremental_ratio_10x_1x"] = {
-                "ratio": flat, "target": "10x/1x <= 1.2 and < 20 ms per pair",
+                "ratio": flat, "normalised_by_write": normalised,
+                "target": "10x/1x <= 1.2 and < 20 ms per pair",
                 "met": flat is not None and flat <= 1.2 and ten["drain_p50_ms"] < 20,
             }
     if wanted("dashboard"):
