@@ -92,6 +92,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The cache holds API throttle counters: point it at Redis (CACHE_URL=redis://host:6379/1) when
+# several web processes serve the API, so they share the counters. Default: per-process memory.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -169,7 +173,7 @@ REST_FRAMEWORK = {
         "coordination.api.throttling.ClientRateThrottle",
         "coordination.api.throttling.BulkRateThrottle",
     ],
-    # Per client (token or user). Set CACHES to Redis when running several web processes.
+    # Per client (token or user). Set CACHE_URL to Redis when running several web processes.
     "DEFAULT_THROTTLE_RATES": {
         "client": env.str("API_THROTTLE_RATE", default="1200/min"),
         "bulk": env.str("API_BULK_THROTTLE_RATE", default="60/min"),

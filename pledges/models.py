@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -17,6 +18,8 @@ from coordination.access import (
 )
 from coordination.models import Item, Nation
 
+NON_NEGATIVE = MinValueValidator(0, message=_("This cannot be negative."))
+POSITIVE = MinValueValidator(1, message=_("Must be at least 1."))
 
 class Releasability(models.TextChoices):
     PUBLIC = "public", _("Public")
@@ -44,8 +47,10 @@ class Pledge(models.Model):
     donor = models.ForeignKey(Nation, on_delete=models.PROTECT, related_name="pledges_given")
     recipient = models.ForeignKey(Nation, on_delete=models.PROTECT, related_name="pledges_received")
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="pledges")
-    quantity = models.BigIntegerField(_("quantity"))
-    value_eur = models.DecimalField(_("value (EUR)"), max_digits=18, decimal_places=2, null=True, blank=True)
+    quantity = models.BigIntegerField(_("quantity"), validators=[NON_NEGATIVE])
+    value_eur = models.DecimalField(
+        _("value (EUR)"), max_digits=18, decimal_places=2, null=True, blank=True, validators=[NON_NEGATIVE]
+    )
     announced_on = models.DateField(_("announced on"))
     due_on = models.DateField(_("due on"), null=True, blank=True)
     source = models.CharField(_("source"), max_length=20, choices=Source.choices, default=Source.NATIONAL_STOCK)
@@ -128,7 +133,7 @@ class Delivery(models.Model):
     DELIVERED = (Status.DELIVERED, Status.CONFIRMED)
 
     pledge = models.ForeignKey(Pledge, on_delete=models.PROTECT, related_name="deliveries")
-    quantity = models.BigIntegerField(_("quantity"))
+    quantity = models.BigIntegerField(_("quantity"), validators=[POSITIVE])
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.SCHEDULED)
     shipped_on = models.DateField(_("shipped on"), null=True, blank=True)
     delivered_on = models.DateField(_("delivered on"), null=True, blank=True)
@@ -209,7 +214,7 @@ class Requirement(models.Model):
 
     recipient = models.ForeignKey(Nation, on_delete=models.PROTECT, related_name="requirements")
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="requirements")
-    quantity = models.BigIntegerField(_("quantity needed"))
+    quantity = models.BigIntegerField(_("quantity needed"), validators=[NON_NEGATIVE])
     period_from = models.DateField(_("from"))
     period_to = models.DateField(_("to"))
     priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, default=Priority.MEDIUM)

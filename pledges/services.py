@@ -114,9 +114,13 @@ def _delivery_counts(status: str) -> tuple[bool, bool, bool]:
 def _check_delivery(delivery: Delivery, pledge: Pledge, *, already_allocated: int) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     try:
-        validate_instance(delivery, exclude=["pledge"])
+        # Field checks only: the table's check constraints are re-stated below in Python, because
+        # validating them through the ORM costs a query each, per row of a bulk write.
+        delivery.full_clean(exclude=["pledge"], validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
         errors.update({k: [str(m) for m in v] for k, v in exc.message_dict.items()})
+    if delivery.shipped_on and delivery.delivered_on and delivery.delivered_on < delivery.shipped_on:
+        errors.setdefault("delivered_on", []).append("The delivery date cannot be before the shipping date.")
     if pledge.status == Pledge.Status.CANCELLED and delivery.status != Delivery.Status.CANCELLED:
         errors.setdefault("pledge", []).append("The pledge is cancelled; no delivery can be recorded against it.")
     if isinstance(delivery.quantity, int) and delivery.status != Delivery.Status.CANCELLED:

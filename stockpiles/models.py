@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -10,13 +11,14 @@ from simple_history.models import HistoricalRecords
 from coordination.access import NONE_Q, VIEW, NationOwnedAccess, RestrictedQuerySet, Scope
 from coordination.models import Item, Nation
 
+NON_NEGATIVE = MinValueValidator(0, message=_("This cannot be negative."))
 
 class StockReport(NationOwnedAccess, models.Model):
     """Append-only time series of a nation's stock on hand. One report per (nation, item, as_of)."""
 
     nation = models.ForeignKey(Nation, on_delete=models.PROTECT, related_name="stock_reports")
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="stock_reports")
-    quantity = models.BigIntegerField(_("quantity on hand"))
+    quantity = models.BigIntegerField(_("quantity on hand"), validators=[NON_NEGATIVE])
     as_of = models.DateField(_("as of"))
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -67,7 +69,7 @@ class StockpileGuideline(models.Model):
         Nation, on_delete=models.PROTECT, null=True, blank=True, related_name="guidelines",
         help_text=_("Empty for the alliance-wide default."),
     )
-    minimum_quantity = models.BigIntegerField(_("minimum quantity"))
+    minimum_quantity = models.BigIntegerField(_("minimum quantity"), validators=[NON_NEGATIVE])
     effective_from = models.DateField(_("effective from"))
     effective_to = models.DateField(_("effective to"), null=True, blank=True)
     history = HistoricalRecords()
@@ -110,7 +112,7 @@ class ProductionRate(NationOwnedAccess, models.Model):
 
     nation = models.ForeignKey(Nation, on_delete=models.PROTECT, related_name="production_rates")
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="production_rates")
-    units_per_month = models.BigIntegerField(_("units per month"))
+    units_per_month = models.BigIntegerField(_("units per month"), validators=[NON_NEGATIVE])
     effective_from = models.DateField(_("effective from"))
     reference = models.CharField(_("reference"), max_length=500, blank=True, default="")
     history = HistoricalRecords()

@@ -99,7 +99,7 @@ def test_pledge_reduction_below_deliveries(pol, nations, nsn_item):
     ({"pledge": 99999}, "pledge"),
     ({"pledge": None}, "pledge"),
     ({"status": "delivered"}, "delivered_on"),
-    ({"shipped_on": "2024-03-02", "delivered_on": "2024-03-01", "status": "delivered"}, "non_field_errors"),
+    ({"shipped_on": "2024-03-02", "delivered_on": "2024-03-01", "status": "delivered"}, "delivered_on"),
 ])
 def test_delivery_bad_input(pol, nations, nsn_item, change, field):
     pledge = factories.PledgeFactory(donor=nations["POL"], item=nsn_item, quantity=100)
