@@ -137,37 +137,65 @@ def shortfalls_as_of(*, user_or_scope, as_of: dt.date, nation: Nation | int | No
 
 @dataclass(frozen=True)
 class ItemRollupRow:
-    """The alliance position for one item (an aggregate: no single nation's figures)."""
+    """The alliance position for one item (an aggregate: no single nation's figures).
+
+    ``suppressed``: too few other nations are in the aggregate for this viewer to see it without
+    learning one nation's figures; the totals are then None (the cell always sees them).
+    """
 
     item_id: int
     item_name: str
     unit: str
     category_name: str
-    total_shortfall: int
-    net_position: int
-    nations_below: int
+    total_shortfall: int | None
+    net_position: int | None
+    nations_below: int | None
     nations_counted: int
     statuses: dict[str, int] = field(default_factory=dict)
+    suppressed: bool = False
 
 
-def alliance_rollup(*, as_of: dt.date | None = None, item_ids: Iterable[int] | None = None) -> list[ItemRollupRow]:
+def aggregate_suppressed(*, scope: Scope, counted_nation_ids: set[int]) -> bool:
+    """Small-group rule for aggregates shown outside the cell.
+
+    A nation may see an alliance figure only when at least ``AGGREGATE_MIN_OTHER_NATIONS`` nations
+    other than itself are in it: otherwise the figure (minus its own share) is one nation's figure.
+    """
+    if scope.is_cell:
+        return False
+    others = len(counted_nation_ids - {scope.nation_id})
+    return others < settings.AGGREGATE_MIN_OTHER_NATIONS
+
+
+def alliance_rollup(*, user_or_scope, as_of: dt.date | None = None, item_ids: Iterable[int] | None = None
+                    ) -> list[ItemRollupRow]:
     """Per item: gross total shortfall (no netting between nations), net position, nations below.
 
     Built with ``shortfalls.rollup`` on the stored rows, or on results computed from the history
-    for a past ``as_of``. Two queries for today's figures (rows, items).
+    for a past ``as_of``. Outside the cell, an item with too few other nations in it is suppressed
+    (``aggregate_suppressed``). Two queries for today's figures (rows, items).
     """
+    scope = _scope(user_or_scope)
+    if scope.is_nobody:
+        return []
     by_item: dict[int, list[shortfalls.ShortfallResult]] = defaultdict(list)
-    for (_, item_id), result in _results(scope=None, as_of=as_of, item_ids=item_ids).items():
+    counted: dict[int, set[int]] = defaultdict(set)
+    for (nation_id, item_id), result in _results(scope=None, as_of=as_of, item_ids=item_ids).items():
         by_item[item_id].append(result)
+        if result.status in (shortfalls.OK, shortfalls.BELOW_GUIDELINE):
+            counted[item_id].add(nation_id)
     items = Item.objects.select_related("category").in_bulk(by_item.keys())
     rows = []
     for item_id, results in by_item.items():
         item = items[item_id]
         r = shortfalls.rollup(results)
+        hidden = aggregate_suppressed(scope=scope, counted_nation_ids=counted[item_id])
         rows.append(ItemRollupRow(
             item_id=item_id, item_name=item.name, unit=item.unit, category_name=item.category.name,
-            total_shortfall=r.total_shortfall, net_position=r.net_position, nations_below=r.nations_below,
-            nations_counted=r.nations_counted, statuses=r.statuses,
+            total_shortfall=None if hidden else r.total_shortfall,
+            net_position=None if hidden else r.net_position,
+            nations_below=None if hidden else r.nations_below,
+            nations_counted=r.nations_counted, statuses={} if hidden else r.statuses, suppressed=hidden,
         ))
     rows.sort(key=lambda row: (row.category_name, row.item_name))
     return rows

@@ -236,13 +236,13 @@ def overview(request: HttpRequest) -> HttpResponse:
             ],
             empty=_("No stored shortfalls yet."),
         )
-        for row in stock_selectors.alliance_rollup(as_of=as_of):
+        for row in stock_selectors.alliance_rollup(user_or_scope=scope, as_of=as_of):
             table.rows.append([
                 Link(row.item_name, reverse("dashboard:item", args=[row.item_id])), row.category_name,
                 str(Item.Unit(row.unit).label) if row.unit in Item.Unit.values else row.unit,
                 row.total_shortfall, row.net_position, row.nations_below, row.nations_counted,
             ])
-        table.rows.sort(key=lambda r: -r[3])
+        table.rows.sort(key=lambda r: -(r[3] or 0))
         return table
 
     donor_rows: list = []
@@ -515,7 +515,8 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if exported is not None:
         return exported
     tables = {key: build() for key, build in builders.items()}
-    rollup = next(iter(stock_selectors.alliance_rollup(as_of=as_of, item_ids=[item.pk])), None)
+    rollup = next(iter(stock_selectors.alliance_rollup(user_or_scope=scope, as_of=as_of, item_ids=[item.pk])),
+                  None)
 
     # Charts: the nations with the largest shortfalls (the table has them all).
     charted = [(n, r) for n, _i, r in shortfall_rows if r.available is not None][:CHART_SERIES]

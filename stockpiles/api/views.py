@@ -193,10 +193,12 @@ class AlliancePositionView(ApiView):
                 "item_name": serializers.CharField(),
                 "unit": serializers.CharField(),
                 "category": serializers.CharField(),
-                "total_shortfall": serializers.IntegerField(),
-                "net_position": serializers.IntegerField(),
-                "nations_below": serializers.IntegerField(),
+                "total_shortfall": serializers.IntegerField(allow_null=True),
+                "net_position": serializers.IntegerField(allow_null=True),
+                "nations_below": serializers.IntegerField(allow_null=True),
                 "nations_counted": serializers.IntegerField(),
+                "suppressed": serializers.BooleanField(
+                    help_text="Too few other nations in this aggregate for you to see it; totals are null."),
             }, many=True),
         }), **{k: v for k, v in ERRORS.items() if k in (400, 401, 403)}},
     )
@@ -204,13 +206,14 @@ class AlliancePositionView(ApiView):
         raw = request.query_params.getlist("item")
         if any(not v.isdigit() for v in raw):
             raise serializers.ValidationError({"item": ["Give item ids (whole numbers)."]})
-        rows = selectors.alliance_rollup(item_ids=[int(v) for v in raw] or None)
+        rows = selectors.alliance_rollup(user_or_scope=request.user, item_ids=[int(v) for v in raw] or None)
         return Response({
             "last_computed": selectors.shortfalls_last_computed(),
             "results": [{
                 "item": r.item_id, "item_name": r.item_name, "unit": r.unit, "category": r.category_name,
                 "total_shortfall": r.total_shortfall, "net_position": r.net_position,
                 "nations_below": r.nations_below, "nations_counted": r.nations_counted,
+                "suppressed": r.suppressed,
             } for r in rows],
         })
 

@@ -87,7 +87,10 @@ def test_pledge_donor_comes_from_the_token(usa, nations, item):
     assert Pledge.objects.get(pk=response.json()["id"]).donor.code == "USA"
 
 
-def test_shortfalls_are_own_nation_only_and_the_alliance_sees_the_aggregate(pol, usa, nations, item):
+def test_shortfalls_are_own_nation_only_and_the_alliance_sees_the_aggregate(pol, usa, nations, item, settings):
+    # Two nations only: allow a group of one "other" here to test the aggregate itself; the default
+    # small-group rule (suppression) is tested in tests/stockpiles/test_aggregate_suppression.py.
+    settings.AGGREGATE_MIN_OTHER_NATIONS = 1
     now = timezone.now()
     for code, on_hand, shortfall in (("POL", 10, 90), ("USA", 60, 40)):
         Shortfall.objects.create(nation=nations[code], item=item, as_of=dt.date(2024, 3, 1), on_hand=on_hand,

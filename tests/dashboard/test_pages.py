@@ -112,7 +112,8 @@ def test_as_of_future_date_is_refused_not_a_500(client, coordinator, demo):
     assert client.get("/", {"as_of": "not-a-date"}).status_code == 200
 
 
-def test_officer_sees_own_detail_and_alliance_aggregates(client, polish_officer, demo):
+def test_officer_sees_own_detail_and_alliance_aggregates(client, polish_officer, demo, settings):
+    settings.AGGREGATE_MIN_OTHER_NATIONS = 1  # two nations in the data; suppression: test_aggregate_suppression
     client.force_login(polish_officer)
     response = client.get("/")
     largest = [[text(v) for v in row] for row in rows_of(response, "shortfalls")]
@@ -136,7 +137,8 @@ def test_officer_cannot_open_another_nations_page(client, polish_officer, demo, 
     assert client.get("/nations/USA/", {"export": "csv", "table": "stock"}).status_code == 404
 
 
-def test_item_page_officer_sees_only_own_series(client, polish_officer, demo):
+def test_item_page_officer_sees_only_own_series(client, polish_officer, demo, settings):
+    settings.AGGREGATE_MIN_OTHER_NATIONS = 1  # two nations in the data; suppression: test_aggregate_suppression
     client.force_login(polish_officer)
     response = client.get(reverse("dashboard:item", args=[demo["shell"].pk]))
     assert [text(r[0]) for r in rows_of(response, "nations")] == ["Poland"]
@@ -194,3 +196,12 @@ def test_item_page(client, coordinator, demo):
     usa_projection = next(d for d in projection["datasets"] if d["label"] == "USA")
     assert usa_projection["data"][:7] == [4500, 5500, 6500, 7500, 8500, 9500, 10500]  # above 10,000 in month 6
     assert client.get(reverse("dashboard:item", args=[999999])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_officer_sees_no_alliance_total_built_from_one_other_nation(client, polish_officer, demo):
+    """Default small-group rule: with only POL and USA holding the item, POL sees no total."""
+    client.force_login(polish_officer)
+    response = client.get(reverse("dashboard:item", args=[demo["shell"].pk]))
+    assert response.context["rollup"].suppressed is True
+    assert response.context["rollup"].total_shortfall is None

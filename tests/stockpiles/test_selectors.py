@@ -71,7 +71,7 @@ def test_shortfall_list_for_a_user_reads_membership_once(world, polish_officer, 
 @pytest.mark.django_db
 def test_alliance_rollup_today(world, django_assert_max_num_queries):
     with django_assert_max_num_queries(2):  # stored rows, items
-        rows = selectors.alliance_rollup()
+        rows = selectors.alliance_rollup(user_or_scope=CELL)
     by_name = {r.item_name: r for r in rows}
     ammo = by_name["155 mm HE projectile"]
     # Gross: only USA is short (6,600); POL's 1,000 surplus does not cover it. Net: -6,600 + 1,000.
@@ -79,7 +79,7 @@ def test_alliance_rollup_today(world, django_assert_max_num_queries):
     assert ammo.category_name == "Artillery ammunition" and ammo.unit == "rounds"
     ifv = by_name["IFV"]
     assert (ifv.total_shortfall, ifv.net_position, ifv.nations_below) == (50, -50, 1)
-    assert [r.item_name for r in selectors.alliance_rollup(item_ids=[world["ifv"].pk])] == ["IFV"]
+    assert [r.item_name for r in selectors.alliance_rollup(user_or_scope=CELL, item_ids=[world["ifv"].pk])] == ["IFV"]
 
 
 @pytest.mark.django_db
@@ -87,7 +87,7 @@ def test_alliance_rollup_and_snapshot_for_a_past_date(world, django_assert_max_n
     # On 2024-03-01: USA had 12,000 (the June report did not exist), nothing shipped yet → owed 1,000,
     # available 11,000 ≥ 10,000: ok with +1,000. POL had not reported yet.
     with django_assert_max_num_queries(8):
-        rows = selectors.alliance_rollup(as_of=dt.date(2024, 3, 1))
+        rows = selectors.alliance_rollup(user_or_scope=CELL, as_of=dt.date(2024, 3, 1))
     ammo = {r.item_name: r for r in rows}["155 mm HE projectile"]
     assert (ammo.total_shortfall, ammo.net_position, ammo.nations_counted) == (0, 1000, 1)
     assert ammo.statuses == {"ok": 1, "no_report": 1}
@@ -166,10 +166,11 @@ def test_query_counts_do_not_grow_with_data(world, django_assert_max_num_queries
     with django_assert_max_num_queries(1):
         assert len(list(selectors.shortfall_list(user_or_scope=CELL))) == 3 + 30
     with django_assert_max_num_queries(2):
-        assert len(selectors.alliance_rollup()) == 2 + 15
+        assert len(selectors.alliance_rollup(user_or_scope=CELL)) == 2 + 15
     with django_assert_max_num_queries(4):
         assert len(selectors.shortfall_matrix(user_or_scope=CELL).nations) == 17
     with django_assert_max_num_queries(8):
-        assert len(selectors.alliance_rollup(as_of=dt.date(2024, 3, 1))) == 1  # only USA had reported
+        past = selectors.alliance_rollup(user_or_scope=CELL, as_of=dt.date(2024, 3, 1))
+        assert len(past) == 1  # only USA had reported
     with django_assert_max_num_queries(1):
         assert len(selectors.stock_history(user_or_scope=CELL, item=world["ammo"])) == 17

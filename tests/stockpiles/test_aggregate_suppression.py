@@ -1,0 +1,63 @@
+"""Alliance aggregates never reveal one nation's figures to another nation (small-group rule)."""
+
+import datetime as dt
+
+import pytest
+from rest_framework.test import APIClient
+
+from coordination.access import CELL, Scope
+from stockpiles import selectors
+from stockpiles.services import shortfalls_recompute, stock_report_create
+from tests import factories
+
+
+@pytest.fixture
+def two_holders(nations, item):
+    """Only USA and POL hold the item: USA short by 7,000, POL short by 1,000 (guideline 10,000)."""
+    factories.GuidelineFactory(item=item, minimum_quantity=10_000)
+    stock_report_create(actor=CELL, nation=nations["USA"], item=item, quantity=3_000, as_of=dt.date(2024, 1, 1))
+    stock_report_create(actor=CELL, nation=nations["POL"], item=item, quantity=9_000, as_of=dt.date(2024, 1, 1))
+    shortfalls_recompute()
+    return item
+
+
+def scope_of(nation) -> Scope:
+    return Scope(nation_id=nation.pk, nation_code=nation.code, nation_role=nation.role)
+
+
+@pytest.mark.django_db
+def test_cell_sees_the_totals(two_holders):
+    [row] = selectors.alliance_rollup(user_or_scope=CELL)
+    assert (row.total_shortfall, row.nations_below, row.suppressed) == (8_000, 2, False)
+
+
+@pytest.mark.django_db
+def test_a_nation_in_a_group_of_two_sees_no_totals(nations, two_holders):
+    # POL knowing its own 1,000 could read USA's 7,000 from a total of 8,000: suppressed.
+    [row] = selectors.alliance_rollup(user_or_scope=scope_of(nations["POL"]))
+    assert row.suppressed is True
+    assert (row.total_shortfall, row.net_position, row.nations_below) == (None, None, None)
+
+
+@pytest.mark.django_db
+def test_totals_show_once_two_other_nations_are_in_them(nations, two_holders, settings):
+    deu = factories.NationFactory(code="DEU", name="Germany")
+    stock_report_create(actor=CELL, nation=deu, item=two_holders, quantity=12_000, as_of=dt.date(2024, 1, 1))
+    shortfalls_recompute()
+    [row] = selectors.alliance_rollup(user_or_scope=scope_of(nations["POL"]))
+    assert (row.suppressed, row.total_shortfall, row.nations_counted) == (False, 8_000, 3)
+    settings.AGGREGATE_MIN_OTHER_NATIONS = 3
+    [row] = selectors.alliance_rollup(user_or_scope=scope_of(nations["POL"]))
+    assert row.suppressed is True
+
+
+@pytest.mark.django_db
+def test_api_aggregate_is_suppressed_for_a_national_client(nations, two_holders, polish_officer, coordinator):
+    client = APIClient()
+    client.force_authenticate(polish_officer)
+    body = client.get("/api/v1/shortfalls/alliance/").json()
+    [row] = body["results"]
+    assert row["suppressed"] is True and row["total_shortfall"] is None
+    client.force_authenticate(coordinator)
+    [row] = client.get("/api/v1/shortfalls/alliance/").json()["results"]
+    assert row["suppressed"] is False and row["total_shortfall"] == 8_000
