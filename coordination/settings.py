@@ -144,6 +144,9 @@ if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Product settings --------------------------------------------------------------------------
+# Alliance aggregates are shown to a nation only when at least this many OTHER nations are in
+# them (else the aggregate, minus the viewer's own share, would be one nation's figure).
+AGGREGATE_MIN_OTHER_NATIONS = env.int("AGGREGATE_MIN_OTHER_NATIONS", default=2)
 CLASSIFICATION_BANNER = env.str("CLASSIFICATION_BANNER", default="UNCLASSIFIED — DEMO DATA")
 # Shortfalls older than this are flagged as stale on the dashboard.
 SHORTFALL_STALE_AFTER = timedelta(minutes=env.int("SHORTFALL_STALE_AFTER_MINUTES", default=60))
