@@ -186,10 +186,11 @@ class RecipientGap:
     gap: fulfilment.Gap
 
 
-def recipient_gaps(*, recipient=None, as_of: dt.date | None = None) -> list[RecipientGap]:
+def recipient_gaps(*, user_or_scope, recipient=None, as_of: dt.date | None = None) -> list[RecipientGap]:
     """Per (recipient, item) with a requirement: required, pledged, delivered, uncovered, undelivered.
 
-    An alliance aggregate over every non-cancelled pledge (requirements are readable by everyone).
+    Over the non-cancelled pledges the viewer may see: every pledge for the cell; for a nation,
+    restricted pledges of other donors are left out, so a total never reveals one of them.
     For a past ``as_of``: requirements starting by then, pledges announced by then, deliveries by
     then. Four queries (five for a past date); largest uncovered first.
     """
@@ -204,7 +205,8 @@ def recipient_gaps(*, recipient=None, as_of: dt.date | None = None) -> list[Reci
     ]
     if not needs:
         return []
-    facts = _pledge_facts(scope=None, as_of=as_of, recipient=recipient)
+    scope = _scope(user_or_scope)
+    facts = _pledge_facts(scope=None if scope.is_cell else scope, as_of=as_of, recipient=recipient)
     gaps = fulfilment.recipient_gaps(needs, facts)
     nations = Nation.objects.in_bulk({g.recipient_id for g in gaps})
     items = Item.objects.select_related("category").in_bulk({g.item_id for g in gaps})

@@ -401,8 +401,8 @@ def nation_detail(request: HttpRequest, code: str) -> HttpResponse:
         return table
 
     def gaps() -> Table:
-        table = _gap_table(pledge_selectors.recipient_gaps(recipient=nation, as_of=as_of), as_of=as_of,
-                           title=_("Requirements: required vs pledged vs delivered"))
+        rows = pledge_selectors.recipient_gaps(user_or_scope=scope, recipient=nation, as_of=as_of)
+        table = _gap_table(rows, as_of=as_of, title=_("Requirements: required vs pledged vs delivered"))
         return table
 
     builders: Builders = {"stock": stock, "pledged": by_item, "pledges": lambda: pledges(None),
@@ -499,7 +499,7 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return table
 
     def gaps() -> Table:
-        rows = [g for g in pledge_selectors.recipient_gaps(as_of=as_of) if g.item.pk == item.pk]
+        rows = [g for g in pledge_selectors.recipient_gaps(user_or_scope=scope, as_of=as_of) if g.item.pk == item.pk]
         return _gap_table(rows, as_of=as_of, title=_("Recipient requirement vs pledged vs delivered"))
 
     def donors() -> Table:

@@ -344,7 +344,7 @@ class RecipientGapView(ApiView):
             "recipient": r.recipient.code, "item": r.item.pk, "item_name": r.item.name,
             "required": r.gap.required, "pledged": r.gap.pledged, "delivered": r.gap.delivered,
             "uncovered": r.gap.uncovered, "undelivered": r.gap.undelivered,
-        } for r in selectors.recipient_gaps()])
+        } for r in selectors.recipient_gaps(user_or_scope=request.user)])
 
 
 class TrainingSummaryView(ApiView):

@@ -95,13 +95,13 @@ def test_overdue_pledges(book, django_assert_max_num_queries):
 @pytest.mark.django_db
 def test_recipient_gaps(book, django_assert_max_num_queries):
     with django_assert_max_num_queries(4):  # requirements, pledges, nations, items
-        rows = selectors.recipient_gaps(recipient=book["UKR"])
+        rows = selectors.recipient_gaps(user_or_scope=CELL, recipient=book["UKR"])
     assert len(rows) == 1
     gap = rows[0].gap
     # Required 8,000; pledged 1,000 + 500 (the cancelled 300 delivered nothing); delivered 400.
     assert (rows[0].item.name, gap.required, gap.pledged, gap.delivered) == ("155 mm HE projectile", 8000, 1500, 400)
     assert (gap.uncovered, gap.undelivered) == (6500, 1100)
-    past = selectors.recipient_gaps(as_of=dt.date(2024, 3, 31))[0].gap
+    past = selectors.recipient_gaps(user_or_scope=CELL, as_of=dt.date(2024, 3, 31))[0].gap
     assert (past.required, past.delivered) == (5000, 250)
 
 
@@ -144,3 +144,23 @@ def test_query_counts_do_not_grow(book, django_assert_max_num_queries):
         assert len(selectors.overdue_pledges(user_or_scope=CELL, on=dt.date(2025, 1, 1))) == 1
     with django_assert_max_num_queries(1):
         assert selectors.deliveries_per_month(user_or_scope=CELL)[-1].deliveries == 20
+
+
+@pytest.mark.django_db
+def test_recipient_gap_totals_leave_out_other_donors_restricted_pledges(nations, item):
+    """A restricted pledge is the donor's and the cell's only: it must not show up in another nation's totals."""
+    deu = factories.NationFactory(code="DEU", name="Germany")
+    factories.RequirementFactory(recipient=nations["UKR"], item=item, quantity=1000)
+    factories.PledgeFactory(donor=nations["USA"], recipient=nations["UKR"], item=item, quantity=100,
+                            releasability="alliance")
+    factories.PledgeFactory(donor=deu, recipient=nations["UKR"], item=item, quantity=50, releasability="restricted")
+
+    def pledged(scope) -> int:
+        [row] = selectors.recipient_gaps(user_or_scope=scope)
+        return row.gap.pledged
+
+    pol = Scope(nation_id=nations["POL"].pk, nation_code="POL", nation_role="ally")
+    germany = Scope(nation_id=deu.pk, nation_code="DEU", nation_role="ally")
+    assert pledged(CELL) == 150
+    assert pledged(germany) == 150  # its own restricted pledge counts for itself
+    assert pledged(pol) == 100
