@@ -186,7 +186,8 @@ class RecipientGap:
     gap: fulfilment.Gap
 
 
-def recipient_gaps(*, user_or_scope, recipient=None, as_of: dt.date | None = None) -> list[RecipientGap]:
+def recipient_gaps(*, user_or_scope, recipient=None, item=None, as_of: dt.date | None = None
+                   ) -> list[RecipientGap]:
     """Per (recipient, item) with a requirement: required, pledged, delivered, uncovered, undelivered.
 
     Over the non-cancelled pledges the viewer may see: every pledge for the cell; for a nation,
@@ -197,6 +198,8 @@ def recipient_gaps(*, user_or_scope, recipient=None, as_of: dt.date | None = Non
     requirements = Requirement.objects.all()
     if recipient is not None:
         requirements = requirements.filter(recipient_id=_pk(recipient))
+    if item is not None:
+        requirements = requirements.filter(item_id=_pk(item))
     if as_of is not None and as_of < _today():
         requirements = requirements.filter(period_from__lte=as_of)
     needs = [
@@ -206,7 +209,7 @@ def recipient_gaps(*, user_or_scope, recipient=None, as_of: dt.date | None = Non
     if not needs:
         return []
     scope = _scope(user_or_scope)
-    facts = _pledge_facts(scope=None if scope.is_cell else scope, as_of=as_of, recipient=recipient)
+    facts = _pledge_facts(scope=None if scope.is_cell else scope, as_of=as_of, recipient=recipient, item=item)
     gaps = fulfilment.recipient_gaps(needs, facts)
     nations = Nation.objects.in_bulk({g.recipient_id for g in gaps})
     items = Item.objects.select_related("category").in_bulk({g.item_id for g in gaps})

@@ -499,7 +499,7 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return table
 
     def gaps() -> Table:
-        rows = [g for g in pledge_selectors.recipient_gaps(user_or_scope=scope, as_of=as_of) if g.item.pk == item.pk]
+        rows = pledge_selectors.recipient_gaps(user_or_scope=scope, item=item, as_of=as_of)
         return _gap_table(rows, as_of=as_of, title=_("Recipient requirement vs pledged vs delivered"))
 
     def donors() -> Table:
