@@ -31,7 +31,7 @@ class ReferenceDataAdmin(AidModelAdmin):
     has_service = True
 
     def service_save(self, *, request, obj, change):
-        from coordination.api.writes import record_save
+        from coordination.services import record_save
 
         return record_save(actor=request.user, obj=obj, user=request.user,
                            what=str(obj._meta.verbose_name_plural))

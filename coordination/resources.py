@@ -130,7 +130,7 @@ class AidResource(resources.ModelResource):
     def service_save(self, *, instance, is_create: bool, actor):
         """Default for reference data (no dedicated service): the cell only, validation, save with history
         user; the same ``record_save`` the API and the admin use."""
-        from coordination.api.writes import record_save
+        from coordination.services import record_save
 
         return record_save(actor=actor, obj=instance, user=actor, what=str(instance._meta.verbose_name_plural))
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
+from django.db import models, transaction
 
 from coordination.access import CHANGE, Scope, scope_for
 
@@ -59,4 +59,28 @@ def check_writable(model: type[models.Model], actor, pk) -> models.Model:
     obj = model.objects.restrict(actor, CHANGE).select_for_update().filter(pk=pk).first()
     if obj is None:
         raise PermissionDenied("You may not change this record, or it does not exist.")
+    return obj
+
+
+def record_save(*, actor, obj: models.Model, user=None, owner_field: str | None = None,
+                after: Callable[[models.Model], None] | None = None, what: str = "these records") -> models.Model:
+    """Create or change a record of a model without a dedicated service (catalogue, guidelines,
+    requirements, production rates, tracker flows), for the admin, the API and imports alike.
+
+    The cell always; a nation only for records it owns (``owner_field``). Access re-checked on the
+    locked row, model validation with constraints, history user, then ``after`` (the recompute hook).
+    """
+    scope = as_scope(actor)
+    if owner_field is None:
+        require_cell(scope, what=what)
+    else:
+        require_nation_access(scope, getattr(obj, f"{owner_field}_id"), what=what)
+    with transaction.atomic():
+        if obj.pk and not type(obj).objects.restrict(scope, CHANGE).select_for_update().filter(pk=obj.pk).exists():
+            raise PermissionDenied(f"You may not change {what}.")
+        validate_instance(obj)
+        obj._history_user = user if getattr(user, "pk", None) else None
+        obj.save()
+        if after is not None:
+            after(obj)
     return obj

@@ -188,6 +188,6 @@ class AidFlowAdmin(AidModelAdmin):
     date_hierarchy = "month"
 
     def service_save(self, *, request, obj, change):
-        from coordination.api.writes import record_save
+        from coordination.services import record_save
 
         return record_save(actor=request.user, obj=obj, user=request.user, what="tracker aid flows")

@@ -81,7 +81,7 @@ class RequirementResource(AidResource):
     def service_save(self, *, instance, is_create, actor):
         """No requirement service exists: ``record_save`` (as the API), owned by the recipient; among the
         nations only a recipient states requirements (``Requirement.access_q``)."""
-        from coordination.api.writes import record_save
+        from coordination.services import record_save
 
         scope = scope_for(actor)
         if not scope.is_cell and scope.nation_role != "recipient":

@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 
 from coordination.admin_base import AidModelAdmin, ComputedModelAdmin
-from coordination.api.writes import record_save
+from coordination.services import record_save
 from stockpiles import services
 from stockpiles.models import (
     Alert,

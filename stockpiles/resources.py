@@ -6,9 +6,8 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from import_export import resources
 
-from coordination.api.writes import record_save
 from coordination.resources import AidResource, BulkCreateResource, item_field, nation_field
-from coordination.services import require_nation_access
+from coordination.services import record_save, require_nation_access
 from stockpiles import services
 from stockpiles.models import (
     Alert,

@@ -77,7 +77,7 @@ class ReadOnlyApiViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVi
 
 
 class RecordWriteMixin:
-    """POST and PATCH for models written with ``coordination.api.writes.record_save``.
+    """POST and PATCH for models written with ``coordination.services.record_save``.
 
     ``owner_field``: the nation field a national client may write its own records for (taken from
     the token; the cell names it); None: the cell only. ``after_save``: the recompute hook.
@@ -98,7 +98,7 @@ class RecordWriteMixin:
         return data
 
     def _save(self, obj):
-        from coordination.api.writes import record_save
+        from coordination.services import record_save
 
         since = self.started()
         obj = record_save(actor=self.scope, obj=obj, user=self.service_user, owner_field=self.owner_field,
