@@ -145,3 +145,40 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
 
 
 import coordination.api.admin  # noqa: E402,F401  (API token admin lives with the API)
+
+# --- Login lockouts (django-axes): visible to the cell, which may lift one by deleting it ---------
+
+def _lockout_admin(base):
+    class CellLockoutAdmin(base):
+        """Coordinators see failed-login records and lockouts without Django model permissions."""
+
+        def _is_cell(self, request) -> bool:
+            from coordination.access import scope_for
+
+            return scope_for(request.user).is_cell
+
+        def has_module_permission(self, request) -> bool:
+            return self._is_cell(request)
+
+        def has_view_permission(self, request, obj=None) -> bool:
+            return self._is_cell(request)
+
+        def has_delete_permission(self, request, obj=None) -> bool:
+            return self._is_cell(request)
+
+    CellLockoutAdmin.__name__ = f"Cell{base.__name__}"
+    return CellLockoutAdmin
+
+
+def _register_lockout_admins() -> None:
+    from axes import admin as axes_admin
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    for model, base in ((AccessAttempt, axes_admin.AccessAttemptAdmin), (AccessLog, axes_admin.AccessLogAdmin),
+                        (AccessFailureLog, axes_admin.AccessFailureLogAdmin)):
+        if admin.site.is_registered(model):
+            admin.site.unregister(model)
+        admin.site.register(model, _lockout_admin(base))
+
+
+_register_lockout_admins()
