@@ -36,6 +36,7 @@ class PledgeFilterSet(django_filters.FilterSet):
     def filter_overdue(self, queryset, name, value):
         """Overdue: due date passed, not fully delivered, not cancelled (as in DESIGN.md)."""
         overdue = (
+            # The SQL form of pledges.fulfilment.is_overdue (kept in step by tests/pledges/test_overdue_filter.py).
             Q(due_on__lt=timezone.localdate())
             & Q(delivered_quantity__lt=F("quantity"))
             & ~Q(status=Pledge.Status.CANCELLED)
