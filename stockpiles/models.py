@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from coordination.access import NONE_Q, VIEW, NationOwnedAccess, RestrictedQuerySet, Scope
+from coordination.access import NONE_Q, VIEW, CatalogueAccess, NationOwnedAccess, RestrictedQuerySet, Scope
 from coordination.models import Item, Nation
 
 NON_NEGATIVE = MinValueValidator(0, message=_("This cannot be negative."))
@@ -107,11 +108,58 @@ class StockpileGuideline(models.Model):
         return NONE_Q
 
 
+class Manufacturer(CatalogueAccess, models.Model):
+    """A company that makes items, seated in a nation. Reference data: everyone reads, the cell writes."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    nation = models.ForeignKey(Nation, on_delete=models.PROTECT, related_name="manufacturers")
+    reference = models.CharField(_("reference"), max_length=500, blank=True, default="")
+    history = HistoricalRecords()
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProductionLine(CatalogueAccess, models.Model):
+    """Where a manufacturer makes one item. Its capacity is the series of ``ProductionRate`` rows with
+    this line (effective-dated, so a ramp-up is a series of rates): one rate concept, not two."""
+
+    manufacturer = models.ForeignKey(Manufacturer, on_delete=models.PROTECT, related_name="lines")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="production_lines")
+    name = models.CharField(_("name"), max_length=200)
+    location = models.CharField(_("location"), max_length=200, blank=True, default="")
+    reference = models.CharField(_("reference"), max_length=500, blank=True, default="")
+    history = HistoricalRecords()
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["manufacturer__name", "item__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["manufacturer", "item", "name"], name="productionline_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.manufacturer} – {self.name}"
+
+
 class ProductionRate(NationOwnedAccess, models.Model):
-    """Units of an item a nation produces per month, effective from a date (a ramp-up is a series)."""
+    """Units of an item produced per month, effective from a date (a ramp-up is a series).
+
+    Without ``line``: the nation's own production (what its stock regains each month; the shortfall
+    engine's ``rate``). With ``line``: the capacity of that production line (industrial capacity;
+    ``nation`` is then the manufacturer's nation and ``item`` the line's item). One concept, two keys.
+    """
 
     nation = models.ForeignKey(Nation, on_delete=models.PROTECT, related_name="production_rates")
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="production_rates")
+    line = models.ForeignKey(
+        ProductionLine, on_delete=models.PROTECT, null=True, blank=True, related_name="rates",
+        help_text=_("Empty for the nation's own production rate; set for a production line's capacity."),
+    )
     units_per_month = models.BigIntegerField(_("units per month"), validators=[NON_NEGATIVE])
     effective_from = models.DateField(_("effective from"))
     reference = models.CharField(_("reference"), max_length=500, blank=True, default="")
@@ -122,11 +170,177 @@ class ProductionRate(NationOwnedAccess, models.Model):
         ordering = ["nation__code", "item__name", "-effective_from"]
         constraints = [
             models.CheckConstraint(condition=models.Q(units_per_month__gte=0), name="rate_units_gte_0"),
-            models.UniqueConstraint(fields=["nation", "item", "effective_from"], name="rate_unique_per_start"),
+            models.UniqueConstraint(fields=["nation", "item", "effective_from"], condition=models.Q(line__isnull=True),
+                                    name="rate_unique_per_start"),
+            models.UniqueConstraint(fields=["line", "effective_from"], condition=models.Q(line__isnull=False),
+                                    name="rate_unique_per_line_start"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.nation_id}/{self.item_id} {self.units_per_month}/month from {self.effective_from}"
+        where = f" ({self.line.name})" if self.line_id and self.line else ""
+        return f"{self.nation_id}/{self.item_id}{where} {self.units_per_month}/month from {self.effective_from}"
+
+    def clean(self) -> None:
+        """A line's rate belongs to the line's manufacturer's nation and the line's item."""
+        super().clean()
+        if self.line_id:
+            line = ProductionLine.objects.select_related("manufacturer").get(pk=self.line_id)
+            errors = {}
+            if self.nation_id and self.nation_id != line.manufacturer.nation_id:
+                errors["nation"] = [_("A production line's rate belongs to the manufacturer's nation.")]
+            if self.item_id and self.item_id != line.item_id:
+                errors["item"] = [_("A production line's rate is for the line's item.")]
+            if errors:
+                raise ValidationError(errors)
+
+
+class FrameworkAgreement(models.Model):
+    """A framework agreement led by one nation for one item: ceiling, unit price, validity, participants.
+
+    Read by its lead nation, its participants and the cell; written by the cell only.
+    """
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    lead_nation = models.ForeignKey(Nation, on_delete=models.PROTECT, related_name="agreements_led")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="framework_agreements")
+    manufacturer = models.ForeignKey(Manufacturer, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="framework_agreements")
+    ceiling_quantity = models.BigIntegerField(_("ceiling quantity"), validators=[NON_NEGATIVE])
+    unit_price_eur = models.DecimalField(_("unit price (EUR)"), max_digits=14, decimal_places=2, null=True,
+                                         blank=True, validators=[NON_NEGATIVE])
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    reference = models.CharField(_("reference"), max_length=500, blank=True, default="")
+    notes = models.TextField(_("notes"), blank=True, default="")
+    history = HistoricalRecords()
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["item__name", "name"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ceiling_quantity__gte=0), name="agreement_ceiling_gte_0"),
+            models.CheckConstraint(condition=models.Q(unit_price_eur__isnull=True) | models.Q(unit_price_eur__gte=0),
+                                   name="agreement_price_gte_0"),
+            models.CheckConstraint(
+                condition=models.Q(valid_to__isnull=True) | models.Q(valid_to__gte=models.F("valid_from")),
+                name="agreement_validity_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def in_force(self, on) -> bool:
+        return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)
+
+    @classmethod
+    def access_q(cls, scope: Scope, action: str) -> models.Q:
+        if action == VIEW:
+            return models.Q(lead_nation_id=scope.nation_id) | models.Q(
+                models.Exists(AgreementParticipant.objects.filter(agreement=models.OuterRef("pk"),
+                                                                  nation_id=scope.nation_id))
+            )
+        return NONE_Q
+
+
+class AgreementParticipant(models.Model):
+    """A nation taking part in a framework agreement, with its planned quantity and the day it joined."""
+
+    agreement = models.ForeignKey(FrameworkAgreement, on_delete=models.CASCADE, related_name="participants")
+    nation = models.ForeignKey(Nation, on_delete=models.PROTECT, related_name="agreement_participations")
+    planned_quantity = models.BigIntegerField(_("planned quantity"), validators=[NON_NEGATIVE])
+    joined_on = models.DateField(_("joined on"))
+    history = HistoricalRecords()
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["agreement__name", "joined_on", "nation__code"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(planned_quantity__gte=0), name="participant_planned_gte_0"),
+            models.UniqueConstraint(fields=["agreement", "nation"], name="participant_unique_per_agreement"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.nation_id} in {self.agreement_id} from {self.joined_on}"
+
+    @classmethod
+    def access_q(cls, scope: Scope, action: str) -> models.Q:
+        if action == VIEW:
+            return models.Q(agreement__lead_nation_id=scope.nation_id) | models.Q(
+                models.Exists(AgreementParticipant.objects.filter(agreement=models.OuterRef("agreement"),
+                                                                  nation_id=scope.nation_id))
+            )
+        return NONE_Q
+
+
+class Order(NationOwnedAccess, models.Model):
+    """A nation's order of an item: a call-off under a framework agreement, or a national contract.
+
+    Its delivery schedule (``OrderScheduleLine``) is the contracted inflow of the nation's stock.
+    """
+
+    class Status(models.TextChoices):
+        PLACED = "placed", _("Placed")
+        CONFIRMED = "confirmed", _("Confirmed by the manufacturer")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    nation = models.ForeignKey(Nation, on_delete=models.PROTECT, related_name="orders")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="orders")
+    agreement = models.ForeignKey(FrameworkAgreement, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="orders", help_text=_("Empty for a national contract."))
+    manufacturer = models.ForeignKey(Manufacturer, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="orders")
+    quantity = models.BigIntegerField(_("quantity"), validators=[NON_NEGATIVE])
+    unit_price_eur = models.DecimalField(_("unit price (EUR)"), max_digits=14, decimal_places=2, null=True,
+                                         blank=True, validators=[NON_NEGATIVE])
+    ordered_on = models.DateField(_("ordered on"))
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PLACED)
+    reference = models.CharField(_("reference"), max_length=200, blank=True, default="")
+    notes = models.TextField(_("notes"), blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-ordered_on", "-pk"]
+        indexes = [models.Index(fields=["nation", "item"]), models.Index(fields=["agreement", "status"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gte=0), name="order_quantity_gte_0"),
+            models.CheckConstraint(condition=models.Q(unit_price_eur__isnull=True) | models.Q(unit_price_eur__gte=0),
+                                   name="order_price_gte_0"),
+            models.UniqueConstraint(fields=["nation", "reference"], condition=~models.Q(reference=""),
+                                    name="order_unique_reference_per_nation"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.nation_id} order {self.reference or self.pk}: {self.quantity} × {self.item_id}"
+
+
+class OrderScheduleLine(NationOwnedAccess, models.Model):
+    """One line of an order's delivery schedule: a quantity due on a date; ``received_on`` once it arrived
+    (then it is in the nation's stock reports and no longer an inflow)."""
+
+    owner_field = "order__nation"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="schedule")
+    due_on = models.DateField(_("due on"))
+    quantity = models.BigIntegerField(_("quantity"), validators=[NON_NEGATIVE])
+    received_on = models.DateField(_("received on"), null=True, blank=True)
+    history = HistoricalRecords()
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["order_id", "due_on"]
+        indexes = [models.Index(fields=["due_on"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gte=0), name="scheduleline_quantity_gte_0"),
+            models.UniqueConstraint(fields=["order", "due_on"], name="scheduleline_unique_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} due {self.due_on}"
 
 
 class Shortfall(NationOwnedAccess, models.Model):
@@ -149,6 +363,11 @@ class Shortfall(NationOwnedAccess, models.Model):
     coverage = models.FloatField(_("coverage"), null=True, blank=True)
     rate = models.BigIntegerField(_("production per month"), null=True, blank=True)
     months_to_recover = models.IntegerField(_("months to recover"), null=True, blank=True)
+    contracted_inflow = models.BigIntegerField(
+        _("contracted inflow"), default=0,
+        help_text=_("Scheduled, not yet received order quantities counted in the projection."),
+    )
+    recovers_on = models.DateField(_("back above guideline by"), null=True, blank=True)
     not_recovering = models.BooleanField(_("not recovering"), default=False)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices)
     computed_at = models.DateTimeField(_("computed at"))

@@ -25,7 +25,7 @@ Pair = tuple[int, int]
 
 _RESULT_FIELDS = (
     "as_of", "status", "on_hand", "guideline", "owed", "available", "shortfall", "coverage", "rate",
-    "months_to_recover", "not_recovering",
+    "months_to_recover", "not_recovering", "contracted_inflow", "recovers_on",
 )
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -21,6 +21,8 @@ from pledges.models import Pledge
 from stockpiles import shortfalls
 from stockpiles.models import (
     CurrentStock,
+    Order,
+    OrderScheduleLine,
     ProductionRate,
     Shortfall,
     ShortfallMark,
@@ -215,7 +217,10 @@ def guideline_saved(*, guideline: StockpileGuideline) -> None:
 
 
 def production_rate_saved(*, rate: ProductionRate) -> None:
-    shortfall_mark_pairs(pairs=[(rate.nation_id, rate.item_id)])
+    """A nation's own rate changes its pair; a production line's rate changes no shortfall (it is
+    industrial capacity, read on demand), so it marks nothing."""
+    if rate.line_id is None:
+        shortfall_mark_pairs(pairs=[(rate.nation_id, rate.item_id)])
 
 
 class DrainFlag:
@@ -320,14 +325,17 @@ def _engine_lock() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ENGINE_LOCK_KEY])
 
 
-def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date) -> dict[Pair, shortfalls.ShortfallInputs]:
+def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date, item_id: int | None = None
+                     ) -> dict[Pair, shortfalls.ShortfallInputs]:
     """Gather the inputs for many pairs with a fixed number of queries.
 
-    ``pairs=None``: every pair that has inputs of its own (``shortfalls.has_own_inputs``). Given
-    pairs are returned whether or not they have inputs (the caller decides what an empty pair means).
+    ``pairs=None``: every pair that has inputs of its own (``shortfalls.has_own_inputs``), or only
+    those of ``item_id`` when given. Given pairs are returned whether or not they have inputs (the
+    caller decides what an empty pair means).
     """
     if pairs is None:
-        nation_ids = item_ids = None
+        nation_ids = None
+        item_ids = None if item_id is None else {item_id}
         wanted = None
     else:
         wanted = set(pairs)
@@ -338,7 +346,9 @@ def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date) -> dict[Pa
 
     def scoped(qs, nation_field="nation_id", item_field="item_id"):
         if nation_ids is not None:
-            qs = qs.filter(**{f"{nation_field}__in": nation_ids, f"{item_field}__in": item_ids})
+            qs = qs.filter(**{f"{nation_field}__in": nation_ids})
+        if item_ids is not None:
+            qs = qs.filter(**{f"{item_field}__in": item_ids})
         return qs
 
     stock: dict[Pair, list[shortfalls.StockPoint]] = defaultdict(list)
@@ -368,11 +378,26 @@ def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date) -> dict[Pa
             (nation_id, shortfalls.GuidelinePeriod(minimum, start, end, national=nation_id is not None))
         )
 
+    # The nation's own production only: a production line's rows are industrial capacity
+    # (stockpiles.procurement.industrial_capacity), not what the nation's stock regains.
     rates: dict[Pair, list[shortfalls.RatePeriod]] = defaultdict(list)
-    for n, i, units, start in scoped(ProductionRate.objects.filter(effective_from__lte=as_of).order_by()).values_list(
-        "nation_id", "item_id", "units_per_month", "effective_from"
-    ):
+    rqs = ProductionRate.objects.filter(effective_from__lte=as_of, line__isnull=True).order_by()
+    for n, i, units, start in scoped(rqs).values_list("nation_id", "item_id", "units_per_month", "effective_from"):
         rates[(n, i)].append(shortfalls.RatePeriod(units, start))
+
+    # Contracted inflows: schedule lines of the nation's orders placed by the date, not cancelled, not
+    # received by the date (``ScheduledInflow.counts`` decides; the filter only narrows the read).
+    inflows: dict[Pair, list[shortfalls.ScheduledInflow]] = defaultdict(list)
+    iqs = (
+        OrderScheduleLine.objects.filter(order__ordered_on__lte=as_of)
+        .exclude(order__status=Order.Status.CANCELLED)
+        .filter(Q(received_on__isnull=True) | Q(received_on__gt=as_of))
+        .order_by()
+    )
+    for n, i, due, q, received in scoped(iqs, "order__nation_id", "order__item_id").values_list(
+        "order__nation_id", "order__item_id", "due_on", "quantity", "received_on"
+    ):
+        inflows[(n, i)].append(shortfalls.ScheduledInflow(due, q, received_on=received))
 
     owed: dict[Pair, list[shortfalls.OwedPledge]] = defaultdict(list)
     pqs = (
@@ -394,7 +419,7 @@ def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date) -> dict[Pa
 
     if wanted is None:
         national_pairs = {(n, i) for i, gs in guidelines_by_item.items() for n, _ in gs if n is not None}
-        wanted = set(stock) | set(owed) | set(rates) | national_pairs
+        wanted = set(stock) | set(owed) | set(rates) | set(inflows) | national_pairs
 
     result: dict[Pair, shortfalls.ShortfallInputs] = {}
     for n, i in wanted:
@@ -404,6 +429,7 @@ def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date) -> dict[Pa
             guidelines=tuple(g for nation_id, g in guidelines_by_item.get(i, ()) if nation_id in (None, n)),
             rates=tuple(rates.get((n, i), ())),
             pledges=tuple(owed.get((n, i), ())),
+            inflows=tuple(inflows.get((n, i), ())),
         )
     return result
 
@@ -424,7 +450,7 @@ def shortfalls_compute(*, pairs: Sequence[Pair] | None, as_of: dt.date | None = 
 
 RESULT_COLUMNS = (
     "as_of", "on_hand", "guideline", "owed", "available", "shortfall", "coverage", "rate",
-    "months_to_recover", "not_recovering", "status",
+    "months_to_recover", "not_recovering", "status", "contracted_inflow", "recovers_on",
 )
 
 

@@ -7,11 +7,21 @@ For nation N, item I, as of date D:
 - ``owed``      sum over N's non-cancelled national-stock pledges of I of (pledged - shipped)
 - ``available`` on_hand - owed
 - ``shortfall`` max(0, guideline - available); ``coverage`` = available / guideline
-- ``months_to_recover`` ceil(shortfall / rate in force at D); no rate or zero -> None, not recovering
+- ``months_to_recover`` the first month m of the projection at or above the guideline (see below);
+  without contracted inflows that is exactly ceil(shortfall / rate in force at D); no rate and no
+  inflows enough -> None, not recovering
+
+The projection (one implementation, ``projected_available``): month m (m >= 0) is the date
+``add_months(D, m)``; available(m) = available + m × rate + the quantities of the contracted inflows
+counted by month m. An inflow (a line of an order's delivery schedule) counts when its order is not
+cancelled and it was not received by D (a received line is in the stock reports already); it counts
+from month ``inflow_month(due_on, D)``: the first m >= 1 with due_on <= add_months(D, m) (a line
+already overdue at D counts from month 1, never in month 0, so month 0 is today's available).
 """
 
 from __future__ import annotations
 
+import calendar
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -57,12 +67,27 @@ class OwedPledge:
 
 
 @dataclass(frozen=True)
+class ScheduledInflow:
+    """One line of an order's delivery schedule: ``quantity`` due on ``due_on`` to the ordering nation."""
+
+    due_on: date
+    quantity: int
+    received_on: date | None = None
+    cancelled: bool = False  # the order is cancelled
+
+    def counts(self, as_of: date) -> bool:
+        """Counted as a future inflow at ``as_of``: order not cancelled, line not received by then."""
+        return not self.cancelled and (self.received_on is None or self.received_on > as_of)
+
+
+@dataclass(frozen=True)
 class ShortfallInputs:
     as_of: date
     stock: Sequence[StockPoint] = ()
     guidelines: Sequence[GuidelinePeriod] = ()
     rates: Sequence[RatePeriod] = ()
     pledges: Sequence[OwedPledge] = ()
+    inflows: Sequence[ScheduledInflow] = ()
 
 
 @dataclass(frozen=True)
@@ -78,6 +103,9 @@ class ShortfallResult:
     rate: int | None
     months_to_recover: int | None
     not_recovering: bool
+    contracted_inflow: int = 0  # Σ of the inflows counted (scheduled, not yet received)
+    recovers_on: date | None = None  # add_months(as_of, months_to_recover) while below guideline (None: never)
+    inflow_by_month: tuple[tuple[int, int], ...] = ()  # (month, quantity) sorted; for the projection
 
 
 def has_own_inputs(inputs: ShortfallInputs) -> bool:
@@ -85,7 +113,8 @@ def has_own_inputs(inputs: ShortfallInputs) -> bool:
     production rate, a national-stock pledge or a nation-specific guideline. An alliance-wide
     guideline alone does not create a row for every nation. Both the incremental and the full
     recompute use this one rule, so they agree on which rows exist."""
-    return bool(inputs.stock or inputs.rates or inputs.pledges or any(g.national for g in inputs.guidelines))
+    return bool(inputs.stock or inputs.rates or inputs.pledges or inputs.inflows
+                or any(g.national for g in inputs.guidelines))
 
 
 def latest_on_hand(stock: Iterable[StockPoint], on: date) -> int | None:
@@ -119,13 +148,73 @@ def owed_quantity(pledges: Iterable[OwedPledge]) -> int:
     )
 
 
-def months_to_recover(shortfall: int, rate: int | None) -> int | None:
-    """Whole months of production to close the shortfall; None when not recovering."""
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, clamped to the month's last day (31 Jan + 1 = 29 Feb in 2024)."""
+    total = day.year * 12 + day.month - 1 + months
+    year, month = divmod(total, 12)
+    month += 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _recovery_date(as_of: date, months: int | None) -> date | None:
+    """``add_months(as_of, months)``; None when not recovering or beyond the calendar (year 9999)."""
+    if months is None:
+        return None
+    try:
+        return add_months(as_of, months)
+    except ValueError:
+        return None
+
+
+def inflow_month(due_on: date, as_of: date) -> int:
+    """The first month m >= 1 of the projection whose date ``add_months(as_of, m)`` is on or after ``due_on``."""
+    m = max(1, (due_on.year - as_of.year) * 12 + due_on.month - as_of.month)
+    while due_on > add_months(as_of, m):
+        m += 1
+    return m
+
+
+def inflows_by_month(inflows: Iterable[ScheduledInflow], as_of: date) -> dict[int, int]:
+    """The counted inflows summed per projection month (see the module docstring)."""
+    out: dict[int, int] = {}
+    for line in inflows:
+        if line.counts(as_of) and line.quantity > 0:
+            m = inflow_month(line.due_on, as_of)
+            out[m] = out.get(m, 0) + line.quantity
+    return out
+
+
+def months_to_recover(shortfall: int, rate: int | None, inflows: dict[int, int] | None = None) -> int | None:
+    """The first month m with rate × m + (inflows counted by m) >= shortfall; None when never.
+
+    Without inflows this is exactly ceil(shortfall / rate). Closed form per stretch between two
+    inflow months (the contracted total is constant there), so it never loops month by month.
+    """
     if shortfall <= 0:
         return 0
-    if not rate or rate <= 0:
-        return None
-    return math.ceil(shortfall / rate)
+    r = rate if rate and rate > 0 else 0
+    months = sorted((m, q) for m, q in (inflows or {}).items() if q > 0)
+    contracted = 0
+    start = 0  # the stretch [start, next inflow month) has ``contracted`` counted
+    for month, quantity in [*months, (None, 0)]:
+        need = shortfall - contracted
+        if need <= 0:
+            return start
+        if r:
+            m = max(start, math.ceil(need / r))
+            if month is None or m < month:
+                return m
+        if month is None:
+            return None
+        contracted += quantity
+        start = month
+    return None  # pragma: no cover - the loop always returns at the sentinel
+
+
+def projected_available(available: int, rate: int | None, inflows: dict[int, int], month: int) -> int:
+    """available(m) = available + m × rate + inflows counted by month m."""
+    r = rate if rate and rate > 0 else 0
+    return available + month * r + sum(q for m, q in inflows.items() if m <= month)
 
 
 def compute_shortfall(inputs: ShortfallInputs) -> ShortfallResult:
@@ -135,6 +224,9 @@ def compute_shortfall(inputs: ShortfallInputs) -> ShortfallResult:
     owed = owed_quantity(inputs.pledges)
     rate = rate_in_force(inputs.rates, on)
     available = None if on_hand is None else on_hand - owed
+    by_month = inflows_by_month(inputs.inflows, on)
+    contracted = sum(by_month.values())
+    by_month_t = tuple(sorted(by_month.items()))
 
     if on_hand is None:
         status = NO_REPORT
@@ -147,12 +239,12 @@ def compute_shortfall(inputs: ShortfallInputs) -> ShortfallResult:
         return ShortfallResult(
             as_of=on, status=status, on_hand=on_hand, guideline=guideline, owed=owed,
             available=available, shortfall=0, coverage=None, rate=rate,
-            months_to_recover=None, not_recovering=False,
+            months_to_recover=None, not_recovering=False, contracted_inflow=contracted, inflow_by_month=by_month_t,
         )
 
     shortfall = max(0, guideline - available)
     coverage = (available / guideline) if guideline > 0 else None
-    months = months_to_recover(shortfall, rate)
+    months = months_to_recover(shortfall, rate, by_month)
     return ShortfallResult(
         as_of=on,
         status=BELOW_GUIDELINE if shortfall > 0 else OK,
@@ -165,6 +257,9 @@ def compute_shortfall(inputs: ShortfallInputs) -> ShortfallResult:
         rate=rate,
         months_to_recover=months,
         not_recovering=shortfall > 0 and months is None,
+        contracted_inflow=contracted,
+        recovers_on=_recovery_date(on, months) if shortfall > 0 else None,
+        inflow_by_month=by_month_t,
     )
 
 
@@ -229,18 +324,22 @@ class ProjectionPoint:
     month: int  # 0 = as of the computation, 1 = one month of production later, ...
     available: int
     guideline: int
+    contracted: int = 0  # contracted inflows counted by this month (cumulative; included in ``available``)
+    on: date | None = None  # add_months(as_of, month)
 
 
 def recovery_projection(result: ShortfallResult, *, months: int = 24) -> list[ProjectionPoint]:
-    """Available stock month by month if the current rate holds and nothing else changes.
+    """Available stock month by month if the current rate holds and the contracted schedules arrive.
 
     Empty when there is nothing to project (no report or no guideline). The point at
-    ``result.months_to_recover`` is the first at or above the guideline.
+    ``result.months_to_recover`` is the first at or above the guideline (same ``projected_available``).
     """
     if result.available is None or result.guideline is None:
         return []
-    rate = result.rate if result.rate and result.rate > 0 else 0
+    inflows = dict(result.inflow_by_month)
     return [
-        ProjectionPoint(month=m, available=result.available + m * rate, guideline=result.guideline)
+        ProjectionPoint(month=m, available=projected_available(result.available, result.rate, inflows, m),
+                        guideline=result.guideline,
+                        contracted=sum(q for k, q in inflows.items() if k <= m), on=add_months(result.as_of, m))
         for m in range(max(0, months) + 1)
     ]

@@ -6,7 +6,17 @@ import factory
 
 from coordination.models import Category, Item, Nation
 from pledges.models import Delivery, Pledge, Requirement, TrainingCommitment
-from stockpiles.models import ProductionRate, StockpileGuideline, StockReport
+from stockpiles.models import (
+    AgreementParticipant,
+    FrameworkAgreement,
+    Manufacturer,
+    Order,
+    OrderScheduleLine,
+    ProductionLine,
+    ProductionRate,
+    StockpileGuideline,
+    StockReport,
+)
 
 
 class NationFactory(factory.django.DjangoModelFactory):
@@ -112,3 +122,80 @@ class ProductionRateFactory(factory.django.DjangoModelFactory):
     item = factory.SubFactory(ItemFactory)
     units_per_month = 1000
     effective_from = dt.date(2020, 1, 1)
+
+
+class ManufacturerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Manufacturer
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Manufacturer {n}")
+    nation = factory.SubFactory(NationFactory)
+
+
+class ProductionLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProductionLine
+
+    manufacturer = factory.SubFactory(ManufacturerFactory)
+    item = factory.SubFactory(ItemFactory)
+    name = factory.Sequence(lambda n: f"Line {n}")
+
+
+class LineRateFactory(factory.django.DjangoModelFactory):
+    """A production line's capacity from a date (a ProductionRate row with ``line``)."""
+
+    class Meta:
+        model = ProductionRate
+
+    line = factory.SubFactory(ProductionLineFactory)
+    nation = factory.LazyAttribute(lambda o: o.line.manufacturer.nation)
+    item = factory.LazyAttribute(lambda o: o.line.item)
+    units_per_month = 1000
+    effective_from = dt.date(2020, 1, 1)
+
+
+class FrameworkAgreementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FrameworkAgreement
+
+    name = factory.Sequence(lambda n: f"Framework agreement {n}")
+    lead_nation = factory.SubFactory(NationFactory)
+    item = factory.SubFactory(ItemFactory)
+    manufacturer = None
+    ceiling_quantity = 100_000
+    unit_price_eur = 5000
+    valid_from = dt.date(2023, 1, 1)
+    valid_to = dt.date(2030, 12, 31)
+
+
+class AgreementParticipantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AgreementParticipant
+
+    agreement = factory.SubFactory(FrameworkAgreementFactory)
+    nation = factory.SubFactory(NationFactory)
+    planned_quantity = 10_000
+    joined_on = factory.LazyAttribute(lambda o: o.agreement.valid_from)
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Order
+
+    nation = factory.SubFactory(NationFactory)
+    item = factory.SubFactory(ItemFactory)
+    agreement = None
+    quantity = 10_000
+    ordered_on = dt.date(2024, 1, 15)
+    status = Order.Status.PLACED
+    reference = factory.Sequence(lambda n: f"ORDER-{n}")
+
+
+class OrderScheduleLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrderScheduleLine
+
+    order = factory.SubFactory(OrderFactory)
+    due_on = factory.Sequence(lambda n: dt.date(2024, 2, 1) + dt.timedelta(days=n))
+    quantity = 1000

@@ -133,9 +133,9 @@ def test_inputs_use_a_fixed_number_of_queries(nations, item, django_assert_max_n
         nation = factories.NationFactory()
         services.stock_report_create(actor=CELL, nation=nation, item=item, quantity=k, as_of=dt.date(2024, 1, 1))
         factories.PledgeFactory(donor=nation, item=item, quantity=5)
-    with django_assert_max_num_queries(4):  # current stock, guidelines, rates, pledges
+    with django_assert_max_num_queries(5):  # current stock, guidelines, rates, schedule lines, pledges
         assert len(services.shortfalls_compute(pairs=None)) == 30
-    with django_assert_max_num_queries(5):  # stock (latest per pair), guidelines, rates, pledges, shipped
+    with django_assert_max_num_queries(6):  # stock (latest per pair), guidelines, rates, schedules, pledges, shipped
         assert len(services.shortfalls_compute(pairs=None, as_of=dt.date(2024, 1, 2))) == 30
 
 

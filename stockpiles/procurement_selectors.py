@@ -1,0 +1,356 @@
+"""Reads for joint procurement. Every function runs a fixed number of queries (pinned in the tests).
+
+Records go through ``restrict(user_or_scope, "view")``: an agreement and its participants are read by
+its lead nation, its participants and the cell; an order and its schedule by the ordering nation and
+the cell. Figures that add up several nations' own records (demand, contracted quantities, national
+production, call-offs under an agreement) follow the small-group rule of the other aggregates
+(``stockpiles.selectors.aggregate_suppressed``). The numbers come from ``stockpiles.procurement`` and
+``stockpiles.shortfalls`` only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet, Sum
+from django.utils import timezone
+
+from coordination.access import VIEW, Scope, scope_for
+from coordination.models import Item, Nation
+from stockpiles import procurement, shortfalls
+from stockpiles.models import AgreementParticipant, FrameworkAgreement, Order, OrderScheduleLine, ProductionRate
+from stockpiles.selectors import _results, aggregate_suppressed
+
+
+def _scope(user_or_scope) -> Scope:
+    return user_or_scope if isinstance(user_or_scope, Scope) else scope_for(user_or_scope)
+
+
+def _pk(obj) -> int | None:
+    return getattr(obj, "pk", obj)
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+# --- Agreements ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ParticipantRow:
+    participant: AgreementParticipant
+    planned: int
+    ordered: int | None  # None: another participant's call-offs, not shown to this viewer
+    ordered_share: float | None  # ordered / planned
+
+
+@dataclass(frozen=True)
+class AgreementRow:
+    agreement: FrameworkAgreement
+    participants: list[ParticipantRow]
+    ceiling: int
+    planned: int
+    ordered: int | None  # Σ non-cancelled call-offs; None when suppressed for this viewer
+    ordered_share: float | None  # ordered / ceiling
+    remaining: int | None
+    suppressed: bool = False
+
+
+def agreement_list(*, user, item=None) -> list[AgreementRow]:
+    """Agreements the user may see, with participants and utilisation (ordered vs ceiling, per
+    participant and in total). Three queries (agreements, participants, call-off totals).
+
+    The cell and the lead nation see every participant's call-offs. Another participant sees its own,
+    and the total only when at least ``AGGREGATE_MIN_OTHER_NATIONS`` other nations have called off.
+    """
+    scope = _scope(user)
+    if scope.is_nobody:
+        return []
+    qs = FrameworkAgreement.objects.restrict(scope, VIEW).select_related("lead_nation", "item", "manufacturer")
+    if item is not None:
+        qs = qs.filter(item_id=_pk(item))
+    agreements = list(qs.order_by("item__name", "name"))
+    if not agreements:
+        return []
+    ids = [a.pk for a in agreements]
+    participants: dict[int, list[AgreementParticipant]] = defaultdict(list)
+    for p in (AgreementParticipant.objects.filter(agreement_id__in=ids).select_related("nation")
+              .order_by("joined_on", "nation__code")):
+        participants[p.agreement_id].append(p)
+    orders: dict[int, list[procurement.OrderFacts]] = defaultdict(list)
+    for agreement_id, nation_id, item_id, total in (
+        Order.objects.filter(agreement_id__in=ids).exclude(status=Order.Status.CANCELLED).order_by()
+        .values_list("agreement_id", "nation_id", "item_id").annotate(total=Sum("quantity"))
+    ):
+        orders[agreement_id].append(procurement.OrderFacts(order_id=0, nation_id=nation_id, item_id=item_id,
+                                                           quantity=total, agreement_id=agreement_id))
+    rows = []
+    for a in agreements:
+        members = participants.get(a.pk, [])
+        use = procurement.agreement_utilisation(
+            ceiling=a.ceiling_quantity,
+            participants=[procurement.Participation(p.nation_id, p.planned_quantity) for p in members],
+            orders=orders.get(a.pk, []),
+        )
+        sees_all = scope.is_cell or a.lead_nation_id == scope.nation_id
+        ordering = {o.nation_id for o in orders.get(a.pk, [])}
+        hidden = not sees_all and aggregate_suppressed(scope=scope, counted_nation_ids=ordering)
+        by_nation = {u.nation_id: u for u in use.participants}
+        prow = []
+        for p in members:
+            u = by_nation[p.nation_id]
+            visible = sees_all or p.nation_id == scope.nation_id
+            prow.append(ParticipantRow(participant=p, planned=u.planned, ordered=u.ordered if visible else None,
+                                       ordered_share=u.ordered_share if visible else None))
+        rows.append(AgreementRow(
+            agreement=a, participants=prow, ceiling=use.ceiling, planned=use.planned,
+            ordered=None if hidden else use.ordered, ordered_share=None if hidden else use.ordered_share,
+            remaining=None if hidden else use.remaining, suppressed=hidden,
+        ))
+    return rows
+
+
+# --- Orders and schedules --------------------------------------------------------------------------
+
+def order_list(*, user, nation=None, item=None, agreement=None, status: str | None = None) -> QuerySet[Order]:
+    """Orders the user may see (own nation's, or all for the cell), newest first, with their schedule.
+
+    Two queries when evaluated (orders with nation, item, agreement, manufacturer; schedule lines).
+    """
+    qs = (Order.objects.restrict(_scope(user), VIEW)
+          .select_related("nation", "item", "agreement", "manufacturer").prefetch_related("schedule"))
+    if nation is not None:
+        qs = qs.filter(nation_id=_pk(nation))
+    if item is not None:
+        qs = qs.filter(item_id=_pk(item))
+    if agreement is not None:
+        qs = qs.filter(agreement_id=_pk(agreement))
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-ordered_on", "-pk")
+
+
+@dataclass(frozen=True)
+class ScheduledDelivery:
+    line_id: int
+    due_on: dt.date
+    quantity: int
+    received_on: dt.date | None
+    order_id: int
+    order_reference: str
+    order_status: str
+    nation_id: int
+    nation_code: str
+    item_id: int
+    item_name: str
+    agreement_id: int | None
+    agreement_name: str | None
+
+
+def scheduled_deliveries(*, user, item=None, nation=None, since: dt.date | None = None,
+                         until: dt.date | None = None, include_received: bool = False) -> list[ScheduledDelivery]:
+    """Delivery schedule lines of the orders the user may see (not of cancelled orders), by due date:
+    the timeline. Received lines only with ``include_received``. One query."""
+    qs = (OrderScheduleLine.objects.restrict(_scope(user), VIEW)
+          .exclude(order__status=Order.Status.CANCELLED))
+    if item is not None:
+        qs = qs.filter(order__item_id=_pk(item))
+    if nation is not None:
+        qs = qs.filter(order__nation_id=_pk(nation))
+    if since is not None:
+        qs = qs.filter(due_on__gte=since)
+    if until is not None:
+        qs = qs.filter(due_on__lte=until)
+    if not include_received:
+        qs = qs.filter(received_on__isnull=True)
+    rows = qs.order_by("due_on", "order__nation__code", "pk").values_list(
+        "pk", "due_on", "quantity", "received_on", "order_id", "order__reference", "order__status",
+        "order__nation_id", "order__nation__code", "order__item_id", "order__item__name", "order__agreement_id",
+        "order__agreement__name",
+    )
+    return [ScheduledDelivery(*row) for row in rows]
+
+
+# --- Aggregated demand vs contracted vs capacity -----------------------------------------------------
+
+@dataclass(frozen=True)
+class ItemDemandRow:
+    """Per item: demand (nation shortfalls + the recipient's uncovered need) vs contracted vs capacity.
+
+    ``suppressed``: the demand and contracted figures would reveal one nation's to this viewer
+    (None then); ``capacity_suppressed``: likewise for the capacity built from national rates.
+    """
+
+    item_id: int
+    item_name: str
+    unit: str
+    category_name: str
+    nation_shortfall: int | None
+    nations_short: int | None
+    recipient_uncovered: int
+    demand: int | None
+    contracted: int | None
+    gap: int | None
+    contracted_share: float | None
+    capacity_per_month: int | None
+    months_of_capacity: int | None
+    suppressed: bool = False
+    capacity_suppressed: bool = False
+
+
+def capacity_in_force(*, as_of: dt.date | None = None, item_ids=None) -> dict[int, dict[int, int]]:
+    """Industrial capacity per item and nation at a date (``procurement.capacity_by_nation``). One query."""
+    on = as_of or _today()
+    qs = ProductionRate.objects.filter(effective_from__lte=on).order_by()
+    if item_ids is not None:
+        qs = qs.filter(item_id__in=set(item_ids))
+    rates: dict[int, list[procurement.CapacityRate]] = defaultdict(list)
+    for item_id, nation_id, line_id, units, start in qs.values_list(
+        "item_id", "nation_id", "line_id", "units_per_month", "effective_from"
+    ):
+        rates[item_id].append(procurement.CapacityRate(nation_id, units, start, line_id))
+    return {item_id: procurement.capacity_by_nation(series, on) for item_id, series in rates.items()}
+
+
+def _order_facts(*, as_of: dt.date, item_ids=None) -> list[procurement.OrderFacts]:
+    """Every order placed by ``as_of`` with what was received by then (for aggregates). One query."""
+    qs = Order.objects.filter(ordered_on__lte=as_of).order_by()
+    if item_ids is not None:
+        qs = qs.filter(item_id__in=set(item_ids))
+    rows = qs.values_list("pk", "nation_id", "item_id", "quantity", "status", "agreement_id").annotate(
+        received=Sum("schedule__quantity", filter=Q(schedule__received_on__lte=as_of))
+    )
+    return [
+        procurement.OrderFacts(order_id=pk, nation_id=n, item_id=i, quantity=q, received=received or 0,
+                               cancelled=status == Order.Status.CANCELLED, agreement_id=a)
+        for pk, n, i, q, status, a, received in rows
+    ]
+
+
+def procurement_overview(*, user, as_of: dt.date | None = None, item=None) -> list[ItemDemandRow]:
+    """Per item with any demand, contract or capacity: aggregated demand vs under contract vs capacity.
+
+    Demand = Σ nation shortfalls (stored rows today, computed for a past date) + the recipient's
+    uncovered requirement (``pledges.selectors.recipient_gaps``, the recipient-gap formula, as this
+    viewer may see it). A fixed number of queries (pinned in the tests).
+    """
+    from pledges.selectors import recipient_gaps
+
+    scope = _scope(user)
+    if scope.is_nobody:
+        return []
+    on = as_of or _today()
+    item_ids = None if item is None else [_pk(item)]
+    past = as_of is not None and as_of < _today()
+    by_item: dict[int, list[shortfalls.ShortfallResult]] = defaultdict(list)
+    counted: dict[int, set[int]] = defaultdict(set)
+    for (nation_id, item_id), result in _results(scope=None, as_of=as_of if past else None,
+                                                 item_ids=item_ids).items():
+        by_item[item_id].append(result)
+        if result.status in (shortfalls.OK, shortfalls.BELOW_GUIDELINE):
+            counted[item_id].add(nation_id)
+    gaps: dict[int, list] = defaultdict(list)
+    for row in recipient_gaps(user_or_scope=scope, item=item, as_of=as_of if past else None):
+        gaps[row.item.pk].append(row.gap)
+    orders: dict[int, list[procurement.OrderFacts]] = defaultdict(list)
+    for o in _order_facts(as_of=on, item_ids=item_ids):
+        orders[o.item_id].append(o)
+        if not o.cancelled:
+            counted[o.item_id].add(o.nation_id)
+    capacity = capacity_in_force(as_of=on, item_ids=item_ids)
+    national_producers = _national_producers(capacity_by_item=capacity, as_of=on, item_ids=item_ids)
+
+    wanted = set(by_item) | set(gaps) | set(orders) | set(capacity)
+    items = Item.objects.select_related("category").in_bulk(wanted)
+    rows = []
+    for item_id in wanted:
+        it = items[item_id]
+        cap_by_nation = capacity.get(item_id, {})
+        d = procurement.aggregate_demand(
+            item_id=item_id, shortfalls=by_item.get(item_id, []), gaps=gaps.get(item_id, []),
+            contracted=procurement.contracted_outstanding(orders.get(item_id, [])),
+            capacity_per_month=sum(cap_by_nation.values()),
+        )
+        if d.demand == 0 and d.contracted == 0 and d.capacity_per_month == 0:
+            continue
+        hidden = aggregate_suppressed(scope=scope, counted_nation_ids=counted.get(item_id, set()))
+        producers = national_producers.get(item_id, set())
+        cap_hidden = bool(producers) and aggregate_suppressed(scope=scope, counted_nation_ids=producers)
+        rows.append(ItemDemandRow(
+            item_id=item_id, item_name=it.name, unit=it.unit, category_name=it.category.name,
+            nation_shortfall=None if hidden else d.nation_shortfall,
+            nations_short=None if hidden else d.nations_short,
+            recipient_uncovered=d.recipient_uncovered,
+            demand=None if hidden else d.demand,
+            contracted=None if hidden else d.contracted,
+            gap=None if hidden else d.gap,
+            contracted_share=None if hidden else d.contracted_share,
+            capacity_per_month=None if cap_hidden else d.capacity_per_month,
+            months_of_capacity=None if hidden or cap_hidden else d.months_of_capacity,
+            suppressed=hidden, capacity_suppressed=cap_hidden,
+        ))
+    rows.sort(key=lambda r: (r.category_name, r.item_name))
+    return rows
+
+
+def _national_producers(*, capacity_by_item: dict[int, dict[int, int]], as_of: dt.date, item_ids
+                        ) -> dict[int, set[int]]:
+    """Per item, the nations whose capacity comes from their own (nation-owned) rate, not from lines.
+
+    No query: a nation counts through its national rate exactly when it has no line rate for the item,
+    which ``capacity_in_force`` already knows; recomputed here from the same rows would cost a query,
+    so lines are looked up once per call below.
+    """
+    lines = set(
+        ProductionRate.objects.filter(line__isnull=False, effective_from__lte=as_of).order_by()
+        .values_list("item_id", "nation_id").distinct()
+    ) if capacity_by_item else set()
+    return {
+        item_id: {n for n in by_nation if (item_id, n) not in lines}
+        for item_id, by_nation in capacity_by_item.items()
+    }
+
+
+# --- Projection per nation for one item --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NationProjection:
+    nation_id: int
+    nation_code: str
+    result: shortfalls.ShortfallResult
+    points: list[shortfalls.ProjectionPoint] = field(default_factory=list)
+    months_without_contracts: int | None = None  # ceil(shortfall / rate): the same function, no inflows
+    recovers_on_without_contracts: dt.date | None = None
+
+
+def item_projection(*, user, item, as_of: dt.date | None = None, months: int = 24) -> list[NationProjection]:
+    """Per nation the user may see: available stock month by month for one item, with the contracted
+    inflows of its orders' schedules and its own production (``shortfalls.recovery_projection``), and
+    the recovery with and without the contracts. The engine's input queries plus one for nations."""
+    from stockpiles.services import shortfall_inputs
+
+    scope = _scope(user)
+    if scope.is_nobody:
+        return []
+    on = as_of or _today()
+    item_id = _pk(item)
+    inputs = shortfall_inputs(pairs=None, as_of=on, item_id=item_id)
+    results = {
+        n: shortfalls.compute_shortfall(inp)
+        for (n, i), inp in inputs.items()
+        if i == item_id and shortfalls.has_own_inputs(inp) and (scope.is_cell or n == scope.nation_id)
+    }
+    nations = Nation.objects.in_bulk(results.keys())
+    rows = []
+    for n, r in results.items():
+        without = shortfalls.months_to_recover(r.shortfall, r.rate) if r.status == shortfalls.BELOW_GUIDELINE else None
+        rows.append(NationProjection(
+            nation_id=n, nation_code=nations[n].code, result=r,
+            points=shortfalls.recovery_projection(r, months=months),
+            months_without_contracts=without,
+            recovers_on_without_contracts=shortfalls.add_months(on, without) if without else None,
+        ))
+    rows.sort(key=lambda p: (-p.result.shortfall, p.nation_code))
+    return rows
