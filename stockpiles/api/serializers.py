@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from coordination.api.serializers import BIGINT_MAX, ItemRefField, NationCodeField
-from stockpiles.models import Alert, CurrentStock, ProductionRate, Shortfall, StockpileGuideline, StockReport
+from stockpiles.models import (
+    Alert,
+    CurrentStock,
+    Manufacturer,
+    Order,
+    OrderScheduleLine,
+    ProductionRate,
+    Shortfall,
+    StockpileGuideline,
+    StockReport,
+)
 
 
 class StockReportSerializer(serializers.ModelSerializer):
@@ -101,3 +112,182 @@ class ProductionRateWriteSerializer(serializers.ModelSerializer):
         fields = ["nation", "item", "units_per_month", "effective_from", "reference"]
         extra_kwargs = {"units_per_month": {"min_value": 0}}
         validators: list = []
+
+
+# --- Joint procurement ------------------------------------------------------------------------------
+# Read serializers take the utilisation figures from the view (a selector, computed once per page), so
+# a list never queries per row. Input serializers only type-check; stockpiles.procurement_services
+# validates and writes.
+
+INT_MAX = BIGINT_MAX
+
+
+@extend_schema_field({"type": "string", "pattern": "^(" + "|".join(Order.Status.values) + ")$",
+                      "description": "placed, confirmed (by the manufacturer), completed or cancelled."})
+class OrderStatusField(serializers.ChoiceField):
+    """Order status. Described by a pattern, not an enum: drf-spectacular would name the enum "Status…"
+    (a collision with the other "status" enums) without an ENUM_NAME_OVERRIDES entry in settings."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=Order.Status.choices, **kwargs)
+
+
+class ParticipantSerializer(serializers.Serializer):
+    """A participating nation: planned quantity, the day it joined, and (where you may see it) what it
+    has called off."""
+
+    id = serializers.IntegerField(read_only=True)
+    nation = serializers.CharField(read_only=True, help_text="Nation code.")
+    planned_quantity = serializers.IntegerField(read_only=True)
+    joined_on = serializers.DateField(read_only=True)
+    ordered = serializers.IntegerField(read_only=True, allow_null=True,
+                                       help_text="Called off so far (non-cancelled); null when it is another "
+                                                 "nation's figure you may not see.")
+    ordered_share = serializers.FloatField(read_only=True, allow_null=True, help_text="Ordered ÷ planned.")
+
+
+class UtilisationSerializer(serializers.Serializer):
+    ceiling = serializers.IntegerField()
+    planned = serializers.IntegerField(help_text="Σ of the participants' planned quantities.")
+    ordered = serializers.IntegerField(allow_null=True,
+                                       help_text="Σ called off (non-cancelled); null when suppressed.")
+    remaining = serializers.IntegerField(allow_null=True, help_text="Ceiling − ordered (not below 0).")
+    ordered_share = serializers.FloatField(allow_null=True, help_text="Ordered ÷ ceiling.")
+    suppressed = serializers.BooleanField(
+        help_text="Too few other nations in this total for you to see it without learning one nation's orders.")
+
+
+class AgreementSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    lead_nation = serializers.CharField(source="lead_nation.code", read_only=True)
+    item = serializers.IntegerField(source="item_id", read_only=True)
+    item_name = serializers.CharField(source="item.name", read_only=True)
+    manufacturer = serializers.CharField(source="manufacturer.name", read_only=True, allow_null=True, default=None)
+    ceiling_quantity = serializers.IntegerField(read_only=True)
+    unit_price_eur = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True, allow_null=True)
+    valid_from = serializers.DateField(read_only=True)
+    valid_to = serializers.DateField(read_only=True, allow_null=True)
+    reference = serializers.CharField(read_only=True)
+    participants = serializers.SerializerMethodField()
+    utilisation = serializers.SerializerMethodField()
+
+    def _row(self, obj):
+        """The selector's row for this agreement (``stockpiles.procurement_selectors.agreement_list``),
+        handed over by the view in the context: no query per agreement."""
+        return self.context.get("agreement_rows", {}).get(obj.pk)
+
+    @extend_schema_field(ParticipantSerializer(many=True))
+    def get_participants(self, obj) -> list[dict]:
+        row = self._row(obj)
+        if row is None:
+            return []
+        return [{"id": p.participant.pk, "nation": p.participant.nation.code, "planned_quantity": p.planned,
+                 "joined_on": p.participant.joined_on, "ordered": p.ordered,
+                 "ordered_share": p.ordered_share} for p in row.participants]
+
+    @extend_schema_field(UtilisationSerializer(allow_null=True))
+    def get_utilisation(self, obj) -> dict | None:
+        row = self._row(obj)
+        if row is None:
+            return None
+        return {"ceiling": row.ceiling, "planned": row.planned, "ordered": row.ordered, "remaining": row.remaining,
+                "ordered_share": row.ordered_share, "suppressed": row.suppressed}
+
+
+class AgreementWriteSerializer(serializers.Serializer):
+    """A framework agreement (the cell)."""
+
+    name = serializers.CharField(max_length=200)
+    lead_nation = NationCodeField()
+    item = ItemRefField()
+    manufacturer = serializers.PrimaryKeyRelatedField(queryset=Manufacturer.objects.all(), required=False,
+                                                      allow_null=True, help_text="Manufacturer id.")
+    ceiling_quantity = serializers.IntegerField(min_value=0, max_value=INT_MAX)
+    unit_price_eur = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False,
+                                              allow_null=True)
+    valid_from = serializers.DateField()
+    valid_to = serializers.DateField(required=False, allow_null=True)
+    reference = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    notes = serializers.CharField(required=False, allow_blank=True)
+
+
+class ParticipantInSerializer(serializers.Serializer):
+    """A nation joins an agreement (the cell records it)."""
+
+    nation = NationCodeField()
+    planned_quantity = serializers.IntegerField(min_value=0, max_value=INT_MAX)
+    joined_on = serializers.DateField()
+
+
+class ScheduleLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderScheduleLine
+        fields = ["id", "due_on", "quantity", "received_on"]
+        read_only_fields = fields
+
+
+class ScheduleLineInSerializer(serializers.Serializer):
+    due_on = serializers.DateField()
+    quantity = serializers.IntegerField(min_value=0, max_value=INT_MAX)
+    received_on = serializers.DateField(required=False, allow_null=True)
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    nation = serializers.CharField(source="nation.code", read_only=True)
+    schedule = ScheduleLineSerializer(many=True, read_only=True)
+    status = OrderStatusField(read_only=True)
+    scheduled_quantity = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Order
+        fields = ["id", "nation", "item", "agreement", "manufacturer", "quantity", "unit_price_eur", "ordered_on",
+                  "status", "reference", "notes", "schedule", "scheduled_quantity", "created_at", "updated_at"]
+        read_only_fields = fields
+
+    def get_scheduled_quantity(self, obj) -> int:
+        """Σ of the schedule lines (from the prefetched lines: no query)."""
+        return sum(line.quantity for line in obj.schedule.all())
+
+
+class OrderUpdateSerializer(serializers.Serializer):
+    item = ItemRefField(required=False)
+    agreement = serializers.IntegerField(min_value=1, max_value=INT_MAX, required=False, allow_null=True,
+                                         help_text="The framework agreement id for a call-off; null for a "
+                                                   "national contract.")
+    manufacturer = serializers.PrimaryKeyRelatedField(queryset=Manufacturer.objects.all(), required=False,
+                                                      allow_null=True, help_text="Manufacturer id.")
+    quantity = serializers.IntegerField(min_value=0, max_value=INT_MAX)
+    unit_price_eur = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False,
+                                              allow_null=True)
+    ordered_on = serializers.DateField()
+    status = OrderStatusField(required=False)
+    reference = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    notes = serializers.CharField(required=False, allow_blank=True)
+    schedule = ScheduleLineInSerializer(many=True, required=False, max_length=1000,
+                                        help_text="The delivery schedule. On PATCH it replaces the whole "
+                                                  "schedule, in the same transaction.")
+
+
+class OrderInSerializer(OrderUpdateSerializer):
+    """A new order. The nation is your token's; only the cell names it."""
+
+    nation = NationCodeField(required=False, help_text="Cell only: the ordering nation. Ignored for national tokens.")
+    item = ItemRefField()
+
+
+class ScheduleLineDetailSerializer(serializers.ModelSerializer):
+    """A delivery schedule line with its order's nation and item (the timeline of contracted inflows)."""
+
+    nation = serializers.CharField(source="order.nation.code", read_only=True)
+    item = serializers.IntegerField(source="order.item_id", read_only=True)
+    agreement = serializers.IntegerField(source="order.agreement_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = OrderScheduleLine
+        fields = ["id", "order", "nation", "item", "agreement", "due_on", "quantity", "received_on"]
+        read_only_fields = fields
+
+
+class ScheduleLineUpdateSerializer(ScheduleLineInSerializer):
+    """Change one line, e.g. record its arrival: ``{"received_on": "2025-03-02"}``."""

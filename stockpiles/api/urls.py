@@ -12,6 +12,9 @@ router.register("guidelines", views.GuidelineViewSet, basename="guideline")
 router.register("production-rates", views.ProductionRateViewSet, basename="productionrate")
 router.register("shortfalls", views.ShortfallViewSet, basename="shortfall")
 router.register("alerts", views.AlertViewSet, basename="alert")
+router.register("agreements", views.AgreementViewSet, basename="agreement")
+router.register("orders", views.OrderViewSet, basename="order")
+router.register("order-schedule-lines", views.ScheduleLineViewSet, basename="orderscheduleline")
 
 urlpatterns = [
     path("shortfalls/alliance/", views.AlliancePositionView.as_view(), name="alliance-position"),

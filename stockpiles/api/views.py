@@ -3,24 +3,38 @@ production rates, shortfalls, alerts (read), and the alliance roll-up (an aggreg
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from coordination.api.base import ApiView, ApiViewSet, ReadOnlyApiViewSet, RecordWriteMixin
+from coordination.access import VIEW
+from coordination.api.base import ApiView, ApiViewSet, ReadOnlyApiViewSet, RecordWriteMixin, writer_nation
 from coordination.api.bulk import parse_rows, write_all_or_nothing
 from coordination.api.schema import BULK_ERRORS, ERRORS, IDEMPOTENCY_KEY, write_schema
 from coordination.api.serializers import item_lookup, item_resolve, items_resolve
 from coordination.models import Nation
-from stockpiles import selectors
+from coordination.services import messages_of
+from stockpiles import procurement_selectors, procurement_services, selectors
+from stockpiles.api.filtersets import AgreementFilterSet, OrderFilterSet, ScheduleLineFilterSet
 from stockpiles.api.serializers import (
+    AgreementSerializer,
+    AgreementWriteSerializer,
     AlertSerializer,
     CurrentStockSerializer,
     GuidelineSerializer,
     GuidelineWriteSerializer,
+    OrderInSerializer,
+    OrderSerializer,
+    OrderUpdateSerializer,
+    ParticipantInSerializer,
     ProductionRateSerializer,
     ProductionRateWriteSerializer,
+    ScheduleLineDetailSerializer,
+    ScheduleLineUpdateSerializer,
     ShortfallSerializer,
     StockReportBulkResultSerializer,
     StockReportInSerializer,
@@ -34,7 +48,18 @@ from stockpiles.filtersets import (
     ShortfallFilterSet,
     StockReportFilterSet,
 )
-from stockpiles.models import Alert, CurrentStock, ProductionRate, Shortfall, StockpileGuideline, StockReport
+from stockpiles.models import (
+    AgreementParticipant,
+    Alert,
+    CurrentStock,
+    FrameworkAgreement,
+    Order,
+    OrderScheduleLine,
+    ProductionRate,
+    Shortfall,
+    StockpileGuideline,
+    StockReport,
+)
 from stockpiles.services import (
     guideline_saved,
     production_rate_saved,
@@ -230,3 +255,203 @@ class AlertViewSet(ReadOnlyApiViewSet):
     def get_queryset(self):
         return selectors.alert_list(user_or_scope=self.scope, open_only=False)
 
+
+
+# --- Joint procurement ------------------------------------------------------------------------------
+
+def _agreement_ref(scope, value: int | None):
+    """A framework agreement the caller may see (a participant, the lead nation, the cell), or a 400."""
+    if value is None:
+        return None
+    agreement = FrameworkAgreement.objects.restrict(scope, VIEW).filter(pk=value).first()
+    if agreement is None:
+        raise serializers.ValidationError({"agreement": [f"Unknown framework agreement ({value})."]})
+    return agreement
+
+
+def _only_the_cell(scope, what: str) -> None:
+    if not scope.is_cell:
+        raise PermissionDenied(f"Only the coordination cell may change {what}.")
+
+
+class AgreementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """Framework agreements you lead or take part in (the cell sees all), with their participants and
+    utilisation: ordered vs ceiling in total and ordered vs planned per participant. Another participant's
+    call-offs are not shown to you (null), and the total only when enough nations have called off
+    (the small-group rule). The cell writes agreements and records who joins."""
+
+    model = FrameworkAgreement
+    serializer_class = AgreementSerializer
+    select_related = ("lead_nation", "item", "manufacturer")
+    filterset_class = AgreementFilterSet
+    ordering_fields = ["name", "valid_from", "valid_to", "ceiling_quantity", "id"]
+    ordering = ["item__name", "name"]
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if getattr(self, "swagger_fake_view", False) or not self.request.user.is_authenticated:
+            return context
+        # Utilisation of every agreement the caller may see, in the selector's fixed set of queries.
+        context["agreement_rows"] = {r.agreement.pk: r for r in
+                                     procurement_selectors.agreement_list(user=self.scope)}
+        return context
+
+    def _answer(self, agreement, status_code: int = 200) -> Response:
+        agreement = self.get_queryset().get(pk=agreement.pk)
+        return Response(self.get_serializer(agreement).data, status=status_code)
+
+    @extend_schema(request=AgreementWriteSerializer, parameters=[IDEMPOTENCY_KEY],
+                   responses={201: AgreementSerializer, **ERRORS})
+    def create(self, request):
+        def do():
+            _only_the_cell(self.scope, "framework agreements")
+            data = AgreementWriteSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            v = dict(data.validated_data)
+            v["item"] = item_resolve(v["item"])
+            since = self.started()
+            agreement = procurement_services.agreement_create(actor=self.scope, user=self.service_user, **v)
+            self.stamp(FrameworkAgreement, [agreement], since)
+            return self._answer(agreement, status.HTTP_201_CREATED)
+        return self.write(request, do)
+
+    @extend_schema(request=AgreementWriteSerializer, responses={200: AgreementSerializer, **ERRORS},
+                   description="Change some fields (the cell). The ceiling cannot drop below what is already "
+                               "called off.")
+    def partial_update(self, request, pk=None):
+        def do():
+            self.get_object()  # 404 when not visible
+            _only_the_cell(self.scope, "framework agreements")
+            data = AgreementWriteSerializer(data=request.data, partial=True)
+            data.is_valid(raise_exception=True)
+            v = dict(data.validated_data)
+            if "item" in v:
+                v["item"] = item_resolve(v["item"])
+            since = self.started()
+            agreement = procurement_services.agreement_update(actor=self.scope, agreement_id=int(pk),
+                                                              user=self.service_user, **v)
+            self.stamp(FrameworkAgreement, [agreement], since)
+            return self._answer(agreement)
+        return self.write(request, do)
+
+    @extend_schema(request=ParticipantInSerializer, parameters=[IDEMPOTENCY_KEY],
+                   responses={201: AgreementSerializer, **ERRORS},
+                   description="Record that a nation joins the agreement (the cell), with its planned quantity "
+                               "and the day it joined. Answers with the whole agreement.")
+    @action(detail=True, methods=["post"])
+    def participants(self, request, pk=None):
+        def do():
+            agreement = self.get_object()
+            _only_the_cell(self.scope, "framework agreement participants")
+            data = ParticipantInSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            since = self.started()
+            participant = procurement_services.participant_join(actor=self.scope, agreement_id=agreement.pk,
+                                                                user=self.service_user, **data.validated_data)
+            self.stamp(AgreementParticipant, [participant], since)
+            return self._answer(agreement, status.HTTP_201_CREATED)
+        return self.write(request, do)
+
+
+class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """Your own nation's orders (call-offs under a framework agreement, or national contracts) with their
+    delivery schedules; the cell sees all. Another nation's order is a 404. The schedule is written with
+    the order in one request, all or nothing; the scheduled lines are the contracted inflows of your
+    stock projection."""
+
+    model = Order
+    serializer_class = OrderSerializer
+    filterset_class = OrderFilterSet
+    ordering_fields = ["ordered_on", "quantity", "created_at", "id"]
+    ordering = ["-ordered_on", "-id"]
+
+    def get_queryset(self):
+        return procurement_selectors.order_list(user=self.scope)
+
+    def _answer(self, order, status_code: int = 200) -> Response:
+        return Response(OrderSerializer(self.get_queryset().get(pk=order.pk)).data, status=status_code)
+
+    def _values(self, validated: dict) -> dict:
+        v = dict(validated)
+        if "item" in v:
+            v["item"] = item_resolve(v["item"])
+        if "agreement" in v:
+            v["agreement"] = _agreement_ref(self.scope, v["agreement"])
+        return v
+
+    @extend_schema(request=OrderInSerializer, parameters=[IDEMPOTENCY_KEY], responses={201: OrderSerializer, **ERRORS})
+    def create(self, request):
+        def do():
+            data = OrderInSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            v = self._values(data.validated_data)
+            v["nation"] = writer_nation(self, v.pop("nation", None))
+            schedule = [dict(row) for row in v.pop("schedule", [])]
+            since = self.started()
+            order = procurement_services.order_create(actor=self.scope, schedule=schedule, user=self.service_user,
+                                                      **v)
+            self.stamp(Order, [order], since)
+            self.stamp(OrderScheduleLine, list(order.schedule.all()), since)
+            return self._answer(order, status.HTTP_201_CREATED)
+        return self.write(request, do)
+
+    @extend_schema(request=OrderUpdateSerializer, responses={200: OrderSerializer, **ERRORS},
+                   description="Change some fields. With `schedule`, the whole delivery schedule is replaced in "
+                               "the same transaction: all or nothing.")
+    def partial_update(self, request, pk=None):
+        def do():
+            order = self.get_object()  # 404 when not visible
+            data = OrderUpdateSerializer(data=request.data, partial=True)
+            data.is_valid(raise_exception=True)
+            v = self._values(data.validated_data)
+            schedule = v.pop("schedule", None)
+            since = self.started()
+            user = self.service_user
+            if schedule is not None:
+                for line in list(order.schedule.all()):
+                    procurement_services.schedule_line_delete(actor=self.scope, line_id=line.pk, user=user)
+            order = procurement_services.order_update(actor=self.scope, order_id=order.pk, user=user, **v)
+            if schedule is not None:
+                _schedule_replace(self.scope, order, schedule, user)
+            self.stamp(Order, [order], since)
+            return self._answer(order)
+        return self.write(request, do)
+
+
+def _schedule_replace(scope, order, rows, user) -> None:
+    """Write the new schedule lines; every line's errors at once (``schedule[i]``), then nothing is kept."""
+    errors: dict[str, list[str]] = {}
+    for index, row in enumerate(rows):
+        try:
+            with transaction.atomic():
+                procurement_services.schedule_line_create(actor=scope, order_id=order.pk, user=user, **row)
+        except DjangoValidationError as exc:
+            errors[f"schedule[{index}]"] = [f"{k}: {' '.join(v)}" if k != "__all__" else " ".join(v)
+                                            for k, v in messages_of(exc).items()]
+    if errors:
+        raise DjangoValidationError(errors)
+
+
+class ScheduleLineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """Delivery schedule lines of your own nation's orders (the cell sees all), by due date: the timeline of
+    contracted inflows. ``PATCH`` one to record its arrival (``received_on``)."""
+
+    model = OrderScheduleLine
+    serializer_class = ScheduleLineDetailSerializer
+    select_related = ("order", "order__nation")
+    filterset_class = ScheduleLineFilterSet
+    ordering_fields = ["due_on", "quantity", "received_on", "id"]
+    ordering = ["due_on", "id"]
+
+    @extend_schema(request=ScheduleLineUpdateSerializer, responses={200: ScheduleLineDetailSerializer, **ERRORS})
+    def partial_update(self, request, pk=None):
+        def do():
+            self.get_object()
+            data = ScheduleLineUpdateSerializer(data=request.data, partial=True)
+            data.is_valid(raise_exception=True)
+            since = self.started()
+            line = procurement_services.schedule_line_update(actor=self.scope, line_id=int(pk),
+                                                             user=self.service_user, **data.validated_data)
+            self.stamp(OrderScheduleLine, [line], since)
+            return Response(ScheduleLineDetailSerializer(self.get_queryset().get(pk=line.pk)).data)
+        return self.write(request, do)

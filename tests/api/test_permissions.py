@@ -9,7 +9,17 @@ from coordination.access import CELL
 from coordination.models import Category, Item, Nation
 from pledges.models import Delivery, Pledge, Requirement, TrainingCommitment
 from pledges.services import delivery_create
-from stockpiles.models import Alert, CurrentStock, ProductionRate, Shortfall, StockpileGuideline, StockReport
+from stockpiles.models import (
+    Alert,
+    CurrentStock,
+    FrameworkAgreement,
+    Order,
+    OrderScheduleLine,
+    ProductionRate,
+    Shortfall,
+    StockpileGuideline,
+    StockReport,
+)
 from stockpiles.services import stock_report_create
 from tests import factories
 from tests.api.mixins import (
@@ -276,6 +286,87 @@ class TestCategories(ApiViewTestCase, CreateTests, UpdateTests):
     @pytest.fixture
     def obj(self, item):
         return item.category
+
+
+class TestOrders(ApiViewTestCase, CreateTests, UpdateTests):
+    """A nation's orders: own nation only (another nation's order is a 404), written by it and the cell."""
+
+    url = "/api/v1/orders/"
+    model = Order
+
+    @pytest.fixture
+    def obj(self, nations, item):
+        order = factories.OrderFactory(nation=nations["POL"], item=item, quantity=10_000)
+        factories.OrderScheduleLineFactory(order=order, due_on=dt.date(2025, 1, 1), quantity=4000)
+        return order
+
+    def create_body(self, obj):
+        # "nation" names POL: the cell's choice; ignored for a national token.
+        return {"nation": "POL", "item": obj.item_id, "quantity": 10, "ordered_on": "2024-02-01",
+                "schedule": [{"due_on": "2024-06-01", "quantity": 5}, {"due_on": "2024-07-01", "quantity": 5}]}
+
+    def owner_code(self, instance):
+        return instance.nation.code
+
+    def update_body(self, obj):
+        return {"quantity": 9000}
+
+
+class TestOrderScheduleLines(ApiViewTestCase, UpdateTests):
+    url = "/api/v1/order-schedule-lines/"
+    model = OrderScheduleLine
+
+    @pytest.fixture
+    def obj(self, nations, item):
+        order = factories.OrderFactory(nation=nations["POL"], item=item, quantity=10_000, ordered_on=dt.date(2024, 1, 1))
+        return factories.OrderScheduleLineFactory(order=order, due_on=dt.date(2024, 6, 1), quantity=4000)
+
+    def update_body(self, obj):
+        return {"received_on": "2024-06-03"}
+
+
+class TestAgreements(ApiViewTestCase, CreateTests, UpdateTests):
+    """An agreement led by Germany with Poland taking part: Poland (a participant) reads it and cannot
+    change it (403); the United States (not a participant) gets a 404; only the cell writes."""
+
+    url = "/api/v1/agreements/"
+    model = FrameworkAgreement
+    create_expect = CELL_ONLY_CREATE
+    created_for = None
+    update_expect = {"cell": 200, "pol": 403, "usa": 404}
+
+    @pytest.fixture
+    def obj(self, nations, item):
+        germany = factories.NationFactory(code="DEU", name="Germany")
+        agreement = factories.FrameworkAgreementFactory(lead_nation=germany, item=item, ceiling_quantity=100_000)
+        factories.AgreementParticipantFactory(agreement=agreement, nation=nations["POL"], planned_quantity=40_000)
+        return agreement
+
+    def create_body(self, obj):
+        return {"name": "155 mm joint buy II", "lead_nation": "POL", "item": obj.item_id, "ceiling_quantity": 5000,
+                "unit_price_eur": "4500.00", "valid_from": "2024-01-01", "valid_to": "2027-12-31"}
+
+    def update_body(self, obj):
+        return {"ceiling_quantity": 120_000}
+
+    @pytest.mark.parametrize("role", ["cell", "pol", "usa"])
+    def test_record_a_participant(self, role, roles, obj, nations):
+        before = snapshot_participants()
+        response = roles[role].post(f"{self.url}{obj.pk}/participants/",
+                                    {"nation": "USA", "planned_quantity": 5000, "joined_on": "2024-06-01"},
+                                    format="json")
+        assert response.status_code == {"cell": 201, "pol": 403, "usa": 404}[role], response.content
+        if role == "cell":
+            joined = {p["nation"]: p["joined_on"] for p in response.json()["participants"]}
+            assert joined == {"POL": "2023-01-01", "USA": "2024-06-01"}
+        else:
+            assert snapshot_participants() == before
+
+
+def snapshot_participants():
+    from stockpiles.models import AgreementParticipant
+
+    return sorted(AgreementParticipant.objects.values_list("agreement_id", "nation_id", "planned_quantity"))
 
 
 @pytest.mark.parametrize("path", [
