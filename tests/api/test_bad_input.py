@@ -7,7 +7,7 @@ import pytest
 from coordination.access import CELL
 from pledges.models import Delivery, Pledge, TrainingCommitment
 from pledges.services import delivery_create
-from stockpiles.models import StockReport
+from stockpiles.models import FrameworkAgreement, Order, OrderScheduleLine, StockReport
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -136,3 +136,88 @@ def test_bad_query_parameters_are_400(pol, nations):
     assert pol.get("/api/v1/shortfalls/alliance/?item=abc").status_code == 400
     assert pol.get("/api/v1/fulfilment/items/?donor=XXX").status_code == 400
     assert pol.get("/api/v1/pledges/?ordering=nonsense").status_code == 200  # unknown orderings are ignored
+
+
+# --- Orders: the order and its schedule in one request, all or nothing --------------------------------
+
+@pytest.fixture
+def call_off(nations, nsn_item):
+    germany = factories.NationFactory(code="DEU", name="Germany")
+    agreement = factories.FrameworkAgreementFactory(lead_nation=germany, item=nsn_item, ceiling_quantity=1000,
+                                                    valid_from=dt.date(2024, 1, 1), valid_to=dt.date(2026, 12, 31))
+    factories.AgreementParticipantFactory(agreement=agreement, nation=nations["POL"], planned_quantity=600,
+                                          joined_on=dt.date(2024, 3, 1))
+    return agreement
+
+
+@pytest.mark.parametrize("change,field", [
+    ({"quantity": -1}, "quantity"),
+    ({"quantity": HUGE}, "quantity"),
+    ({"quantity": "lots"}, "quantity"),
+    ({"ordered_on": "2024-02-30"}, "ordered_on"),
+    ({"status": "shipped"}, "status"),
+    ({"item": "nonsense"}, "item"),
+    ({"agreement": 999999}, "agreement"),
+    ({"agreement": "x"}, "agreement"),
+    ({"schedule": "soon"}, "schedule"),
+    ({"schedule": [{"due_on": "2024-06-01"}]}, "schedule"),
+    ({"schedule": [{"due_on": "2024-06-01", "quantity": -5}]}, "schedule"),
+    ({"schedule": [{"due_on": "2024-06-01", "quantity": 60}, {"due_on": "2024-07-01", "quantity": 50}]},
+     "schedule"),                                                             # 110 scheduled, 100 ordered
+    ({"schedule": [{"due_on": "2024-06-01", "quantity": 5}, {"due_on": "2024-06-01", "quantity": 5}]},
+     "schedule[1]"),                                                          # the same day twice
+    ({"reference": "x" * 201}, "reference"),
+])
+def test_order_bad_input_writes_nothing(pol, nations, nsn_item, change, field):
+    body = {"item": nsn_item.pk, "quantity": 100, "ordered_on": "2024-05-01",
+            "schedule": [{"due_on": "2024-06-01", "quantity": 50}], **change}
+    response = pol.post("/api/v1/orders/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert field in response.json(), response.json()
+    assert not Order.objects.exists() and not OrderScheduleLine.objects.exists()
+
+
+@pytest.mark.parametrize("change,field", [
+    ({"quantity": 1001}, "quantity"),                 # above the ceiling
+    ({"ordered_on": "2024-02-01"}, "ordered_on"),     # before Poland joined
+    ({"ordered_on": "2027-02-01"}, "ordered_on"),     # after the agreement ended
+])
+def test_call_off_rules(pol, nations, nsn_item, call_off, change, field):
+    body = {"item": nsn_item.pk, "quantity": 100, "ordered_on": "2024-05-01", "agreement": call_off.pk, **change}
+    response = pol.post("/api/v1/orders/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert field in response.json(), response.json()
+    assert not Order.objects.exists()
+    assert pol.post("/api/v1/orders/", {**body, **{"quantity": 100, "ordered_on": "2024-05-01"}},
+                    format="json").status_code == 201
+
+
+def test_replacing_a_schedule_is_all_or_nothing(pol, nations, nsn_item):
+    created = pol.post("/api/v1/orders/", {"item": nsn_item.pk, "quantity": 100, "ordered_on": "2024-05-01",
+                                           "schedule": [{"due_on": "2024-06-01", "quantity": 40}]}, format="json")
+    assert created.status_code == 201, created.content
+    url = f"/api/v1/orders/{created.json()['id']}/"
+    bad = pol.patch(url, {"quantity": 90, "schedule": [{"due_on": "2024-07-01", "quantity": 50},
+                                                       {"due_on": "2024-08-01", "quantity": 50}]}, format="json")
+    assert bad.status_code == 400, bad.content
+    assert "schedule[1]" in bad.json()
+    order = Order.objects.get()
+    assert order.quantity == 100
+    assert list(order.schedule.values_list("due_on", "quantity")) == [(dt.date(2024, 6, 1), 40)]
+    good = pol.patch(url, {"schedule": [{"due_on": "2024-07-01", "quantity": 50},
+                                        {"due_on": "2024-08-01", "quantity": 50}]}, format="json")
+    assert good.status_code == 200, good.content
+    assert [(r["due_on"], r["quantity"]) for r in good.json()["schedule"]] == [("2024-07-01", 50), ("2024-08-01", 50)]
+    assert good.json()["scheduled_quantity"] == 100
+
+
+def test_agreement_bad_input(cell, nations, nsn_item):
+    body = {"name": "Joint buy", "lead_nation": "POL", "item": nsn_item.pk, "ceiling_quantity": 10,
+            "valid_from": "2024-01-01"}
+    for change, field in (({"ceiling_quantity": -1}, "ceiling_quantity"), ({"lead_nation": "XXX"}, "lead_nation"),
+                          ({"valid_to": "2023-01-01"}, "non_field_errors"), ({"unit_price_eur": "-3"}, "unit_price_eur"),
+                          ({"manufacturer": 99999}, "manufacturer")):
+        response = cell.post("/api/v1/agreements/", {**body, **change}, format="json")
+        assert response.status_code == 400, (change, response.content)
+        assert field in response.json(), (change, response.json())
+    assert not FrameworkAgreement.objects.exists()

@@ -201,3 +201,32 @@ def test_concurrent_requests_without_holding_still_write_once(pol_token, item, n
     assert len(ids) == 1
     assert StockReport.objects.count() == 1
     assert dt.date(2024, 5, 1) == StockReport.objects.get().as_of
+
+
+@pytest.mark.django_db
+def test_an_order_with_its_schedule_is_created_once(pol, item, nations):
+    from stockpiles.models import Order, OrderScheduleLine
+
+    order = {"item": item.pk, "quantity": 100, "ordered_on": "2024-05-01",
+             "schedule": [{"due_on": "2024-06-01", "quantity": 60}, {"due_on": "2024-07-01", "quantity": 40}]}
+    first = pol.post("/api/v1/orders/", order, format="json", HTTP_IDEMPOTENCY_KEY="order-1")
+    again = pol.post("/api/v1/orders/", order, format="json", HTTP_IDEMPOTENCY_KEY="order-1")
+    assert first.status_code == again.status_code == 201, first.content
+    assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
+    assert (Order.objects.count(), OrderScheduleLine.objects.count()) == (1, 2)
+    changed = pol.post("/api/v1/orders/", {**order, "quantity": 101}, format="json", HTTP_IDEMPOTENCY_KEY="order-1")
+    assert changed.status_code == 422
+    assert Order.objects.get().quantity == 100
+
+
+@pytest.mark.django_db
+def test_an_agreement_is_created_once(cell, item, nations):
+    from stockpiles.models import FrameworkAgreement
+
+    body = {"name": "Joint buy", "lead_nation": "POL", "item": item.pk, "ceiling_quantity": 1000,
+            "valid_from": "2024-01-01"}
+    first = cell.post("/api/v1/agreements/", body, format="json", HTTP_IDEMPOTENCY_KEY="fa-1")
+    again = cell.post("/api/v1/agreements/", body, format="json", HTTP_IDEMPOTENCY_KEY="fa-1")
+    assert first.status_code == again.status_code == 201, first.content
+    assert again["Idempotent-Replayed"] == "true"
+    assert FrameworkAgreement.objects.count() == 1

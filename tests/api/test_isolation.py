@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from coordination.access import CELL
 from pledges.models import Delivery, Pledge
-from stockpiles.models import Alert, CurrentStock, Shortfall, StockReport
+from stockpiles.models import Alert, CurrentStock, Order, Shortfall, StockReport
 from stockpiles.services import stock_report_create
 from tests import factories
 
@@ -122,3 +122,108 @@ def test_a_national_officer_session_is_scoped_like_a_token(polish_officer, repor
     client.force_login(polish_officer)
     assert [r["nation"] for r in client.get("/api/v1/stock-reports/").json()["results"]] == ["POL"]
     assert client.get(f"/api/v1/stock-reports/{reports['USA'].pk}/").status_code == 404
+
+
+# --- Joint procurement: orders are the ordering nation's; agreements its lead's and participants' -----
+
+@pytest.fixture
+def procurement(nations, item):
+    """Germany leads a 155 mm agreement; Poland and the United States take part; Poland and the United
+    States each have an order (a call-off) with a schedule."""
+    germany = factories.NationFactory(code="DEU", name="Germany")
+    agreement = factories.FrameworkAgreementFactory(lead_nation=germany, item=item, ceiling_quantity=100_000)
+    for code, planned in (("POL", 40_000), ("USA", 30_000)):
+        factories.AgreementParticipantFactory(agreement=agreement, nation=nations[code], planned_quantity=planned)
+    orders = {}
+    for code, quantity in (("POL", 12_000), ("USA", 7_000)):
+        orders[code] = factories.OrderFactory(nation=nations[code], item=item, agreement=agreement, quantity=quantity,
+                                              ordered_on=dt.date(2024, 3, 1))
+        factories.OrderScheduleLineFactory(order=orders[code], due_on=dt.date(2025, 1, 1), quantity=quantity)
+    other = factories.FrameworkAgreementFactory(lead_nation=germany, item=item, name="Germany only")
+    return {"agreement": agreement, "orders": orders, "other": other, "germany": germany}
+
+
+def test_orders_list_shows_only_own_nation(pol, usa, cell, procurement):
+    assert [o["nation"] for o in pol.get("/api/v1/orders/").json()["results"]] == ["POL"]
+    assert [o["nation"] for o in usa.get("/api/v1/orders/").json()["results"]] == ["USA"]
+    assert sorted(o["nation"] for o in cell.get("/api/v1/orders/").json()["results"]) == ["POL", "USA"]
+    assert pol.get("/api/v1/orders/?nation=USA").json()["count"] == 0
+    assert pol.get(f"/api/v1/orders/?agreement={procurement['agreement'].pk}").json()["count"] == 1
+
+
+def test_another_nations_order_and_schedule_are_404(pol, procurement):
+    usa_order = procurement["orders"]["USA"]
+    assert pol.get(f"/api/v1/orders/{usa_order.pk}/").status_code == 404
+    line = usa_order.schedule.get()
+    assert pol.get(f"/api/v1/order-schedule-lines/{line.pk}/").status_code == 404
+    assert pol.patch(f"/api/v1/order-schedule-lines/{line.pk}/", {"received_on": "2025-01-02"},
+                     format="json").status_code == 404
+    assert pol.patch(f"/api/v1/orders/{usa_order.pk}/", {"quantity": 1}, format="json").status_code == 404
+    usa_order.refresh_from_db()
+    line.refresh_from_db()
+    assert (usa_order.quantity, line.received_on) == (7_000, None)
+    lines = pol.get("/api/v1/order-schedule-lines/").json()["results"]
+    assert [(r["nation"], r["quantity"]) for r in lines] == [("POL", 12_000)]
+
+
+def test_order_nation_comes_from_the_token(usa, procurement, item):
+    response = usa.post("/api/v1/orders/", {"nation": "POL", "item": item.pk, "quantity": 10,
+                                            "ordered_on": "2024-05-01"}, format="json")
+    assert response.status_code == 201, response.content
+    assert Order.objects.get(pk=response.json()["id"]).nation.code == "USA"
+
+
+def test_a_call_off_needs_a_visible_agreement(usa, procurement, item):
+    """The United States does not take part in "Germany only": for it, that agreement does not exist."""
+    body = {"item": item.pk, "quantity": 10, "ordered_on": "2024-05-01", "agreement": procurement["other"].pk}
+    response = usa.post("/api/v1/orders/", body, format="json")
+    assert response.status_code == 400
+    assert "agreement" in response.json()
+    assert not Order.objects.filter(agreement=procurement["other"]).exists()
+
+
+def test_agreements_are_read_by_participants_only(pol, usa, cell, nations, procurement):
+    ukr = factories.NationFactory(code="FRA", name="France")
+    from coordination.api.tokens import token_issue
+    from tests.api.conftest import client_with
+
+    france = client_with(token_issue(nation=ukr, name="FRA feed")[1])
+    agreement = procurement["agreement"]
+    assert [a["id"] for a in pol.get("/api/v1/agreements/").json()["results"]] == [agreement.pk]
+    assert france.get("/api/v1/agreements/").json()["count"] == 0
+    assert france.get(f"/api/v1/agreements/{agreement.pk}/").status_code == 404
+    assert usa.get(f"/api/v1/agreements/{procurement['other'].pk}/").status_code == 404
+    assert cell.get("/api/v1/agreements/").json()["count"] == 2
+    assert pol.get("/api/v1/agreements/?participant=USA").json()["count"] == 1
+
+
+def test_a_participant_sees_its_own_call_offs_not_another_participants(pol, cell, procurement, settings):
+    """Poland sees its own 12,000 and the planned quantities, not the United States' 7,000; the total
+    (two nations' orders: one other than Poland) is suppressed under the default small-group rule."""
+    settings.AGGREGATE_MIN_OTHER_NATIONS = 2
+    body = pol.get(f"/api/v1/agreements/{procurement['agreement'].pk}/").json()
+    rows = {p["nation"]: p for p in body["participants"]}
+    assert (rows["POL"]["planned_quantity"], rows["POL"]["ordered"]) == (40_000, 12_000)
+    assert rows["POL"]["ordered_share"] == pytest.approx(0.3)
+    assert (rows["USA"]["planned_quantity"], rows["USA"]["ordered"], rows["USA"]["ordered_share"]) == (30_000, None,
+                                                                                                      None)
+    assert body["utilisation"]["suppressed"] is True
+    assert body["utilisation"]["ordered"] is None
+    assert not {7_000, 19_000, 81_000} & set(numbers_in(body))  # USA's call-offs, the total, what is left
+    full = cell.get(f"/api/v1/agreements/{procurement['agreement'].pk}/").json()
+    assert {p["nation"]: p["ordered"] for p in full["participants"]} == {"POL": 12_000, "USA": 7_000}
+    assert (full["utilisation"]["ceiling"], full["utilisation"]["ordered"], full["utilisation"]["remaining"],
+            full["utilisation"]["planned"]) == (100_000, 19_000, 81_000, 70_000)
+    assert full["utilisation"]["ordered_share"] == pytest.approx(0.19)
+
+
+def numbers_in(value):
+    """Every number anywhere in a JSON body."""
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from numbers_in(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from numbers_in(v)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        yield value

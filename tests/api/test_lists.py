@@ -20,7 +20,8 @@ LISTS = [
     "/api/v1/training-commitments/", "/api/v1/requirements/", "/api/v1/stock-reports/", "/api/v1/current-stock/",
     "/api/v1/guidelines/", "/api/v1/production-rates/", "/api/v1/shortfalls/", "/api/v1/alerts/",
     "/api/v1/shortfalls/alliance/", "/api/v1/fulfilment/donors/", "/api/v1/fulfilment/items/",
-    "/api/v1/fulfilment/gaps/", "/api/v1/training/summary/",
+    "/api/v1/fulfilment/gaps/", "/api/v1/training/summary/", "/api/v1/agreements/", "/api/v1/orders/",
+    "/api/v1/order-schedule-lines/",
 ]
 
 
@@ -49,6 +50,15 @@ def populate(nations, n: int) -> None:
     for item in items:
         factories.RequirementFactory(recipient=nations["UKR"], item=item)
         factories.GuidelineFactory(nation=None, item=item)
+        # Joint procurement: an agreement per item with POL and USA taking part, a call-off each with a
+        # two-line schedule.
+        lead = nations["USA"]
+        agreement = factories.FrameworkAgreementFactory(lead_nation=lead, item=item, name=f"Agreement {item.name}")
+        for code in ("POL", "USA"):
+            factories.AgreementParticipantFactory(agreement=agreement, nation=nations[code])
+            order = factories.OrderFactory(nation=nations[code], item=item, agreement=agreement, quantity=100)
+            for month in (6, 7):
+                factories.OrderScheduleLineFactory(order=order, due_on=dt.date(2025, month, 1), quantity=50)
 
 
 def count_queries(client, url) -> int:
@@ -77,6 +87,10 @@ def test_list_query_counts_do_not_grow_with_rows(role, roles, nations):
     ("/api/v1/requirements/", 3), ("/api/v1/items/", 3), ("/api/v1/nations/", 3),
     ("/api/v1/shortfalls/alliance/", 4), ("/api/v1/fulfilment/donors/", 3), ("/api/v1/fulfilment/items/", 3),
     ("/api/v1/training/summary/", 3), ("/api/v1/fulfilment/gaps/", 6),
+    # token, count, page, then the utilisation of the visible agreements (agreements, participants, call-offs)
+    ("/api/v1/agreements/", 6),
+    # token, count, page, schedule lines (prefetched)
+    ("/api/v1/orders/", 4), ("/api/v1/order-schedule-lines/", 3),
 ])
 def test_list_query_budget(pol, nations, url, max_queries, django_assert_max_num_queries):
     populate(nations, 30)
