@@ -3,15 +3,24 @@ and the computed tables (read-only, export only)."""
 
 from __future__ import annotations
 
+import copy
+
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 
-from coordination.admin_base import AidModelAdmin, ComputedModelAdmin
+from coordination.access import CHANGE
+from coordination.admin_base import AidModelAdmin, ComputedModelAdmin, ServiceInline, ServiceInlineFormSet
 from coordination.services import record_save
-from stockpiles import services
+from stockpiles import procurement_services, services
 from stockpiles.models import (
+    AgreementParticipant,
     Alert,
     CurrentStock,
+    FrameworkAgreement,
+    Manufacturer,
+    Order,
+    OrderScheduleLine,
+    ProductionLine,
     ProductionRate,
     Shortfall,
     ShortfallMark,
@@ -19,8 +28,14 @@ from stockpiles.models import (
     StockReport,
 )
 from stockpiles.resources import (
+    AgreementParticipantResource,
     AlertResource,
     CurrentStockResource,
+    FrameworkAgreementResource,
+    ManufacturerResource,
+    OrderResource,
+    OrderScheduleLineResource,
+    ProductionLineResource,
     ProductionRateResource,
     ShortfallMarkResource,
     ShortfallResource,
@@ -82,23 +97,203 @@ class StockpileGuidelineAdmin(AidModelAdmin):
 
 @admin.register(ProductionRate)
 class ProductionRateAdmin(AidModelAdmin):
+    """A nation's own production (no line) or a production line's capacity (with a line: the cell's)."""
+
     resource_classes = [ProductionRateResource]
     has_service = True
     own_nation_field = "nation"
     nation_fields = ("nation",)
-    list_display = ("nation", "item", "units_per_month", "effective_from", "reference")
-    list_filter = ("nation", "item__category", "effective_from")
-    search_fields = ("nation__code", "nation__name", "item__name", "reference")
-    list_select_related = ("nation", "item")
-    autocomplete_fields = ("nation", "item")
+    list_display = ("nation", "item", "line", "units_per_month", "effective_from", "reference")
+    list_filter = ("nation", "item__category", "effective_from", ("line", admin.EmptyFieldListFilter))
+    search_fields = ("nation__code", "nation__name", "item__name", "reference", "line__name",
+                     "line__manufacturer__name")
+    list_select_related = ("nation", "item", "line")
+    autocomplete_fields = ("nation", "item", "line")
 
     def service_save(self, *, request, obj, change):
-        return record_save(actor=request.user, obj=obj, user=request.user, owner_field="nation",
-                           what="another nation's production rates",
-                           after=lambda r: services.production_rate_saved(rate=r))
+        return procurement_services.production_rate_save(actor=request.user, rate=obj, user=request.user)
 
     def after_delete(self, *, request, obj):
         services.production_rate_saved(rate=obj)
+
+
+# --- Joint procurement ------------------------------------------------------------------------------
+
+class _ServiceInlinesMixin:
+    def save_formset(self, request, form, formset, change):
+        if isinstance(formset, ServiceInlineFormSet):
+            formset.model_admin.save_rows(request=request, formset=formset)
+        else:  # pragma: no cover - every inline here writes through a service
+            super().save_formset(request, form, formset, change)
+
+
+class LineRateInline(ServiceInline, admin.TabularInline):
+    """The line's capacity over time (ProductionRate rows with this line)."""
+
+    model = ProductionRate
+    fk_name = "line"
+    fields = ("units_per_month", "effective_from", "reference")
+    extra = 1
+    verbose_name = "capacity from a date"
+    verbose_name_plural = "capacity (units per month, effective-dated)"
+
+    def row_save(self, *, request, parent, form):
+        rate = copy.copy(form.instance)  # the validation dry run must not leave a pk on the form's instance
+        rate.line_id = parent.pk
+        rate.nation_id = parent.manufacturer.nation_id
+        rate.item_id = parent.item_id
+        return procurement_services.production_line_rate_save(actor=request.user, rate=rate, user=request.user)
+
+
+@admin.register(Manufacturer)
+class ManufacturerAdmin(AidModelAdmin):
+    resource_classes = [ManufacturerResource]
+    has_service = True
+    nation_write = False  # industrial reference data: the cell's
+    list_display = ("name", "nation", "reference")
+    list_filter = ("nation",)
+    search_fields = ("name", "nation__code", "nation__name", "reference")
+    list_select_related = ("nation",)
+    autocomplete_fields = ("nation",)
+
+    def service_save(self, *, request, obj, change):
+        return procurement_services.manufacturer_save(actor=request.user, manufacturer=obj, user=request.user)
+
+
+@admin.register(ProductionLine)
+class ProductionLineAdmin(_ServiceInlinesMixin, AidModelAdmin):
+    resource_classes = [ProductionLineResource]
+    has_service = True
+    nation_write = False
+    list_display = ("name", "manufacturer", "item", "location")
+    list_filter = ("manufacturer__nation", "item__category", "item")
+    search_fields = ("name", "location", "manufacturer__name", "item__name", "reference")
+    list_select_related = ("manufacturer", "item")
+    autocomplete_fields = ("manufacturer", "item")
+    inlines = [LineRateInline]
+
+    def service_save(self, *, request, obj, change):
+        return procurement_services.production_line_save(actor=request.user, line=obj, user=request.user)
+
+
+class ParticipantInline(ServiceInline, admin.TabularInline):
+    model = AgreementParticipant
+    fields = ("nation", "planned_quantity", "joined_on")
+    autocomplete_fields = ("nation",)
+    extra = 1
+
+    def row_save(self, *, request, parent, form):
+        participant = copy.copy(form.instance)  # see LineRateInline.row_save
+        participant.agreement_id = parent.pk
+        return procurement_services.participant_save(actor=request.user, participant=participant, user=request.user)
+
+
+@admin.register(FrameworkAgreement)
+class FrameworkAgreementAdmin(_ServiceInlinesMixin, AidModelAdmin):
+    """Read by the lead nation, the participants and the cell; written by the cell."""
+
+    resource_classes = [FrameworkAgreementResource]
+    has_service = True
+    nation_write = False
+    allow_delete = False  # orders protect it; end its validity instead
+    list_display = ("name", "lead_nation", "item", "manufacturer", "ceiling_quantity", "unit_price_eur",
+                    "valid_from", "valid_to")
+    list_filter = ("lead_nation", "item", "valid_from")
+    search_fields = ("name", "reference", "lead_nation__code", "item__name", "manufacturer__name")
+    list_select_related = ("lead_nation", "item", "manufacturer")
+    autocomplete_fields = ("lead_nation", "item", "manufacturer")
+    inlines = [ParticipantInline]
+
+    def service_save(self, *, request, obj, change):
+        return procurement_services.agreement_save(actor=request.user, agreement=obj, user=request.user)
+
+
+@admin.register(AgreementParticipant)
+class AgreementParticipantAdmin(AidModelAdmin):
+    resource_classes = [AgreementParticipantResource]
+    has_service = True
+    nation_write = False
+    allow_delete = False
+    list_display = ("agreement", "nation", "planned_quantity", "joined_on")
+    list_filter = ("agreement", "nation", "joined_on")
+    search_fields = ("agreement__name", "nation__code", "nation__name")
+    list_select_related = ("agreement", "nation")
+    autocomplete_fields = ("agreement", "nation")
+
+    def service_save(self, *, request, obj, change):
+        return procurement_services.participant_save(actor=request.user, participant=obj, user=request.user)
+
+
+class ScheduleInline(ServiceInline, admin.TabularInline):
+    model = OrderScheduleLine
+    fields = ("due_on", "quantity", "received_on")
+    extra = 1
+
+    def row_save(self, *, request, parent, form):
+        values = {name: form.cleaned_data.get(name) for name in procurement_services.SCHEDULE_FIELDS}
+        if form.instance._state.adding:
+            return procurement_services.schedule_line_create(actor=request.user, order_id=parent.pk,
+                                                             user=request.user, **values)
+        return procurement_services.schedule_line_update(actor=request.user, line_id=form.instance.pk,
+                                                         user=request.user, **values)
+
+
+@admin.register(Order)
+class OrderAdmin(_ServiceInlinesMixin, AidModelAdmin):
+    """A nation's orders (its own officers and the cell), with the delivery schedule inline."""
+
+    resource_classes = [OrderResource]
+    has_service = True
+    allow_delete = False  # cancel (status) instead: the history and the agreement's figures stay whole
+    own_nation_field = "nation"
+    nation_fields = ("nation",)
+    list_display = ("id", "nation", "item", "agreement", "quantity", "status", "ordered_on", "reference")
+    list_display_links = ("id", "item")
+    list_filter = ("status", "nation", "agreement", "ordered_on")
+    search_fields = ("reference", "nation__code", "item__name", "agreement__name", "manufacturer__name")
+    list_select_related = ("nation", "item", "agreement")
+    autocomplete_fields = ("nation", "item", "agreement", "manufacturer")
+    readonly_fields = ("created_at", "updated_at")
+    date_hierarchy = "ordered_on"
+    inlines = [ScheduleInline]
+
+    def service_save(self, *, request, obj, change):
+        return procurement_services.order_save(actor=request.user, order=obj, user=request.user)
+
+
+@admin.register(OrderScheduleLine)
+class OrderScheduleLineAdmin(AidModelAdmin):
+    resource_classes = [OrderScheduleLineResource]
+    has_service = True
+    own_nation_field = "order__nation"
+    list_display = ("order", "nation", "item", "due_on", "quantity", "received_on")
+    list_filter = ("received_on", "due_on", "order__nation")
+    search_fields = ("order__reference", "order__nation__code", "order__item__name", "=order__id")
+    list_select_related = ("order__nation", "order__item")
+    autocomplete_fields = ("order",)
+    date_hierarchy = "due_on"
+
+    @admin.display(description="nation", ordering="order__nation__code")
+    def nation(self, obj):
+        return obj.order.nation.code
+
+    @admin.display(description="item", ordering="order__item__name")
+    def item(self, obj):
+        return obj.order.item.name
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        scope = self.scope(request)
+        if db_field.name == "order" and not scope.is_cell:
+            kwargs["queryset"] = Order.objects.restrict(scope, CHANGE)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def service_save(self, *, request, obj, change):
+        return procurement_services.schedule_save(actor=request.user, line=obj, user=request.user)
+
+    def delete_model(self, request, obj):
+        if not self.has_delete_permission(request, obj):
+            raise PermissionDenied
+        procurement_services.schedule_line_delete(actor=request.user, line_id=obj.pk, user=request.user)
 
 
 # --- Computed tables: read-only, export only --------------------------------------------------------

@@ -200,6 +200,15 @@ def participant_update(*, actor, participant_id: int, user=None, **fields) -> Ag
     return participant
 
 
+def participant_save(*, actor, participant: AgreementParticipant, user=None) -> AgreementParticipant:
+    """Create or change from an edited instance (admin inline, import)."""
+    if participant.pk:
+        return participant_update(actor=actor, participant_id=participant.pk, user=user,
+                                  planned_quantity=participant.planned_quantity, joined_on=participant.joined_on)
+    return participant_join(actor=actor, agreement_id=participant.agreement_id, nation=participant.nation,
+                            planned_quantity=participant.planned_quantity, joined_on=participant.joined_on, user=user)
+
+
 # --- Orders and their schedules (the ordering nation, or the cell) -------------------------------
 
 def _check_order(order: Order, agreement: FrameworkAgreement | None, participant: AgreementParticipant | None,
@@ -418,6 +427,7 @@ def schedule_save(*, actor, line: OrderScheduleLine, user=None) -> OrderSchedule
 __all__ = [
     "manufacturer_save", "production_line_save", "production_line_rate_save", "production_rate_save",
     "agreement_create", "agreement_update", "agreement_save", "participant_join", "participant_update",
+    "participant_save",
     "order_create", "order_update", "order_save", "schedule_line_create", "schedule_line_update",
     "schedule_line_delete", "schedule_save", "as_scope",
 ]

@@ -6,12 +6,18 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from import_export import resources
 
-from coordination.resources import AidResource, BulkCreateResource, item_field, nation_field
+from coordination.resources import AidResource, BulkCreateResource, fk_field, item_field, nation_field
 from coordination.services import record_save, require_nation_access
-from stockpiles import services
+from stockpiles import procurement_services, services
 from stockpiles.models import (
+    AgreementParticipant,
     Alert,
     CurrentStock,
+    FrameworkAgreement,
+    Manufacturer,
+    Order,
+    OrderScheduleLine,
+    ProductionLine,
     ProductionRate,
     Shortfall,
     ShortfallMark,
@@ -80,18 +86,108 @@ class StockpileGuidelineResource(AidResource):
 
 
 class ProductionRateResource(AidResource):
+    """A nation's own rate (``line`` empty) or a production line's capacity (``line`` = the line's id)."""
+
     nation = nation_field("nation")
     item = item_field()
+    line = fk_field(ProductionLine, "line")
 
     class Meta(AidResource.Meta):
         model = ProductionRate
-        fields = ("id", "nation", "item", "units_per_month", "effective_from", "reference")
+        fields = ("id", "nation", "item", "line", "units_per_month", "effective_from", "reference")
         import_id_fields = ("id",)
 
     def service_save(self, *, instance, is_create, actor):
-        return record_save(actor=actor, obj=instance, user=actor, owner_field="nation",
-                           what="another nation's production rates",
-                           after=lambda r: services.production_rate_saved(rate=r))
+        return procurement_services.production_rate_save(actor=actor, rate=instance, user=actor)
+
+
+# --- Joint procurement ----------------------------------------------------------------------------
+
+class ManufacturerResource(AidResource):
+    nation = nation_field("nation")
+
+    class Meta(AidResource.Meta):
+        model = Manufacturer
+        fields = ("id", "name", "nation", "reference")
+        import_id_fields = ("id",)
+
+    def service_save(self, *, instance, is_create, actor):
+        return procurement_services.manufacturer_save(actor=actor, manufacturer=instance, user=actor)
+
+
+class ProductionLineResource(AidResource):
+    manufacturer = fk_field(Manufacturer, "manufacturer", "name")
+    item = item_field()
+
+    class Meta(AidResource.Meta):
+        model = ProductionLine
+        fields = ("id", "manufacturer", "item", "name", "location", "reference")
+        import_id_fields = ("id",)
+
+    def service_save(self, *, instance, is_create, actor):
+        return procurement_services.production_line_save(actor=actor, line=instance, user=actor)
+
+
+class FrameworkAgreementResource(AidResource):
+    lead_nation = nation_field("lead_nation")
+    item = item_field()
+    manufacturer = fk_field(Manufacturer, "manufacturer", "name")
+
+    class Meta(AidResource.Meta):
+        model = FrameworkAgreement
+        fields = ("id", "name", "lead_nation", "item", "manufacturer", "ceiling_quantity", "unit_price_eur",
+                  "valid_from", "valid_to", "reference", "notes")
+        import_id_fields = ("id",)
+
+    def service_save(self, *, instance, is_create, actor):
+        return procurement_services.agreement_save(actor=actor, agreement=instance, user=actor)
+
+
+class AgreementParticipantResource(AidResource):
+    agreement = fk_field(FrameworkAgreement, "agreement", "name")
+    nation = nation_field("nation")
+
+    class Meta(AidResource.Meta):
+        model = AgreementParticipant
+        fields = ("id", "agreement", "nation", "planned_quantity", "joined_on")
+        import_id_fields = ("id",)
+
+    def service_save(self, *, instance, is_create, actor):
+        return procurement_services.participant_save(actor=actor, participant=instance, user=actor)
+
+
+class OrderResource(AidResource):
+    nation = nation_field("nation")
+    item = item_field()
+    agreement = fk_field(FrameworkAgreement, "agreement", "name")
+    manufacturer = fk_field(Manufacturer, "manufacturer", "name")
+
+    class Meta(AidResource.Meta):
+        model = Order
+        fields = ("id", "nation", "item", "agreement", "manufacturer", "quantity", "unit_price_eur", "ordered_on",
+                  "status", "reference", "notes")
+        import_id_fields = ("id",)
+
+    def service_save(self, *, instance, is_create, actor):
+        return procurement_services.order_save(actor=actor, order=instance, user=actor)
+
+
+class OrderScheduleLineResource(AidResource):
+    """Schedule lines by order id (the order's nation and reference are exported for reading)."""
+
+    order = fk_field(Order, "order")
+
+    class Meta(AidResource.Meta):
+        model = OrderScheduleLine
+        fields = ("id", "order", "order__nation__code", "order__reference", "due_on", "quantity", "received_on")
+        export_order = fields
+        import_id_fields = ("id",)
+
+    def get_import_fields(self):
+        return [f for f in super().get_import_fields() if not f.column_name.startswith("order__")]
+
+    def service_save(self, *, instance, is_create, actor):
+        return procurement_services.schedule_save(actor=actor, line=instance, user=actor)
 
 
 class _ExportOnly(resources.ModelResource):

@@ -31,11 +31,24 @@ def world(nations, item, coordinator):
     factories.RequirementFactory(recipient=ukr, item=item)
     AidFlow.objects.create(nation=pol, month=dt.date(2024, 1, 1), allocated_eur=100, military_eur=80,
                            financial_eur=10, humanitarian_eur=10, committed_eur=150, to_be_allocated_eur=50)
+    # Joint procurement: a US line, a POL-led agreement with USA joining, a POL call-off with a schedule.
+    line = factories.ProductionLineFactory(manufacturer=factories.ManufacturerFactory(name="Maker", nation=usa),
+                                           item=item, name="Line A")
+    factories.LineRateFactory(line=line, units_per_month=20_000)
+    agreement = factories.FrameworkAgreementFactory(name="POL FA", lead_nation=pol, item=item, ceiling_quantity=50_000)
+    factories.AgreementParticipantFactory(agreement=agreement, nation=pol, planned_quantity=30_000)
+    factories.AgreementParticipantFactory(agreement=agreement, nation=usa, planned_quantity=20_000,
+                                          joined_on=dt.date(2024, 3, 1))
+    pol_order = factories.OrderFactory(nation=pol, item=item, agreement=agreement, quantity=5000, reference="POL-1")
+    factories.OrderScheduleLineFactory(order=pol_order, due_on=dt.date(2024, 6, 1), quantity=2000)
+    usa_order = factories.OrderFactory(nation=usa, item=item, quantity=7000, reference="USA-1")
+    factories.OrderScheduleLineFactory(order=usa_order, due_on=dt.date(2024, 7, 1), quantity=7000)
     stock_services.shortfalls_recompute(pairs=None)
     ShortfallMark.objects.get_or_create(nation=pol, item=item)
     Alert.objects.create(kind="below_guideline", nation=pol, item=item, key=f"below:POL:{item.pk}",
                          message="POL below guideline", opened_at=timezone.now())
-    return {"pol_pledge": pol_pledge, "usa_pledge": usa_pledge, "delivery": delivery}
+    return {"pol_pledge": pol_pledge, "usa_pledge": usa_pledge, "delivery": delivery, "agreement": agreement,
+            "pol_order": pol_order, "usa_order": usa_order, "line": line}
 
 
 @pytest.fixture

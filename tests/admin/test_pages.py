@@ -27,6 +27,8 @@ def test_every_domain_model_is_registered():
         "pledges.Pledge", "pledges.Delivery", "pledges.TrainingCommitment", "pledges.Requirement", "pledges.AidFlow",
         "stockpiles.StockReport", "stockpiles.CurrentStock", "stockpiles.StockpileGuideline",
         "stockpiles.ProductionRate", "stockpiles.Shortfall", "stockpiles.ShortfallMark", "stockpiles.Alert",
+        "stockpiles.Manufacturer", "stockpiles.ProductionLine", "stockpiles.FrameworkAgreement",
+        "stockpiles.AgreementParticipant", "stockpiles.Order", "stockpiles.OrderScheduleLine",
         get_user_model()._meta.label,
     }
     assert expected <= labels
