@@ -208,12 +208,13 @@ def test_delete_selected_action_deletes_with_history_and_marks(world, nations, i
     from stockpiles.models import ProductionRate, ShortfallMark
 
     ShortfallMark.objects.all().delete()
-    rates = list(ProductionRate.objects.values_list("pk", flat=True))
+    rates = list(ProductionRate.objects.filter(line__isnull=True).values_list("pk", flat=True))
+    assert len(rates) == 2  # the nations' own rates (the world's production-line rate stays)
     response = coordinator_client.post(reverse("admin:stockpiles_productionrate_changelist"), {
         "action": "delete_selected", "_selected_action": rates, "post": "yes",
     })
     assert response.status_code == 302
-    assert not ProductionRate.objects.exists()
+    assert not ProductionRate.objects.filter(line__isnull=True).exists()
     assert ProductionRate.history.filter(history_type="-", history_user=coordinator).count() == 2
     # Both nations' pairs are marked for recompute (the rate is an input of the shortfall).
     assert set(ShortfallMark.objects.values_list("nation__code", flat=True)) == {"POL", "USA"}
