@@ -11,4 +11,5 @@ urlpatterns = [
     path("nations/<str:code>/", views.nation_detail, name="nation"),
     path("items/<int:pk>/", views.item_detail, name="item"),
     path("pledges/", views.pledge_list, name="pledges"),
+    path("procurement/", views.procurement, name="procurement"),
 ]

@@ -32,8 +32,8 @@ from pledges import fulfilment
 from pledges import selectors as pledge_selectors
 from pledges.filtersets import PledgeFilterSet
 from pledges.models import Pledge, TrainingCommitment
+from stockpiles import procurement_selectors, shortfalls
 from stockpiles import selectors as stock_selectors
-from stockpiles import shortfalls
 from stockpiles.models import Shortfall
 
 TOP = 15  # rows of "largest" lists shown on a page (exports have them all)
@@ -489,13 +489,12 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
         shortfall_rows[:] = _shortfall_rows(scope, as_of=as_of, item=item)
         table = _shortfall_table("nations", _("Nations: stock vs guideline and recovery"), scope,
                                  shortfall_rows, as_of=as_of, with_item=False)
-        on = as_of or timezone.localdate()
+        table.columns.insert(-1, Column("contracted", _("Contracted inflow (scheduled)"), "int"))
         table.columns.append(Column("recovered_by", _("Back above guideline by"), "date"))
         for row, (_n, _i, r) in zip(table.rows, shortfall_rows, strict=True):
-            recovered = None
-            if r.status == shortfalls.BELOW_GUIDELINE and r.months_to_recover is not None:
-                recovered = _add_months(on, r.months_to_recover)
-            row.append(recovered)
+            row.insert(-1, r.contracted_inflow)
+            # The engine's date: production and contracted inflows (stockpiles.shortfalls).
+            row.append(r.recovers_on if r.status == shortfalls.BELOW_GUIDELINE else None)
         return table
 
     def gaps() -> Table:
@@ -535,39 +534,35 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     for value in sorted({r.guideline for _n, r in charted if r.guideline is not None}):
         datasets.append({"label": _("Guideline %(value)s") % {"value": format_int(value)}, "data": [value] * len(dates),
                          "dashed": True})
-    projection_sets = []
+    # The projection: available stock month by month with the nation's production and the contracted
+    # inflows of its orders' schedules (stockpiles.procurement_selectors.item_projection, the engine's
+    # projection), for the nations below guideline the user may see; the inflows as bars underneath.
     horizon = 24
-    for nation, r in charted:
-        if r.status != shortfalls.BELOW_GUIDELINE:
-            continue
-        points = shortfalls.recovery_projection(r, months=horizon)
-        if points:
-            projection_sets.append({"label": nation.code, "data": [p.available for p in points],
-                                    "colour": colour[nation.pk]})
-    for value in sorted({r.guideline for _n, r in charted if r.status == shortfalls.BELOW_GUIDELINE}):
+    projected = [p for p in procurement_selectors.item_projection(user=scope, item=item, as_of=as_of, months=horizon)
+                 if p.result.status == shortfalls.BELOW_GUIDELINE and p.points][:CHART_SERIES]
+    projection_sets = []
+    for index, p in enumerate(projected):
+        tone = colour.get(p.nation_id, len(colour) + index)
+        projection_sets.append({"label": p.nation_code, "data": [pt.available for pt in p.points], "colour": tone})
+        if any(pt.contracted for pt in p.points):
+            projection_sets.append({
+                "label": _("%(code)s: contracted inflows (cumulative)") % {"code": p.nation_code},
+                "data": [pt.contracted for pt in p.points], "colour": tone, "type": "bar",
+            })
+    for value in sorted({p.result.guideline for p in projected}):
         projection_sets.append({"label": _("Guideline %(value)s") % {"value": format_int(value)},
                                 "data": [value] * (horizon + 1), "dashed": True})
+    projection_labels = ([pt.on.strftime("%Y-%m") for pt in projected[0].points] if projected
+                         else [_("month %(n)s") % {"n": m} for m in range(horizon + 1)])
     charts = {
         "history_chart": _chart("line", [d.isoformat() for d in dates], datasets, yTitle=item.get_unit_display()),
-        "projection_chart": _chart("line", [_("month %(n)s") % {"n": m} for m in range(horizon + 1)],
-                                   projection_sets, yTitle=item.get_unit_display()),
+        "projection_chart": _chart("line", projection_labels if projection_sets else [], projection_sets,
+                                   yTitle=item.get_unit_display()),
     }
     return _page(request, "dashboard/item.html", {
         "item": item, "form": form, "as_of": as_of, "scope": scope, "tables": tables, "charts": charts,
         "rollup": rollup, "pledges_url": reverse("dashboard:pledges") + f"?item={item.pk}",
     })
-
-
-def _add_months(day: dt.date, months: int) -> dt.date:
-    """The same day ``months`` later (clamped to the month's end): a calendar, not a formula."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return day.replace(year=year, month=month, day=min(day.day, candidate))
-        except ValueError:
-            continue
-    return day.replace(year=year, month=month, day=28)
 
 
 # --- Pledges -------------------------------------------------------------------------------------------
@@ -638,3 +633,161 @@ def _filter_fields(filterset: PledgeFilterSet, request: HttpRequest, names) -> l
             options.append((value, label, value in chosen))
         fields.append({"name": name, "label": field.label, "options": options})
     return fields
+
+
+# --- Joint procurement -------------------------------------------------------------------------------
+
+def _hidden_badge() -> Badge:
+    return Badge(_("hidden (small group)"), "badge-muted")
+
+
+@require_GET
+@login_required
+def procurement(request: HttpRequest) -> HttpResponse:
+    """Framework agreements and their utilisation, per-item demand vs contracted vs industrial capacity,
+    and the timeline of scheduled deliveries. Every figure comes from stockpiles.procurement_selectors
+    (built on stockpiles.procurement); figures that would reveal one nation's orders are hidden there."""
+    scope = scope_for(request.user)
+    form, as_of = _as_of(request)
+    on = as_of or timezone.localdate()
+    agreement_rows: list = []
+    demand_rows: list = []
+    timeline_rows: list = []
+
+    def agreements() -> Table:
+        agreement_rows[:] = procurement_selectors.agreement_list(user=scope)
+        table = Table(
+            key="agreements", title=_("Framework agreements: ordered vs ceiling"),
+            caption=_("Ordered: call-offs not cancelled. Another participant's call-offs, and a total built from "
+                      "too few nations, are hidden outside the cell and the lead nation."),
+            columns=[Column("agreement", _("Agreement")), Column("item", _("Item")),
+                     Column("lead", _("Lead nation")), Column("manufacturer", _("Manufacturer")),
+                     Column("valid_from", _("Valid from"), "date"), Column("valid_to", _("Valid to"), "date"),
+                     Column("participants", _("Participants"), "int"),
+                     Column("ceiling", _("Ceiling"), "int"), Column("planned", _("Planned"), "int"),
+                     Column("ordered", _("Ordered"), "int"), Column("share", _("Ordered share of ceiling"), "pct"),
+                     Column("remaining", _("Remaining under the ceiling"), "int"),
+                     Column("price", _("Unit price (EUR)"), "eur"), Column("note", _("Note"), "badge")],
+            empty=_("No framework agreement you lead or take part in. The cell records agreements in the admin "
+                    "or through the API."),
+        )
+        for row in agreement_rows:
+            a = row.agreement
+            table.rows.append([
+                a.name, _item_cell(a.item, as_of), _nation_cell(scope, a.lead_nation, as_of),
+                a.manufacturer.name if a.manufacturer else "", a.valid_from, a.valid_to, len(row.participants),
+                row.ceiling, row.planned, row.ordered, row.ordered_share, row.remaining, a.unit_price_eur,
+                _hidden_badge() if row.suppressed else "",
+            ])
+        return table
+
+    def participants() -> Table:
+        if not agreement_rows:
+            agreement_rows[:] = procurement_selectors.agreement_list(user=scope)
+        table = Table(
+            key="participants", title=_("Participants: planned vs ordered"),
+            caption=_("A nation can join an agreement after it started: “joined on” is when it did."),
+            columns=[Column("agreement", _("Agreement")), Column("nation", _("Nation")),
+                     Column("joined_on", _("Joined on"), "date"), Column("planned", _("Planned"), "int"),
+                     Column("ordered", _("Ordered"), "int"), Column("share", _("Ordered share of planned"), "pct")],
+            empty=_("No participants recorded yet."),
+        )
+        for row in agreement_rows:
+            for p in row.participants:
+                table.rows.append([row.agreement.name, _nation_cell(scope, p.participant.nation, as_of),
+                                   p.participant.joined_on, p.planned, p.ordered, p.ordered_share])
+        return table
+
+    def demand() -> Table:
+        demand_rows[:] = procurement_selectors.procurement_overview(user=scope, as_of=as_of)
+        table = Table(
+            key="demand", title=_("Demand vs contracted vs industrial capacity, per item"),
+            caption=_("Demand: the nations' shortfalls (no netting between nations) plus the recipient's uncovered "
+                      "requirement. Contracted: ordered and not yet received. Months of capacity: to make the "
+                      "demand not yet under contract at today's capacity."),
+            columns=[Column("item", _("Item")), Column("category", _("Category")), Column("unit", _("Unit")),
+                     Column("nation_shortfall", _("Nations' shortfall"), "int"),
+                     Column("nations_short", _("Nations below guideline"), "int"),
+                     Column("uncovered", _("Recipient's uncovered need"), "int"),
+                     Column("demand", _("Demand"), "int"), Column("contracted", _("Contracted"), "int"),
+                     Column("gap", _("Not yet under contract"), "int"),
+                     Column("share", _("Contracted share"), "pct"),
+                     Column("capacity", _("Capacity per month"), "int"),
+                     Column("months", _("Months of capacity"), "months"), Column("note", _("Note"), "badge")],
+            empty=_("No demand, contract or production capacity recorded for any item yet."),
+        )
+        for r in demand_rows:
+            months = r.months_of_capacity
+            if months is None and r.gap and not r.suppressed and not r.capacity_suppressed:
+                months = Badge(_("no capacity"), "badge-bad")
+            table.rows.append([
+                Link(r.item_name, reverse("dashboard:item", args=[r.item_id])), r.category_name,
+                str(Item.Unit(r.unit).label) if r.unit in Item.Unit.values else r.unit,
+                r.nation_shortfall, r.nations_short, r.recipient_uncovered, r.demand, r.contracted, r.gap,
+                r.contracted_share, r.capacity_per_month, months,
+                _hidden_badge() if r.suppressed or r.capacity_suppressed else "",
+            ])
+        return table
+
+    def timeline() -> Table:
+        timeline_rows[:] = [
+            d for d in procurement_selectors.scheduled_deliveries(user=scope, since=None,
+                                                                   include_received=as_of is not None)
+            if shortfalls.ScheduledInflow(due_on=d.due_on, quantity=d.quantity, received_on=d.received_on).counts(on)
+        ]
+        table = Table(
+            key="timeline", title=_("Scheduled deliveries (contracted inflows)"),
+            caption=_("Delivery schedule lines of the orders you may see, not yet received, by due date. A line "
+                      "past its date and not received is still expected."),
+            columns=[Column("month", _("Month")), Column("due_on", _("Due on"), "date"), Column("item", _("Item")),
+                     Column("nation", _("Nation")), Column("order", _("Order")),
+                     Column("agreement", _("Agreement")), Column("quantity", _("Quantity"), "int"),
+                     Column("late", _("Late"), "badge")],
+            empty=_("No scheduled deliveries: orders and their delivery schedules are entered by each nation "
+                    "(admin or API)."),
+        )
+        for d in timeline_rows:
+            table.rows.append([
+                d.due_on.strftime("%Y-%m"), d.due_on, d.item_name, d.nation_code, d.order_reference or f"#{d.order_id}",
+                d.agreement_name or _("national contract"), d.quantity,
+                Badge(_("late"), "badge-bad") if d.due_on < on else "",
+            ])
+        return table
+
+    builders: Builders = {"agreements": agreements, "participants": participants, "demand": demand,
+                          "timeline": timeline}
+    exported = _export_or_none(request, builders)
+    if exported is not None:
+        return exported
+    tables = {"agreements": agreements(), "participants": participants(), "demand": demand(),
+              "timeline": timeline()}
+
+    # One chart per item (rounds and missiles do not share an axis): demand, contracted, not yet under
+    # contract, and a month of capacity, for the items with the largest demand.
+    charted = sorted((r for r in demand_rows if not r.suppressed), key=lambda r: -(r.demand or 0))[:CHART_SERIES]
+    demand_charts = []
+    for r in charted:
+        unit = str(Item.Unit(r.unit).label) if r.unit in Item.Unit.values else r.unit
+        demand_charts.append({
+            "name": f"demand-chart-{r.item_id}", "title": r.item_name,
+            "chart": _chart("bar", [str(_("Demand")), str(_("Contracted")), str(_("Not yet under contract")),
+                                    str(_("Capacity per month"))],
+                            [{"label": r.item_name, "data": [r.demand, r.contracted, r.gap, r.capacity_per_month],
+                              "colours": [1, 0, 4, 2]}], indexAxis="y", yTitle=unit, legend=False),
+        })
+    months = sorted({d.due_on.replace(day=1) for d in timeline_rows})
+    by_item: dict[str, dict] = {}
+    for d in timeline_rows:
+        series = by_item.setdefault(d.item_name, {})
+        key = d.due_on.replace(day=1)
+        series[key] = series.get(key, 0) + d.quantity
+    names = sorted(by_item, key=lambda n: -sum(by_item[n].values()))[:CHART_SERIES]
+    timeline_chart = _chart(
+        "bar", [m.strftime("%Y-%m") for m in months],
+        [{"label": name, "data": [by_item[name].get(m) for m in months]} for name in names],
+        yTitle=str(_("quantity, each item in its own unit")),
+    )
+    return _page(request, "dashboard/procurement.html", {
+        "form": form, "as_of": as_of, "scope": scope, "tables": tables, "demand_charts": demand_charts,
+        "timeline_chart": timeline_chart,
+    })

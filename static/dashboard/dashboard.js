@@ -25,9 +25,19 @@
     var datasets = spec.datasets.map(function (d, i) {
       /* "colour" (set by the view) keeps one nation in one colour across the charts of a page. */
       var color = d.dashed ? "#555555" : PALETTE[(typeof d.colour === "number" ? d.colour : i) % PALETTE.length];
+      /* "colours" (one per bar) colours the bars of a single series differently; "type" mixes a bar
+         series into a line chart (e.g. contracted inflows under the projected stock). */
+      var fillColour = d.dashed ? "transparent" : color;
+      if (Array.isArray(d.colours)) {
+        fillColour = d.colours.map(function (c) { return PALETTE[c % PALETTE.length]; });
+      } else if (d.type === "bar" && line) {
+        fillColour = color + "55";
+      }
+      var isLine = (d.type || spec.type) === "line";
       return {
-        label: d.label, data: d.data, borderColor: color, backgroundColor: d.dashed ? "transparent" : color,
-        borderDash: d.dashed ? [6, 4] : [], borderWidth: 2, pointRadius: line ? (d.dashed ? 0 : 2) : undefined,
+        type: d.type || undefined, label: d.label, data: d.data, borderColor: Array.isArray(d.colours) ? fillColour : color,
+        backgroundColor: fillColour, borderDash: d.dashed ? [6, 4] : [], borderWidth: isLine ? 2 : 1,
+        pointRadius: isLine ? (d.dashed ? 0 : 2) : undefined, order: d.type === "bar" ? 2 : 1,
         pointHitRadius: 6, spanGaps: true, fill: false, tension: 0
       };
     });
@@ -47,7 +57,7 @@
         animation: false, responsive: true, maintainAspectRatio: false, indexAxis: opts.indexAxis || "x",
         interaction: { mode: "nearest", intersect: false },
         plugins: {
-          legend: { position: "bottom", labels: { boxWidth: 12 } },
+          legend: { display: opts.legend !== false, position: "bottom", labels: { boxWidth: 12 } },
           tooltip: { callbacks: { label: function (ctx) {
             var v = ctx.parsed[valueAxis];
             return ctx.dataset.label + ": " + (v === null ? "—" : full.format(v));

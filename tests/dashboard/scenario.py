@@ -99,3 +99,53 @@ def bulk(nations: dict, *, extra_nations: int, items_per_category: int = 3) -> N
             donor=nation, recipient=ukr, programme=f"Programme {n % 3}", trainees_committed=10,
         ))
     stock_services.shortfalls_recompute(pairs=None)
+
+
+def procurement(nations: dict, demo: dict) -> dict:
+    """Joint procurement on top of ``build`` (written through the services). Worked example, today = T:
+
+    Agreement "155 mm joint procurement" (lead USA, ceiling 30,000, €4,000 a round, valid 2024-01-01 to
+    2029-12-31): USA joined 2024-01-01 planning 10,000; POL joined later, 2024-06-01, planning 8,000.
+    USA call-off 3,000 (2024-07-01), schedule: 1,500 due T + 1 month, 1,500 due T + 3 months.
+    POL national contract: 40 interceptors, 40 due T + 2 months.
+    Capacity of 155 mm: USA's own rate 1,000/month + a POL line (Polska Amunicja, 2,000/month) = 3,000/month.
+
+    USA 155 mm projection: available 4,500; +1,000 a month; +1,500 in months 1 and 3:
+    month 0 4,500, 1 7,000, 2 8,000, 3 10,500 ≥ 10,000: back above guideline in 3 months (6 without).
+    Demand 155 mm = 5,500 (USA shortfall) + 48,000 (UKR uncovered) = 53,500; contracted 3,000;
+    not yet under contract 50,500; 17 months of capacity (50,500 / 3,000 rounded up).
+    Interceptors: demand 50 (POL), contracted 40, gap 10, no capacity.
+    Utilisation: ordered 3,000 of 30,000 (10 %), remaining 27,000; planned 18,000.
+    """
+    from stockpiles import procurement_services as ps
+    from stockpiles import shortfalls
+    from stockpiles.models import Manufacturer, ProductionLine, ProductionRate
+
+    usa, pol = nations["USA"], nations["POL"]
+    today = demo["today"]
+    shell, missile = demo["shell"], demo["missile"]
+    maker = ps.manufacturer_save(actor=CELL, manufacturer=Manufacturer(name="Polska Amunicja", nation=pol))
+    line = ps.production_line_save(actor=CELL, line=ProductionLine(manufacturer=maker, item=shell, name="Line 1"))
+    ps.production_line_rate_save(actor=CELL, rate=ProductionRate(line=line, nation=pol, item=shell,
+                                                                   units_per_month=2000,
+                                                                   effective_from=dt.date(2020, 1, 1)))
+    agreement = ps.agreement_create(
+        actor=CELL, name="155 mm joint procurement", lead_nation=usa, item=shell, manufacturer=maker,
+        ceiling_quantity=30_000, unit_price_eur=4000, valid_from=dt.date(2024, 1, 1), valid_to=dt.date(2029, 12, 31),
+    )
+    ps.participant_join(actor=CELL, agreement_id=agreement.pk, nation=usa, planned_quantity=10_000,
+                        joined_on=dt.date(2024, 1, 1))
+    ps.participant_join(actor=CELL, agreement_id=agreement.pk, nation=pol, planned_quantity=8_000,
+                        joined_on=dt.date(2024, 6, 1))
+    call_off = ps.order_create(
+        actor=CELL, nation=usa, item=shell, agreement=agreement, quantity=3000, ordered_on=dt.date(2024, 7, 1),
+        status="confirmed", reference="USA-155-CO-1",
+        schedule=[{"due_on": shortfalls.add_months(today, 1), "quantity": 1500},
+                  {"due_on": shortfalls.add_months(today, 3), "quantity": 1500}],
+    )
+    contract = ps.order_create(
+        actor=CELL, nation=pol, item=missile, quantity=40, ordered_on=dt.date(2024, 9, 1), reference="POL-IRIS-1",
+        schedule=[{"due_on": shortfalls.add_months(today, 2), "quantity": 40}],
+    )
+    stock_services.shortfalls_recompute(pairs=None)
+    return {"agreement": agreement, "call_off": call_off, "contract": contract, "maker": maker}

@@ -20,8 +20,13 @@ CEILINGS = {
     # nation; stock rows; fulfilment by item (pledges, items); its pledges; training; coverage chart reuses rows
     "nation": 4 + 9,
     # item; shortfall rows; recipient gaps (requirements, pledges, nations, items); fulfilment by donor
-    # (pledges, nations); roll-up (rows, items); stock history
-    "item": 4 + 14,
+    # (pledges, nations); roll-up (rows, items); stock history; projection with contracted inflows (current
+    # stock, guidelines, rates, schedule lines, pledges, nations)
+    "item": 4 + 20,
+    # agreements (agreements, participants, call-off totals); demand vs contracted vs capacity (shortfall rows,
+    # recipient gaps: requirements, pledges, nations, items; orders, capacity rates, line rates, items);
+    # schedule lines; the session save (savepoint, update, release)
+    "procurement": 4 + 16,
     # filter choices (donor, recipient, category, item) and their validation, count, page
     "pledges": 4 + 10,
     "pledges_htmx": 4 + 5,
@@ -34,14 +39,35 @@ def pages(demo):
         "nation": ("/nations/USA/", {}),
         "item": (reverse("dashboard:item", args=[demo["shell"].pk]), {}),
         "pledges": ("/pledges/", {"donor": "USA", "overdue": "true"}),
+        "procurement": ("/procurement/", {}),
     }
 
 
+def more_contracts(nations, demo, count: int) -> None:
+    """``count`` more nations in the agreement, each with a call-off of two schedule lines."""
+    import datetime as dt
+
+    from tests import factories
+
+    agreement = demo["agreement"]
+    for n in range(count):
+        nation = factories.NationFactory(code=f"Q{chr(65 + n // 26)}{chr(65 + n % 26)}", name=f"Contract nation {n}")
+        factories.AgreementParticipantFactory(agreement=agreement, nation=nation, planned_quantity=100,
+                                              joined_on=dt.date(2024, 1, 1))
+        order = factories.OrderFactory(nation=nation, item=agreement.item, agreement=agreement, quantity=100,
+                                       ordered_on=dt.date(2024, 8, 1))
+        for month in (1, 2):
+            factories.OrderScheduleLineFactory(order=order, due_on=demo["today"] + dt.timedelta(days=31 * month),
+                                               quantity=50)
+
+
 def test_fixed_query_counts(client, coordinator, nations, demo, django_assert_max_num_queries):
+    demo = {**demo, **scenario.procurement(nations, demo)}
     client.force_login(coordinator)
     for size in ("small", "large"):
         if size == "large":
             scenario.bulk(nations, extra_nations=40)
+            more_contracts(nations, demo, 30)
         for name, (url, params) in pages(demo).items():
             with django_assert_max_num_queries(CEILINGS[name]):
                 assert client.get(url, params).status_code == 200
@@ -65,3 +91,14 @@ def test_officer_overview_fixed(client, polish_officer, nations, demo, django_as
     scenario.bulk(nations, extra_nations=20)
     with django_assert_max_num_queries(CEILINGS["overview"]):
         client.get("/")
+
+
+def test_officer_procurement_fixed(client, polish_officer, nations, demo, django_assert_max_num_queries):
+    demo = {**demo, **scenario.procurement(nations, demo)}
+    client.force_login(polish_officer)
+    with django_assert_max_num_queries(CEILINGS["procurement"]) as small:
+        assert client.get("/procurement/").status_code == 200
+    scenario.bulk(nations, extra_nations=20)
+    more_contracts(nations, demo, 20)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert client.get("/procurement/").status_code == 200
