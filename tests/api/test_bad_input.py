@@ -215,8 +215,8 @@ def test_agreement_bad_input(cell, nations, nsn_item):
     body = {"name": "Joint buy", "lead_nation": "POL", "item": nsn_item.pk, "ceiling_quantity": 10,
             "valid_from": "2024-01-01"}
     for change, field in (({"ceiling_quantity": -1}, "ceiling_quantity"), ({"lead_nation": "XXX"}, "lead_nation"),
-                          ({"valid_to": "2023-01-01"}, "non_field_errors"), ({"unit_price_eur": "-3"}, "unit_price_eur"),
-                          ({"manufacturer": 99999}, "manufacturer")):
+                          ({"valid_to": "2023-01-01"}, "non_field_errors"),
+                          ({"unit_price_eur": "-3"}, "unit_price_eur"), ({"manufacturer": 99999}, "manufacturer")):
         response = cell.post("/api/v1/agreements/", {**body, **change}, format="json")
         assert response.status_code == 400, (change, response.content)
         assert field in response.json(), (change, response.json())

@@ -318,7 +318,8 @@ class TestOrderScheduleLines(ApiViewTestCase, UpdateTests):
 
     @pytest.fixture
     def obj(self, nations, item):
-        order = factories.OrderFactory(nation=nations["POL"], item=item, quantity=10_000, ordered_on=dt.date(2024, 1, 1))
+        order = factories.OrderFactory(nation=nations["POL"], item=item, quantity=10_000,
+                                       ordered_on=dt.date(2024, 1, 1))
         return factories.OrderScheduleLineFactory(order=order, due_on=dt.date(2024, 6, 1), quantity=4000)
 
     def update_body(self, obj):

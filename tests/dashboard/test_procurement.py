@@ -55,7 +55,7 @@ def test_procurement_page_for_the_cell(client, coordinator, demo, contracts):
     assert [c["title"] for c in charts] == ["155 mm HE projectile", "IRIS-T SLM interceptor"]
     assert charts[0]["chart"]["datasets"][0]["data"] == [53_500, 3000, 50_500, 3000]
     html = response.content.decode()
-    assert 'id="demand-chart-%d-data"' % demo["shell"].pk in html and 'id="timeline-chart-data"' in html
+    assert f'id="demand-chart-{demo["shell"].pk}-data"' in html and 'id="timeline-chart-data"' in html
     assert '<a href="/procurement/" aria-current="page">Procurement</a>' in html
 
 
