@@ -1,5 +1,9 @@
 """The demo scenario: built on the source facts in the design, everything else labelled illustrative.
 
+Joint procurement (``_load_procurement``): Germany's framework agreement for ammunition with Estonia
+joining later, the EU's one-million-round joint procurement and the US 155 mm ramp-up as a production
+line's capacity series are the source facts; the rest of it is labelled illustrative.
+
 Source facts carried here (see the design document): US 155 mm production went from about 14,000
 rounds a month before February 2022 to close to 80,000 a month by mid-2024; European defence
 production rose by more than 40 percent; the EU promised one million rounds by 2024; NATO had 31
@@ -166,6 +170,96 @@ RATES: list[tuple[str, str, int, dt.date, str]] = [
     ("POL", "mbt", 3, dt.date(2024, 1, 1), ILLUSTRATIVE),
     ("DEU", "mbt", 2, dt.date(2024, 1, 1), ILLUSTRATIVE),
     ("DEU", "sph", 1, dt.date(2024, 1, 1), ILLUSTRATIVE),
+]
+
+# --- Joint procurement -----------------------------------------------------------------------------
+# Source facts: Estonia joined Germany's framework agreement for ammunition; the EU promised one
+# million rounds by 2024 (joint procurement); US 155 mm production about 14,000 → close to 80,000 rounds
+# a month. Everything else here (names of the illustrative makers, ceilings, prices, dates, quantities,
+# schedules) is illustrative demo data and says so in the record.
+DEU_FA = "DEMO Germany 155 mm framework agreement"
+DEU_FA_SOURCE = ("Source fact: Estonia joined Germany's framework agreement for ammunition. Ceiling, price, "
+                 "dates and quantities are illustrative demo data.")
+EU_JP = "DEMO EU one-million-round joint procurement"
+EU_JP_SOURCE = ("Source fact: the EU promised one million rounds by 2024 (joint procurement). Participants, "
+                "price, dates and quantities are illustrative demo data.")
+US_LINE = "US 155 mm projectile production (aggregate of the US plants)"
+# Manufacturers: (name, nation, reference)
+MANUFACTURERS = [
+    ("US Army ammunition plants (aggregate)", "USA", "Aggregate of the US 155 mm production (source fact: "
+                                                     "14,000 → ~80,000 rounds a month); the grouping is illustrative"),
+    ("Illustrative German ammunition maker", "DEU", ILLUSTRATIVE),
+    ("Illustrative French ammunition maker", "FRA", ILLUSTRATIVE),
+]
+# Production lines: (manufacturer, item, line name, [(units per month, from, reference)])
+LINES = [
+    ("US Army ammunition plants (aggregate)", "155", US_LINE, [
+        (14_000, dt.date(2021, 1, 1), US_155_SOURCE),
+        (28_000, dt.date(2023, 4, 1), ILLUSTRATIVE + " (ramp-up step)"),
+        (40_000, dt.date(2023, 10, 1), ILLUSTRATIVE + " (ramp-up step)"),
+        (60_000, dt.date(2024, 2, 1), ILLUSTRATIVE + " (ramp-up step)"),
+        (80_000, dt.date(2024, 7, 1), US_155_TARGET),
+    ]),
+    ("Illustrative German ammunition maker", "155", "155 mm line (illustrative)", [
+        (12_000, dt.date(2021, 1, 1), ILLUSTRATIVE),
+        (25_000, dt.date(2024, 6, 1), EU_RAMP),
+    ]),
+    ("Illustrative French ammunition maker", "155", "155 mm line (illustrative)", [
+        (5_500, dt.date(2021, 1, 1), ILLUSTRATIVE),
+        (8_000, dt.date(2024, 3, 1), EU_RAMP),
+    ]),
+]
+# Agreements: (name, lead, item, manufacturer or None, ceiling, unit price EUR, valid from, valid to, reference,
+#              [(participant, planned quantity, joined on)])
+AGREEMENTS = [
+    (DEU_FA, "DEU", "155", "Illustrative German ammunition maker", 600_000, 4_000, dt.date(2023, 6, 1),
+     dt.date(2029, 12, 31), DEU_FA_SOURCE, [
+         ("DEU", 300_000, dt.date(2023, 6, 1)),
+         ("EST", 20_000, dt.date(2024, 3, 15)),  # joined later (source fact; the date is illustrative)
+     ]),
+    (EU_JP, "EU", "155", None, 1_000_000, 3_500, dt.date(2023, 5, 5), dt.date(2025, 12, 31), EU_JP_SOURCE, [
+        ("POL", 150_000, dt.date(2023, 5, 5)),
+        ("FRA", 100_000, dt.date(2023, 5, 5)),
+        ("CZE", 80_000, dt.date(2023, 5, 5)),
+        ("NLD", 50_000, dt.date(2023, 9, 1)),
+        ("EST", 10_000, dt.date(2023, 5, 5)),
+    ]),
+]
+
+
+@dataclass(frozen=True)
+class OrderSpec:
+    """An order; schedule lines are (months after this month's first day, quantity, received) — month 1
+    is the first day of next month, so it is always counted in the projection's month 1."""
+
+    reference: str
+    nation: str
+    item: str
+    quantity: int
+    ordered_on: dt.date
+    agreement: str | None = None
+    schedule: tuple[tuple[int, int, bool], ...] = ()
+    status: str = "confirmed"
+
+
+ORDERS = [
+    # Germany's call-off under its own agreement: 60,000 over the next two months. Without it Germany
+    # (short 90,000 at 25,000 a month) recovers in 4 months; with it in 2 (see tests/data/test_load_demo.py).
+    OrderSpec("DEMO-DEU-FA-1", "DEU", "155", 60_000, dt.date(2024, 9, 1), DEU_FA, ((1, 30_000, False),
+                                                                                    (2, 30_000, False))),
+    # Estonia, after joining: with no national production it was not recovering; the schedule closes its gap.
+    OrderSpec("DEMO-EST-FA-1", "EST", "155", 12_000, dt.date(2024, 4, 2), DEU_FA, ((1, 6_000, False),
+                                                                                   (2, 6_000, False))),
+    OrderSpec("DEMO-POL-EU-1", "POL", "155", 100_000, dt.date(2023, 6, 1), EU_JP, ((-12, 40_000, True),
+                                                                                   (3, 30_000, False),
+                                                                                   (6, 30_000, False))),
+    OrderSpec("DEMO-FRA-EU-1", "FRA", "155", 50_000, dt.date(2023, 7, 1), EU_JP, ((4, 25_000, False),
+                                                                                  (8, 25_000, False))),
+    OrderSpec("DEMO-CZE-EU-1", "CZE", "155", 30_000, dt.date(2023, 8, 1), EU_JP, ((5, 30_000, False),)),
+    OrderSpec("DEMO-GBR-NAT-1", "GBR", "155", 40_000, dt.date(2024, 1, 10), None, ((2, 10_000, False),
+                                                                                   (5, 15_000, False),
+                                                                                   (9, 15_000, False))),
+    OrderSpec("DEMO-NLD-EU-1", "NLD", "155", 10_000, dt.date(2023, 10, 1), EU_JP, (), "cancelled"),
 ]
 
 # --- Stock report history: monthly from January 2022 to this month (illustrative) -----------------
@@ -424,6 +518,7 @@ def demo_load(*, today: dt.date | None = None, logins: bool = False,
         _load_pledges(nations, items, future, result, log)
         _load_training(nations, future, result, log)
         _load_requirements(nations, items, today, result, log)
+        _load_procurement(nations, items, today, result, log)
         if logins:
             _load_logins(nations, result, log)
         log("Recomputing shortfalls…")
@@ -562,6 +657,79 @@ def _load_requirements(nations, items, today: dt.date, result: DemoResult, log) 
                 {"period_to": end, "quantity": quantity, "priority": priority,
                  "notes": ILLUSTRATIVE + " (rounds per month for 155 mm)." if item_key == "155" else ILLUSTRATIVE},
                 result, "requirements")
+
+
+def _load_procurement(nations, items, today: dt.date, result: DemoResult, log) -> None:
+    """Manufacturers, production lines with their capacity series, the two agreements, orders with schedules."""
+    from stockpiles import procurement_services as ps
+    from stockpiles.models import (
+        AgreementParticipant,
+        FrameworkAgreement,
+        Manufacturer,
+        Order,
+        ProductionLine,
+    )
+    from stockpiles.shortfalls import add_months
+
+    log("Joint procurement: manufacturers, production lines, framework agreements, orders")
+    makers = {}
+    for name, code, reference in MANUFACTURERS:
+        maker = Manufacturer.objects.filter(name=name).first()
+        if maker is None:
+            maker = ps.manufacturer_save(actor=CELL, manufacturer=Manufacturer(name=name, nation=nations[code],
+                                                                                reference=reference))
+            result.add("manufacturers")
+        makers[name] = maker
+    for maker_name, item_key, line_name, rates in LINES:
+        maker = makers[maker_name]
+        line = ProductionLine.objects.filter(manufacturer=maker, item=items[item_key], name=line_name).first()
+        if line is None:
+            line = ps.production_line_save(actor=CELL, line=ProductionLine(
+                manufacturer=maker, item=items[item_key], name=line_name,
+                reference=ILLUSTRATIVE if "Illustrative" in maker_name else US_155_SOURCE))
+            result.add("production lines")
+        existing = set(ProductionRate.objects.filter(line=line).values_list("effective_from", flat=True))
+        for units, start, reference in rates:
+            if start not in existing:
+                ps.production_line_rate_save(actor=CELL, rate=ProductionRate(
+                    line=line, nation=maker.nation, item=line.item, units_per_month=units, effective_from=start,
+                    reference=reference))
+                result.add("production line rates")
+    agreements = {}
+    for name, lead, item_key, maker, ceiling, price, start, end, reference, participants in AGREEMENTS:
+        agreement = FrameworkAgreement.objects.filter(name=name).first()
+        if agreement is None:
+            agreement = ps.agreement_create(
+                actor=CELL, name=name, lead_nation=nations[lead], item=items[item_key],
+                manufacturer=makers[maker] if maker else None, ceiling_quantity=ceiling,
+                unit_price_eur=Decimal(price), valid_from=start, valid_to=end, reference=reference,
+                notes=reference,
+            )
+            result.add("framework agreements")
+        agreements[name] = agreement
+        joined = set(AgreementParticipant.objects.filter(agreement=agreement).values_list("nation__code", flat=True))
+        for code, planned, on in participants:
+            if code not in joined:
+                ps.participant_join(actor=CELL, agreement_id=agreement.pk, nation=nations[code],
+                                    planned_quantity=planned, joined_on=on)
+                result.add("agreement participants")
+    this_month = today.replace(day=1)
+    existing = set(Order.objects.filter(reference__startswith="DEMO-").values_list("reference", flat=True))
+    for spec in ORDERS:
+        if spec.reference in existing:
+            continue
+        schedule = []
+        for months, quantity, received in spec.schedule:
+            due = add_months(this_month, months)
+            schedule.append({"due_on": due, "quantity": quantity, "received_on": due if received else None})
+        ps.order_create(
+            actor=CELL, nation=nations[spec.nation], item=items[spec.item], quantity=spec.quantity,
+            ordered_on=spec.ordered_on, agreement=agreements[spec.agreement] if spec.agreement else None,
+            status=spec.status, reference=spec.reference, schedule=schedule,
+            notes=ILLUSTRATIVE + " (quantities and schedule)" + (f"; under {spec.agreement}" if spec.agreement else
+                                                                  "; a national contract"),
+        )
+        result.add("orders")
 
 
 def _load_logins(nations, result: DemoResult, log) -> None:

@@ -10,10 +10,22 @@ from django.db import transaction
 
 from coordination.models import Item, Membership, Nation
 from pledges.models import Delivery, Pledge, Requirement, TrainingCommitment
-from stockpiles.models import ProductionRate, Shortfall, StockpileGuideline, StockReport
+from stockpiles.models import (
+    AgreementParticipant,
+    FrameworkAgreement,
+    Manufacturer,
+    Order,
+    OrderScheduleLine,
+    ProductionLine,
+    ProductionRate,
+    Shortfall,
+    StockpileGuideline,
+    StockReport,
+)
 
 MODELS = (Nation, Item, Pledge, Delivery, TrainingCommitment, Requirement, StockReport, StockpileGuideline,
-          ProductionRate, Shortfall)
+          ProductionRate, Shortfall, Manufacturer, ProductionLine, FrameworkAgreement, AgreementParticipant, Order,
+          OrderScheduleLine)
 
 
 def counts() -> dict[str, int]:
@@ -61,13 +73,14 @@ def test_nations_are_the_32_allies_ukraine_and_the_eu(demo):
 @pytest.mark.django_db
 def test_us_155mm_production_ramp_is_the_source_fact(demo):
     rates = list(
-        ProductionRate.objects.filter(nation__code="USA", item__name="155 mm HE projectile")
+        ProductionRate.objects.filter(nation__code="USA", item__name="155 mm HE projectile", line__isnull=True)
         .order_by("effective_from").values_list("units_per_month", "effective_from")
     )
     assert rates[0] == (14_000, dt.date(2021, 1, 1))  # before February 2022
     assert rates[-1] == (80_000, dt.date(2024, 7, 1))  # by mid-2024
     assert [u for u, _ in rates] == sorted(u for u, _ in rates)  # a ramp, never down
-    assert "Source fact" in ProductionRate.objects.get(nation__code="USA", units_per_month=14_000).reference
+    assert "Source fact" in ProductionRate.objects.get(nation__code="USA", units_per_month=14_000,
+                                                       line__isnull=True).reference
 
 
 @pytest.mark.django_db
@@ -152,3 +165,71 @@ def test_demo_logins_belong_to_their_nation(demo):
     assert officer.check_password("demo-officer-2024")
     assert Membership.objects.get(user=officer).nation.code == "POL"
     assert Membership.objects.get(user__username="coordinator").is_cell
+
+
+# --- Joint procurement -----------------------------------------------------------------------------
+
+SHELL = "155 mm HE projectile"
+
+
+@pytest.mark.django_db
+def test_procurement_source_facts(demo):
+    deu_fa = FrameworkAgreement.objects.get(name__startswith="DEMO Germany")
+    assert deu_fa.lead_nation.code == "DEU" and "Source fact: Estonia joined" in deu_fa.reference
+    members = dict(deu_fa.participants.values_list("nation__code", "joined_on"))
+    assert members["EST"] > members["DEU"] == deu_fa.valid_from  # Estonia joined later
+    eu = FrameworkAgreement.objects.get(name__startswith="DEMO EU one-million")
+    assert (eu.lead_nation.code, eu.ceiling_quantity) == ("EU", 1_000_000)
+    assert "Source fact: the EU promised one million rounds" in eu.reference
+    us_line = ProductionRate.objects.filter(line__manufacturer__nation__code="USA", item__name=SHELL)
+    series = list(us_line.order_by("effective_from").values_list("units_per_month", "reference"))
+    assert series[0][0] == 14_000 and series[-1][0] == 80_000
+    assert "Source fact" in series[0][1] and "Source fact" in series[-1][1]
+    assert all("Illustrative" in o.notes for o in Order.objects.all())
+    assert set(Order.objects.values_list("status", flat=True)) >= {"confirmed", "cancelled"}
+
+
+@pytest.mark.django_db
+def test_a_contracted_schedule_moves_germanys_recovery_earlier(demo, today):
+    """Germany, 155 mm: 180,000 on hand, 20,000 owed (120,000 pledged − 100,000 shipped) → 160,000;
+    guideline 250,000 → short 90,000; own production 25,000 a month.
+    Without its call-off: ceil(90,000 / 25,000) = 4 months. With the call-off's schedule (30,000 on
+    the first of each of the next two months, i.e. counted in months 1 and 2):
+    m1 = 25,000 + 30,000 = 55,000; m2 = 50,000 + 60,000 = 110,000 ≥ 90,000 → 2 months.
+    Both through the same pure function, from the same gathered inputs."""
+    import dataclasses
+
+    from stockpiles import services, shortfalls
+
+    deu = Nation.objects.get(code="DEU")
+    shell = Item.objects.get(name=SHELL)
+    inputs = services.shortfall_inputs(pairs=[(deu.pk, shell.pk)], as_of=today)[(deu.pk, shell.pk)]
+    with_schedule = shortfalls.compute_shortfall(inputs)
+    without = shortfalls.compute_shortfall(dataclasses.replace(inputs, inflows=()))
+    assert (with_schedule.shortfall, with_schedule.rate, with_schedule.contracted_inflow) == (90_000, 25_000, 60_000)
+    assert (without.months_to_recover, with_schedule.months_to_recover) == (4, 2)
+    assert with_schedule.recovers_on < without.recovers_on
+    assert with_schedule.recovers_on == shortfalls.add_months(today, 2)
+    row = Shortfall.objects.get(nation=deu, item=shell)  # the stored row is the one with the schedule
+    assert (row.months_to_recover, row.recovers_on, row.contracted_inflow) == (2, with_schedule.recovers_on, 60_000)
+    # Estonia has no production of its own: not recovering without its call-off, recovering with it.
+    est = Shortfall.objects.get(nation__code="EST", item=shell)
+    assert (est.shortfall, est.rate, est.months_to_recover, est.not_recovering) == (10_000, None, 2, False)
+
+
+@pytest.mark.django_db
+def test_procurement_overview_on_the_demo(demo):
+    from coordination.access import CELL
+    from stockpiles import procurement_selectors as sel
+
+    row = next(r for r in sel.procurement_overview(user=CELL) if r.item_name == SHELL)
+    # Capacity: US line 80,000 + German line 25,000 + French line 8,000 + national rates without lines:
+    # POL 6,000, GBR 5,000, ESP 3,000, CAN 2,000 → 129,000 a month.
+    assert row.capacity_per_month == 129_000
+    # Under contract, not yet received: DEU 60,000 + EST 12,000 + POL 60,000 (40,000 received) + FRA 50,000
+    # + CZE 30,000 + GBR 40,000 (the cancelled NLD order counts nothing) = 252,000.
+    assert row.contracted == 252_000
+    assert row.months_of_capacity == -(-(row.demand - 252_000) // 129_000)
+    rows = {r.agreement.name: r for r in sel.agreement_list(user=CELL)}
+    deu = rows["DEMO Germany 155 mm framework agreement"]
+    assert (deu.ordered, deu.ceiling) == (72_000, 600_000)
