@@ -637,6 +637,14 @@ def _filter_fields(filterset: PledgeFilterSet, request: HttpRequest, names) -> l
 
 # --- Joint procurement -------------------------------------------------------------------------------
 
+def _drop_empty_column(table: Table, key: str) -> None:
+    index = next((i for i, c in enumerate(table.columns) if c.key == key), None)
+    if index is not None and not any(row[index] for row in table.rows):
+        del table.columns[index]
+        for row in table.rows:
+            del row[index]
+
+
 def _hidden_badge() -> Badge:
     return Badge(_("hidden (small group)"), "badge-muted")
 
@@ -665,8 +673,8 @@ def procurement(request: HttpRequest) -> HttpResponse:
                      Column("valid_from", _("Valid from"), "date"), Column("valid_to", _("Valid to"), "date"),
                      Column("participants", _("Participants"), "int"),
                      Column("ceiling", _("Ceiling"), "int"), Column("planned", _("Planned"), "int"),
-                     Column("ordered", _("Ordered"), "int"), Column("share", _("Ordered share of ceiling"), "pct"),
-                     Column("remaining", _("Remaining under the ceiling"), "int"),
+                     Column("ordered", _("Ordered"), "int"), Column("share", _("Share of ceiling"), "pct"),
+                     Column("remaining", _("Remaining"), "int"),
                      Column("price", _("Unit price (EUR)"), "eur"), Column("note", _("Note"), "badge")],
             empty=_("No framework agreement you lead or take part in. The cell records agreements in the admin "
                     "or through the API."),
@@ -705,14 +713,14 @@ def procurement(request: HttpRequest) -> HttpResponse:
             caption=_("Demand: the nations' shortfalls (no netting between nations) plus the recipient's uncovered "
                       "requirement. Contracted: ordered and not yet received. Months of capacity: to make the "
                       "demand not yet under contract at today's capacity."),
-            columns=[Column("item", _("Item")), Column("category", _("Category")), Column("unit", _("Unit")),
+            columns=[Column("item", _("Item")), Column("unit", _("Unit")),
                      Column("nation_shortfall", _("Nations' shortfall"), "int"),
-                     Column("nations_short", _("Nations below guideline"), "int"),
-                     Column("uncovered", _("Recipient's uncovered need"), "int"),
+                     Column("nations_short", _("Nations short"), "int"),
+                     Column("uncovered", _("Recipient uncovered"), "int"),
                      Column("demand", _("Demand"), "int"), Column("contracted", _("Contracted"), "int"),
-                     Column("gap", _("Not yet under contract"), "int"),
+                     Column("gap", _("Not contracted"), "int"),
                      Column("share", _("Contracted share"), "pct"),
-                     Column("capacity", _("Capacity per month"), "int"),
+                     Column("capacity", _("Capacity / month"), "int"),
                      Column("months", _("Months of capacity"), "months"), Column("note", _("Note"), "badge")],
             empty=_("No demand, contract or production capacity recorded for any item yet."),
         )
@@ -721,7 +729,7 @@ def procurement(request: HttpRequest) -> HttpResponse:
             if months is None and r.gap and not r.suppressed and not r.capacity_suppressed:
                 months = Badge(_("no capacity"), "badge-bad")
             table.rows.append([
-                Link(r.item_name, reverse("dashboard:item", args=[r.item_id])), r.category_name,
+                Link(r.item_name, reverse("dashboard:item", args=[r.item_id])),
                 str(Item.Unit(r.unit).label) if r.unit in Item.Unit.values else r.unit,
                 r.nation_shortfall, r.nations_short, r.recipient_uncovered, r.demand, r.contracted, r.gap,
                 r.contracted_share, r.capacity_per_month, months,
@@ -761,6 +769,8 @@ def procurement(request: HttpRequest) -> HttpResponse:
         return exported
     tables = {"agreements": agreements(), "participants": participants(), "demand": demand(),
               "timeline": timeline()}
+    for key in ("agreements", "demand"):
+        _drop_empty_column(tables[key], "note")  # only shown when something is hidden from this viewer
 
     # One chart per item (rounds and missiles do not share an axis): demand, contracted, not yet under
     # contract, and a month of capacity, for the items with the largest demand.
@@ -770,24 +780,32 @@ def procurement(request: HttpRequest) -> HttpResponse:
         unit = str(Item.Unit(r.unit).label) if r.unit in Item.Unit.values else r.unit
         demand_charts.append({
             "name": f"demand-chart-{r.item_id}", "title": r.item_name,
-            "chart": _chart("bar", [str(_("Demand")), str(_("Contracted")), str(_("Not yet under contract")),
-                                    str(_("Capacity per month"))],
+            "chart": _chart("bar", [str(_("Demand")), str(_("Contracted")), str(_("Not contracted")),
+                                    str(_("Capacity / month"))],
                             [{"label": r.item_name, "data": [r.demand, r.contracted, r.gap, r.capacity_per_month],
                               "colours": [1, 0, 4, 2]}], indexAxis="y", yTitle=unit, legend=False),
         })
+    # Scheduled deliveries per month: one chart per item as well (each in its own unit).
     months = sorted({d.due_on.replace(day=1) for d in timeline_rows})
-    by_item: dict[str, dict] = {}
+    by_item: dict[int, dict] = {}
     for d in timeline_rows:
-        series = by_item.setdefault(d.item_name, {})
+        entry = by_item.setdefault(d.item_id, {"name": d.item_name, "months": {}})
         key = d.due_on.replace(day=1)
-        series[key] = series.get(key, 0) + d.quantity
-    names = sorted(by_item, key=lambda n: -sum(by_item[n].values()))[:CHART_SERIES]
-    timeline_chart = _chart(
-        "bar", [m.strftime("%Y-%m") for m in months],
-        [{"label": name, "data": [by_item[name].get(m) for m in months]} for name in names],
-        yTitle=str(_("quantity, each item in its own unit")),
-    )
+        entry["months"][key] = entry["months"].get(key, 0) + d.quantity
+    units = {r.item_id: r.unit for r in demand_rows}  # every item with an order is in the demand rows
+    largest = sorted(by_item, key=lambda i: -sum(by_item[i]["months"].values()))[:CHART_SERIES]
+    timeline_charts = []
+    for index, item_id in enumerate(largest):
+        entry = by_item[item_id]
+        unit = units.get(item_id, "")
+        timeline_charts.append({
+            "name": f"timeline-chart-{item_id}", "title": entry["name"],
+            "chart": _chart("bar", [m.strftime("%Y-%m") for m in months],
+                            [{"label": entry["name"], "data": [entry["months"].get(m) for m in months],
+                              "colour": index}],
+                            yTitle=str(Item.Unit(unit).label) if unit in Item.Unit.values else unit, legend=False),
+        })
     return _page(request, "dashboard/procurement.html", {
         "form": form, "as_of": as_of, "scope": scope, "tables": tables, "demand_charts": demand_charts,
-        "timeline_chart": timeline_chart,
+        "timeline_charts": timeline_charts,
     })

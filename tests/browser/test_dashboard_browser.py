@@ -171,3 +171,45 @@ def test_as_of_picker_on_a_large_screen(session, demo, users):
     assert f"as_of={day}" in page.url
     session.shot("nation-usa-as-of-1920")
     assert_clean(session)
+
+
+def test_procurement_page(session, nations, demo, users):
+    """The procurement page: the demand charts and the delivery timeline are drawn, the agreement and
+    its participants are in the tables (worked example: tests/dashboard/scenario.py ``procurement``)."""
+    contracts = scenario.procurement(nations, demo)
+    session.login("coordinator", next_path="/procurement/")
+    page = session.page
+    assert page.locator("nav a[aria-current=page]").inner_text() == "Procurement"
+    shell_chart = f"demand-chart-{demo['shell'].pk}"
+    for chart_id in (shell_chart, f"demand-chart-{demo['missile'].pk}", f"timeline-chart-{demo['shell'].pk}",
+                     f"timeline-chart-{demo['missile'].pk}"):
+        page.wait_for_function(f"document.getElementById('{chart_id}').dataset.drawn === 'true'")
+        assert page.locator(f"#{chart_id}").evaluate(CANVAS_INK) > 500, f"{chart_id} is blank"
+    agreement = page.locator("#table-agreements tbody tr").first.inner_text()
+    assert contracts["agreement"].name in agreement and "30,000" in agreement and "3,000" in agreement
+    participants = page.locator("#table-participants tbody tr")
+    assert participants.count() == 2 and "2024-06-01" in participants.nth(1).inner_text()
+    assert "53,500" in page.locator("#table-demand").inner_text()
+    assert page.locator("#table-timeline tbody tr").count() == 3
+    session.shot("procurement")
+    # The item page: the projection chart carries the contracted inflows.
+    with page.expect_navigation():
+        page.locator("#table-demand a", has_text="155 mm HE projectile").click()
+    page.wait_for_function("document.getElementById('projection-chart').dataset.drawn === 'true'")
+    assert page.locator("#projection-chart").evaluate(CANVAS_INK) > 500
+    session.shot("item-155mm-with-contracts")
+    assert_clean(session)
+
+
+def test_procurement_page_as_a_participant(session, nations, demo, users):
+    scenario.procurement(nations, demo)
+    session.login("pol-officer", next_path="/procurement/")
+    page = session.page
+    assert "155 mm joint procurement" in page.locator("#table-agreements").inner_text()
+    assert "hidden (small group)" in page.locator("#table-agreements").inner_text()
+    assert "USA-155-CO-1" not in page.content()
+    chart_id = f"timeline-chart-{demo['missile'].pk}"
+    page.wait_for_function(f"document.getElementById('{chart_id}').dataset.drawn === 'true'")
+    assert page.locator(f"canvas#timeline-chart-{demo['shell'].pk}").count() == 0  # not its order
+    session.shot("procurement-pol-officer")
+    assert_clean(session)

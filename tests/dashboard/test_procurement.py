@@ -35,17 +35,17 @@ def test_procurement_page_for_the_cell(client, coordinator, demo, contracts):
     # agreement, item, lead, manufacturer, from, to, participants, ceiling, planned, ordered, share, remaining, price
     assert agreements == [["155 mm joint procurement", "155 mm HE projectile", "United States", "Polska Amunicja",
                            agreements[0][4], agreements[0][5], 2, 30_000, 18_000, 3000, pytest.approx(0.1), 27_000,
-                           4000, ""]]
+                           4000]]
+    assert "note" not in [c.key for c in response.context["tables"]["agreements"].columns]  # nothing hidden
     participants = rows(response, "participants")
     assert [(r[1], r[2].isoformat(), r[3], r[4]) for r in participants] == [
         ("United States", "2024-01-01", 10_000, 3000), ("Poland", "2024-06-01", 8000, 0)]
     demand = {r[0]: r for r in rows(response, "demand")}
-    # item, category, unit, nations' shortfall, nations short, uncovered, demand, contracted, gap, share, capacity,
-    # months
-    assert demand["155 mm HE projectile"][3:12] == [5500, 1, 48_000, 53_500, 3000, 50_500, pytest.approx(3000 / 53_500),
+    # item, unit, nations' shortfall, nations short, uncovered, demand, contracted, gap, share, capacity, months
+    assert demand["155 mm HE projectile"][2:11] == [5500, 1, 48_000, 53_500, 3000, 50_500, pytest.approx(3000 / 53_500),
                                                     3000, 17]
-    assert demand["IRIS-T SLM interceptor"][6:9] == [50, 40, 10]
-    assert demand["IRIS-T SLM interceptor"][11] == "no capacity"
+    assert demand["IRIS-T SLM interceptor"][5:8] == [50, 40, 10]
+    assert demand["IRIS-T SLM interceptor"][10] == "no capacity"
     today = demo["today"]
     timeline = rows(response, "timeline")
     assert [(r[1], r[3], r[6]) for r in timeline] == [
@@ -55,7 +55,11 @@ def test_procurement_page_for_the_cell(client, coordinator, demo, contracts):
     assert [c["title"] for c in charts] == ["155 mm HE projectile", "IRIS-T SLM interceptor"]
     assert charts[0]["chart"]["datasets"][0]["data"] == [53_500, 3000, 50_500, 3000]
     html = response.content.decode()
-    assert f'id="demand-chart-{demo["shell"].pk}-data"' in html and 'id="timeline-chart-data"' in html
+    assert f'id="demand-chart-{demo["shell"].pk}-data"' in html
+    timeline_charts = {c["title"]: c["chart"] for c in response.context["timeline_charts"]}
+    shells = timeline_charts["155 mm HE projectile"]
+    assert [v for v in shells["datasets"][0]["data"] if v] == [1500, 1500]
+    assert shells["options"]["yTitle"] == "Rounds" or shells["options"]["yTitle"].lower() == "rounds"
     assert '<a href="/procurement/" aria-current="page">Procurement</a>' in html
 
 
@@ -79,13 +83,13 @@ def test_officer_sees_own_orders_and_no_small_group_totals(client, polish_office
     response = client.get("/procurement/")
     agreement = rows(response, "agreements")[0]
     assert agreement[7:12] == [30_000, 18_000, None, None, None]
-    assert agreement[-1] == "hidden (small group)"
+    assert agreement[-1] == "hidden (small group)"  # the note column is there when something is hidden
     participants = {r[1]: r for r in rows(response, "participants")}
     assert participants["United States"][3:5] == [10_000, None]
     assert participants["Poland"][3:5] == [8000, 0]
     assert [r[3] for r in rows(response, "timeline")] == ["POL"]  # only its own orders' schedule
     shells = next(r for r in rows(response, "demand") if r[0] == "155 mm HE projectile")
-    assert shells[6:9] == [None, None, None]
+    assert shells[5:8] == [None, None, None]
     assert "155 mm HE projectile" not in [c["title"] for c in response.context["demand_charts"]]
     html = response.content.decode()
     assert "/nations/USA/" not in html and "USA-155-CO-1" not in html
@@ -118,9 +122,9 @@ def test_procurement_as_of(client, coordinator, demo, contracts):
     assert response.status_code == 200
     assert "Figures as they stood on 2024-08-01" in response.content.decode()
     shells = next(r for r in rows(response, "demand") if r[0] == "155 mm HE projectile")
-    assert shells[7] == 3000  # contracted on that day (the POL missile contract came later)
+    assert shells[6] == 3000  # contracted on that day (the POL missile contract came later)
     missiles = [r for r in rows(response, "demand") if r[0] == "IRIS-T SLM interceptor"]
-    assert not missiles or missiles[0][7] == 0
+    assert not missiles or missiles[0][6] == 0
 
 
 def test_item_projection_shows_contracted_inflows(client, coordinator, demo, contracts):
