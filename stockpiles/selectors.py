@@ -261,14 +261,22 @@ def stock_history(*, user_or_scope, item: Item | int, nations: Sequence[Nation |
 
 def recovery_projection(*, user_or_scope, nation: Nation | int, item: Item | int, months: int = 24
                         ) -> list[shortfalls.ProjectionPoint]:
-    """Available stock month by month at the current production rate, from the stored row. One query.
+    """Available stock month by month at the current production rate plus the contracted inflows of
+    the nation's order schedules (``shortfalls.recovery_projection``; it crosses the guideline at the
+    stored ``months_to_recover``). The engine's input queries for the one pair.
 
     Empty when the user may not see the pair or there is nothing to project.
     """
-    row = shortfall_list(user_or_scope=user_or_scope, nation=nation, item=item).first()
-    if row is None:
+    from stockpiles.services import shortfall_inputs
+
+    scope = _scope(user_or_scope)
+    pair = (getattr(nation, "pk", nation), getattr(item, "pk", item))
+    if scope.is_nobody or (not scope.is_cell and pair[0] != scope.nation_id):
         return []
-    return shortfalls.recovery_projection(result_of(row), months=months)
+    inputs = shortfall_inputs(pairs=[pair], as_of=_today())[pair]
+    if not shortfalls.has_own_inputs(inputs):
+        return []
+    return shortfalls.recovery_projection(shortfalls.compute_shortfall(inputs), months=months)
 
 
 # --- Alerts ---------------------------------------------------------------------------------------

@@ -296,6 +296,12 @@ def test_item_projection_with_and_without_contracts(nations, item, usa_short, to
     assert (usa.result.months_to_recover, usa.months_without_contracts) == (3, 6)
     assert usa.recovers_on_without_contracts == add_months(today, 6)
     assert sel.item_projection(user=polish_officer, item=item) == []
+    # The per-pair projection of stockpiles.selectors shows the same contracted inflow.
+    from stockpiles import selectors
+
+    pair = selectors.recovery_projection(user_or_scope=CELL, nation=nations["USA"], item=item, months=4)
+    assert pair == usa.points
+    assert selectors.recovery_projection(user_or_scope=polish_officer, nation=nations["USA"], item=item) == []
 
 
 # --- PostgreSQL: concurrent call-offs never pass the ceiling ----------------------------------------
