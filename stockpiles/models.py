@@ -170,10 +170,16 @@ class ProductionRate(NationOwnedAccess, models.Model):
         ordering = ["nation__code", "item__name", "-effective_from"]
         constraints = [
             models.CheckConstraint(condition=models.Q(units_per_month__gte=0), name="rate_units_gte_0"),
-            models.UniqueConstraint(fields=["nation", "item", "effective_from"], condition=models.Q(line__isnull=True),
-                                    name="rate_unique_per_start"),
-            models.UniqueConstraint(fields=["line", "effective_from"], condition=models.Q(line__isnull=False),
-                                    name="rate_unique_per_line_start"),
+            models.UniqueConstraint(
+                fields=["nation", "item", "effective_from"], condition=models.Q(line__isnull=True),
+                name="rate_unique_per_start",
+                violation_error_message=_("This nation already has a production rate for this item from this date."),
+            ),
+            models.UniqueConstraint(
+                fields=["line", "effective_from"], condition=models.Q(line__isnull=False),
+                name="rate_unique_per_line_start",
+                violation_error_message=_("This production line already has a capacity from this date."),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -331,3 +331,17 @@ def test_concurrent_call_offs_respect_the_ceiling(nations, item):
         t.join(30)
     assert sorted(results) == ["ok", "refused", "refused", "refused"]
     assert Order.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_duplicate_rates_are_clear_errors(nations, item):
+    pol = scope_of(nations["POL"])
+    ps.production_rate_save(actor=pol, rate=factories.ProductionRateFactory.build(nation=nations["POL"], item=item))
+    with pytest.raises(ValidationError) as exc:
+        ps.production_rate_save(actor=pol, rate=factories.ProductionRateFactory.build(nation=nations["POL"], item=item))
+    assert "already has a production rate for this item from this date" in str(exc.value)
+    line = factories.ProductionLineFactory(manufacturer=factories.ManufacturerFactory(nation=nations["POL"]), item=item)
+    ps.production_line_rate_save(actor=CELL, rate=factories.LineRateFactory.build(line=line))
+    with pytest.raises(ValidationError) as exc:
+        ps.production_line_rate_save(actor=CELL, rate=factories.LineRateFactory.build(line=line))
+    assert "already has a capacity from this date" in str(exc.value)
