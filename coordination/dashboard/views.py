@@ -151,7 +151,8 @@ def _shortfall_table(key: str, title, scope: Scope, rows, *, as_of, with_nation=
                      empty=None) -> Table:
     table = Table(key=key, title=title, columns=_shortfall_columns(with_nation=with_nation, with_item=with_item),
                   caption=_("Owed: pledged from national stock, not yet shipped. Available = on hand − owed; "
-                            "shortfall = guideline − available; months to recover at the current production rate."),
+                            "shortfall = guideline − available; months to recover at the current production rate plus "
+                            "the contracted deliveries still to come."),
                   empty=empty or _("No shortfall rows yet. Record stock reports and guidelines, then "
                                        "run the shortfall recompute (manage.py recompute_shortfalls)."))
     for nation, item, r in rows:
@@ -489,7 +490,7 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
         shortfall_rows[:] = _shortfall_rows(scope, as_of=as_of, item=item)
         table = _shortfall_table("nations", _("Nations: stock vs guideline and recovery"), scope,
                                  shortfall_rows, as_of=as_of, with_item=False)
-        table.columns.insert(-1, Column("contracted", _("Contracted inflow (scheduled)"), "int"))
+        table.columns.insert(-1, Column("contracted", _("Contracted inflow"), "int"))
         table.columns.append(Column("recovered_by", _("Back above guideline by"), "date"))
         for row, (_n, _i, r) in zip(table.rows, shortfall_rows, strict=True):
             row.insert(-1, r.contracted_inflow)
@@ -646,7 +647,7 @@ def _drop_empty_column(table: Table, key: str) -> None:
 
 
 def _hidden_badge() -> Badge:
-    return Badge(_("hidden (small group)"), "badge-muted")
+    return Badge(_("hidden"), "badge-muted")  # the captions explain the small-group rule
 
 
 @require_GET
@@ -712,7 +713,8 @@ def procurement(request: HttpRequest) -> HttpResponse:
             key="demand", title=_("Demand vs contracted vs industrial capacity, per item"),
             caption=_("Demand: the nations' shortfalls (no netting between nations) plus the recipient's uncovered "
                       "requirement. Contracted: ordered and not yet received. Months of capacity: to make the "
-                      "demand not yet under contract at today's capacity."),
+                      "demand not yet under contract at today's capacity. “Hidden”: a total built from too few "
+                      "other nations, which would reveal one nation's figures."),
             columns=[Column("item", _("Item")), Column("unit", _("Unit")),
                      Column("nation_shortfall", _("Nations' shortfall"), "int"),
                      Column("nations_short", _("Nations short"), "int"),
