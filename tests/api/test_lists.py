@@ -154,3 +154,28 @@ def test_csv_format(pol, nations):
     lines = response.content.decode().splitlines()
     assert lines[0] == "id,nation,item,item_nsn,quantity,as_of,created_at"
     assert lines[1].split(",")[1:6] == ["POL", str(item.pk), "", "42", "2024-01-01"]
+
+
+def test_procurement_filters(pol, cell, nations):
+    item = factories.ItemFactory(name="Filtered item")
+    agreement = factories.FrameworkAgreementFactory(lead_nation=nations["USA"], item=item,
+                                                    valid_from=dt.date(2024, 1, 1), valid_to=dt.date(2024, 12, 31))
+    factories.AgreementParticipantFactory(agreement=agreement, nation=nations["POL"], joined_on=dt.date(2024, 1, 1))
+    call_off = factories.OrderFactory(nation=nations["POL"], item=item, agreement=agreement, status="confirmed",
+                                      ordered_on=dt.date(2024, 2, 1))
+    contract = factories.OrderFactory(nation=nations["POL"], item=item, ordered_on=dt.date(2025, 2, 1))
+    received = factories.OrderScheduleLineFactory(order=call_off, due_on=dt.date(2024, 6, 1),
+                                                  received_on=dt.date(2024, 6, 2))
+    open_line = factories.OrderScheduleLineFactory(order=call_off, due_on=dt.date(2025, 6, 1))
+    ids = lambda url: [r["id"] for r in pol.get(url).json()["results"]]  # noqa: E731
+    assert ids(f"/api/v1/orders/?agreement={agreement.pk}") == [call_off.pk]
+    assert ids("/api/v1/orders/?national_contract=true") == [contract.pk]
+    assert ids("/api/v1/orders/?status=confirmed") == [call_off.pk]
+    assert ids("/api/v1/orders/?ordered_after=2025-01-01") == [contract.pk]
+    assert ids("/api/v1/order-schedule-lines/?received=false") == [open_line.pk]
+    assert ids("/api/v1/order-schedule-lines/?received=true") == [received.pk]
+    assert ids("/api/v1/order-schedule-lines/?due_after=2025-01-01") == [open_line.pk]
+    assert ids("/api/v1/agreements/?in_force_on=2024-06-01") == [agreement.pk]
+    assert ids("/api/v1/agreements/?in_force_on=2025-06-01") == []
+    assert ids("/api/v1/agreements/?participant=POL") == [agreement.pk]
+    assert pol.get("/api/v1/orders/?status=shipped").status_code == 400
