@@ -313,7 +313,7 @@ class ShortfallAdmin(ComputedModelAdmin):
     resource_classes = [ShortfallResource]
     own_nation_field = "nation"
     list_display = ("nation", "item", "status", "on_hand", "guideline", "owed", "available", "shortfall",
-                    "coverage_percent", "months_to_recover", "computed_at")
+                    "coverage_percent", "months_to_recover", "contracted_inflow", "recovers_on", "computed_at")
     list_filter = ("status", "not_recovering", "nation", "item__category")
     search_fields = ("nation__code", "item__name")
     list_select_related = ("nation", "item")

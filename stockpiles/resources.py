@@ -215,7 +215,8 @@ class ShortfallResource(_ExportOnly):
     class Meta:
         model = Shortfall
         fields = ("nation", "item", "as_of", "status", "on_hand", "guideline", "owed", "available", "shortfall",
-                  "coverage", "rate", "months_to_recover", "not_recovering", "computed_at")
+                  "coverage", "rate", "months_to_recover", "not_recovering", "contracted_inflow", "recovers_on",
+                  "computed_at")
 
 
 class ShortfallMarkResource(_ExportOnly):
