@@ -213,3 +213,23 @@ def test_procurement_page_as_a_participant(session, nations, demo, users):
     assert page.locator(f"canvas#timeline-chart-{demo['shell'].pk}").count() == 0  # not its order
     session.shot("procurement-pol-officer")
     assert_clean(session)
+
+
+def test_procurement_page_on_the_demo(session, db):
+    """The demo scenario (load_demo): Germany's framework agreement with Estonia joining later is on the page,
+    with its charts drawn."""
+    from coordination.demo import demo_load
+
+    demo_load()
+    make_user("coordinator", is_cell=True)
+    session.login("coordinator", next_path="/procurement/")
+    page = session.page
+    assert "DEMO Germany 155 mm framework agreement" in page.locator("#table-agreements").inner_text()
+    assert "Estonia" in page.locator("#table-participants").inner_text()
+    canvases = page.locator("canvas[id^=demand-chart-]")
+    assert canvases.count() >= 1
+    first = canvases.first.get_attribute("id")
+    page.wait_for_function(f"document.getElementById('{first}').dataset.drawn === 'true'")
+    assert canvases.first.evaluate(CANVAS_INK) > 500
+    session.shot("procurement-demo")
+    assert_clean(session)
