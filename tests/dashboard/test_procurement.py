@@ -150,3 +150,14 @@ def test_officer_item_projection_shows_only_own_inflows(client, polish_officer, 
     response = client.get(reverse("dashboard:item", args=[demo["shell"].pk]))
     labels = [d["label"] for d in response.context["charts"]["projection_chart"]["datasets"]]
     assert not any(label.startswith("USA") for label in labels)
+
+
+def test_procurement_page_in_french(client, coordinator, demo, contracts):
+    from coordination.models import Membership
+
+    Membership.objects.filter(user=coordinator).update(language="fr")
+    client.force_login(coordinator)
+    html = client.get("/procurement/").content.decode()
+    assert "Achats conjoints : les contrats et l’industrie combleront-ils les déficits, et quand ?" in html
+    assert '<a href="/procurement/" aria-current="page">Achats conjoints</a>' in html
+    assert "Accords-cadres : commandé vs plafond" in html
