@@ -740,10 +740,14 @@ def procurement(request: HttpRequest) -> HttpResponse:
         return table
 
     def timeline() -> Table:
+        # On a past date: the orders placed by then (one more query), their lines not received by then.
+        placed = None if as_of is None else set(
+            procurement_selectors.order_list(user=scope).filter(ordered_on__lte=as_of).values_list("pk", flat=True))
         timeline_rows[:] = [
             d for d in procurement_selectors.scheduled_deliveries(user=scope, since=None,
                                                                    include_received=as_of is not None)
             if shortfalls.ScheduledInflow(due_on=d.due_on, quantity=d.quantity, received_on=d.received_on).counts(on)
+            and (placed is None or d.order_id in placed)
         ]
         table = Table(
             key="timeline", title=_("Scheduled deliveries (contracted inflows)"),

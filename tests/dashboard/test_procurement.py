@@ -125,6 +125,8 @@ def test_procurement_as_of(client, coordinator, demo, contracts):
     assert shells[6] == 3000  # contracted on that day (the POL missile contract came later)
     missiles = [r for r in rows(response, "demand") if r[0] == "IRIS-T SLM interceptor"]
     assert not missiles or missiles[0][6] == 0
+    # The timeline on that day: the USA call-off's lines only (Poland's contract was placed on 2024-09-01).
+    assert [(r[3], r[6]) for r in rows(response, "timeline")] == [("USA", 1500), ("USA", 1500)]
 
 
 def test_item_projection_shows_contracted_inflows(client, coordinator, demo, contracts):
