@@ -297,11 +297,9 @@ def procurement_overview(*, user, as_of: dt.date | None = None, item=None) -> li
 
 def _national_producers(*, capacity_by_item: dict[int, dict[int, int]], as_of: dt.date, item_ids
                         ) -> dict[int, set[int]]:
-    """Per item, the nations whose capacity comes from their own (nation-owned) rate, not from lines.
-
-    No query: a nation counts through its national rate exactly when it has no line rate for the item,
-    which ``capacity_in_force`` already knows; recomputed here from the same rows would cost a query,
-    so lines are looked up once per call below.
+    """Per item, the nations whose capacity comes from their own (nation-owned) rate, not from lines:
+    exactly those without a line rate for the item (the rule of ``procurement.capacity_by_nation``).
+    One query (the (item, nation) pairs that have line rates); none when there is no capacity.
     """
     lines = set(
         ProductionRate.objects.filter(line__isnull=False, effective_from__lte=as_of).order_by()
