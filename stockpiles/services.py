@@ -386,12 +386,14 @@ def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date, item_id: i
         rates[(n, i)].append(shortfalls.RatePeriod(units, start))
 
     # Contracted inflows: schedule lines of the nation's orders placed by the date, not cancelled, not
-    # received by the date (``ScheduledInflow.counts`` decides; the filter only narrows the read).
+    # received before the pair's stock report (``ScheduledInflow.counts`` decides; the filter only
+    # narrows the read, to lines received after the oldest report in use).
     inflows: dict[Pair, list[shortfalls.ScheduledInflow]] = defaultdict(list)
+    oldest_report = min((p.as_of for points in stock.values() for p in points), default=as_of)
     iqs = (
         OrderScheduleLine.objects.filter(order__ordered_on__lte=as_of)
         .exclude(order__status=Order.Status.CANCELLED)
-        .filter(Q(received_on__isnull=True) | Q(received_on__gt=as_of))
+        .filter(Q(received_on__isnull=True) | Q(received_on__gt=min(oldest_report, as_of)))
         .order_by()
     )
     for n, i, due, q, received in scoped(iqs, "order__nation_id", "order__item_id").values_list(

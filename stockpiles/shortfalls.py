@@ -14,7 +14,8 @@ For nation N, item I, as of date D:
 The projection (one implementation, ``projected_available``): month m (m >= 0) is the date
 ``add_months(D, m)``; available(m) = available + m × rate + the quantities of the contracted inflows
 counted by month m. An inflow (a line of an order's delivery schedule) counts when its order is not
-cancelled and it was not received by D (a received line is in the stock reports already); it counts
+cancelled and it was not received, or received after the stock report in use (only a report dated on
+or after its receipt carries it: deliveries reach the stock through the normal stock reports); it counts
 from month ``inflow_month(due_on, D)``: the first m >= 1 with due_on <= add_months(D, m) (a line
 already overdue at D counts from month 1, never in month 0, so month 0 is today's available).
 """
@@ -75,9 +76,16 @@ class ScheduledInflow:
     received_on: date | None = None
     cancelled: bool = False  # the order is cancelled
 
-    def counts(self, as_of: date) -> bool:
-        """Counted as a future inflow at ``as_of``: order not cancelled, line not received by then."""
-        return not self.cancelled and (self.received_on is None or self.received_on > as_of)
+    def counts(self, as_of: date, reported_on: date | None = None) -> bool:
+        """Counted as an inflow at ``as_of``: order not cancelled, and the line not received, or received
+        after the stock report in use (``reported_on``, the latest report on or before ``as_of``): only a
+        report dated on or after its receipt carries it."""
+        if self.cancelled:
+            return False
+        if self.received_on is None:
+            return True
+        cutoff = as_of if reported_on is None else min(reported_on, as_of)
+        return self.received_on > cutoff
 
 
 @dataclass(frozen=True)
@@ -117,11 +125,16 @@ def has_own_inputs(inputs: ShortfallInputs) -> bool:
                 or any(g.national for g in inputs.guidelines))
 
 
-def latest_on_hand(stock: Iterable[StockPoint], on: date) -> int | None:
+def latest_report(stock: Iterable[StockPoint], on: date) -> StockPoint | None:
     best: StockPoint | None = None
     for point in stock:
         if point.as_of <= on and (best is None or point.as_of > best.as_of):
             best = point
+    return best
+
+
+def latest_on_hand(stock: Iterable[StockPoint], on: date) -> int | None:
+    best = latest_report(stock, on)
     return None if best is None else best.quantity
 
 
@@ -174,11 +187,12 @@ def inflow_month(due_on: date, as_of: date) -> int:
     return m
 
 
-def inflows_by_month(inflows: Iterable[ScheduledInflow], as_of: date) -> dict[int, int]:
+def inflows_by_month(inflows: Iterable[ScheduledInflow], as_of: date, reported_on: date | None = None
+                     ) -> dict[int, int]:
     """The counted inflows summed per projection month (see the module docstring)."""
     out: dict[int, int] = {}
     for line in inflows:
-        if line.counts(as_of) and line.quantity > 0:
+        if line.counts(as_of, reported_on) and line.quantity > 0:
             m = inflow_month(line.due_on, as_of)
             out[m] = out.get(m, 0) + line.quantity
     return out
@@ -219,12 +233,13 @@ def projected_available(available: int, rate: int | None, inflows: dict[int, int
 
 def compute_shortfall(inputs: ShortfallInputs) -> ShortfallResult:
     on = inputs.as_of
-    on_hand = latest_on_hand(inputs.stock, on)
+    report = latest_report(inputs.stock, on)
+    on_hand = None if report is None else report.quantity
     guideline = guideline_in_force(inputs.guidelines, on)
     owed = owed_quantity(inputs.pledges)
     rate = rate_in_force(inputs.rates, on)
     available = None if on_hand is None else on_hand - owed
-    by_month = inflows_by_month(inputs.inflows, on)
+    by_month = inflows_by_month(inputs.inflows, on, None if report is None else report.as_of)
     contracted = sum(by_month.values())
     by_month_t = tuple(sorted(by_month.items()))
 

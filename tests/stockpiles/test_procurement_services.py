@@ -345,3 +345,23 @@ def test_duplicate_rates_are_clear_errors(nations, item):
     with pytest.raises(ValidationError) as exc:
         ps.production_line_rate_save(actor=CELL, rate=factories.LineRateFactory.build(line=line))
     assert "already has a capacity from this date" in str(exc.value)
+
+
+@pytest.mark.django_db
+def test_a_received_line_counts_until_a_stock_report_carries_it(nations, item, usa_short, today,
+                                                                django_capture_on_commit_callbacks):
+    """USA's report is of 1 January 2024. A line received yesterday is not in it: it still counts (from
+    month 1); once USA reports stock on or after the receipt, it no longer does (the report carries it)."""
+    yesterday = today - dt.timedelta(days=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        ps.order_create(actor=CELL, nation=nations["USA"], item=item, quantity=2000, ordered_on=dt.date(2024, 1, 1),
+                        schedule=[{"due_on": yesterday, "quantity": 2000, "received_on": yesterday}])
+    row = Shortfall.objects.get(nation=nations["USA"], item=item)
+    assert (row.contracted_inflow, row.months_to_recover) == (2000, 4)  # m4: 4,000 + 2,000 ≥ 6,000
+    with django_capture_on_commit_callbacks(execute=True):
+        services.stock_report_create(actor=CELL, nation=nations["USA"], item=item, quantity=6000, as_of=today)
+    row.refresh_from_db()
+    assert (row.on_hand, row.contracted_inflow, row.months_to_recover) == (6000, 0, 4)
+    incremental = snapshot()
+    tasks.recompute_all_shortfalls()
+    assert snapshot() == incremental

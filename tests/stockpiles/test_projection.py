@@ -16,19 +16,22 @@ def worked_inputs(*, inflows=True, rate=1000):
     """10,000 on hand, 2,000 owed from national stock → available 8,000; guideline 20,000 → short 12,000;
     own production 1,000/month. Schedule lines (as of 15 June 2024):
 
+    The stock report in use is of 1 June.
+
     - 1,500 due 1 Jun, not received (overdue)      → month 1 (an overdue line counts from month 1)
     - 3,000 due 15 Jul                             → month 1 (15 Jul <= add_months(D, 1) = 15 Jul)
-    -   500 due 20 Jun, received 20 Jun (after D)  → month 1 (not in the 15 June stock report yet)
+    -   500 due 5 Jun, received 5 Jun              → month 1: arrived after the 1 June report, which
+                                                     does not carry it yet
     - 2,000 due 20 Sep                             → month 4 (15 Sep < 20 Sep <= 15 Oct)
-    - 5,000 due 1 Aug, received 10 Jun (before D)  → not counted: already in the stock report
+    - 5,000 due 1 Aug, received 20 May             → not counted: the 1 June report carries it
     - 4,000 due 1 Jul on a cancelled order         → not counted
     """
     lines = [
         s.ScheduledInflow(dt.date(2024, 6, 1), 1500),
         s.ScheduledInflow(dt.date(2024, 7, 15), 3000),
-        s.ScheduledInflow(dt.date(2024, 6, 20), 500, received_on=dt.date(2024, 6, 20)),
+        s.ScheduledInflow(dt.date(2024, 6, 5), 500, received_on=dt.date(2024, 6, 5)),
         s.ScheduledInflow(dt.date(2024, 9, 20), 2000),
-        s.ScheduledInflow(dt.date(2024, 8, 1), 5000, received_on=dt.date(2024, 6, 10)),
+        s.ScheduledInflow(dt.date(2024, 8, 1), 5000, received_on=dt.date(2024, 5, 20)),
         s.ScheduledInflow(dt.date(2024, 7, 1), 4000, cancelled=True),
     ]
     return s.ShortfallInputs(
@@ -80,6 +83,15 @@ def test_month_rule_at_month_ends():
     assert s.inflow_month(dt.date(2024, 1, 31), jan31) == 1  # due on the day: month 1, never month 0
     assert s.inflow_month(dt.date(2023, 5, 1), jan31) == 1  # long overdue: month 1
     assert s.inflow_month(dt.date(2025, 1, 31), jan31) == 12
+
+
+def test_a_received_line_counts_until_a_report_carries_it():
+    line = s.ScheduledInflow(dt.date(2024, 6, 5), 500, received_on=dt.date(2024, 6, 5))
+    assert line.counts(D, reported_on=dt.date(2024, 6, 1))  # the report predates the receipt
+    assert not line.counts(D, reported_on=dt.date(2024, 6, 5))  # a report of that day carries it
+    assert not line.counts(D)  # no report: received by D
+    assert s.ScheduledInflow(D, 1, received_on=D + dt.timedelta(days=1)).counts(D, reported_on=D)  # after D
+    assert not s.ScheduledInflow(D, 1, cancelled=True).counts(D)
 
 
 def test_a_row_with_only_orders_has_own_inputs():
