@@ -5,7 +5,9 @@ what PostgreSQL can do on its own. The product never runs it: the formulas live 
 stockpiles/shortfalls.py. The benchmark checks that both give identical rows before timing them.
 
 Same pair set as the engine: every pair with a current stock, an owed national-stock pledge, a
-production rate or a national guideline (started on or before the date).
+production rate or a national guideline (started on or before the date). It does not model contracted
+order schedules (joint procurement): the generated bench data has none, so the engine's
+``months_to_recover`` is exactly ceil(shortfall / rate) there and the rows stay comparable.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ ga AS (
 r AS (
     SELECT DISTINCT ON (p.nation_id, p.item_id) p.nation_id, p.item_id, p.units_per_month
     FROM stockpiles_productionrate p, d
-    WHERE p.effective_from <= d.d
+    WHERE p.effective_from <= d.d AND p.line_id IS NULL  -- a production line's capacity is not the nation's rate
     ORDER BY p.nation_id, p.item_id, p.effective_from DESC
 ),
 o AS (

@@ -34,7 +34,7 @@ from django.db import connection, models, transaction
 
 from coordination.models import Category, Item, Nation
 from pledges.models import Delivery, Pledge, Requirement, TrainingCommitment
-from stockpiles.models import CurrentStock, Order, OrderScheduleLine, ProductionRate, StockpileGuideline, StockReport
+from stockpiles.models import CurrentStock, ProductionRate, StockpileGuideline, StockReport
 
 RECIPIENT_CODE = "UKR"
 CATEGORIES = (
@@ -321,7 +321,6 @@ class _Generator:
         self._rates(w)
         self._pledges_and_deliveries(w)
         self._requirements_and_training(w)
-        self._orders(w)
 
     def _guidelines(self, w: _Writer) -> None:
         """85 % of items have an alliance-wide guideline; a third of those were revised in force
@@ -507,26 +506,3 @@ class _Generator:
                                  done, status, "", self.stamp))
         w.write(TrainingCommitment, ["id", "donor_id", "recipient_id", "programme", "trainees_committed",
                                      "trainees_completed", "status", "reference", "updated_at"], training)
-
-    def _orders(self, w: _Writer) -> None:
-        """National contracts for 5 % of held pairs, each with 1-3 schedule lines due on the first of one
-        of the next 12 months (contracted inflows for the projection); last, so the earlier steps keep
-        their rows for a given seed."""
-        rng = self.rng
-        first = self.today.replace(day=1)
-        orders, lines = [], []
-        for n, i in self.held:
-            if rng.random() >= 0.05:
-                continue
-            months = sorted(rng.sample(range(1, 13), rng.randint(1, 3)))
-            quantities = [max(1, int(self.item_scale[i] * rng.uniform(0.01, 0.1))) for _ in months]
-            oid = len(orders) + 1
-            ordered_on = first - dt.timedelta(days=rng.randint(30, 400))
-            orders.append((oid, n, i, sum(quantities) + rng.randint(0, 10), ordered_on, Order.Status.CONFIRMED, "",
-                           self.stamp, self.stamp))
-            for m, q in zip(months, quantities, strict=True):
-                y, mo = divmod(first.month - 1 + m, 12)
-                lines.append((len(lines) + 1, oid, dt.date(first.year + y, mo + 1, 1), q))
-        w.write(Order, ["id", "nation_id", "item_id", "quantity", "ordered_on", "status", "reference", "created_at",
-                        "updated_at"], orders)
-        w.write(OrderScheduleLine, ["id", "order_id", "due_on", "quantity"], lines)

@@ -370,7 +370,7 @@ class Shortfall(NationOwnedAccess, models.Model):
     rate = models.BigIntegerField(_("production per month"), null=True, blank=True)
     months_to_recover = models.IntegerField(_("months to recover"), null=True, blank=True)
     contracted_inflow = models.BigIntegerField(
-        _("contracted inflow"), default=0,
+        _("contracted inflow"), default=0, db_default=0,
         help_text=_("Scheduled, not yet received order quantities counted in the projection."),
     )
     recovers_on = models.DateField(_("back above guideline by"), null=True, blank=True)

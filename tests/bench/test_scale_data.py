@@ -117,17 +117,3 @@ def test_nation_codes_are_distinct_valid_and_start_with_the_recipient():
     assert len(set(codes)) == 600
     assert all(len(c) == 3 and c.isalpha() and c.isupper() for c in codes)
 
-
-@pytest.mark.django_db(transaction=True)
-def test_generated_orders_are_consistent_and_feed_the_projection():
-    from stockpiles.models import Order, OrderScheduleLine
-    from stockpiles.services import shortfalls_compute
-
-    scale_data_generate(sizes=SMALL, seed=7, today=TODAY, progress=False)
-    orders = Order.objects.annotate(scheduled=Sum("schedule__quantity"))
-    assert orders.exists()
-    assert all(o.scheduled <= o.quantity for o in orders)
-    assert all(line.due_on > TODAY for line in OrderScheduleLine.objects.all())
-    results = shortfalls_compute(pairs=None, as_of=TODAY)
-    total = OrderScheduleLine.objects.aggregate(total=Sum("quantity"))["total"]
-    assert sum(r.contracted_inflow for r in results.values()) == total
