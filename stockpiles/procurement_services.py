@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Sum
 
 from coordination.access import CHANGE
-from coordination.services import as_scope, record_save, require_cell, require_nation_access, validate_instance
+from coordination.services import record_save, require_cell, require_nation_access, validate_instance
 from stockpiles.models import (
     AgreementParticipant,
     FrameworkAgreement,
@@ -429,5 +429,5 @@ __all__ = [
     "agreement_create", "agreement_update", "agreement_save", "participant_join", "participant_update",
     "participant_save",
     "order_create", "order_update", "order_save", "schedule_line_create", "schedule_line_update",
-    "schedule_line_delete", "schedule_save", "as_scope",
+    "schedule_line_delete", "schedule_save",
 ]
