@@ -78,7 +78,8 @@ class ShortfallSerializer(serializers.ModelSerializer):
     class Meta:
         model = Shortfall
         fields = ["id", "nation", "item", "as_of", "on_hand", "guideline", "owed", "available", "shortfall",
-                  "coverage", "rate", "months_to_recover", "not_recovering", "status", "computed_at"]
+                  "coverage", "rate", "contracted_inflow", "months_to_recover", "recovers_on", "not_recovering",
+                  "status", "computed_at"]
         read_only_fields = fields
 
 
