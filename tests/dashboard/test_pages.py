@@ -38,8 +38,13 @@ def test_login_page_renders_with_banner(client, settings):
 
 
 def test_login_flow(client, coordinator, demo):
+    from tests.conftest import current_totp, totp_device_for
+
+    device = totp_device_for(coordinator)
     response = client.post("/accounts/login/", {"username": "coordinator", "password": "pw-for-tests-1"},
                            follow=True)
+    assert response.redirect_chain[-1][0] == "/accounts/2fa/verify/?next=%2F"  # the second step
+    response = client.post("/accounts/2fa/verify/", {"otp_token": current_totp(device), "next": "/"}, follow=True)
     assert response.redirect_chain[-1][0] == "/"
     assert b"Largest shortfalls" in response.content
 
