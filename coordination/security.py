@@ -47,8 +47,10 @@ def _client_of(request) -> dict:
         f"token:{getattr(auth, 'prefix', '')}" if auth is not None and hasattr(auth, "prefix")
         else f"user:{getattr(user, 'username', '') or 'anonymous'}"
     )
+    token = {"token_id": auth.pk, "token_name": auth.name} if hasattr(auth, "prefix") else {}
     return {
         "client": client,
+        **token,
         "nation": scope.nation_code or ("CELL" if scope.is_cell else None),
         "path": getattr(request, "path", None),
         "method": getattr(request, "method", None),

@@ -22,8 +22,33 @@ def bulk_errors_body(row_errors: dict[int, dict[str, list[str]]]) -> dict:
             "errors": {str(index): errors for index, errors in sorted(row_errors.items())}}
 
 
+def _log_refusal(exc, context) -> None:
+    """Refused access in the JSON security log: 403s, and 404s on objects that exist but are not the
+    client's (another nation's). A 404 for an id that exists nowhere is not a refusal."""
+    from django.http import Http404
+    from rest_framework import exceptions as drf
+
+    from coordination.security import log_refused
+
+    request, view = context.get("request"), context.get("view")
+    if request is None:
+        return
+    if isinstance(exc, PermissionDenied | drf.PermissionDenied):
+        log_refused(request, reason=str(exc) or "permission denied", status=403)
+    elif isinstance(exc, drf.NotAuthenticated):
+        log_refused(request, reason="no credentials", status=401)
+    elif isinstance(exc, Http404 | drf.NotFound) and view is not None:
+        model = getattr(view, "model", None)
+        lookup = getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", "pk")
+        value = str((getattr(view, "kwargs", None) or {}).get(lookup, ""))
+        if model is not None and value.isdigit() and len(value) < 19 and model._base_manager.filter(pk=value).exists():
+            log_refused(request, reason="another nation's object", status=404,
+                        model=model._meta.label_lower, object_id=int(value))
+
+
 def exception_handler(exc, context):
     request = context.get("request")
+    _log_refusal(exc, context)
     if request is not None:
         # Errors are always JSON, also for ?format=csv.
         request.accepted_renderer = JSONRenderer()
