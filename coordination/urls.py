@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from coordination.audit_views import audit_list
 from coordination.otp_views import otp_account_view, otp_setup_view, otp_verify_view
 from coordination.views import healthz
 
@@ -13,5 +14,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("coordination.api.urls")),
+    path("audit/", audit_list, name="audit"),
     path("", include("coordination.dashboard.urls")),
 ]
