@@ -3,6 +3,7 @@ of a pledge's non-cancelled deliveries never exceeds the pledged quantity, even 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -12,7 +13,13 @@ from django.db.models import Case, IntegerField, Q, Sum, When
 from simple_history.utils import bulk_create_with_history
 
 from coordination.access import CHANGE
-from coordination.services import BulkValidationError, as_scope, require_nation_access, validate_instance
+from coordination.services import (
+    BulkValidationError,
+    as_scope,
+    clean_values,
+    require_nation_access,
+    validate_instance,
+)
 from pledges.models import Delivery, Pledge, TrainingCommitment
 from stockpiles.services import shortfall_mark_pairs
 
@@ -57,7 +64,8 @@ def pledge_update(*, actor, pledge_id: int, user=None, **fields) -> Pledge:
         for name, value in fields.items():
             setattr(pledge, name, value)
         require_nation_access(actor, pledge.donor_id, what="pledges of another nation")
-        if pledge.quantity is not None and pledge.quantity < pledge.allocated_quantity:
+        errors = clean_values(pledge)  # typed values before comparing; validate_instance reports the rest
+        if not errors and pledge.quantity is not None and pledge.quantity < pledge.allocated_quantity:
             raise ValidationError({"quantity": [
                 f"{pledge.allocated_quantity} are already in non-cancelled deliveries; "
                 "cancel deliveries before reducing the pledge below that."
@@ -112,14 +120,16 @@ def _delivery_counts(status: str) -> tuple[bool, bool, bool]:
 
 
 def _check_delivery(delivery: Delivery, pledge: Pledge, *, already_allocated: int) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
+    # Typed values first (NUL, surrogates, wrong types: the rule every service shares), then field checks
+    # only: the table's check constraints are re-stated below in Python, because validating them through
+    # the ORM costs a query each, per row of a bulk write.
+    errors: dict[str, list[str]] = clean_values(delivery, exclude=["pledge"])
     try:
-        # Field checks only: the table's check constraints are re-stated below in Python, because
-        # validating them through the ORM costs a query each, per row of a bulk write.
-        delivery.full_clean(exclude=["pledge"], validate_unique=False, validate_constraints=False)
+        delivery.full_clean(exclude=["pledge", *errors], validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
         errors.update({k: [str(m) for m in v] for k, v in exc.message_dict.items()})
-    if delivery.shipped_on and delivery.delivered_on and delivery.delivered_on < delivery.shipped_on:
+    if (isinstance(delivery.shipped_on, dt.date) and isinstance(delivery.delivered_on, dt.date)
+            and delivery.delivered_on < delivery.shipped_on):
         errors.setdefault("delivered_on", []).append("The delivery date cannot be before the shipping date.")
     if pledge.status == Pledge.Status.CANCELLED and delivery.status != Delivery.Status.CANCELLED:
         errors.setdefault("pledge", []).append("The pledge is cancelled; no delivery can be recorded against it.")
