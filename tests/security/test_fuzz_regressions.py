@@ -16,6 +16,8 @@ from coordination.models import Category
 from coordination.services import record_save
 from pledges import services as pledge_services
 from pledges.models import Pledge, TrainingCommitment
+from stockpiles import services as stock_services
+from stockpiles.models import StockReport
 
 pytestmark = pytest.mark.django_db
 
@@ -89,3 +91,19 @@ def test_training_commitment_with_an_infinite_count(nations):
     with pytest.raises(ValidationError) as exc:
         pledge_services.training_commitment_save(actor=CELL, commitment=commitment)
     assert "trainees_committed" in exc.value.message_dict
+
+
+# --- Stock reports (their own row check, no model validation per row) -------------------------------
+
+@pytest.mark.parametrize("row,field", [
+    ({"quantity": 2**63, "as_of": dt.date(2024, 1, 1)}, "quantity"),  # was OverflowError / DataError
+    ({"quantity": 1, "as_of": dt.datetime(2024, 1, 1, 12)}, "as_of"),  # was TypeError (datetime vs date)
+])
+def test_stock_report_out_of_range_or_wrong_type(nations, item, row, field):
+    with pytest.raises(ValidationError) as exc:
+        stock_services.stock_report_create(actor=CELL, nation=nations["POL"], item=item, **row)
+    assert field in exc.value.message_dict
+    assert not StockReport.objects.exists()
+    report = stock_services.stock_report_create(actor=CELL, nation=nations["POL"], item=item, quantity=2**63 - 1,
+                                                as_of=dt.date(2024, 1, 1))
+    assert StockReport.objects.get(pk=report.pk).quantity == 2**63 - 1
