@@ -28,6 +28,7 @@ PLEDGE_FIELDS = (
     "releasability", "reference", "notes",
 )
 DELIVERY_FIELDS = ("quantity", "status", "shipped_on", "delivered_on", "reference")
+BIGINT_MAX = 2**63 - 1
 
 
 def _mark_pledge(pledge: Pledge) -> None:
@@ -111,6 +112,14 @@ def _lock_pledges(actor, pledge_ids: Sequence[int]) -> dict[int, Pledge]:
     }
 
 
+def _pledge_id(row: dict) -> int | None:
+    """The row's pledge id if it can be one (a positive 64-bit integer); anything else finds no pledge."""
+    value = row.get("pledge_id")
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= BIGINT_MAX:
+        return value
+    return None
+
+
 def _delivery_counts(status: str) -> tuple[bool, bool, bool]:
     return (
         status != Delivery.Status.CANCELLED,
@@ -156,12 +165,12 @@ def deliveries_bulk_create(*, actor, rows: Sequence[dict], user=None) -> list[De
     scope = as_scope(actor)
     history_user = user if getattr(user, "pk", None) else None
     with transaction.atomic():
-        pledges = _lock_pledges(scope, [r.get("pledge_id") for r in rows if isinstance(r.get("pledge_id"), int)])
+        pledges = _lock_pledges(scope, [pk for r in rows if (pk := _pledge_id(r)) is not None])
         running = {pk: p.allocated_quantity for pk, p in pledges.items()}
         row_errors: dict[int, dict[str, list[str]]] = {}
         deliveries: list[Delivery] = []
         for index, row in enumerate(rows):
-            pledge = pledges.get(row.get("pledge_id"))
+            pledge = pledges.get(_pledge_id(row))
             if pledge is None:
                 row_errors[index] = {"pledge": ["Unknown pledge, or not one of your nation's pledges."]}
                 continue

@@ -13,11 +13,12 @@ from django.core.exceptions import ValidationError
 
 from coordination.access import CELL
 from coordination.models import Category
-from coordination.services import record_save
+from coordination.services import BulkValidationError, record_save
 from pledges import services as pledge_services
 from pledges.models import Pledge, TrainingCommitment
 from stockpiles import services as stock_services
 from stockpiles.models import StockReport
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -107,3 +108,17 @@ def test_stock_report_out_of_range_or_wrong_type(nations, item, row, field):
     report = stock_services.stock_report_create(actor=CELL, nation=nations["POL"], item=item, quantity=2**63 - 1,
                                                 as_of=dt.date(2024, 1, 1))
     assert StockReport.objects.get(pk=report.pk).quantity == 2**63 - 1
+
+
+# --- Bulk deliveries: pledge ids that cannot be ids ------------------------------------------------
+
+def test_bulk_delivery_rows_with_impossible_pledge_ids(nations, item):
+    pledge = factories.PledgeFactory(donor=nations["POL"], item=item, quantity=100)
+    rows = [{"pledge_id": pledge.pk, "quantity": 1},
+            {"pledge_id": [pledge.pk], "quantity": 1},  # was TypeError: unhashable type
+            {"pledge_id": 2**70, "quantity": 1},        # was OverflowError in the lock query
+            {"pledge_id": True, "quantity": 1}]         # was pledge 1
+    with pytest.raises(BulkValidationError) as exc:
+        pledge_services.deliveries_bulk_create(actor=CELL, rows=rows)
+    assert sorted(exc.value.row_errors) == [1, 2, 3]
+    assert all("pledge" in errors for errors in exc.value.row_errors.values())
