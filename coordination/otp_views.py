@@ -46,11 +46,10 @@ def otp_verify_view(request: HttpRequest) -> HttpResponse:
             _mark_verified(request, result.device)
             return redirect(_next(request))
         reason = "throttled" if result.throttled else "wrong code"
-        log_event(request, "otp_failed", reason=reason, status=403, device=result.kind)
+        log_event(request, "otp_failed", reason=reason, status=401, device=result.kind)
         error = (_("Too many wrong codes: wait a few seconds, then try again.") if result.throttled
                  else _("That code is not valid. Try the current code, or a recovery code."))
-    return render(request, "registration/otp_verify.html", {"error": error, "next": _next(request)},
-                  status=403 if error else 200)
+    return render(request, "registration/otp_verify.html", {"error": error, "next": _next(request), "otp_pending": True})
 
 
 @never_cache
@@ -72,11 +71,12 @@ def otp_setup_view(request: HttpRequest) -> HttpResponse:
             _mark_verified(request, device)
             return render(request, "registration/otp_recovery_codes.html",
                           {"codes": codes, "next": _next(request), "first": True})
-        log_event(request, "otp_failed", reason="wrong code at enrolment", status=403, device="totp")
+        log_event(request, "otp_failed", reason="wrong code at enrolment", status=401, device="totp")
         error = _("That code is not valid. Check the time on your phone and type the current code.")
     context = {"secret": otp.totp_secret(device), "qr_svg": otp.totp_qr_svg(device), "uri": device.config_url,
-               "error": error, "next": _next(request), "required": otp.otp_required_for(user)}
-    return render(request, "registration/otp_setup.html", context, status=403 if error else 200)
+               "error": error, "next": _next(request), "required": otp.otp_required_for(user),
+               "otp_pending": True}
+    return render(request, "registration/otp_setup.html", context)
 
 
 @never_cache
