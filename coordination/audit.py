@@ -65,6 +65,7 @@ BY_KEY = {s.key: s for s in SPECS}
 BY_HISTORY = {s.history: s for s in SPECS}
 ACTIONS = {"+": _("created"), "~": _("changed"), "-": _("deleted")}
 HIDDEN_FIELDS = {"key_hash"}  # never shown, not even as "changed"
+CREATED_SKIP = HIDDEN_FIELDS | {"id"}
 
 
 class AuditFilterSet(django_filters.FilterSet):
@@ -184,7 +185,7 @@ def enrich(rows: Iterable[dict]) -> list[AuditRow]:
         elif record is not None and row["history_type"] == "+":
             changes = [(f.attname, "", _text(getattr(record, f.attname)))
                        for f in BY_KEY[key].model._meta.fields
-                       if f.attname not in HIDDEN_FIELDS | {"id"} and getattr(record, f.attname, None) not in (None, "")]
+                       if f.attname not in CREATED_SKIP and getattr(record, f.attname, None) not in (None, "")]
         reason = row["history_change_reason"] or ""
         who = users.get(row["history_user_id"]) or (reason if reason.startswith("API token") else "") or str(
             _("system"))

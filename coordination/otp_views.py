@@ -49,7 +49,8 @@ def otp_verify_view(request: HttpRequest) -> HttpResponse:
         log_event(request, "otp_failed", reason=reason, status=401, device=result.kind)
         error = (_("Too many wrong codes: wait a few seconds, then try again.") if result.throttled
                  else _("That code is not valid. Try the current code, or a recovery code."))
-    return render(request, "registration/otp_verify.html", {"error": error, "next": _next(request), "otp_pending": True})
+    context = {"error": error, "next": _next(request), "otp_pending": True}
+    return render(request, "registration/otp_verify.html", context)
 
 
 @never_cache
