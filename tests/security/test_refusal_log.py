@@ -38,7 +38,8 @@ def refused(caplog, call):
 
 def test_another_nations_object_is_404_and_logged(nations, item, pol_token, caplog):
     token, key = pol_token
-    usa_report = stock_report_create(actor=CELL, nation=nations["USA"], item=item, quantity=5, as_of=dt.date(2024, 1, 1))
+    usa_report = stock_report_create(actor=CELL, nation=nations["USA"], item=item, quantity=5,
+                                     as_of=dt.date(2024, 1, 1))
     response, [line] = refused(caplog, lambda: client_with(key).get(f"/api/v1/stock-reports/{usa_report.pk}/"))
     assert response.status_code == 404
     assert line["event"] == "access_refused"
@@ -57,15 +58,16 @@ def test_an_id_that_exists_nowhere_is_not_a_refusal(pol_token, caplog):
 
 def test_write_to_another_nations_pledge_is_403_and_logged(nations, item, pol_token, caplog):
     shared = factories.PledgeFactory(donor=nations["USA"], item=item, releasability="alliance", quantity=1000)
-    response, [line] = refused(
-        caplog, lambda: client_with(pol_token[1]).patch(f"/api/v1/pledges/{shared.pk}/", {"quantity": 1}, format="json"))
+    pol = client_with(pol_token[1])
+    response, [line] = refused(caplog, lambda: pol.patch(f"/api/v1/pledges/{shared.pk}/", {"quantity": 1}, format="json"))
     assert response.status_code == 403
     assert (line["status"], line["method"], line["nation"]) == (403, "PATCH", "POL")
     assert "may not change" in line["reason"]
 
 
 def test_officer_session_refusal_names_the_user(polish_officer, nations, item, caplog):
-    usa_report = stock_report_create(actor=CELL, nation=nations["USA"], item=item, quantity=5, as_of=dt.date(2024, 1, 1))
+    usa_report = stock_report_create(actor=CELL, nation=nations["USA"], item=item, quantity=5,
+                                     as_of=dt.date(2024, 1, 1))
     client = APIClient()
     client.force_login(polish_officer)
     response, [line] = refused(caplog, lambda: client.get(f"/api/v1/stock-reports/{usa_report.pk}/"))
