@@ -59,7 +59,8 @@ def test_an_id_that_exists_nowhere_is_not_a_refusal(pol_token, caplog):
 def test_write_to_another_nations_pledge_is_403_and_logged(nations, item, pol_token, caplog):
     shared = factories.PledgeFactory(donor=nations["USA"], item=item, releasability="alliance", quantity=1000)
     pol = client_with(pol_token[1])
-    response, [line] = refused(caplog, lambda: pol.patch(f"/api/v1/pledges/{shared.pk}/", {"quantity": 1}, format="json"))
+    url = f"/api/v1/pledges/{shared.pk}/"
+    response, [line] = refused(caplog, lambda: pol.patch(url, {"quantity": 1}, format="json"))
     assert response.status_code == 403
     assert (line["status"], line["method"], line["nation"]) == (403, "PATCH", "POL")
     assert "may not change" in line["reason"]
