@@ -99,3 +99,22 @@ def test_refused_tokens_are_logged_with_the_reason(case, nations, caplog):
         assert (line["token_id"], line["token_name"], line["token_nation"]) == (token.pk, "POL feed", "POL")
     if case == "unknown":
         assert line["token_prefix"] == "0000000000"
+
+
+def test_deliveries_against_another_nations_pledge_are_logged(nations, item, pol_token, caplog):
+    usa = factories.PledgeFactory(donor=nations["USA"], item=item, releasability="alliance", quantity=1000)
+    own = factories.PledgeFactory(donor=nations["POL"], item=item, quantity=1000)
+    pol = client_with(pol_token[1])
+    response, [line] = refused(caplog, lambda: pol.post("/api/v1/deliveries/", {"pledge": usa.pk, "quantity": 5},
+                                                        format="json"))
+    assert response.status_code == 400
+    assert (line["reason"], line["object_ids"], line["nation"]) == ("write against another nation's pledge",
+                                                                    [usa.pk], "POL")
+    rows = [{"pledge": own.pk, "quantity": 5}, {"pledge": usa.pk, "quantity": 5}, {"pledge": 999999, "quantity": 1}]
+    response, [line] = refused(caplog, lambda: pol.post("/api/v1/deliveries/bulk/", rows, format="json"))
+    assert response.status_code == 400
+    assert line["object_ids"] == [usa.pk] and line["method"] == "POST"
+    # an unknown pledge alone is bad input, not a refusal
+    response, lines = refused(caplog, lambda: pol.post("/api/v1/deliveries/", {"pledge": 999999, "quantity": 5},
+                                                       format="json"))
+    assert response.status_code == 400 and lines == []
