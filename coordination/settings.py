@@ -177,6 +177,8 @@ OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Aid Coordination Cell")
 # Failed codes lock a device for 1, 2, 4, 8 ... seconds (times this factor) between attempts.
 OTP_TOTP_THROTTLE_FACTOR = env.int("OTP_TOTP_THROTTLE_FACTOR", default=1)
 OTP_STATIC_THROTTLE_FACTOR = env.int("OTP_STATIC_THROTTLE_FACTOR", default=1)
+# The admin lists devices (to delete a lost one) but never shows their secrets, QR codes or recovery codes.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # How many recovery codes enrolment and "new recovery codes" hand out.
 OTP_RECOVERY_CODES = env.int("OTP_RECOVERY_CODES", default=10)
 

@@ -182,3 +182,17 @@ def test_force_login_in_tests_is_verified(coordinator):
     client.force_login(coordinator)
     assert client.get("/").status_code == 200
     assert client.get("/admin/").status_code == 200
+
+
+def test_admin_lists_devices_without_their_secrets(admin_client, coordinator):
+    device = totp_device_for(coordinator)
+    codes = otp.recovery_codes_regenerate(user=coordinator)
+    page = admin_client.get(f"/admin/otp_totp/totpdevice/{device.pk}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert device.key not in html and "otpauth" not in html
+    static = admin_client.get("/admin/otp_static/staticdevice/").content.decode()
+    assert codes[0] not in static
+    # a lost device is deleted by the cell; the person enrols again at the next login
+    assert admin_client.post(f"/admin/otp_totp/totpdevice/{device.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert not TOTPDevice.objects.filter(pk=device.pk).exists()
