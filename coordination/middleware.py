@@ -84,4 +84,11 @@ class TwoFactorMiddleware:
         from urllib.parse import urlencode
 
         target = "otp-verify" if user_has_confirmed_device(user) else "otp-setup"
-        return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
+        url = f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}"
+        if request.headers.get("HX-Request") == "true":  # htmx: a full-page visit, not a swapped fragment
+            from django.http import HttpResponse
+
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = url
+            return response
+        return redirect(url)

@@ -196,3 +196,10 @@ def test_admin_lists_devices_without_their_secrets(admin_client, coordinator):
     # a lost device is deleted by the cell; the person enrols again at the next login
     assert admin_client.post(f"/admin/otp_totp/totpdevice/{device.pk}/delete/", {"post": "yes"}).status_code == 302
     assert not TOTPDevice.objects.filter(pk=device.pk).exists()
+
+
+def test_htmx_requests_are_sent_to_the_second_step_as_a_full_page(coordinator):
+    client = password_login("coordinator")
+    response = client.get("/pledges/", {"page": 2}, headers={"HX-Request": "true"})
+    assert response.status_code == 204
+    assert response["HX-Redirect"].startswith("/accounts/2fa/setup/?next=")
