@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Case, IntegerField, Q, Sum, When
-from simple_history.utils import bulk_create_with_history
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from coordination.access import CHANGE
 from coordination.services import (
@@ -78,8 +78,25 @@ def pledge_update(*, actor, pledge_id: int, user=None, **fields) -> Pledge:
     return pledge
 
 
-def pledge_recount(*, pledge: Pledge) -> Pledge:
-    """Re-derive a pledge's delivery totals from its deliveries (call with the pledge row locked)."""
+TOTALS = ("allocated_quantity", "shipped_quantity", "delivered_quantity")
+TOTALS_REASON = "Delivery totals"
+
+
+def _save_totals(pledges: Sequence[Pledge], *, user=None) -> None:
+    """Store re-derived delivery totals with a history row per pledge, attributed to the delivery's writer.
+
+    Without it a pledge's history snapshots keep stale totals, and the next person to edit the pledge
+    would appear in its history as the one who changed them.
+    """
+    if pledges:
+        bulk_update_with_history(list(pledges), Pledge, list(TOTALS), batch_size=2000,
+                                 default_user=user if getattr(user, "pk", None) else None,
+                                 default_change_reason=TOTALS_REASON)
+
+
+def pledge_recount(*, pledge: Pledge, user=None) -> Pledge:
+    """Re-derive a pledge's delivery totals from its deliveries (call with the pledge row locked);
+    a change is kept in the pledge's history (``user`` as the writer)."""
     totals = Delivery.objects.filter(pledge=pledge).aggregate(
         allocated=Sum(Case(When(~Q(status=Delivery.Status.CANCELLED), then="quantity"),
                            default=0, output_field=IntegerField())),
@@ -88,14 +105,10 @@ def pledge_recount(*, pledge: Pledge) -> Pledge:
         delivered=Sum(Case(When(status__in=Delivery.DELIVERED, then="quantity"), default=0,
                            output_field=IntegerField())),
     )
-    pledge.allocated_quantity = totals["allocated"] or 0
-    pledge.shipped_quantity = totals["shipped"] or 0
-    pledge.delivered_quantity = totals["delivered"] or 0
-    Pledge.objects.filter(pk=pledge.pk).update(
-        allocated_quantity=pledge.allocated_quantity,
-        shipped_quantity=pledge.shipped_quantity,
-        delivered_quantity=pledge.delivered_quantity,
-    )
+    new = (totals["allocated"] or 0, totals["shipped"] or 0, totals["delivered"] or 0)
+    if new != tuple(getattr(pledge, name) for name in TOTALS):
+        pledge.allocated_quantity, pledge.shipped_quantity, pledge.delivered_quantity = new
+        _save_totals([pledge], user=user)
     return pledge
 
 
@@ -189,12 +202,12 @@ def deliveries_bulk_create(*, actor, rows: Sequence[dict], user=None) -> list[De
         if row_errors:
             raise BulkValidationError(row_errors)
         created = bulk_create_with_history(deliveries, Delivery, batch_size=2000, default_user=history_user)
-        _apply_totals(pledges, created)
+        _apply_totals(pledges, created, user=history_user)
         shortfall_mark_pairs(pairs=[(pledges[d.pledge_id].donor_id, pledges[d.pledge_id].item_id) for d in created])
     return created
 
 
-def _apply_totals(pledges: dict[int, Pledge], deliveries: Sequence[Delivery]) -> None:
+def _apply_totals(pledges: dict[int, Pledge], deliveries: Sequence[Delivery], *, user=None) -> None:
     delta: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
     for d in deliveries:
         counts = _delivery_counts(d.status)
@@ -206,8 +219,9 @@ def _apply_totals(pledges: dict[int, Pledge], deliveries: Sequence[Delivery]) ->
         p.allocated_quantity += allocated
         p.shipped_quantity += shipped
         p.delivered_quantity += delivered
-        changed.append(p)
-    Pledge.objects.bulk_update(changed, ["allocated_quantity", "shipped_quantity", "delivered_quantity"])
+        if allocated or shipped or delivered:
+            changed.append(p)
+    _save_totals(changed, user=user)
 
 
 def delivery_update(*, actor, delivery_id: int, user=None, **fields) -> Delivery:
@@ -229,7 +243,7 @@ def delivery_update(*, actor, delivery_id: int, user=None, **fields) -> Delivery
             raise ValidationError(errors)
         delivery._history_user = user if getattr(user, "pk", None) else None
         delivery.save()
-        pledge_recount(pledge=pledge)
+        pledge_recount(pledge=pledge, user=user)
         _mark_pledge(pledge)
     return delivery
 
