@@ -7,10 +7,10 @@ commits its set-up: ``transactional_db``). A thread POSTs 10,000 stock reports; 
 is inside the write transaction and has started inserting, then SIGKILLs the whole server. No hook
 in the application: the moment is observed from the database.
 
-SQLite: skipped (PostgreSQL only). The suite's SQLite test database is in memory, so no second process
-can use it; a SQLite variant would need its own file database, migrated by a subprocess, and would
-observe the moment by probing the write lock (``BEGIN IMMEDIATE`` failing while the server writes).
-Not built yet.
+SQLite: the suite's test database is in memory (one process), so the SQLite variant builds its own
+file database (``migrate`` and the set-up in subprocesses), and sees the moment as the server holding
+the write lock (``BEGIN IMMEDIATE`` from the test fails) after the key's claim was committed. It runs
+whatever the suite's database is.
 
 Found here: the Idempotency-Key claim is committed before the write, so after the kill it holds the key
 ("still in progress", 409) until ``ABANDONED_AFTER``; the test pins that, then ages the claim and retries.
@@ -23,6 +23,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -43,8 +44,6 @@ from coordination.models import IdempotencyRecord
 from stockpiles.models import CurrentStock, ShortfallMark, StockReport
 from tests import factories
 from tests.conftest import requires_postgres
-
-pytestmark = [pytest.mark.postgres, requires_postgres]
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = 10_000
@@ -70,12 +69,12 @@ def _database_url() -> str:
 class Server:
     """gunicorn in its own process group, on a free loopback port, against the test database."""
 
-    def __init__(self, log_dir: Path):
+    def __init__(self, log_dir: Path, database_url: str | None = None):
         self.port = _free_port()
         self.log_path = log_dir / f"gunicorn-{self.port}.log"
         env = {
             **os.environ,
-            "DATABASE_URL": _database_url(),
+            "DATABASE_URL": database_url or _database_url(),
             "DJANGO_SETTINGS_MODULE": "coordination.settings",
             "CELERY_BROKER_URL": "memory://",
             "CELERY_TASK_ALWAYS_EAGER": "1",
@@ -161,6 +160,8 @@ def log_dir():
         yield Path(path)
 
 
+@pytest.mark.postgres
+@requires_postgres
 def test_killing_the_server_mid_bulk_writes_nothing_and_the_retry_writes_once(transactional_db, nations, log_dir):
     pol = nations["POL"]
     items = [factories.ItemFactory(name=f"Kill item {n}") for n in range(100)]
@@ -227,3 +228,91 @@ def _try_post(server: Server, rows, key, idempotency_key):
         return post(f"{server.url}/api/v1/stock-reports/bulk/", rows, key=key, idempotency_key=idempotency_key)
     except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as exc:
         return None, type(exc).__name__
+
+
+# --- SQLite: a file database of the test's own ---------------------------------------------------------
+
+SETUP = """
+import json
+from coordination.api.tokens import token_issue
+from coordination.models import Category, Item, Nation
+pol = Nation.objects.create(code="POL", name="Poland")
+category = Category.objects.create(name="Ammunition")
+items = [Item.objects.create(category=category, name=f"Kill item {n}") for n in range(100)]
+print(json.dumps({"key": token_issue(nation=pol, name="kill test")[1], "items": [i.pk for i in items]}))
+"""
+
+
+def _manage(args, *, env, timeout=300) -> str:
+    done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+    assert done.returncode == 0, done.stderr[-4000:]
+    return done.stdout
+
+
+def _writer_holds_the_lock(path: Path) -> bool:
+    probe = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+        probe.execute("ROLLBACK")
+        return False
+    except sqlite3.OperationalError as exc:
+        return "locked" in str(exc)
+    finally:
+        probe.close()
+
+
+def _count(path: Path, sql: str, params=()) -> int:
+    with sqlite3.connect(path, timeout=30) as db:
+        return db.execute(sql, params).fetchone()[0]
+
+
+def test_killing_the_server_mid_bulk_on_sqlite(log_dir):
+    path = log_dir / "kill.sqlite3"
+    url = f"sqlite:///{path}"
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "coordination.settings",
+           "CELERY_BROKER_URL": "memory://", "CELERY_TASK_ALWAYS_EAGER": "1"}
+    _manage(["migrate", "--noinput", "-v", "0"], env=env)
+    made = json.loads(_manage(["shell", "-c", SETUP], env=env).strip().splitlines()[-1])
+    today = timezone.localdate()
+    rows = [{"item": i, "quantity": d + 1, "as_of": str(today - dt.timedelta(days=d))}
+            for i in made["items"] for d in range(ROWS // len(made["items"]))]
+    idempotency_key = f"kill-{uuid.uuid4()}"
+    claimed = "SELECT COUNT(*) FROM coordination_idempotencyrecord WHERE key = ?"
+
+    server = Server(log_dir, database_url=url)
+    answers: list = []
+    try:
+        thread = threading.Thread(target=lambda: answers.append(_try_post(server, rows, made["key"], idempotency_key)))
+        thread.start()
+        # The claim is committed first, on its own; from then on the write lock is the bulk's transaction.
+        wait_for(lambda: _count(path, claimed, [idempotency_key]) and _writer_holds_the_lock(path), timeout=120,
+                 what="the server to hold the write lock for the batch", server=server)
+        server.kill()
+        thread.join(60)
+    finally:
+        server.kill()
+    assert answers and answers[0][0] is None, f"the request finished before the kill: {answers}"
+
+    for table in ("stockpiles_stockreport", "stockpiles_historicalstockreport", "stockpiles_currentstock",
+                  "stockpiles_shortfallmark"):
+        assert _count(path, f"SELECT COUNT(*) FROM {table}") == 0, table
+    assert _count(path, claimed + " AND state = 'in_progress'", [idempotency_key]) == 1
+
+    server = Server(log_dir, database_url=url)
+    try:
+        bulk = f"{server.url}/api/v1/stock-reports/bulk/"
+        status, _, body = post(bulk, rows, key=made["key"], idempotency_key=idempotency_key)
+        assert status == 409, (status, body)
+        with sqlite3.connect(path, timeout=30) as db:
+            db.execute("UPDATE coordination_idempotencyrecord SET created_at = '2000-01-01 00:00:00' WHERE key = ?",
+                       [idempotency_key])
+        status, headers, body = post(bulk, rows, key=made["key"], idempotency_key=idempotency_key)
+        assert (status, body.get("count")) == (201, ROWS), (status, body)
+        status, headers, replay = post(bulk, rows, key=made["key"], idempotency_key=idempotency_key)
+        assert (status, headers.get("Idempotent-Replayed"), replay["count"]) == (201, "true", ROWS)
+    finally:
+        server.kill()
+    assert _count(path, "SELECT COUNT(*) FROM stockpiles_stockreport") == ROWS
+    assert _count(path, "SELECT COUNT(*) FROM stockpiles_historicalstockreport") == ROWS
+    assert _count(path, "SELECT COUNT(*) FROM stockpiles_currentstock") == len(made["items"])
