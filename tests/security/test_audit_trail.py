@@ -467,6 +467,102 @@ def import_requirement_change(env):
     return [(Requirement, {"id": r.pk}, env.cell_user, "~", {"quantity": (10000, 9000)}, None)]
 
 
+def admin_more_adds(env):
+    _admin_add(env, env.cell_user, "coordination", "nation", {"code": "FRA", "name": "France", "role": "ally",
+                                                               "joined_on": "1949-04-04"})
+    _admin_add(env, env.officer, "pledges", "trainingcommitment",
+               _training_form(env, programme="Leopard 2 crew II", trainees_committed=30))
+    _admin_add(env, env.cell_user, "pledges", "requirement", _requirement_form(env, period_from="2025-01-01",
+                                                                               period_to="2025-12-31"))
+    _admin_add(env, env.cell_user, "pledges", "aidflow", _flow_form(env, month="2024-02-01"))
+    _admin_add(env, env.cell_user, "stockpiles", "stockpileguideline",
+               _guideline_form(env, effective_from="2025-01-01"))
+    return [(Nation, {"code": "FRA"}, env.cell_user, "+", None, None),
+            (TrainingCommitment, {"programme": "Leopard 2 crew II"}, env.officer, "+", None, env.nations["POL"]),
+            (Requirement, {"period_from": dt.date(2025, 1, 1)}, env.cell_user, "+", None, None),
+            (AidFlow, {"month": dt.date(2024, 2, 1)}, env.cell_user, "+", None, None),
+            (StockpileGuideline, {"effective_from": dt.date(2025, 1, 1)}, env.cell_user, "+", None, None)]
+
+
+def admin_more_changes_and_deletes(env):
+    item = env.item
+    _admin_change(env, env.cell_user, "coordination", "item", item.pk, {
+        "category": item.category_id, "name": item.name, "unit": item.unit, "nsn": "1320012345678",
+        "unit_value_eur": "1000.00"})
+    spare = factories.ItemFactory(name="Spare item")
+    _admin_delete(env, env.cell_user, "coordination", "item", spare.pk)
+    nation = factories.NationFactory(code="XKX", name="Kosovo test")
+    _admin_delete(env, env.cell_user, "coordination", "nation", nation.pk)
+    _admin_delete(env, env.cell_user, "pledges", "aidflow", env.flow.pk)
+    return [(Item, {"id": item.pk}, env.cell_user, "~", {"nsn": ("", "1320012345678")}, None),
+            (Item, {"id": spare.pk}, env.cell_user, "-", None, None),
+            (Nation, {"id": nation.pk}, env.cell_user, "-", None, None),
+            (AidFlow, {"id": env.flow.pk}, env.cell_user, "-", None, None)]
+
+
+def api_more(env):
+    cell, token = env.api_cell(), env.api_token()
+    nation = _api(cell, "post", "/api/v1/nations/", {"code": "ITA", "name": "Italy", "role": "ally"})
+    category = _api(cell, "post", "/api/v1/categories/", {"name": "Vehicles"})
+    _api(cell, "patch", f"/api/v1/items/{env.item.pk}/", {"unit_value_eur": "1200.00"})
+    requirement = _api(cell, "post", "/api/v1/requirements/", {
+        "recipient": "UKR", "item": env.item.pk, "quantity": 5, "period_from": "2026-01-01", "period_to": "2026-02-01"})
+    _api(cell, "patch", f"/api/v1/guidelines/{env.guideline.pk}/", {"minimum_quantity": 9})
+    pledge = _api(token, "put", f"/api/v1/pledges/{env.pledge.pk}/", {
+        "recipient": "UKR", "item": env.item.pk, "quantity": 950, "announced_on": "2024-01-15"})
+    _api(token, "put", f"/api/v1/deliveries/{env.delivery.pk}/", {"quantity": 12})
+    training = _api(token, "post", "/api/v1/training-commitments/", {
+        "recipient": "UKR", "programme": "HIMARS crew", "trainees_committed": 6})
+    _api(token, "put", f"/api/v1/training-commitments/{training['id']}/", {
+        "recipient": "UKR", "programme": "HIMARS crew", "trainees_committed": 8})
+    rate = _api(token, "post", "/api/v1/production-rates/", {"item": env.item.pk, "units_per_month": 3,
+                                                             "effective_from": "2026-01-01"})
+    return [(Nation, {"code": nation["code"]}, env.cell_user, "+", None, None),
+            (Category, {"id": category["id"]}, env.cell_user, "+", None, None),
+            (Item, {"id": env.item.pk}, env.cell_user, "~", {"unit_value_eur": (1000, 1200)}, None),
+            (Requirement, {"id": requirement["id"]}, env.cell_user, "+", None, None),
+            (StockpileGuideline, {"id": env.guideline.pk}, env.cell_user, "~", {"minimum_quantity": (10000, 9)}, None),
+            (Pledge, {"id": pledge["id"], "allocated_quantity": 10}, "token", "~", {"quantity": (1000, 950)}, None),
+            (Pledge, {"id": pledge["id"]}, "token", "~", {"allocated_quantity": (10, 12)}, None),
+            (Delivery, {"id": env.delivery.pk}, "token", "~", {"quantity": (10, 12)}, None),
+            (TrainingCommitment, {"id": training["id"], "history_type": "+"}, "token", "+", None, None),
+            (TrainingCommitment, {"id": training["id"]}, "token", "~", {"trainees_committed": (6, 8)}, None),
+            (ProductionRate, {"id": rate["id"]}, "token", "+", None, None)]
+
+
+def import_more(env):
+    c = env.cell_user
+    _import(env, c, "coordination", "nation", "code,name,role,joined_on\nESP,Spain,ally,1982-05-30\n")
+    _import(env, c, "coordination", "item", f"name,category,unit,nsn,unit_value_eur\nM113,{env.item.category.name},"
+                                            "vehicles,,\n")
+    _import(env, env.officer, "pledges", "trainingcommitment",
+            "id,donor,recipient,programme,trainees_committed,trainees_completed,start_on,end_on,status,reference\n"
+            ",POL,UKR,Engineer course,20,0,,,planned,\n")
+    _import(env, c, "pledges", "aidflow",
+            "nation,month,allocated_eur,military_eur,financial_eur,humanitarian_eur,committed_eur,to_be_allocated_eur,"
+            "source\nPOL,2024-01-01,200,80,10,10,150,50,\n")
+    g = env.guideline
+    _import(env, c, "stockpiles", "stockpileguideline",
+            f"id,item,nation,minimum_quantity,effective_from,effective_to\n{g.pk},{env.item.name},,11000,"
+            f"{g.effective_from},\n")
+    p = env.pledge
+    _import(env, env.officer, "pledges", "pledge",
+            "id,donor,recipient,item,quantity,value_eur,announced_on,due_on,source,status,releasability,reference,notes\n"
+            f",POL,UKR,{env.item.name},60,,2024-02-01,,national_stock,announced,alliance,imported pledge,\n")
+    _import(env, env.officer, "pledges", "delivery",
+            f"id,pledge,quantity,status,shipped_on,delivered_on,reference\n{env.delivery.pk},{p.pk},10,in_transit,"
+            "2024-03-01,,\n")
+    return [(Nation, {"code": "ESP"}, c, "+", None, None),
+            (Item, {"name": "M113"}, c, "+", None, None),
+            (TrainingCommitment, {"programme": "Engineer course"}, env.officer, "+", None, env.nations["POL"]),
+            (AidFlow, {"id": env.flow.pk}, c, "~", {"allocated_eur": (100, 200)}, None),
+            (StockpileGuideline, {"id": g.pk}, c, "~", {"minimum_quantity": (10000, 11000)}, None),
+            (Pledge, {"reference": "imported pledge"}, env.officer, "+", None, env.nations["POL"]),
+            (Delivery, {"id": env.delivery.pk}, env.officer, "~", {"status": ("scheduled", "in_transit")},
+             env.nations["POL"]),
+            (Pledge, {"id": p.pk}, env.officer, "~", {"shipped_quantity": (0, 10)}, env.nations["POL"])]
+
+
 # --- Dashboard ---
 
 def dashboard_language(env):
@@ -488,6 +584,7 @@ CASES = [
     import_categories, import_pledge_change, import_deliveries_bulk, import_stock_reports_bulk, import_rate_change,
     import_requirement_change,
     dashboard_language,
+    admin_more_adds, admin_more_changes_and_deletes, api_more, import_more,
 ]
 
 
