@@ -36,3 +36,59 @@ class UserLanguageMiddleware:
             if language in dict(settings.LANGUAGES):
                 membership_set_language(user=user, language=language)
         return response
+
+
+class TwoFactorMiddleware:
+    """The two-factor rule, in one place, for the dashboard and the admin.
+
+    Runs after ``django_otp.middleware.OTPMiddleware``. A signed-in user whose session is not
+    OTP-verified is sent to the verify step (has a confirmed device) or to enrolment (has none) when:
+
+    - the user is cell staff (``Membership.is_cell``), for every page; or
+    - the user has enrolled a device (officers who turned 2FA on), for every page; or
+    - the request is for the admin (``/admin/``), whoever the user is.
+
+    The login, logout, two-factor pages, language switch, static files and health check stay open.
+    An API request carrying a session (not a token) gets a JSON 403 instead of a redirect; token
+    clients (national systems) have no session user and are not concerned.
+    """
+
+    OPEN_PREFIXES = ("/accounts/login/", "/accounts/logout/", "/accounts/2fa/", "/i18n/", "/healthz")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        redirect = self._check(request)
+        return redirect if redirect is not None else self.get_response(request)
+
+    def _check(self, request):
+        from django.http import JsonResponse
+        from django.shortcuts import redirect
+
+        from coordination.otp import otp_required_for, user_has_confirmed_device
+
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or user.is_verified():
+            return None
+        path = request.path
+        static = "/" + settings.STATIC_URL.lstrip("/")
+        if path.startswith(self.OPEN_PREFIXES) or path.startswith(static):
+            return None
+        is_admin = path.startswith(reverse("admin:index"))
+        if not (is_admin or otp_required_for(user)):
+            return None
+        if path.startswith("/api/"):
+            return JsonResponse({"detail": "Two-factor verification required: log in through the dashboard."},
+                                status=403)
+        from urllib.parse import urlencode
+
+        target = "otp-verify" if user_has_confirmed_device(user) else "otp-setup"
+        url = f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}"
+        if request.headers.get("HX-Request") == "true":  # htmx: a full-page visit, not a swapped fragment
+            from django.http import HttpResponse
+
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = url
+            return response
+        return redirect(url)

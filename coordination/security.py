@@ -1,7 +1,11 @@
 """Security events as structured JSON log lines (logger ``coordination.security``).
 
-Refused access — a 403/404 on another nation's object, a failed login, a revoked or expired
-token — is logged with the client, nation, path and reason, one JSON object per line.
+Refused access — a 403/404 on another nation's object, a failed login, a failed or throttled
+two-factor code, a revoked, expired or unknown token — is logged with the client, nation, path,
+method and reason, one JSON object per line. Fields: ``time level logger event reason status client
+nation path method remote_addr`` plus event-specific ones (``username``, ``target_nation``,
+``token_id``, ``token_name``, ``device`` ...). ``client`` is ``user:<username>``,
+``token:<prefix>`` or ``user:anonymous``.
 """
 
 from __future__ import annotations
@@ -43,8 +47,10 @@ def _client_of(request) -> dict:
         f"token:{getattr(auth, 'prefix', '')}" if auth is not None and hasattr(auth, "prefix")
         else f"user:{getattr(user, 'username', '') or 'anonymous'}"
     )
+    token = {"token_id": auth.pk, "token_name": auth.name} if hasattr(auth, "prefix") else {}
     return {
         "client": client,
+        **token,
         "nation": scope.nation_code or ("CELL" if scope.is_cell else None),
         "path": getattr(request, "path", None),
         "method": getattr(request, "method", None),
@@ -54,7 +60,12 @@ def _client_of(request) -> dict:
 
 def log_refused(request, *, reason: str, status: int, **details) -> None:
     """Record a refused access (403/404 on another nation's object, revoked token, ...)."""
-    logger.warning("access_refused", extra={"reason": reason, "status": status, **_client_of(request), **details})
+    log_event(request, "access_refused", reason=reason, status=status, **details)
+
+
+def log_event(request, event: str, *, reason: str, status: int, **details) -> None:
+    """One security event (``access_refused``, ``login_failed``, ``otp_failed`` ...) as a JSON line."""
+    logger.warning(event, extra={"reason": reason, "status": status, **_client_of(request), **details})
 
 
 @receiver(user_login_failed)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
+from django.utils.translation import gettext_lazy as _
 
 from coordination.access import CHANGE, Scope, scope_for
 
@@ -39,9 +42,81 @@ def require_cell(actor, *, what: str = "this record") -> Scope:
     return scope
 
 
+NUL_MESSAGE = _("NUL characters are not allowed.")
+SURROGATE_MESSAGE = _("The text is not valid Unicode (it holds an unpaired surrogate).")
+INVALID_MESSAGE = _("Enter a valid value.")
+PLAIN_TYPES = (str, int, float, Decimal, dt.date, dt.time, dt.timedelta)
+
+
+def text_problem(value: str):
+    """Why no database column can hold this text (NUL; unpaired surrogates), or None."""
+    if "\x00" in value:
+        return NUL_MESSAGE
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return SURROGATE_MESSAGE
+    return None
+
+
+def clean_values(instance: models.Model, *, exclude: Iterable[str] = ()) -> dict[str, list[str]]:
+    """Convert each non-relation field's value to its Python type, as ``full_clean`` would, but refuse
+    with a message what ``full_clean`` lets through or crashes on: text with NUL or unpaired surrogates
+    (PostgreSQL refuses NUL, every driver refuses surrogates), values of a type no field takes (a list,
+    a float infinity, an int for a date), booleans and fractions for integers. Returns ``{field: [messages]}``
+    for the refused fields and leaves the converted values on the instance for the others.
+    """
+    exclude = set(exclude)
+    errors: dict[str, list[str]] = {}
+    for field in instance._meta.concrete_fields:
+        if field.name in exclude or field.is_relation or field.primary_key:
+            continue
+        value = getattr(instance, field.attname)
+        if value is None:
+            continue
+        problem = None
+        is_integer = isinstance(field, models.IntegerField)
+        if isinstance(value, str):
+            problem = text_problem(value)
+        elif isinstance(value, bool):
+            problem = None if isinstance(field, models.BooleanField) else INVALID_MESSAGE
+        elif not isinstance(value, PLAIN_TYPES) and not isinstance(field, models.JSONField):
+            problem = INVALID_MESSAGE
+        elif is_integer and isinstance(value, float) and not value.is_integer():  # fractions, inf, nan
+            problem = INVALID_MESSAGE
+        elif is_integer and isinstance(value, Decimal) and not (value.is_finite()
+                                                                and value == value.to_integral_value()):
+            problem = INVALID_MESSAGE
+        if problem is None:
+            try:
+                value = field.to_python(value)
+            except ValidationError as exc:
+                errors[field.name] = [str(m) for m in exc.messages]
+                continue
+            except (TypeError, ValueError, OverflowError, ArithmeticError):
+                problem = INVALID_MESSAGE
+        if problem is not None:
+            errors[field.name] = [str(problem)]
+            continue
+        setattr(instance, field.attname, value)
+    return errors
+
+
 def validate_instance(instance: models.Model, *, exclude: Iterable[str] = ()) -> None:
-    """Model field validation plus constraints, as a ValidationError with field messages."""
-    instance.full_clean(exclude=list(exclude), validate_constraints=True)
+    """Model field validation plus constraints, as a ValidationError with field messages.
+
+    Values are first checked and converted by ``clean_values`` (one rule for every service: NUL,
+    unpaired surrogates, wrong types); fields refused there are left out of ``full_clean``.
+    """
+    exclude = list(exclude)
+    errors = clean_values(instance, exclude=exclude)
+    try:
+        instance.full_clean(exclude=[*exclude, *errors], validate_constraints=True)
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
 
 
 def messages_of(error: ValidationError) -> dict[str, list[str]]:

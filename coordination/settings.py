@@ -44,6 +44,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "coordination",
     "pledges",
     "stockpiles",
@@ -57,7 +60,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): the session carries a confirmed OTP device (django-otp).
+    "django_otp.middleware.OTPMiddleware",
     "coordination.middleware.UserLanguageMiddleware",
+    # Two-factor rule: cell users, users with a device, and everyone in /admin/ must be OTP-verified.
+    "coordination.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -162,6 +169,18 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(hours=env.float("AXES_COOLOFF_HOURS", default=1.0))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+
+# Two-factor authentication (django-otp, TOTP + single-use recovery codes). Required for cell users, for
+# every /admin/ visit, and for any user who has enrolled a device; there is deliberately no switch to
+# turn it off. OTP_TOTP_ISSUER is the name authenticator apps show next to the account.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Aid Coordination Cell")
+# Failed codes lock a device for 1, 2, 4, 8 ... seconds (times this factor) between attempts.
+OTP_TOTP_THROTTLE_FACTOR = env.int("OTP_TOTP_THROTTLE_FACTOR", default=1)
+OTP_STATIC_THROTTLE_FACTOR = env.int("OTP_STATIC_THROTTLE_FACTOR", default=1)
+# The admin lists devices (to delete a lost one) but never shows their secrets, QR codes or recovery codes.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# How many recovery codes enrolment and "new recovery codes" hand out.
+OTP_RECOVERY_CODES = env.int("OTP_RECOVERY_CODES", default=10)
 
 # Content Security Policy (django-csp 4): only the project's own static files; no inline script.
 # One inline style is allowed, by hash: the indicator <style> that htmx 2 adds to <head> at start-up

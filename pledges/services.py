@@ -3,16 +3,23 @@ of a pledge's non-cancelled deliveries never exceeds the pledged quantity, even 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Case, IntegerField, Q, Sum, When
-from simple_history.utils import bulk_create_with_history
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from coordination.access import CHANGE
-from coordination.services import BulkValidationError, as_scope, require_nation_access, validate_instance
+from coordination.services import (
+    BulkValidationError,
+    as_scope,
+    clean_values,
+    require_nation_access,
+    validate_instance,
+)
 from pledges.models import Delivery, Pledge, TrainingCommitment
 from stockpiles.services import shortfall_mark_pairs
 
@@ -21,6 +28,7 @@ PLEDGE_FIELDS = (
     "releasability", "reference", "notes",
 )
 DELIVERY_FIELDS = ("quantity", "status", "shipped_on", "delivered_on", "reference")
+BIGINT_MAX = 2**63 - 1
 
 
 def _mark_pledge(pledge: Pledge) -> None:
@@ -57,7 +65,8 @@ def pledge_update(*, actor, pledge_id: int, user=None, **fields) -> Pledge:
         for name, value in fields.items():
             setattr(pledge, name, value)
         require_nation_access(actor, pledge.donor_id, what="pledges of another nation")
-        if pledge.quantity is not None and pledge.quantity < pledge.allocated_quantity:
+        errors = clean_values(pledge)  # typed values before comparing; validate_instance reports the rest
+        if not errors and pledge.quantity is not None and pledge.quantity < pledge.allocated_quantity:
             raise ValidationError({"quantity": [
                 f"{pledge.allocated_quantity} are already in non-cancelled deliveries; "
                 "cancel deliveries before reducing the pledge below that."
@@ -69,8 +78,25 @@ def pledge_update(*, actor, pledge_id: int, user=None, **fields) -> Pledge:
     return pledge
 
 
-def pledge_recount(*, pledge: Pledge) -> Pledge:
-    """Re-derive a pledge's delivery totals from its deliveries (call with the pledge row locked)."""
+TOTALS = ("allocated_quantity", "shipped_quantity", "delivered_quantity")
+TOTALS_REASON = "Delivery totals"
+
+
+def _save_totals(pledges: Sequence[Pledge], *, user=None) -> None:
+    """Store re-derived delivery totals with a history row per pledge, attributed to the delivery's writer.
+
+    Without it a pledge's history snapshots keep stale totals, and the next person to edit the pledge
+    would appear in its history as the one who changed them.
+    """
+    if pledges:
+        bulk_update_with_history(list(pledges), Pledge, list(TOTALS), batch_size=2000,
+                                 default_user=user if getattr(user, "pk", None) else None,
+                                 default_change_reason=TOTALS_REASON)
+
+
+def pledge_recount(*, pledge: Pledge, user=None) -> Pledge:
+    """Re-derive a pledge's delivery totals from its deliveries (call with the pledge row locked);
+    a change is kept in the pledge's history (``user`` as the writer)."""
     totals = Delivery.objects.filter(pledge=pledge).aggregate(
         allocated=Sum(Case(When(~Q(status=Delivery.Status.CANCELLED), then="quantity"),
                            default=0, output_field=IntegerField())),
@@ -79,14 +105,10 @@ def pledge_recount(*, pledge: Pledge) -> Pledge:
         delivered=Sum(Case(When(status__in=Delivery.DELIVERED, then="quantity"), default=0,
                            output_field=IntegerField())),
     )
-    pledge.allocated_quantity = totals["allocated"] or 0
-    pledge.shipped_quantity = totals["shipped"] or 0
-    pledge.delivered_quantity = totals["delivered"] or 0
-    Pledge.objects.filter(pk=pledge.pk).update(
-        allocated_quantity=pledge.allocated_quantity,
-        shipped_quantity=pledge.shipped_quantity,
-        delivered_quantity=pledge.delivered_quantity,
-    )
+    new = (totals["allocated"] or 0, totals["shipped"] or 0, totals["delivered"] or 0)
+    if new != tuple(getattr(pledge, name) for name in TOTALS):
+        pledge.allocated_quantity, pledge.shipped_quantity, pledge.delivered_quantity = new
+        _save_totals([pledge], user=user)
     return pledge
 
 
@@ -103,6 +125,14 @@ def _lock_pledges(actor, pledge_ids: Sequence[int]) -> dict[int, Pledge]:
     }
 
 
+def _pledge_id(row: dict) -> int | None:
+    """The row's pledge id if it can be one (a positive 64-bit integer); anything else finds no pledge."""
+    value = row.get("pledge_id")
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= BIGINT_MAX:
+        return value
+    return None
+
+
 def _delivery_counts(status: str) -> tuple[bool, bool, bool]:
     return (
         status != Delivery.Status.CANCELLED,
@@ -112,14 +142,16 @@ def _delivery_counts(status: str) -> tuple[bool, bool, bool]:
 
 
 def _check_delivery(delivery: Delivery, pledge: Pledge, *, already_allocated: int) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
+    # Typed values first (NUL, surrogates, wrong types: the rule every service shares), then field checks
+    # only: the table's check constraints are re-stated below in Python, because validating them through
+    # the ORM costs a query each, per row of a bulk write.
+    errors: dict[str, list[str]] = clean_values(delivery, exclude=["pledge"])
     try:
-        # Field checks only: the table's check constraints are re-stated below in Python, because
-        # validating them through the ORM costs a query each, per row of a bulk write.
-        delivery.full_clean(exclude=["pledge"], validate_unique=False, validate_constraints=False)
+        delivery.full_clean(exclude=["pledge", *errors], validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
         errors.update({k: [str(m) for m in v] for k, v in exc.message_dict.items()})
-    if delivery.shipped_on and delivery.delivered_on and delivery.delivered_on < delivery.shipped_on:
+    if (isinstance(delivery.shipped_on, dt.date) and isinstance(delivery.delivered_on, dt.date)
+            and delivery.delivered_on < delivery.shipped_on):
         errors.setdefault("delivered_on", []).append("The delivery date cannot be before the shipping date.")
     if pledge.status == Pledge.Status.CANCELLED and delivery.status != Delivery.Status.CANCELLED:
         errors.setdefault("pledge", []).append("The pledge is cancelled; no delivery can be recorded against it.")
@@ -146,12 +178,12 @@ def deliveries_bulk_create(*, actor, rows: Sequence[dict], user=None) -> list[De
     scope = as_scope(actor)
     history_user = user if getattr(user, "pk", None) else None
     with transaction.atomic():
-        pledges = _lock_pledges(scope, [r.get("pledge_id") for r in rows if isinstance(r.get("pledge_id"), int)])
+        pledges = _lock_pledges(scope, [pk for r in rows if (pk := _pledge_id(r)) is not None])
         running = {pk: p.allocated_quantity for pk, p in pledges.items()}
         row_errors: dict[int, dict[str, list[str]]] = {}
         deliveries: list[Delivery] = []
         for index, row in enumerate(rows):
-            pledge = pledges.get(row.get("pledge_id"))
+            pledge = pledges.get(_pledge_id(row))
             if pledge is None:
                 row_errors[index] = {"pledge": ["Unknown pledge, or not one of your nation's pledges."]}
                 continue
@@ -170,12 +202,12 @@ def deliveries_bulk_create(*, actor, rows: Sequence[dict], user=None) -> list[De
         if row_errors:
             raise BulkValidationError(row_errors)
         created = bulk_create_with_history(deliveries, Delivery, batch_size=2000, default_user=history_user)
-        _apply_totals(pledges, created)
+        _apply_totals(pledges, created, user=history_user)
         shortfall_mark_pairs(pairs=[(pledges[d.pledge_id].donor_id, pledges[d.pledge_id].item_id) for d in created])
     return created
 
 
-def _apply_totals(pledges: dict[int, Pledge], deliveries: Sequence[Delivery]) -> None:
+def _apply_totals(pledges: dict[int, Pledge], deliveries: Sequence[Delivery], *, user=None) -> None:
     delta: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
     for d in deliveries:
         counts = _delivery_counts(d.status)
@@ -187,8 +219,9 @@ def _apply_totals(pledges: dict[int, Pledge], deliveries: Sequence[Delivery]) ->
         p.allocated_quantity += allocated
         p.shipped_quantity += shipped
         p.delivered_quantity += delivered
-        changed.append(p)
-    Pledge.objects.bulk_update(changed, ["allocated_quantity", "shipped_quantity", "delivered_quantity"])
+        if allocated or shipped or delivered:
+            changed.append(p)
+    _save_totals(changed, user=user)
 
 
 def delivery_update(*, actor, delivery_id: int, user=None, **fields) -> Delivery:
@@ -210,7 +243,7 @@ def delivery_update(*, actor, delivery_id: int, user=None, **fields) -> Delivery
             raise ValidationError(errors)
         delivery._history_user = user if getattr(user, "pk", None) else None
         delivery.save()
-        pledge_recount(pledge=pledge)
+        pledge_recount(pledge=pledge, user=user)
         _mark_pledge(pledge)
     return delivery
 

@@ -31,6 +31,7 @@ from stockpiles.models import (
 )
 
 Pair = tuple[int, int]  # (nation_id, item_id)
+BIGINT_MAX = 2**63 - 1  # the quantity column (BigIntegerField)
 
 logger = logging.getLogger(__name__)
 
@@ -105,8 +106,10 @@ def _validate_report_row(row: dict, *, today: dt.date) -> dict[str, list[str]]:
         errors["quantity"] = ["Enter a whole number."]
     elif quantity < 0:
         errors["quantity"] = ["The quantity on hand cannot be negative."]
+    elif quantity > BIGINT_MAX:
+        errors["quantity"] = [f"The quantity cannot be more than {BIGINT_MAX}."]
     as_of = row.get("as_of")
-    if not isinstance(as_of, dt.date):
+    if not isinstance(as_of, dt.date) or isinstance(as_of, dt.datetime):
         errors["as_of"] = ["Enter a valid date."]
     elif as_of > today:
         errors["as_of"] = [f"A stock report cannot be dated in the future (today is {today.isoformat()})."]

@@ -5,6 +5,8 @@ import datetime as dt
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
 
 from coordination.access import CELL, Scope
 from coordination.models import Membership
@@ -30,6 +32,46 @@ def eager_celery(request):
     app.conf.task_always_eager = not request.node.get_closest_marker("worker")
     yield
     app.conf.task_always_eager = before
+
+
+# --- Two-factor authentication in tests ----------------------------------------------------------
+# Every ``force_login`` (Django's Client, pytest-django's client/admin_client, DRF's APIClient, and a
+# ``Client()`` built in a test) gives an OTP-verified session: the user gets a confirmed TOTP device
+# with TEST_TOTP_KEY and the session carries it, as after a real second step. Tests of the 2FA rule
+# itself log in through the password form instead (tests/security/test_2fa.py), which stays unverified.
+TEST_TOTP_KEY = "3132333435363738393031323334353637383930"  # RFC 6238's test secret, hex
+
+
+def totp_device_for(user):
+    """The user's confirmed TOTP device with the known test key (created if missing)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="test", key=TEST_TOTP_KEY, confirmed=True)
+
+
+def current_totp(device) -> str:
+    """The code an authenticator app would show now for ``device``."""
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():0{device.digits}d}"
+
+
+_original_force_login = Client.force_login
+
+
+def _force_login_verified(self, user, backend=None):
+    _original_force_login(self, user, backend)
+    device = totp_device_for(user)
+    session = self.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+@pytest.fixture(autouse=True)
+def otp_verified_force_login(monkeypatch):
+    monkeypatch.setattr(Client, "force_login", _force_login_verified)
 
 
 @pytest.fixture

@@ -58,6 +58,23 @@ def client_id(user) -> str:
     return f"user:{user.pk}"
 
 
+def _log_token_refused(request, key: str) -> None:
+    """Say in the security log why a token was refused: unknown (or wrong secret), revoked or expired."""
+    from coordination.api.tokens import _split, token_status
+    from coordination.security import log_refused
+
+    request = getattr(request, "_request", request)  # the Django request: DRF's would authenticate again
+    parts = _split(key)
+    token = ApiToken.objects.select_related("nation").filter(prefix=parts[0]).first() if parts else None
+    if token is None:
+        log_refused(request, reason="unknown token", status=401, token_prefix=parts[0] if parts else None)
+        return
+    status = token_status(token)
+    reason = f"{status} token" if status != "active" else "wrong token secret"
+    log_refused(request, reason=reason, status=401, token_id=token.pk, token_name=token.name,
+                token_nation=token.nation.code)
+
+
 class TokenAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request):
         header = authentication.get_authorization_header(request).split()
@@ -71,6 +88,7 @@ class TokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Invalid token.") from None
         token = token_verify(key=key)
         if token is None:
+            _log_token_refused(request, key)
             raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
         return ApiClient(token), token
 

@@ -22,8 +22,63 @@ def bulk_errors_body(row_errors: dict[int, dict[str, list[str]]]) -> dict:
             "errors": {str(index): errors for index, errors in sorted(row_errors.items())}}
 
 
+def _log_refusal(exc, context) -> None:
+    """Refused access in the JSON security log: 403s, and 404s on objects that exist but are not the
+    client's (another nation's). A 404 for an id that exists nowhere is not a refusal."""
+    from django.http import Http404
+    from rest_framework import exceptions as drf
+
+    from coordination.security import log_refused
+
+    request, view = context.get("request"), context.get("view")
+    if request is None:
+        return
+    if isinstance(exc, PermissionDenied | drf.PermissionDenied):
+        log_refused(request, reason=str(exc) or "permission denied", status=403)
+    elif isinstance(exc, drf.NotAuthenticated):
+        log_refused(request, reason="no credentials", status=401)
+    elif isinstance(exc, BulkValidationError | DjangoValidationError):
+        _log_foreign_pledge_writes(request, exc)
+    elif isinstance(exc, Http404 | drf.NotFound) and view is not None:
+        model = getattr(view, "model", None)
+        lookup = getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", "pk")
+        value = str((getattr(view, "kwargs", None) or {}).get(lookup, ""))
+        if model is not None and value.isdigit() and len(value) < 19 and model._base_manager.filter(pk=value).exists():
+            log_refused(request, reason="another nation's object", status=404,
+                        model=model._meta.label_lower, object_id=int(value))
+
+
+def _log_foreign_pledge_writes(request, exc) -> None:
+    """A delivery (single or bulk) against a pledge that exists but is another nation's: a refused write.
+    The service answers it as a row error on ``pledge`` (400), like an unknown id; only the log tells them apart."""
+    from coordination.access import CHANGE
+    from coordination.security import log_refused
+    from pledges.models import Pledge
+
+    rows = exc.row_errors if isinstance(exc, BulkValidationError) else {0: messages_of(exc)}
+    data = request.data if isinstance(request.data, list) else [request.data]
+    ids = set()
+    for index, errors in rows.items():
+        if "pledge" in errors and 0 <= int(index) < len(data) and isinstance(data[int(index)], dict):
+            value = data[int(index)].get("pledge")
+            if isinstance(value, int) and 0 < value < 2**63:
+                ids.add(value)
+    if not ids:
+        return
+    existing = set(Pledge.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    writable = set(Pledge.objects.restrict(request.user, CHANGE).filter(pk__in=ids).values_list("pk", flat=True))
+    foreign = sorted(existing - writable)
+    if foreign:
+        log_refused(request, reason="write against another nation's pledge", status=400,
+                    model="pledges.pledge", object_ids=foreign)
+
+
 def exception_handler(exc, context):
     request = context.get("request")
+    try:
+        _log_refusal(exc, context)
+    except Exception:  # the log must never turn a refusal into a 500
+        logger.exception("Could not write the security log line")
     if request is not None:
         # Errors are always JSON, also for ?format=csv.
         request.accepted_renderer = JSONRenderer()

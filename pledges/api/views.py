@@ -114,6 +114,12 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
     ordering_fields = ["shipped_on", "delivered_on", "quantity", "id"]
     ordering = ["-id"]
 
+    def stamp_totals(self, deliveries, since) -> None:
+        """The pledges' delivery totals changed with the deliveries: name the writer on those history rows too."""
+        from coordination.api.attribution import stamp_history
+
+        stamp_history(Pledge, sorted({d.pledge_id for d in deliveries}), user=self.request.user, since=since)
+
     @extend_schema(request=DeliveryInSerializer, parameters=[IDEMPOTENCY_KEY],
                    responses={201: DeliverySerializer, **WRITE_ERRORS})
     def create(self, request):
@@ -125,6 +131,7 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
             since = self.started()
             delivery = delivery_create(actor=self.scope, pledge_id=pledge_id, user=self.service_user, **v)
             self.stamp(Delivery, [delivery], since)
+            self.stamp_totals([delivery], since)
             return Response(DeliverySerializer(delivery).data, status=status.HTTP_201_CREATED)
         return self.write(request, do)
 
@@ -144,6 +151,7 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
             created = write_all_or_nothing(service_rows, row_errors, lambda valid_rows: deliveries_bulk_create(
                 actor=self.scope, rows=valid_rows, user=self.service_user))
             self.stamp(Delivery, created, since)
+            self.stamp_totals(created, since)
             return Response({"count": len(created), "results": DeliverySerializer(created, many=True).data},
                             status=status.HTTP_201_CREATED)
         return self.write(request, do)
@@ -157,6 +165,7 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
             delivery = delivery_update(actor=self.scope, delivery_id=int(pk), user=self.service_user,
                                        **data.validated_data)
             self.stamp(Delivery, [delivery], since)
+            self.stamp_totals([delivery], since)
             return Response(DeliverySerializer(delivery).data)
         return self.write(request, do)
 

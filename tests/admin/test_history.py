@@ -37,9 +37,11 @@ def test_history_shows_bulk_deliveries_and_a_pledge_reduction(nations, item, coo
     response = coordinator_client.get(reverse("admin:pledges_pledge_history", args=[pledge.pk]))
     assert response.status_code == 200
     records = list(response.context["page_obj"].object_list)
-    # Newest first: the reduction by the coordinator, then the creation (by the test factory, no user).
-    assert [(r.history_type, r.quantity, r.history_user) for r in records] == [
-        ("~", 800, coordinator), ("+", 1000, None),
+    # Newest first: the delivery totals the coordinator's delivery changed, the reduction by the
+    # coordinator, then the creation (by the test factory, no user).
+    assert [(r.history_type, r.quantity, r.allocated_quantity, r.history_user, r.history_change_reason)
+            for r in records] == [
+        ("~", 800, 300, coordinator, "Delivery totals"), ("~", 800, 0, coordinator, None), ("+", 1000, 0, None, None),
     ]
     body = response.content.decode()
     assert "quantity" in body.lower() and "1000" in body and "800" in body  # the change is shown

@@ -65,7 +65,17 @@ class Session:
         shutil.copy(path, ARTIFACTS / path.name)
         return path
 
-    def login(self, username: str, password: str = "pw-for-tests-1", next_path: str = "/") -> None:
+    def login(self, username: str, password: str = "pw-for-tests-1", next_path: str = "/", *,
+              otp: bool = True) -> None:
+        """Log in through the form. With ``otp`` (default) the user gets a confirmed TOTP device with the
+        test key first, and the two-factor step is passed by typing the current code, as a person would."""
+        device = None
+        if otp:
+            from django.contrib.auth import get_user_model
+
+            from tests.conftest import totp_device_for
+
+            device = totp_device_for(get_user_model().objects.get(username=username))
         self.page.goto(self.url(next_path))
         assert "/accounts/login/" in self.page.url
         self.page.fill("#id_username", username)
@@ -73,6 +83,20 @@ class Session:
         with self.page.expect_navigation():
             self.page.click("main form button[type=submit]")
         assert "/accounts/login/" not in self.page.url, "login failed"
+        if device is not None and "/accounts/2fa/verify/" in self.page.url:
+            self.type_totp(device)
+            assert "/accounts/2fa/" not in self.page.url, "two-factor step failed"
+
+    def type_totp(self, device) -> None:
+        """Type the current TOTP code of ``device`` into the code form and submit it."""
+        from tests.conftest import current_totp
+
+        # A code is accepted once per 30 s step; a second login in the same step needs the counter reset.
+        type(device).objects.filter(pk=device.pk).update(last_t=-1, throttling_failure_count=0)
+        device.refresh_from_db()
+        self.page.fill("#id_otp_token", current_totp(device))
+        with self.page.expect_navigation():
+            self.page.click("main form button[type=submit]")
 
 
 @pytest.fixture

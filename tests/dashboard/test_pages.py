@@ -23,7 +23,7 @@ def text(value):
 PAGES = ["dashboard:overview", "dashboard:pledges"]
 
 
-@pytest.mark.parametrize("url", ["/", "/pledges/", "/nations/USA/", "/items/1/"])
+@pytest.mark.parametrize("url", ["/", "/pledges/", "/nations/USA/", "/items/1/", "/audit/", "/accounts/2fa/"])
 def test_login_required(client, url):
     response = client.get(url)
     assert response.status_code == 302
@@ -38,8 +38,13 @@ def test_login_page_renders_with_banner(client, settings):
 
 
 def test_login_flow(client, coordinator, demo):
+    from tests.conftest import current_totp, totp_device_for
+
+    device = totp_device_for(coordinator)
     response = client.post("/accounts/login/", {"username": "coordinator", "password": "pw-for-tests-1"},
                            follow=True)
+    assert response.redirect_chain[-1][0] == "/accounts/2fa/verify/?next=%2F"  # the second step
+    response = client.post("/accounts/2fa/verify/", {"otp_token": current_totp(device), "next": "/"}, follow=True)
     assert response.redirect_chain[-1][0] == "/"
     assert b"Largest shortfalls" in response.content
 
@@ -205,3 +210,12 @@ def test_officer_sees_no_alliance_total_built_from_one_other_nation(client, poli
     response = client.get(reverse("dashboard:item", args=[demo["shell"].pk]))
     assert response.context["rollup"].suppressed is True
     assert response.context["rollup"].total_shortfall is None
+
+
+def test_audit_page_for_the_cell_only(client, coordinator, polish_officer, demo):
+    client.force_login(coordinator)
+    response = client.get("/audit/")
+    assert response.status_code == 200
+    assert response.context["page"].paginator.count > 0  # the demo's records all have a "created" row
+    client.force_login(polish_officer)
+    assert client.get("/audit/").status_code == 404

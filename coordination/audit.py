@@ -1,0 +1,210 @@
+"""The audit trail, read-only, for the cell: every history row of every domain model in one list.
+
+The rows come from django-simple-history's tables (one per model), merged with one UNION ALL query,
+newest first. For each page (or each export chunk) the full history rows and their predecessors are
+fetched per model in two queries, and ``diff_against`` gives what changed (old → new). The number of
+queries is fixed per page whatever the data size: count, page, 2 per model present, users, nations.
+
+Who wrote a row: ``history_user`` (dashboard, admin, a user's API session), or, for a national
+system's token, the ``history_change_reason`` the API stamps ("API token #<id> '<name>' (<nation>)";
+see ``coordination.api.attribution``). Neither → a system write (task, command, import script).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import django_filters
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db import models
+from django.db.models import F, Q, Value
+from django.utils.translation import gettext_lazy as _
+
+from coordination.models import ApiToken, Category, Item, Membership, Nation
+from pledges.models import AidFlow, Delivery, Pledge, Requirement, TrainingCommitment
+from stockpiles.models import ProductionRate, StockpileGuideline, StockReport
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One audited model: its key in filters, and where its nation is (None: reference data)."""
+
+    key: str
+    model: type[models.Model]
+    nation_fields: tuple[str, ...]  # Q on any of these *_id fields means "concerns that nation"
+
+    @property
+    def label(self) -> str:
+        return str(self.model._meta.verbose_name).capitalize()
+
+    @property
+    def history(self):
+        return self.model.history.model
+
+
+SPECS: tuple[Spec, ...] = (
+    Spec("pledge", Pledge, ("donor_id", "recipient_id")),
+    Spec("delivery", Delivery, ("pledge__donor_id", "pledge__recipient_id")),
+    Spec("training", TrainingCommitment, ("donor_id", "recipient_id")),
+    Spec("requirement", Requirement, ("recipient_id",)),
+    Spec("aidflow", AidFlow, ("nation_id",)),
+    Spec("stockreport", StockReport, ("nation_id",)),
+    Spec("guideline", StockpileGuideline, ("nation_id",)),
+    Spec("productionrate", ProductionRate, ("nation_id",)),
+    Spec("nation", Nation, ("id",)),
+    Spec("category", Category, ()),
+    Spec("item", Item, ()),
+    Spec("membership", Membership, ("nation_id",)),
+    Spec("apitoken", ApiToken, ("nation_id",)),
+)
+BY_KEY = {s.key: s for s in SPECS}
+BY_HISTORY = {s.history: s for s in SPECS}
+ACTIONS = {"+": _("created"), "~": _("changed"), "-": _("deleted")}
+HIDDEN_FIELDS = {"key_hash"}  # never shown, not even as "changed"
+CREATED_SKIP = HIDDEN_FIELDS | {"id"}
+
+
+class AuditFilterSet(django_filters.FilterSet):
+    """Filters for the audit list (and its CSV). Validated once; applied to each model's history table."""
+
+    nation = django_filters.ModelChoiceFilter(queryset=Nation.objects.order_by("code"), to_field_name="code",
+                                              method="filter_nation", label=_("Nation"))
+    model = django_filters.ChoiceFilter(choices=[(s.key, s.label) for s in SPECS], method="filter_model",
+                                        label=_("Record type"))
+    user = django_filters.CharFilter(method="filter_user", label=_("User or token name"))
+    date_from = django_filters.DateFilter(field_name="history_date", lookup_expr="date__gte", label=_("From"),
+                                          widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = django_filters.DateFilter(field_name="history_date", lookup_expr="date__lte", label=_("To"),
+                                        widget=forms.DateInput(attrs={"type": "date"}))
+
+    @staticmethod
+    def _spec(queryset) -> Spec:
+        return BY_HISTORY[queryset.model]
+
+    def filter_nation(self, queryset, name, value):
+        fields = self._spec(queryset).nation_fields
+        if not fields:
+            return queryset.none()
+        q = Q()
+        for field in fields:
+            q |= Q(**{field: value.pk})
+        return queryset.filter(q)
+
+    def filter_model(self, queryset, name, value):
+        return queryset if self._spec(queryset).key == value else queryset.none()
+
+    def filter_user(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(Q(history_user__username=value) | Q(history_change_reason__icontains=f"'{value}'"))
+
+
+def audit_queryset(filterset: AuditFilterSet):
+    """All matching history rows, newest first, as dicts (one UNION ALL query)."""
+    parts = []
+    for spec in SPECS:
+        qs = spec.model.history.all()
+        if filterset.is_bound and filterset.is_valid():
+            qs = filterset.filter_queryset(qs)
+        nation = F(spec.nation_fields[0]) if spec.nation_fields else Value(None, output_field=models.BigIntegerField())
+        parts.append(
+            qs.order_by().annotate(model_key=Value(spec.key, output_field=models.CharField()), nation_ref=nation)
+            .values("history_id", "history_date", "history_type", "history_user_id", "history_change_reason",
+                    "id", "model_key", "nation_ref")
+        )
+    return parts[0].union(*parts[1:], all=True).order_by("-history_date", "-history_id")
+
+
+@dataclass
+class AuditRow:
+    when: dt.datetime
+    model: str
+    object_id: int
+    object_label: str
+    action: str
+    who: str
+    nation: str
+    changes: list[tuple[str, str, str]]  # (field, old, new)
+
+    @property
+    def changes_text(self) -> str:
+        return "; ".join(f"{f}: {o} → {n}" if o != "" or self.action != ACTIONS["+"] else f"{f}: {n}"
+                         for f, o, n in self.changes)
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def enrich(rows: Iterable[dict]) -> list[AuditRow]:
+    """History rows (dicts from ``audit_queryset``) → display rows with who, nation and the changes.
+
+    Queries: per model present, its history rows and their predecessors (2); users; nations.
+    """
+    rows = list(rows)
+    by_model: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        by_model[row["model_key"]].append(row)
+    full: dict[tuple[str, int], object] = {}
+    previous: dict[tuple[str, int], object] = {}
+    for key, group in by_model.items():
+        history = BY_KEY[key].model.history
+        records = {r.history_id: r for r in history.filter(history_id__in=[g["history_id"] for g in group])}
+        full.update({(key, hid): r for hid, r in records.items()})
+        latest = max(g["history_date"] for g in group)
+        earlier = defaultdict(list)
+        candidates = (history.filter(id__in={g["id"] for g in group}, history_date__lte=latest)
+                      .order_by("id", "history_date", "history_id"))
+        for r in candidates:
+            earlier[r.id].append(r)
+        for g in group:
+            chain = earlier[g["id"]]
+            before = [r for r in chain if (r.history_date, r.history_id) < (g["history_date"], g["history_id"])]
+            if before:
+                previous[(key, g["history_id"])] = before[-1]
+    user_ids = {r["history_user_id"] for r in rows if r["history_user_id"]}
+    users = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username")) if user_ids else {}
+    nation_ids = {r["nation_ref"] for r in rows if r["nation_ref"]}
+    nations = dict(Nation.objects.filter(pk__in=nation_ids).values_list("pk", "code")) if nation_ids else {}
+
+    out = []
+    for row in rows:
+        key, hid = row["model_key"], row["history_id"]
+        record, before = full.get((key, hid)), previous.get((key, hid))
+        changes: list[tuple[str, str, str]] = []
+        if record is not None and row["history_type"] == "~" and before is not None:
+            delta = record.diff_against(before)
+            changes = [(c.field, _text(c.old), _text(c.new)) for c in delta.changes if c.field not in HIDDEN_FIELDS]
+        elif record is not None and row["history_type"] == "+":
+            changes = [(f.attname, "", _text(getattr(record, f.attname)))
+                       for f in BY_KEY[key].model._meta.fields
+                       if f.attname not in CREATED_SKIP and getattr(record, f.attname, None) not in (None, "")]
+        reason = row["history_change_reason"] or ""
+        who = users.get(row["history_user_id"]) or (reason if reason.startswith("API token") else "") or str(
+            _("system"))
+        out.append(AuditRow(
+            when=row["history_date"], model=BY_KEY[key].label, object_id=row["id"],
+            object_label=f"#{row['id']}",
+            action=str(ACTIONS.get(row["history_type"], row["history_type"])), who=who,
+            nation=nations.get(row["nation_ref"], ""), changes=changes,
+        ))
+    return out
+
+
+def audit_chunks(queryset, size: int = 500) -> Iterator[list[AuditRow]]:
+    """The whole filtered trail in chunks (for the streaming CSV): fixed queries per chunk."""
+    chunk: list[dict] = []
+    for row in queryset.iterator(chunk_size=size):
+        chunk.append(row)
+        if len(chunk) == size:
+            yield enrich(chunk)
+            chunk = []
+    if chunk:
+        yield enrich(chunk)
