@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from django.db import models, transaction
 from django.http import Http404
 from rest_framework import mixins, viewsets
+from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -25,12 +26,23 @@ from coordination.api.guards import GuardMixin
 from coordination.api.idempotency import idempotent
 
 
+class SafeJSONParser(JSONParser):
+    """DRF's JSON parser, plus: a body nested deeper than Python's recursion limit (a few kB of ``[``)
+    is a 400 parse error, not a RecursionError and a 500."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - the body is nested too deeply.") from None
+
+
 class ApiViewSet(GuardMixin, viewsets.GenericViewSet):
     model: type[models.Model]
     select_related: Iterable[str] = ()
     prefetch_related: Iterable[str] = ()
     lookup_value_regex = "[^/]+"  # anything: a malformed id is a JSON 404 from get_object, not an HTML one
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
 
     def get_queryset(self):
         qs = self.model.objects.restrict(self.request.user, VIEW)
@@ -70,6 +82,8 @@ class ApiViewSet(GuardMixin, viewsets.GenericViewSet):
 
 class ApiView(GuardMixin, APIView):
     """A plain API view (summaries) with the same input guards."""
+
+    parser_classes = [SafeJSONParser]
 
 
 class ReadOnlyApiViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from coordination.models import ApiToken, Nation
+from coordination.services import validate_instance
 
 KEY_TAG = "aid"
 PREFIX_BYTES = 5  # 10 hex characters
@@ -35,10 +36,10 @@ def _split(key: str) -> tuple[str, str] | None:
 def token_issue(*, nation: Nation, name: str, created_by=None, expires_at: dt.datetime | None = None
                 ) -> tuple[ApiToken, str]:
     """Create a token bound to ``nation``. Returns the row and the key, which is never stored or shown again."""
-    name = (name or "").strip()
+    name = name.strip() if isinstance(name, str) else name
     if not name:
         raise ValidationError({"name": ["Give the token a name (e.g. the national system it is for)."]})
-    if expires_at is not None and expires_at <= timezone.now():
+    if isinstance(expires_at, dt.datetime) and expires_at <= timezone.now():
         raise ValidationError({"expires_at": ["The expiry must be in the future."]})
     while True:
         prefix = secrets.token_hex(PREFIX_BYTES)
@@ -47,6 +48,7 @@ def token_issue(*, nation: Nation, name: str, created_by=None, expires_at: dt.da
     secret = secrets.token_urlsafe(32)
     token = ApiToken(nation=nation, name=name, prefix=prefix, key_hash=token_hash(secret=secret),
                      created_by=created_by if getattr(created_by, "pk", None) else None, expires_at=expires_at)
+    validate_instance(token)  # the one rule for what a field takes: type, length, NUL, surrogates
     token._history_user = token.created_by
     token.save()
     return token, f"{KEY_TAG}_{prefix}_{secret}"

@@ -160,10 +160,6 @@ def test_a_body_that_is_not_json_is_a_400(clients, body):
     assert response.status_code == 400, (body[:20], response.status_code)
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError, reason=(
-    "coordination/api (not this change's files): DRF's JSONParser catches ValueError only; JSON nested "
-    "deeper than Python's recursion limit (a 4 kB body) raises RecursionError, a 500. Fix: a parser that "
-    "turns RecursionError into ParseError, in coordination/api/base.py's parser_classes"))
 @pytest.mark.parametrize("body", [b"[" * 2000 + b"]" * 2000, b'{"a":' * 2000 + b"1" + b"}" * 2000])
 def test_deeply_nested_json_is_a_400(clients, body):
     response = clients["cell"].post("/api/v1/pledges/", data=body, content_type="application/json")

@@ -425,10 +425,6 @@ def test_national_actor_pledge_create(world, data):
 
 # --- API tokens -------------------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "coordination/api/tokens.py (not this change's file): token_issue saves without validate_instance, so a "
-    "name of the wrong type (AttributeError), with an unpaired surrogate (UnicodeEncodeError), NUL or over "
-    "100 characters (DataError on PostgreSQL; stored as is on SQLite) is not a ValidationError"))
 @FUZZ
 @given(name=maybe_wrong(texts), expires_in=st.one_of(st.none(), st.integers(min_value=-10**6, max_value=10**8)))
 def test_token_issue(world, name, expires_in):
