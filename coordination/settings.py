@@ -262,6 +262,7 @@ SPECTACULAR_SETTINGS = {
         "DeliveryStatusEnum": "pledges.models.Delivery.Status",
         "TrainingStatusEnum": "pledges.models.TrainingCommitment.Status",
         "ShortfallStatusEnum": "stockpiles.models.Shortfall.Status",
+        "OrderStatusEnum": "stockpiles.models.Order.Status",
     },
 }
 

@@ -123,11 +123,9 @@ class ProductionRateWriteSerializer(serializers.ModelSerializer):
 INT_MAX = BIGINT_MAX
 
 
-@extend_schema_field({"type": "string", "pattern": "^(" + "|".join(Order.Status.values) + ")$",
-                      "description": "placed, confirmed (by the manufacturer), completed or cancelled."})
 class OrderStatusField(serializers.ChoiceField):
-    """Order status. Described by a pattern, not an enum: drf-spectacular would name the enum "Status…"
-    (a collision with the other "status" enums) without an ENUM_NAME_OVERRIDES entry in settings."""
+    """Order status: placed, confirmed (by the manufacturer), completed or cancelled (``OrderStatusEnum``
+    in the schema, named in settings.SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"])."""
 
     def __init__(self, **kwargs):
         super().__init__(choices=Order.Status.choices, **kwargs)
