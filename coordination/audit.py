@@ -182,6 +182,8 @@ def enrich(rows: Iterable[dict]) -> list[AuditRow]:
         if record is not None and row["history_type"] == "~" and before is not None:
             delta = record.diff_against(before)
             changes = [(c.field, _text(c.old), _text(c.new)) for c in delta.changes if c.field not in HIDDEN_FIELDS]
+            changes += [(name, _text(getattr(before, name)), _text(getattr(record, name)))
+                        for name in _derived_fields(record) if getattr(before, name) != getattr(record, name)]
         elif record is not None and row["history_type"] == "+":
             changes = [(f.attname, "", _text(getattr(record, f.attname)))
                        for f in BY_KEY[key].model._meta.fields
@@ -196,6 +198,15 @@ def enrich(rows: Iterable[dict]) -> list[AuditRow]:
             nation=nations.get(row["nation_ref"], ""), changes=changes,
         ))
     return out
+
+
+def _derived_fields(record) -> list[str]:
+    """Non-editable tracked fields other than the automatic timestamps: the derived totals the services
+    write (a pledge's allocated/shipped/delivered after a delivery). simple-history's ``diff_against``
+    only compares editable fields, so their history rows would otherwise show no change."""
+    return [f.attname for f in record.tracked_fields
+            if not f.editable and not f.primary_key and f.attname not in HIDDEN_FIELDS
+            and not (getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))]
 
 
 def audit_chunks(queryset, size: int = 500) -> Iterator[list[AuditRow]]:

@@ -120,3 +120,18 @@ def test_query_count_is_fixed(cell_client, trail, nations, item, coordinator, dj
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = cell_client.get("/audit/", {"page": 1})
     assert response.status_code == 200 and len(rows_of(response)) == 50
+
+
+def test_a_delivery_shows_the_pledge_totals_it_changed(cell_client, nations, item, coordinator):
+    from coordination.access import CELL
+    from pledges.services import delivery_create
+
+    pledge = factories.PledgeFactory(donor=nations["POL"], recipient=nations["UKR"], item=item, quantity=100)
+    delivery_create(actor=CELL, pledge_id=pledge.pk, user=coordinator, quantity=40, status="delivered",
+                    shipped_on=dt.date(2024, 3, 1), delivered_on=dt.date(2024, 3, 5))
+    rows = rows_of(cell_client.get("/audit/", {"model": "pledges.pledge"}))
+    totals = next(r for r in rows if r.model == "Pledge" and r.action == "changed")
+    # The derived totals are not editable fields: the audit shows them all the same, and nothing else.
+    assert sorted(totals.changes) == [("allocated_quantity", "0", "40"), ("delivered_quantity", "0", "40"),
+                                      ("shipped_quantity", "0", "40")]
+    assert totals.who == "coordinator"
