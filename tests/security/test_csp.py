@@ -20,7 +20,8 @@ def directives(header: str) -> dict[str, list[str]]:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", ["/", "/admin/", "/admin/login/", "/accounts/login/", "/api/docs/",
-                                  "/api/v1/", "/admin/pledges/pledge/"])
+                                  "/api/v1/", "/admin/pledges/pledge/", "/procurement/", "/audit/",
+                                  "/accounts/2fa/"])
 def test_header_on_dashboard_admin_and_api_docs(client, coordinator, path):
     if "login" not in path:
         client.force_login(coordinator)
@@ -76,7 +77,8 @@ def test_no_csp_violation_in_chromium(session, nations):  # noqa: F811 (the impo
     page.on("response", lambda r: r.status == 404 and missing.append(r.url.removeprefix(session.base_url)))
     session.login("coordinator")  # through the login form: django-axes sees a real request
     pages = {"/": None, "/admin/login/": None, "/admin/": None, "/admin/pledges/pledge/": None,
-             "/admin/pledges/pledge/import/": None, "/api/docs/": None}
+             "/admin/pledges/pledge/import/": None, "/api/docs/": None, "/procurement/": None, "/audit/": None,
+             "/accounts/2fa/": None}
     for path in pages:
         pages[path] = visit(session, path)
     # Swagger UI rendered from the local sidecar files and its separate script.
