@@ -55,8 +55,17 @@ def build_through_services(nations, item, capture):
     return {"usa": usa, "pol": pol, "ammo": item, "ifv": ifv, "pledge": pledge, "delivery": delivery}
 
 
+@pytest.fixture(params=["default", "copy"])
+def store_path(request, monkeypatch):
+    """Run a test with the default store and again with the PostgreSQL COPY store forced on every
+    write (on SQLite both are ``bulk_create``): both must give the same rows."""
+    if request.param == "copy":
+        monkeypatch.setattr(services, "COPY_STORE_MIN_ROWS", 0)
+    return request.param
+
+
 @pytest.mark.django_db
-def test_incremental_equals_full_recompute(nations, item, django_capture_on_commit_callbacks):
+def test_incremental_equals_full_recompute(nations, item, django_capture_on_commit_callbacks, store_path):
     world = build_through_services(nations, item, django_capture_on_commit_callbacks)
     assert not ShortfallMark.objects.exists()
     incremental = snapshot()
@@ -74,7 +83,8 @@ def test_incremental_equals_full_recompute(nations, item, django_capture_on_comm
 
 
 @pytest.mark.django_db
-def test_changes_flow_through_marks_and_still_match_full(nations, item, django_capture_on_commit_callbacks):
+def test_changes_flow_through_marks_and_still_match_full(nations, item, django_capture_on_commit_callbacks,
+                                                         store_path):
     world = build_through_services(nations, item, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
         delivery_update(actor=CELL, delivery_id=world["delivery"].pk, status="delivered",
