@@ -312,12 +312,25 @@ drainflag = DrainFlag()
 ENGINE_LOCK_KEY = 0x5AF0_0001
 
 
-def _engine_lock() -> None:
-    """Take the engine lock for the current transaction (PostgreSQL); SQLite serialises writers itself."""
+def _engine_lock(*, asynchronous_commit: bool = False) -> None:
+    """Take the engine lock for the current transaction (PostgreSQL); SQLite serialises writers itself.
+
+    ``asynchronous_commit`` (drains only), in the same statement: ``SET LOCAL synchronous_commit TO
+    OFF``, so this transaction's COMMIT returns without waiting for the WAL flush. Safe for a drain
+    and only for it: everything it writes is derived (Shortfall rows, alerts) and it deletes the
+    marks it handled in the same transaction. A crash that loses this commit (at most about
+    3 x ``wal_writer_delay`` of commits) loses the marks' deletion with it, so the marks are still
+    there and the next drain recomputes the same pairs: nothing lost, nothing half-applied (an
+    asynchronous commit is still atomic). User writes keep synchronous commits.
+    """
     connection = transaction.get_connection()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ENGINE_LOCK_KEY])
+            if asynchronous_commit:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s), set_config('synchronous_commit', 'off', true)",
+                               [ENGINE_LOCK_KEY])
+            else:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ENGINE_LOCK_KEY])
 
 
 def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date) -> dict[Pair, shortfalls.ShortfallInputs]:
@@ -564,7 +577,7 @@ def shortfalls_recompute_marked(*, limit: int = 5000) -> int:
     if not ShortfallMark.objects.exists():  # nothing to do: do not even queue for the lock
         return 0
     with transaction.atomic():
-        _engine_lock()
+        _engine_lock(asynchronous_commit=True)
         marks = _read_marks(limit=limit)
         if not marks:
             return 0

@@ -305,6 +305,30 @@ def test_lock_is_transaction_scoped(nations, item):
     assert advisory_locks() == 0
 
 
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_only_the_drain_commits_without_waiting_for_the_wal_flush(nations, item, monkeypatch):
+    """The drain's transaction runs with synchronous_commit off (its marks are deleted in it, so a lost
+    commit is redone by the next drain); the full recompute and every later transaction keep it on."""
+    seen = []
+    locked = services._recompute_locked
+
+    def spy(**kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            seen.append(cursor.fetchone()[0])
+        return locked(**kwargs)
+
+    monkeypatch.setattr(services, "_recompute_locked", spy)
+    ShortfallMark.objects.create(nation=nations["POL"], item=item, marked_at="2024-01-01T00:00:00Z")
+    services.shortfalls_recompute_marked()
+    services.shortfalls_recompute()
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
+    assert seen == ["off", "on"]
+
+
 def test_tasks_are_safe_to_retry_and_beat_runs_the_full_recompute(settings):
     from coordination.celery import app
 
