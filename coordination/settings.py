@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "coordination.middleware.SessionRefreshMiddleware",
     "coordination.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -141,7 +142,10 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 # --- Security (production values come on when DEBUG is off) -----------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
-SESSION_SAVE_EVERY_REQUEST = True
+# Inactivity expiry: coordination.middleware.SessionRefreshMiddleware re-saves a session (new expiry)
+# when its last refresh is older than SESSION_REFRESH_AFTER seconds, instead of on every request.
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_REFRESH_AFTER = env.int("SESSION_REFRESH_AFTER", default=300)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
