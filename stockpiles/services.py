@@ -123,10 +123,11 @@ def stock_report_create(*, actor, nation: Nation, item: Item, quantity: int, as_
 
 
 def stock_reports_bulk_create(*, actor, nation: Nation, rows: Sequence[dict], user=None,
-                              single: bool = False) -> list[StockReport]:
+                              single: bool = False, change_reason: str | None = None) -> list[StockReport]:
     """All or nothing: every row valid, or a BulkValidationError with the errors per row index.
 
     A fixed number of queries whatever the size: one for duplicates, bulk inserts, one upsert.
+    ``change_reason`` goes on the history rows as they are written (the API names its token there).
     """
     require_nation_access(actor, nation.pk, what=f"{nation.code}'s stock reports")
     today = _today()
@@ -167,6 +168,7 @@ def stock_reports_bulk_create(*, actor, nation: Nation, rows: Sequence[dict], us
         ]
         reports = bulk_create_with_history(
             reports, StockReport, batch_size=2000, default_user=user if getattr(user, "pk", None) else None,
+            default_change_reason=change_reason,
         )
         if any(r.pk is None for r in reports):  # backends without RETURNING: fetch the keys
             by_key = {
