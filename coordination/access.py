@@ -53,6 +53,10 @@ def scope_for(user) -> Scope:
         membership = (
             Membership.objects.select_related("nation").filter(user_id=user.pk).first()
         )
+        try:  # the dashboard language is on the same row: one read per request serves both
+            user._aid_language_cache = membership.language if membership is not None else ""
+        except AttributeError:  # pragma: no cover - exotic user objects
+            pass
         if membership is None:
             scope = NOBODY
         elif membership.is_cell:

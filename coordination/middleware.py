@@ -4,10 +4,15 @@ Runs after ``AuthenticationMiddleware``. For a signed-in user with a Membership 
 language wins over the cookie and the browser's Accept-Language (which ``LocaleMiddleware``
 already applied). When the user switches language with Django's ``set_language`` view
 (``/i18n/setlang/``), the choice is saved on the Membership so it follows the user everywhere.
-One query per request (the Membership's language).
+The Membership row is read once per request and shared with the access scope (``scope_for``).
+
+``SessionRefreshMiddleware`` keeps sessions expiring after ``SESSION_COOKIE_AGE`` of inactivity
+without writing the session on every request.
 """
 
 from __future__ import annotations
+
+import time
 
 from django.conf import settings
 from django.urls import reverse
@@ -36,6 +41,32 @@ class UserLanguageMiddleware:
             if language in dict(settings.LANGUAGES):
                 membership_set_language(user=user, language=language)
         return response
+
+
+class SessionRefreshMiddleware:
+    """Inactivity expiry without a session write per request.
+
+    ``SESSION_SAVE_EVERY_REQUEST`` would move the expiry forward on every request, at the cost of a
+    ``BEGIN; UPDATE django_session; COMMIT`` each time. Instead, a request re-saves the session
+    (moving its expiry to now + ``SESSION_COOKIE_AGE``, cookie included) only when the last refresh is
+    older than ``SESSION_REFRESH_AFTER`` seconds (default 300). A session therefore still ends after
+    ``SESSION_COOKIE_AGE`` without requests, give or take at most ``SESSION_REFRESH_AFTER``.
+    Runs after ``SessionMiddleware`` (which saves a modified session on the way out).
+    """
+
+    KEY = "_aid_refreshed_at"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        session = getattr(request, "session", None)
+        if session is not None and session.session_key:
+            now = int(time.time())
+            last = session.get(self.KEY)
+            if not isinstance(last, int) or now - last >= int(getattr(settings, "SESSION_REFRESH_AFTER", 300)):
+                session[self.KEY] = now  # marks the session modified: saved with a new expiry
+        return self.get_response(request)
 
 
 class TwoFactorMiddleware:

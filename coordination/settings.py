@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.user.is_verified(): the session carries a confirmed OTP device (django-otp).
     "django_otp.middleware.OTPMiddleware",
+    "coordination.middleware.SessionRefreshMiddleware",
     "coordination.middleware.UserLanguageMiddleware",
     # Two-factor rule: cell users, users with a device, and everyone in /admin/ must be OTP-verified.
     "coordination.middleware.TwoFactorMiddleware",
@@ -148,7 +149,10 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 # --- Security (production values come on when DEBUG is off) -----------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
-SESSION_SAVE_EVERY_REQUEST = True
+# Inactivity expiry: coordination.middleware.SessionRefreshMiddleware re-saves a session (new expiry)
+# when its last refresh is older than SESSION_REFRESH_AFTER seconds, instead of on every request.
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_REFRESH_AFTER = env.int("SESSION_REFRESH_AFTER", default=300)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

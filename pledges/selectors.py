@@ -7,7 +7,7 @@ Records a user reads go through ``restrict(user_or_scope, "view")``; the numbers
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -35,6 +35,11 @@ def _today() -> dt.date:
 
 def _pk(obj) -> int | None:
     return getattr(obj, "pk", obj)
+
+
+def _nations(given: Mapping[int, Nation] | None, ids) -> Mapping[int, Nation]:
+    """The nations by id: the caller's (read once per request), else one query for ``ids``."""
+    return given if given is not None else Nation.objects.in_bulk(ids)
 
 
 def shipped_by_pledge_as_of(*, pledge_ids: Sequence[int], as_of: dt.date) -> dict[int, int]:
@@ -120,15 +125,17 @@ class ItemFulfilment:
     fulfilment: fulfilment.Fulfilment
 
 
-def fulfilment_by_donor(*, user_or_scope, as_of: dt.date | None = None, item=None) -> list[DonorFulfilment]:
+def fulfilment_by_donor(*, user_or_scope, as_of: dt.date | None = None, item=None,
+                        nations: Mapping[int, Nation] | None = None) -> list[DonorFulfilment]:
     """Pledged, delivered, shares by quantity and EUR value, overdue count: per donor, by donor name.
 
-    Over the pledges the user may see. Two queries (three for a past date).
+    Over the pledges the user may see. Two queries (three for a past date); one less when the caller
+    passes ``nations`` (every nation by id, read once per request).
     """
     on = as_of or _today()
     facts = pledge_facts(user_or_scope=user_or_scope, as_of=as_of, item=item)
     groups = fulfilment.fulfilment_by(facts, lambda p: p.donor_id, on=on)
-    nations = Nation.objects.in_bulk(groups.keys())
+    nations = _nations(nations, groups.keys())
     rows = [DonorFulfilment(donor=nations[k], fulfilment=f) for k, f in groups.items()]
     rows.sort(key=lambda r: r.donor.name)
     return rows
@@ -153,28 +160,41 @@ class OverduePledge:
 
 
 def overdue_pledges(*, user_or_scope, on: dt.date | None = None, donor=None) -> list[OverduePledge]:
-    """Pledges past their due date and not fully delivered (not cancelled), most overdue first. One query."""
+    """Pledges past their due date and not fully delivered (not cancelled), most overdue first. Two queries."""
+    return overdue_pledges_page(user_or_scope=user_or_scope, on=on, donor=donor)[0]
+
+
+def overdue_pledges_page(*, user_or_scope, on: dt.date | None = None, donor=None, limit: int | None = None
+                         ) -> tuple[list[OverduePledge], int]:
+    """The first ``limit`` overdue pledges (all when None), most overdue first, and how many there are.
+
+    ``fulfilment.is_overdue`` decides on plain values for every candidate; only the pledges shown are
+    loaded with their donor, recipient and item. Two queries.
+    """
     on = on or _today()
     qs = (
         Pledge.objects.restrict(_scope(user_or_scope), VIEW)
-        .select_related("donor", "recipient", "item")
         .filter(due_on__lt=on)  # narrows the read; ``fulfilment.is_overdue`` decides
         .exclude(status=Pledge.Status.CANCELLED)
     )
     if donor is not None:
         qs = qs.filter(donor_id=_pk(donor))
-    rows = []
-    for pledge in qs.order_by("due_on", "pk"):
+    overdue = []
+    for pk, donor_id, recipient_id, item_id, quantity, delivered, due_on, status in qs.order_by().values_list(
+        "pk", "donor_id", "recipient_id", "item_id", "quantity", "delivered_quantity", "due_on", "status"
+    ):
         facts = fulfilment.PledgeFacts(
-            pledge_id=pledge.pk, donor_id=pledge.donor_id, recipient_id=pledge.recipient_id, item_id=pledge.item_id,
-            quantity=pledge.quantity, delivered=pledge.delivered_quantity, due_on=pledge.due_on,
-            cancelled=pledge.status == Pledge.Status.CANCELLED,
+            pledge_id=pk, donor_id=donor_id, recipient_id=recipient_id, item_id=item_id, quantity=quantity,
+            delivered=delivered, due_on=due_on, cancelled=status == Pledge.Status.CANCELLED,
         )
         if fulfilment.is_overdue(facts, on=on):
-            rows.append(OverduePledge(pledge=pledge, days_overdue=fulfilment.days_overdue(facts, on=on),
-                                      outstanding=pledge.quantity - min(pledge.delivered_quantity, pledge.quantity)))
-    rows.sort(key=lambda r: (-r.days_overdue, r.pledge.pk))
-    return rows
+            overdue.append((fulfilment.days_overdue(facts, on=on), pk, quantity - min(delivered, quantity)))
+    overdue.sort(key=lambda r: (-r[0], r[1]))
+    shown = overdue[:limit] if limit is not None else overdue
+    pledges = Pledge.objects.select_related("donor", "recipient", "item").in_bulk([pk for _, pk, _ in shown])
+    rows = [OverduePledge(pledge=pledges[pk], days_overdue=days, outstanding=outstanding)
+            for days, pk, outstanding in shown]
+    return rows, len(overdue)
 
 
 # --- Recipient gaps -------------------------------------------------------------------------------
@@ -186,14 +206,14 @@ class RecipientGap:
     gap: fulfilment.Gap
 
 
-def recipient_gaps(*, user_or_scope, recipient=None, item=None, as_of: dt.date | None = None
-                   ) -> list[RecipientGap]:
+def recipient_gaps(*, user_or_scope, recipient=None, item=None, as_of: dt.date | None = None,
+                   nations: Mapping[int, Nation] | None = None) -> list[RecipientGap]:
     """Per (recipient, item) with a requirement: required, pledged, delivered, uncovered, undelivered.
 
     Over the non-cancelled pledges the viewer may see: every pledge for the cell; for a nation,
     restricted pledges of other donors are left out, so a total never reveals one of them.
     For a past ``as_of``: requirements starting by then, pledges announced by then, deliveries by
-    then. Four queries (five for a past date); largest uncovered first.
+    then. Four queries (five for a past date; three with ``nations``); largest uncovered first.
     """
     requirements = Requirement.objects.all()
     if recipient is not None:
@@ -211,7 +231,7 @@ def recipient_gaps(*, user_or_scope, recipient=None, item=None, as_of: dt.date |
     scope = _scope(user_or_scope)
     facts = _pledge_facts(scope=None if scope.is_cell else scope, as_of=as_of, recipient=recipient, item=item)
     gaps = fulfilment.recipient_gaps(needs, facts)
-    nations = Nation.objects.in_bulk({g.recipient_id for g in gaps})
+    nations = _nations(nations, {g.recipient_id for g in gaps})
     items = Item.objects.select_related("category").in_bulk({g.item_id for g in gaps})
     rows = [RecipientGap(recipient=nations[g.recipient_id], item=items[g.item_id], gap=g) for g in gaps]
     rows.sort(key=lambda r: (-r.gap.uncovered, r.recipient.code, r.item.name))
@@ -226,10 +246,10 @@ class TrainingRow:
     progress: fulfilment.TrainingProgress
 
 
-def training_summary(*, user_or_scope) -> list[TrainingRow]:
+def training_summary(*, user_or_scope, nations: Mapping[int, Nation] | None = None) -> list[TrainingRow]:
     """Trainees committed vs completed per donor and programme (the user's own nation, or all for the cell).
 
-    Two queries.
+    Two queries (one with ``nations``).
     """
     facts = [
         fulfilment.TrainingFacts(donor_id=d, programme=p, committed=c, completed=done,
@@ -238,7 +258,7 @@ def training_summary(*, user_or_scope) -> list[TrainingRow]:
         .order_by().values_list("donor_id", "programme", "trainees_committed", "trainees_completed", "status")
     ]
     progress = fulfilment.training_progress(facts)
-    nations = Nation.objects.in_bulk({p.donor_id for p in progress})
+    nations = _nations(nations, {p.donor_id for p in progress})
     rows = [TrainingRow(donor=nations[p.donor_id], progress=p) for p in progress]
     rows.sort(key=lambda r: (r.donor.name, r.progress.programme))
     return rows

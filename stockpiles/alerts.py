@@ -45,20 +45,62 @@ def _close(keys: Collection[str], *, now: dt.datetime) -> int:
     return Alert.objects.filter(closed_at__isnull=True, key__in=keys).update(closed_at=now)
 
 
+def alerts_sync(*, results: Mapping[Pair, shortfalls.ShortfallResult],
+                pairs: Collection[Pair] | None = None) -> tuple[int, int]:
+    """Both conditions for ``pairs`` (``None``: everything), as the engine calls it: the open alerts
+    of both kinds are read in one query, and only changes are written. Returns (raised, closed)."""
+    open_keys = _open_keys(pairs=pairs)
+    raised_below, closed_below = alerts_sync_below_guideline(
+        results=results, pairs=pairs, open_keys={k for k in open_keys if k.startswith(BELOW_PREFIX)})
+    raised_overdue, closed_overdue = alerts_sync_overdue(
+        pairs=pairs, open_keys={k for k in open_keys if k.startswith(OVERDUE_PREFIX)})
+    return raised_below + raised_overdue, closed_below + closed_overdue
+
+
+def _below_open_qs(pairs: Collection[Pair] | None):
+    qs = Alert.objects.filter(closed_at__isnull=True, kind=Alert.Kind.BELOW_GUIDELINE)
+    if pairs is not None:
+        qs = qs.filter(key__in=[below_key(n, i) for n, i in pairs])
+    return qs
+
+
+def _overdue_open_qs(pairs: Collection[Pair] | None):
+    qs = Alert.objects.filter(closed_at__isnull=True, kind=Alert.Kind.PLEDGE_OVERDUE)
+    if pairs is not None:
+        qs = qs.filter(pledge__donor_id__in={n for n, _ in pairs}, pledge__item_id__in={i for _, i in pairs})
+    return qs
+
+
+def _overdue_open_keys(rows, pairs: Collection[Pair] | None) -> set[str]:
+    """Keys of open overdue alerts from (key, donor_id, item_id) rows, keeping only pledges of ``pairs``."""
+    return {key for key, donor_id, item_id in rows if pairs is None or (donor_id, item_id) in pairs}
+
+
+def _open_keys(*, pairs: Collection[Pair] | None) -> set[str]:
+    """Open alert keys of both kinds for ``pairs`` (``None``: all). One query."""
+    below = _below_open_qs(pairs).order_by().values_list("key", "pledge__donor_id", "pledge__item_id")
+    overdue = _overdue_open_qs(pairs).order_by().values_list("key", "pledge__donor_id", "pledge__item_id")
+    keys = set()
+    for key, donor_id, item_id in below.union(overdue, all=True):
+        if key.startswith(BELOW_PREFIX) or pairs is None or (donor_id, item_id) in pairs:
+            keys.add(key)
+    return keys
+
+
 def alerts_sync_below_guideline(*, results: Mapping[Pair, shortfalls.ShortfallResult],
-                                pairs: Collection[Pair] | None = None) -> tuple[int, int]:
+                                pairs: Collection[Pair] | None = None,
+                                open_keys: set[str] | None = None) -> tuple[int, int]:
     """Raise and close below-guideline alerts for ``pairs`` (``None``: every pair, i.e. a full recompute).
 
     ``results`` holds the new result of every pair that still has a row; a pair in ``pairs`` without
-    a result has lost its row, so its alert closes. Returns (raised, closed).
+    a result has lost its row, so its alert closes. ``open_keys``: the open below-guideline keys of
+    ``pairs`` when the caller has read them already. Returns (raised, closed).
     """
     now = timezone.now()
     considered = set(results) if pairs is None else set(pairs)
     below = {p for p in considered if p in results and results[p].status == shortfalls.BELOW_GUIDELINE}
-    open_qs = Alert.objects.filter(closed_at__isnull=True, kind=Alert.Kind.BELOW_GUIDELINE)
-    if pairs is not None:
-        open_qs = open_qs.filter(key__in=[below_key(n, i) for n, i in considered])
-    open_keys = set(open_qs.values_list("key", flat=True))
+    if open_keys is None:
+        open_keys = set(_below_open_qs(None if pairs is None else considered).values_list("key", flat=True))
     wanted = {below_key(n, i): (n, i) for n, i in below}
     closed = _close(open_keys - wanted.keys(), now=now)
     new = {k: pair for k, pair in wanted.items() if k not in open_keys}
@@ -81,10 +123,13 @@ def alerts_sync_below_guideline(*, results: Mapping[Pair, shortfalls.ShortfallRe
     return len(alerts), closed
 
 
-def alerts_sync_overdue(*, on: dt.date | None = None, pairs: Collection[Pair] | None = None) -> tuple[int, int]:
+def alerts_sync_overdue(*, on: dt.date | None = None, pairs: Collection[Pair] | None = None,
+                        open_keys: set[str] | None = None) -> tuple[int, int]:
     """Raise and close overdue-pledge alerts, for the pledges of ``pairs`` (donor, item) or every pledge.
 
-    Returns (raised, closed). Three or four queries.
+    ``open_keys``: the open overdue keys of ``pairs`` when the caller has read them already.
+
+    Returns (raised, closed). Two queries when nothing changes; one more to close, two more to raise.
     """
     on = on or timezone.localdate()
     now = timezone.now()
@@ -96,42 +141,38 @@ def alerts_sync_overdue(*, on: dt.date | None = None, pairs: Collection[Pair] | 
     candidates = (
         Pledge.objects.filter(scope, due_on__lt=on)  # narrows the read; fulfilment.is_overdue decides
         .exclude(status=Pledge.Status.CANCELLED)
-        .select_related("donor", "item")
         .order_by("pk")
+        .values_list("pk", "donor_id", "recipient_id", "item_id", "quantity", "delivered_quantity", "due_on")
     )
-    overdue: dict[str, Pledge] = {}
-    for p in candidates:
-        if pairs is not None and (p.donor_id, p.item_id) not in pairs:
+    overdue: dict[str, int] = {}  # alert key -> pledge id
+    for pk, donor_id, recipient_id, item_id, quantity, delivered, due_on in candidates:
+        if pairs is not None and (donor_id, item_id) not in pairs:
             continue
         facts = fulfilment.PledgeFacts(
-            pledge_id=p.pk, donor_id=p.donor_id, recipient_id=p.recipient_id, item_id=p.item_id,
-            quantity=p.quantity, delivered=p.delivered_quantity, due_on=p.due_on, cancelled=False,
+            pledge_id=pk, donor_id=donor_id, recipient_id=recipient_id, item_id=item_id,
+            quantity=quantity, delivered=delivered, due_on=due_on, cancelled=False,
         )
         if fulfilment.is_overdue(facts, on=on):
-            overdue[overdue_key(p.pk)] = p
-    open_qs = Alert.objects.filter(closed_at__isnull=True, kind=Alert.Kind.PLEDGE_OVERDUE)
-    if pairs is not None:
-        open_qs = open_qs.filter(pledge__donor_id__in={n for n, _ in pairs}, pledge__item_id__in={i for _, i in pairs})
-    open_rows = [
-        (key, pledge_id, donor_id, item_id)
-        for key, pledge_id, donor_id, item_id in open_qs.values_list("key", "pledge_id", "pledge__donor_id",
-                                                                     "pledge__item_id")
-        if pairs is None or (donor_id, item_id) in pairs
-    ]
-    open_keys = {row[0] for row in open_rows}
+            overdue[overdue_key(pk)] = pk
+    if open_keys is None:
+        rows = _overdue_open_qs(pairs).values_list("key", "pledge__donor_id", "pledge__item_id")
+        open_keys = _overdue_open_keys(rows, pairs)
     closed = _close(open_keys - overdue.keys(), now=now)
-    alerts = [
-        Alert(
+    new = sorted(overdue.keys() - open_keys)
+    if not new:
+        return 0, closed
+    # Only the pledges that get a new alert are loaded in full (for the message).
+    pledges = Pledge.objects.select_related("donor", "item").in_bulk([overdue[k] for k in new])
+    alerts = []
+    for key in new:
+        p = pledges[overdue[key]]
+        alerts.append(Alert(
             kind=Alert.Kind.PLEDGE_OVERDUE, nation_id=p.donor_id, item_id=p.item_id, pledge_id=p.pk, key=key,
             opened_at=now,
             message=(
                 f"{p.donor.code} pledge #{p.pk} of {p.quantity:,} {p.item.unit} of {p.item.name} was due on "
                 f"{p.due_on.isoformat()}; {p.quantity - min(p.delivered_quantity, p.quantity):,} not delivered."
             )[:500],
-        )
-        for key, p in sorted(overdue.items())
-        if key not in open_keys
-    ]
-    if alerts:
-        Alert.objects.bulk_create(alerts, ignore_conflicts=True)
+        ))
+    Alert.objects.bulk_create(alerts, ignore_conflicts=True)
     return len(alerts), closed

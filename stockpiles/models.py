@@ -34,7 +34,11 @@ class StockReport(NationOwnedAccess, models.Model):
             models.CheckConstraint(condition=models.Q(quantity__gte=0), name="stockreport_quantity_gte_0"),
             models.UniqueConstraint(fields=["nation", "item", "as_of"], name="stockreport_unique_per_day"),
         ]
-        indexes = [models.Index(fields=["item", "as_of"])]
+        indexes = [
+            models.Index(fields=["item", "as_of"]),
+            # A nation's series newest first (the API list's order): a page is an index range scan.
+            models.Index(fields=["nation", "-as_of", "-id"], name="stockreport_nation_asof_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.nation_id}/{self.item_id} {self.quantity} @ {self.as_of}"

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Max, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from coordination.access import VIEW, Scope, scope_for
@@ -161,37 +161,78 @@ def aggregate_suppressed(*, scope: Scope, counted_nation_ids: set[int]) -> bool:
     A nation may see an alliance figure only when at least ``AGGREGATE_MIN_OTHER_NATIONS`` nations
     other than itself are in it: otherwise the figure (minus its own share) is one nation's figure.
     """
+    return _too_few_others(scope=scope, others=len(counted_nation_ids - {scope.nation_id}))
+
+
+def _too_few_others(*, scope: Scope, others: int) -> bool:
+    """``aggregate_suppressed`` given the number of counted nations other than the viewer's."""
     if scope.is_cell:
         return False
-    others = len(counted_nation_ids - {scope.nation_id})
     return others < settings.AGGREGATE_MIN_OTHER_NATIONS
+
+
+def _stored_totals(qs: QuerySet[Shortfall], *group_by: str, **extra) -> list[tuple[dict, shortfalls.StatusTotals]]:
+    """Stored rows summed by the database per ``group_by`` + status: counts, sums and a minimum only
+    (no rule: ``shortfalls.rollup_of_totals`` / ``coverage_of_totals`` apply those). One query."""
+    rows = (
+        qs.order_by().annotate(**extra).values(*group_by, *extra, "status")
+        .annotate(n=Count("pk"), total=Sum("shortfall"), surplus=Sum(F("available") - F("guideline")),
+                  low=Min("coverage"))
+    )
+    return [
+        (row, shortfalls.StatusTotals(status=row["status"], count=row["n"], shortfall=int(row["total"] or 0),
+                                      surplus=int(row["surplus"] or 0), min_coverage=row["low"]))
+        for row in rows
+    ]
 
 
 def alliance_rollup(*, user_or_scope, as_of: dt.date | None = None, item_ids: Iterable[int] | None = None
                     ) -> list[ItemRollupRow]:
     """Per item: gross total shortfall (no netting between nations), net position, nations below.
 
-    Built with ``shortfalls.rollup`` on the stored rows, or on results computed from the history
-    for a past ``as_of``. Outside the cell, an item with too few other nations in it is suppressed
-    (``aggregate_suppressed``). Two queries for today's figures (rows, items).
+    Built with ``shortfalls.rollup_of_totals``: on the stored rows summed by the database (two queries
+    for today's figures: totals per item and status, item names), or on results computed from the history for a past
+    ``as_of``. Outside the cell, an item with too few other nations in it is suppressed
+    (``aggregate_suppressed``).
     """
     scope = _scope(user_or_scope)
     if scope.is_nobody:
         return []
-    by_item: dict[int, list[shortfalls.ShortfallResult]] = defaultdict(list)
-    counted: dict[int, set[int]] = defaultdict(set)
-    for (nation_id, item_id), result in _results(scope=None, as_of=as_of, item_ids=item_ids).items():
-        by_item[item_id].append(result)
-        if result.status in (shortfalls.OK, shortfalls.BELOW_GUIDELINE):
-            counted[item_id].add(nation_id)
-    items = Item.objects.select_related("category").in_bulk(by_item.keys())
+    totals: dict[int, list[shortfalls.StatusTotals]] = defaultdict(list)
+    others: dict[int, int] = defaultdict(int)  # counted nations other than the viewer's, per item
+    names: dict[int, tuple[str, str, str]] = {}
+    if _is_past(as_of):
+        by_item: dict[int, list[shortfalls.ShortfallResult]] = defaultdict(list)
+        for (nation_id, item_id), result in _results(scope=None, as_of=as_of, item_ids=item_ids).items():
+            by_item[item_id].append(result)
+            if result.status in shortfalls.COUNTED and nation_id != scope.nation_id:
+                others[item_id] += 1
+        for item_id, results in by_item.items():
+            totals[item_id] = shortfalls.status_totals(results)
+        items = Item.objects.select_related("category").in_bulk(by_item.keys())
+        names = {pk: (item.name, item.unit, item.category.name) for pk, item in items.items()}
+    else:
+        qs = Shortfall.objects.all()
+        if item_ids is not None:
+            qs = qs.filter(item_id__in=set(item_ids))
+        own = {"own": ExpressionWrapper(Q(nation_id=scope.nation_id), output_field=BooleanField())}
+        for row, t in _stored_totals(qs, "item_id", **({} if scope.is_cell else own)):
+            totals[row["item_id"]].append(t)
+            if t.status in shortfalls.COUNTED and not row.get("own"):
+                others[row["item_id"]] += t.count
+        # Names apart: grouping by integer keys only keeps the aggregate an in-memory hash.
+        names = {
+            pk: (name, unit, category_name)
+            for pk, name, unit, category_name in Item.objects.filter(pk__in=totals.keys()).order_by()
+            .values_list("pk", "name", "unit", "category__name")
+        }
     rows = []
-    for item_id, results in by_item.items():
-        item = items[item_id]
-        r = shortfalls.rollup(results)
-        hidden = aggregate_suppressed(scope=scope, counted_nation_ids=counted[item_id])
+    for item_id, item_totals in totals.items():
+        name, unit, category_name = names[item_id]
+        r = shortfalls.rollup_of_totals(item_totals)
+        hidden = _too_few_others(scope=scope, others=others[item_id])
         rows.append(ItemRollupRow(
-            item_id=item_id, item_name=item.name, unit=item.unit, category_name=item.category.name,
+            item_id=item_id, item_name=name, unit=unit, category_name=category_name,
             total_shortfall=None if hidden else r.total_shortfall,
             net_position=None if hidden else r.net_position,
             nations_below=None if hidden else r.nations_below,
@@ -213,23 +254,37 @@ class ShortfallMatrix:
         return self.cells.get((nation_id, category_id))
 
 
-def shortfall_matrix(*, user_or_scope, as_of: dt.date | None = None) -> ShortfallMatrix:
+def shortfall_matrix(*, user_or_scope, as_of: dt.date | None = None,
+                     nations: Mapping[int, Nation] | None = None) -> ShortfallMatrix:
     """Coverage per nation and category: the cell sees every nation, a nation only its own row.
 
-    Four queries for today's figures (rows, item categories, nations, categories).
+    Built with ``shortfalls.coverage_of_totals``. Three queries for today's figures (stored rows
+    summed per nation, category and status; nations unless given as ``nations``, every nation by id;
+    categories). For today's figures the cells do
+    not name their worst item (the database returns the lowest coverage, not its item).
     """
     scope = _scope(user_or_scope)
-    results = _results(scope=scope, as_of=as_of)
+    grouped: dict[Pair, list[shortfalls.StatusTotals]] = defaultdict(list)
     if scope.is_nobody:
-        results = {}
-    category_of = dict(Item.objects.filter(pk__in={i for _, i in results}).values_list("pk", "category_id"))
-    grouped: dict[Pair, list[tuple[int, shortfalls.ShortfallResult]]] = defaultdict(list)
-    for (n, i), r in results.items():
-        grouped[(n, category_of[i])].append((i, r))
-    cells = {key: shortfalls.coverage_cell(members) for key, members in grouped.items()}
-    nations = list(Nation.objects.filter(pk__in={n for n, _ in grouped}).order_by("code"))
+        pass
+    elif _is_past(as_of):
+        results = _results(scope=scope, as_of=as_of)
+        category_of = dict(Item.objects.filter(pk__in={i for _, i in results}).values_list("pk", "category_id"))
+        members: dict[Pair, list[tuple[int, shortfalls.ShortfallResult]]] = defaultdict(list)
+        for (n, i), r in results.items():
+            members[(n, category_of[i])].append((i, r))
+        for key, pairs in members.items():
+            grouped[key] = shortfalls.status_totals([r for _, r in pairs], [i for i, _ in pairs])
+    else:
+        for row, t in _stored_totals(Shortfall.objects.restrict(scope, VIEW), "nation_id", "item__category_id"):
+            grouped[(row["nation_id"], row["item__category_id"])].append(t)
+    cells = {key: shortfalls.coverage_of_totals(totals) for key, totals in grouped.items()}
+    if nations is None:
+        shown = list(Nation.objects.filter(pk__in={n for n, _ in grouped}).order_by("code"))
+    else:
+        shown = sorted((nations[n] for n in {n for n, _ in grouped}), key=lambda nation: nation.code)
     categories = list(Category.objects.filter(pk__in={c for _, c in grouped}).order_by("name"))
-    return ShortfallMatrix(nations=nations, categories=categories, cells=cells)
+    return ShortfallMatrix(nations=shown, categories=categories, cells=cells)
 
 
 # --- Time series and projections ------------------------------------------------------------------

@@ -278,6 +278,40 @@ def compute_shortfall(inputs: ShortfallInputs) -> ShortfallResult:
     )
 
 
+COUNTED = (OK, BELOW_GUIDELINE)  # statuses with both a report and a guideline: the ones compared
+
+
+@dataclass(frozen=True)
+class StatusTotals:
+    """Plain sums over some results that share one status: what a database ``GROUP BY status`` can
+    return without knowing any rule (counts, sums, a minimum). ``rollup_of_totals`` and
+    ``coverage_of_totals`` apply the rules, so stored rows can be summed in SQL and past-date
+    results in Python with the same outcome. Several totals may carry the same status."""
+
+    status: str
+    count: int
+    shortfall: int = 0  # sum of shortfall
+    surplus: int = 0  # sum of (available - guideline) over the results that have both
+    min_coverage: float | None = None  # lowest coverage
+    worst_item_id: int | None = None  # the item with that coverage, when known
+
+
+def status_totals(results: Iterable[ShortfallResult], item_ids: Iterable[int] | None = None) -> list[StatusTotals]:
+    """Group results by status (``item_ids``, parallel to ``results``: which item each one is)."""
+    groups: dict[str, list] = {}
+    items = iter(item_ids) if item_ids is not None else None
+    for r in results:
+        item_id = next(items) if items is not None else None
+        g = groups.setdefault(r.status, [0, 0, 0, None, None])
+        g[0] += 1
+        g[1] += r.shortfall
+        if r.available is not None and r.guideline is not None:
+            g[2] += r.available - r.guideline
+        if r.coverage is not None and (g[3] is None or r.coverage < g[3]):
+            g[3], g[4] = r.coverage, item_id
+    return [StatusTotals(status, *g) for status, g in groups.items()]
+
+
 @dataclass(frozen=True)
 class ItemRollup:
     """Alliance position for one item: gross shortfall (no cross-nation netting) and net position."""
@@ -290,15 +324,20 @@ class ItemRollup:
 
 
 def rollup(results: Iterable[ShortfallResult]) -> ItemRollup:
+    return rollup_of_totals(status_totals(results))
+
+
+def rollup_of_totals(totals: Iterable[StatusTotals]) -> ItemRollup:
+    """The roll-up rule: gross total over every row; net position and counts over compared rows only."""
     total = net = below = counted = 0
     statuses: dict[str, int] = {}
-    for r in results:
-        statuses[r.status] = statuses.get(r.status, 0) + 1
-        total += r.shortfall
-        if r.status in (OK, BELOW_GUIDELINE):
-            counted += 1
-            net += r.available - r.guideline
-            below += r.status == BELOW_GUIDELINE
+    for t in totals:
+        statuses[t.status] = statuses.get(t.status, 0) + t.count
+        total += t.shortfall
+        if t.status in COUNTED:
+            counted += t.count
+            net += t.surplus
+            below += t.count if t.status == BELOW_GUIDELINE else 0
     return ItemRollup(
         total_shortfall=total, net_position=net, nations_below=below, nations_counted=counted,
         statuses=statuses,
@@ -321,16 +360,22 @@ def coverage_cell(results: Iterable[tuple[int, ShortfallResult]]) -> CoverageCel
     Quantities of different items are never added (rounds and vehicles do not sum); the cell shows
     the lowest coverage, how many items were compared and how many are below guideline.
     """
+    pairs = list(results)
+    return coverage_of_totals(status_totals([r for _, r in pairs], [i for i, _ in pairs]))
+
+
+def coverage_of_totals(totals: Iterable[StatusTotals]) -> CoverageCell:
+    """The heat-map rule on status totals: only compared rows count; the lowest coverage wins."""
     worst: float | None = None
     worst_item: int | None = None
     counted = below = 0
-    for item_id, r in results:
-        if r.status not in (OK, BELOW_GUIDELINE):
+    for t in totals:
+        if t.status not in COUNTED:
             continue
-        counted += 1
-        below += r.status == BELOW_GUIDELINE
-        if r.coverage is not None and (worst is None or r.coverage < worst):
-            worst, worst_item = r.coverage, item_id
+        counted += t.count
+        below += t.count if t.status == BELOW_GUIDELINE else 0
+        if t.min_coverage is not None and (worst is None or t.min_coverage < worst):
+            worst, worst_item = t.min_coverage, t.worst_item_id
     return CoverageCell(coverage=worst, items_counted=counted, items_below=below, worst_item_id=worst_item)
 
 

@@ -205,9 +205,10 @@ def _page(request: HttpRequest, template: str, context: dict) -> HttpResponse:
 def overview(request: HttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
     form, as_of = _as_of(request)
+    nations_by_id = Nation.objects.in_bulk()  # every nation by id, read once for the tables that name them
 
     def heatmap() -> Table:
-        matrix = stock_selectors.shortfall_matrix(user_or_scope=scope, as_of=as_of)
+        matrix = stock_selectors.shortfall_matrix(user_or_scope=scope, as_of=as_of, nations=nations_by_id)
         table = Table(
             key="coverage", title=_("Coverage by nation and category"),
             caption=_("Lowest coverage (available ÷ guideline) among each nation's items in the category."),
@@ -225,7 +226,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         return _shortfall_table("shortfalls", _("Largest shortfalls"), scope, rows, as_of=as_of,
                                 empty=_("No nation is below guideline for any item."))
 
-    def rollup() -> Table:
+    def rollup(limit: int | None = PAGE_SIZE) -> Table:
         table = Table(
             key="alliance", title=_("Alliance position per item"),
             caption=_("Gross shortfall: a surplus in one nation never covers another's shortfall."),
@@ -237,19 +238,21 @@ def overview(request: HttpRequest) -> HttpResponse:
             ],
             empty=_("No stored shortfalls yet."),
         )
-        for row in stock_selectors.alliance_rollup(user_or_scope=scope, as_of=as_of):
+        rows = stock_selectors.alliance_rollup(user_or_scope=scope, as_of=as_of)
+        rows.sort(key=lambda r: -(r.total_shortfall or 0))  # stable: ties stay by category and name
+        table.total = len(rows)
+        for row in rows[:limit] if limit else rows:
             table.rows.append([
                 Link(row.item_name, reverse("dashboard:item", args=[row.item_id])), row.category_name,
                 str(Item.Unit(row.unit).label) if row.unit in Item.Unit.values else row.unit,
                 row.total_shortfall, row.net_position, row.nations_below, row.nations_counted,
             ])
-        table.rows.sort(key=lambda r: -(r[3] or 0))
         return table
 
     donor_rows: list = []
 
     def donors() -> Table:
-        donor_rows[:] = pledge_selectors.fulfilment_by_donor(user_or_scope=scope, as_of=as_of)
+        donor_rows[:] = pledge_selectors.fulfilment_by_donor(user_or_scope=scope, as_of=as_of, nations=nations_by_id)
         table = Table(key="fulfilment", title=_("Pledge fulfilment by donor"),
                       caption=_("In EUR across all items; quantities per item are on each nation's and item's page."),
                       columns=_fulfilment_columns(Column("donor", _("Donor")), quantities=False),
@@ -282,22 +285,22 @@ def overview(request: HttpRequest) -> HttpResponse:
                                Column("completed", _("Trainees completed"), "int"),
                                Column("share", _("Completed share"), "pct")],
                       empty=_("No training commitments recorded yet."))
-        for row in pledge_selectors.training_summary(user_or_scope=scope):
+        for row in pledge_selectors.training_summary(user_or_scope=scope, nations=nations_by_id):
             p = row.progress
             table.rows.append([_nation_cell(scope, row.donor), p.programme, p.committed, p.completed,
                                p.completed_share])
         return table
 
     def overdue(limit: int | None = TOP) -> Table:
-        rows = pledge_selectors.overdue_pledges(user_or_scope=scope, on=as_of)
+        rows, total = pledge_selectors.overdue_pledges_page(user_or_scope=scope, on=as_of, limit=limit)
         table = Table(key="overdue", title=_("Overdue pledges"),
                       columns=[Column("donor", _("Donor")), Column("item", _("Item")),
                                Column("recipient", _("Recipient")), Column("due", _("Due on"), "date"),
                                Column("days", _("Days overdue"), "int"),
                                Column("outstanding", _("Outstanding quantity"), "int")],
                       empty=_("No pledge is overdue."))
-        table.total = len(rows)
-        for r in rows[:limit] if limit else rows:
+        table.total = total
+        for r in rows:
             table.rows.append([_nation_cell(scope, r.pledge.donor), _item_cell(r.pledge.item),
                                r.pledge.recipient.name, r.pledge.due_on, r.days_overdue, r.outstanding])
         return table
@@ -313,8 +316,8 @@ def overview(request: HttpRequest) -> HttpResponse:
         return table
 
     builders: Builders = {
-        "coverage": heatmap, "shortfalls": lambda: largest(None), "alliance": rollup, "fulfilment": donors,
-        "deliveries": deliveries, "training": training, "overdue": lambda: overdue(None),
+        "coverage": heatmap, "shortfalls": lambda: largest(None), "alliance": lambda: rollup(None),
+        "fulfilment": donors, "deliveries": deliveries, "training": training, "overdue": lambda: overdue(None),
         "alerts": lambda: alerts(None),
     }
     exported = _export_or_none(request, builders)
@@ -360,10 +363,20 @@ def nation_detail(request: HttpRequest, code: str) -> HttpResponse:
 
     stock_rows: list = []
 
-    def stock() -> Table:
-        rows = stock_rows[:] = _shortfall_rows(scope, as_of=as_of, nation=nation)
-        return _shortfall_table("stock", _("Stock vs guideline per item"), scope, rows, as_of=as_of,
-                                with_nation=False)
+    def stock(limit: int | None = PAGE_SIZE) -> Table:
+        """Worst first; the page shows ``limit`` rows, the export all of them."""
+        if as_of is None:  # stored rows: the database cuts, and counts only when there may be more
+            rows = _shortfall_rows(scope, as_of=None, nation=nation, limit=limit)
+            more = limit is not None and len(rows) == limit
+            total = stock_selectors.shortfall_list(user_or_scope=scope, nation=nation).count() if more else None
+        else:  # computed from the history: all of them anyway
+            rows = _shortfall_rows(scope, as_of=as_of, nation=nation)
+            total, rows = len(rows), rows[:limit] if limit else rows
+        stock_rows[:] = rows
+        table = _shortfall_table("stock", _("Stock vs guideline per item"), scope, rows, as_of=as_of,
+                                 with_nation=False)
+        table.total = total
+        return table
 
     def by_item() -> Table:
         table = Table(key="pledged", title=_("Pledges given, per item"),
@@ -406,7 +419,7 @@ def nation_detail(request: HttpRequest, code: str) -> HttpResponse:
         table = _gap_table(rows, as_of=as_of, title=_("Requirements: required vs pledged vs delivered"))
         return table
 
-    builders: Builders = {"stock": stock, "pledged": by_item, "pledges": lambda: pledges(None),
+    builders: Builders = {"stock": lambda: stock(None), "pledged": by_item, "pledges": lambda: pledges(None),
                           "training": training}
     if nation.role == Nation.Role.RECIPIENT:
         builders["gaps"] = gaps
@@ -414,7 +427,8 @@ def nation_detail(request: HttpRequest, code: str) -> HttpResponse:
     if exported is not None:
         return exported
 
-    tables = {key: (pledges() if key == "pledges" else build()) for key, build in builders.items()}
+    tables = {key: (pledges() if key == "pledges" else stock() if key == "stock" else build())
+              for key, build in builders.items()}
     charted = [(item, r) for _n, item, r in stock_rows if r.coverage is not None][:20]
     charts = {
         "coverage_chart": _chart(
@@ -484,6 +498,7 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     scope = scope_for(request.user)
     item = get_object_or_404(Item.objects.restrict(scope, VIEW).select_related("category"), pk=pk)
     form, as_of = _as_of(request)
+    nations_by_id = Nation.objects.in_bulk()  # every nation by id, read once for the tables that name them
     shortfall_rows: list = []
 
     def nations() -> Table:
@@ -499,14 +514,15 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return table
 
     def gaps() -> Table:
-        rows = pledge_selectors.recipient_gaps(user_or_scope=scope, item=item, as_of=as_of)
+        rows = pledge_selectors.recipient_gaps(user_or_scope=scope, item=item, as_of=as_of, nations=nations_by_id)
         return _gap_table(rows, as_of=as_of, title=_("Recipient requirement vs pledged vs delivered"))
 
     def donors() -> Table:
         table = Table(key="donors", title=_("Who pledged this item"),
                       columns=_fulfilment_columns(Column("donor", _("Donor"))),
                       empty=_("No pledges of this item yet."))
-        for row in pledge_selectors.fulfilment_by_donor(user_or_scope=scope, as_of=as_of, item=item):
+        for row in pledge_selectors.fulfilment_by_donor(user_or_scope=scope, as_of=as_of, item=item,
+                                                        nations=nations_by_id):
             table.rows.append([_nation_cell(scope, row.donor, as_of)] + _fulfilment_cells(row.fulfilment))
         return table
 

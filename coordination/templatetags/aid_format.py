@@ -11,6 +11,8 @@ from decimal import Decimal
 
 from django import template
 from django.utils import formats, timezone
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -102,3 +104,51 @@ def query_with(context, **changes) -> str:
             params[key] = value
     encoded = params.urlencode()
     return f"?{encoded}" if encoded else "?"
+
+
+def _cell_content(column, value) -> str:
+    """One table cell's inner HTML (escaped), by column kind; see ``table_row``."""
+    kind = column.kind
+    if kind == "int":
+        return conditional_escape(format_int(value))
+    if kind == "eur":
+        return conditional_escape(format_eur(value))
+    if kind == "pct":
+        return conditional_escape(format_pct(value))
+    if kind == "date":
+        return conditional_escape(format_date(value))
+    if kind == "coverage":
+        if not value:
+            return format_html('<span class="muted">{}</span>', EMPTY)
+        return format_html('<span title="{} / {}">{}</span>', value.items_below, value.items_counted,
+                           format_pct(value.coverage))
+    if getattr(value, "is_badge", False):
+        return format_html('<span class="badge {}">{}</span>', value.css, value.text)
+    if kind == "months":
+        return conditional_escape(format_int(value))
+    if getattr(value, "is_link", False):
+        return format_html('<a href="{}">{}</a>', value.url, value.text)
+    return conditional_escape(formats.localize(value))  # as {{ value }} would render it
+
+
+@register.simple_tag
+def table_row(cells) -> str:
+    """The cells of one table row, the first as the row header: (column, value) pairs from ``Table.cells``.
+
+    Rendered in Python rather than one template include per cell: a page of a few thousand cells
+    renders in a fraction of the time.
+    """
+    parts = []
+    for index, (column, value) in enumerate(cells):
+        if index == 0:
+            parts.append(format_html('<th scope="row">{}</th>', _cell_content(column, value)))
+        elif column.numeric:
+            parts.append(format_html('<td class="num">{}</td>', _cell_content(column, value)))
+        elif column.kind == "date":
+            parts.append(format_html('<td class="date">{}</td>', _cell_content(column, value)))
+        elif column.kind == "coverage":
+            band = coverage_band(getattr(value, "coverage", None))
+            parts.append(format_html('<td class="heat {}">{}</td>', band, _cell_content(column, value)))
+        else:
+            parts.append(format_html("<td>{}</td>", _cell_content(column, value)))
+    return mark_safe("".join(parts))  # noqa: S308 - every part is built with format_html / conditional_escape

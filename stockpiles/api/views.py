@@ -12,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from coordination.access import VIEW
+from coordination.api.attribution import change_reason
 from coordination.api.base import ApiView, ApiViewSet, ReadOnlyApiViewSet, RecordWriteMixin, writer_nation
 from coordination.api.bulk import parse_rows, write_all_or_nothing
 from coordination.api.schema import BULK_ERRORS, ERRORS, IDEMPOTENCY_KEY, write_schema
@@ -130,10 +131,9 @@ class StockReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVi
                     row_errors[index] = {"item": [f"Unknown item ({row['item']})."]}
                 service_rows.append(None if item is None else
                                     {"item": item, "quantity": row["quantity"], "as_of": row["as_of"]})
-            since = self.started()
             reports = write_all_or_nothing(service_rows, row_errors, lambda valid_rows: stock_reports_bulk_create(
-                actor=self.scope, nation=nation, rows=valid_rows, user=self.service_user))
-            self.stamp(StockReport, reports, since)
+                actor=self.scope, nation=nation, rows=valid_rows, user=self.service_user,
+                change_reason=change_reason(request.user)))  # on the history rows as written: no second UPDATE
             return Response({"count": len(reports), "results": StockReportSerializer(reports, many=True).data},
                             status=status.HTTP_201_CREATED)
         return self.write(request, do)

@@ -119,6 +119,12 @@ def test_history_names_the_token_that_wrote(pol_token, pol, item, today):
     assert record.history_user_id is None
     assert record.history_change_reason == f"API token #{token.pk} 'POL logistics' (POL)"
     assert record.nation_id == token.nation_id
+    bulk = pol.post("/api/v1/stock-reports/bulk/", [{"item": item.pk, "quantity": 9, "as_of": "2024-01-01"}],
+                    format="json")
+    assert bulk.status_code == 201, bulk.content
+    record = StockReport.history.get(id=bulk.json()["results"][0]["id"])
+    assert record.history_user_id is None
+    assert record.history_change_reason == f"API token #{token.pk} 'POL logistics' (POL)"
 
 
 def test_history_names_the_session_user(cell, coordinator, nations, item, today):

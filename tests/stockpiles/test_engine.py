@@ -55,8 +55,17 @@ def build_through_services(nations, item, capture):
     return {"usa": usa, "pol": pol, "ammo": item, "ifv": ifv, "pledge": pledge, "delivery": delivery}
 
 
+@pytest.fixture(params=["default", "copy"])
+def store_path(request, monkeypatch):
+    """Run a test with the default store and again with the PostgreSQL COPY store forced on every
+    write (on SQLite both are ``bulk_create``): both must give the same rows."""
+    if request.param == "copy":
+        monkeypatch.setattr(services, "COPY_STORE_MIN_ROWS", 0)
+    return request.param
+
+
 @pytest.mark.django_db
-def test_incremental_equals_full_recompute(nations, item, django_capture_on_commit_callbacks):
+def test_incremental_equals_full_recompute(nations, item, django_capture_on_commit_callbacks, store_path):
     world = build_through_services(nations, item, django_capture_on_commit_callbacks)
     assert not ShortfallMark.objects.exists()
     incremental = snapshot()
@@ -74,7 +83,8 @@ def test_incremental_equals_full_recompute(nations, item, django_capture_on_comm
 
 
 @pytest.mark.django_db
-def test_changes_flow_through_marks_and_still_match_full(nations, item, django_capture_on_commit_callbacks):
+def test_changes_flow_through_marks_and_still_match_full(nations, item, django_capture_on_commit_callbacks,
+                                                         store_path):
     world = build_through_services(nations, item, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
         delivery_update(actor=CELL, delivery_id=world["delivery"].pk, status="delivered",
@@ -293,6 +303,30 @@ def test_lock_is_transaction_scoped(nations, item):
         services._engine_lock()
         assert advisory_locks() == 1
     assert advisory_locks() == 0
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_only_the_drain_commits_without_waiting_for_the_wal_flush(nations, item, monkeypatch):
+    """The drain's transaction runs with synchronous_commit off (its marks are deleted in it, so a lost
+    commit is redone by the next drain); the full recompute and every later transaction keep it on."""
+    seen = []
+    locked = services._recompute_locked
+
+    def spy(**kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            seen.append(cursor.fetchone()[0])
+        return locked(**kwargs)
+
+    monkeypatch.setattr(services, "_recompute_locked", spy)
+    ShortfallMark.objects.create(nation=nations["POL"], item=item, marked_at="2024-01-01T00:00:00Z")
+    services.shortfalls_recompute_marked()
+    services.shortfalls_recompute()
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
+    assert seen == ["off", "on"]
 
 
 def test_tasks_are_safe_to_retry_and_beat_runs_the_full_recompute(settings):

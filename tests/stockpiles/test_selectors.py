@@ -174,3 +174,39 @@ def test_query_counts_do_not_grow_with_data(world, django_assert_max_num_queries
         assert len(past) == 1  # only USA had reported
     with django_assert_max_num_queries(1):
         assert len(selectors.stock_history(user_or_scope=CELL, item=world["ammo"])) == 17
+
+
+@pytest.mark.django_db
+def test_stored_aggregates_summed_by_the_database_equal_the_formulas_on_the_rows(world):
+    """Today's roll-up and heat map sum stored rows in SQL (counts, sums, a minimum) and apply the rules
+    in shortfalls.rollup_of_totals / coverage_of_totals; the same rules on the rows in Python agree."""
+    from collections import defaultdict
+
+    from coordination.models import Item
+    from stockpiles import shortfalls
+
+    for k in range(12):
+        nation = factories.NationFactory()
+        extra = factories.ItemFactory(category=world["ammo"].category)
+        factories.GuidelineFactory(item=extra, minimum_quantity=100)
+        stock_report_create(actor=CELL, nation=nation, item=extra, quantity=k * 20, as_of=dt.date(2024, 6, 1))
+        stock_report_create(actor=CELL, nation=nation, item=world["ammo"], quantity=k * 2000, as_of=dt.date(2024, 6, 1))
+    shortfalls_recompute()
+    rows = selectors._results(scope=None, as_of=None)
+    by_item, by_cell = defaultdict(list), defaultdict(list)
+    category_of = dict(Item.objects.values_list("pk", "category_id"))
+    for (n, i), r in rows.items():
+        by_item[i].append(r)
+        by_cell[(n, category_of[i])].append((i, r))
+    for row in selectors.alliance_rollup(user_or_scope=CELL):
+        expected = shortfalls.rollup(by_item[row.item_id])
+        assert (row.total_shortfall, row.net_position, row.nations_below, row.nations_counted, row.statuses) == (
+            expected.total_shortfall, expected.net_position, expected.nations_below, expected.nations_counted,
+            expected.statuses)
+    matrix = selectors.shortfall_matrix(user_or_scope=CELL)
+    assert set(matrix.cells) == set(by_cell)
+    for key, members in by_cell.items():
+        expected = shortfalls.coverage_cell(members)
+        cell = matrix.cells[key]
+        assert (cell.coverage, cell.items_counted, cell.items_below) == (
+            expected.coverage, expected.items_counted, expected.items_below)
