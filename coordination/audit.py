@@ -7,7 +7,8 @@ queries is fixed per page whatever the data size: count, page, 2 per model prese
 
 Who wrote a row: ``history_user`` (dashboard, admin, a user's API session), or, for a national
 system's token, the ``history_change_reason`` the API stamps ("API token #<id> '<name>' (<nation>)";
-see ``coordination.api.attribution``). Neither → a system write (task, command, import script).
+see ``coordination.api.attribution``), or the command that wrote it ("command: load_demo"; see
+``coordination.history``). None of these → a system write (task, import script).
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db import models
-from django.db.models import F, Q, Value
+from django.db.models import F, OuterRef, Q, Subquery, Value
 from django.utils.translation import gettext_lazy as _
 
+from coordination.history import COMMAND_PREFIX
 from coordination.models import ApiToken, Category, Item, Membership, Nation
 from pledges.models import AidFlow, Delivery, Pledge, Requirement, TrainingCommitment
 from stockpiles.models import ProductionRate, StockpileGuideline, StockReport
@@ -36,6 +38,7 @@ class Spec:
     key: str
     model: type[models.Model]
     nation_fields: tuple[str, ...]  # Q on any of these *_id fields means "concerns that nation"
+    by_membership: bool = False  # accounts: the nation of the user's membership (today's, not at the time)
 
     @property
     def label(self) -> str:
@@ -60,6 +63,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("item", Item, ()),
     Spec("membership", Membership, ("nation_id",)),
     Spec("apitoken", ApiToken, ("nation_id",)),
+    Spec("user", get_user_model(), (), by_membership=True),  # accounts (no password hash, no last login)
 )
 BY_KEY = {s.key: s for s in SPECS}
 BY_HISTORY = {s.history: s for s in SPECS}
@@ -86,7 +90,10 @@ class AuditFilterSet(django_filters.FilterSet):
         return BY_HISTORY[queryset.model]
 
     def filter_nation(self, queryset, name, value):
-        fields = self._spec(queryset).nation_fields
+        spec = self._spec(queryset)
+        if spec.by_membership:
+            return queryset.filter(id__in=Membership.objects.filter(nation_id=value.pk).values("user_id"))
+        fields = spec.nation_fields
         if not fields:
             return queryset.none()
         q = Q()
@@ -109,7 +116,13 @@ def audit_queryset(filterset: AuditFilterSet):
         qs = spec.model.history.all()
         if filterset.is_bound and filterset.is_valid():
             qs = filterset.filter_queryset(qs)
-        nation = F(spec.nation_fields[0]) if spec.nation_fields else Value(None, output_field=models.BigIntegerField())
+        if spec.by_membership:
+            nation = Subquery(Membership.objects.filter(user_id=OuterRef("id")).values("nation_id")[:1],
+                              output_field=models.BigIntegerField())
+        elif spec.nation_fields:
+            nation = F(spec.nation_fields[0])
+        else:
+            nation = Value(None, output_field=models.BigIntegerField())
         parts.append(
             qs.order_by().annotate(model_key=Value(spec.key, output_field=models.CharField()), nation_ref=nation)
             .values("history_id", "history_date", "history_type", "history_user_id", "history_change_reason",
@@ -189,8 +202,8 @@ def enrich(rows: Iterable[dict]) -> list[AuditRow]:
                        for f in BY_KEY[key].model._meta.fields
                        if f.attname not in CREATED_SKIP and getattr(record, f.attname, None) not in (None, "")]
         reason = row["history_change_reason"] or ""
-        who = users.get(row["history_user_id"]) or (reason if reason.startswith("API token") else "") or str(
-            _("system"))
+        who = users.get(row["history_user_id"]) or (reason if reason.startswith("API token") else "") or (
+            reason.split("; ", 1)[0] if reason.startswith(COMMAND_PREFIX) else "") or str(_("system"))
         out.append(AuditRow(
             when=row["history_date"], model=BY_KEY[key].label, object_id=row["id"],
             object_label=f"#{row['id']}",

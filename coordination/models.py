@@ -1,6 +1,8 @@
 """The core: nations, the item catalogue, who belongs where, and API clients."""
 
+import simple_history
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -167,3 +169,11 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client} {self.method} {self.path} [{self.key}]"
+
+
+# Accounts have history too (who created, changed, deactivated or deleted a user, and what changed). The
+# user model is swappable and belongs to another app, so it is registered here and its historical model
+# (and migration) lives in this app. Never the password hash; never the last login (bookkeeping, and a
+# login is not a change: ``coordination.history`` skips the history row of a save of last_login only).
+USER_HISTORY_EXCLUDED = ["password", "last_login"]
+simple_history.register(get_user_model(), app="coordination", excluded_fields=USER_HISTORY_EXCLUDED)

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -150,8 +150,15 @@ def record_save(*, actor, obj: models.Model, user=None, owner_field: str | None 
         require_cell(scope, what=what)
     else:
         require_nation_access(scope, getattr(obj, f"{owner_field}_id"), what=what)
+    manager = type(obj).objects
+    if hasattr(manager, "restrict"):
+        writable = manager.restrict(scope, CHANGE)
+    elif owner_field is None:  # a cell-only model without a restricted manager (memberships): cell checked above
+        writable = manager.all()
+    else:
+        raise ImproperlyConfigured(f"{type(obj).__name__} needs a restricted manager for nation writes.")
     with transaction.atomic():
-        if obj.pk and not type(obj).objects.restrict(scope, CHANGE).select_for_update().filter(pk=obj.pk).exists():
+        if obj.pk and not writable.select_for_update().filter(pk=obj.pk).exists():
             raise PermissionDenied(f"You may not change {what}.")
         validate_instance(obj)
         obj._history_user = user if getattr(user, "pk", None) else None

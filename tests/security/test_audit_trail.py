@@ -6,6 +6,24 @@ cell session, CSV import (row by row and the bulk importers), the dashboard, man
 the Celery tasks. Attribution of a token write: ``history_user`` is empty and ``history_change_reason``
 names the token and its nation (``coordination.api.attribution``; the audit page reads it).
 
+Accounts: django.contrib.auth's User has history too (registered in ``coordination.models``, without the
+password hash and the last login; a login writes no row). Commands name themselves as the writer
+("command: load_demo", ``coordination.history.command_attribution``).
+
+The count of write paths (one path = a channel × a model × create/change/delete, as the CASES below
+return them, plus the API bulk endpoints, the admin inlines, each command and each task):
+  before this count was kept here: 63 channel × model × operation + 2 API bulk + 1 inline (a pledge's
+  deliveries) + 3 commands (load_demo, issue_token, import_ust) + 2 tasks = 71 tested;
+  now: 79 + 2 API bulk + 2 inlines (+ a user's membership) + 4 commands (+ ensure_local_admin) + 2 tasks
+  = 89 tested (the 94 in issue 7 was counted another way; this is the recount).
+  Not writes, so not counted: a category changed by import (its only column is its key), a stock
+  report changed by import or the API (append-only: refused), deletes the admin does not offer
+  (pledges, deliveries, stock reports, tokens) and the API's (none).
+  Not yet tested here: the procurement models (manufacturers, production lines, framework agreements,
+  participants, orders, schedule lines: admin, API and import), which have history but are not in this
+  matrix nor in the audit page (``coordination.audit.SPECS``); a user changing their own password or
+  two-factor device on the account pages (the password is not in the history; the device has none).
+
 Deliberately without history (and tested to stay so): the computed tables the engine and its tasks
 write (Shortfall, CurrentStock, ShortfallMark, Alert — re-derived from historied inputs, Alert carries
 its own opened/closed times) and a token's ``last_used_at`` (bookkeeping).
@@ -18,6 +36,8 @@ import io
 from dataclasses import dataclass
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import update_last_login
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
@@ -25,7 +45,7 @@ from rest_framework.test import APIClient
 
 from coordination.access import CELL
 from coordination.api.tokens import token_issue
-from coordination.models import Category, Item, Membership, Nation
+from coordination.models import ApiToken, Category, Item, Membership, Nation
 from pledges.models import AidFlow, Delivery, Pledge, Requirement, TrainingCommitment
 from pledges.services import delivery_create
 from stockpiles.models import ProductionRate, StockpileGuideline, StockReport
@@ -35,6 +55,12 @@ from tests.admin.helpers import confirm, preview
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
+User = get_user_model()
+
+
+def factories_user(username: str):
+    """An account without a membership yet."""
+    return User.objects.create_user(username=username, password="pw-for-tests-1", is_staff=True)
 
 
 @dataclass
@@ -330,6 +356,79 @@ def admin_membership_change(env):
     return [(Membership, {"id": membership.pk}, env.cell_user, "~", {"language": ("en", "fr")}, None)]
 
 
+
+def admin_membership_add_and_delete(env):
+    user = factories_user("newcomer")
+    _admin_add(env, env.cell_user, "coordination", "membership",
+               {"user": user.pk, "nation": env.nations["POL"].pk, "is_cell": "", "language": "en"})
+    added = Membership.objects.get(user=user)
+    _admin_delete(env, env.cell_user, "coordination", "membership", added.pk)
+    assert not Membership.objects.filter(pk=added.pk).exists()
+    return [(Membership, {"id": added.pk, "history_type": "+"}, env.cell_user, "+", None, None),
+            (Membership, {"id": added.pk}, env.cell_user, "-", None, None)]
+
+
+def admin_token_issue_and_revoke(env):
+    client = env.admin(env.cell_user)
+    response = client.post(reverse("admin:coordination_apitoken_add"),
+                           {"nation": env.nations["POL"].pk, "name": "POL depot", "expires_at": ""})
+    assert response.status_code == 302
+    token = ApiToken.objects.get(name="POL depot")
+    response = client.post(reverse("admin:coordination_apitoken_changelist"),
+                           {"action": "revoke", "_selected_action": [token.pk]})
+    assert response.status_code == 302
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    return [(ApiToken, {"id": token.pk, "history_type": "+"}, env.cell_user, "+", None, None),
+            (ApiToken, {"id": token.pk}, env.cell_user, "~", {"revoked_at": (None, token.revoked_at)}, None)]
+
+
+def _user_form(user, **overrides):
+    m = user.membership
+    data = {"username": user.username, "first_name": "", "last_name": "", "email": user.email,
+            "is_active": "on", "is_staff": "on", "date_joined_0": user.date_joined.strftime("%Y-%m-%d"),
+            "date_joined_1": user.date_joined.strftime("%H:%M:%S"),
+            "membership-TOTAL_FORMS": "1", "membership-INITIAL_FORMS": "1", "membership-MIN_NUM_FORMS": "0",
+            "membership-MAX_NUM_FORMS": "1", "membership-0-id": m.pk, "membership-0-user": user.pk,
+            "membership-0-nation": m.nation_id or "", "membership-0-language": m.language}
+    if m.is_cell:
+        data["membership-0-is_cell"] = "on"
+    data.update(overrides)
+    return data
+
+
+def admin_user_add(env):
+    response = env.admin(env.cell_user).post(reverse("admin:auth_user_add"), {
+        "username": "new-officer", "password1": "a-Long-pass-phrase-42", "password2": "a-Long-pass-phrase-42",
+        "usable_password": "true",
+        "membership-TOTAL_FORMS": "1", "membership-INITIAL_FORMS": "0", "membership-MIN_NUM_FORMS": "0",
+        "membership-MAX_NUM_FORMS": "1", "membership-0-nation": env.nations["POL"].pk, "membership-0-language": "en"})
+    assert response.status_code == 302, response.context and [
+        f.errors for f in [response.context["adminform"].form]] + [
+        fs.errors for fs in response.context["inline_admin_formsets"]]
+    user = User.objects.get(username="new-officer")
+    return [(User, {"id": user.pk, "history_type": "+"}, env.cell_user, "+", None, None),
+            (Membership, {"user_id": user.pk}, env.cell_user, "+", None, None)]
+
+
+def admin_user_change(env):
+    officer = env.officer
+    _admin_change(env, env.cell_user, "auth", "user", officer.pk,
+                  _user_form(officer, email="pol@example.org"))
+    return [(User, {"id": officer.pk}, env.cell_user, "~", {"email": ("", "pol@example.org")}, None)]
+
+
+def admin_user_deactivate_and_delete(env):
+    spare = make_user("spare-officer", nation=env.nations["POL"])
+    form = _user_form(spare)
+    del form["is_active"]
+    _admin_change(env, env.cell_user, "auth", "user", spare.pk, form)
+    spare_pk = spare.pk
+    _admin_delete(env, env.cell_user, "auth", "user", spare_pk)
+    assert not User.objects.filter(pk=spare_pk).exists()
+    return [(User, {"id": spare_pk, "history_type": "~"}, env.cell_user, "~", {"is_active": (True, False)}, None),
+            (User, {"id": spare_pk}, env.cell_user, "-", None, None)]
+
 # --- API ---
 
 def _api(client, method, url, body):
@@ -563,6 +662,54 @@ def import_more(env):
             (Pledge, {"id": p.pk}, env.officer, "~", {"shipped_quantity": (0, 10)}, env.nations["POL"])]
 
 
+
+def import_reference_updates(env):
+    """Updates by import of the reference data (the key column finds the row). A category's only column is
+    its key, so a category cannot be changed by import (an unchanged row is skipped)."""
+    c = env.cell_user
+    usa, item = env.nations["USA"], env.item
+    _import(env, c, "coordination", "nation", "code,name,role,joined_on\nUSA,United States (imported),ally,"
+                                              "1949-04-04\n")
+    _import(env, c, "coordination", "item", f"name,category,unit,nsn,unit_value_eur\n{item.name},"
+                                            f"{item.category.name},{item.unit},1320012345679,1000.00\n")
+    return [(Nation, {"id": usa.pk}, c, "~", {"name": ("United States", "United States (imported)")}, None),
+            (Item, {"id": item.pk}, c, "~", {"nsn": ("", "1320012345679")}, None)]
+
+
+def import_training_change(env):
+    t = env.training
+    _import(env, env.officer, "pledges", "trainingcommitment",
+            "id,donor,recipient,programme,trainees_committed,trainees_completed,start_on,end_on,status,reference\n"
+            f"{t.pk},POL,UKR,{t.programme},{t.trainees_committed},7,,,{t.status},\n")
+    return [(TrainingCommitment, {"id": t.pk}, env.officer, "~", {"trainees_completed": (0, 7)}, env.nations["POL"])]
+
+
+def import_creates(env):
+    """Creates by import: a requirement, an aid flow, a guideline, a production rate."""
+    c = env.cell_user
+    _import(env, c, "pledges", "requirement",
+            f"id,recipient,item,quantity,period_from,period_to,priority,notes\n,UKR,{env.item.name},444,"
+            "2027-01-01,2027-06-30,,imported\n")
+    _import(env, c, "pledges", "aidflow",
+            "nation,month,allocated_eur,military_eur,financial_eur,humanitarian_eur,committed_eur,to_be_allocated_eur,"
+            "source\nPOL,2024-03-01,300,80,10,10,150,50,\n")
+    _import(env, c, "stockpiles", "stockpileguideline",
+            f"id,item,nation,minimum_quantity,effective_from,effective_to\n,{env.item.name},POL,555,2027-01-01,\n")
+    _import(env, env.officer, "stockpiles", "productionrate",
+            f"id,nation,item,units_per_month,effective_from,reference\n,POL,{env.item.name},666,2027-01-01,imported\n")
+    return [(Requirement, {"quantity": 444}, c, "+", None, None),
+            (AidFlow, {"month": dt.date(2024, 3, 1)}, c, "+", None, None),
+            (StockpileGuideline, {"minimum_quantity": 555}, c, "+", None, None),
+            (ProductionRate, {"units_per_month": 666}, env.officer, "+", None, env.nations["POL"])]
+
+
+def import_memberships(env):
+    newcomer = factories_user("imported-member")
+    _import(env, env.cell_user, "coordination", "membership",
+            f"user,nation,is_cell,language\n{newcomer.username},POL,0,en\n{env.officer.username},POL,0,fr\n")
+    return [(Membership, {"user_id": newcomer.pk}, env.cell_user, "+", None, None),
+            (Membership, {"id": env.officer.membership.pk}, env.cell_user, "~", {"language": ("en", "fr")}, None)]
+
 # --- Dashboard ---
 
 def dashboard_language(env):
@@ -577,7 +724,8 @@ CASES = [
     admin_pledge_add, admin_pledge_change, admin_pledge_inline_delivery, admin_delivery_add, admin_delivery_change,
     admin_stock_report_add, admin_guideline_change, admin_guideline_delete, admin_rate_add, admin_rate_change,
     admin_rate_delete, admin_training_change, admin_training_delete, admin_requirement_change,
-    admin_requirement_delete, admin_aidflow_change, admin_membership_change,
+    admin_requirement_delete, admin_aidflow_change, admin_membership_change, admin_membership_add_and_delete,
+    admin_token_issue_and_revoke, admin_user_add, admin_user_change, admin_user_deactivate_and_delete,
     api_token_pledge_create, api_token_pledge_update, api_token_delivery_create, api_token_delivery_bulk,
     api_token_delivery_update, api_token_stock_report, api_token_stock_report_bulk, api_token_training,
     api_token_rate, api_cell_catalogue, api_cell_guideline_requirement,
@@ -585,6 +733,7 @@ CASES = [
     import_requirement_change,
     dashboard_language,
     admin_more_adds, admin_more_changes_and_deletes, api_more, import_more,
+    import_reference_updates, import_training_change, import_creates, import_memberships,
 ]
 
 
@@ -611,15 +760,65 @@ def test_load_demo_writes_history_for_every_record(db):
         assert set(model.objects.values_list("id", flat=True)) <= ids_with_history, model
 
 
+def test_load_demo_history_rows_name_the_command(db):
+    """Every history row load_demo writes names a writer: the command ("command: load_demo"), or, for the
+    reference rows the scenario takes from a public source, that source (the row's own reason, kept)."""
+    since = timezone.now()
+    call_command("load_demo", verbosity=0, logins=True, stdout=io.StringIO())
+    for model in (Nation, Category, Item, Pledge, Delivery, TrainingCommitment, Requirement, StockReport,
+                  StockpileGuideline, ProductionRate, Membership, User):
+        rows = model.history.filter(history_date__gte=since)
+        assert rows.exists(), model
+        assert not rows.filter(history_user__isnull=False).exists(), model
+        reasons = set(rows.values_list("history_change_reason", flat=True))
+        assert all(r == "command: load_demo" or r.startswith("command: load_demo; ") for r in reasons), (model, reasons)
+        assert all(len(r) <= 100 for r in reasons)
+    # the bulk writes (deliveries, stock reports, the pledges' totals) included
+    assert {r.history_change_reason for r in Pledge.history.filter(history_type="~")} == {
+        "command: load_demo; Delivery totals"}
+    assert set(StockReport.history.values_list("history_change_reason", flat=True)) == {"command: load_demo"}
+    assert "Illustrative demo data" in Item.history.first().history_change_reason  # a source's reason is kept
+
+
 def test_issue_token_command_writes_history(nations):
     since = timezone.now()
     call_command("issue_token", nation="POL", name="cmd token", stdout=io.StringIO(), stderr=io.StringIO())
-    from coordination.models import ApiToken
 
     token = ApiToken.objects.get(name="cmd token")
-    record = token.history.first()
+    record = token.history.get()
     assert (record.history_type, record.nation_id) == ("+", nations["POL"].pk)
     assert record.history_date >= since
+    assert record.history_user is None and record.history_change_reason == "command: issue_token"
+
+
+def test_ensure_local_admin_command_writes_history(db, settings):
+    settings.DEBUG = True
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    since = timezone.now()
+    call_command("ensure_local_admin", username="local-admin", password="local-pw-1", stdout=io.StringIO())
+    user = User.objects.get(username="local-admin")
+    for record in (user.history.get(), Membership.history.get(user_id=user.pk)):
+        assert record.history_type == "+" and since <= record.history_date <= timezone.now()
+        assert record.history_user is None and record.history_change_reason == "command: ensure_local_admin"
+    call_command("ensure_local_admin", username="local-admin", password="local-pw-1", stdout=io.StringIO())
+    assert user.history.count() == 1  # a second run changes nothing, and writes no history
+
+
+def test_user_history_never_holds_the_password_hash_and_a_login_is_no_change(env):
+    """The password and the last login are not tracked: no column for them in the history table, a
+    password change is a change row without the hash, and a login writes no history row."""
+    history_columns = {f.name for f in User.history.model._meta.get_fields()}
+    assert {"username", "email", "is_active"} <= history_columns
+    assert not {"password", "last_login"} & history_columns
+    officer = env.officer
+    before = officer.history.count()
+    update_last_login(None, officer)  # what a login does (django.contrib.auth's user_logged_in receiver)
+    officer.refresh_from_db()
+    assert officer.last_login is not None
+    assert officer.history.count() == before
+    officer.set_password("another-pw-2")
+    officer.save()
+    assert officer.history.count() == before + 1
 
 
 def test_tasks_write_only_computed_tables_which_carry_no_history(env, today):

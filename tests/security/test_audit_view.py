@@ -135,3 +135,30 @@ def test_a_delivery_shows_the_pledge_totals_it_changed(cell_client, nations, ite
     assert sorted(totals.changes) == [("allocated_quantity", "0", "40"), ("delivered_quantity", "0", "40"),
                                       ("shipped_quantity", "0", "40")]
     assert totals.who == "coordinator"
+
+
+def test_account_changes_are_in_the_trail_with_the_membership_nation(cell_client, nations, coordinator):
+    """Users have history (no password hash): who created or changed an account, with the nation of its
+    membership; the nation filter finds them."""
+    from tests.conftest import make_user
+
+    officer = make_user("pol-new", nation=nations["POL"])
+    officer.email = "pol@example.org"
+    officer._history_user = coordinator
+    officer.save()
+    rows = [r for r in rows_of(cell_client.get("/audit/", {"model": "user"})) if r.object_id == officer.pk]
+    assert [(r.action, r.who, r.nation) for r in rows] == [("changed", "coordinator", "POL"),
+                                                            ("created", "system", "POL")]
+    assert rows[0].changes == [("email", "", "pol@example.org")]
+    assert not any(field in ("password", "last_login") for r in rows for field, _old, _new in r.changes)
+    by_nation = rows_of(cell_client.get("/audit/", {"nation": "POL", "model": "user"}))
+    assert {r.object_id for r in by_nation} == {officer.pk}
+    assert not rows_of(cell_client.get("/audit/", {"nation": "USA", "model": "user"}))
+
+
+def test_a_command_is_named_as_the_writer(cell_client, nations):
+    from django.core.management import call_command
+
+    call_command("issue_token", nation="POL", name="cmd token", stdout=io.StringIO(), stderr=io.StringIO())
+    row = next(r for r in rows_of(cell_client.get("/audit/", {"model": "apitoken"})) if r.action == "created")
+    assert (row.who, row.nation) == ("command: issue_token", "POL")

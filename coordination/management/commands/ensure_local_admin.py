@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from coordination.history import command_attribution
 from coordination.models import Membership
 from coordination.otp import TOTP_NAME, recovery_codes_regenerate, totp_secret
 
@@ -26,13 +27,14 @@ class Command(BaseCommand):
         if not settings.DEBUG:
             raise CommandError("Refusing to create a default account with DEBUG off; use createsuperuser.")
         User = get_user_model()
-        user = User.objects.filter(username=username).first()
-        if user is None:
-            user = User.objects.create_superuser(username=username, email="", password=password)
-            created = True
-        else:
-            created = False
-        Membership.objects.get_or_create(user=user, defaults={"is_cell": True})
+        with command_attribution("ensure_local_admin"):
+            user = User.objects.filter(username=username).first()
+            if user is None:
+                user = User.objects.create_superuser(username=username, email="", password=password)
+                created = True
+            else:
+                created = False
+            Membership.objects.get_or_create(user=user, defaults={"is_cell": True})
         device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
         if device is None:
             device = TOTPDevice.objects.create(user=user, name=TOTP_NAME, confirmed=True)

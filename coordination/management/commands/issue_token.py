@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from coordination.api.tokens import token_issue
+from coordination.history import command_attribution
 from coordination.models import Nation
 
 
@@ -31,7 +32,8 @@ class Command(BaseCommand):
             raise CommandError("--expires-days must be 1 or more.")
         expires_at = timezone.now() + dt.timedelta(days=expires_days) if expires_days else None
         try:
-            token, key = token_issue(nation=found, name=name, expires_at=expires_at)
+            with command_attribution("issue_token"):
+                token, key = token_issue(nation=found, name=name, expires_at=expires_at)
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from None
         self.stderr.write(f"Token #{token.pk} {token.name!r} for {found.code}"

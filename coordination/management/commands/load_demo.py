@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from coordination import demo
+from coordination.history import command_attribution
 from coordination.services import BulkValidationError
 
 
@@ -34,7 +35,8 @@ class Command(BaseCommand):
         # In-process (eager) recompute tasks would log one line each; the command recomputes once itself.
         logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
         try:
-            result = demo.demo_load(logins=logins, log=lambda line: self.stdout.write(f"  {line}"))
+            with command_attribution("load_demo"):
+                result = demo.demo_load(logins=logins, log=lambda line: self.stdout.write(f"  {line}"))
         except BulkValidationError as exc:
             raise CommandError(f"Demo data refused: {exc.row_errors}") from exc
         except ValidationError as exc:
