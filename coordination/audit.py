@@ -28,7 +28,17 @@ from django.utils.translation import gettext_lazy as _
 from coordination.history import COMMAND_PREFIX
 from coordination.models import ApiToken, Category, Item, Membership, Nation
 from pledges.models import AidFlow, Delivery, Pledge, Requirement, TrainingCommitment
-from stockpiles.models import ProductionRate, StockpileGuideline, StockReport
+from stockpiles.models import (
+    AgreementParticipant,
+    FrameworkAgreement,
+    Manufacturer,
+    Order,
+    OrderScheduleLine,
+    ProductionLine,
+    ProductionRate,
+    StockpileGuideline,
+    StockReport,
+)
 
 
 @dataclass(frozen=True)
@@ -58,6 +68,12 @@ SPECS: tuple[Spec, ...] = (
     Spec("stockreport", StockReport, ("nation_id",)),
     Spec("guideline", StockpileGuideline, ("nation_id",)),
     Spec("productionrate", ProductionRate, ("nation_id",)),
+    Spec("manufacturer", Manufacturer, ("nation_id",)),
+    Spec("productionline", ProductionLine, ("manufacturer__nation_id",)),
+    Spec("agreement", FrameworkAgreement, ("lead_nation_id",)),
+    Spec("participant", AgreementParticipant, ("nation_id", "agreement__lead_nation_id")),
+    Spec("order", Order, ("nation_id",)),
+    Spec("scheduleline", OrderScheduleLine, ("order__nation_id",)),
     Spec("nation", Nation, ("id",)),
     Spec("category", Category, ()),
     Spec("item", Item, ()),
