@@ -14,14 +14,15 @@ The count of write paths (one path = a channel × a model × create/change/delet
 return them, plus the API bulk endpoints, the admin inlines, each command and each task):
   before this count was kept here: 63 channel × model × operation + 2 API bulk + 1 inline (a pledge's
   deliveries) + 3 commands (load_demo, issue_token, import_ust) + 2 tasks = 71 tested;
-  now: 79 + 2 API bulk + 2 inlines (+ a user's membership) + 4 commands (+ ensure_local_admin) + 2 tasks
-  = 89 tested (the 94 in issue 7 was counted another way; this is the recount).
+  then: 79 + 2 API bulk + 2 inlines (+ a user's membership) + 4 commands (+ ensure_local_admin) + 2 tasks
+  = 89 tested; now also the procurement API (an order and its schedule lines created by a token, an order
+  changed by a token, an agreement and a participant created by the cell): 84 + 2 + 2 + 4 + 2 = 94 tested.
   Not writes, so not counted: a category changed by import (its only column is its key), a stock
   report changed by import or the API (append-only: refused), deletes the admin does not offer
   (pledges, deliveries, stock reports, tokens) and the API's (none).
-  Not yet tested here: the procurement models (manufacturers, production lines, framework agreements,
-  participants, orders, schedule lines: admin, API and import), which have history but are not in this
-  matrix nor in the audit page (``coordination.audit.SPECS``); a user changing their own password or
+  Not yet tested here: the procurement models' admin and import writes (manufacturers, production lines,
+  agreements, participants, orders, schedule lines; they go through the same services and history as the
+  API, and are in the audit page, ``coordination.audit.SPECS``); a user changing their own password or
   two-factor device on the account pages (the password is not in the history; the device has none).
 
 Deliberately without history (and tested to stay so): the computed tables the engine and its tasks
@@ -48,7 +49,15 @@ from coordination.api.tokens import token_issue
 from coordination.models import ApiToken, Category, Item, Membership, Nation
 from pledges.models import AidFlow, Delivery, Pledge, Requirement, TrainingCommitment
 from pledges.services import delivery_create
-from stockpiles.models import ProductionRate, StockpileGuideline, StockReport
+from stockpiles.models import (
+    AgreementParticipant,
+    FrameworkAgreement,
+    Order,
+    OrderScheduleLine,
+    ProductionRate,
+    StockpileGuideline,
+    StockReport,
+)
 from stockpiles.services import stock_report_create
 from tests import factories
 from tests.admin.helpers import confirm, preview
@@ -719,6 +728,46 @@ def dashboard_language(env):
     return [(Membership, {"id": env.officer.membership.pk}, env.officer, "~", {"language": ("en", "fr")}, None)]
 
 
+# --- Joint procurement: orders by a nation's token, agreements and participants by the cell ------------
+
+def api_token_order_with_schedule(env):
+    response = env.api_token().post("/api/v1/orders/", {
+        "item": env.item.pk, "quantity": 500, "ordered_on": "2024-05-01", "reference": "POL-AUDIT",
+        "schedule": [{"due_on": "2024-09-01", "quantity": 200}, {"due_on": "2024-12-01", "quantity": 300}],
+    }, format="json")
+    assert response.status_code == 201, response.json()
+    order_id = response.json()["id"]
+    pol = env.nations["POL"]
+    return [(Order, {"id": order_id}, "token", "+", None, pol),
+            (OrderScheduleLine, {"order_id": order_id, "due_on": dt.date(2024, 9, 1)}, "token", "+", None, pol),
+            (OrderScheduleLine, {"order_id": order_id, "due_on": dt.date(2024, 12, 1)}, "token", "+", None, pol)]
+
+
+def api_token_order_update(env):
+    from stockpiles.procurement_services import order_create
+
+    order = order_create(actor=CELL, nation=env.nations["POL"], item=env.item, quantity=500,
+                         ordered_on=dt.date(2024, 5, 1), reference="POL-UPD")
+    response = env.api_token().patch(f"/api/v1/orders/{order.pk}/", {"quantity": 650, "ordered_on": "2024-05-01"},
+                                     format="json")
+    assert response.status_code == 200, response.json()
+    return [(Order, {"id": order.pk}, "token", "~", {"quantity": (500, 650)}, env.nations["POL"])]
+
+
+def api_cell_agreement_and_participant(env):
+    api = env.api_cell()
+    response = api.post("/api/v1/agreements/", {
+        "name": "155 mm framework (audit)", "lead_nation": "USA", "item": env.item.pk, "ceiling_quantity": 100_000,
+        "valid_from": "2024-01-01"}, format="json")
+    assert response.status_code == 201, response.json()
+    agreement_id = response.json()["id"]
+    response = api.post(f"/api/v1/agreements/{agreement_id}/participants/",
+                        {"nation": "POL", "planned_quantity": 8000, "joined_on": "2024-06-01"}, format="json")
+    assert response.status_code in (200, 201), response.json()
+    return [(FrameworkAgreement, {"id": agreement_id}, env.cell_user, "+", None, None),
+            (AgreementParticipant, {"agreement_id": agreement_id}, env.cell_user, "+", None, None)]
+
+
 CASES = [
     admin_category_add, admin_category_change, admin_category_delete, admin_item_add, admin_nation_change,
     admin_pledge_add, admin_pledge_change, admin_pledge_inline_delivery, admin_delivery_add, admin_delivery_change,
@@ -734,6 +783,7 @@ CASES = [
     dashboard_language,
     admin_more_adds, admin_more_changes_and_deletes, api_more, import_more,
     import_reference_updates, import_training_change, import_creates, import_memberships,
+    api_token_order_with_schedule, api_token_order_update, api_cell_agreement_and_participant,
 ]
 
 
