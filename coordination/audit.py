@@ -24,6 +24,8 @@ from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import F, OuterRef, Q, Subquery, Value
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from coordination.history import COMMAND_PREFIX
 from coordination.models import ApiToken, Category, Item, Membership, Nation
@@ -49,10 +51,12 @@ class Spec:
     model: type[models.Model]
     nation_fields: tuple[str, ...]  # Q on any of these *_id fields means "concerns that nation"
     by_membership: bool = False  # accounts: the nation of the user's membership (today's, not at the time)
+    user_field: str = "id"  # with by_membership: the column holding the user's id
+    title: str | None = None
 
     @property
     def label(self) -> str:
-        return str(self.model._meta.verbose_name).capitalize()
+        return str(self.title or self.model._meta.verbose_name).capitalize()
 
     @property
     def history(self):
@@ -80,6 +84,10 @@ SPECS: tuple[Spec, ...] = (
     Spec("membership", Membership, ("nation_id",)),
     Spec("apitoken", ApiToken, ("nation_id",)),
     Spec("user", get_user_model(), (), by_membership=True),  # accounts (no password hash, no last login)
+    # Two-factor devices (no secret, no per-login bookkeeping; see coordination.models).
+    Spec("otp_app", TOTPDevice, (), by_membership=True, user_field="user_id", title=_("two-factor app")),
+    Spec("otp_recovery", StaticDevice, (), by_membership=True, user_field="user_id",
+         title=_("two-factor recovery codes")),
 )
 BY_KEY = {s.key: s for s in SPECS}
 BY_HISTORY = {s.history: s for s in SPECS}
@@ -108,7 +116,8 @@ class AuditFilterSet(django_filters.FilterSet):
     def filter_nation(self, queryset, name, value):
         spec = self._spec(queryset)
         if spec.by_membership:
-            return queryset.filter(id__in=Membership.objects.filter(nation_id=value.pk).values("user_id"))
+            members = Membership.objects.filter(nation_id=value.pk).values("user_id")
+            return queryset.filter(**{f"{spec.user_field}__in": members})
         fields = spec.nation_fields
         if not fields:
             return queryset.none()
@@ -133,7 +142,7 @@ def audit_queryset(filterset: AuditFilterSet):
         if filterset.is_bound and filterset.is_valid():
             qs = filterset.filter_queryset(qs)
         if spec.by_membership:
-            nation = Subquery(Membership.objects.filter(user_id=OuterRef("id")).values("nation_id")[:1],
+            nation = Subquery(Membership.objects.filter(user_id=OuterRef(spec.user_field)).values("nation_id")[:1],
                               output_field=models.BigIntegerField())
         elif spec.nation_fields:
             nation = F(spec.nation_fields[0])
@@ -218,6 +227,10 @@ def enrich(rows: Iterable[dict]) -> list[AuditRow]:
                        for f in BY_KEY[key].model._meta.fields
                        if f.attname not in CREATED_SKIP and getattr(record, f.attname, None) not in (None, "")]
         reason = row["history_change_reason"] or ""
+        note = reason.split("; ", 1)[1] if reason.startswith(COMMAND_PREFIX) and "; " in reason else (
+            "" if reason.startswith((COMMAND_PREFIX, "API token")) else reason)
+        if note and row["history_type"] == "~":
+            changes = [(str(_("event")), "", note), *changes]
         who = users.get(row["history_user_id"]) or (reason if reason.startswith("API token") else "") or (
             reason.split("; ", 1)[0] if reason.startswith(COMMAND_PREFIX) else "") or str(_("system"))
         out.append(AuditRow(

@@ -1,5 +1,6 @@
-"""History helpers outside a request: a command names itself on the rows it writes, and a login leaves
-no history row on the user.
+"""History helpers outside a request: a command names itself on the rows it writes, a login leaves no
+history row on the user, a new password is named on the user's row, and a two-factor device's per-login
+bookkeeping leaves no row.
 
 A command has no user. ``command_attribution("load_demo")`` gives every history row written during the
 block that names neither a user nor a reason the change reason ``"command: load_demo"`` (one UPDATE per
@@ -25,7 +26,11 @@ from django.utils import timezone
 
 COMMAND_PREFIX = "command: "
 REASON_MAX = 100  # simple-history's history_change_reason column
-_LOGIN_ONLY = "_aid_skip_login_history"
+PASSWORD_SET = "password set"  # the hash is not in the history; the row says a new one was set
+RECOVERY_CODES_REGENERATED = "recovery codes regenerated"
+RECOVERY_CODE_USED = "recovery code used"
+_SKIPPED = "_aid_history_skipped"  # this save's row was skipped by a receiver below (undone after the save)
+_REASONED = "_aid_history_reason_set"  # this save's change reason was set by a receiver below
 
 
 def historied_models() -> list:
@@ -53,18 +58,53 @@ def command_attribution(name: str) -> Iterator[None]:
                 Concat(Value(f"{reason}; "), F("history_change_reason"), output_field=CharField()), REASON_MAX))
 
 
-def _skip_login_only(sender, instance, update_fields=None, **kwargs):
-    if update_fields and set(update_fields) <= {"last_login"} and not hasattr(instance, "skip_history_when_saving"):
-        instance.skip_history_when_saving = True
-        setattr(instance, _LOGIN_ONLY, True)
+def _skip(instance) -> None:
+    instance.skip_history_when_saving = True
+    setattr(instance, _SKIPPED, True)
+
+
+def _user_pre_save(sender, instance, update_fields=None, **kwargs):
+    """A login saves last_login only, a password upgraded to a newer hasher at login saves the hash only:
+    neither is a change anybody made, so no row. ``set_password`` keeps the raw password in ``_password``
+    until the save: then the row says "password set" (never the hash)."""
+    if hasattr(instance, "skip_history_when_saving"):
+        return
+    password_set = getattr(instance, "_password", None) is not None
+    if update_fields and set(update_fields) <= {"last_login", "password"} and not password_set:
+        _skip(instance)
+    elif password_set and not instance._state.adding and not getattr(instance, "_change_reason", None):
+        instance._change_reason = PASSWORD_SET
+        setattr(instance, _REASONED, True)
+
+
+def _device_pre_save(sender, instance, update_fields=None, **kwargs):
+    """A two-factor device is saved at every verification (last counter, drift, throttling, last use):
+    those are not tracked, and a save that changes nothing tracked (and names no reason) leaves no row."""
+    if instance._state.adding or hasattr(instance, "skip_history_when_saving") or getattr(
+            instance, "_change_reason", None):
+        return
+    names = [f.attname for f in sender.history.model.tracked_fields if not f.primary_key]
+    if update_fields is not None:
+        names = [n for n in names if n in {sender._meta.get_field(f).attname for f in update_fields}]
+    stored = sender.objects.filter(pk=instance.pk).values(*names).first() if names else {}
+    if stored is not None and all(stored[n] == getattr(instance, n) for n in names):
+        _skip(instance)
 
 
 def _restore(sender, instance, **kwargs):
-    if instance.__dict__.pop(_LOGIN_ONLY, False):
+    if instance.__dict__.pop(_SKIPPED, False):
         del instance.skip_history_when_saving
+    if instance.__dict__.pop(_REASONED, False):
+        del instance._change_reason
 
 
 def connect() -> None:
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
     user = get_user_model()
-    pre_save.connect(_skip_login_only, sender=user, dispatch_uid="aid-user-login-no-history")
-    post_save.connect(_restore, sender=user, dispatch_uid="aid-user-login-no-history-restore")
+    pre_save.connect(_user_pre_save, sender=user, dispatch_uid="aid-user-history")
+    post_save.connect(_restore, sender=user, dispatch_uid="aid-user-history-restore")
+    for model in (TOTPDevice, StaticDevice):
+        pre_save.connect(_device_pre_save, sender=model, dispatch_uid=f"aid-{model.__name__}-history")
+        post_save.connect(_restore, sender=model, dispatch_uid=f"aid-{model.__name__}-history-restore")

@@ -6,6 +6,8 @@ from django.contrib.auth import get_user_model
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from simple_history.models import HistoricalRecords
 
 from coordination.access import CatalogueAccess, RestrictedQuerySet
@@ -177,3 +179,12 @@ class IdempotencyRecord(models.Model):
 # login is not a change: ``coordination.history`` skips the history row of a save of last_login only).
 USER_HISTORY_EXCLUDED = ["password", "last_login"]
 simple_history.register(get_user_model(), app="coordination", excluded_fields=USER_HISTORY_EXCLUDED)
+
+# Two-factor devices (django-otp's models, registered here like the user): who enrolled an authenticator app,
+# when it was confirmed or removed, when recovery codes were regenerated or one was used (the reason on
+# the row says which). Never the secret key, never the per-login bookkeeping (last counter, drift,
+# throttling, last use): a save that changes only those leaves no row (``coordination.history``).
+OTP_BOOKKEEPING = ["throttling_failure_timestamp", "throttling_failure_count", "last_used_at"]
+TOTP_HISTORY_EXCLUDED = ["key", "drift", "last_t", *OTP_BOOKKEEPING]
+simple_history.register(TOTPDevice, app="coordination", excluded_fields=TOTP_HISTORY_EXCLUDED)
+simple_history.register(StaticDevice, app="coordination", excluded_fields=OTP_BOOKKEEPING)

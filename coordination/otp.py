@@ -19,6 +19,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from coordination.access import scope_for
+from coordination.history import RECOVERY_CODE_USED, RECOVERY_CODES_REGENERATED
 
 TOTP_NAME = "Authenticator app"
 RECOVERY_NAME = "Recovery codes"
@@ -75,7 +76,17 @@ def recovery_codes_regenerate(*, user) -> list[str]:
     device.token_set.all().delete()
     codes = [StaticToken.random_token() for _ in range(settings.OTP_RECOVERY_CODES)]
     StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    _history_note(device, RECOVERY_CODES_REGENERATED)
     return codes
+
+
+def _history_note(device, reason: str) -> None:
+    """A history row on the device naming what happened (the codes themselves are never recorded)."""
+    device._change_reason = reason
+    try:
+        device.save(update_fields=["name"])
+    finally:
+        del device._change_reason
 
 
 def normalise(token: str) -> str:
@@ -103,7 +114,10 @@ def otp_verify(*, user, token: str) -> VerifyResult:
         return VerifyResult(device=None, kind=kind)
     if not device.verify_is_allowed()[0]:
         return VerifyResult(device=None, throttled=True, kind=kind)
-    return VerifyResult(device=verify_token(user, device.persistent_id, token), kind=kind)
+    verified = verify_token(user, device.persistent_id, token)
+    if verified is not None and kind == "recovery":
+        _history_note(verified, RECOVERY_CODE_USED)
+    return VerifyResult(device=verified, kind=kind)
 
 
 @dataclass(frozen=True)

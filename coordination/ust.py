@@ -365,7 +365,7 @@ def _upsert_pledge(pledge, *, reference: str, row: WeaponRow, donor: Nation, rec
 
     if pledge is None:
         pledge_create(
-            actor=CELL, donor=donor, recipient=recipient, item=item, quantity=count, value_eur=value,
+            actor=CELL, reason=SOURCE, donor=donor, recipient=recipient, item=item, quantity=count, value_eur=value,
             announced_on=TRACKER_START, due_on=None, source=Pledge.Source.NATIONAL_STOCK,
             status=Pledge.Status.COMMITTED, releasability="public", reference=reference,
             notes=(f"{SOURCE}, heavy weapons ({row.category}). The extract gives no dates: 'announced on' is "
@@ -373,7 +373,8 @@ def _upsert_pledge(pledge, *, reference: str, row: WeaponRow, donor: Nation, rec
         )
         return "pledges created"
     if (pledge.quantity, pledge.value_eur, pledge.donor_id, pledge.item_id) != (count, value, donor.pk, item.pk):
-        pledge_update(actor=CELL, pledge_id=pledge.pk, quantity=count, value_eur=value, donor=donor, item=item)
+        pledge_update(actor=CELL, pledge_id=pledge.pk, reason=SOURCE, quantity=count, value_eur=value, donor=donor,
+                      item=item)
         return "pledges updated"
     return "pledges unchanged"
 

@@ -37,7 +37,8 @@ def _mark_pledge(pledge: Pledge) -> None:
 
 # --- Pledges -------------------------------------------------------------------------------------
 
-def pledge_create(*, actor, user=None, **fields) -> Pledge:
+def pledge_create(*, actor, user=None, reason: str | None = None, **fields) -> Pledge:
+    """Create a pledge. ``reason``: the change reason on its history row (an import names its source)."""
     unknown = set(fields) - set(PLEDGE_FIELDS)
     if unknown:
         raise TypeError(f"Unknown pledge fields: {sorted(unknown)}")
@@ -46,14 +47,16 @@ def pledge_create(*, actor, user=None, **fields) -> Pledge:
     validate_instance(pledge)
     with transaction.atomic():
         pledge._history_user = user if getattr(user, "pk", None) else None
+        if reason:
+            pledge._change_reason = reason
         pledge.save()
         _mark_pledge(pledge)
     return pledge
 
 
-def pledge_update(*, actor, pledge_id: int, user=None, **fields) -> Pledge:
+def pledge_update(*, actor, pledge_id: int, user=None, reason: str | None = None, **fields) -> Pledge:
     """Change a pledge. A reduction is recorded in its history; it may not drop below what is
-    already scheduled in non-cancelled deliveries."""
+    already scheduled in non-cancelled deliveries. ``reason``: as for ``pledge_create``."""
     unknown = set(fields) - set(PLEDGE_FIELDS)
     if unknown:
         raise TypeError(f"Unknown pledge fields: {sorted(unknown)}")
@@ -73,6 +76,8 @@ def pledge_update(*, actor, pledge_id: int, user=None, **fields) -> Pledge:
             ]})
         validate_instance(pledge)
         pledge._history_user = user if getattr(user, "pk", None) else None
+        if reason:
+            pledge._change_reason = reason
         pledge.save()
         shortfall_mark_pairs(pairs=[before, (pledge.donor_id, pledge.item_id)])
     return pledge

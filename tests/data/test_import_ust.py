@@ -12,7 +12,7 @@ from django.db.models import Sum
 
 from coordination.access import CELL, Scope
 from coordination.models import Item, Nation
-from coordination.ust import parse_weapons_list, split_value
+from coordination.ust import SOURCE, parse_weapons_list, split_value
 from pledges.models import AidFlow, Pledge
 from pledges.services import delivery_create
 from tests.data.ust_helpers import DATA, csv_rows, run_import, table_counts
@@ -129,7 +129,10 @@ def test_rerun_updates_a_changed_value(imported, tmp_path):
     (tmp_path / "weapons.csv").write_text(text.replace('"Belgium","Tanks",1,516317,', '"Belgium","Tanks",1,600000,'))
     out = run_import(tmp_path)
     assert "pledges updated: 1" in out
-    assert Pledge.objects.get(reference="UST weapons.csv: Belgium / Tanks / Leopard-1").value_eur == 600000
+    pledge = Pledge.objects.get(reference="UST weapons.csv: Belgium / Tanks / Leopard-1")
+    assert pledge.value_eur == 600000
+    change = pledge.history.latest("history_date")  # the change names the tracker as its source
+    assert change.history_type == "~" and change.history_change_reason.endswith(SOURCE)
     assert Pledge.objects.filter(reference__startswith="UST weapons.csv: ").count() == 101
 
 

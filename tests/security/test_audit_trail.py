@@ -7,8 +7,9 @@ the Celery tasks. Attribution of a token write: ``history_user`` is empty and ``
 names the token and its nation (``coordination.api.attribution``; the audit page reads it).
 
 Accounts: django.contrib.auth's User has history too (registered in ``coordination.models``, without the
-password hash and the last login; a login writes no row). Commands name themselves as the writer
-("command: load_demo", ``coordination.history.command_attribution``).
+password hash and the last login; a login writes no row), and so do the two-factor devices (without
+the secret or the per-login bookkeeping; a new password and a recovery code used are named). Commands
+name themselves as the writer ("command: load_demo", ``coordination.history.command_attribution``).
 
 The count of write paths (one path = a channel × a model × create/change/delete, as the CASES below
 return them, plus the API bulk endpoints, the admin inlines, each command and each task):
@@ -16,14 +17,19 @@ return them, plus the API bulk endpoints, the admin inlines, each command and ea
   deliveries) + 3 commands (load_demo, issue_token, import_ust) + 2 tasks = 71 tested;
   then: 79 + 2 API bulk + 2 inlines (+ a user's membership) + 4 commands (+ ensure_local_admin) + 2 tasks
   = 89 tested; now also the procurement API (an order and its schedule lines created by a token, an order
-  changed by a token, an agreement and a participant created by the cell): 84 + 2 + 2 + 4 + 2 = 94 tested.
+  changed by a token, an agreement and a participant created by the cell): 84 + 2 + 2 + 4 + 2 = 94 tested;
+  now also the procurement models in the admin (manufacturer add/change, production line add/delete,
+  agreement add/change, participant change, order add/change, schedule line change/delete: 11, and three
+  inlines: a line's capacity rates, an agreement's participants, an order's schedule) and by import
+  (manufacturer add, and add/change of production lines, agreements, participants, orders, schedule
+  lines: 11), and the account pages (``tests/security/test_account_history.py``: a new password, an
+  authenticator app enrolled and confirmed, recovery codes regenerated, a recovery code used: 5):
+  106 + 2 bulk + 5 inlines + 4 commands + 2 tasks + 5 account = 124 tested.
   Not writes, so not counted: a category changed by import (its only column is its key), a stock
   report changed by import or the API (append-only: refused), deletes the admin does not offer
-  (pledges, deliveries, stock reports, tokens) and the API's (none).
-  Not yet tested here: the procurement models' admin and import writes (manufacturers, production lines,
-  agreements, participants, orders, schedule lines; they go through the same services and history as the
-  API, and are in the audit page, ``coordination.audit.SPECS``); a user changing their own password or
-  two-factor device on the account pages (the password is not in the history; the device has none).
+  (pledges, deliveries, stock reports, tokens, agreements, participants, orders) and the API's (none).
+  Not counted as changes either: a login (last login), a password rehashed at login, a two-factor
+  device's per-login bookkeeping (counter, drift, throttling, last use).
 
 Deliberately without history (and tested to stay so): the computed tables the engine and its tasks
 write (Shortfall, CurrentStock, ShortfallMark, Alert — re-derived from historied inputs, Alert carries
@@ -52,8 +58,10 @@ from pledges.services import delivery_create
 from stockpiles.models import (
     AgreementParticipant,
     FrameworkAgreement,
+    Manufacturer,
     Order,
     OrderScheduleLine,
+    ProductionLine,
     ProductionRate,
     StockpileGuideline,
     StockReport,
@@ -768,6 +776,147 @@ def api_cell_agreement_and_participant(env):
             (AgreementParticipant, {"agreement_id": agreement_id}, env.cell_user, "+", None, None)]
 
 
+# --- Joint procurement in the admin and by import: the cell's reference records, a nation's orders -------
+
+def _procurement(env):
+    """A US manufacturer with a line, a POL-led agreement POL takes part in, a POL order with one line."""
+    pol, usa = env.nations["POL"], env.nations["USA"]
+    maker = factories.ManufacturerFactory(name="Audit Maker", nation=usa)
+    line = factories.ProductionLineFactory(manufacturer=maker, item=env.item, name="Audit line")
+    agreement = factories.FrameworkAgreementFactory(name="Audit FA", lead_nation=pol, item=env.item,
+                                                    ceiling_quantity=50_000)
+    participant = factories.AgreementParticipantFactory(agreement=agreement, nation=pol, planned_quantity=30_000)
+    order = factories.OrderFactory(nation=pol, item=env.item, agreement=agreement, quantity=5000, reference="AUD-1")
+    schedule = factories.OrderScheduleLineFactory(order=order, due_on=dt.date(2024, 6, 1), quantity=2000)
+    return maker, line, agreement, participant, order, schedule
+
+
+def _inline(prefix: str, rows=(), initial: int = 0) -> dict:
+    data = {f"{prefix}-TOTAL_FORMS": str(len(rows)), f"{prefix}-INITIAL_FORMS": str(initial),
+            f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000"}
+    for i, row in enumerate(rows):
+        data.update({f"{prefix}-{i}-{key}": value for key, value in row.items()})
+    return data
+
+
+def _order_form(env, order, **overrides):
+    return {"nation": order.nation_id, "item": order.item_id, "agreement": order.agreement_id or "",
+            "manufacturer": "", "quantity": str(order.quantity), "unit_price_eur": "",
+            "ordered_on": order.ordered_on.isoformat(), "status": order.status, "reference": order.reference,
+            "notes": "", **_inline("schedule", initial=0), **overrides}
+
+
+def admin_manufacturer_add_and_change(env):
+    maker, *_ = _procurement(env)
+    usa = env.nations["USA"]
+    _admin_add(env, env.cell_user, "stockpiles", "manufacturer", {"name": "New Maker", "nation": usa.pk,
+                                                                  "reference": ""})
+    _admin_change(env, env.cell_user, "stockpiles", "manufacturer", maker.pk,
+                  {"name": maker.name, "nation": usa.pk, "reference": "press release"})
+    return [(Manufacturer, {"name": "New Maker"}, env.cell_user, "+", None, None),
+            (Manufacturer, {"id": maker.pk}, env.cell_user, "~", {"reference": (maker.reference, "press release")},
+             None)]
+
+
+def admin_line_with_capacity_inline_and_delete(env):
+    maker, line, *_ = _procurement(env)
+    _admin_add(env, env.cell_user, "stockpiles", "productionline", {
+        "manufacturer": maker.pk, "item": env.item.pk, "name": "Line B", "location": "Scranton", "reference": "",
+        **_inline("rates", [{"units_per_month": "14000", "effective_from": "2023-01-01", "reference": "start"}])})
+    new_line = ProductionLine.objects.get(name="Line B")
+    _admin_delete(env, env.cell_user, "stockpiles", "productionline", line.pk)
+    return [(ProductionLine, {"id": new_line.pk}, env.cell_user, "+", None, None),
+            (ProductionRate, {"line_id": new_line.pk}, env.cell_user, "+", None, None),
+            (ProductionLine, {"id": line.pk}, env.cell_user, "-", None, None)]
+
+
+def admin_agreement_with_participant_inline_and_change(env):
+    *_, agreement, participant, _order, _line = _procurement(env)
+    pol, usa = env.nations["POL"], env.nations["USA"]
+    fields = {"name": "Audit FA 2", "lead_nation": usa.pk, "item": env.item.pk, "manufacturer": "",
+              "ceiling_quantity": "100000", "unit_price_eur": "", "valid_from": "2024-01-01", "valid_to": "",
+              "reference": "", "notes": ""}
+    _admin_add(env, env.cell_user, "stockpiles", "frameworkagreement", {**fields, **_inline("participants", [
+        {"nation": pol.pk, "planned_quantity": "1000", "joined_on": "2024-02-01"}])})
+    new = FrameworkAgreement.objects.get(name="Audit FA 2")
+    _admin_change(env, env.cell_user, "stockpiles", "frameworkagreement", agreement.pk, {
+        **fields, "name": agreement.name, "lead_nation": pol.pk, "ceiling_quantity": "60000",
+        "valid_from": agreement.valid_from.isoformat(), **_inline("participants", initial=0)})
+    _admin_change(env, env.cell_user, "stockpiles", "agreementparticipant", participant.pk, {
+        "agreement": agreement.pk, "nation": pol.pk, "planned_quantity": "35000",
+        "joined_on": participant.joined_on.isoformat()})
+    return [(FrameworkAgreement, {"id": new.pk}, env.cell_user, "+", None, None),
+            (AgreementParticipant, {"agreement_id": new.pk}, env.cell_user, "+", None, None),
+            (FrameworkAgreement, {"id": agreement.pk}, env.cell_user, "~", {"ceiling_quantity": (50_000, 60_000)},
+             None),
+            (AgreementParticipant, {"id": participant.pk}, env.cell_user, "~",
+             {"planned_quantity": (30_000, 35_000)}, None)]
+
+
+def admin_order_by_the_nation_with_schedule_inline(env):
+    *_, order, line = _procurement(env)
+    pol = env.nations["POL"]
+    _admin_add(env, env.officer, "stockpiles", "order", _order_form(env, order, reference="AUD-2", quantity="900",
+                                                                     **_inline("schedule", [
+                                                                         {"due_on": "2024-10-01", "quantity": "900"}])))
+    new = Order.objects.get(reference="AUD-2")
+    _admin_change(env, env.officer, "stockpiles", "order", order.pk, _order_form(env, order, quantity="6000"))
+    _admin_change(env, env.officer, "stockpiles", "orderscheduleline", line.pk, {
+        "order": order.pk, "due_on": "2024-06-01", "quantity": "2500", "received_on": ""})
+    return [(Order, {"id": new.pk}, env.officer, "+", None, pol),
+            (OrderScheduleLine, {"order_id": new.pk}, env.officer, "+", None, pol),
+            (Order, {"id": order.pk}, env.officer, "~", {"quantity": (5000, 6000)}, pol),
+            (OrderScheduleLine, {"id": line.pk}, env.officer, "~", {"quantity": (2000, 2500)}, pol)]
+
+
+def admin_schedule_line_delete(env):
+    *_, line = _procurement(env)
+    _admin_delete(env, env.officer, "stockpiles", "orderscheduleline", line.pk)
+    return [(OrderScheduleLine, {"id": line.pk}, env.officer, "-", None, env.nations["POL"])]
+
+
+def import_procurement_reference_by_the_cell(env):
+    maker, line, agreement, participant, *_ = _procurement(env)
+    _import(env, env.cell_user, "stockpiles", "manufacturer", "id,name,nation,reference\n,Imported Maker,USA,\n")
+    _import(env, env.cell_user, "stockpiles", "productionline",
+            f"id,manufacturer,item,name,location,reference\n,Audit Maker,{env.item.name},Imported line,,\n"
+            f"{line.pk},Audit Maker,{env.item.name},Audit line,Moved,\n")
+    _import(env, env.cell_user, "stockpiles", "frameworkagreement",
+            "id,name,lead_nation,item,manufacturer,ceiling_quantity,unit_price_eur,valid_from,valid_to,reference,notes\n"
+            f",Imported FA,USA,{env.item.name},,70000,,2024-01-01,,,\n"
+            f"{agreement.pk},Audit FA,POL,{env.item.name},,55000,,{agreement.valid_from},,,\n")
+    _import(env, env.cell_user, "stockpiles", "agreementparticipant",
+            "id,agreement,nation,planned_quantity,joined_on\n"
+            f",Imported FA,POL,500,2024-03-01\n{participant.pk},Audit FA,POL,31000,{participant.joined_on}\n")
+    imported_fa = FrameworkAgreement.objects.get(name="Imported FA")
+    return [(Manufacturer, {"name": "Imported Maker"}, env.cell_user, "+", None, None),
+            (ProductionLine, {"name": "Imported line"}, env.cell_user, "+", None, None),
+            (ProductionLine, {"id": line.pk}, env.cell_user, "~", {"location": (line.location, "Moved")}, None),
+            (FrameworkAgreement, {"id": imported_fa.pk}, env.cell_user, "+", None, None),
+            (FrameworkAgreement, {"id": agreement.pk}, env.cell_user, "~", {"ceiling_quantity": (50_000, 55_000)},
+             None),
+            (AgreementParticipant, {"agreement_id": imported_fa.pk}, env.cell_user, "+", None, None),
+            (AgreementParticipant, {"id": participant.pk}, env.cell_user, "~",
+             {"planned_quantity": (30_000, 31_000)}, None)]
+
+
+def import_orders_and_schedule_by_the_nation(env):
+    *_, agreement, _participant, order, line = _procurement(env)
+    pol = env.nations["POL"]
+    head = "id,nation,item,agreement,manufacturer,quantity,unit_price_eur,ordered_on,status,reference,notes\n"
+    _import(env, env.officer, "stockpiles", "order",
+            head + f",POL,{env.item.name},,,800,,2024-05-01,placed,AUD-IMP,\n"
+            f"{order.pk},POL,{env.item.name},Audit FA,,5500,,{order.ordered_on},{order.status},AUD-1,\n")
+    _import(env, env.officer, "stockpiles", "orderscheduleline",
+            f"id,order,due_on,quantity,received_on\n,{order.pk},2024-09-01,1000,\n{line.pk},{order.pk},2024-06-01,"
+            "2000,2024-06-03\n")
+    new = Order.objects.get(reference="AUD-IMP")
+    return [(Order, {"id": new.pk}, env.officer, "+", None, pol),
+            (Order, {"id": order.pk}, env.officer, "~", {"quantity": (5000, 5500)}, pol),
+            (OrderScheduleLine, {"order_id": order.pk, "due_on": dt.date(2024, 9, 1)}, env.officer, "+", None, pol),
+            (OrderScheduleLine, {"id": line.pk}, env.officer, "~", {"received_on": (None, dt.date(2024, 6, 3))}, pol)]
+
+
 CASES = [
     admin_category_add, admin_category_change, admin_category_delete, admin_item_add, admin_nation_change,
     admin_pledge_add, admin_pledge_change, admin_pledge_inline_delivery, admin_delivery_add, admin_delivery_change,
@@ -784,6 +933,9 @@ CASES = [
     admin_more_adds, admin_more_changes_and_deletes, api_more, import_more,
     import_reference_updates, import_training_change, import_creates, import_memberships,
     api_token_order_with_schedule, api_token_order_update, api_cell_agreement_and_participant,
+    admin_manufacturer_add_and_change, admin_line_with_capacity_inline_and_delete,
+    admin_agreement_with_participant_inline_and_change, admin_order_by_the_nation_with_schedule_inline,
+    admin_schedule_line_delete, import_procurement_reference_by_the_cell, import_orders_and_schedule_by_the_nation,
 ]
 
 
@@ -890,9 +1042,8 @@ def test_tasks_write_only_computed_tables_which_carry_no_history(env, today):
 
 
 def test_import_ust_command_writes_history_naming_its_source(db):
-    """The tracker import: every row it writes has a history row. Reference data and aid flows give the
-    source as the reason; pledges go through ``pledge_create`` (no reason parameter): their history row
-    has no reason, their ``reference`` names the tracker row."""
+    """The tracker import: every row it writes has a history row, each giving the source as the reason
+    (pledges through ``pledge_create(reason=...)``; their ``reference`` also names the tracker row)."""
     from coordination.ust import SOURCE
     from tests.data.ust_helpers import run_import
 
@@ -904,7 +1055,5 @@ def test_import_ust_command_writes_history_naming_its_source(db):
         reasons = dict(model.history.filter(history_date__gte=since).values_list("id", "history_change_reason"))
         assert ids <= set(reasons), model
         if model is Pledge:
-            assert {reasons[i] for i in ids} == {None}
             assert not Pledge.objects.exclude(reference__startswith="UST weapons.csv: ").exists()
-        else:
-            assert {reasons[i] for i in ids} == {SOURCE}, (model, {reasons[i] for i in ids})
+        assert {reasons[i] for i in ids} == {SOURCE}, (model, {reasons[i] for i in ids})

@@ -133,9 +133,10 @@ def test_a_delivery_shows_the_pledge_totals_it_changed(cell_client, nations, ite
                     shipped_on=dt.date(2024, 3, 1), delivered_on=dt.date(2024, 3, 5))
     rows = rows_of(cell_client.get("/audit/", {"model": "pledge"}))
     totals = next(r for r in rows if r.model == "Pledge" and r.action == "changed")
-    # The derived totals are not editable fields: the audit shows them all the same, and nothing else.
+    # The derived totals are not editable fields: the audit shows them all the same, and nothing else but
+    # the reason the service gave the row.
     assert sorted(totals.changes) == [("allocated_quantity", "0", "40"), ("delivered_quantity", "0", "40"),
-                                      ("shipped_quantity", "0", "40")]
+                                      ("event", "", "Delivery totals"), ("shipped_quantity", "0", "40")]
     assert totals.who == "coordinator"
 
 
