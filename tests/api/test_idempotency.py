@@ -87,24 +87,59 @@ def test_a_refused_request_frees_its_key(pol, item, nations):
 
 @pytest.mark.django_db
 def test_an_abandoned_claim_is_taken_over(pol, pol_token, item, nations):
+    """A claim left in progress by a request that died. PostgreSQL knows at once (no live connection holds
+    the key's lock); SQLite after ``ABANDONED_AFTER``."""
     from coordination.api.idempotency import ABANDONED_AFTER
 
     first = pol.post(URL, body(item), format="json", HTTP_IDEMPOTENCY_KEY="k")
     record = IdempotencyRecord.objects.get()
     CurrentStock.objects.all().delete()
     StockReport.objects.all().delete()
-    # Pretend the first request died mid-way long ago (its write rolled back, its claim left behind).
+    # Pretend the first request died mid-way (its write rolled back, its claim left behind).
     IdempotencyRecord.objects.filter(pk=record.pk).update(state="in_progress", status_code=None, response_body=None)
-    assert pol.post(URL, body(item), format="json", HTTP_IDEMPOTENCY_KEY="k").status_code == 409
-    IdempotencyRecord.objects.filter(pk=record.pk).update(created_at=record.created_at - ABANDONED_AFTER * 2)
+    if connection.vendor != "postgresql":
+        assert pol.post(URL, body(item), format="json", HTTP_IDEMPOTENCY_KEY="k").status_code == 409
+        IdempotencyRecord.objects.filter(pk=record.pk).update(created_at=record.created_at - ABANDONED_AFTER * 2)
     response = pol.post(URL, body(item), format="json", HTTP_IDEMPOTENCY_KEY="k")
     assert response.status_code == 201
     assert response.json()["id"] != first.json()["id"]
     assert StockReport.objects.count() == 1
+    assert IdempotencyRecord.objects.get().state == "done"
+
+
+@requires_postgres
+@pytest.mark.django_db
+def test_on_postgres_a_live_owner_keeps_its_claim_however_old(pol, pol_token, item, nations):
+    """The owner's session lock, held from another connection (as another gunicorn worker would): the claim
+    stays its own, even past ``ABANDONED_AFTER``; once that connection ends, a retry takes the claim over."""
+    import psycopg
+
+    from coordination.api.idempotency import ABANDONED_AFTER, LOCK_NAMESPACE
+
+    client = f"token:{pol_token[0].pk}"
+    assert pol.post(URL, body(item), format="json", HTTP_IDEMPOTENCY_KEY="k").status_code == 201
+    CurrentStock.objects.all().delete()
+    StockReport.objects.all().delete()
+    record = IdempotencyRecord.objects.get(client=client, key="k")
+    IdempotencyRecord.objects.filter(pk=record.pk).update(  # in progress, and long ago
+        state="in_progress", status_code=None, response_body=None, created_at=record.created_at - ABANDONED_AFTER * 2)
+    settings = connection.settings_dict
+    owner = psycopg.connect(host=settings["HOST"] or None, port=settings["PORT"] or None, user=settings["USER"],
+                            password=settings["PASSWORD"] or None, dbname=settings["NAME"], autocommit=True)
+    try:
+        name = f"{client}|k"
+        owner.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", [LOCK_NAMESPACE, name])
+        response = pol.post(URL, body(item), format="json", HTTP_IDEMPOTENCY_KEY="k")
+        assert response.status_code == 409 and "in progress" in response.json()["detail"]
+    finally:
+        owner.close()  # the owner's process is gone: its lock with it
+    response = pol.post(URL, body(item), format="json", HTTP_IDEMPOTENCY_KEY="k")
+    assert response.status_code == 201
+    assert StockReport.objects.count() == 1
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("key", ["", " ", "x" * 256])
+@pytest.mark.parametrize("key", ["", " ", "x" * 256, "a\x00b", "tab\there"])
 def test_bad_keys_are_400(pol, item, nations, key):
     response = pol.post(URL, body(item), format="json", HTTP_IDEMPOTENCY_KEY=key)
     assert response.status_code == 400
