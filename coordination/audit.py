@@ -7,8 +7,8 @@ queries is fixed per page whatever the data size: count, page, 2 per model prese
 
 Who wrote a row: ``history_user`` (dashboard, admin, a user's API session), or, for a national
 system's token, the ``history_change_reason`` the API stamps ("API token #<id> '<name>' (<nation>)";
-see ``coordination.api.attribution``), or the command that wrote it ("command: load_demo"; see
-``coordination.history``). None of these → a system write (task, import script).
+see ``coordination.api.attribution``), or the command or background task that wrote it ("command:
+load_demo", "task: shortfall engine"; see ``coordination.history``). None of these → a system write.
 """
 
 from __future__ import annotations
@@ -27,11 +27,12 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from coordination.history import COMMAND_PREFIX
+from coordination.history import COMMAND_PREFIX, TASK_PREFIX
 from coordination.models import ApiToken, Category, Item, Membership, Nation
 from pledges.models import AidFlow, Delivery, Pledge, Requirement, TrainingCommitment
 from stockpiles.models import (
     AgreementParticipant,
+    Alert,
     FrameworkAgreement,
     Manufacturer,
     Order,
@@ -78,6 +79,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("participant", AgreementParticipant, ("nation_id", "agreement__lead_nation_id")),
     Spec("order", Order, ("nation_id",)),
     Spec("scheduleline", OrderScheduleLine, ("order__nation_id",)),
+    Spec("alert", Alert, ("nation_id",)),  # raised and closed by the shortfall engine (a background task)
     Spec("nation", Nation, ("id",)),
     Spec("category", Category, ()),
     Spec("item", Item, ()),
@@ -228,11 +230,11 @@ def enrich(rows: Iterable[dict]) -> list[AuditRow]:
                        if f.attname not in CREATED_SKIP and getattr(record, f.attname, None) not in (None, "")]
         reason = row["history_change_reason"] or ""
         note = reason.split("; ", 1)[1] if reason.startswith(COMMAND_PREFIX) and "; " in reason else (
-            "" if reason.startswith((COMMAND_PREFIX, "API token")) else reason)
+            "" if reason.startswith((COMMAND_PREFIX, TASK_PREFIX, "API token")) else reason)
         if note and row["history_type"] == "~":
             changes = [(str(_("event")), "", note), *changes]
         who = users.get(row["history_user_id"]) or (reason if reason.startswith("API token") else "") or (
-            reason.split("; ", 1)[0] if reason.startswith(COMMAND_PREFIX) else "") or str(_("system"))
+            reason.split("; ", 1)[0] if reason.startswith((COMMAND_PREFIX, TASK_PREFIX)) else "") or str(_("system"))
         out.append(AuditRow(
             when=row["history_date"], model=BY_KEY[key].label, object_id=row["id"],
             object_label=f"#{row['id']}",

@@ -25,6 +25,8 @@ from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
 COMMAND_PREFIX = "command: "
+TASK_PREFIX = "task: "  # a background job's own writes (the shortfall engine's alerts)
+ENGINE_REASON = f"{TASK_PREFIX}shortfall engine"
 REASON_MAX = 100  # simple-history's history_change_reason column
 PASSWORD_SET = "password set"  # the hash is not in the history; the row says a new one was set
 RECOVERY_CODES_REGENERATED = "recovery codes regenerated"
@@ -49,7 +51,8 @@ def command_attribution(name: str) -> Iterator[None]:
     finally:
         reason = command_reason(name)
         no_reason = Q(history_change_reason__isnull=True) | Q(history_change_reason="")
-        named = Q(history_change_reason__startswith=COMMAND_PREFIX) | Q(history_change_reason__startswith="API token")
+        named = (Q(history_change_reason__startswith=COMMAND_PREFIX) | Q(history_change_reason__startswith="API token")
+                 | Q(history_change_reason__startswith=TASK_PREFIX))
         for model in historied_models():
             manager = getattr(model, model._meta.simple_history_manager_attribute)
             rows = manager.filter(history_date__gte=since, history_user__isnull=True)

@@ -9,6 +9,9 @@ constraint on ``Alert.key``):
 Called by the shortfall engine inside its transaction (the store step for marked pairs, and the
 full recompute for everything), so alerts move with the rows they describe. A fixed number of
 queries per call whatever the number of pairs or pledges.
+
+Every raise and close leaves a history row (bulk, one INSERT per batch) named
+``coordination.history.ENGINE_REASON``: the audit trail shows what the background task wrote.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from collections.abc import Collection, Mapping
 from django.db.models import Q
 from django.utils import timezone
 
+from coordination.history import ENGINE_REASON
 from coordination.models import Item, Nation
 from pledges import fulfilment
 from pledges.models import Pledge
@@ -42,7 +46,24 @@ def overdue_key(pledge_id: int) -> str:
 def _close(keys: Collection[str], *, now: dt.datetime) -> int:
     if not keys:
         return 0
-    return Alert.objects.filter(closed_at__isnull=True, key__in=keys).update(closed_at=now)
+    ids = list(Alert.objects.filter(closed_at__isnull=True, key__in=keys).values_list("pk", flat=True))
+    if not ids:
+        return 0
+    closed = Alert.objects.filter(pk__in=ids, closed_at__isnull=True).update(closed_at=now)
+    _history(Alert.objects.filter(pk__in=ids, closed_at=now), update=True, now=now)
+    return closed
+
+
+def _raise(alerts: list[Alert], *, now: dt.datetime) -> None:
+    Alert.objects.bulk_create(alerts, ignore_conflicts=True)  # a concurrent raise of the same key is a no-op
+    # The rows this call created (a concurrent raise of a key has its own opened_at): their history.
+    _history(Alert.objects.filter(key__in=[a.key for a in alerts], opened_at=now, closed_at__isnull=True),
+             update=False, now=now)
+
+
+def _history(rows, *, update: bool, now: dt.datetime) -> None:
+    Alert.history.bulk_history_create(list(rows), update=update, default_change_reason=ENGINE_REASON,
+                                      default_date=now, batch_size=1000)
 
 
 def alerts_sync(*, results: Mapping[Pair, shortfalls.ShortfallResult],
@@ -119,7 +140,7 @@ def alerts_sync_below_guideline(*, results: Mapping[Pair, shortfalls.ShortfallRe
                 f"{r.guideline:,}, short by {r.shortfall:,}."
             )[:500],
         ))
-    Alert.objects.bulk_create(alerts, ignore_conflicts=True)  # a concurrent raise of the same key is a no-op
+    _raise(alerts, now=now)
     return len(alerts), closed
 
 
@@ -174,5 +195,5 @@ def alerts_sync_overdue(*, on: dt.date | None = None, pairs: Collection[Pair] | 
                 f"{p.due_on.isoformat()}; {p.quantity - min(p.delivered_quantity, p.quantity):,} not delivered."
             )[:500],
         ))
-    Alert.objects.bulk_create(alerts, ignore_conflicts=True)
+    _raise(alerts, now=now)
     return len(alerts), closed

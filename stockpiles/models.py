@@ -431,6 +431,9 @@ class Alert(NationOwnedAccess, models.Model):
     opened_at = models.DateTimeField(_("opened at"))
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     objects = RestrictedQuerySet.as_manager()
+    # The engine's own writes leave history too: an alert raised ("+") and closed ("~", closed_at), both
+    # named "task: shortfall engine" (stockpiles.alerts). Shortfall rows have none: a cache of the inputs.
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-opened_at"]

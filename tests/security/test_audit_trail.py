@@ -31,9 +31,12 @@ return them, plus the API bulk endpoints, the admin inlines, each command and ea
   Not counted as changes either: a login (last login), a password rehashed at login, a two-factor
   device's per-login bookkeeping (counter, drift, throttling, last use).
 
+The background tasks' own writes: every alert the shortfall engine raises or closes has a history row
+named "task: shortfall engine" (tested below; the 2 tasks in the count).
+
 Deliberately without history (and tested to stay so): the computed tables the engine and its tasks
-write (Shortfall, CurrentStock, ShortfallMark, Alert — re-derived from historied inputs, Alert carries
-its own opened/closed times) and a token's ``last_used_at`` (bookkeeping).
+write (Shortfall, CurrentStock, ShortfallMark — re-derived from historied inputs at any date with
+``recompute_shortfalls --as-of``) and a token's ``last_used_at`` (bookkeeping).
 """
 
 from __future__ import annotations
@@ -1023,22 +1026,42 @@ def test_user_history_never_holds_the_password_hash_and_a_login_is_no_change(env
     assert officer.history.count() == before + 1
 
 
-def test_tasks_write_only_computed_tables_which_carry_no_history(env, today):
-    """The Celery tasks (drain and full recompute) write Shortfall, Alert and ShortfallMark only: nothing
-    with history is changed by them, so no write of theirs goes unrecorded."""
+def test_tasks_record_their_alerts_and_change_no_other_historied_table(env, today):
+    """The Celery tasks (drain and full recompute) write Shortfall (a cache of historied inputs, no
+    history), ShortfallMark (the queue) and Alert: each alert raised or closed leaves a history row named
+    "task: shortfall engine", without a user; no other historied table is touched by them."""
+    from coordination.history import ENGINE_REASON
     from stockpiles import tasks
     from stockpiles.models import Alert, Shortfall
 
-    stock_report_create(actor=CELL, nation=env.nations["POL"], item=env.item, quantity=1, as_of=today)
+    pol = env.nations["POL"]
+    stock_report_create(actor=CELL, nation=pol, item=env.item, quantity=1, as_of=today - dt.timedelta(days=1))
     historied = [Nation, Category, Item, Pledge, Delivery, TrainingCommitment, Requirement, StockReport,
                  StockpileGuideline, ProductionRate, AidFlow, Membership]
     before = {m: (m.history.count(), list(m.objects.order_by("pk").values())) for m in historied}
+    since = timezone.now()
     tasks.recompute_marked_shortfalls.apply()
     tasks.recompute_all_shortfalls.apply()
-    assert Shortfall.objects.exists() and Alert.objects.exists()  # the tasks did write
-    assert not hasattr(Shortfall, "history") and not hasattr(Alert, "history")
+    assert Shortfall.objects.exists()
+    assert not hasattr(Shortfall, "history")
     after = {m: (m.history.count(), list(m.objects.order_by("pk").values())) for m in historied}
     assert after == before
+
+    alert = Alert.objects.get(nation=pol, item=env.item, closed_at__isnull=True)
+    [raised] = alert.history.all()
+    assert (raised.history_type, raised.history_user, raised.history_change_reason) == ("+", None, ENGINE_REASON)
+    assert since <= raised.history_date <= timezone.now()
+
+    stock_report_create(actor=CELL, nation=pol, item=env.item, quantity=10**9, as_of=today)  # clears
+    tasks.recompute_marked_shortfalls.apply()
+    closed = alert.history.latest("history_date")
+    assert (closed.history_type, closed.history_change_reason) == ("~", ENGINE_REASON)
+    assert closed.prev_record == raised and closed.closed_at is not None and raised.closed_at is None
+
+    page = env.admin(env.cell_user).get("/audit/", {"model": "alert", "nation": "POL"})
+    assert [(r.who, r.action) for r in page.context["rows"]] == [
+        ("task: shortfall engine", "changed"), ("task: shortfall engine", "created")]
+    assert page.context["rows"][0].changes[0][0] == "closed_at"
 
 
 def test_import_ust_command_writes_history_naming_its_source(db):

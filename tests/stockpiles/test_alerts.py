@@ -1,12 +1,13 @@
 """Alerts: raised once while a condition holds, closed when it clears, on both engine paths."""
 
+import dataclasses
 import datetime as dt
 
 import pytest
 
 from coordination.access import CELL, Scope
 from pledges.services import delivery_create, pledge_update
-from stockpiles import alerts, selectors, services, tasks
+from stockpiles import alerts, selectors, services, shortfalls, tasks
 from stockpiles.models import Alert
 from tests import factories
 
@@ -86,7 +87,13 @@ def test_alert_sync_query_count_does_not_grow(nations, item, django_assert_max_n
         services.stock_report_create(actor=CELL, nation=factories.NationFactory(), item=item, quantity=1,
                                      as_of=dt.date(2024, 1, 1))
     results = services.shortfalls_compute(pairs=None)
-    with django_assert_max_num_queries(5):  # open alerts, (close), nations, items, insert
+    with django_assert_max_num_queries(6):  # open alerts, nations, items, insert, the new rows, their history
         assert alerts.alerts_sync_below_guideline(results=results) == (25, 0)
     with django_assert_max_num_queries(2):
         assert alerts.alerts_sync_below_guideline(results=results) == (0, 0)
+    assert Alert.history.filter(history_type="+").count() == 25
+    # All 25 clear at once: open alerts, their ids, the update, the closed rows, their history.
+    cleared = {pair: dataclasses.replace(r, status=shortfalls.OK) for pair, r in results.items()}
+    with django_assert_max_num_queries(5):
+        assert alerts.alerts_sync_below_guideline(results=cleared) == (0, 25)
+    assert Alert.history.filter(history_type="~", closed_at__isnull=False).count() == 25
