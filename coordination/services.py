@@ -142,8 +142,9 @@ def record_save(*, actor, obj: models.Model, user=None, owner_field: str | None 
     """Create or change a record of a model without a dedicated service (catalogue, guidelines,
     requirements, production rates, tracker flows), for the admin, the API and imports alike.
 
-    The cell always; a nation only for records it owns (``owner_field``). Access re-checked on the
-    locked row, model validation with constraints, history user, then ``after`` (the recompute hook).
+    The cell always; a nation only for records it owns (``owner_field``) and that the model's access rule
+    lets it change (checked on the locked row for a change, on the new row for a create). Model
+    validation with constraints, history user, then ``after`` (the recompute hook).
     """
     scope = as_scope(actor)
     if owner_field is None:
@@ -158,11 +159,16 @@ def record_save(*, actor, obj: models.Model, user=None, owner_field: str | None 
     else:
         raise ImproperlyConfigured(f"{type(obj).__name__} needs a restricted manager for nation writes.")
     with transaction.atomic():
-        if obj.pk and not writable.select_for_update().filter(pk=obj.pk).exists():
+        adding = obj._state.adding
+        if not adding and not writable.select_for_update().filter(pk=obj.pk).exists():
             raise PermissionDenied(f"You may not change {what}.")
         validate_instance(obj)
         obj._history_user = user if getattr(user, "pk", None) else None
         obj.save()
+        if adding and owner_field is not None and not writable.filter(pk=obj.pk).exists():
+            # A nation creates only what the access rule lets it change afterwards (the model's
+            # ``access_q``: e.g. only the recipient states requirements); the save is rolled back.
+            raise PermissionDenied(f"You may not create {what}.")
         if after is not None:
             after(obj)
     return obj

@@ -237,6 +237,9 @@ class Requirement(models.Model):
     def __str__(self) -> str:
         return f"{self.recipient_id} needs {self.quantity} × {self.item_id}"
 
+    # What a refused write names ("You may not create …"), for the admin, the import and the API alike.
+    WRITE_WHAT = "requirements: among the nations only the recipient states them, for itself"
+
     @classmethod
     def access_q(cls, scope: Scope, action: str) -> models.Q:
         """Every nation reads the recipient's stated needs; the recipient and the cell write them."""

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from import_export import fields
 
-from coordination.access import scope_for
 from coordination.resources import AidResource, BulkCreateResource, fk_field, item_field, nation_field
 from pledges import services
 from pledges.models import AidFlow, Delivery, Pledge, Requirement, TrainingCommitment
@@ -80,14 +79,10 @@ class RequirementResource(AidResource):
 
     def service_save(self, *, instance, is_create, actor):
         """No requirement service exists: ``record_save`` (as the API), owned by the recipient; among the
-        nations only a recipient states requirements (``Requirement.access_q``)."""
+        nations only a recipient states requirements (``Requirement.access_q``, checked there)."""
         from coordination.services import record_save
 
-        scope = scope_for(actor)
-        if not scope.is_cell and scope.nation_role != "recipient":
-            raise PermissionDenied("Only the recipient itself or the cell may state requirements.")
-        return record_save(actor=actor, obj=instance, user=actor, owner_field="recipient",
-                           what="another nation's requirements")
+        return record_save(actor=actor, obj=instance, user=actor, owner_field="recipient", what=Requirement.WRITE_WHAT)
 
 
 class AidFlowResource(AidResource):

@@ -113,7 +113,8 @@ class RequirementSerializer(serializers.ModelSerializer):
 
 
 class RequirementWriteSerializer(serializers.ModelSerializer):
-    recipient = NationCodeField()
+    recipient = NationCodeField(
+        required=False, help_text="Cell only: the recipient nation. Taken from the token for the recipient's clients.")
     item = ItemRefField()
 
     class Meta:

@@ -261,10 +261,13 @@ class RequirementFilterSet(django_filters.FilterSet):
 
 @write_schema(RequirementWriteSerializer, RequirementSerializer)
 class RequirementViewSet(RecordWriteMixin, ReadOnlyApiViewSet):
-    """The recipient's stated requirements (read by every nation). The cell writes."""
+    """The recipient's stated requirements, read by every nation. The recipient's own clients write its
+    requirements (the ``recipient`` field is taken from the token); the cell writes any, naming the
+    recipient. Other nations are refused (403), as in the admin and the import."""
 
     write_serializer_class = RequirementWriteSerializer
-    write_what = "requirements"
+    write_what = Requirement.WRITE_WHAT
+    owner_field = "recipient"
 
     model = Requirement
     serializer_class = RequirementSerializer
