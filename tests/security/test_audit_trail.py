@@ -1002,9 +1002,15 @@ def test_ensure_local_admin_command_writes_history(db, settings):
     since = timezone.now()
     call_command("ensure_local_admin", username="local-admin", password="local-pw-1", stdout=io.StringIO())
     user = User.objects.get(username="local-admin")
-    for record in (user.history.get(), Membership.history.get(user_id=user.pk)):
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    for record in (user.history.get(), Membership.history.get(user_id=user.pk), TOTPDevice.history.get(user_id=user.pk),
+                   StaticDevice.history.get(user_id=user.pk, history_type="+")):
         assert record.history_type == "+" and since <= record.history_date <= timezone.now()
         assert record.history_user is None and record.history_change_reason == "command: ensure_local_admin"
+    codes = StaticDevice.history.get(user_id=user.pk, history_type="~")
+    assert codes.history_change_reason == "command: ensure_local_admin; recovery codes regenerated"
     call_command("ensure_local_admin", username="local-admin", password="local-pw-1", stdout=io.StringIO())
     assert user.history.count() == 1  # a second run changes nothing, and writes no history
 

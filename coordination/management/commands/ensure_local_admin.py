@@ -35,14 +35,14 @@ class Command(BaseCommand):
             else:
                 created = False
             Membership.objects.get_or_create(user=user, defaults={"is_cell": True})
-        device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
-        if device is None:
-            device = TOTPDevice.objects.create(user=user, name=TOTP_NAME, confirmed=True)
-            recovery_codes_regenerate(user=user)
+            device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+            if device is None:
+                device = TOTPDevice.objects.create(user=user, name=TOTP_NAME, confirmed=True)
+                recovery_codes_regenerate(user=user)
         verb = "Created" if created else "Kept existing"
         self.stdout.write(self.style.SUCCESS(
-            f"{verb} local coordinator account. Log in at http://127.0.0.1:8000/ "
-            f"as '{username}' (password '{password}' unless you changed it)."
+            f"{verb} local coordinator account. Log in as '{username}' (password '{password}' unless you changed "
+            "it) at the address the server prints below."
         ))
         self.stdout.write(
             "Two-factor code: add this secret to an authenticator app "
