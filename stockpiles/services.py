@@ -166,15 +166,18 @@ def stock_reports_bulk_create(*, actor, nation: Nation, rows: Sequence[dict], us
                 raise ValidationError(next(iter(row_errors.values())))
             raise BulkValidationError(row_errors)
 
-        reports = [
-            StockReport(nation=nation, item=row["item"], quantity=row["quantity"], as_of=row["as_of"],
-                        reported_by=user if getattr(user, "pk", None) else None)
-            for row in rows
-        ]
-        reports = bulk_create_with_history(
-            reports, StockReport, batch_size=2000, default_user=user if getattr(user, "pk", None) else None,
-            default_change_reason=change_reason,
-        )
+        writer = user if getattr(user, "pk", None) else None
+        reports = []
+        for row in rows:  # ids, with the related rows put in the instance's cache (cheaper than the descriptors)
+            report = StockReport(nation_id=nation.pk, item_id=row["item"].pk, quantity=row["quantity"],
+                                 as_of=row["as_of"], reported_by_id=getattr(writer, "pk", None))
+            report._state.fields_cache.update(nation=nation, item=row["item"], reported_by=writer)
+            reports.append(report)
+        if transaction.get_connection().vendor == "postgresql" and len(reports) >= COPY_INSERT_MIN_ROWS:
+            _insert_reports_by_copy(reports, history_user=writer, change_reason=change_reason)
+        else:
+            reports = bulk_create_with_history(reports, StockReport, batch_size=2000, default_user=writer,
+                                               default_change_reason=change_reason)
         if any(r.pk is None for r in reports):  # backends without RETURNING: fetch the keys
             by_key = {
                 (r.item_id, r.as_of): r.pk
@@ -186,6 +189,45 @@ def stock_reports_bulk_create(*, actor, nation: Nation, rows: Sequence[dict], us
         _current_stock_upsert(nation=nation, reports=reports)
         shortfall_mark_pairs(pairs=[(nation.pk, r.item_id) for r in reports])
     return reports
+
+
+# From this many rows a bulk of stock reports goes in with COPY on PostgreSQL (an API batch of 10,000:
+# the ORM's per-value preparation of two INSERTs was 60 % of the request).
+COPY_INSERT_MIN_ROWS = 500
+
+
+def _insert_reports_by_copy(reports: Sequence[StockReport], *, history_user, change_reason: str | None) -> None:
+    """Insert ``reports`` and their history rows ("+", one time, the writer and reason) with two COPYs.
+
+    The ids are drawn from the table's sequence first (one query), so the rows, their history and the
+    caller (CurrentStock, the API's answer) know them. Same rows as ``bulk_create_with_history``; the
+    database checks the same constraints (a duplicate report fails the whole batch).
+    """
+    connection = transaction.get_connection()
+    now = timezone.now()
+    table = StockReport._meta.db_table
+    history = StockReport.history.model
+    columns = [f.column for f in StockReport._meta.concrete_fields]
+    attnames = [f.attname for f in StockReport._meta.concrete_fields]
+    tracked = [f.attname for f in history.tracked_fields]
+    history_columns = [*tracked, "history_date", "history_change_reason", "history_type", "history_user_id"]
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                       [table, len(reports)])
+        for report, (pk,) in zip(reports, cursor.fetchall(), strict=True):
+            report.pk = pk
+            report.created_at = now
+            report._state.adding = False
+            report._state.db = connection.alias
+        with cursor.cursor.copy(f"COPY {quote(table)} ({', '.join(map(quote, columns))}) FROM STDIN") as copy:
+            for report in reports:
+                copy.write_row([getattr(report, name) for name in attnames])
+        extra = [now, change_reason, "+", getattr(history_user, "pk", None)]
+        with cursor.cursor.copy(
+                f"COPY {quote(history._meta.db_table)} ({', '.join(map(quote, history_columns))}) FROM STDIN") as copy:
+            for report in reports:
+                copy.write_row([*(getattr(report, name) for name in tracked), *extra])
 
 
 def _current_stock_upsert(*, nation: Nation, reports: Sequence[StockReport]) -> None:

@@ -40,6 +40,23 @@ class StockReportInSerializer(serializers.Serializer):
     as_of = serializers.DateField(help_text="The date the quantity was counted (not in the future).")
 
 
+def stock_report_payload(reports) -> list[dict]:
+    """``StockReportSerializer(reports, many=True).data`` for a bulk answer of up to 10,000 rows, without a
+    serializer per row (that was a quarter of the request). The same fields and formats, tested equal."""
+    as_of, created_at = serializers.DateField(), serializers.DateTimeField()
+    days: dict = {}
+    times: dict = {}  # a batch shares one creation time: formatted once
+
+    def once(memo: dict, field, value):
+        if value not in memo:
+            memo[value] = field.to_representation(value)
+        return memo[value]
+
+    return [{"id": r.pk, "nation": r.nation.code, "item": r.item_id, "item_nsn": r.item.nsn, "quantity": r.quantity,
+             "as_of": once(days, as_of, r.as_of), "created_at": once(times, created_at, r.created_at)}
+            for r in reports]
+
+
 class StockReportBulkResultSerializer(serializers.Serializer):
     count = serializers.IntegerField()
     results = StockReportSerializer(many=True)

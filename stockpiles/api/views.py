@@ -40,6 +40,7 @@ from stockpiles.api.serializers import (
     StockReportBulkResultSerializer,
     StockReportInSerializer,
     StockReportSerializer,
+    stock_report_payload,
 )
 from stockpiles.filtersets import (
     AlertFilterSet,
@@ -134,7 +135,7 @@ class StockReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVi
             reports = write_all_or_nothing(service_rows, row_errors, lambda valid_rows: stock_reports_bulk_create(
                 actor=self.scope, nation=nation, rows=valid_rows, user=self.service_user,
                 change_reason=change_reason(request.user)))  # on the history rows as written: no second UPDATE
-            return Response({"count": len(reports), "results": StockReportSerializer(reports, many=True).data},
+            return Response({"count": len(reports), "results": stock_report_payload(reports)},
                             status=status.HTTP_201_CREATED)
         return self.write(request, do)
 

@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from coordination.access import CELL
+from coordination.models import ApiToken
 from pledges.models import Delivery, Pledge
 from pledges.services import delivery_create
 from stockpiles.models import CurrentStock, ShortfallMark, StockReport
@@ -150,6 +151,59 @@ def test_ten_thousand_rows_in_one_request(pol, nations, today):
     assert response.json()["count"] == 10_000
     assert StockReport.objects.filter(nation=nations["POL"]).count() == 10_000
     assert CurrentStock.objects.filter(nation=nations["POL"], quantity=0, as_of=today).count() == 100
+    history = StockReport.history.filter(nation=nations["POL"])
+    assert history.count() == 10_000 and set(history.values_list("history_type", flat=True)) == {"+"}
+    token = ApiToken.objects.get(name="POL logistics")
+    reasons = set(history.values_list("history_change_reason", flat=True))
+    assert reasons == {f"API token #{token.pk} 'POL logistics' (POL)"}
+
+
+def test_the_bulk_answer_is_the_serializers_output(pol, nations, items, today):
+    from stockpiles.api.serializers import StockReportSerializer
+
+    response = pol.post("/api/v1/stock-reports/bulk/", week(items, today), format="json")
+    assert response.status_code == 201
+    stored = StockReport.objects.filter(nation=nations["POL"]).select_related("nation", "item").order_by("pk")
+    assert sorted(response.json()["results"], key=lambda r: r["id"]) == StockReportSerializer(stored, many=True).data
+    assert {r["item_nsn"] for r in response.json()["results"]} == {i.nsn for i in items}
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the COPY path is PostgreSQL's")
+def test_copy_insert_writes_what_the_orm_insert_writes(nations, items, today, monkeypatch, coordinator):
+    """From COPY_INSERT_MIN_ROWS rows PostgreSQL takes COPY: the same reports, history, current stock and
+    marks as the ORM path below it, ids from the table's sequence (later inserts do not collide)."""
+    from stockpiles import services
+
+    def rows(offset):
+        return [{"item": item, "quantity": 100 + d + offset, "as_of": today - dt.timedelta(days=d)}
+                for item in items for d in range(200)]
+
+    def state(nation):
+        reports = list(StockReport.objects.filter(nation=nation).order_by("item_id", "as_of")
+                       .values_list("item_id", "as_of", "quantity", "reported_by_id"))
+        history = list(StockReport.history.filter(nation=nation).order_by("item_id", "as_of").values_list(
+            "item_id", "as_of", "quantity", "history_type", "history_user_id", "history_change_reason"))
+        current = list(CurrentStock.objects.filter(nation=nation).order_by("item_id")
+                       .values_list("item_id", "quantity", "as_of"))
+        marks = set(ShortfallMark.objects.filter(nation=nation).values_list("item_id", flat=True))
+        return reports, history, current, marks
+
+    assert len(rows(0)) >= services.COPY_INSERT_MIN_ROWS
+    pol, usa = nations["POL"], nations["USA"]
+    copied = services.stock_reports_bulk_create(actor=CELL, nation=pol, rows=rows(0), user=coordinator,
+                                                change_reason="a reason")
+    monkeypatch.setattr(services, "COPY_INSERT_MIN_ROWS", 10**9)
+    inserted = services.stock_reports_bulk_create(actor=CELL, nation=usa, rows=rows(0), user=coordinator,
+                                                  change_reason="a reason")
+    copy_state, orm_state = state(pol), state(usa)
+    assert copy_state == orm_state and len(copy_state[0]) == 600
+    assert copy_state[1][0][4:] == (coordinator.pk, "a reason")
+    for report in copied:  # what the caller gets back: saved instances with their ids and times
+        assert report.pk and report.created_at and not report._state.adding
+    assert {r.pk for r in copied} == set(StockReport.objects.filter(nation=pol).values_list("pk", flat=True))
+    assert min(r.pk for r in inserted) > max(r.pk for r in copied)
+    one = stock_report_create(actor=CELL, nation=pol, item=items[0], quantity=1, as_of=today - dt.timedelta(days=500))
+    assert one.pk > max(r.pk for r in inserted)
 
 
 # --- Deliveries ----------------------------------------------------------------------------------
