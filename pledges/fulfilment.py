@@ -200,7 +200,8 @@ def delivery_value_of_totals(t: DeliveryTotals) -> Decimal:
     """Delivered value of deliveries: their share of the pledge's value; unvalued pledges count zero."""
     if not t.valued:
         return ZERO
-    return t.value + (delivered_value(t.pledge, t.part) if t.pledge is not None else ZERO)
+    total = t.value + (delivered_value(t.pledge, t.part) if t.pledge is not None else ZERO)
+    return total or ZERO  # nothing (0.00) as ZERO, as for an unvalued delivery
 
 
 def fulfilment_by(pledges: Iterable[PledgeFacts], key: Callable[[PledgeFacts], Hashable], *, on: date
