@@ -39,10 +39,10 @@ CENTS = Decimal(100)
 
 
 class Cents(Func):
-    """A EUR amount in whole cents: exact numeric on PostgreSQL, an integer on SQLite (whose decimals
-    are stored as floats; ``ROUND`` undoes their representation error, two decimal places being stored)."""
+    """A EUR amount (two decimal places) in whole cents: exact numeric on PostgreSQL, an integer on
+    SQLite (whose decimals are stored as floats; ``ROUND`` undoes their representation error)."""
 
-    template = "ROUND(%(expressions)s * 100)"
+    template = "(%(expressions)s * 100)"
     output_field = BigIntegerField()
 
     def as_sqlite(self, compiler, connection, **extra):
@@ -115,7 +115,7 @@ def pledge_totals_by(qs: QuerySet[Pledge], *, on: dt.date, key: str | None, deli
         qs = qs.annotate(_value=_value_cents()).annotate(
             _share=WholeQuotient(F("_value") * Least(F("_delivered"), F("quantity")), F("quantity")),
         )
-        sums = {"value": Sum("_value"), "share": Sum("_share"), "rounded": Count("_value") - Count("_share")}
+        sums = {"value": Sum("_value"), "share": Sum("_share"), "exact": Count("_share")}
     flags = {
         "_cancelled": _flag(Q(status=Pledge.Status.CANCELLED)),
         "_complete": _flag(Q(_delivered__gte=F("quantity"))),
@@ -133,7 +133,7 @@ def pledge_totals_by(qs: QuerySet[Pledge], *, on: dt.date, key: str | None, deli
         ))
         for r in rows
     ]
-    if any(r.get("rounded") for r in rows):
+    if any(r.get("_valued") and r["exact"] < r["n"] for r in rows):  # some delivered value needs rounding
         for r in qs.filter(_value__isnull=False, _share__isnull=True).values(
             *([key] if key else []), **flags, pk_=F("pk"), q=F("quantity"), d=F("_delivered"), stated=F("value_eur"),
             unit=F("item__unit_value_eur"),
@@ -154,7 +154,7 @@ def delivery_totals_by_month(qs: QuerySet[Delivery]) -> list[tuple[dt.date, fulf
         _share=WholeQuotient(F("_value") * Least(F("quantity"), F("pledge__quantity")), F("pledge__quantity")),
     )
     rows = qs.values("_month", _valued=_flag(Q(_value__isnull=False))).annotate(
-        n=Count("pk"), quantity=Sum("quantity"), share=Sum("_share"), rounded=Count("_value") - Count("_share"),
+        n=Count("pk"), quantity=Sum("quantity"), share=Sum("_share"), exact=Count("_share"),
     )
     out = [
         (_date(r["_month"]), fulfilment.DeliveryTotals(
@@ -162,7 +162,7 @@ def delivery_totals_by_month(qs: QuerySet[Delivery]) -> list[tuple[dt.date, fulf
         ))
         for r in rows
     ]
-    if any(r["rounded"] for r in rows):
+    if any(r["_valued"] and r["exact"] < r["n"] for r in rows):  # some delivered value needs rounding
         for month, part, whole, stated, unit in qs.filter(_value__isnull=False, _share__isnull=True).values_list(
             "_month", "quantity", "pledge__quantity", "pledge__value_eur", "pledge__item__unit_value_eur",
         ):
