@@ -23,12 +23,9 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     Func,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
-    Value,
 )
 from django.db.models.functions import Coalesce, Least, TruncMonth
 
@@ -93,23 +90,15 @@ def _value_cents(prefix: str = "") -> Coalesce:
                     Cents(F(f"{prefix}item__unit_value_eur")) * F(f"{prefix}quantity"))
 
 
-def delivered_as_of(as_of: dt.date) -> Coalesce:
-    """Per pledge (an outer reference): quantity delivered on ``as_of`` (as ``selectors.delivered_by_pledge_as_of``)."""
-    rows = (Delivery.objects.filter(pledge_id=OuterRef("pk"), status__in=Delivery.DELIVERED, delivered_on__lte=as_of)
-            .order_by().values("pledge_id").annotate(total=Sum("quantity")).values("total"))
-    return Coalesce(Subquery(rows, output_field=BigIntegerField()), Value(0), output_field=BigIntegerField())
-
-
-def pledge_totals_by(qs: QuerySet[Pledge], *, on: dt.date, key: str | None, delivered=None, values: bool = True
+def pledge_totals_by(qs: QuerySet[Pledge], *, on: dt.date, key: str | None, values: bool = True
                      ) -> list[tuple[object, fulfilment.PledgeTotals]]:
-    """(key value, totals) per ``key`` (a field, e.g. ``donor_id``; None: one group) and class.
+    """(key value, totals) per ``key`` (a field, e.g. ``donor_id``; None: one group) and class, with
+    each pledge's stored delivered quantity (today's figures).
 
-    ``delivered``: an expression for each pledge's delivered quantity (default: the stored total).
     ``values=False``: counts and quantities only (every class unvalued), for the overdue figures.
     One query; a second one reads the pledges whose delivered value needs rounding, when there are any.
     """
-    delivered = F("delivered_quantity") if delivered is None else delivered
-    qs = qs.order_by().annotate(_delivered=delivered)
+    qs = qs.order_by().annotate(_delivered=F("delivered_quantity"))
     sums = {}
     if values:
         qs = qs.annotate(_value=_value_cents()).annotate(

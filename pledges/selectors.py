@@ -133,12 +133,16 @@ class ItemFulfilment:
 
 def _fulfilment_by(*, user_or_scope, key: str, as_of: dt.date | None, donor=None, item=None
                    ) -> dict[int, fulfilment.Fulfilment]:
-    """``fulfilment.fulfilment_of_totals`` per ``key`` on the pledges the user may see, summed by the
-    database (``aggregates.pledge_totals_by``; for a past date with deliveries as of then). One query."""
+    """``fulfilment.fulfilment_of_totals`` per ``key`` on the pledges the user may see: summed by the
+    database (``aggregates.pledge_totals_by``, one query); for a past date, on the pledges' facts with
+    their deliveries as of then (``fulfilment.fulfilment_by``, two queries; the same rules)."""
+    on = as_of or _today()
     qs, past = _pledges(scope=_scope(user_or_scope), as_of=as_of, donor=donor, item=item)
-    delivered = aggregates.delivered_as_of(as_of) if past else None
+    if past:  # delivered as of then: a correlated sum per pledge is slower in SQL than this read
+        facts = _pledge_facts(scope=_scope(user_or_scope), as_of=as_of, donor=donor, item=item)
+        return fulfilment.fulfilment_by(facts, lambda p: getattr(p, key), on=on)
     groups: dict[int, list[fulfilment.PledgeTotals]] = {}
-    for k, totals in aggregates.pledge_totals_by(qs, on=as_of or _today(), key=key, delivered=delivered):
+    for k, totals in aggregates.pledge_totals_by(qs, on=on, key=key):
         groups.setdefault(k, []).append(totals)
     return {k: fulfilment.fulfilment_of_totals(totals) for k, totals in groups.items()}
 
@@ -147,8 +151,8 @@ def fulfilment_by_donor(*, user_or_scope, as_of: dt.date | None = None, item=Non
                         nations: Mapping[int, Nation] | None = None) -> list[DonorFulfilment]:
     """Pledged, delivered, shares by quantity and EUR value, overdue count: per donor, by donor name.
 
-    Over the pledges the user may see, summed by the database. Two queries; one when the caller
-    passes ``nations`` (every nation by id, read once per request).
+    Over the pledges the user may see, summed by the database. Two queries (three for a past date);
+    one less when the caller passes ``nations`` (every nation by id, read once per request).
     """
     groups = _fulfilment_by(user_or_scope=user_or_scope, key="donor_id", as_of=as_of, item=item)
     nations = _nations(nations, groups.keys())
@@ -158,7 +162,7 @@ def fulfilment_by_donor(*, user_or_scope, as_of: dt.date | None = None, item=Non
 
 
 def fulfilment_by_item(*, user_or_scope, as_of: dt.date | None = None, donor=None) -> list[ItemFulfilment]:
-    """The same per item (optionally for one donor), by category and item name. Two queries."""
+    """The same per item (optionally for one donor), by category and item name. Two queries (three for a past date)."""
     groups = _fulfilment_by(user_or_scope=user_or_scope, key="item_id", as_of=as_of, donor=donor)
     items = Item.objects.select_related("category").in_bulk(groups.keys())
     rows = [ItemFulfilment(item=items[k], fulfilment=f) for k, f in groups.items()]
