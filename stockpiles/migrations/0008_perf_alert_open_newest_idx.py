@@ -6,9 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('coordination', '0003_otp_device_history'),
-        ('pledges', '0003_field_validators'),
-        ('stockpiles', '0006_perf_stockreport_nation_asof_idx'),
+        ('stockpiles', '0007_alert_history'),
     ]
 
     operations = [
