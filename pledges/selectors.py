@@ -1,4 +1,4 @@
-"""Reads for pledges, deliveries, requirements and training. Each runs a fixed number of queries.
+"""Reads for pledges, deliveries, requirements and training. Each runs a bounded number of queries (stated on each).
 
 Records a user reads go through ``restrict(user_or_scope, "view")``; the numbers come from
 ``pledges.fulfilment`` only. ``recipient_gaps`` is an alliance aggregate over every pledge.
@@ -134,7 +134,7 @@ class ItemFulfilment:
 def _fulfilment_by(*, user_or_scope, key: str, as_of: dt.date | None, donor=None, item=None
                    ) -> dict[int, fulfilment.Fulfilment]:
     """``fulfilment.fulfilment_of_totals`` per ``key`` on the pledges the user may see: summed by the
-    database (``aggregates.pledge_totals_by``, one query); for a past date, on the pledges' facts with
+    database (``aggregates.pledge_totals_by``, one or two queries); for a past date, on the pledges' facts with
     their deliveries as of then (``fulfilment.fulfilment_by``, two queries; the same rules)."""
     on = as_of or _today()
     qs, past = _pledges(scope=_scope(user_or_scope), as_of=as_of, donor=donor, item=item)
@@ -151,8 +151,9 @@ def fulfilment_by_donor(*, user_or_scope, as_of: dt.date | None = None, item=Non
                         nations: Mapping[int, Nation] | None = None) -> list[DonorFulfilment]:
     """Pledged, delivered, shares by quantity and EUR value, overdue count: per donor, by donor name.
 
-    Over the pledges the user may see, summed by the database. Two queries (three for a past date);
-    one less when the caller passes ``nations`` (every nation by id, read once per request).
+    Over the pledges the user may see, summed by the database. Two queries (three for a past date, or
+    when some pledge's delivered value needs rounding); one less when the caller passes ``nations``
+    (every nation by id, read once per request).
     """
     groups = _fulfilment_by(user_or_scope=user_or_scope, key="donor_id", as_of=as_of, item=item)
     nations = _nations(nations, groups.keys())
@@ -162,7 +163,7 @@ def fulfilment_by_donor(*, user_or_scope, as_of: dt.date | None = None, item=Non
 
 
 def fulfilment_by_item(*, user_or_scope, as_of: dt.date | None = None, donor=None) -> list[ItemFulfilment]:
-    """The same per item (optionally for one donor), by category and item name. Two queries (three for a past date)."""
+    """The same per item (optionally for one donor), by category and item name. Two queries (three as above)."""
     groups = _fulfilment_by(user_or_scope=user_or_scope, key="item_id", as_of=as_of, donor=donor)
     items = Item.objects.select_related("category").in_bulk(groups.keys())
     rows = [ItemFulfilment(item=items[k], fulfilment=f) for k, f in groups.items()]
@@ -304,7 +305,8 @@ def deliveries_per_month(*, user_or_scope, item=None, donor=None, since: dt.date
     """Delivered (delivered or confirmed) deliveries per month of ``delivered_on``, oldest first.
 
     Summed by the database per month (``aggregates.delivery_totals_by_month``); each delivery's value
-    is its share of the pledge's value (``fulfilment.delivered_value``). One query.
+    is its share of the pledge's value (``fulfilment.delivered_value``). One query (two when some
+    delivery's value needs rounding).
     """
     qs = Delivery.objects.restrict(_scope(user_or_scope), VIEW).filter(
         status__in=Delivery.DELIVERED, delivered_on__isnull=False

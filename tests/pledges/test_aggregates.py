@@ -160,3 +160,13 @@ def test_half_cents_round_to_even_in_both_paths(nations, item):
     assert usa_row.delivered_value_eur == Decimal("0.04") and usa_row.pledged_value_eur == Decimal("0.09")
     [month] = selectors.deliveries_per_month(user_or_scope=CELL)
     assert (month.deliveries, month.value_eur) == (3, Decimal("0.04"))
+
+
+def test_rows_that_need_rounding_cost_one_query_more(ledger, django_assert_max_num_queries):
+    """However many pledges or deliveries need rounding, they are read in one more query."""
+    with django_assert_max_num_queries(3):  # totals, the pledges to round, nations
+        assert selectors.fulfilment_by_donor(user_or_scope=CELL)
+    with django_assert_max_num_queries(2):  # totals per month, the deliveries to round
+        assert selectors.deliveries_per_month(user_or_scope=CELL)
+    with django_assert_max_num_queries(2):  # class totals (no values), the page of candidates
+        selectors.overdue_pledges_page(user_or_scope=CELL, on=dt.date(2025, 1, 1), limit=3)
