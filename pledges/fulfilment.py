@@ -62,7 +62,20 @@ def effective_quantity(p: PledgeFacts) -> int:
 
 
 def is_overdue(p: PledgeFacts, *, on: date) -> bool:
-    return not p.cancelled and p.due_on is not None and p.due_on < on and p.delivered < p.quantity
+    return overdue_rule(due_before=_due_before(p, on), complete=_complete(p), cancelled=p.cancelled)
+
+
+def _due_before(p: PledgeFacts, on: date) -> bool:
+    return p.due_on is not None and p.due_on < on
+
+
+def _complete(p: PledgeFacts) -> bool:
+    return p.delivered >= p.quantity
+
+
+def overdue_rule(*, due_before: bool, complete: bool, cancelled: bool) -> bool:
+    """Overdue: the due date has passed, not fully delivered, not cancelled (on facts or class totals)."""
+    return due_before and not complete and not cancelled
 
 
 def days_overdue(p: PledgeFacts, *, on: date) -> int:
@@ -102,29 +115,93 @@ class Fulfilment:
         return share(self.delivered_value_eur, self.pledged_value_eur)
 
 
+@dataclass(frozen=True)
+class PledgeTotals:
+    """Plain sums over pledges of one class: what a database ``GROUP BY`` returns without applying a
+    rule. ``fulfilment_of_totals`` applies the rules; ``pledge_totals`` gives the same for one pledge,
+    so stored pledges can be summed in SQL and facts in Python with the same outcome.
+
+    The class: ``cancelled``; ``complete`` (delivered >= quantity); ``due_before`` (a due date before
+    the day asked about); ``valued`` (a stated value or an item reference value).
+    ``delivered_value`` is Σ ``delivered_value`` over the pledges whose value × delivered / quantity is
+    a whole number of cents (a database sums those without rounding anything). ``pledge``: a pledge of
+    the class whose delivered value is not in that sum; ``delivered_value(pledge)`` rounds it. Totals
+    that only carry such a pledge have a zero count (its other figures are in its class's sums).
+    """
+
+    cancelled: bool
+    complete: bool
+    due_before: bool
+    valued: bool
+    count: int
+    quantity: int = 0  # Σ quantity
+    delivered: int = 0  # Σ delivered quantity (as recorded: may pass the quantity on complete pledges)
+    value: Decimal = ZERO  # Σ pledge_value
+    delivered_value: Decimal = ZERO
+    pledge: PledgeFacts | None = None
+
+
+def pledge_totals(p: PledgeFacts, *, on: date) -> PledgeTotals:
+    """One pledge as its own class: its delivered value is rounded by ``delivered_value``."""
+    value = pledge_value(p)
+    return PledgeTotals(
+        cancelled=p.cancelled, complete=_complete(p), due_before=_due_before(p, on), valued=value is not None, count=1,
+        quantity=p.quantity, delivered=p.delivered, value=value if value is not None else ZERO, pledge=p,
+    )
+
+
 def fulfilment(pledges: Iterable[PledgeFacts], *, on: date) -> Fulfilment:
+    return fulfilment_of_totals(pledge_totals(p, on=on) for p in pledges)
+
+
+def fulfilment_of_totals(totals: Iterable[PledgeTotals]) -> Fulfilment:
+    """The fulfilment rules on class totals: a cancelled pledge counts for what it delivered (quantity
+    and value), delivered quantities are capped at the pledge, unvalued pledges stay out of the EUR
+    sums, overdue = due before the day, not complete, not cancelled."""
     count = pledged = delivered = unvalued = overdue = overdue_qty = 0
     pledged_value = delivered_value_sum = ZERO
-    for p in pledges:
-        quantity = effective_quantity(p)
-        done = min(p.delivered, p.quantity)
-        count += 1
-        pledged += quantity
+    for t in totals:
+        done = t.quantity if t.complete else t.delivered  # Σ min(delivered, quantity)
+        count += t.count
+        pledged += done if t.cancelled else t.quantity  # Σ effective_quantity
         delivered += done
-        value = pledge_value(p)
-        if value is None:
-            unvalued += 1
+        if not t.valued:
+            unvalued += t.count
         else:
-            full = delivered_value(p, quantity) if p.cancelled else value
-            pledged_value += full
-            delivered_value_sum += delivered_value(p, done)
-        if is_overdue(p, on=on):
-            overdue += 1
-            overdue_qty += p.quantity - done
+            done_value = t.delivered_value
+            if t.pledge is not None:
+                done_value += delivered_value(t.pledge)
+            pledged_value += done_value if t.cancelled else t.value
+            delivered_value_sum += done_value
+        if overdue_rule(due_before=t.due_before, complete=t.complete, cancelled=t.cancelled):
+            overdue += t.count
+            overdue_qty += t.quantity - t.delivered
     return Fulfilment(
         pledges=count, pledged=pledged, delivered=delivered, pledged_value_eur=pledged_value,
         delivered_value_eur=delivered_value_sum, unvalued=unvalued, overdue=overdue, overdue_quantity=overdue_qty,
     )
+
+
+@dataclass(frozen=True)
+class DeliveryTotals:
+    """Plain sums over deliveries (a quantity against a pledge), like ``PledgeTotals``: ``value`` is Σ
+    of their delivered value where it is a whole number of cents. ``pledge``, ``part``: a delivery of
+    ``part`` against ``pledge`` whose value is not in that sum (its count and quantity are)."""
+
+    valued: bool
+    count: int
+    quantity: int = 0
+    value: Decimal = ZERO
+    pledge: PledgeFacts | None = None
+    part: int = 0
+
+
+def delivery_value_of_totals(t: DeliveryTotals) -> Decimal:
+    """Delivered value of deliveries: their share of the pledge's value; unvalued pledges count zero."""
+    if not t.valued:
+        return ZERO
+    total = t.value + (delivered_value(t.pledge, t.part) if t.pledge is not None else ZERO)
+    return total or ZERO  # nothing (0.00) as ZERO, as for an unvalued delivery
 
 
 def fulfilment_by(pledges: Iterable[PledgeFacts], key: Callable[[PledgeFacts], Hashable], *, on: date

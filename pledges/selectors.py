@@ -1,4 +1,4 @@
-"""Reads for pledges, deliveries, requirements and training. Each runs a fixed number of queries.
+"""Reads for pledges, deliveries, requirements and training. Each runs a bounded number of queries (stated on each).
 
 Records a user reads go through ``restrict(user_or_scope, "view")``; the numbers come from
 ``pledges.fulfilment`` only. ``recipient_gaps`` is an alliance aggregate over every pledge.
@@ -11,12 +11,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from coordination.access import VIEW, Scope, scope_for
 from coordination.models import Item, Nation
-from pledges import fulfilment
+from pledges import aggregates, fulfilment
 from pledges.models import Delivery, Pledge, Requirement, TrainingCommitment
 
 _FACT_FIELDS = (
@@ -89,13 +89,8 @@ def pledge_facts(*, user_or_scope, as_of: dt.date | None = None, donor=None, ite
     return _pledge_facts(scope=_scope(user_or_scope), as_of=as_of, donor=donor, item=item, recipient=recipient)
 
 
-def _pledge_facts(*, scope: Scope | None, as_of: dt.date | None = None, donor=None, item=None, recipient=None
-                  ) -> list[fulfilment.PledgeFacts]:
-    """``scope`` None reads every pledge: for alliance aggregates only.
-
-    For a past ``as_of``: pledges announced by then, delivered quantities as of then (quantity and
-    status are today's: a later reduction or cancellation is not undone).
-    """
+def _pledges(*, scope: Scope | None, as_of: dt.date | None = None, donor=None, item=None, recipient=None):
+    """The pledges ``_pledge_facts`` reads, and whether ``as_of`` is a past date."""
     qs = Pledge.objects.restrict(scope, VIEW) if scope is not None else Pledge.objects.all()
     if donor is not None:
         qs = qs.filter(donor_id=_pk(donor))
@@ -106,6 +101,17 @@ def _pledge_facts(*, scope: Scope | None, as_of: dt.date | None = None, donor=No
     past = as_of is not None and as_of < _today()
     if past:
         qs = qs.filter(announced_on__lte=as_of)
+    return qs, past
+
+
+def _pledge_facts(*, scope: Scope | None, as_of: dt.date | None = None, donor=None, item=None, recipient=None
+                  ) -> list[fulfilment.PledgeFacts]:
+    """``scope`` None reads every pledge: for alliance aggregates only.
+
+    For a past ``as_of``: pledges announced by then, delivered quantities as of then (quantity and
+    status are today's: a later reduction or cancellation is not undone).
+    """
+    qs, past = _pledges(scope=scope, as_of=as_of, donor=donor, item=item, recipient=recipient)
     rows = list(qs.order_by().values(*_FACT_FIELDS))
     delivered = delivered_by_pledge_as_of(pledge_ids=[r["pk"] for r in rows], as_of=as_of) if past else None
     return _facts(rows, delivered=delivered)
@@ -125,16 +131,31 @@ class ItemFulfilment:
     fulfilment: fulfilment.Fulfilment
 
 
+def _fulfilment_by(*, user_or_scope, key: str, as_of: dt.date | None, donor=None, item=None
+                   ) -> dict[int, fulfilment.Fulfilment]:
+    """``fulfilment.fulfilment_of_totals`` per ``key`` on the pledges the user may see: summed by the
+    database (``aggregates.pledge_totals_by``, one or two queries); for a past date, on the pledges' facts with
+    their deliveries as of then (``fulfilment.fulfilment_by``, two queries; the same rules)."""
+    on = as_of or _today()
+    qs, past = _pledges(scope=_scope(user_or_scope), as_of=as_of, donor=donor, item=item)
+    if past:  # delivered as of then: a correlated sum per pledge is slower in SQL than this read
+        facts = _pledge_facts(scope=_scope(user_or_scope), as_of=as_of, donor=donor, item=item)
+        return fulfilment.fulfilment_by(facts, lambda p: getattr(p, key), on=on)
+    groups: dict[int, list[fulfilment.PledgeTotals]] = {}
+    for k, totals in aggregates.pledge_totals_by(qs, on=on, key=key):
+        groups.setdefault(k, []).append(totals)
+    return {k: fulfilment.fulfilment_of_totals(totals) for k, totals in groups.items()}
+
+
 def fulfilment_by_donor(*, user_or_scope, as_of: dt.date | None = None, item=None,
                         nations: Mapping[int, Nation] | None = None) -> list[DonorFulfilment]:
     """Pledged, delivered, shares by quantity and EUR value, overdue count: per donor, by donor name.
 
-    Over the pledges the user may see. Two queries (three for a past date); one less when the caller
-    passes ``nations`` (every nation by id, read once per request).
+    Over the pledges the user may see, summed by the database. Two queries (three for a past date, or
+    when some pledge's delivered value needs rounding); one less when the caller passes ``nations``
+    (every nation by id, read once per request).
     """
-    on = as_of or _today()
-    facts = pledge_facts(user_or_scope=user_or_scope, as_of=as_of, item=item)
-    groups = fulfilment.fulfilment_by(facts, lambda p: p.donor_id, on=on)
+    groups = _fulfilment_by(user_or_scope=user_or_scope, key="donor_id", as_of=as_of, item=item)
     nations = _nations(nations, groups.keys())
     rows = [DonorFulfilment(donor=nations[k], fulfilment=f) for k, f in groups.items()]
     rows.sort(key=lambda r: r.donor.name)
@@ -142,10 +163,8 @@ def fulfilment_by_donor(*, user_or_scope, as_of: dt.date | None = None, item=Non
 
 
 def fulfilment_by_item(*, user_or_scope, as_of: dt.date | None = None, donor=None) -> list[ItemFulfilment]:
-    """The same per item (optionally for one donor), by category and item name. Two queries (three for a past date)."""
-    on = as_of or _today()
-    facts = pledge_facts(user_or_scope=user_or_scope, as_of=as_of, donor=donor)
-    groups = fulfilment.fulfilment_by(facts, lambda p: p.item_id, on=on)
+    """The same per item (optionally for one donor), by category and item name. Two queries (three as above)."""
+    groups = _fulfilment_by(user_or_scope=user_or_scope, key="item_id", as_of=as_of, donor=donor)
     items = Item.objects.select_related("category").in_bulk(groups.keys())
     rows = [ItemFulfilment(item=items[k], fulfilment=f) for k, f in groups.items()]
     rows.sort(key=lambda r: (r.item.category.name, r.item.name))
@@ -168,33 +187,40 @@ def overdue_pledges_page(*, user_or_scope, on: dt.date | None = None, donor=None
                          ) -> tuple[list[OverduePledge], int]:
     """The first ``limit`` overdue pledges (all when None), most overdue first, and how many there are.
 
-    ``fulfilment.is_overdue`` decides on plain values for every candidate; only the pledges shown are
-    loaded with their donor, recipient and item. Two queries.
+    How many: ``fulfilment.fulfilment_of_totals`` on the pledges summed by the database per class
+    (``aggregates.pledge_totals_by``). The rows: the candidates in order of due date, read with their
+    donor, recipient and item until ``limit`` pass ``fulfilment.is_overdue`` (the narrowing is the
+    rule, so one read of ``limit`` rows in practice). Two queries.
     """
     on = on or _today()
-    qs = (
-        Pledge.objects.restrict(_scope(user_or_scope), VIEW)
-        .filter(due_on__lt=on)  # narrows the read; ``fulfilment.is_overdue`` decides
-        .exclude(status=Pledge.Status.CANCELLED)
-    )
+    qs = Pledge.objects.restrict(_scope(user_or_scope), VIEW)
     if donor is not None:
         qs = qs.filter(donor_id=_pk(donor))
-    overdue = []
-    for pk, donor_id, recipient_id, item_id, quantity, delivered, due_on, status in qs.order_by().values_list(
-        "pk", "donor_id", "recipient_id", "item_id", "quantity", "delivered_quantity", "due_on", "status"
-    ):
-        facts = fulfilment.PledgeFacts(
-            pledge_id=pk, donor_id=donor_id, recipient_id=recipient_id, item_id=item_id, quantity=quantity,
-            delivered=delivered, due_on=due_on, cancelled=status == Pledge.Status.CANCELLED,
-        )
-        if fulfilment.is_overdue(facts, on=on):
-            overdue.append((fulfilment.days_overdue(facts, on=on), pk, quantity - min(delivered, quantity)))
-    overdue.sort(key=lambda r: (-r[0], r[1]))
-    shown = overdue[:limit] if limit is not None else overdue
-    pledges = Pledge.objects.select_related("donor", "recipient", "item").in_bulk([pk for _, pk, _ in shown])
-    rows = [OverduePledge(pledge=pledges[pk], days_overdue=days, outstanding=outstanding)
-            for days, pk, outstanding in shown]
-    return rows, len(overdue)
+    total = fulfilment.fulfilment_of_totals(
+        t for _, t in aggregates.pledge_totals_by(qs, on=on, key=None, values=False)
+    ).overdue
+    candidates = (  # narrows the read; ``fulfilment.is_overdue`` decides
+        qs.filter(due_on__lt=on, delivered_quantity__lt=F("quantity")).exclude(status=Pledge.Status.CANCELLED)
+        .select_related("donor", "recipient", "item").order_by("due_on", "pk")  # most overdue first
+    )
+    rows: list[OverduePledge] = []
+    chunk, start = max(limit or 0, 100), 0
+    while limit is None or len(rows) < limit:
+        page = list(candidates[start:start + chunk]) if limit is not None else list(candidates)
+        for pledge in page:
+            facts = fulfilment.PledgeFacts(
+                pledge_id=pledge.pk, donor_id=pledge.donor_id, recipient_id=pledge.recipient_id,
+                item_id=pledge.item_id, quantity=pledge.quantity, delivered=pledge.delivered_quantity,
+                due_on=pledge.due_on, cancelled=pledge.status == Pledge.Status.CANCELLED,
+            )
+            if fulfilment.is_overdue(facts, on=on) and (limit is None or len(rows) < limit):
+                outstanding = pledge.quantity - min(pledge.delivered_quantity, pledge.quantity)
+                rows.append(OverduePledge(pledge=pledge, days_overdue=fulfilment.days_overdue(facts, on=on),
+                                          outstanding=outstanding))
+        if limit is None or len(page) < chunk:
+            break
+        start += chunk
+    return rows, total
 
 
 # --- Recipient gaps -------------------------------------------------------------------------------
@@ -276,7 +302,12 @@ class MonthDeliveries:
 
 def deliveries_per_month(*, user_or_scope, item=None, donor=None, since: dt.date | None = None
                          ) -> list[MonthDeliveries]:
-    """Delivered (delivered or confirmed) deliveries per month of ``delivered_on``, oldest first. One query."""
+    """Delivered (delivered or confirmed) deliveries per month of ``delivered_on``, oldest first.
+
+    Summed by the database per month (``aggregates.delivery_totals_by_month``); each delivery's value
+    is its share of the pledge's value (``fulfilment.delivered_value``). One query (two when some
+    delivery's value needs rounding).
+    """
     qs = Delivery.objects.restrict(_scope(user_or_scope), VIEW).filter(
         status__in=Delivery.DELIVERED, delivered_on__isnull=False
     )
@@ -287,13 +318,9 @@ def deliveries_per_month(*, user_or_scope, item=None, donor=None, since: dt.date
     if since is not None:
         qs = qs.filter(delivered_on__gte=since)
     months: dict[dt.date, list] = {}
-    for day, quantity, pledge_id, pledged, value, unit_value in qs.order_by().values_list(
-        "delivered_on", "quantity", "pledge_id", "pledge__quantity", "pledge__value_eur", "pledge__item__unit_value_eur"
-    ):
-        facts = fulfilment.PledgeFacts(pledge_id=pledge_id, donor_id=0, recipient_id=0, item_id=0, quantity=pledged,
-                                       value_eur=value, unit_value_eur=unit_value)
-        bucket = months.setdefault(day.replace(day=1), [0, 0, fulfilment.ZERO])
-        bucket[0] += 1
-        bucket[1] += quantity
-        bucket[2] += fulfilment.delivered_value(facts, quantity) or fulfilment.ZERO
+    for month, totals in aggregates.delivery_totals_by_month(qs):
+        bucket = months.setdefault(month, [0, 0, fulfilment.ZERO])
+        bucket[0] += totals.count
+        bucket[1] += totals.quantity
+        bucket[2] += fulfilment.delivery_value_of_totals(totals)
     return [MonthDeliveries(month=m, deliveries=n, quantity=q, value_eur=v) for m, (n, q, v) in sorted(months.items())]

@@ -1,0 +1,165 @@
+"""Pledge and delivery totals summed by the database, for the rules in ``pledges.fulfilment``.
+
+The database groups by raw conditions (cancelled, delivered >= quantity, due before a day, valued)
+and returns counts and sums; ``fulfilment.fulfilment_of_totals`` / ``delivery_value_of_totals``
+decide what counts for what. EUR amounts are summed in whole cents (exact numeric on PostgreSQL,
+64-bit integers on SQLite, never floats).
+
+A delivered value (value × delivered / quantity, rounded to the cent by ``fulfilment.delivered_value``)
+is summed here only where it is a whole number of cents, so no rounding is involved; every other row
+comes back on its own (grouped by its primary key) with its raw figures, and ``delivered_value``
+rounds it in Python. Which rows are whole does not change any result, only how many rows come back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    F,
+    Func,
+    Q,
+    QuerySet,
+    Sum,
+)
+from django.db.models.functions import Coalesce, Least, TruncMonth
+
+from pledges import fulfilment
+from pledges.models import Delivery, Pledge
+
+CENTS = Decimal(100)
+
+
+class Cents(Func):
+    """A EUR amount (two decimal places) in whole cents: exact numeric on PostgreSQL, an integer on
+    SQLite (whose decimals are stored as floats; ``ROUND`` undoes their representation error)."""
+
+    template = "(%(expressions)s * 100)"
+    output_field = BigIntegerField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return super().as_sql(compiler, connection, template="CAST(ROUND(%(expressions)s * 100) AS INTEGER)", **extra)
+
+
+class WholeQuotient(Func):
+    """numerator / denominator when the denominator is positive and divides the numerator, else NULL.
+
+    On SQLite also NULL when the product overflowed 64-bit integers (SQLite then silently gives a float).
+    """
+
+    arity = 2
+    output_field = BigIntegerField()
+
+    def as_sql(self, compiler, connection, **extra):
+        (num, num_params), (den, den_params) = (compiler.compile(e) for e in self.get_source_expressions())
+        parts: list[tuple[str, tuple]] = []
+
+        def n():
+            parts.append(("n", num_params))
+            return f"({num})"
+
+        def d():
+            parts.append(("d", den_params))
+            return f"({den})"
+
+        if connection.vendor == "sqlite":
+            sql = (f"CASE WHEN {d()} > 0 AND typeof({n()}) = 'integer' AND {n()} %% {d()} = 0 "
+                   f"THEN {n()} / {d()} END")
+        else:
+            sql = f"CASE WHEN {d()} > 0 AND MOD({n()}, {d()}) = 0 THEN DIV({n()}, {d()}) END"
+        params = [p for _, ps in parts for p in ps]
+        return sql, params
+
+
+def _flag(q: Q) -> ExpressionWrapper:
+    return ExpressionWrapper(q, output_field=BooleanField())
+
+
+def _eur(cents) -> Decimal:
+    return (Decimal(cents or 0) / CENTS).quantize(fulfilment.CENT)
+
+
+def _value_cents(prefix: str = "") -> Coalesce:
+    """The pledge's value in cents: stated, else quantity × the item's reference value (``fulfilment.pledge_value``)."""
+    return Coalesce(Cents(F(f"{prefix}value_eur")),
+                    Cents(F(f"{prefix}item__unit_value_eur")) * F(f"{prefix}quantity"))
+
+
+def pledge_totals_by(qs: QuerySet[Pledge], *, on: dt.date, key: str | None, values: bool = True
+                     ) -> list[tuple[object, fulfilment.PledgeTotals]]:
+    """(key value, totals) per ``key`` (a field, e.g. ``donor_id``; None: one group) and class, with
+    each pledge's stored delivered quantity (today's figures).
+
+    ``values=False``: counts and quantities only (every class unvalued), for the overdue figures.
+    One query; a second one reads the pledges whose delivered value needs rounding, when there are any.
+    """
+    qs = qs.order_by().annotate(_delivered=F("delivered_quantity"))
+    sums = {}
+    if values:
+        qs = qs.annotate(_value=_value_cents()).annotate(
+            _share=WholeQuotient(F("_value") * Least(F("_delivered"), F("quantity")), F("quantity")),
+        )
+        sums = {"value": Sum("_value"), "share": Sum("_share"), "exact": Count("_share")}
+    flags = {
+        "_cancelled": _flag(Q(status=Pledge.Status.CANCELLED)),
+        "_complete": _flag(Q(_delivered__gte=F("quantity"))),
+        "_due_before": _flag(Q(due_on__lt=on)),
+    }
+    valued = {"_valued": _flag(Q(_value__isnull=False))} if values else {}
+    rows = qs.values(**({} if key is None else {"_key": F(key)}), **flags, **valued).annotate(
+        n=Count("pk"), quantity=Sum("quantity"), done=Sum("_delivered"), **sums,
+    )
+    out = [
+        (r.get("_key"), fulfilment.PledgeTotals(
+            cancelled=bool(r["_cancelled"]), complete=bool(r["_complete"]), due_before=bool(r["_due_before"]),
+            valued=bool(r.get("_valued")), count=r["n"], quantity=int(r["quantity"] or 0),
+            delivered=int(r["done"] or 0), value=_eur(r.get("value")), delivered_value=_eur(r.get("share")),
+        ))
+        for r in rows
+    ]
+    if any(r.get("_valued") and r["exact"] < r["n"] for r in rows):  # some delivered value needs rounding
+        for r in qs.filter(_value__isnull=False, _share__isnull=True).values(
+            *([key] if key else []), **flags, pk_=F("pk"), q=F("quantity"), d=F("_delivered"), stated=F("value_eur"),
+            unit=F("item__unit_value_eur"),
+        ):
+            pledge = fulfilment.PledgeFacts(pledge_id=r["pk_"], donor_id=0, recipient_id=0, item_id=0, quantity=r["q"],
+                                            delivered=r["d"], value_eur=r["stated"], unit_value_eur=r["unit"])
+            out.append((r[key] if key else None, fulfilment.PledgeTotals(
+                cancelled=bool(r["_cancelled"]), complete=bool(r["_complete"]), due_before=bool(r["_due_before"]),
+                valued=True, count=0, pledge=pledge,
+            )))
+    return out
+
+
+def delivery_totals_by_month(qs: QuerySet[Delivery]) -> list[tuple[dt.date, fulfilment.DeliveryTotals]]:
+    """(first day of the month of ``delivered_on``, totals) for delivered deliveries. One query; a second
+    one reads the deliveries whose value needs rounding, when there are any."""
+    qs = qs.order_by().annotate(_month=TruncMonth("delivered_on"), _value=_value_cents("pledge__")).annotate(
+        _share=WholeQuotient(F("_value") * Least(F("quantity"), F("pledge__quantity")), F("pledge__quantity")),
+    )
+    rows = qs.values("_month", _valued=_flag(Q(_value__isnull=False))).annotate(
+        n=Count("pk"), quantity=Sum("quantity"), share=Sum("_share"), exact=Count("_share"),
+    )
+    out = [
+        (_date(r["_month"]), fulfilment.DeliveryTotals(
+            valued=bool(r["_valued"]), count=r["n"], quantity=int(r["quantity"] or 0), value=_eur(r["share"]),
+        ))
+        for r in rows
+    ]
+    if any(r["_valued"] and r["exact"] < r["n"] for r in rows):  # some delivered value needs rounding
+        for month, part, whole, stated, unit in qs.filter(_value__isnull=False, _share__isnull=True).values_list(
+            "_month", "quantity", "pledge__quantity", "pledge__value_eur", "pledge__item__unit_value_eur",
+        ):
+            pledge = fulfilment.PledgeFacts(pledge_id=0, donor_id=0, recipient_id=0, item_id=0, quantity=whole,
+                                            value_eur=stated, unit_value_eur=unit)
+            out.append((_date(month), fulfilment.DeliveryTotals(valued=True, count=0, pledge=pledge, part=part)))
+    return out
+
+
+def _date(month) -> dt.date:
+    return month.date() if isinstance(month, dt.datetime) else month
