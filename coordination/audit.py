@@ -3,7 +3,8 @@
 The rows come from django-simple-history's tables (one per model), merged with one UNION ALL query,
 newest first. For each page (or each export chunk) the full history rows and their predecessors are
 fetched per model in two queries, and ``diff_against`` gives what changed (old → new). The number of
-queries is fixed per page whatever the data size: count, page, 2 per model present, users, nations.
+queries is fixed per page whatever the data size: count, page, 2 per model present, users, nations,
+items (nation and item ids in the changes are shown as their code and name).
 
 Who wrote a row: ``history_user`` (dashboard, admin, a user's API session), or, for a national
 system's token, the ``history_change_reason`` the API stamps ("API token #<id> '<name>' (<nation>)";
@@ -186,7 +187,8 @@ def _text(value) -> str:
 def enrich(rows: Iterable[dict]) -> list[AuditRow]:
     """History rows (dicts from ``audit_queryset``) → display rows with who, nation and the changes.
 
-    Queries: per model present, its history rows and their predecessors (2); users; nations.
+    Queries: per model present, its history rows and their predecessors (2); users; nations; items;
+    users named in the changes.
     """
     rows = list(rows)
     by_model: dict[str, list[dict]] = defaultdict(list)
@@ -211,8 +213,6 @@ def enrich(rows: Iterable[dict]) -> list[AuditRow]:
                 previous[(key, g["history_id"])] = before[-1]
     user_ids = {r["history_user_id"] for r in rows if r["history_user_id"]}
     users = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username")) if user_ids else {}
-    nation_ids = {r["nation_ref"] for r in rows if r["nation_ref"]}
-    nations = dict(Nation.objects.filter(pk__in=nation_ids).values_list("pk", "code")) if nation_ids else {}
 
     out = []
     for row in rows:
@@ -239,9 +239,43 @@ def enrich(rows: Iterable[dict]) -> list[AuditRow]:
             when=row["history_date"], model=BY_KEY[key].label, object_id=row["id"],
             object_label=f"#{row['id']}",
             action=str(ACTIONS.get(row["history_type"], row["history_type"])), who=who,
-            nation=nations.get(row["nation_ref"], ""), changes=changes,
+            nation=str(row["nation_ref"] or ""), changes=changes,
         ))
+    _name_references(out)
     return out
+
+
+# A created row lists attnames ("donor_id"), a change diff_against's field names ("donor"): both.
+NATION_REFS = {name + suffix for name in ("nation", "donor", "recipient", "lead_nation") for suffix in ("", "_id")}
+ITEM_REFS = {"item", "item_id"}
+USER_REFS = {"user", "user_id"}  # two-factor devices, memberships
+
+
+def _name_references(rows: list[AuditRow]) -> None:
+    """Nation, item and user ids → their code, name and username (the row's nation, and the changes'
+    reference fields, shown without "_id"): one query each, for the whole page."""
+    def ids(fields: set[str]) -> set[int]:
+        return {int(v) for r in rows for f, old, new in r.changes if f in fields
+                for v in (old, new) if v.isdigit()}
+
+    nation_ids = ids(NATION_REFS) | {int(r.nation) for r in rows if r.nation}
+    item_ids, user_ids = ids(ITEM_REFS), ids(USER_REFS)
+    nations = dict(Nation.objects.filter(pk__in=nation_ids).values_list("pk", "code")) if nation_ids else {}
+    items = dict(Item.objects.filter(pk__in=item_ids).values_list("pk", "name")) if item_ids else {}
+    users = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username")) if user_ids else {}
+    refs = [(NATION_REFS, nations), (ITEM_REFS, items), (USER_REFS, users)]
+
+    def named(names: dict, value: str) -> str:
+        return names.get(int(value), value) if value.isdigit() else value
+
+    for r in rows:
+        r.nation = nations.get(int(r.nation), "") if r.nation else ""
+        changes = []
+        for f, old, new in r.changes:
+            names = next((names for fields, names in refs if f in fields), None)
+            changes.append((f, old, new) if names is None else
+                           (f.removesuffix("_id"), named(names, old), named(names, new)))
+        r.changes = changes
 
 
 def _derived_fields(record) -> list[str]:

@@ -128,6 +128,7 @@ def test_the_audit_page_shows_account_events_with_the_nation(polish_officer, nat
     app = cell.get("/audit/", {"nation": "POL", "model": "otp_app"}).context["rows"]
     assert [r.action for r in app] == ["changed", "created"]
     assert ("confirmed", "False", "True") in app[0].changes
+    assert ("user", "", "pol-officer") in app[1].changes  # named, not numbered
     assert all("key" not in field for r in app for field, _, _ in r.changes)
     user_rows = cell.get("/audit/", {"nation": "POL", "model": "user"}).context["rows"]
     assert ("event", "", PASSWORD_SET) in user_rows[0].changes

@@ -179,3 +179,21 @@ def test_procurement_records_are_in_the_trail(cell_client, nations, item, coordi
     assert ("Order", "created", "POL") in kinds
     assert ("Order schedule line", "created", "POL") in kinds
     assert not rows_of(cell_client.get("/audit/", {"nation": "USA", "model": "order"}))
+
+
+def test_nations_and_items_are_named_not_numbered(cell_client, trail, nations, item):
+    rows = rows_of(cell_client.get("/audit/", {"model": "pledge"}))
+    created = next(r for r in rows if r.action == "created" and r.object_id == trail["pol"].pk)
+    assert ("donor", "", "POL") in created.changes and ("recipient", "", "UKR") in created.changes
+    assert ("item", "", item.name) in created.changes
+    assert not any(field.endswith("_id") and field in {"donor_id", "item_id"} for field, _, _ in created.changes)
+    # a changed reference shows both names
+    other = factories.ItemFactory(name="Other item")
+    pledge = trail["pol"]
+    pledge.item = other
+    pledge.save()
+    changed = next(r for r in rows_of(cell_client.get("/audit/", {"model": "pledge"}))
+                   if r.action == "changed" and r.object_id == pledge.pk)
+    assert ("item", item.name, "Other item") in changed.changes
+    csv_text = b"".join(cell_client.get("/audit/", {"model": "pledge", "export": "csv"}).streaming_content).decode()
+    assert f",item,{item.name},Other item" in csv_text
