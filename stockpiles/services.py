@@ -211,7 +211,6 @@ def _insert_reports_by_copy(reports: Sequence[StockReport], *, history_user, cha
     attnames = [f.attname for f in StockReport._meta.concrete_fields]
     tracked = [f.attname for f in history.tracked_fields]
     history_columns = [*tracked, "history_date", "history_change_reason", "history_type", "history_user_id"]
-    quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
                        [table, len(reports)])
@@ -220,14 +219,18 @@ def _insert_reports_by_copy(reports: Sequence[StockReport], *, history_user, cha
             report.created_at = now
             report._state.adding = False
             report._state.db = connection.alias
-        with cursor.cursor.copy(f"COPY {quote(table)} ({', '.join(map(quote, columns))}) FROM STDIN") as copy:
-            for report in reports:
-                copy.write_row([getattr(report, name) for name in attnames])
+        _copy_rows(cursor, table, columns, ([getattr(report, name) for name in attnames] for report in reports))
         extra = [now, change_reason, "+", getattr(history_user, "pk", None)]
-        with cursor.cursor.copy(
-                f"COPY {quote(history._meta.db_table)} ({', '.join(map(quote, history_columns))}) FROM STDIN") as copy:
-            for report in reports:
-                copy.write_row([*(getattr(report, name) for name in tracked), *extra])
+        _copy_rows(cursor, history._meta.db_table, history_columns,
+                   ([*(getattr(report, name) for name in tracked), *extra] for report in reports))
+
+
+def _copy_rows(cursor, table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """PostgreSQL ``COPY table (columns) FROM STDIN`` of Python values (psycopg 3 adapts each value)."""
+    quote = cursor.db.ops.quote_name
+    with cursor.cursor.copy(f"COPY {quote(table)} ({', '.join(map(quote, columns))}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def _current_stock_upsert(*, nation: Nation, reports: Sequence[StockReport]) -> None:
@@ -554,9 +557,8 @@ def _store_by_copy(*, results: dict[Pair, shortfalls.ShortfallResult], now: dt.d
     with transaction.atomic(), connection.cursor() as cursor:
         # ON COMMIT DROP as a safety net; the table is dropped at the end (a later store may recreate it).
         cursor.execute(f"CREATE TEMP TABLE shortfall_in ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA")
-        with cursor.cursor.copy(f"COPY shortfall_in ({names}) FROM STDIN") as copy:
-            for (n, i), r in sorted(results.items()):
-                copy.write_row((n, i, *(getattr(r, name) for name in RESULT_COLUMNS), now))
+        rows = ((n, i, *(getattr(r, name) for name in RESULT_COLUMNS), now) for (n, i), r in sorted(results.items()))
+        _copy_rows(cursor, "shortfall_in", columns, rows)
         cursor.execute(
             f"INSERT INTO {table} ({names}) SELECT {names} FROM shortfall_in "
             f"ON CONFLICT (nation_id, item_id) DO UPDATE SET {updates}"
