@@ -187,8 +187,7 @@ def _text(value) -> str:
 def enrich(rows: Iterable[dict]) -> list[AuditRow]:
     """History rows (dicts from ``audit_queryset``) → display rows with who, nation and the changes.
 
-    Queries: per model present, its history rows and their predecessors (2); users; nations; items;
-    users named in the changes.
+    Queries: per model present, its history rows and their predecessors (2); users; nations; items.
     """
     rows = list(rows)
     by_model: dict[str, list[dict]] = defaultdict(list)
@@ -211,10 +210,7 @@ def enrich(rows: Iterable[dict]) -> list[AuditRow]:
             before = [r for r in chain if (r.history_date, r.history_id) < (g["history_date"], g["history_id"])]
             if before:
                 previous[(key, g["history_id"])] = before[-1]
-    user_ids = {r["history_user_id"] for r in rows if r["history_user_id"]}
-    users = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username")) if user_ids else {}
-
-    out = []
+    changes_of: list[list[tuple[str, str, str]]] = []
     for row in rows:
         key, hid = row["model_key"], row["history_id"]
         record, before = full.get((key, hid)), previous.get((key, hid))
@@ -228,20 +224,25 @@ def enrich(rows: Iterable[dict]) -> list[AuditRow]:
             changes = [(f.attname, "", _text(getattr(record, f.attname)))
                        for f in BY_KEY[key].model._meta.fields
                        if f.attname not in CREATED_SKIP and getattr(record, f.attname, None) not in (None, "")]
+        changes_of.append(changes)
+    names = _Names(rows, changes_of)
+
+    out = []
+    for row, changes in zip(rows, changes_of, strict=True):
         reason = row["history_change_reason"] or ""
         note = reason.split("; ", 1)[1] if reason.startswith(COMMAND_PREFIX) and "; " in reason else (
             "" if reason.startswith((COMMAND_PREFIX, TASK_PREFIX, "API token")) else reason)
+        changes = names.changes(changes)
         if note and row["history_type"] == "~":
             changes = [(str(_("event")), "", note), *changes]
-        who = users.get(row["history_user_id"]) or (reason if reason.startswith("API token") else "") or (
+        who = names.users.get(row["history_user_id"]) or (reason if reason.startswith("API token") else "") or (
             reason.split("; ", 1)[0] if reason.startswith((COMMAND_PREFIX, TASK_PREFIX)) else "") or str(_("system"))
         out.append(AuditRow(
-            when=row["history_date"], model=BY_KEY[key].label, object_id=row["id"],
+            when=row["history_date"], model=BY_KEY[row["model_key"]].label, object_id=row["id"],
             object_label=f"#{row['id']}",
             action=str(ACTIONS.get(row["history_type"], row["history_type"])), who=who,
-            nation=str(row["nation_ref"] or ""), changes=changes,
+            nation=names.nations.get(row["nation_ref"], ""), changes=changes,
         ))
-    _name_references(out)
     return out
 
 
@@ -251,31 +252,34 @@ ITEM_REFS = {"item", "item_id"}
 USER_REFS = {"user", "user_id"}  # two-factor devices, memberships
 
 
-def _name_references(rows: list[AuditRow]) -> None:
-    """Nation, item and user ids → their code, name and username (the row's nation, and the changes'
-    reference fields, shown without "_id"): one query each, for the whole page."""
-    def ids(fields: set[str]) -> set[int]:
-        return {int(v) for r in rows for f, old, new in r.changes if f in fields
-                for v in (old, new) if v.isdigit()}
+class _Names:
+    """The page's nation codes, item names and usernames, one query each: the rows' nations and writers,
+    and the ids in the changes' reference fields (shown by name, without "_id")."""
 
-    nation_ids = ids(NATION_REFS) | {int(r.nation) for r in rows if r.nation}
-    item_ids, user_ids = ids(ITEM_REFS), ids(USER_REFS)
-    nations = dict(Nation.objects.filter(pk__in=nation_ids).values_list("pk", "code")) if nation_ids else {}
-    items = dict(Item.objects.filter(pk__in=item_ids).values_list("pk", "name")) if item_ids else {}
-    users = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username")) if user_ids else {}
-    refs = [(NATION_REFS, nations), (ITEM_REFS, items), (USER_REFS, users)]
+    def __init__(self, rows: list[dict], changes_of: list[list[tuple[str, str, str]]]):
+        def ids(fields: set[str]) -> set[int]:
+            return {int(v) for changes in changes_of for f, old, new in changes if f in fields
+                    for v in (old, new) if v.isdigit()}
 
-    def named(names: dict, value: str) -> str:
-        return names.get(int(value), value) if value.isdigit() else value
+        nation_ids = ids(NATION_REFS) | {r["nation_ref"] for r in rows if r["nation_ref"]}
+        user_ids = ids(USER_REFS) | {r["history_user_id"] for r in rows if r["history_user_id"]}
+        item_ids = ids(ITEM_REFS)
+        self.nations = dict(Nation.objects.filter(pk__in=nation_ids).values_list("pk", "code")) if nation_ids else {}
+        self.items = dict(Item.objects.filter(pk__in=item_ids).values_list("pk", "name")) if item_ids else {}
+        self.users = (dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username"))
+                      if user_ids else {})
+        self._refs = [(NATION_REFS, self.nations), (ITEM_REFS, self.items), (USER_REFS, self.users)]
 
-    for r in rows:
-        r.nation = nations.get(int(r.nation), "") if r.nation else ""
-        changes = []
-        for f, old, new in r.changes:
-            names = next((names for fields, names in refs if f in fields), None)
-            changes.append((f, old, new) if names is None else
-                           (f.removesuffix("_id"), named(names, old), named(names, new)))
-        r.changes = changes
+    def changes(self, changes: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+        def named(names: dict, value: str) -> str:
+            return names.get(int(value), value) if value.isdigit() else value
+
+        out = []
+        for f, old, new in changes:
+            names = next((names for fields, names in self._refs if f in fields), None)
+            out.append((f, old, new) if names is None else
+                       (f.removesuffix("_id"), named(names, old), named(names, new)))
+        return out
 
 
 def _derived_fields(record) -> list[str]:
