@@ -39,6 +39,19 @@ def historied_models() -> list:
     return [m for m in apps.get_models() if getattr(m._meta, "simple_history_manager_attribute", None)]
 
 
+def save_with_reason(obj, reason: str | None, **save_kwargs) -> None:
+    """``obj.save()`` whose history row carries ``reason`` (none: as a plain save); the reason does not
+    stick to the instance for a later save."""
+    if not reason:
+        obj.save(**save_kwargs)
+        return
+    obj._change_reason = reason
+    try:
+        obj.save(**save_kwargs)
+    finally:
+        del obj._change_reason
+
+
 def command_reason(name: str) -> str:
     return f"{COMMAND_PREFIX}{name}"[:REASON_MAX]
 

@@ -19,7 +19,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from coordination.access import scope_for
-from coordination.history import RECOVERY_CODE_USED, RECOVERY_CODES_REGENERATED
+from coordination.history import RECOVERY_CODE_USED, RECOVERY_CODES_REGENERATED, save_with_reason
 
 TOTP_NAME = "Authenticator app"
 RECOVERY_NAME = "Recovery codes"
@@ -82,11 +82,7 @@ def recovery_codes_regenerate(*, user) -> list[str]:
 
 def _history_note(device, reason: str) -> None:
     """A history row on the device naming what happened (the codes themselves are never recorded)."""
-    device._change_reason = reason
-    try:
-        device.save(update_fields=["name"])
-    finally:
-        del device._change_reason
+    save_with_reason(device, reason, update_fields=["name"])
 
 
 def normalise(token: str) -> str:

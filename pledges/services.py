@@ -13,6 +13,7 @@ from django.db.models import Case, IntegerField, Q, Sum, When
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from coordination.access import CHANGE
+from coordination.history import save_with_reason
 from coordination.services import (
     BulkValidationError,
     as_scope,
@@ -47,9 +48,7 @@ def pledge_create(*, actor, user=None, reason: str | None = None, **fields) -> P
     validate_instance(pledge)
     with transaction.atomic():
         pledge._history_user = user if getattr(user, "pk", None) else None
-        if reason:
-            pledge._change_reason = reason
-        pledge.save()
+        save_with_reason(pledge, reason)
         _mark_pledge(pledge)
     return pledge
 
@@ -76,9 +75,7 @@ def pledge_update(*, actor, pledge_id: int, user=None, reason: str | None = None
             ]})
         validate_instance(pledge)
         pledge._history_user = user if getattr(user, "pk", None) else None
-        if reason:
-            pledge._change_reason = reason
-        pledge.save()
+        save_with_reason(pledge, reason)
         shortfall_mark_pairs(pairs=[before, (pledge.donor_id, pledge.item_id)])
     return pledge
 
