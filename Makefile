@@ -33,11 +33,11 @@ test: setup
 
 ## A Celery worker (needs CELERY_BROKER_URL or REDIS_URL, and usually DATABASE_URL).
 worker: setup
-	$(BIN)/celery -A coordination worker --loglevel=INFO
+	$(BIN)/celery -A config worker --loglevel=INFO
 
 ## Celery beat: the periodic full shortfall recompute.
 beat: setup
-	$(BIN)/celery -A coordination beat --loglevel=INFO
+	$(BIN)/celery -A config beat --loglevel=INFO
 
 ## Performance benchmark (needs PostgreSQL and Redis: DATABASE_URL and REDIS_URL); prints a table, writes JSON.
 bench: setup
@@ -45,6 +45,7 @@ bench: setup
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 fmt: setup
 	$(BIN)/ruff check --fix . && $(BIN)/ruff format .

@@ -68,29 +68,28 @@ def today() -> dt.date:
 @contextmanager
 def no_enqueue():
     """Writes mark pairs as usual but request no drain task: the caller drains explicitly."""
-    from stockpiles import services, tasks
+    from stockpiles import tasks
+    from stockpiles.engine import marks
 
-    with mock.patch.object(services, "shortfall_request_drain", lambda *a, **k: False), \
+    with mock.patch.object(marks, "shortfall_request_drain", lambda *a, **k: False), \
             mock.patch.object(tasks.recompute_marked_shortfalls, "delay", lambda *a, **k: None):
         yield
 
 
 def reset_drain_requests() -> None:
     """Forget pending drain requests (after the broker's queue was purged): the next write publishes."""
-    from stockpiles import services
+    from stockpiles import engine
 
-    flag = getattr(services, "drainflag", None)
-    if flag is not None:
-        flag.clear()
+    engine.drainflag.clear()
 
 
 def drain_marks() -> int:
     """Recompute every marked pair now (in this process)."""
-    from stockpiles import services
+    from stockpiles import engine
 
     total = 0
     while True:
-        done = services.shortfalls_recompute_marked()
+        done = engine.shortfalls_recompute_marked()
         if not done:
             return total
         total += done
@@ -118,7 +117,7 @@ def full_recompute(*, repeats: int = 3) -> dict:
     that the full recompute also does and the SQL does not. ``prototype``: the engine's compute with the
     COPY-based store sketched in ``baseline.copy_store`` (the fix proposed in docs/performance.md); the rows
     are compared after it, so it must give the same rows."""
-    from stockpiles import services
+    from stockpiles import engine
     from stockpiles.models import Shortfall
 
     if connection.vendor != "postgresql":
@@ -127,7 +126,7 @@ def full_recompute(*, repeats: int = 3) -> dict:
     baseline.create_baseline_table()
     engine_runs, sql_runs = [], []
     for _ in range(repeats):
-        seconds, _count = timed(lambda: services.shortfalls_recompute(pairs=None))
+        seconds, _count = timed(lambda: engine.shortfalls_recompute(pairs=None))
         engine_runs.append(seconds)
 
         def sql():
@@ -140,7 +139,7 @@ def full_recompute(*, repeats: int = 3) -> dict:
     for _ in range(repeats):
         def core():
             with transaction.atomic():
-                return services.shortfalls_store(results=services.shortfalls_compute(pairs=None, as_of=as_of))
+                return engine.shortfalls_store(results=engine.shortfalls_compute(pairs=None, as_of=as_of))
 
         seconds, _count = timed(core)
         core_runs.append(seconds)
@@ -149,7 +148,7 @@ def full_recompute(*, repeats: int = 3) -> dict:
     for _ in range(repeats):
         def proto():
             with transaction.atomic():
-                return baseline.copy_store(results=services.shortfalls_compute(pairs=None, as_of=as_of))
+                return baseline.copy_store(results=engine.shortfalls_compute(pairs=None, as_of=as_of))
 
         seconds, _count = timed(proto)
         proto_runs.append(seconds)
@@ -183,7 +182,7 @@ def incremental(*, samples: int = 30, seed: int = 1) -> dict:
     worker runs (``shortfalls_recompute_marked``) recomputes exactly that pair. Times per pair."""
     from coordination.access import CELL
     from coordination.models import Item, Nation
-    from stockpiles import services
+    from stockpiles import engine, services
     from stockpiles.models import CurrentStock, Shortfall, StockReport
 
     drain_marks()
@@ -200,9 +199,9 @@ def incremental(*, samples: int = 30, seed: int = 1) -> dict:
             seconds, _ = timed(lambda n=n, i=i, q=quantity: services.stock_report_create(
                 actor=CELL, nation=nations[n], item=items[i], quantity=q, as_of=day))
             write_runs.append(seconds)
-            seconds, drained = timed(services.shortfalls_recompute_marked)
+            seconds, drained = timed(engine.shortfalls_recompute_marked)
             drain_runs.append(seconds)
-            seconds, _ = timed(lambda n=n, i=i: services.shortfalls_recompute(pairs=[(n, i)]))
+            seconds, _ = timed(lambda n=n, i=i: engine.shortfalls_recompute(pairs=[(n, i)]))
             direct_runs.append(seconds)
             row = Shortfall.objects.filter(nation_id=n, item_id=i).values_list("on_hand", flat=True).first()
             wrong += drained != 1 or row != quantity

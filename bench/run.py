@@ -179,7 +179,7 @@ def wait_http(url: str, *, seconds: float = 30) -> None:
 def start_gunicorn(workers: int) -> tuple[subprocess.Popen, str]:
     port = free_port()
     proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "coordination.wsgi:application", "--bind",
+        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi:application", "--bind",
          f"127.0.0.1:{port}", "--workers", str(workers), "--timeout", "600", "--log-level", "warning"],
         cwd=ROOT, env=os.environ.copy(),
     )
@@ -199,7 +199,7 @@ def start_worker(log_path: Path) -> subprocess.Popen:
              "--concurrency=2", "--without-gossip", "--without-mingle", "-n", f"bench-{os.getpid()}@%h"],
             cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT,
         )
-    from coordination.celery import app
+    from config.celery import app
 
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -281,7 +281,7 @@ def settle_database() -> float:
 
 
 def generate(results: dict, label: str, sizes, seed: int) -> None:
-    from coordination.scale import scale_data_generate
+    from loaders.scale import scale_data_generate
 
     def go():
         result = scale_data_generate(sizes=sizes, seed=seed, clear=True, progress=sys.stderr.isatty())
@@ -306,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from bench import measure
     from bench.report import render_table
-    from coordination.scale import ScaleSizes
+    from loaders.scale import ScaleSizes
 
     results: dict = {
         "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -360,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     if wanted("freshness"):
         worker = None
         try:
-            from coordination.celery import app
+            from config.celery import app
 
             measure.drain_marks()  # what earlier steps marked: not part of this measurement
             app.control.purge()

@@ -7,8 +7,8 @@
 Everything else (database, broker) comes from the environment that bench/run.py prepares.
 """
 
-from coordination.settings import *  # noqa: F403
-from coordination.settings import REST_FRAMEWORK
+from config.settings import *  # noqa: F403
+from config.settings import REST_FRAMEWORK
 
 DEBUG = False
 REST_FRAMEWORK = {

@@ -1,3 +1,1 @@
-from .celery import app as celery_app
-
-__all__ = ("celery_app",)
+"""The foundation: nations, catalogue, memberships, API tokens, the access rule, history and the API plumbing."""

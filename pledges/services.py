@@ -21,8 +21,8 @@ from coordination.services import (
     require_nation_access,
     validate_instance,
 )
+from pledges import hooks
 from pledges.models import Delivery, Pledge, TrainingCommitment
-from stockpiles.services import shortfall_mark_pairs
 
 PLEDGE_FIELDS = (
     "donor", "recipient", "item", "quantity", "value_eur", "announced_on", "due_on", "source", "status",
@@ -33,7 +33,7 @@ BIGINT_MAX = 2**63 - 1
 
 
 def _mark_pledge(pledge: Pledge) -> None:
-    shortfall_mark_pairs(pairs=[(pledge.donor_id, pledge.item_id)])
+    hooks.shortfall_inputs_changed(pairs=[(pledge.donor_id, pledge.item_id)])
 
 
 # --- Pledges -------------------------------------------------------------------------------------
@@ -76,7 +76,7 @@ def pledge_update(*, actor, pledge_id: int, user=None, reason: str | None = None
         validate_instance(pledge)
         pledge._history_user = user if getattr(user, "pk", None) else None
         save_with_reason(pledge, reason)
-        shortfall_mark_pairs(pairs=[before, (pledge.donor_id, pledge.item_id)])
+        hooks.shortfall_inputs_changed(pairs=[before, (pledge.donor_id, pledge.item_id)])
     return pledge
 
 
@@ -205,7 +205,9 @@ def deliveries_bulk_create(*, actor, rows: Sequence[dict], user=None) -> list[De
             raise BulkValidationError(row_errors)
         created = bulk_create_with_history(deliveries, Delivery, batch_size=2000, default_user=history_user)
         _apply_totals(pledges, created, user=history_user)
-        shortfall_mark_pairs(pairs=[(pledges[d.pledge_id].donor_id, pledges[d.pledge_id].item_id) for d in created])
+        hooks.shortfall_inputs_changed(
+            pairs=[(pledges[d.pledge_id].donor_id, pledges[d.pledge_id].item_id) for d in created]
+        )
     return created
 
 

@@ -327,7 +327,7 @@ def item_projection(*, user, item, as_of: dt.date | None = None, months: int = 2
     """Per nation the user may see: available stock month by month for one item, with the contracted
     inflows of its orders' schedules and its own production (``shortfalls.recovery_projection``), and
     the recovery with and without the contracts. The engine's input queries plus one for nations."""
-    from stockpiles.services import shortfall_inputs
+    from stockpiles.engine import shortfall_inputs
 
     scope = _scope(user)
     if scope.is_nobody:

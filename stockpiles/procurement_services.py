@@ -18,6 +18,7 @@ from django.db.models import Sum
 
 from coordination.access import CHANGE
 from coordination.services import record_save, require_cell, require_nation_access, validate_instance
+from stockpiles.engine import shortfall_mark_pairs
 from stockpiles.models import (
     AgreementParticipant,
     FrameworkAgreement,
@@ -27,7 +28,7 @@ from stockpiles.models import (
     ProductionLine,
     ProductionRate,
 )
-from stockpiles.services import production_rate_saved, shortfall_mark_pairs
+from stockpiles.services import production_rate_saved
 
 AGREEMENT_FIELDS = (
     "name", "lead_nation", "item", "manufacturer", "ceiling_quantity", "unit_price_eur", "valid_from", "valid_to",

@@ -58,7 +58,7 @@ def _results(*, scope: Scope | None, as_of: dt.date | None, item_ids: Iterable[i
     item_ids = None if item_ids is None else set(item_ids)
     nation_ids = None if nation_ids is None else set(nation_ids)
     if compute or _is_past(as_of):
-        from stockpiles.services import shortfalls_compute
+        from stockpiles.engine import shortfalls_compute
 
         computed = shortfalls_compute(pairs=None, as_of=as_of)
         return {
@@ -322,7 +322,7 @@ def recovery_projection(*, user_or_scope, nation: Nation | int, item: Item | int
 
     Empty when the user may not see the pair or there is nothing to project.
     """
-    from stockpiles.services import shortfall_inputs
+    from stockpiles.engine import shortfall_inputs
 
     scope = _scope(user_or_scope)
     pair = (getattr(nation, "pk", nation), getattr(item, "pk", item))

@@ -14,7 +14,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_ready
 
-from stockpiles import services
+from stockpiles.engine import marks, run
 
 logger = logging.getLogger(__name__)
 
@@ -29,13 +29,13 @@ TASK_OPTIONS = {
 @shared_task(**TASK_OPTIONS, soft_time_limit=9 * 60, time_limit=10 * 60)
 def recompute_marked_shortfalls() -> int:
     """Drain the pairs marked dirty by writes, batch by batch, until none are left."""
-    services.drainflag.clear()  # before reading marks: a write committing from now on requests a new task
+    marks.drainflag.clear()  # before reading marks: a write committing from now on requests a new task
     try:
-        return services.shortfalls_drain()
+        return run.shortfalls_drain()
     except SoftTimeLimitExceeded:
         # The batch in progress rolled back; its marks are intact. Let a fresh task carry on.
         logger.warning("Shortfall drain hit its soft time limit; requesting another drain.")
-        services.shortfall_request_drain()
+        marks.shortfall_request_drain()
         return 0
 
 
@@ -43,9 +43,9 @@ def recompute_marked_shortfalls() -> int:
 def recompute_all_shortfalls() -> int:
     """The periodic full recompute (Celery beat): repairs anything the incremental path missed,
     removes rows of pairs without inputs, and syncs every alert (pledges that became overdue)."""
-    count = services.shortfalls_recompute(pairs=None)
-    if services.shortfall_marks_pending():
-        services.shortfall_request_drain()
+    count = run.shortfalls_recompute(pairs=None)
+    if marks.shortfall_marks_pending():
+        marks.shortfall_request_drain()
     return count
 
 
@@ -53,7 +53,7 @@ def recompute_all_shortfalls() -> int:
 def drain_leftovers_on_start(sender=None, **kwargs) -> None:
     """When a worker starts, drain what a killed worker may have left (marks without a pending task)."""
     try:
-        if services.shortfall_marks_pending():
-            services.shortfall_request_drain(force=True)
+        if marks.shortfall_marks_pending():
+            marks.shortfall_request_drain(force=True)
     except Exception:  # never keep a worker from starting
         logger.exception("Could not check for leftover shortfall marks at worker start.")

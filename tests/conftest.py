@@ -26,7 +26,7 @@ requires_postgres = pytest.mark.skipif(
 @pytest.fixture(autouse=True)
 def eager_celery(request):
     """Tasks run in-process unless a test is marked ``worker`` (those talk to a real worker)."""
-    from coordination.celery import app
+    from config.celery import app
 
     before = app.conf.task_always_eager
     app.conf.task_always_eager = not request.node.get_closest_marker("worker")

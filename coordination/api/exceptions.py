@@ -38,7 +38,7 @@ def _log_refusal(exc, context) -> None:
     elif isinstance(exc, drf.NotAuthenticated):
         log_refused(request, reason="no credentials", status=401)
     elif isinstance(exc, BulkValidationError | DjangoValidationError):
-        _log_foreign_pledge_writes(request, exc)
+        _log_foreign_target_writes(request, view, exc)
     elif isinstance(exc, Http404 | drf.NotFound) and view is not None:
         model = getattr(view, "model", None)
         lookup = getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", "pk")
@@ -48,29 +48,32 @@ def _log_refusal(exc, context) -> None:
                         model=model._meta.label_lower, object_id=int(value))
 
 
-def _log_foreign_pledge_writes(request, exc) -> None:
-    """A delivery (single or bulk) against a pledge that exists but is another nation's: a refused write.
-    The service answers it as a row error on ``pledge`` (400), like an unknown id; only the log tells them apart."""
+def _log_foreign_target_writes(request, view, exc) -> None:
+    """A write (single or bulk) naming a target that exists but is another nation's (a delivery's
+    ``pledge``): a refused write. The service answers it as a row error on that field (400), like an
+    unknown id; only the log tells them apart. The view names its targets: ``write_targets =
+    {"pledge": Pledge}``."""
     from coordination.access import CHANGE
     from coordination.security import log_refused
-    from pledges.models import Pledge
 
+    targets = getattr(view, "write_targets", None) or {}
     rows = exc.row_errors if isinstance(exc, BulkValidationError) else {0: messages_of(exc)}
     data = request.data if isinstance(request.data, list) else [request.data]
-    ids = set()
-    for index, errors in rows.items():
-        if "pledge" in errors and 0 <= int(index) < len(data) and isinstance(data[int(index)], dict):
-            value = data[int(index)].get("pledge")
-            if isinstance(value, int) and 0 < value < 2**63:
-                ids.add(value)
-    if not ids:
-        return
-    existing = set(Pledge.objects.filter(pk__in=ids).values_list("pk", flat=True))
-    writable = set(Pledge.objects.restrict(request.user, CHANGE).filter(pk__in=ids).values_list("pk", flat=True))
-    foreign = sorted(existing - writable)
-    if foreign:
-        log_refused(request, reason="write against another nation's pledge", status=400,
-                    model="pledges.pledge", object_ids=foreign)
+    for field, model in targets.items():
+        ids = set()
+        for index, errors in rows.items():
+            if field in errors and 0 <= int(index) < len(data) and isinstance(data[int(index)], dict):
+                value = data[int(index)].get(field)
+                if isinstance(value, int) and 0 < value < 2**63:
+                    ids.add(value)
+        if not ids:
+            continue
+        existing = set(model.objects.filter(pk__in=ids).values_list("pk", flat=True))
+        writable = set(model.objects.restrict(request.user, CHANGE).filter(pk__in=ids).values_list("pk", flat=True))
+        foreign = sorted(existing - writable)
+        if foreign:
+            log_refused(request, reason=f"write against another nation's {model._meta.model_name}", status=400,
+                        model=model._meta.label_lower, object_ids=foreign)
 
 
 def exception_handler(exc, context):

@@ -9,7 +9,7 @@ CSP violation, e.g. when a drf-spectacular upgrade changes that block).
 """
 
 from csp.decorators import csp_update
-from django.urls import include, path
+from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import SimpleRouter
@@ -30,14 +30,8 @@ core = [
     *router.urls,
 ]
 
-v1 = [
-    path("", include((core, "coordination-api"))),
-    path("", include("pledges.api.urls")),
-    path("", include("stockpiles.api.urls")),
-]
-
+# /api/v1/ is put together in config/urls.py (this app's ``core`` and the apps above it).
 urlpatterns = [
-    path("v1/", include(v1)),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny], authentication_classes=[]),
          name="api-schema"),
     path("docs/", csp_update(SWAGGER_UI_CSP)(

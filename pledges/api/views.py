@@ -14,6 +14,7 @@ from coordination.api.base import ApiView, ApiViewSet, ReadOnlyApiViewSet, Recor
 from coordination.api.bulk import parse_rows, write_all_or_nothing
 from coordination.api.schema import BULK_ERRORS, ERRORS, IDEMPOTENCY_KEY, write_schema
 from coordination.api.serializers import item_resolve
+from coordination.filtersets import NationCodeFilter
 from coordination.models import Category, Item, Nation
 from pledges import selectors
 from pledges.api.serializers import (
@@ -40,7 +41,6 @@ from pledges.services import (
     pledge_update,
     training_commitment_save,
 )
-from stockpiles.filtersets import NationCodeFilter
 
 WRITE_ERRORS = dict(ERRORS)
 
@@ -109,6 +109,7 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
 
     model = Delivery
     serializer_class = DeliverySerializer
+    write_targets = {"pledge": Pledge}  # a refused write against another nation's pledge is logged
     select_related = ("pledge",)
     filterset_class = DeliveryFilterSet
     ordering_fields = ["shipped_on", "delivered_on", "quantity", "id"]

@@ -4,8 +4,8 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 
+from coordination.filtersets import NationCodeFilter
 from coordination.models import Category, Nation
-from stockpiles.filtersets import NationCodeFilter
 from stockpiles.models import FrameworkAgreement, Order, OrderScheduleLine
 
 

@@ -62,12 +62,7 @@ from stockpiles.models import (
     StockpileGuideline,
     StockReport,
 )
-from stockpiles.services import (
-    guideline_saved,
-    production_rate_saved,
-    stock_report_create,
-    stock_reports_bulk_create,
-)
+from stockpiles.services import guideline_saved, production_rate_saved, stock_report_create, stock_reports_bulk_create
 
 
 class StockReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):

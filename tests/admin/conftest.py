@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from coordination.access import CELL
 from pledges.models import AidFlow, Delivery
+from stockpiles import engine
 from stockpiles import services as stock_services
 from stockpiles.models import Alert, ShortfallMark
 from tests import factories
@@ -43,7 +44,7 @@ def world(nations, item, coordinator):
     factories.OrderScheduleLineFactory(order=pol_order, due_on=dt.date(2024, 6, 1), quantity=2000)
     usa_order = factories.OrderFactory(nation=usa, item=item, quantity=7000, reference="USA-1")
     factories.OrderScheduleLineFactory(order=usa_order, due_on=dt.date(2024, 7, 1), quantity=7000)
-    stock_services.shortfalls_recompute(pairs=None)
+    engine.shortfalls_recompute(pairs=None)
     ShortfallMark.objects.get_or_create(nation=pol, item=item)
     Alert.objects.create(kind="below_guideline", nation=pol, item=item, key=f"below:POL:{item.pk}",
                          message="POL below guideline", opened_at=timezone.now())

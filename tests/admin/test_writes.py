@@ -142,8 +142,8 @@ def test_training_completed_and_dates_checked(nations, coordinator_client):
 
 @pytest.mark.django_db
 def test_guideline_saved_marks_pairs_for_recompute(world, nations, item, coordinator_client):
+    from stockpiles.engine import shortfalls_recompute_marked
     from stockpiles.models import Shortfall, ShortfallMark
-    from stockpiles.services import shortfalls_recompute_marked
 
     ShortfallMark.objects.all().delete()
     response = coordinator_client.post(reverse("admin:stockpiles_stockpileguideline_add"), {

@@ -12,8 +12,8 @@ from django.test import Client
 
 from bench import baseline, measure
 from bench.report import render_table
-from coordination.scale import ScaleSizes, scale_data_generate
-from stockpiles import services
+from loaders.scale import ScaleSizes, scale_data_generate
+from stockpiles import engine
 from stockpiles.models import CurrentStock, Shortfall, StockReport
 from tests import factories
 from tests.conftest import requires_postgres
@@ -25,7 +25,7 @@ TINY = ScaleSizes(nations=4, items=6, reports=300, pledges=30, deliveries=80)
 @pytest.fixture
 def tiny_data(db):
     scale_data_generate(sizes=TINY, seed=5, progress=False)
-    services.shortfalls_recompute(pairs=None)
+    engine.shortfalls_recompute(pairs=None)
 
 
 # --- 1. The SQL baseline -------------------------------------------------------------------------------
@@ -57,7 +57,7 @@ def test_sql_baseline_on_a_worked_example(nations, item, today):
     u = rows[(usa.pk, item.pk)]
     assert (u["on_hand"], u["owed"], u["shortfall"], u["status"], u["months_to_recover"]) == (None, 50, 0,
                                                                                              "no_report", None)
-    services.shortfalls_recompute(pairs=None)
+    engine.shortfalls_recompute(pairs=None)
     assert baseline.engine_rows() == baseline.sql_rows(as_of=today)
 
 

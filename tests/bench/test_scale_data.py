@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count, Max, Q, Sum
 
 from coordination.models import Item, Nation
-from coordination.scale import ScaleSizes, latest_report_day, nation_codes, scale_data_generate
+from loaders.scale import ScaleSizes, latest_report_day, nation_codes, scale_data_generate
 from pledges.models import Delivery, Pledge
 from stockpiles.models import CurrentStock, Shortfall, ShortfallMark, StockpileGuideline, StockReport
 from tests import factories

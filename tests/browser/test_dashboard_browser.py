@@ -218,7 +218,7 @@ def test_procurement_page_as_a_participant(session, nations, demo, users):
 def test_procurement_page_on_the_demo(session, db):
     """The demo scenario (load_demo): Germany's framework agreement with Estonia joining later is on the page,
     with its charts drawn."""
-    from coordination.demo import demo_load
+    from loaders.demo import demo_load
 
     demo_load()
     make_user("coordinator", is_cell=True)

@@ -22,6 +22,7 @@ from django.utils import timezone
 from coordination.access import CELL
 from pledges import services as pledge_services
 from pledges.models import Delivery, Pledge, TrainingCommitment
+from stockpiles import engine
 from stockpiles import services as stock_services
 from tests import factories
 
@@ -65,7 +66,7 @@ def build(nations: dict) -> dict:
         donor=pol, recipient=ukr, programme="Leopard 2 crew", trainees_committed=120, trainees_completed=90,
         status=TrainingCommitment.Status.IN_PROGRESS,
     ))
-    stock_services.shortfalls_recompute(pairs=None)
+    engine.shortfalls_recompute(pairs=None)
     return {"shell": shell, "missile": missile, "usa_pledge": usa_pledge, "pol_pledge": pol_pledge,
             "ammo": ammo, "air": air, "today": today}
 
@@ -98,7 +99,7 @@ def bulk(nations: dict, *, extra_nations: int, items_per_category: int = 3) -> N
         pledge_services.training_commitment_save(actor=CELL, commitment=TrainingCommitment(
             donor=nation, recipient=ukr, programme=f"Programme {n % 3}", trainees_committed=10,
         ))
-    stock_services.shortfalls_recompute(pairs=None)
+    engine.shortfalls_recompute(pairs=None)
 
 
 def procurement(nations: dict, demo: dict) -> dict:
@@ -147,5 +148,5 @@ def procurement(nations: dict, demo: dict) -> dict:
         actor=CELL, nation=pol, item=missile, quantity=40, ordered_on=dt.date(2024, 9, 1), reference="POL-IRIS-1",
         schedule=[{"due_on": shortfalls.add_months(today, 2), "quantity": 40}],
     )
-    stock_services.shortfalls_recompute(pairs=None)
+    engine.shortfalls_recompute(pairs=None)
     return {"agreement": agreement, "call_off": call_off, "contract": contract, "maker": maker}

@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 from django.utils import translation
 
-from coordination.dashboard.services import membership_set_language
 from coordination.models import Membership
-from coordination.templatetags.aid_format import coverage_band, format_date, format_eur, format_int, format_pct
+from web.dashboard.services import membership_set_language
+from web.templatetags.aid_format import coverage_band, format_date, format_eur, format_int, format_pct
 
 
 @pytest.mark.parametrize(("value", "english", "french"), [

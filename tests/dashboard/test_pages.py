@@ -6,8 +6,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from coordination.dashboard.tables import Badge, Link
 from stockpiles.models import Shortfall
+from web.dashboard.tables import Badge, Link
 
 pytestmark = pytest.mark.django_db
 

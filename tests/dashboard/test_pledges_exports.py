@@ -8,9 +8,9 @@ import openpyxl
 import pytest
 
 from coordination.access import CELL
-from coordination.dashboard.tables import Link
 from pledges import services as pledge_services
 from pledges.models import Pledge
+from web.dashboard.tables import Link
 
 pytestmark = pytest.mark.django_db
 

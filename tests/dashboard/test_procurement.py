@@ -7,9 +7,9 @@ import io
 import pytest
 from django.urls import reverse
 
-from coordination.dashboard.tables import Badge, Link
 from stockpiles import shortfalls
 from tests.dashboard import scenario
+from web.dashboard.tables import Badge, Link
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from coordination.middleware import SessionRefreshMiddleware
+from web.middleware import SessionRefreshMiddleware
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.db.models import Sum
 
 from coordination.access import CELL, Scope
 from coordination.models import Item, Nation
-from coordination.ust import SOURCE, parse_weapons_list, split_value
+from loaders.ust import SOURCE, parse_weapons_list, split_value
 from pledges.models import AidFlow, Pledge
 from pledges.services import delivery_create
 from tests.data.ust_helpers import DATA, csv_rows, run_import, table_counts

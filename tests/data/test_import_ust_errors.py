@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError
 
 from coordination.models import Nation
-from coordination.ust import TrackerFileError, read_weapons
+from loaders.ust import TrackerFileError, read_weapons
 from pledges.models import AidFlow, Pledge
 from tests.data.ust_helpers import DATA, run_import, table_counts
 

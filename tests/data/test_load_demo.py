@@ -199,11 +199,11 @@ def test_a_contracted_schedule_moves_germanys_recovery_earlier(demo, today):
     Both through the same pure function, from the same gathered inputs."""
     import dataclasses
 
-    from stockpiles import services, shortfalls
+    from stockpiles import engine, shortfalls
 
     deu = Nation.objects.get(code="DEU")
     shell = Item.objects.get(name=SHELL)
-    inputs = services.shortfall_inputs(pairs=[(deu.pk, shell.pk)], as_of=today)[(deu.pk, shell.pk)]
+    inputs = engine.shortfall_inputs(pairs=[(deu.pk, shell.pk)], as_of=today)[(deu.pk, shell.pk)]
     with_schedule = shortfalls.compute_shortfall(inputs)
     without = shortfalls.compute_shortfall(dataclasses.replace(inputs, inflows=()))
     assert (with_schedule.shortfall, with_schedule.rate, with_schedule.contracted_inflow) == (90_000, 25_000, 60_000)

@@ -733,7 +733,7 @@ def import_memberships(env):
 # --- Dashboard ---
 
 def dashboard_language(env):
-    from coordination.dashboard.services import membership_set_language
+    from web.dashboard.services import membership_set_language
 
     membership_set_language(user=env.officer, language="fr")
     return [(Membership, {"id": env.officer.membership.pk}, env.officer, "~", {"language": ("en", "fr")}, None)]
@@ -1073,7 +1073,7 @@ def test_tasks_record_their_alerts_and_change_no_other_historied_table(env, toda
 def test_import_ust_command_writes_history_naming_its_source(db):
     """The tracker import: every row it writes has a history row, each giving the source as the reason
     (pledges through ``pledge_create(reason=...)``; their ``reference`` also names the tracker row)."""
-    from coordination.ust import SOURCE
+    from loaders.ust import SOURCE
     from tests.data.ust_helpers import run_import
 
     since = timezone.now()

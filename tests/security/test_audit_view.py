@@ -106,7 +106,7 @@ def test_csv_export_has_the_same_filters(cell_client, trail):
 
 
 def test_query_count_is_fixed(cell_client, trail, nations, item, coordinator, django_assert_max_num_queries):
-    from coordination.audit import SPECS
+    from web.audit import SPECS
 
     # session, user, OTP device, membership language, scope, nation choices, count, page,
     # 2 per record type on the page (every audited type at most), users, nations: fixed whatever the rows.

@@ -149,7 +149,7 @@ def _bulk_test(resource: str):
     return test
 
 
-for _resource in BULK:
+for _resource in sorted(BULK):
     globals()[f"test_arbitrary_json_to_{_resource.replace('-', '_')}_bulk"] = _bulk_test(_resource)
 
 

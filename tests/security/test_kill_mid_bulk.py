@@ -77,7 +77,7 @@ class Server:
         env = {
             **os.environ,
             "DATABASE_URL": database_url or _database_url(),
-            "DJANGO_SETTINGS_MODULE": "coordination.settings",
+            "DJANGO_SETTINGS_MODULE": "config.settings",
             "CELERY_BROKER_URL": "memory://",
             "CELERY_TASK_ALWAYS_EAGER": "1",
             "API_BULK_THROTTLE_RATE": "1000/min",
@@ -85,7 +85,7 @@ class Server:
         }
         self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in kill()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "coordination.wsgi", "--bind", f"127.0.0.1:{self.port}",
+            [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{self.port}",
              "--workers", "1", "--timeout", "300", "--log-level", "warning"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
         )
@@ -266,7 +266,7 @@ def _count(path: Path, sql: str, params=()) -> int:
 def test_killing_the_server_mid_bulk_on_sqlite(log_dir):
     path = log_dir / "kill.sqlite3"
     url = f"sqlite:///{path}"
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "coordination.settings",
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings",
            "CELERY_BROKER_URL": "memory://", "CELERY_TASK_ALWAYS_EAGER": "1"}
     _manage(["migrate", "--noinput", "-v", "0"], env=env)
     made = json.loads(_manage(["shell", "-c", SETUP], env=env).strip().splitlines()[-1])

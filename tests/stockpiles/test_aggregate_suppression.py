@@ -7,7 +7,8 @@ from rest_framework.test import APIClient
 
 from coordination.access import CELL, Scope
 from stockpiles import selectors
-from stockpiles.services import shortfalls_recompute, stock_report_create
+from stockpiles.engine import shortfalls_recompute
+from stockpiles.services import stock_report_create
 from tests import factories
 
 

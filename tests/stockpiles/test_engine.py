@@ -10,12 +10,16 @@ from django.db import connection, connections, transaction
 from coordination.access import CELL
 from pledges.models import Pledge
 from pledges.services import delivery_create, delivery_update, pledge_create, pledge_update
-from stockpiles import services, tasks
+from stockpiles import engine, services, tasks
+from stockpiles.engine import lock as engine_lock
+from stockpiles.engine import marks as engine_marks
+from stockpiles.engine import run as engine_run
+from stockpiles.engine import store as engine_store
 from stockpiles.models import Shortfall, ShortfallMark
 from tests import factories
 from tests.conftest import requires_postgres
 
-COMPARED = ("nation_id", "item_id", *services.RESULT_COLUMNS)
+COMPARED = ("nation_id", "item_id", *engine.RESULT_COLUMNS)
 
 
 def snapshot():
@@ -60,7 +64,7 @@ def store_path(request, monkeypatch):
     """Run a test with the default store and again with the PostgreSQL COPY store forced on every
     write (on SQLite both are ``bulk_create``): both must give the same rows."""
     if request.param == "copy":
-        monkeypatch.setattr(services, "COPY_STORE_MIN_ROWS", 0)
+        monkeypatch.setattr(engine_store, "COPY_STORE_MIN_ROWS", 0)
     return request.param
 
 
@@ -128,11 +132,11 @@ def test_past_date_snapshot_uses_history(nations, item):
     factories.GuidelineFactory(item=item, minimum_quantity=1000)
     for day, qty in [(dt.date(2024, 1, 1), 2000), (dt.date(2024, 2, 1), 800), (dt.date(2024, 3, 1), 1500)]:
         services.stock_report_create(actor=CELL, nation=nations["POL"], item=item, quantity=qty, as_of=day)
-    past = services.shortfalls_compute(pairs=None, as_of=dt.date(2024, 2, 15))
+    past = engine.shortfalls_compute(pairs=None, as_of=dt.date(2024, 2, 15))
     r = past[(nations["POL"].pk, item.pk)]
     assert (r.on_hand, r.shortfall, r.status, r.as_of) == (800, 200, "below_guideline", dt.date(2024, 2, 15))
-    assert services.shortfalls_compute(pairs=None, as_of=dt.date(2023, 12, 31)) == {}
-    today = services.shortfalls_compute(pairs=[(nations["POL"].pk, item.pk)])
+    assert engine.shortfalls_compute(pairs=None, as_of=dt.date(2023, 12, 31)) == {}
+    today = engine.shortfalls_compute(pairs=[(nations["POL"].pk, item.pk)])
     assert today[(nations["POL"].pk, item.pk)].on_hand == 1500
 
 
@@ -144,9 +148,9 @@ def test_inputs_use_a_fixed_number_of_queries(nations, item, django_assert_max_n
         services.stock_report_create(actor=CELL, nation=nation, item=item, quantity=k, as_of=dt.date(2024, 1, 1))
         factories.PledgeFactory(donor=nation, item=item, quantity=5)
     with django_assert_max_num_queries(5):  # current stock, guidelines, rates, schedule lines, pledges
-        assert len(services.shortfalls_compute(pairs=None)) == 30
+        assert len(engine.shortfalls_compute(pairs=None)) == 30
     with django_assert_max_num_queries(6):  # stock (latest per pair), guidelines, rates, schedules, pledges, shipped
-        assert len(services.shortfalls_compute(pairs=None, as_of=dt.date(2024, 1, 2))) == 30
+        assert len(engine.shortfalls_compute(pairs=None, as_of=dt.date(2024, 1, 2))) == 30
 
 
 # --- Coalescing ------------------------------------------------------------------------------------
@@ -155,15 +159,15 @@ def test_inputs_use_a_fixed_number_of_queries(nations, item, django_assert_max_n
 def publications(monkeypatch):
     """Tasks are not eager and not run; every publication of the drain task is counted.
     The drain flag works in-process (the real-Redis variant is in tests/worker/)."""
-    from coordination.celery import app
+    from config.celery import app
 
     app.conf.task_always_eager = False
-    services.drainflag.clear()
-    monkeypatch.setattr(services.DrainFlag, "_mode", lambda self: "local")
+    engine.drainflag.clear()
+    monkeypatch.setattr(engine.DrainFlag, "_mode", lambda self: "local")
     sent = []
     monkeypatch.setattr(tasks.recompute_marked_shortfalls, "delay", lambda *a, **k: sent.append(1))
     yield sent
-    services.drainflag.clear()
+    engine.drainflag.clear()
 
 
 @pytest.mark.django_db
@@ -201,28 +205,28 @@ def test_many_small_transactions_publish_a_bounded_number(nations, item, publica
     # Several mark calls in one transaction: one publication.
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         for code in ("POL", "USA", "UKR"):
-            services.shortfall_mark_pairs(pairs=[(nations[code].pk, item.pk)])
+            engine.shortfall_mark_pairs(pairs=[(nations[code].pk, item.pk)])
     assert len(publications) == 3
 
 
 @pytest.mark.django_db
 def test_a_failed_publication_does_not_block_later_ones(nations, item, monkeypatch):
-    from coordination.celery import app
+    from config.celery import app
 
     app.conf.task_always_eager = False
-    monkeypatch.setattr(services.DrainFlag, "_mode", lambda self: "local")
-    services.drainflag.clear()
+    monkeypatch.setattr(engine.DrainFlag, "_mode", lambda self: "local")
+    engine.drainflag.clear()
 
     def broken(*a, **k):
         raise ConnectionError("broker down")
 
     monkeypatch.setattr(tasks.recompute_marked_shortfalls, "delay", broken)
-    assert services.shortfall_request_drain() is False  # logged, not raised after the commit
-    assert services.drainflag.is_set() is False
+    assert engine.shortfall_request_drain() is False  # logged, not raised after the commit
+    assert engine.drainflag.is_set() is False
     sent = []
     monkeypatch.setattr(tasks.recompute_marked_shortfalls, "delay", lambda *a, **k: sent.append(1))
-    assert services.shortfall_request_drain() is True and sent == [1]
-    services.drainflag.clear()
+    assert engine.shortfall_request_drain() is True and sent == [1]
+    engine.drainflag.clear()
 
 
 # --- Marks -----------------------------------------------------------------------------------------
@@ -230,11 +234,11 @@ def test_a_failed_publication_does_not_block_later_ones(nations, item, monkeypat
 @pytest.mark.django_db
 def test_a_mark_re_set_during_a_drain_is_kept(nations, item):
     pol, usa = nations["POL"].pk, nations["USA"].pk
-    services.shortfall_mark_pairs(pairs=[(pol, item.pk), (usa, item.pk)])
-    read = services._read_marks(limit=None)
+    engine.shortfall_mark_pairs(pairs=[(pol, item.pk), (usa, item.pk)])
+    read = engine_marks._read_marks(limit=None)
     assert len(read) == 2
-    services.shortfall_mark_pairs(pairs=[(pol, item.pk)])  # a write lands while the drain computes
-    assert services._delete_marks(read) == 1  # one statement, only the unchanged mark
+    engine.shortfall_mark_pairs(pairs=[(pol, item.pk)])  # a write lands while the drain computes
+    assert engine_marks._delete_marks(read) == 1  # one statement, only the unchanged mark
     assert list(ShortfallMark.objects.values_list("nation_id", flat=True)) == [pol]
 
 
@@ -245,7 +249,7 @@ def test_drain_in_batches_until_empty(nations, django_capture_on_commit_callback
     services.stock_reports_bulk_create(actor=CELL, nation=nations["POL"],
                                        rows=[{"item": it, "quantity": 1, "as_of": dt.date(2024, 1, 1)} for it in items])
     assert ShortfallMark.objects.count() == 25  # on-commit not run in this test transaction
-    assert services.shortfalls_drain(limit=10) == 25
+    assert engine.shortfalls_drain(limit=10) == 25
     assert Shortfall.objects.count() == 25 and not ShortfallMark.objects.exists()
     assert Shortfall.objects.get(item=items[0]).shortfall == 4
 
@@ -256,7 +260,7 @@ def advisory_locks() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s "
                        "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
-                       [services.ENGINE_LOCK_KEY])
+                       [engine.ENGINE_LOCK_KEY])
         return cursor.fetchone()[0]
 
 
@@ -275,7 +279,7 @@ def test_concurrent_drains_and_full_recompute_agree(nations):
 
     def drain():
         try:
-            services.shortfalls_drain(limit=7)
+            engine.shortfalls_drain(limit=7)
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
         finally:
@@ -284,14 +288,14 @@ def test_concurrent_drains_and_full_recompute_agree(nations):
     threads = [threading.Thread(target=drain) for _ in range(3)]
     for t in threads:
         t.start()
-    services.shortfalls_recompute(pairs=None)
+    engine.shortfalls_recompute(pairs=None)
     for t in threads:
         t.join(30)
     assert errors == []
     assert not ShortfallMark.objects.exists()
     assert Shortfall.objects.count() == 80  # one row per pair, no duplicates
     incremental = snapshot()
-    services.shortfalls_recompute(pairs=None)
+    engine.shortfalls_recompute(pairs=None)
     assert snapshot() == incremental
     assert advisory_locks() == 0
 
@@ -300,7 +304,7 @@ def test_concurrent_drains_and_full_recompute_agree(nations):
 @pytest.mark.django_db(transaction=True)
 def test_lock_is_transaction_scoped(nations, item):
     with transaction.atomic():
-        services._engine_lock()
+        engine_lock._engine_lock()
         assert advisory_locks() == 1
     assert advisory_locks() == 0
 
@@ -311,7 +315,7 @@ def test_only_the_drain_commits_without_waiting_for_the_wal_flush(nations, item,
     """The drain's transaction runs with synchronous_commit off (its marks are deleted in it, so a lost
     commit is redone by the next drain); the full recompute and every later transaction keep it on."""
     seen = []
-    locked = services._recompute_locked
+    locked = engine_run._recompute_locked
 
     def spy(**kwargs):
         with connection.cursor() as cursor:
@@ -319,10 +323,10 @@ def test_only_the_drain_commits_without_waiting_for_the_wal_flush(nations, item,
             seen.append(cursor.fetchone()[0])
         return locked(**kwargs)
 
-    monkeypatch.setattr(services, "_recompute_locked", spy)
+    monkeypatch.setattr(engine_run, "_recompute_locked", spy)
     ShortfallMark.objects.create(nation=nations["POL"], item=item, marked_at="2024-01-01T00:00:00Z")
-    services.shortfalls_recompute_marked()
-    services.shortfalls_recompute()
+    engine.shortfalls_recompute_marked()
+    engine.shortfalls_recompute()
     with connection.cursor() as cursor:
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone()[0] == "on"
@@ -330,7 +334,7 @@ def test_only_the_drain_commits_without_waiting_for_the_wal_flush(nations, item,
 
 
 def test_tasks_are_safe_to_retry_and_beat_runs_the_full_recompute(settings):
-    from coordination.celery import app
+    from config.celery import app
 
     for task in (tasks.recompute_marked_shortfalls, tasks.recompute_all_shortfalls):
         assert task.acks_late is True and task.reject_on_worker_lost is True

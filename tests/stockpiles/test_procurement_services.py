@@ -9,9 +9,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connections
 
 from coordination.access import CELL, Scope
+from stockpiles import engine, services, tasks
 from stockpiles import procurement_selectors as sel
 from stockpiles import procurement_services as ps
-from stockpiles import services, tasks
 from stockpiles.models import Order, OrderScheduleLine, Shortfall, ShortfallMark
 from tests import factories
 from tests.conftest import requires_postgres
@@ -135,7 +135,7 @@ def test_line_rates_are_capacity_not_the_nations_rate(nations, item):
     assert not ShortfallMark.objects.exists()  # capacity changes no shortfall
     factories.GuidelineFactory(item=item, minimum_quantity=10_000)
     services.stock_report_create(actor=CELL, nation=nations["USA"], item=item, quantity=4000, as_of=dt.date(2024, 1, 1))
-    services.shortfalls_recompute()
+    engine.shortfalls_recompute()
     row = Shortfall.objects.get(nation=nations["USA"], item=item)
     assert (row.rate, row.not_recovering) == (None, True)  # the line's 50,000 is not USA's own production
     with pytest.raises(ValidationError) as exc:
@@ -158,7 +158,7 @@ def usa_short(nations, item):
                                                                         units_per_month=1000))
     services.stock_report_create(actor=CELL, nation=nations["USA"], item=item, quantity=4000,
                                  as_of=dt.date(2024, 1, 1))
-    services.shortfalls_recompute()
+    engine.shortfalls_recompute()
     return Shortfall.objects.get(nation=nations["USA"], item=item)
 
 
@@ -267,7 +267,7 @@ def test_procurement_overview_worked_example_and_suppression(nations, item, usa_
     deu = factories.NationFactory(code="DEU", name="Germany")
     factories.LineRateFactory(line=factories.ProductionLineFactory(
         manufacturer=factories.ManufacturerFactory(nation=deu), item=item), units_per_month=2000)
-    services.shortfalls_recompute()
+    engine.shortfalls_recompute()
     with django_assert_max_num_queries(9):
         [row] = sel.procurement_overview(user=CELL)
     assert (row.nation_shortfall, row.recipient_uncovered, row.demand) == (6000, 7000, 13_000)

@@ -7,7 +7,8 @@ import pytest
 from coordination.access import CELL, NOBODY, Scope
 from pledges.services import delivery_create
 from stockpiles import selectors
-from stockpiles.services import shortfalls_recompute, stock_report_create
+from stockpiles.engine import shortfalls_recompute
+from stockpiles.services import stock_report_create
 from tests import factories
 
 

@@ -23,7 +23,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from stockpiles import services
+from stockpiles import engine
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -88,7 +88,7 @@ class Worker:
             "CELERY_TASK_ALWAYS_EAGER": "0",
             "CELERY_TASK_DEFAULT_QUEUE": self.queue,
             "SHORTFALL_TEST_SLEEP_SECONDS": str(sleep_seconds),
-            "DJANGO_SETTINGS_MODULE": "coordination.settings",
+            "DJANGO_SETTINGS_MODULE": "config.settings",
         }
         log = open(self.log_path, "w")  # noqa: SIM115 - closed with the process
         self.process = subprocess.Popen(
@@ -131,11 +131,11 @@ def wait_for(predicate, *, timeout: float = 20.0, interval: float = 0.1, what: s
 @pytest.fixture
 def worker_factory(services_available, transactional_db):
     """Start real workers on a private queue; all are SIGKILLed at the end, the queue purged."""
-    from coordination.celery import app
+    from config.celery import app
 
     queue = f"aid-test-{uuid.uuid4().hex[:10]}"
     _use_queue(app, queue)
-    services.drainflag.clear()
+    engine.drainflag.clear()
     workers: list[Worker] = []
     with tempfile.TemporaryDirectory() as log_dir:
 
@@ -152,7 +152,7 @@ def worker_factory(services_available, transactional_db):
                 worker.kill()
             try:
                 app.control.purge()
-                services.drainflag.clear()
-                services.drainflag._redis().delete(queue)
+                engine.drainflag.clear()
+                engine.drainflag._redis().delete(queue)
             finally:
                 _use_queue(app, None)

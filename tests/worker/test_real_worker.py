@@ -7,7 +7,7 @@ from django.db import connection
 
 from coordination.access import CELL
 from pledges.services import delivery_create, pledge_create
-from stockpiles import services
+from stockpiles import engine, services
 from stockpiles.models import Shortfall, ShortfallMark
 from stockpiles.tasks import recompute_all_shortfalls, recompute_marked_shortfalls
 from tests import factories
@@ -15,7 +15,7 @@ from tests.worker.conftest import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-COMPARED = ("nation_id", "item_id", *services.RESULT_COLUMNS)
+COMPARED = ("nation_id", "item_id", *engine.RESULT_COLUMNS)
 
 
 def rows():
@@ -26,7 +26,7 @@ def engine_locks() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s "
                        "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
-                       [services.ENGINE_LOCK_KEY])
+                       [engine.ENGINE_LOCK_KEY])
         return cursor.fetchone()[0]
 
 
@@ -67,7 +67,7 @@ def test_worker_killed_mid_recompute_leaves_nothing_half_done(worker_factory, na
     wait_for(lambda: not ShortfallMark.objects.exists() and Shortfall.objects.count() == 120, timeout=20,
              what="the new worker to finish the recompute", worker=fresh)
     assert Shortfall.objects.values("nation_id", "item_id").distinct().count() == 120  # no duplicates
-    expected = services.shortfalls_compute(pairs=None)
+    expected = engine.shortfalls_compute(pairs=None)
     stored = {(r.nation_id, r.item_id): (r.on_hand, r.shortfall, r.status) for r in Shortfall.objects.all()}
     assert stored == {pair: (r.on_hand, r.shortfall, r.status) for pair, r in expected.items()}
     assert stored[(nations["USA"].pk, items[10].pk)] == (200, 800, "below_guideline")
@@ -108,11 +108,11 @@ def test_periodic_full_recompute_equals_incremental(worker_factory, nations, ite
 
 def test_redis_flag_coalesces_many_small_transactions(services_available, nations, item, monkeypatch):
     """The Redis "drain pending" key: 50 committed writes, no worker yet → one publication."""
-    from coordination.celery import app
+    from config.celery import app
     from tests.worker.conftest import _use_queue
 
     _use_queue(app, "aid-test-flag-only")
-    services.drainflag.clear()
+    engine.drainflag.clear()
     sent = []
     monkeypatch.setattr(recompute_marked_shortfalls, "delay", lambda *a, **k: sent.append(1))
     try:
@@ -120,12 +120,12 @@ def test_redis_flag_coalesces_many_small_transactions(services_available, nation
             services.stock_report_create(actor=CELL, nation=nations["POL"], item=item, quantity=day,
                                          as_of=dt.date(2023, 1, 1) + dt.timedelta(days=day))
         assert len(sent) == 1
-        redis = services.drainflag._redis()
-        assert 0 < redis.ttl(services.drainflag.key) <= services.DrainFlag.ttl()
-        services.drainflag.clear()  # what the task does when a worker starts it
+        redis = engine.drainflag._redis()
+        assert 0 < redis.ttl(engine.drainflag.key) <= engine.DrainFlag.ttl()
+        engine.drainflag.clear()  # what the task does when a worker starts it
         services.stock_report_create(actor=CELL, nation=nations["POL"], item=item, quantity=1,
                                      as_of=dt.date(2024, 1, 1))
         assert len(sent) == 2
     finally:
-        services.drainflag.clear()
+        engine.drainflag.clear()
         _use_queue(app, None)

@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from coordination.access import CELL
 from coordination.models import Item, Nation
-from stockpiles import selectors, services, shortfalls
+from stockpiles import engine, selectors, shortfalls
 
 BATCH = 2000
 
@@ -35,21 +35,21 @@ class Command(BaseCommand):
         item_id = item_obj.pk if item_obj else None
         if day < today:
             results = {
-                pair: r for pair, r in services.shortfalls_compute(pairs=None, as_of=day).items()
+                pair: r for pair, r in engine.shortfalls_compute(pairs=None, as_of=day).items()
                 if (nation_id is None or pair[0] == nation_id) and (item_id is None or pair[1] == item_id)
             }
             self._table(results)
             self._summary(results, f"as of {day.isoformat()} (computed from the history, not stored)")
             return
-        pairs = services.shortfall_pairs(nation_id=nation_id, item_id=item_id)
+        pairs = engine.shortfall_pairs(nation_id=nation_id, item_id=item_id)
         with tqdm(total=len(pairs), desc="Recomputing shortfalls", unit="pair", file=self.stderr._out,
                   disable=verbosity == 0) as bar:
             for start in range(0, len(pairs), BATCH):
                 chunk = pairs[start:start + BATCH]
-                services.shortfalls_recompute(pairs=chunk)
+                engine.shortfalls_recompute(pairs=chunk)
                 bar.update(len(chunk))
         if nation_id is None and item_id is None:
-            services.shortfall_alerts_sync_overdue()
+            engine.shortfall_alerts_sync_overdue()
         stored = {
             (row.nation_id, row.item_id): selectors.result_of(row)
             for row in selectors.shortfall_list(user_or_scope=CELL, nation=nation_id, item=item_id)

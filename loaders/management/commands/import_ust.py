@@ -1,4 +1,4 @@
-"""Import the Kiel Ukraine Support Tracker extract. Thin: the importer is coordination.ust."""
+"""Import the Kiel Ukraine Support Tracker extract. Thin: the importer is loaders.ust."""
 
 import logging
 import time
@@ -6,8 +6,8 @@ import time
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from coordination import ust
 from coordination.access import CELL
+from loaders import ust
 
 
 class Command(BaseCommand):

@@ -267,7 +267,7 @@ def read_data_explorer(path: Path) -> list[FlowRow]:
 
 def _known_codes() -> dict[str, str]:
     """Donor name -> code for donors named in weapons.csv when data_explorer.csv is not there."""
-    from coordination import demo
+    from loaders import demo
 
     names = {name: code for code, name, _ in demo.ALLIES}
     names.update({"Czech Republic": "CZE", "Turkiye": "TUR", "Australia": "AUS",
@@ -277,7 +277,7 @@ def _known_codes() -> dict[str, str]:
 
 def _nations(codes: dict[str, str], result: ImportSummary) -> dict[str, Nation]:
     """Nations by code, creating the missing ones (allies with their accession date; others partners)."""
-    from coordination import demo
+    from loaders import demo
 
     allies = {code: joined for code, _, joined in demo.ALLIES}
     existing = {n.code: n for n in Nation.objects.filter(code__in=set(codes.values()) | {"UKR"})}

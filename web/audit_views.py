@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from coordination.access import scope_for
-from coordination.audit import SPECS, AuditFilterSet, audit_chunks, audit_queryset, enrich
 from coordination.security import log_refused
+from web.audit import SPECS, AuditFilterSet, audit_chunks, audit_queryset, enrich
 
 PAGE_SIZE = 50
 CSV_HEADERS = ["when (UTC)", "who", "nation", "record type", "record id", "action", "field", "old", "new"]

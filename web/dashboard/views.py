@@ -22,12 +22,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from coordination.access import VIEW, Scope, scope_for
-from coordination.dashboard.exports import FORMATS, export_response
-from coordination.dashboard.forms import AsOfForm
-from coordination.dashboard.tables import Badge, Column, Link, Table
 from coordination.models import Item, Nation
 from coordination.security import log_refused
-from coordination.templatetags.aid_format import format_int
 from pledges import fulfilment
 from pledges import selectors as pledge_selectors
 from pledges.filtersets import PledgeFilterSet
@@ -35,6 +31,10 @@ from pledges.models import Pledge, TrainingCommitment
 from stockpiles import procurement_selectors, shortfalls
 from stockpiles import selectors as stock_selectors
 from stockpiles.models import Shortfall
+from web.dashboard.exports import FORMATS, export_response
+from web.dashboard.forms import AsOfForm
+from web.dashboard.tables import Badge, Column, Link, Table
+from web.templatetags.aid_format import format_int
 
 TOP = 15  # rows of "largest" lists shown on a page (exports have them all)
 PAGE_SIZE = 50

@@ -1,4 +1,4 @@
-"""Load the demo scenario (source facts plus illustrative data). Thin: the scenario is coordination.demo."""
+"""Load the demo scenario (source facts plus illustrative data). Thin: the scenario is loaders.demo."""
 
 import logging
 import time
@@ -7,9 +7,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from coordination import demo
 from coordination.history import command_attribution
 from coordination.services import BulkValidationError
+from loaders import demo
 
 
 class Command(BaseCommand):

@@ -24,8 +24,8 @@ class UserLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from coordination.dashboard.selectors import user_language
-        from coordination.dashboard.services import membership_set_language
+        from web.dashboard.selectors import user_language
+        from web.dashboard.services import membership_set_language
 
         user = getattr(request, "user", None)
         signed_in = user is not None and user.is_authenticated

@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "coordination",
     "pledges",
     "stockpiles",
+    "web",
+    "loaders",
 ]
 
 MIDDLEWARE = [
@@ -62,10 +64,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.user.is_verified(): the session carries a confirmed OTP device (django-otp).
     "django_otp.middleware.OTPMiddleware",
-    "coordination.middleware.SessionRefreshMiddleware",
-    "coordination.middleware.UserLanguageMiddleware",
+    "web.middleware.SessionRefreshMiddleware",
+    "web.middleware.UserLanguageMiddleware",
     # Two-factor rule: cell users, users with a device, and everyone in /admin/ must be OTP-verified.
-    "coordination.middleware.TwoFactorMiddleware",
+    "web.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -75,8 +77,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "coordination.urls"
-WSGI_APPLICATION = "coordination.wsgi.application"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
     {
@@ -89,7 +91,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "coordination.context_processors.banner",
+                "web.context_processors.banner",
             ],
         },
     },
@@ -149,7 +151,7 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 # --- Security (production values come on when DEBUG is off) -----------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
-# Inactivity expiry: coordination.middleware.SessionRefreshMiddleware re-saves a session (new expiry)
+# Inactivity expiry: web.middleware.SessionRefreshMiddleware re-saves a session (new expiry)
 # when its last refresh is older than SESSION_REFRESH_AFTER seconds, instead of on every request.
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_REFRESH_AFTER = env.int("SESSION_REFRESH_AFTER", default=300)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from coordination.dashboard import views
+from web.dashboard import views
 
 app_name = "dashboard"
 

@@ -8,7 +8,7 @@ import tablib
 from django.http import HttpResponse
 from django.utils import timezone
 
-from coordination.dashboard.tables import Table, export_value
+from web.dashboard.tables import Table, export_value
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",

@@ -5,7 +5,7 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from coordination.scale import ScaleSizes, scale_data_generate
+from loaders.scale import ScaleSizes, scale_data_generate
 
 
 class Command(BaseCommand):

@@ -1,9 +1,16 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from coordination.audit_views import audit_list
-from coordination.otp_views import otp_account_view, otp_setup_view, otp_verify_view
-from coordination.views import healthz
+from coordination.api.urls import core as api_core
+from web.audit_views import audit_list
+from web.otp_views import otp_account_view, otp_setup_view, otp_verify_view
+from web.views import healthz
+
+api_v1 = [
+    path("", include((api_core, "coordination-api"))),
+    path("", include("pledges.api.urls")),
+    path("", include("stockpiles.api.urls")),
+]
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -13,7 +20,8 @@ urlpatterns = [
     path("accounts/2fa/setup/", otp_setup_view, name="otp-setup"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include(api_v1)),
     path("api/", include("coordination.api.urls")),
     path("audit/", audit_list, name="audit"),
-    path("", include("coordination.dashboard.urls")),
+    path("", include("web.dashboard.urls")),
 ]

@@ -33,7 +33,7 @@ from coordination.models import Category, Item, Membership, Nation
 from coordination.services import validate_instance
 from pledges.models import Delivery, Pledge, Requirement, TrainingCommitment
 from pledges.services import deliveries_bulk_create, pledge_create, training_commitment_save
-from stockpiles import services as stock_services
+from stockpiles import engine
 from stockpiles.models import ProductionRate, StockpileGuideline, StockReport
 from stockpiles.services import guideline_saved, production_rate_saved, stock_reports_bulk_create
 
@@ -522,7 +522,7 @@ def demo_load(*, today: dt.date | None = None, logins: bool = False,
         if logins:
             _load_logins(nations, result, log)
         log("Recomputing shortfalls…")
-        result.created["shortfall rows computed"] = stock_services.shortfalls_recompute(pairs=None)
+        result.created["shortfall rows computed"] = engine.shortfalls_recompute(pairs=None)
     return result
 
 

@@ -1,0 +1,33 @@
+"""What pledge writes announce to the apps above (no upward import).
+
+A pledge or delivery write changes shortfall inputs (what a nation owes from its stock). The
+stockpiles app connects its marking function here in ``StockpilesConfig.ready()``; pledges never
+imports stockpiles. With no receiver connected the call fails loudly: a lost mark would leave
+stale shortfalls without a trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from django.core.exceptions import ImproperlyConfigured
+
+Pair = tuple[int, int]  # (nation_id, item_id)
+PairsReceiver = Callable[..., object]
+
+_pairs_receivers: list[PairsReceiver] = []
+
+
+def connect_shortfall_inputs_changed(receiver: PairsReceiver) -> None:
+    """Register ``receiver(*, pairs)``; called once per write transaction's changed pairs. Idempotent."""
+    if receiver not in _pairs_receivers:
+        _pairs_receivers.append(receiver)
+
+
+def shortfall_inputs_changed(*, pairs: Iterable[Pair]) -> None:
+    """Announce that the shortfall inputs of these (nation, item) pairs changed (inside the write's transaction)."""
+    if not _pairs_receivers:
+        raise ImproperlyConfigured("No receiver for shortfall_inputs_changed: is 'stockpiles' in INSTALLED_APPS?")
+    pairs = list(pairs)
+    for receiver in _pairs_receivers:
+        receiver(pairs=pairs)

@@ -1,0 +1,27 @@
+"""The shortfall engine: inputs (a read), the pure formulas (``stockpiles.shortfalls``), the store,
+marks and drain, the lock, and the runs that tie them together. Callers use the names below."""
+
+from stockpiles.engine.inputs import shortfall_inputs, shortfall_pairs, shortfalls_compute
+from stockpiles.engine.lock import ENGINE_LOCK_KEY
+from stockpiles.engine.marks import (
+    DrainFlag,
+    drainflag,
+    shortfall_mark_item,
+    shortfall_mark_pairs,
+    shortfall_marks_pending,
+    shortfall_request_drain,
+)
+from stockpiles.engine.run import (
+    shortfall_alerts_sync_overdue,
+    shortfalls_drain,
+    shortfalls_recompute,
+    shortfalls_recompute_marked,
+)
+from stockpiles.engine.store import RESULT_COLUMNS, shortfalls_store
+
+__all__ = [
+    "ENGINE_LOCK_KEY", "RESULT_COLUMNS", "DrainFlag", "drainflag", "shortfall_alerts_sync_overdue",
+    "shortfall_inputs", "shortfall_mark_item", "shortfall_mark_pairs", "shortfall_marks_pending",
+    "shortfall_pairs", "shortfall_request_drain", "shortfalls_compute", "shortfalls_drain",
+    "shortfalls_recompute", "shortfalls_recompute_marked", "shortfalls_store",
+]

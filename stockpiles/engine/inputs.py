@@ -1,0 +1,166 @@
+"""The engine's inputs: gather what the pure formulas need for many pairs with a fixed number of queries.
+
+A read: it never writes. ``shortfalls_compute`` runs the pure formulas (``stockpiles.shortfalls``) on
+them without storing, which is also how a past date is computed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+
+from django.db.models import OuterRef, Q, Subquery
+from django.utils import timezone
+
+from pledges.models import Pledge
+from pledges.selectors import shipped_by_pledge_as_of
+from stockpiles import shortfalls
+from stockpiles.models import (
+    CurrentStock,
+    Order,
+    OrderScheduleLine,
+    ProductionRate,
+    Shortfall,
+    StockpileGuideline,
+    StockReport,
+)
+
+Pair = tuple[int, int]  # (nation_id, item_id)
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date, item_id: int | None = None
+                     ) -> dict[Pair, shortfalls.ShortfallInputs]:
+    """Gather the inputs for many pairs with a fixed number of queries.
+
+    ``pairs=None``: every pair that has inputs of its own (``shortfalls.has_own_inputs``), or only
+    those of ``item_id`` when given. Given pairs are returned whether or not they have inputs (the
+    caller decides what an empty pair means).
+    """
+    if pairs is None:
+        nation_ids = None
+        item_ids = None if item_id is None else {item_id}
+        wanted = None
+    else:
+        wanted = set(pairs)
+        nation_ids = {n for n, _ in wanted}
+        item_ids = {i for _, i in wanted}
+        if not wanted:
+            return {}
+
+    def scoped(qs, nation_field="nation_id", item_field="item_id"):
+        if nation_ids is not None:
+            qs = qs.filter(**{f"{nation_field}__in": nation_ids})
+        if item_ids is not None:
+            qs = qs.filter(**{f"{item_field}__in": item_ids})
+        return qs
+
+    stock: dict[Pair, list[shortfalls.StockPoint]] = defaultdict(list)
+    if as_of >= _today():
+        # Today's numbers: the latest report is CurrentStock (no history scan).
+        for n, i, q, d in scoped(CurrentStock.objects.order_by()).values_list("nation_id", "item_id", "quantity",
+                                                                               "as_of"):
+            stock[(n, i)].append(shortfalls.StockPoint(d, q))
+    else:
+        # A past date: the latest report on or before it, per pair (one query with a correlated subquery).
+        latest_day = (
+            StockReport.objects.filter(nation_id=OuterRef("nation_id"), item_id=OuterRef("item_id"), as_of__lte=as_of)
+            .order_by("-as_of").values("as_of")[:1]
+        )
+        qs = scoped(StockReport.objects.filter(as_of__lte=as_of)).filter(as_of=Subquery(latest_day)).order_by()
+        for n, i, q, d in qs.values_list("nation_id", "item_id", "quantity", "as_of"):
+            stock[(n, i)].append(shortfalls.StockPoint(d, q))
+
+    guidelines_by_item: dict[int, list[tuple[int | None, shortfalls.GuidelinePeriod]]] = defaultdict(list)
+    gqs = StockpileGuideline.objects.filter(effective_from__lte=as_of).order_by()
+    if item_ids is not None:
+        gqs = gqs.filter(item_id__in=item_ids)
+    for item_id, nation_id, minimum, start, end in gqs.values_list(
+        "item_id", "nation_id", "minimum_quantity", "effective_from", "effective_to"
+    ):
+        guidelines_by_item[item_id].append(
+            (nation_id, shortfalls.GuidelinePeriod(minimum, start, end, national=nation_id is not None))
+        )
+
+    # The nation's own production only: a production line's rows are industrial capacity
+    # (stockpiles.procurement.industrial_capacity), not what the nation's stock regains.
+    rates: dict[Pair, list[shortfalls.RatePeriod]] = defaultdict(list)
+    rqs = ProductionRate.objects.filter(effective_from__lte=as_of, line__isnull=True).order_by()
+    for n, i, units, start in scoped(rqs).values_list("nation_id", "item_id", "units_per_month", "effective_from"):
+        rates[(n, i)].append(shortfalls.RatePeriod(units, start))
+
+    # Contracted inflows: schedule lines of the nation's orders placed by the date, not cancelled, not
+    # received before the pair's stock report (``ScheduledInflow.counts`` decides; the filter only
+    # narrows the read, to lines received after the oldest report in use).
+    inflows: dict[Pair, list[shortfalls.ScheduledInflow]] = defaultdict(list)
+    oldest_report = min((p.as_of for points in stock.values() for p in points), default=as_of)
+    iqs = (
+        OrderScheduleLine.objects.filter(order__ordered_on__lte=as_of)
+        .exclude(order__status=Order.Status.CANCELLED)
+        .filter(Q(received_on__isnull=True) | Q(received_on__gt=min(oldest_report, as_of)))
+        .order_by()
+    )
+    for n, i, due, q, received in scoped(iqs, "order__nation_id", "order__item_id").values_list(
+        "order__nation_id", "order__item_id", "due_on", "quantity", "received_on"
+    ):
+        inflows[(n, i)].append(shortfalls.ScheduledInflow(due, q, received_on=received))
+
+    owed: dict[Pair, list[shortfalls.OwedPledge]] = defaultdict(list)
+    pqs = (
+        Pledge.objects.filter(source=Pledge.Source.NATIONAL_STOCK, announced_on__lte=as_of)
+        .exclude(status=Pledge.Status.CANCELLED)
+        .order_by()
+    )
+    if as_of >= _today():
+        rows = scoped(pqs, "donor_id").values_list("donor_id", "item_id", "quantity", "shipped_quantity")
+        for n, i, q, shipped in rows:
+            owed[(n, i)].append(shortfalls.OwedPledge(q, shipped))
+    else:
+        pledge_rows = list(scoped(pqs, "donor_id").values_list("pk", "donor_id", "item_id", "quantity"))
+        shipped = shipped_by_pledge_as_of(pledge_ids=[r[0] for r in pledge_rows], as_of=as_of)
+        for pk, n, i, q in pledge_rows:
+            owed[(n, i)].append(shortfalls.OwedPledge(q, shipped.get(pk, 0)))
+
+    if wanted is None:
+        national_pairs = {(n, i) for i, gs in guidelines_by_item.items() for n, _ in gs if n is not None}
+        wanted = set(stock) | set(owed) | set(rates) | set(inflows) | national_pairs
+
+    result: dict[Pair, shortfalls.ShortfallInputs] = {}
+    for n, i in wanted:
+        result[(n, i)] = shortfalls.ShortfallInputs(
+            as_of=as_of,
+            stock=tuple(stock.get((n, i), ())),
+            guidelines=tuple(g for nation_id, g in guidelines_by_item.get(i, ()) if nation_id in (None, n)),
+            rates=tuple(rates.get((n, i), ())),
+            pledges=tuple(owed.get((n, i), ())),
+            inflows=tuple(inflows.get((n, i), ())),
+        )
+    return result
+
+
+def shortfalls_compute(*, pairs: Sequence[Pair] | None, as_of: dt.date | None = None
+                       ) -> dict[Pair, shortfalls.ShortfallResult]:
+    """Compute (without storing) shortfalls as of a date (today by default): also past-date snapshots.
+
+    ``pairs=None``: every pair with inputs of its own. Given pairs without inputs are left out.
+    """
+    as_of = as_of or _today()
+    return {
+        pair: shortfalls.compute_shortfall(inp)
+        for pair, inp in shortfall_inputs(pairs=pairs, as_of=as_of).items()
+        if shortfalls.has_own_inputs(inp)
+    }
+
+
+def shortfall_pairs(*, nation_id: int | None = None, item_id: int | None = None) -> list[Pair]:
+    """The pairs a recompute covers: those with inputs today plus those with a stored row (so a row
+    whose inputs are gone is removed), optionally for one nation and/or item. Sorted."""
+    pairs = {p for p, inp in shortfall_inputs(pairs=None, as_of=_today()).items() if shortfalls.has_own_inputs(inp)}
+    pairs |= set(Shortfall.objects.order_by().values_list("nation_id", "item_id"))
+    return sorted(
+        (n, i) for n, i in pairs if (nation_id is None or n == nation_id) and (item_id is None or i == item_id)
+    )

@@ -1,0 +1,86 @@
+"""Running the engine: full recompute, drain batches of marked pairs, overdue-alert sync, under the lock."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.db import transaction
+
+from stockpiles import alerts
+from stockpiles.engine.inputs import shortfalls_compute
+from stockpiles.engine.lock import _engine_lock
+from stockpiles.engine.marks import _delete_marks, _read_marks
+from stockpiles.engine.store import _delete_rows_without_inputs, shortfalls_store
+from stockpiles.models import ShortfallMark
+
+Pair = tuple[int, int]  # (nation_id, item_id)
+
+
+def _recompute_locked(*, pairs: Sequence[Pair] | None) -> int:
+    """Inside a transaction holding the engine lock: compute, store, drop rows without inputs, sync alerts."""
+    results = shortfalls_compute(pairs=pairs)
+    count = shortfalls_store(results=results)
+    _delete_rows_without_inputs(pairs=pairs, keep=results.keys())
+    alerts.alerts_sync(results=results, pairs=None if pairs is None else set(pairs))
+    _maybe_pause_for_tests()
+    return count
+
+
+def _maybe_pause_for_tests() -> None:
+    """``SHORTFALL_TEST_SLEEP_SECONDS`` (tests only): hold the transaction open so a test can kill the worker."""
+    seconds = float(getattr(settings, "SHORTFALL_TEST_SLEEP_SECONDS", 0) or 0)
+    if seconds > 0:
+        time.sleep(seconds)
+
+
+def shortfalls_recompute(*, pairs: Sequence[Pair] | None = None) -> int:
+    """Recompute and store today's shortfalls for the given pairs (``None``: the full recompute).
+
+    The full recompute also removes rows of pairs that no longer have inputs of their own, and it
+    syncs every alert (including pledges that became overdue because a date passed). Marks that
+    existed before it started are covered by it and deleted (unless re-set meanwhile).
+    """
+    with transaction.atomic():
+        _engine_lock()
+        marks = _read_marks(limit=None) if pairs is None else []
+        count = _recompute_locked(pairs=pairs)
+        _delete_marks(marks)
+    return count
+
+
+def shortfalls_recompute_marked(*, limit: int = 5000) -> int:
+    """One drain batch: under the engine lock, read up to ``limit`` marks, recompute and store those
+    pairs, delete exactly the marks read (a mark re-set meanwhile keeps its newer ``marked_at`` and
+    stays for the next batch). Returns the number of marks handled (0: nothing left).
+    """
+    if not ShortfallMark.objects.exists():  # nothing to do: do not even queue for the lock
+        return 0
+    with transaction.atomic():
+        _engine_lock(asynchronous_commit=True)
+        marks = _read_marks(limit=limit)
+        if not marks:
+            return 0
+        _recompute_locked(pairs=[(n, i) for _, n, i, _ in marks])
+        _delete_marks(marks)
+    return len(marks)
+
+
+def shortfalls_drain(*, limit: int = 5000, max_batches: int | None = None) -> int:
+    """Drain batches until no marks are left (or ``max_batches``). Returns the marks handled."""
+    total = batches = 0
+    while max_batches is None or batches < max_batches:
+        done = shortfalls_recompute_marked(limit=limit)
+        if not done:
+            break
+        total += done
+        batches += 1
+    return total
+
+
+def shortfall_alerts_sync_overdue() -> tuple[int, int]:
+    """Raise/close overdue-pledge alerts for every pledge (under the engine lock). Returns (raised, closed)."""
+    with transaction.atomic():
+        _engine_lock()
+        return alerts.alerts_sync_overdue()
