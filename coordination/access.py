@@ -118,3 +118,8 @@ def releasable_q(scope: Scope, *, prefix: str = "") -> models.Q:
     else:
         q |= alliance & models.Q(**{f"{prefix}recipient_id": scope.nation_id})
     return q
+
+
+def can_see_nation_detail(scope: Scope, nation_id: int | None) -> bool:
+    """A nation's own detail (its stock, its page): that nation's users and clients, and the cell."""
+    return scope.is_cell or (nation_id is not None and scope.nation_id == nation_id)

@@ -34,7 +34,7 @@ class PledgeFilterSet(django_filters.FilterSet):
         fields = ["donor", "recipient", "item", "category", "status", "source", "releasability", "overdue"]
 
     def filter_overdue(self, queryset, name, value):
-        """Overdue: due date passed, not fully delivered, not cancelled (as in DESIGN.md)."""
+        """Overdue: due date passed, not fully delivered, not cancelled (as in docs/shortfalls.md)."""
         overdue = (
             # The SQL form of pledges.fulfilment.is_overdue (kept in step by tests/pledges/test_overdue_filter.py).
             Q(due_on__lt=timezone.localdate())

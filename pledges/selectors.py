@@ -324,3 +324,27 @@ def deliveries_per_month(*, user_or_scope, item=None, donor=None, since: dt.date
         bucket[1] += totals.quantity
         bucket[2] += fulfilment.delivery_value_of_totals(totals)
     return [MonthDeliveries(month=m, deliveries=n, quantity=q, value_eur=v) for m, (n, q, v) in sorted(months.items())]
+
+
+# --- Lists for pages ---------------------------------------------------------------------------------
+
+def pledge_list(*, user_or_scope, donor=None, recipient=None, announced_by: dt.date | None = None):
+    """Pledges the user may see (with donor, recipient, item), newest first; optionally those a nation gave
+    or receives, and those announced by a date. One query when evaluated."""
+    qs = Pledge.objects.restrict(_scope(user_or_scope), VIEW).select_related("donor", "recipient", "item",
+                                                                             "item__category")
+    if donor is not None:
+        qs = qs.filter(donor_id=_pk(donor))
+    if recipient is not None:
+        qs = qs.filter(recipient_id=_pk(recipient))
+    if announced_by is not None:
+        qs = qs.filter(announced_on__lte=announced_by)
+    return qs.order_by("-announced_on", "-pk")
+
+
+def training_list(*, user_or_scope, donor=None):
+    """Training commitments the user may see (with the recipient), by programme. One query when evaluated."""
+    qs = TrainingCommitment.objects.restrict(_scope(user_or_scope), VIEW).select_related("recipient")
+    if donor is not None:
+        qs = qs.filter(donor_id=_pk(donor))
+    return qs.order_by("programme", "pk")

@@ -10,3 +10,5 @@ class StockpilesConfig(AppConfig):
         from stockpiles.engine.marks import shortfall_mark_pairs  # noqa: PLC0415  (models load after apps)
 
         hooks.connect_shortfall_inputs_changed(shortfall_mark_pairs)
+        # Register the Celery tasks in every process (web too): the drain request looks its task up by name.
+        from stockpiles import tasks  # noqa: F401, PLC0415

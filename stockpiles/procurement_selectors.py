@@ -352,3 +352,8 @@ def item_projection(*, user, item, as_of: dt.date | None = None, months: int = 2
         ))
     rows.sort(key=lambda p: (-p.result.shortfall, p.nation_code))
     return rows
+
+
+def order_ids_placed_by(*, user, on: dt.date) -> set[int]:
+    """Ids of the orders the user may see that were placed on or before ``on``. One query."""
+    return set(order_list(user=user).filter(ordered_on__lte=on).values_list("pk", flat=True))

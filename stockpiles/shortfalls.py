@@ -1,4 +1,4 @@
-"""The shortfall formulas: pure, no ORM. The only implementation (see DESIGN.md).
+"""The shortfall formulas: pure, no ORM. The only implementation (see docs/shortfalls.md).
 
 For nation N, item I, as of date D:
 

@@ -1,15 +1,15 @@
-"""The coordinators' dashboard (mounted at "/")."""
+"""The coordinators' dashboard (mounted at "/"): one module per page."""
 
 from django.urls import path
 
-from web.dashboard import views
+from web.dashboard import item, nation, overview, pledges, procurement
 
 app_name = "dashboard"
 
 urlpatterns = [
-    path("", views.overview, name="overview"),
-    path("nations/<str:code>/", views.nation_detail, name="nation"),
-    path("items/<int:pk>/", views.item_detail, name="item"),
-    path("pledges/", views.pledge_list, name="pledges"),
-    path("procurement/", views.procurement, name="procurement"),
+    path("", overview.overview, name="overview"),
+    path("nations/<str:code>/", nation.nation_detail, name="nation"),
+    path("items/<int:pk>/", item.item_detail, name="item"),
+    path("pledges/", pledges.pledge_list, name="pledges"),
+    path("procurement/", procurement.procurement, name="procurement"),
 ]

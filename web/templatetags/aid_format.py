@@ -93,19 +93,6 @@ def coverage_band(value) -> str:
     return "cov-3"
 
 
-@register.simple_tag(takes_context=True)
-def query_with(context, **changes) -> str:
-    """The current query string with some parameters replaced (``None`` removes one): for sort, page, export."""
-    request = context["request"]
-    params = request.GET.copy()
-    for key, value in changes.items():
-        params.pop(key, None)
-        if value is not None and value != "":
-            params[key] = value
-    encoded = params.urlencode()
-    return f"?{encoded}" if encoded else "?"
-
-
 def _cell_content(column, value) -> str:
     """One table cell's inner HTML (escaped), by column kind; see ``table_row``."""
     kind = column.kind

@@ -1,0 +1,142 @@
+"""An item's page (``/items/<id>/``): every nation's stock against guideline and recovery, the recipient's
+requirement, who pledged it, the stock history and the projection with contracted deliveries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from coordination.access import Scope, scope_for
+from coordination.models import Item, Nation
+from coordination.selectors import item_get, nations_by_id
+from pledges import selectors as pledge_selectors
+from stockpiles import procurement_selectors, shortfalls
+from stockpiles import selectors as stock_selectors
+from web.dashboard.common import CHART_SERIES, Builders, chart, export_or_none, nation_cell, page, read_as_of
+from web.dashboard.shared_tables import (
+    ShortfallRow,
+    fulfilment_cells,
+    fulfilment_columns,
+    gap_table,
+    shortfall_rows,
+    shortfall_table,
+)
+from web.dashboard.tables import Column, Table
+from web.templatetags.aid_format import format_int
+
+PROJECTION_MONTHS = 24
+
+
+@dataclass(frozen=True)
+class Reader:
+    scope: Scope
+    as_of: dt.date | None
+    item: Item
+    nations: dict[int, Nation]
+
+
+def nations_table(r: Reader, rows: list[ShortfallRow]) -> Table:
+    table = shortfall_table("nations", _("Nations: stock vs guideline and recovery"), r.scope, rows, as_of=r.as_of,
+                            with_item=False)
+    table.columns.insert(-1, Column("contracted", _("Contracted inflow"), "int"))
+    table.columns.append(Column("recovered_by", _("Back above guideline by"), "date"))
+    for cells, (_n, _i, res) in zip(table.rows, rows, strict=True):
+        cells.insert(-1, res.contracted_inflow)
+        # The engine's date: production and contracted inflows (stockpiles.shortfalls).
+        cells.append(res.recovers_on if res.status == shortfalls.BELOW_GUIDELINE else None)
+    return table
+
+
+def gaps_table(r: Reader) -> Table:
+    rows = pledge_selectors.recipient_gaps(user_or_scope=r.scope, item=r.item, as_of=r.as_of, nations=r.nations)
+    return gap_table(rows, as_of=r.as_of, title=_("Recipient requirement vs pledged vs delivered"))
+
+
+def donors_table(r: Reader) -> Table:
+    table = Table(key="donors", title=_("Who pledged this item"),
+                  columns=fulfilment_columns(Column("donor", _("Donor"))),
+                  empty=_("No pledges of this item yet."))
+    for row in pledge_selectors.fulfilment_by_donor(user_or_scope=r.scope, as_of=r.as_of, item=r.item,
+                                                    nations=r.nations):
+        table.rows.append([nation_cell(r.scope, row.donor, r.as_of)] + fulfilment_cells(row.fulfilment))
+    return table
+
+
+def exports(r: Reader) -> Builders:
+    return {"nations": lambda: nations_table(r, shortfall_rows(r.scope, as_of=r.as_of, item=r.item)),
+            "gaps": lambda: gaps_table(r), "donors": lambda: donors_table(r)}
+
+
+def guideline_sets(values, length: int) -> list[dict]:
+    return [{"label": _("Guideline %(value)s") % {"value": format_int(value)}, "data": [value] * length, "dashed": True}
+            for value in sorted(values)]
+
+
+def history_chart(r: Reader, rows: list[ShortfallRow], colour: dict[int, int]) -> dict:
+    """Stock reports over the last three years for the nations with the largest shortfalls."""
+    charted = [(n, res) for n, _i, res in rows if res.available is not None][:CHART_SERIES]
+    history = stock_selectors.stock_history(user_or_scope=r.scope, item=r.item, nations=[n for n, _ in charted],
+                                            since=(r.as_of or timezone.localdate()) - dt.timedelta(days=3 * 366))
+    if r.as_of is not None:
+        history = [stock_selectors.StockSeries(s.nation_id, s.nation_code, [p for p in s.points if p[0] <= r.as_of])
+                   for s in history]
+    dates = sorted({d for s in history for d, _q in s.points})
+    datasets = []
+    for s in history:
+        values = dict(s.points)
+        datasets.append({"label": s.nation_code, "data": [values.get(d) for d in dates],
+                         "colour": colour.get(s.nation_id, 0)})
+    datasets += guideline_sets({res.guideline for _n, res in charted if res.guideline is not None}, len(dates))
+    return chart("line", [d.isoformat() for d in dates], datasets, yTitle=r.item.get_unit_display())
+
+
+def projection_chart(r: Reader, colour: dict[int, int]) -> dict:
+    """Available stock month by month with the nation's production and the contracted inflows of its orders'
+    schedules (the engine's projection), for the nations below guideline the reader may see; inflows as bars."""
+    projected = [p for p in procurement_selectors.item_projection(user=r.scope, item=r.item, as_of=r.as_of,
+                                                                  months=PROJECTION_MONTHS)
+                 if p.result.status == shortfalls.BELOW_GUIDELINE and p.points][:CHART_SERIES]
+    datasets = []
+    for index, p in enumerate(projected):
+        tone = colour.get(p.nation_id, len(colour) + index)
+        datasets.append({"label": p.nation_code, "data": [pt.available for pt in p.points], "colour": tone})
+        if any(pt.contracted for pt in p.points):
+            datasets.append({
+                "label": _("%(code)s: contracted inflows (cumulative)") % {"code": p.nation_code},
+                "data": [pt.contracted for pt in p.points], "colour": tone, "type": "bar",
+            })
+    datasets += guideline_sets({p.result.guideline for p in projected}, PROJECTION_MONTHS + 1)
+    labels = ([pt.on.strftime("%Y-%m") for pt in projected[0].points] if projected
+              else [_("month %(n)s") % {"n": m} for m in range(PROJECTION_MONTHS + 1)])
+    return chart("line", labels if datasets else [], datasets, yTitle=r.item.get_unit_display())
+
+
+@require_GET
+@login_required
+def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    scope = scope_for(request.user)
+    item = item_get(actor=scope, pk=pk)
+    if item is None:
+        raise Http404(_("No such item."))
+    form, as_of = read_as_of(request)
+    r = Reader(scope=scope, as_of=as_of, item=item, nations=nations_by_id())
+    exported = export_or_none(request, exports(r))
+    if exported is not None:
+        return exported
+    rows = shortfall_rows(scope, as_of=as_of, item=item)
+    tables = {"nations": nations_table(r, rows), "gaps": gaps_table(r), "donors": donors_table(r)}
+    rollup = next(iter(stock_selectors.alliance_rollup(user_or_scope=scope, as_of=as_of, item_ids=[item.pk])), None)
+    charted = [n for n, _i, res in rows if res.available is not None][:CHART_SERIES]
+    colour = {n.pk: index for index, n in enumerate(charted)}
+    return page(request, "dashboard/item.html", {
+        "item": item, "form": form, "as_of": as_of, "scope": scope, "tables": tables, "rollup": rollup,
+        "charts": {"history_chart": history_chart(r, rows, colour), "projection_chart": projection_chart(r, colour)},
+        "pledges_url": reverse("dashboard:pledges") + f"?item={item.pk}",
+    })

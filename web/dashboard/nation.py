@@ -1,0 +1,143 @@
+"""A nation's page (``/nations/<code>/``): its stock against guideline, what it pledged or receives, its
+training. Only the cell and that nation's own users open it (coordination.access)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from coordination.access import Scope, can_see_nation_detail, scope_for
+from coordination.models import Nation
+from coordination.security import log_refused
+from coordination.selectors import nation_get
+from pledges import selectors as pledge_selectors
+from stockpiles import selectors as stock_selectors
+from web.dashboard.common import PAGE_SIZE, TOP, Builders, chart, export_or_none, item_cell, page, read_as_of
+from web.dashboard.shared_tables import (
+    ShortfallRow,
+    fulfilment_cells,
+    fulfilment_columns,
+    gap_table,
+    pledge_table,
+    shortfall_rows,
+    shortfall_table,
+)
+from web.dashboard.tables import Column, Table
+
+
+@dataclass(frozen=True)
+class Reader:
+    scope: Scope
+    as_of: dt.date | None
+    nation: Nation
+
+    @property
+    def receives(self) -> bool:
+        return self.nation.role == Nation.Role.RECIPIENT
+
+
+def stock_rows(r: Reader, limit: int | None = PAGE_SIZE) -> tuple[list[ShortfallRow], int | None]:
+    """Worst first: the rows shown (``limit``; all for an export) and the total when there are more."""
+    if r.as_of is None:  # stored rows: the database cuts, and counts only when there may be more
+        rows = shortfall_rows(r.scope, as_of=None, nation=r.nation, limit=limit)
+        more = limit is not None and len(rows) == limit
+        total = stock_selectors.shortfall_list(user_or_scope=r.scope, nation=r.nation).count() if more else None
+        return rows, total
+    rows = shortfall_rows(r.scope, as_of=r.as_of, nation=r.nation)  # computed from the history: all of them
+    return (rows[:limit] if limit else rows), len(rows)
+
+
+def stock_table(r: Reader, rows: list[ShortfallRow], total: int | None) -> Table:
+    table = shortfall_table("stock", _("Stock vs guideline per item"), r.scope, rows, as_of=r.as_of, with_nation=False)
+    table.total = total
+    return table
+
+
+def pledged_table(r: Reader) -> Table:
+    table = Table(key="pledged", title=_("Pledges given, per item"),
+                  columns=fulfilment_columns(Column("item", _("Item"))),
+                  empty=_("This nation has not pledged anything yet."))
+    for row in pledge_selectors.fulfilment_by_item(user_or_scope=r.scope, as_of=r.as_of, donor=r.nation):
+        table.rows.append([item_cell(row.item, r.as_of)] + fulfilment_cells(row.fulfilment))
+    return table
+
+
+def pledges_table(r: Reader, limit: int | None = TOP * 2) -> Table:
+    """The pledges it gave (for a recipient: the pledges it receives), newest first."""
+    qs = pledge_selectors.pledge_list(user_or_scope=r.scope, announced_by=r.as_of,
+                                      **({"recipient": r.nation} if r.receives else {"donor": r.nation}))
+    return pledge_table(qs[:limit] if limit else qs, scope=r.scope, on=r.as_of or timezone.localdate(),
+                        key="pledges", title=_("Pledges received") if r.receives else _("Its pledges"),
+                        with_donor=r.receives)
+
+
+def training_table(r: Reader) -> Table:
+    table = Table(key="training", title=_("Its training commitments"),
+                  columns=[Column("programme", _("Programme")), Column("recipient", _("Recipient")),
+                           Column("committed", _("Trainees committed"), "int"),
+                           Column("completed", _("Trainees completed"), "int"),
+                           Column("start", _("Start"), "date"), Column("end", _("End"), "date"),
+                           Column("status", _("Status"))],
+                  empty=_("No training commitments recorded for this nation."))
+    for t in pledge_selectors.training_list(user_or_scope=r.scope, donor=r.nation):
+        table.rows.append([t.programme, t.recipient.name, t.trainees_committed, t.trainees_completed,
+                           t.start_on, t.end_on, t.get_status_display()])
+    return table
+
+
+def gaps_table(r: Reader) -> Table:
+    rows = pledge_selectors.recipient_gaps(user_or_scope=r.scope, recipient=r.nation, as_of=r.as_of)
+    return gap_table(rows, as_of=r.as_of, title=_("Requirements: required vs pledged vs delivered"))
+
+
+def exports(r: Reader) -> Builders:
+    builders: Builders = {"stock": lambda: stock_table(r, *stock_rows(r, None)), "pledged": lambda: pledged_table(r),
+                          "pledges": lambda: pledges_table(r, None), "training": lambda: training_table(r)}
+    if r.receives:
+        builders["gaps"] = lambda: gaps_table(r)
+    return builders
+
+
+def coverage_chart(rows: list[ShortfallRow]) -> dict:
+    charted = [(item, res) for _n, item, res in rows if res.coverage is not None][:20]
+    return chart(
+        "bar", [item.name for item, _res in charted],
+        [{"label": str(_("Coverage (available ÷ guideline)")),
+          "data": [round(res.coverage * 100, 1) for _i, res in charted]}],
+        indexAxis="y", yTitle="%",
+    )
+
+
+@require_GET
+@login_required
+def nation_detail(request: HttpRequest, code: str) -> HttpResponse:
+    scope = scope_for(request.user)
+    nation = nation_get(actor=scope, code=code)
+    if nation is None:
+        raise Http404(_("No such nation page."))
+    if not can_see_nation_detail(scope, nation.pk):
+        # Another nation's detail: only the cell and that nation's own users may read it.
+        log_refused(request, reason="another nation's dashboard page", status=404, target_nation=nation.code)
+        raise Http404(_("No such nation page."))
+    form, as_of = read_as_of(request)
+    r = Reader(scope=scope, as_of=as_of, nation=nation)
+    exported = export_or_none(request, exports(r))
+    if exported is not None:
+        return exported
+    rows, total = stock_rows(r)
+    tables = {"stock": stock_table(r, rows, total), "pledged": pledged_table(r), "pledges": pledges_table(r),
+              "training": training_table(r)}
+    if r.receives:
+        tables["gaps"] = gaps_table(r)
+    return page(request, "dashboard/nation.html", {
+        "nation": nation, "form": form, "as_of": as_of, "scope": scope, "tables": tables,
+        "charts": {"coverage_chart": coverage_chart(rows)},
+        "pledges_url": reverse("dashboard:pledges") + f"?{'recipient' if r.receives else 'donor'}={nation.code}",
+    })

@@ -1,0 +1,208 @@
+"""Overview (``/``): the alliance at a glance. Each table is declared below as a function of the
+selectors' rows; the view reads, builds and renders. ``?export=csv|xlsx&table=<key>`` downloads one."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from coordination.access import Scope, scope_for
+from coordination.models import Nation
+from coordination.selectors import nations_by_id
+from pledges import selectors as pledge_selectors
+from stockpiles import selectors as stock_selectors
+from web.dashboard.common import (
+    PAGE_SIZE,
+    TOP,
+    Builders,
+    chart,
+    export_or_none,
+    item_cell,
+    nation_cell,
+    page,
+    read_as_of,
+    unit_label,
+)
+from web.dashboard.shared_tables import (
+    fulfilment_cells,
+    fulfilment_columns,
+    shortfall_rows,
+    shortfall_table,
+)
+from web.dashboard.tables import Column, Link, Table
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Who reads the page, for which date, and the nations by id (read once)."""
+
+    scope: Scope
+    as_of: dt.date | None
+    nations: dict[int, Nation]
+
+
+def coverage_table(r: Reader) -> Table:
+    matrix = stock_selectors.shortfall_matrix(user_or_scope=r.scope, as_of=r.as_of, nations=r.nations)
+    table = Table(
+        key="coverage", title=_("Coverage by nation and category"),
+        caption=_("Lowest coverage (available ÷ guideline) among each nation's items in the category."),
+        columns=[Column("nation", _("Nation"))] + [Column(f"c{c.pk}", c.name, "coverage") for c in matrix.categories],
+        empty=_("No stored shortfalls yet: run the shortfall recompute to fill the heat map."),
+    )
+    for nation in matrix.nations:
+        table.rows.append([nation_cell(r.scope, nation, r.as_of)]
+                          + [matrix.cell(nation.pk, c.pk) for c in matrix.categories])
+    return table
+
+
+def largest_table(r: Reader, limit: int | None = TOP) -> Table:
+    rows = shortfall_rows(r.scope, as_of=r.as_of, below_only=True, limit=limit)
+    return shortfall_table("shortfalls", _("Largest shortfalls"), r.scope, rows, as_of=r.as_of,
+                           empty=_("No nation is below guideline for any item."))
+
+
+def alliance_table(r: Reader, limit: int | None = PAGE_SIZE) -> Table:
+    table = Table(
+        key="alliance", title=_("Alliance position per item"),
+        caption=_("Gross shortfall: a surplus in one nation never covers another's shortfall."),
+        columns=[
+            Column("item", _("Item")), Column("category", _("Category")), Column("unit", _("Unit")),
+            Column("total", _("Total shortfall"), "int"), Column("net", _("Net position"), "int"),
+            Column("below", _("Nations below guideline"), "int"),
+            Column("counted", _("Nations counted"), "int"),
+        ],
+        empty=_("No stored shortfalls yet."),
+    )
+    rows = stock_selectors.alliance_rollup(user_or_scope=r.scope, as_of=r.as_of)
+    rows.sort(key=lambda row: -(row.total_shortfall or 0))  # stable: ties stay by category and name
+    table.total = len(rows)
+    for row in rows[:limit] if limit else rows:
+        table.rows.append([
+            Link(row.item_name, reverse("dashboard:item", args=[row.item_id])), row.category_name,
+            unit_label(row.unit), row.total_shortfall, row.net_position, row.nations_below, row.nations_counted,
+        ])
+    return table
+
+
+def donor_rows(r: Reader) -> list:
+    return pledge_selectors.fulfilment_by_donor(user_or_scope=r.scope, as_of=r.as_of, nations=r.nations)
+
+
+def fulfilment_table(r: Reader, rows: list) -> Table:
+    table = Table(key="fulfilment", title=_("Pledge fulfilment by donor"),
+                  caption=_("In EUR across all items; quantities per item are on each nation's and item's page."),
+                  columns=fulfilment_columns(Column("donor", _("Donor")), quantities=False),
+                  empty=_("No pledges recorded yet. Add pledges in the admin or through the API."))
+    for row in rows:
+        table.rows.append([nation_cell(r.scope, row.donor, r.as_of)]
+                          + fulfilment_cells(row.fulfilment, quantities=False))
+    return table
+
+
+def month_rows(r: Reader) -> list:
+    rows = pledge_selectors.deliveries_per_month(user_or_scope=r.scope)
+    return [m for m in rows if m.month <= r.as_of] if r.as_of is not None else rows
+
+
+def deliveries_table(rows: list) -> Table:
+    table = Table(key="deliveries", title=_("Deliveries per month"),
+                  columns=[Column("month", _("Month")), Column("count", _("Deliveries"), "int"),
+                           Column("quantity", _("Quantity"), "int"),
+                           Column("value", _("Delivered value (EUR)"), "eur")],
+                  empty=_("No delivered deliveries yet."))
+    for m in rows:
+        table.rows.append([m.month.strftime("%Y-%m"), m.deliveries, m.quantity, m.value_eur])
+    return table
+
+
+def training_table(r: Reader) -> Table:
+    table = Table(key="training", title=_("Training: committed vs completed"),
+                  columns=[Column("donor", _("Donor")), Column("programme", _("Programme")),
+                           Column("committed", _("Trainees committed"), "int"),
+                           Column("completed", _("Trainees completed"), "int"),
+                           Column("share", _("Completed share"), "pct")],
+                  empty=_("No training commitments recorded yet."))
+    for row in pledge_selectors.training_summary(user_or_scope=r.scope, nations=r.nations):
+        p = row.progress
+        table.rows.append([nation_cell(r.scope, row.donor), p.programme, p.committed, p.completed, p.completed_share])
+    return table
+
+
+def overdue_table(r: Reader, limit: int | None = TOP) -> Table:
+    rows, total = pledge_selectors.overdue_pledges_page(user_or_scope=r.scope, on=r.as_of, limit=limit)
+    table = Table(key="overdue", title=_("Overdue pledges"),
+                  columns=[Column("donor", _("Donor")), Column("item", _("Item")),
+                           Column("recipient", _("Recipient")), Column("due", _("Due on"), "date"),
+                           Column("days", _("Days overdue"), "int"),
+                           Column("outstanding", _("Outstanding quantity"), "int")],
+                  empty=_("No pledge is overdue."))
+    table.total = total
+    for o in rows:
+        table.rows.append([nation_cell(r.scope, o.pledge.donor), item_cell(o.pledge.item),
+                           o.pledge.recipient.name, o.pledge.due_on, o.days_overdue, o.outstanding])
+    return table
+
+
+def alerts_table(r: Reader, limit: int | None = TOP) -> Table:
+    qs = stock_selectors.alert_list(user_or_scope=r.scope)
+    table = Table(key="alerts", title=_("Open alerts"),
+                  columns=[Column("opened", _("Opened"), "date"), Column("kind", _("Kind")),
+                           Column("nation", _("Nation")), Column("message", _("Message"))],
+                  empty=_("No open alerts."))
+    for a in (qs[:limit] if limit else qs):
+        table.rows.append([a.opened_at, a.get_kind_display(), nation_cell(r.scope, a.nation), a.message])
+    return table
+
+
+def exports(r: Reader) -> Builders:
+    """Every table in full, for ``?export=``."""
+    return {
+        "coverage": lambda: coverage_table(r), "shortfalls": lambda: largest_table(r, None),
+        "alliance": lambda: alliance_table(r, None), "fulfilment": lambda: fulfilment_table(r, donor_rows(r)),
+        "deliveries": lambda: deliveries_table(month_rows(r)), "training": lambda: training_table(r),
+        "overdue": lambda: overdue_table(r, None), "alerts": lambda: alerts_table(r, None),
+    }
+
+
+def charts_of(donors: list, months: list) -> dict:
+    top_donors = sorted(donors, key=lambda row: -row.fulfilment.pledged_value_eur)[:12]
+    return {
+        "deliveries_chart": chart(
+            "bar", [m.month.strftime("%Y-%m") for m in months],
+            [{"label": str(_("Delivered value (EUR)")), "data": [float(m.value_eur) for m in months]}],
+            yTitle=str(_("EUR")),
+        ),
+        "fulfilment_chart": chart(
+            "bar", [row.donor.code for row in top_donors],
+            [{"label": str(_("Pledged (EUR)")),
+              "data": [float(row.fulfilment.pledged_value_eur) for row in top_donors]},
+             {"label": str(_("Delivered (EUR)")),
+              "data": [float(row.fulfilment.delivered_value_eur) for row in top_donors]}],
+            indexAxis="y", yTitle=str(_("EUR")),
+        ),
+    }
+
+
+@require_GET
+@login_required
+def overview(request: HttpRequest) -> HttpResponse:
+    form, as_of = read_as_of(request)
+    r = Reader(scope=scope_for(request.user), as_of=as_of, nations=nations_by_id())
+    exported = export_or_none(request, exports(r))
+    if exported is not None:
+        return exported
+    donors, months = donor_rows(r), month_rows(r)
+    tables = {"coverage": coverage_table(r), "shortfalls": largest_table(r), "alliance": alliance_table(r),
+              "fulfilment": fulfilment_table(r, donors), "deliveries": deliveries_table(months),
+              "training": training_table(r), "overdue": overdue_table(r), "alerts": alerts_table(r)}
+    last = stock_selectors.shortfalls_last_computed()
+    return page(request, "dashboard/overview.html", {
+        "form": form, "as_of": as_of, "scope": r.scope, "tables": tables, "charts": charts_of(donors, months),
+        "last_computed": last, "stale": stock_selectors.shortfalls_are_stale(last_computed=last),
+    })

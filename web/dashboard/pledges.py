@@ -1,0 +1,87 @@
+"""The pledge table (``/pledges/``): PledgeFilterSet (shared with the API), sorting, pagination, htmx updates."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from coordination.access import scope_for
+from pledges import selectors as pledge_selectors
+from pledges.filtersets import PledgeFilterSet
+from web.dashboard.common import PAGE_SIZE, export_or_none, page
+from web.dashboard.shared_tables import pledge_table
+
+SORTS = {
+    "donor": ("donor__name",), "recipient": ("recipient__name",), "item": ("item__name",),
+    "quantity": ("quantity",), "delivered": ("delivered_quantity",), "value": ("value_eur",),
+    "announced": ("announced_on",), "due": ("due_on",), "status": ("status",),
+}
+FILTER_FIELDS = ("donor", "recipient", "category", "item", "status", "source")
+
+
+def ordering_of(sort: str) -> tuple[str, tuple[str, ...]]:
+    """The sort asked for (``""`` when unknown) and the ORDER BY it means (pk last: a stable order)."""
+    field = SORTS.get(sort.lstrip("-"))
+    if field is None:
+        return "", ("-announced_on", "-pk")
+    return sort, tuple(("-" + f if sort.startswith("-") else f) for f in field) + ("pk",)
+
+
+def sort_headers(table, sort: str) -> list[dict]:
+    headers = []
+    for column in table.columns:
+        aria = "ascending" if sort == column.sort else "descending" if sort == f"-{column.sort}" else "none"
+        headers.append({"column": column, "aria": aria,
+                        "next": f"-{column.sort}" if aria == "ascending" else column.sort})
+    return headers
+
+
+def filter_fields(filterset: PledgeFilterSet, request: HttpRequest, names) -> list[dict]:
+    """The filter selects, from the FilterSet's own fields and choices (one query per model choice field)."""
+    fields = []
+    for name in names:
+        field = filterset.form.fields[name]
+        chosen = set(request.GET.getlist(name))
+        options = []
+        for value, label in field.choices:
+            value = str(getattr(value, "value", value))
+            if value == "":
+                continue
+            options.append((value, label, value in chosen))
+        fields.append({"name": name, "label": field.label, "options": options})
+    return fields
+
+
+@require_GET
+@login_required
+def pledge_list(request: HttpRequest) -> HttpResponse:
+    scope = scope_for(request.user)
+    filterset = PledgeFilterSet(request.GET or None, queryset=pledge_selectors.pledge_list(user_or_scope=scope),
+                                request=request)
+    sort, ordering = ordering_of(request.GET.get("sort", ""))
+    qs = filterset.qs.order_by(*ordering)
+    today = timezone.localdate()
+    exported = export_or_none(request, {
+        "pledges": lambda: pledge_table(qs, scope=scope, on=today, key="pledges", title=_("Pledges")),
+    })
+    if exported is not None:
+        return exported
+
+    paged = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    table = pledge_table(paged.object_list, scope=scope, on=today, key="pledges", title=_("Pledges"))
+    context = {"filterset": filterset, "table": table, "page": paged, "sort": sort, "scope": scope,
+               "today": today, "headers": sort_headers(table, sort)}
+    if request.htmx and not request.htmx.boosted:
+        response = render(request, "dashboard/_pledge_results.html", context)
+    else:
+        context["filters"] = filter_fields(filterset, request, FILTER_FIELDS)
+        context["overdue_only"] = request.GET.get("overdue") == "true"
+        response = page(request, "dashboard/pledges.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response

@@ -1,0 +1,161 @@
+"""Tables more than one page shows: shortfalls, fulfilment, pledges, recipient gaps. Declared once;
+each takes rows from the selectors and returns a ``Table`` (HTML and CSV/XLSX alike)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils.translation import gettext_lazy as _
+
+from coordination.access import Scope
+from coordination.models import Item, Nation
+from pledges import fulfilment
+from pledges.models import Pledge
+from stockpiles import selectors as stock_selectors
+from stockpiles import shortfalls
+from stockpiles.models import Shortfall
+from web.dashboard.common import item_cell, months_cell, nation_cell, status_badge
+from web.dashboard.tables import Badge, Column, Table
+
+ShortfallRow = tuple[Nation, Item, shortfalls.ShortfallResult]
+
+
+def shortfall_rows(scope: Scope, *, as_of: dt.date | None, nation=None, item=None, below_only: bool = False,
+                   limit: int | None = None) -> list[ShortfallRow]:
+    """Stored rows for today, or computed from the history for a past date; worst first. One query today."""
+    if as_of is None:
+        qs = stock_selectors.shortfall_list(user_or_scope=scope, nation=nation, item=item)
+        if below_only:
+            qs = qs.filter(status=Shortfall.Status.BELOW_GUIDELINE)
+        if limit is not None:
+            qs = qs[:limit]
+        return [(row.nation, row.item, stock_selectors.result_of(row)) for row in qs]
+    rows = [
+        (row.nation, row.item, row.result)
+        for row in stock_selectors.shortfalls_as_of(user_or_scope=scope, as_of=as_of, nation=nation, item=item)
+        if not below_only or row.result.status == shortfalls.BELOW_GUIDELINE
+    ]
+    return rows[:limit] if limit is not None else rows
+
+
+def shortfall_columns(*, with_nation: bool = True, with_item: bool = True) -> list[Column]:
+    """The key numbers first (shortfall, coverage, months), then the inputs they come from."""
+    columns = []
+    if with_nation:
+        columns.append(Column("nation", _("Nation")))
+    if with_item:
+        columns.append(Column("item", _("Item")))
+    columns += [
+        Column("shortfall", _("Shortfall"), "int"),
+        Column("coverage", _("Coverage"), "pct"),
+        Column("months", _("Months to recover"), "months"),
+        Column("on_hand", _("On hand"), "int"),
+        Column("owed", _("Owed"), "int"),
+        Column("available", _("Available"), "int"),
+        Column("guideline", _("Guideline"), "int"),
+        Column("rate", _("Production per month"), "int"),
+        Column("status", _("Status"), "badge"),
+    ]
+    if with_item:
+        columns.append(Column("category", _("Category")))
+    return columns
+
+
+def shortfall_table(key: str, title, scope: Scope, rows: list[ShortfallRow], *, as_of, with_nation=True,
+                    with_item=True, empty=None) -> Table:
+    table = Table(key=key, title=title, columns=shortfall_columns(with_nation=with_nation, with_item=with_item),
+                  caption=_("Owed: pledged from national stock, not yet shipped. Available = on hand − owed; "
+                            "shortfall = guideline − available; months to recover at the current production rate plus "
+                            "the contracted deliveries still to come."),
+                  empty=empty or _("No shortfall rows yet. Record stock reports and guidelines, then "
+                                   "run the shortfall recompute (manage.py recompute_shortfalls)."))
+    for nation, item, r in rows:
+        cells = []
+        if with_nation:
+            cells.append(nation_cell(scope, nation, as_of))
+        if with_item:
+            cells.append(item_cell(item, as_of))
+        cells += [r.shortfall, r.coverage, months_cell(r), r.on_hand, r.owed, r.available, r.guideline, r.rate,
+                  status_badge(r.status)]
+        if with_item:
+            cells.append(item.category.name)
+        table.rows.append(cells)
+    return table
+
+
+def fulfilment_columns(first: Column, *, quantities: bool = True) -> list[Column]:
+    """``quantities`` only where the rows are about one item: rounds and vehicles do not add up."""
+    columns = [first, Column("pledges", _("Pledges"), "int")]
+    if quantities:
+        columns += [
+            Column("pledged", _("Pledged (quantity)"), "int"),
+            Column("delivered", _("Delivered (quantity)"), "int"),
+            Column("share", _("Delivered share (quantity)"), "pct"),
+        ]
+    return columns + [
+        Column("pledged_eur", _("Pledged (EUR)"), "eur"),
+        Column("delivered_eur", _("Delivered (EUR)"), "eur"),
+        Column("share_eur", _("Delivered share (EUR)"), "pct"),
+        Column("overdue", _("Overdue pledges"), "int"),
+    ]
+
+
+def fulfilment_cells(f: fulfilment.Fulfilment, *, quantities: bool = True) -> list:
+    cells = [f.pledges]
+    if quantities:
+        cells += [f.pledged, f.delivered, f.delivered_share]
+    return cells + [f.pledged_value_eur, f.delivered_value_eur, f.delivered_value_share, f.overdue]
+
+
+def pledge_facts(pledge: Pledge) -> fulfilment.PledgeFacts:
+    return fulfilment.PledgeFacts(
+        pledge_id=pledge.pk, donor_id=pledge.donor_id, recipient_id=pledge.recipient_id, item_id=pledge.item_id,
+        quantity=pledge.quantity, delivered=pledge.delivered_quantity, value_eur=pledge.value_eur,
+        unit_value_eur=pledge.item.unit_value_eur, due_on=pledge.due_on,
+        cancelled=pledge.status == Pledge.Status.CANCELLED,
+    )
+
+
+def pledge_table(pledges, *, scope: Scope, on: dt.date, key: str, title, with_donor: bool = True) -> Table:
+    columns = []
+    if with_donor:
+        columns.append(Column("donor", _("Donor"), sort="donor"))
+    columns += [
+        Column("recipient", _("Recipient"), sort="recipient"),
+        Column("item", _("Item"), sort="item"),
+        Column("quantity", _("Quantity"), "int", sort="quantity"),
+        Column("delivered", _("Delivered"), "int", sort="delivered"),
+        Column("value", _("Value (EUR)"), "eur", sort="value"),
+        Column("announced", _("Announced"), "date", sort="announced"),
+        Column("due", _("Due"), "date", sort="due"),
+        Column("status", _("Status"), sort="status"),
+        Column("progress", _("Delivery progress")),
+        Column("overdue", _("Overdue"), "badge"),
+    ]
+    table = Table(key=key, title=title, columns=columns,
+                  empty=_("No pledges match. Clear some filters, or record pledges in the admin or the API."))
+    for p in pledges:
+        overdue = fulfilment.is_overdue(pledge_facts(p), on=on)
+        cells = [nation_cell(scope, p.donor)] if with_donor else []
+        cells += [
+            p.recipient.name, item_cell(p.item), p.quantity, p.delivered_quantity, p.value_eur, p.announced_on,
+            p.due_on, p.get_status_display(), Pledge.Progress(p.progress).label,
+            Badge(_("overdue"), "badge-bad") if overdue else "",
+        ]
+        table.rows.append(cells)
+    return table
+
+
+def gap_table(gaps, *, as_of: dt.date | None, title, key: str = "gaps") -> Table:
+    table = Table(key=key, title=title,
+                  columns=[Column("recipient", _("Recipient")), Column("item", _("Item")),
+                           Column("required", _("Required"), "int"), Column("pledged", _("Pledged"), "int"),
+                           Column("delivered", _("Delivered"), "int"),
+                           Column("uncovered", _("Uncovered (required − pledged)"), "int"),
+                           Column("undelivered", _("Undelivered (pledged − delivered)"), "int"),
+                           Column("covered", _("Covered share"), "pct")],
+                  empty=_("No requirements recorded. The recipient's needs are entered in the admin."))
+    for g in gaps:
+        table.rows.append([g.recipient.name, item_cell(g.item, as_of), g.gap.required, g.gap.pledged,
+                           g.gap.delivered, g.gap.uncovered, g.gap.undelivered, g.gap.covered_share])
+    return table
