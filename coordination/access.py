@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db import models
 
 VIEW = "view"
@@ -48,11 +49,9 @@ def scope_for(user) -> Scope:
     if getattr(user, "is_superuser", False):
         scope = CELL
     else:
-        from coordination.models import Membership
-
-        membership = (
-            Membership.objects.select_related("nation").filter(user_id=user.pk).first()
-        )
+        # The user's Membership through its relation (coordination.models imports this module, not the reverse).
+        membership_model = get_user_model()._meta.get_field("membership").related_model
+        membership = membership_model.objects.select_related("nation").filter(user_id=user.pk).first()
         try:  # the dashboard language is on the same row: one read per request serves both
             user._aid_language_cache = membership.language if membership is not None else ""
         except AttributeError:  # pragma: no cover - exotic user objects

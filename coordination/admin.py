@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import re
 
+from axes import admin as axes_admin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
 
+from coordination.access import scope_for
 from coordination.admin_base import AidModelAdmin, ScopedAdminMixin
 from coordination.models import Category, Item, Membership, Nation
 from coordination.resources import CategoryResource, ItemResource, MembershipResource, NationResource
+from coordination.services import record_save
 
 admin.site.site_header = "Aid Coordination Cell"
 admin.site.site_title = "Aid Coordination Cell admin"
@@ -31,8 +35,6 @@ class ReferenceDataAdmin(AidModelAdmin):
     has_service = True
 
     def service_save(self, *, request, obj, change):
-        from coordination.services import record_save
-
         return record_save(actor=request.user, obj=obj, user=request.user,
                            what=str(obj._meta.verbose_name_plural))
 
@@ -153,8 +155,6 @@ def _lockout_admin(base):
         """Coordinators see failed-login records and lockouts without Django model permissions."""
 
         def _is_cell(self, request) -> bool:
-            from coordination.access import scope_for
-
             return scope_for(request.user).is_cell
 
         def has_module_permission(self, request) -> bool:
@@ -171,9 +171,6 @@ def _lockout_admin(base):
 
 
 def _register_lockout_admins() -> None:
-    from axes import admin as axes_admin
-    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
-
     for model, base in ((AccessAttempt, axes_admin.AccessAttemptAdmin), (AccessLog, axes_admin.AccessLogAdmin),
                         (AccessFailureLog, axes_admin.AccessFailureLogAdmin)):
         if admin.site.is_registered(model):

@@ -2,7 +2,6 @@
 
 Django model permissions are not used: a national officer has ``is_staff`` and a Membership, nothing
 else. What an admin user may see and do is decided by ``coordination.access.scope_for``:
-
 - the cell sees and writes everything (computed tables stay read-only for everyone);
 - a national officer sees the rows ``Model.objects.restrict(user, "view")`` returns, narrowed to their
   own nation's records where the model has an owner (``own_nation_field``), writes only what
@@ -33,6 +32,7 @@ from import_export.formats import base_formats
 from simple_history.admin import SimpleHistoryAdmin
 
 from coordination.access import CHANGE, VIEW, Scope, scope_for
+from coordination.models import Nation
 
 FILE_FORMATS = [base_formats.CSV, base_formats.XLSX]
 
@@ -235,8 +235,6 @@ class ScopedAdminMixin:
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         scope = self.scope(request)
         if not scope.is_cell and db_field.name in self.nation_fields:
-            from coordination.models import Nation
-
             kwargs["queryset"] = Nation.objects.filter(pk=scope.nation_id)
             kwargs["initial"] = scope.nation_id
         return super().formfield_for_foreignkey(db_field, request, **kwargs)

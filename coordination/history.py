@@ -23,6 +23,8 @@ from django.db.models import CharField, F, Q, Value
 from django.db.models.functions import Concat, Left
 from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 COMMAND_PREFIX = "command: "
 TASK_PREFIX = "task: "  # a background job's own writes (the shortfall engine's alerts)
@@ -115,9 +117,6 @@ def _restore(sender, instance, **kwargs):
 
 
 def connect() -> None:
-    from django_otp.plugins.otp_static.models import StaticDevice
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     user = get_user_model()
     pre_save.connect(_user_pre_save, sender=user, dispatch_uid="aid-user-history")
     post_save.connect(_restore, sender=user, dispatch_uid="aid-user-history-restore")

@@ -17,7 +17,7 @@ from import_export import fields, resources, widgets
 from coordination.access import CHANGE
 from coordination.admin_base import copy_saved, refusal_text
 from coordination.models import Category, Item, Membership, Nation
-from coordination.services import BulkValidationError
+from coordination.services import BulkValidationError, record_save
 
 
 class DateOnlyWidget(widgets.DateWidget):
@@ -130,7 +130,6 @@ class AidResource(resources.ModelResource):
     def service_save(self, *, instance, is_create: bool, actor):
         """Default for reference data (no dedicated service): the cell only, validation, save with history
         user; the same ``record_save`` the API and the admin use."""
-        from coordination.services import record_save
 
         return record_save(actor=actor, obj=instance, user=actor, what=str(instance._meta.verbose_name_plural))
 

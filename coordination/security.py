@@ -16,6 +16,8 @@ import logging
 from django.contrib.auth.signals import user_login_failed
 from django.dispatch import receiver
 
+from coordination.access import scope_for
+
 logger = logging.getLogger("coordination.security")
 
 
@@ -39,7 +41,6 @@ def _client_of(request) -> dict:
     if request is None:
         return {}
     user = getattr(request, "user", None)
-    from coordination.access import scope_for
 
     scope = scope_for(user)
     auth = getattr(request, "auth", None)

@@ -34,8 +34,10 @@ from coordination.services import validate_instance
 from pledges.models import Delivery, Pledge, Requirement, TrainingCommitment
 from pledges.services import deliveries_bulk_create, pledge_create, training_commitment_save
 from stockpiles import engine
+from stockpiles import procurement_services as ps
 from stockpiles.models import ProductionRate, StockpileGuideline, StockReport
 from stockpiles.services import guideline_saved, production_rate_saved, stock_reports_bulk_create
+from stockpiles.shortfalls import add_months
 
 ILLUSTRATIVE = "Illustrative demo data"
 DEMO_PASSWORD = "demo-officer-2024"  # printed by load_demo; accounts are only made for local use
@@ -661,7 +663,6 @@ def _load_requirements(nations, items, today: dt.date, result: DemoResult, log) 
 
 def _load_procurement(nations, items, today: dt.date, result: DemoResult, log) -> None:
     """Manufacturers, production lines with their capacity series, the two agreements, orders with schedules."""
-    from stockpiles import procurement_services as ps
     from stockpiles.models import (
         AgreementParticipant,
         FrameworkAgreement,
@@ -669,7 +670,6 @@ def _load_procurement(nations, items, today: dt.date, result: DemoResult, log) -
         Order,
         ProductionLine,
     )
-    from stockpiles.shortfalls import add_months
 
     log("Joint procurement: manufacturers, production lines, framework agreements, orders")
     makers = {}

@@ -31,6 +31,8 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.management.color import no_style
 from django.db import connection, models, transaction
+from django.utils import timezone
+from tqdm import tqdm
 
 from coordination.models import Category, Item, Nation
 from pledges.models import Delivery, Pledge, Requirement, TrainingCommitment
@@ -251,7 +253,6 @@ def scale_data_generate(*, sizes: ScaleSizes, seed: int = 1, today: dt.date | No
                         progress: bool = True) -> ScaleResult:
     """Fill the database with generated inputs (see the module docstring). Refuses a non-empty
     database unless ``clear`` (which empties every domain table first)."""
-    from django.utils import timezone
 
     sizes.validate()
     today = today or timezone.localdate()
@@ -264,8 +265,6 @@ def scale_data_generate(*, sizes: ScaleSizes, seed: int = 1, today: dt.date | No
 
     bar = None
     if progress:
-        from tqdm import tqdm
-
         held = min(sizes.reports, int(0.8 * (sizes.nations - 1) * sizes.items))
         total = sizes.nations + sizes.items + sizes.reports + held + sizes.pledges + sizes.deliveries
         bar = tqdm(total=total, unit="row", unit_scale=True, desc="generate_scale_data", leave=True)

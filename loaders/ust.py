@@ -30,6 +30,9 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from coordination.access import CELL
 from coordination.models import Category, Item, Nation, nation_code_validator
 from coordination.services import require_cell, validate_instance
+from loaders import demo
+from pledges.models import AidFlow, Pledge
+from pledges.services import pledge_create, pledge_update
 
 WEAPONS = "weapons.csv"
 DATA_EXPLORER = "data_explorer.csv"
@@ -267,7 +270,6 @@ def read_data_explorer(path: Path) -> list[FlowRow]:
 
 def _known_codes() -> dict[str, str]:
     """Donor name -> code for donors named in weapons.csv when data_explorer.csv is not there."""
-    from loaders import demo
 
     names = {name: code for code, name, _ in demo.ALLIES}
     names.update({"Czech Republic": "CZE", "Turkiye": "TUR", "Australia": "AUS",
@@ -277,7 +279,6 @@ def _known_codes() -> dict[str, str]:
 
 def _nations(codes: dict[str, str], result: ImportSummary) -> dict[str, Nation]:
     """Nations by code, creating the missing ones (allies with their accession date; others partners)."""
-    from loaders import demo
 
     allies = {code: joined for code, _, joined in demo.ALLIES}
     existing = {n.code: n for n in Nation.objects.filter(code__in=set(codes.values()) | {"UKR"})}
@@ -302,7 +303,6 @@ def _nations(codes: dict[str, str], result: ImportSummary) -> dict[str, Nation]:
 
 def _import_weapons(rows: list[WeaponRow], codes: dict[str, str], nations: dict[str, Nation],
                     result: ImportSummary, log) -> None:
-    from pledges.models import Pledge
 
     categories: dict[str, Category] = {}
     items: dict[str, Item] = {}
@@ -360,8 +360,6 @@ def _catalogue_for_row(r: WeaponRow, categories: dict[str, Category], items: dic
 def _upsert_pledge(pledge, *, reference: str, row: WeaponRow, donor: Nation, recipient: Nation, item: Item,
                    count: int, value: Decimal) -> str:
     """Create the pledge for one system of a row, or update it when the tracker changed; returns what it did."""
-    from pledges.models import Pledge
-    from pledges.services import pledge_create, pledge_update
 
     if pledge is None:
         pledge_create(
@@ -380,8 +378,6 @@ def _upsert_pledge(pledge, *, reference: str, row: WeaponRow, donor: Nation, rec
 
 
 def _import_flows(rows: list[FlowRow], nations: dict[str, Nation], result: ImportSummary, log) -> None:
-    from pledges.models import AidFlow
-
     existing = {(f.nation_id, f.month): f for f in AidFlow.objects.filter(nation__in=nations.values())}
     new, changed = [], []
     for r in rows:

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 
 from coordination.access import CHANGE
 from coordination.admin_base import AidModelAdmin, ServiceInline, ServiceInlineFormSet
-from coordination.services import require_nation_access
+from coordination.services import record_save, require_nation_access
 from pledges import services
 from pledges.models import AidFlow, Delivery, Pledge, Requirement, TrainingCommitment
 from pledges.resources import (
@@ -188,6 +188,4 @@ class AidFlowAdmin(AidModelAdmin):
     date_hierarchy = "month"
 
     def service_save(self, *, request, obj, change):
-        from coordination.services import record_save
-
         return record_save(actor=request.user, obj=obj, user=request.user, what="tracker aid flows")

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from import_export import fields
 
 from coordination.resources import AidResource, BulkCreateResource, fk_field, item_field, nation_field
+from coordination.services import record_save
 from pledges import services
 from pledges.models import AidFlow, Delivery, Pledge, Requirement, TrainingCommitment
 
@@ -80,7 +81,6 @@ class RequirementResource(AidResource):
     def service_save(self, *, instance, is_create, actor):
         """No requirement service exists: ``record_save`` (as the API), owned by the recipient; among the
         nations only a recipient states requirements (``Requirement.access_q``, checked there)."""
-        from coordination.services import record_save
 
         return record_save(actor=actor, obj=instance, user=actor, owner_field="recipient", what=Requirement.WRITE_WHAT)
 

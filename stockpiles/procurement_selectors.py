@@ -19,7 +19,9 @@ from django.utils import timezone
 
 from coordination.access import VIEW, Scope, scope_for
 from coordination.models import Item, Nation
+from pledges.selectors import recipient_gaps
 from stockpiles import procurement, shortfalls
+from stockpiles.engine import shortfall_inputs
 from stockpiles.models import AgreementParticipant, FrameworkAgreement, Order, OrderScheduleLine, ProductionRate
 from stockpiles.selectors import _results, aggregate_suppressed
 
@@ -236,7 +238,6 @@ def procurement_overview(*, user, as_of: dt.date | None = None, item=None) -> li
     uncovered requirement (``pledges.selectors.recipient_gaps``, the recipient-gap formula, as this
     viewer may see it). A fixed number of queries (pinned in the tests).
     """
-    from pledges.selectors import recipient_gaps
 
     scope = _scope(user)
     if scope.is_nobody:
@@ -327,7 +328,6 @@ def item_projection(*, user, item, as_of: dt.date | None = None, months: int = 2
     """Per nation the user may see: available stock month by month for one item, with the contracted
     inflows of its orders' schedules and its own production (``shortfalls.recovery_projection``), and
     the recovery with and without the contracts. The engine's input queries plus one for nations."""
-    from stockpiles.engine import shortfall_inputs
 
     scope = _scope(user)
     if scope.is_nobody:

@@ -19,6 +19,7 @@ from django.utils import timezone
 from coordination.access import VIEW, Scope, scope_for
 from coordination.models import Category, Item, Nation
 from stockpiles import shortfalls
+from stockpiles.engine import shortfall_inputs, shortfalls_compute
 from stockpiles.models import Alert, Shortfall, StockReport
 
 Pair = tuple[int, int]
@@ -58,8 +59,6 @@ def _results(*, scope: Scope | None, as_of: dt.date | None, item_ids: Iterable[i
     item_ids = None if item_ids is None else set(item_ids)
     nation_ids = None if nation_ids is None else set(nation_ids)
     if compute or _is_past(as_of):
-        from stockpiles.engine import shortfalls_compute
-
         computed = shortfalls_compute(pairs=None, as_of=as_of)
         return {
             (n, i): r
@@ -322,7 +321,6 @@ def recovery_projection(*, user_or_scope, nation: Nation | int, item: Item | int
 
     Empty when the user may not see the pair or there is nothing to project.
     """
-    from stockpiles.engine import shortfall_inputs
 
     scope = _scope(user_or_scope)
     pair = (getattr(nation, "pk", nation), getattr(item, "pk", item))

@@ -13,10 +13,17 @@ without writing the session on every request.
 from __future__ import annotations
 
 import time
+from urllib.parse import urlencode
 
 from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
+
+from coordination.otp import otp_required_for, user_has_confirmed_device
+from web.dashboard.selectors import user_language
+from web.dashboard.services import membership_set_language
 
 
 class UserLanguageMiddleware:
@@ -24,9 +31,6 @@ class UserLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from web.dashboard.selectors import user_language
-        from web.dashboard.services import membership_set_language
-
         user = getattr(request, "user", None)
         signed_in = user is not None and user.is_authenticated
         switching = request.method == "POST" and request.path == reverse("set_language")
@@ -94,10 +98,6 @@ class TwoFactorMiddleware:
         return redirect if redirect is not None else self.get_response(request)
 
     def _check(self, request):
-        from django.http import JsonResponse
-        from django.shortcuts import redirect
-
-        from coordination.otp import otp_required_for, user_has_confirmed_device
 
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated or user.is_verified():
@@ -112,12 +112,10 @@ class TwoFactorMiddleware:
         if path.startswith("/api/"):
             return JsonResponse({"detail": "Two-factor verification required: log in through the dashboard."},
                                 status=403)
-        from urllib.parse import urlencode
 
         target = "otp-verify" if user_has_confirmed_device(user) else "otp-setup"
         url = f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}"
         if request.headers.get("HX-Request") == "true":  # htmx: a full-page visit, not a swapped fragment
-            from django.http import HttpResponse
 
             response = HttpResponse(status=204)
             response["HX-Redirect"] = url

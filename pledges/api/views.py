@@ -4,12 +4,14 @@ requirements (read) and fulfilment summaries (read, over what the caller may see
 from __future__ import annotations
 
 import django_filters
+from django.core.exceptions import PermissionDenied
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from coordination.access import CHANGE
+from coordination.api.attribution import stamp_history
 from coordination.api.base import ApiView, ApiViewSet, ReadOnlyApiViewSet, RecordWriteMixin, writer_nation
 from coordination.api.bulk import parse_rows, write_all_or_nothing
 from coordination.api.schema import BULK_ERRORS, ERRORS, IDEMPOTENCY_KEY, write_schema
@@ -117,7 +119,6 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
 
     def stamp_totals(self, deliveries, since) -> None:
         """The pledges' delivery totals changed with the deliveries: name the writer on those history rows too."""
-        from coordination.api.attribution import stamp_history
 
         stamp_history(Pledge, sorted({d.pledge_id for d in deliveries}), user=self.request.user, since=since)
 
@@ -222,8 +223,6 @@ class TrainingCommitmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
             self.get_object()
             commitment = TrainingCommitment.objects.restrict(self.scope, CHANGE).filter(pk=pk).first()
             if commitment is None:
-                from django.core.exceptions import PermissionDenied
-
                 raise PermissionDenied("You may not change this training commitment.")
             data = TrainingCommitmentUpdateSerializer(data=request.data, partial=partial)
             data.is_valid(raise_exception=True)

@@ -1,6 +1,7 @@
 """FilterSets for the joint-procurement lists of the API (agreements, orders, schedule lines)."""
 
 import django_filters
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 
@@ -31,8 +32,6 @@ class AgreementFilterSet(django_filters.FilterSet):
         fields = ["lead_nation", "participant", "item", "category"]
 
     def filter_in_force(self, queryset, name, value):
-        from django.db.models import Q
-
         return queryset.filter(Q(valid_from__lte=value) & (Q(valid_to__isnull=True) | Q(valid_to__gte=value)))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from coordination.access import scope_for
 from coordination.models import Membership
 
 
@@ -9,7 +10,6 @@ def user_language(*, user) -> str:
     """The language stored on the user's Membership ("" when none). At most one query per request:
     the Membership row ``scope_for`` reads (and caches on the user) carries it; a superuser's scope
     needs no Membership, so then it is read here and cached the same way."""
-    from coordination.access import scope_for
 
     cached = getattr(user, "_aid_language_cache", None)
     if cached is None and not getattr(user, "is_superuser", False):

@@ -7,6 +7,8 @@ from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db.models import Count, Sum
 
+from stockpiles.models import Shortfall
+
 
 class Command(BaseCommand):
     help = "Print row counts per model and the shortfall totals as JSON (for backup/restore checks)."
@@ -17,7 +19,6 @@ class Command(BaseCommand):
             for model in apps.get_models()
             if model._meta.managed and not model._meta.proxy
         }
-        from stockpiles.models import Shortfall
 
         totals = Shortfall.objects.aggregate(rows=Count("pk"), shortfall=Sum("shortfall"), owed=Sum("owed"),
                                              on_hand=Sum("on_hand"))
