@@ -27,9 +27,10 @@ demo: migrate
 run: demo
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-## Set up and run the whole test suite.
+## Set up and run the test suite, in parallel over the machine's cores (pytest-xdist).
+## The slow robustness tests (marker `slow`) run with PYTEST_ARGS='-m ""' (CI does).
 test: setup
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 ## A Celery worker (needs CELERY_BROKER_URL or REDIS_URL, and usually DATABASE_URL).
 worker: setup

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db import models
 
 VIEW = "view"
@@ -122,3 +123,26 @@ def releasable_q(scope: Scope, *, prefix: str = "") -> models.Q:
 def can_see_nation_detail(scope: Scope, nation_id: int | None) -> bool:
     """A nation's own detail (its stock, its page): that nation's users and clients, and the cell."""
     return scope.is_cell or (nation_id is not None and scope.nation_id == nation_id)
+
+
+# --- Write checks: every door and service refuses through these ----------------------------------
+
+def as_scope(actor) -> Scope:
+    return actor if isinstance(actor, Scope) else scope_for(actor)
+
+
+def require_nation_access(actor, nation_id: int | None, *, what: str = "this nation's records") -> Scope:
+    """Refuse a write for another nation. The cell may write for any nation."""
+    scope = as_scope(actor)
+    if scope.is_cell:
+        return scope
+    if scope.is_nobody or nation_id != scope.nation_id:
+        raise PermissionDenied(f"You may not change {what}.")
+    return scope
+
+
+def require_cell(actor, *, what: str = "this record") -> Scope:
+    scope = as_scope(actor)
+    if not scope.is_cell:
+        raise PermissionDenied(f"Only the coordination cell may change {what}.")
+    return scope

@@ -10,7 +10,7 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied, Valid
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
-from coordination.access import CHANGE, Scope, scope_for
+from coordination.access import CHANGE, Scope, as_scope, require_cell, require_nation_access, scope_for  # noqa: F401  (re-exported: services' callers)
 
 
 class BulkValidationError(ValidationError):
@@ -19,27 +19,6 @@ class BulkValidationError(ValidationError):
     def __init__(self, row_errors: dict[int, dict[str, list[str]]]):
         self.row_errors = row_errors
         super().__init__(f"{len(row_errors)} row(s) have errors; nothing was written.")
-
-
-def as_scope(actor) -> Scope:
-    return actor if isinstance(actor, Scope) else scope_for(actor)
-
-
-def require_nation_access(actor, nation_id: int | None, *, what: str = "this nation's records") -> Scope:
-    """Refuse a write for another nation. The cell may write for any nation."""
-    scope = as_scope(actor)
-    if scope.is_cell:
-        return scope
-    if scope.is_nobody or nation_id != scope.nation_id:
-        raise PermissionDenied(f"You may not change {what}.")
-    return scope
-
-
-def require_cell(actor, *, what: str = "this record") -> Scope:
-    scope = as_scope(actor)
-    if not scope.is_cell:
-        raise PermissionDenied(f"Only the coordination cell may change {what}.")
-    return scope
 
 
 NUL_MESSAGE = _("NUL characters are not allowed.")

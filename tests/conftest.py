@@ -70,6 +70,25 @@ def _force_login_verified(self, user, backend=None):
 
 
 @pytest.fixture(autouse=True)
+def no_otp_throttle(settings):
+    """django-otp throttles after a wrong code (1 s, doubling); tests that check the throttle turn it back on
+    (``otp_throttle``) and reset it instead of sleeping."""
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+    settings.OTP_STATIC_THROTTLE_FACTOR = 0
+
+
+@pytest.fixture
+def otp_throttle(settings):
+    settings.OTP_TOTP_THROTTLE_FACTOR = 1
+    settings.OTP_STATIC_THROTTLE_FACTOR = 1
+
+
+def otp_throttle_reset(device) -> None:
+    """What waiting out the throttle does: the device's failure count and time cleared."""
+    type(device).objects.filter(pk=device.pk).update(throttling_failure_count=0, throttling_failure_timestamp=None)
+
+
+@pytest.fixture(autouse=True)
 def otp_verified_force_login(monkeypatch):
     monkeypatch.setattr(Client, "force_login", _force_login_verified)
 

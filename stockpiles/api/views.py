@@ -3,7 +3,6 @@ production rates, shortfalls, alerts (read), and the alliance roll-up (an aggreg
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -11,7 +10,7 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from coordination.access import VIEW
+from coordination.access import VIEW, require_cell
 from coordination.api.attribution import change_reason
 from coordination.api.base import ApiView, ApiViewSet, ReadOnlyApiViewSet, RecordWriteMixin, writer_nation
 from coordination.api.bulk import parse_rows, write_all_or_nothing
@@ -265,11 +264,6 @@ def _agreement_ref(scope, value: int | None):
     return agreement
 
 
-def _only_the_cell(scope, what: str) -> None:
-    if not scope.is_cell:
-        raise PermissionDenied(f"Only the coordination cell may change {what}.")
-
-
 class AgreementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """Framework agreements you lead or take part in (the cell sees all), with their participants and
     utilisation: ordered vs ceiling in total and ordered vs planned per participant. Another participant's
@@ -300,7 +294,7 @@ class AgreementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiView
                    responses={201: AgreementSerializer, **ERRORS})
     def create(self, request):
         def do():
-            _only_the_cell(self.scope, "framework agreements")
+            require_cell(self.scope, what="framework agreements")
             data = AgreementWriteSerializer(data=request.data)
             data.is_valid(raise_exception=True)
             v = dict(data.validated_data)
@@ -317,7 +311,7 @@ class AgreementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiView
     def partial_update(self, request, pk=None):
         def do():
             self.get_object()  # 404 when not visible
-            _only_the_cell(self.scope, "framework agreements")
+            require_cell(self.scope, what="framework agreements")
             data = AgreementWriteSerializer(data=request.data, partial=True)
             data.is_valid(raise_exception=True)
             v = dict(data.validated_data)
@@ -338,7 +332,7 @@ class AgreementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiView
     def participants(self, request, pk=None):
         def do():
             agreement = self.get_object()
-            _only_the_cell(self.scope, "framework agreement participants")
+            require_cell(self.scope, what="framework agreement participants")
             data = ParticipantInSerializer(data=request.data)
             data.is_valid(raise_exception=True)
             since = self.started()

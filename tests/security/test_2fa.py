@@ -6,7 +6,6 @@ recovery code after the password. The API with a token is not concerned (machine
 
 import json
 import logging
-import time
 
 import pytest
 from django.test import Client
@@ -15,7 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from coordination import otp
 from coordination.security import JsonFormatter
-from tests.conftest import current_totp, totp_device_for
+from tests.conftest import current_totp, otp_throttle_reset, totp_device_for
 
 pytestmark = pytest.mark.django_db
 
@@ -69,7 +68,6 @@ def test_enrolment_wrong_code_refused_and_logged_right_code_gives_recovery_codes
     assert line["reason"] == "wrong code at enrolment"
     assert sent_to(client.get("/"), "setup")
 
-    time.sleep(1.1)  # django-otp's throttle after one failure
     right = client.post("/accounts/2fa/setup/", {"otp_token": current_totp(device), "next": "/pledges/"})
     assert right.status_code == 200
     codes = right.context["codes"]
@@ -82,7 +80,7 @@ def test_enrolment_wrong_code_refused_and_logged_right_code_gives_recovery_codes
     assert "10 recovery codes left" in account and codes[0] not in account
 
 
-def test_verify_step_wrong_code_logged_then_right_code(coordinator, caplog):
+def test_verify_step_wrong_code_logged_then_right_code(coordinator, caplog, otp_throttle):
     device = totp_device_for(coordinator)
     client = password_login("coordinator")
     assert sent_to(client.get("/"), "verify")
@@ -99,7 +97,7 @@ def test_verify_step_wrong_code_logged_then_right_code(coordinator, caplog):
     assert throttled.status_code == 200 and "Too many" in throttled.context["error"]
     assert security_lines(caplog, "otp_failed")[-1]["reason"] == "throttled"
 
-    time.sleep(1.1)
+    otp_throttle_reset(device)  # instead of waiting a second
     ok = client.post("/accounts/2fa/verify/", {"otp_token": current_totp(device), "next": "/pledges/"})
     assert ok.status_code == 302 and ok["Location"] == "/pledges/"
     assert client.get("/pledges/").status_code == 200
@@ -123,7 +121,6 @@ def test_recovery_code_works_once(coordinator):
     assert StaticToken.objects.filter(device__user=coordinator).count() == 9
 
     again = password_login("coordinator")
-    time.sleep(0.01)
     assert again.post("/accounts/2fa/verify/", {"otp_token": codes[0], "next": "/"}).context["error"]
     assert sent_to(again.get("/"), "verify")
 
