@@ -744,6 +744,9 @@ def _load_logins(nations, result: DemoResult, log) -> None:
             user.password = hashed
             user.save(update_fields=["password"])
             result.add("logins")
+        if not user.email:  # notifications need an address; example.org never delivers anywhere
+            user.email = f"{username}@example.org"
+            user.save(update_fields=["email"])
         Membership.objects.get_or_create(
             user=user, defaults={"is_cell": code is None, "nation": nations[code] if code else None}
         )
@@ -751,3 +754,4 @@ def _load_logins(nations, result: DemoResult, log) -> None:
     # The local administrator (ensure_local_admin) belongs to the cell.
     for admin in User.objects.filter(is_superuser=True, membership__isnull=True):
         Membership.objects.create(user=admin, is_cell=True)
+    User.objects.filter(is_superuser=True, email="").update(email="admin@example.org")

@@ -7,7 +7,7 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         # The hooks live below (stockpiles, pledges); the receivers here only enqueue work after the commit.
-        from notifications import receivers  # noqa: PLC0415  (models load after apps)
+        from notifications import receivers, tasks  # noqa: F401, PLC0415  (models load after apps)
         from pledges import hooks as pledge_hooks  # noqa: PLC0415
         from stockpiles import hooks as stock_hooks  # noqa: PLC0415
 

@@ -33,8 +33,17 @@ def publish(task, *args_list) -> None:
         transaction.on_commit(send, robust=True)
 
 
-def _final(task) -> bool:
-    return task.request.retries >= task.max_retries
+def _attempt(task, send, retryable: type[Exception]):
+    """Run ``send(final=...)`` under Celery's retry policy. A worker retries with backoff (``autoretry_for``);
+    an in-process (eager) task cannot (the Retry would propagate), so it makes its attempts at once."""
+    if not task.request.is_eager:
+        return send(final=task.request.retries >= task.max_retries)
+    for attempt in range(task.max_retries + 1):
+        try:
+            return send(final=attempt >= task.max_retries)
+        except retryable:
+            continue
+    return None
 
 
 @shared_task(**TASK_OPTIONS)
@@ -61,14 +70,16 @@ def shortfalls_notify(nation_ids: list[int]) -> None:
              max_retries=settings.NOTIFY_EMAIL_MAX_RETRIES, retry_backoff=settings.NOTIFY_RETRY_BACKOFF_SECONDS,
              retry_backoff_max=settings.NOTIFY_RETRY_BACKOFF_MAX_SECONDS, retry_jitter=True)
 def send_alert_email(self, delivery_id: int) -> str:
-    return emails.email_send(delivery_id=delivery_id, final=_final(self))
+    return _attempt(self, lambda final: emails.email_send(delivery_id=delivery_id, final=final),
+                    emails.EmailSendFailed)
 
 
 @shared_task(bind=True, **TASK_OPTIONS, autoretry_for=(webhooks.WebhookDeliveryFailed,),
              max_retries=settings.WEBHOOK_MAX_RETRIES, retry_backoff=settings.NOTIFY_RETRY_BACKOFF_SECONDS,
              retry_backoff_max=settings.NOTIFY_RETRY_BACKOFF_MAX_SECONDS, retry_jitter=True)
 def deliver_webhook(self, delivery_id: int) -> str:
-    return webhooks.webhook_deliver(delivery_id=delivery_id, final=_final(self))
+    return _attempt(self, lambda final: webhooks.webhook_deliver(delivery_id=delivery_id, final=final),
+                    webhooks.WebhookDeliveryFailed)
 
 
 @shared_task(**TASK_OPTIONS)

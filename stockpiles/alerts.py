@@ -65,7 +65,10 @@ def _raise(alerts: list[Alert], *, now: dt.datetime) -> None:
 
 
 def _history(rows, *, update: bool, now: dt.datetime) -> None:
-    Alert.history.bulk_history_create(list(rows), update=update, default_change_reason=ENGINE_REASON,
+    rows = list(rows)
+    for row in rows:  # the engine wrote it, not whoever's request ran the in-process task (an API token is no User)
+        row._history_user = None
+    Alert.history.bulk_history_create(rows, update=update, default_change_reason=ENGINE_REASON,
                                       default_date=now, batch_size=1000)
 
 
