@@ -31,6 +31,7 @@ from django.utils import timezone
 from coordination.access import CELL
 from coordination.models import Category, Item, Membership, Nation
 from coordination.services import validate_instance
+from notifications import receivers as notification_receivers
 from pledges.models import Delivery, Pledge, Requirement, TrainingCommitment
 from pledges.services import deliveries_bulk_create, pledge_create, training_commitment_save
 from stockpiles import engine
@@ -510,7 +511,8 @@ def demo_load(*, today: dt.date | None = None, logins: bool = False,
     today = today or timezone.localdate()
     future = dt.date(today.year + 1, 6, 30)
     result = DemoResult()
-    with transaction.atomic():
+    # The scenario's alerts and deliveries are its starting state, not news: no email or webhook for them.
+    with notification_receivers.muted(), transaction.atomic():
         nations = _load_nations(result, log)
         items = _load_catalogue(result, log)
         _load_guidelines_and_rates(nations, items, result, log)

@@ -12,7 +12,6 @@ import pytest
 
 from notifications.models import Webhook, WebhookDelivery
 from pledges.services import pledge_create
-from tests import factories
 from tests.notifications.scenario import guideline, report, token_client
 from tests.notifications.servers import free_port
 
