@@ -291,6 +291,10 @@ SPECTACULAR_SETTINGS = {
         "TrainingStatusEnum": "pledges.models.TrainingCommitment.Status",
         "ShortfallStatusEnum": "stockpiles.models.Shortfall.Status",
         "OrderStatusEnum": "stockpiles.models.Order.Status",
+        "WebhookEventEnum": "notifications.models.Event",
+        "WebhookDeliveryStatusEnum": "notifications.models.WebhookDelivery.Status",
+        "NotificationKindEnum": "notifications.models.Kind",
+        "NotificationModeEnum": "notifications.models.NotificationPreference.Mode",
     },
 }
 
