@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab  # noqa: F401  (kept for operators editing the schedule)
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "coordination",
     "pledges",
     "stockpiles",
+    "notifications",
     "web",
     "loaders",
 ]
@@ -218,6 +219,27 @@ SHORTFALL_STALE_AFTER = timedelta(minutes=env.int("SHORTFALL_STALE_AFTER_MINUTES
 # kill a worker in the middle of a recompute. Leave at 0.
 SHORTFALL_TEST_SLEEP_SECONDS = env.float("SHORTFALL_TEST_SLEEP_SECONDS", default=0.0)
 
+# --- Notifications (docs/notifications.md) ------------------------------------------------------
+# Email: EMAIL_URL (django-environ), e.g. smtp+tls://user:password@mail.example.org:587. Default: the
+# console (messages printed by the process that sends them: the web process with in-process tasks).
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Aid Coordination Cell <aid-cell@example.org>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The address people reach the dashboard at: links in emails (the page concerned, unsubscribe, settings).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# Sending is retried with exponential backoff: BACKOFF, 2×, 4×, ... seconds (at most BACKOFF_MAX), with jitter.
+NOTIFY_EMAIL_MAX_RETRIES = env.int("NOTIFY_EMAIL_MAX_RETRIES", default=5)
+NOTIFY_RETRY_BACKOFF_SECONDS = env.int("NOTIFY_RETRY_BACKOFF_SECONDS", default=30)
+NOTIFY_RETRY_BACKOFF_MAX_SECONDS = env.int("NOTIFY_RETRY_BACKOFF_MAX_SECONDS", default=3600)
+NOTIFY_DIGEST_HOUR = env.int("NOTIFY_DIGEST_HOUR", default=6)  # UTC, the daily digest
+WEBHOOK_MAX_RETRIES = env.int("WEBHOOK_MAX_RETRIES", default=6)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+# A webhook is disabled after this many failed attempts in a row (retries count); re-register it to resume.
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=15)
+WEBHOOKS_PER_NATION = env.int("WEBHOOKS_PER_NATION", default=10)
+
 # --- REST framework ----------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -269,6 +291,10 @@ SPECTACULAR_SETTINGS = {
         "TrainingStatusEnum": "pledges.models.TrainingCommitment.Status",
         "ShortfallStatusEnum": "stockpiles.models.Shortfall.Status",
         "OrderStatusEnum": "stockpiles.models.Order.Status",
+        "WebhookEventEnum": "notifications.models.Event",
+        "WebhookDeliveryStatusEnum": "notifications.models.WebhookDelivery.Status",
+        "NotificationKindEnum": "notifications.models.Kind",
+        "NotificationModeEnum": "notifications.models.NotificationPreference.Mode",
     },
 }
 
@@ -297,6 +323,10 @@ CELERY_BEAT_SCHEDULE = {
     "full-shortfall-recompute": {
         "task": "stockpiles.tasks.recompute_all_shortfalls",
         "schedule": timedelta(minutes=env.int("FULL_RECOMPUTE_MINUTES", default=15)),
+    },
+    "notification-daily-digest": {
+        "task": "notifications.tasks.send_daily_digests",
+        "schedule": crontab(hour=NOTIFY_DIGEST_HOUR, minute=0),
     },
 }
 CELERY_TIMEZONE = TIME_ZONE

@@ -31,3 +31,21 @@ def shortfall_inputs_changed(*, pairs: Iterable[Pair]) -> None:
     pairs = list(pairs)
     for receiver in _pairs_receivers:
         receiver(pairs=pairs)
+
+
+_delivery_receivers: list[Callable[..., object]] = []
+
+
+def connect_deliveries_recorded(receiver: Callable[..., object]) -> None:
+    """Register ``receiver(*, delivery_ids)`` (notifications: webhooks). Optional. Idempotent."""
+    if receiver not in _delivery_receivers:
+        _delivery_receivers.append(receiver)
+
+
+def deliveries_recorded(*, delivery_ids: Iterable[int]) -> None:
+    """Deliveries were recorded or changed in the current transaction. No receiver: nothing happens."""
+    ids = list(delivery_ids)
+    if not ids:
+        return
+    for receiver in _delivery_receivers:
+        receiver(delivery_ids=ids)

@@ -208,6 +208,7 @@ def deliveries_bulk_create(*, actor, rows: Sequence[dict], user=None) -> list[De
         hooks.shortfall_inputs_changed(
             pairs=[(pledges[d.pledge_id].donor_id, pledges[d.pledge_id].item_id) for d in created]
         )
+        hooks.deliveries_recorded(delivery_ids=[d.pk for d in created])
     return created
 
 
@@ -249,6 +250,7 @@ def delivery_update(*, actor, delivery_id: int, user=None, **fields) -> Delivery
         delivery.save()
         pledge_recount(pledge=pledge, user=user)
         _mark_pledge(pledge)
+        hooks.deliveries_recorded(delivery_ids=[delivery.pk])
     return delivery
 
 

@@ -26,7 +26,7 @@ from coordination.history import ENGINE_REASON
 from coordination.models import Item, Nation
 from pledges import fulfilment
 from pledges.models import Pledge
-from stockpiles import shortfalls
+from stockpiles import hooks, shortfalls
 from stockpiles.models import Alert
 
 Pair = tuple[int, int]
@@ -50,19 +50,25 @@ def _close(keys: Collection[str], *, now: dt.datetime) -> int:
     if not ids:
         return 0
     closed = Alert.objects.filter(pk__in=ids, closed_at__isnull=True).update(closed_at=now)
-    _history(Alert.objects.filter(pk__in=ids, closed_at=now), update=True, now=now)
+    rows = list(Alert.objects.filter(pk__in=ids, closed_at=now))
+    _history(rows, update=True, now=now)
+    hooks.alerts_changed(closed=[a.pk for a in rows])  # notifications, after the commit
     return closed
 
 
 def _raise(alerts: list[Alert], *, now: dt.datetime) -> None:
     Alert.objects.bulk_create(alerts, ignore_conflicts=True)  # a concurrent raise of the same key is a no-op
     # The rows this call created (a concurrent raise of a key has its own opened_at): their history.
-    _history(Alert.objects.filter(key__in=[a.key for a in alerts], opened_at=now, closed_at__isnull=True),
-             update=False, now=now)
+    rows = list(Alert.objects.filter(key__in=[a.key for a in alerts], opened_at=now, closed_at__isnull=True))
+    _history(rows, update=False, now=now)
+    hooks.alerts_changed(opened=[a.pk for a in rows])  # notifications, after the commit
 
 
 def _history(rows, *, update: bool, now: dt.datetime) -> None:
-    Alert.history.bulk_history_create(list(rows), update=update, default_change_reason=ENGINE_REASON,
+    rows = list(rows)
+    for row in rows:  # the engine wrote it, not whoever's request ran the in-process task (an API token is no User)
+        row._history_user = None
+    Alert.history.bulk_history_create(rows, update=update, default_change_reason=ENGINE_REASON,
                                       default_date=now, batch_size=1000)
 
 

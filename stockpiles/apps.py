@@ -10,5 +10,6 @@ class StockpilesConfig(AppConfig):
         from stockpiles.engine.marks import shortfall_mark_pairs  # noqa: PLC0415  (models load after apps)
 
         hooks.connect_shortfall_inputs_changed(shortfall_mark_pairs)
-        # Register the Celery tasks in every process (web too): the drain request looks its task up by name.
+        # Register the tasks in this process: the engine looks the drain task up by name (no import cycle),
+        # and Celery's autodiscovery only runs in a worker; without this a web process's first write failed.
         from stockpiles import tasks  # noqa: F401, PLC0415

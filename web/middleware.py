@@ -88,7 +88,9 @@ class TwoFactorMiddleware:
     clients (national systems) have no session user and are not concerned.
     """
 
-    OPEN_PREFIXES = ("/accounts/login/", "/accounts/logout/", "/accounts/2fa/", "/i18n/", "/healthz")
+    # The unsubscribe link carries its own signed token: it works without (or with a half-done) login.
+    OPEN_PREFIXES = ("/accounts/login/", "/accounts/logout/", "/accounts/2fa/", "/i18n/", "/healthz",
+                     "/notifications/unsubscribe/")
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from coordination.dbcopy import copy_rows
-from stockpiles import shortfalls
+from stockpiles import hooks, shortfalls
 from stockpiles.models import Shortfall
 
 Pair = tuple[int, int]  # (nation_id, item_id)
@@ -29,6 +29,7 @@ def shortfalls_store(*, results: dict[Pair, shortfalls.ShortfallResult]) -> int:
     quarter of the time of parameterised upserts). Other databases: ``bulk_create`` upserts. Same rows.
     """
     now = timezone.now()
+    hooks.shortfalls_stored(pairs=results.keys())  # webhooks compare the rows after the commit
     connection = transaction.get_connection()
     if connection.vendor == "postgresql" and len(results) > COPY_STORE_MIN_ROWS:
         return _store_by_copy(results=results, now=now)

@@ -14,7 +14,7 @@ import pytest
 from django.core.management import call_command
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ("config", "coordination", "pledges", "stockpiles", "web", "loaders", "templates")
+SOURCES = ("config", "coordination", "pledges", "stockpiles", "notifications", "web", "loaders", "templates")
 
 pytestmark = pytest.mark.skipif(not (shutil.which("xgettext") and shutil.which("msgmerge")),
                                 reason="needs GNU gettext (xgettext, msgmerge)")

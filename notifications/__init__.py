@@ -1,0 +1,1 @@
+"""Notifications: alerts reach the people (email) and the national systems (signed webhooks) they concern."""
