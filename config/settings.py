@@ -215,6 +215,8 @@ AGGREGATE_MIN_OTHER_NATIONS = env.int("AGGREGATE_MIN_OTHER_NATIONS", default=2)
 CLASSIFICATION_BANNER = env.str("CLASSIFICATION_BANNER", default="UNCLASSIFIED — DEMO DATA")
 # Shortfalls older than this are flagged as stale on the dashboard.
 SHORTFALL_STALE_AFTER = timedelta(minutes=env.int("SHORTFALL_STALE_AFTER_MINUTES", default=60))
+# The sourcing planner's horizon: headroom month by month over this many months (docs/sourcing.md).
+SOURCING_HORIZON_MONTHS = env.int("SOURCING_HORIZON_MONTHS", default=12)
 # Tests only (tests/worker/): seconds each shortfall batch holds its transaction open, so a test can
 # kill a worker in the middle of a recompute. Leave at 0.
 SHORTFALL_TEST_SLEEP_SECONDS = env.float("SHORTFALL_TEST_SLEEP_SECONDS", default=0.0)

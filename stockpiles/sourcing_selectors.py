@@ -1,0 +1,258 @@
+"""Reads for the sourcing planner: who can give how much of an item, when, without going below guideline,
+and what a draft pledge would do before it is saved. Rules: docs/sourcing.md.
+
+The figures are the engine's (``stockpiles.engine.shortfall_inputs`` + ``stockpiles.shortfalls``),
+arranged by the pure planner ``stockpiles.sourcing``. A fixed number of queries per call (pinned in
+tests/stockpiles/test_sourcing_selectors.py).
+
+Access: the cell sees every ally. A nation sees its own headroom; other nations' figures never, and the
+proposed split (which is built from them) only when at least ``AGGREGATE_MIN_OTHER_NATIONS`` other
+nations give something in it (``stockpiles.selectors.aggregate_suppressed``); then it sees its own
+lines and the totals, never another nation's line. A nation runs the what-if of its own pledges only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from coordination.access import Scope, scope_for
+from coordination.models import Item, Nation
+from pledges import fulfilment
+from pledges import selectors as pledge_selectors
+from pledges.models import Pledge
+from stockpiles import shortfalls, sourcing
+from stockpiles.selectors import aggregate_suppressed
+
+
+def _scope(user_or_scope) -> Scope:
+    return user_or_scope if isinstance(user_or_scope, Scope) else scope_for(user_or_scope)
+
+
+def _pk(obj) -> int:
+    return getattr(obj, "pk", obj)
+
+
+def horizon_months() -> int:
+    return max(1, int(settings.SOURCING_HORIZON_MONTHS))
+
+
+def _num(value: int) -> str:
+    return formats.number_format(value, decimal_pos=0, use_l10n=True, force_grouping=True)
+
+
+# --- Headroom and the proposed split -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AllyHeadroom:
+    nation: Nation
+    headroom: sourcing.Headroom
+
+    @property
+    def result(self) -> shortfalls.ShortfallResult:
+        return self.headroom.result
+
+
+@dataclass(frozen=True)
+class PlanLine:
+    nation: Nation
+    line: sourcing.SplitLine
+    explanation: str
+
+
+@dataclass(frozen=True)
+class SourcingPlan:
+    item: Item
+    as_of: dt.date
+    horizon: int
+    months: list[dt.date]  # the date of months 0..horizon
+    need: int
+    need_source: str  # "quantity" (asked) or "requirement" (the recipients' uncovered need the viewer sees)
+    rows: list[AllyHeadroom]  # allies with known headroom the viewer may see, most headroom now first
+    unknown: list[AllyHeadroom]  # no report or no guideline: listed apart, never as 0
+    split: sourcing.Split | None  # None: hidden from this viewer
+    lines: list[PlanLine] = field(default_factory=list)  # the split's lines this viewer may see
+    totals_by_month: list[int] | None = None  # Σ headroom of every ally per month (None: hidden)
+    others_hidden: bool = False  # a nation: other nations' rows are not shown
+    split_suppressed: bool = False  # a nation: the split rests on too few other nations to show
+
+
+def _nation_label(nation: Nation) -> str:
+    return nation.code
+
+
+def explain(line: sourcing.SplitLine, nation: Nation) -> str:
+    """One line of the split in words: "FRA: 40,000 now, from headroom 40,000"."""
+    values = {"code": _nation_label(nation), "quantity": _num(line.quantity), "headroom": _num(line.headroom),
+              "on": line.on.isoformat(), "month": line.month, "production": _num(line.production),
+              "contracted": _num(line.contracted), "earlier": _num(line.given_before)}
+    if line.reason == sourcing.NOW:
+        text = _("%(code)s: %(quantity)s now, from headroom %(headroom)s") % values
+    elif line.reason == sourcing.PRODUCTION:
+        text = _("%(code)s: %(quantity)s from %(on)s (month %(month)s), when its own production "
+                 "(%(production)s by then) raises its headroom to %(headroom)s") % values
+    elif line.reason == sourcing.CONTRACTED:
+        text = _("%(code)s: %(quantity)s from %(on)s (month %(month)s), when contracted deliveries "
+                 "(%(contracted)s by then) raise its headroom to %(headroom)s") % values
+    else:
+        text = _("%(code)s: %(quantity)s from %(on)s (month %(month)s), when its own production "
+                 "(%(production)s) and contracted deliveries (%(contracted)s) raise its headroom to "
+                 "%(headroom)s") % values
+    if line.given_before:
+        text += " " + _("(%(earlier)s of it in earlier lines)") % values
+    return text
+
+
+def _results(*, item_id: int, nation_ids, as_of: dt.date) -> dict[int, tuple[shortfalls.ShortfallResult, bool]]:
+    """The engine's result per given nation for the item, and whether the pair has inputs of its own."""
+    from stockpiles.engine import shortfall_inputs
+
+    inputs = shortfall_inputs(pairs=[(n, item_id) for n in nation_ids], as_of=as_of)
+    return {n: (shortfalls.compute_shortfall(inp), shortfalls.has_own_inputs(inp)) for (n, _i), inp in inputs.items()}
+
+
+def _candidates(nations: Mapping[int, Nation]) -> list[Nation]:
+    """Who may give: every nation but the recipients."""
+    return sorted((n for n in nations.values() if n.role != Nation.Role.RECIPIENT), key=lambda n: n.code)
+
+
+def uncovered_need(*, user_or_scope, item: Item | int, as_of: dt.date | None = None,
+                   nations: Mapping[int, Nation] | None = None) -> int:
+    """The recipients' uncovered requirement of the item (required − pledged), over the pledges the viewer
+    may see (``pledges.selectors.recipient_gaps``)."""
+    gaps = pledge_selectors.recipient_gaps(user_or_scope=user_or_scope, item=item, as_of=as_of, nations=nations)
+    return sum(g.gap.uncovered for g in gaps)
+
+
+def sourcing_plan(*, user_or_scope, item: Item, quantity: int | None = None, as_of: dt.date | None = None,
+                  nations: Mapping[int, Nation] | None = None) -> SourcingPlan:
+    """Headroom of every ally for ``item`` now and over the horizon, the earliest date each could give
+    ``quantity`` (default: the recipients' uncovered need), and the proposed split.
+
+    Queries: nations (unless given), the engine's inputs for the item (current stock or the report
+    history, guidelines, rates, schedule lines, pledges); without ``quantity`` the recipient gaps
+    (requirements, pledges, items).
+    """
+    scope = _scope(user_or_scope)
+    on = as_of or timezone.localdate()
+    horizon = horizon_months()
+    months = [shortfalls.add_months(on, m) for m in range(horizon + 1)]
+    if scope.is_nobody:
+        return SourcingPlan(item=item, as_of=on, horizon=horizon, months=months, need=0, need_source="quantity",
+                            rows=[], unknown=[], split=None, others_hidden=True, split_suppressed=True)
+    nations = nations if nations is not None else Nation.objects.in_bulk()
+    if quantity is None:
+        need, need_source = uncovered_need(user_or_scope=scope, item=item, as_of=as_of, nations=nations), "requirement"
+    else:
+        need, need_source = quantity, "quantity"
+    candidates = _candidates(nations)
+    computed = _results(item_id=item.pk, nation_ids=[n.pk for n in candidates], as_of=on)
+    known: list[AllyHeadroom] = []
+    unknown: list[AllyHeadroom] = []
+    for nation in candidates:
+        result, own = computed[nation.pk]
+        if not own and nation.role != Nation.Role.ALLY:
+            continue  # a partner with nothing of its own for the item is not a candidate
+        h = sourcing.headroom(nation.pk, result, horizon=horizon, quantity=need if need > 0 else None)
+        (known if h.known else unknown).append(AllyHeadroom(nation=nation, headroom=h))
+    known.sort(key=lambda r: (-(r.headroom.now or 0), -(r.headroom.at_horizon or 0), r.nation.code))
+    split = sourcing.propose_split([r.headroom for r in known], need=need, horizon=horizon, as_of=on)
+    by_id = {r.nation.pk: r.nation for r in known}
+    totals = [sum(r.headroom.by_month[m] for r in known) for m in range(horizon + 1)]
+    if scope.is_cell:
+        lines = [PlanLine(nation=by_id[ln.nation_id], line=ln, explanation=explain(ln, by_id[ln.nation_id]))
+                 for ln in split.lines]
+        return SourcingPlan(item=item, as_of=on, horizon=horizon, months=months, need=need, need_source=need_source,
+                            rows=known, unknown=unknown, split=split, lines=lines, totals_by_month=totals)
+    own_id = scope.nation_id
+    suppressed = aggregate_suppressed(scope=scope, counted_nation_ids=split.nation_ids)
+    contributors = {r.nation.pk for r in known if r.headroom.at_horizon}
+    totals_hidden = aggregate_suppressed(scope=scope, counted_nation_ids=contributors)
+    lines = [] if suppressed else [
+        PlanLine(nation=by_id[ln.nation_id], line=ln, explanation=explain(ln, by_id[ln.nation_id]))
+        for ln in split.lines if ln.nation_id == own_id
+    ]
+    return SourcingPlan(
+        item=item, as_of=on, horizon=horizon, months=months, need=need, need_source=need_source,
+        rows=[r for r in known if r.nation.pk == own_id], unknown=[r for r in unknown if r.nation.pk == own_id],
+        split=None if suppressed else split, lines=lines, totals_by_month=None if totals_hidden else totals,
+        others_hidden=True, split_suppressed=suppressed,
+    )
+
+
+# --- What-if of a draft pledge ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GapChange:
+    recipient: Nation
+    before: fulfilment.Gap
+    after: fulfilment.Gap
+
+
+@dataclass(frozen=True)
+class WhatIfView:
+    donor: Nation
+    item: Item
+    recipient: Nation | None
+    source: str
+    due_on: dt.date | None
+    what_if: sourcing.WhatIf
+    gap: GapChange | None  # None: the recipient has no requirement of the item
+
+    @property
+    def counted_as_owed(self) -> bool:
+        return self.what_if.draft.from_national_stock
+
+
+def default_recipient(*, item: Item | int, nations: Mapping[int, Nation]) -> Nation | None:
+    """The recipient a draft pledge goes to when none is named: the one with a requirement of the item,
+    else the only recipient nation. One query."""
+    from pledges.models import Requirement
+
+    ids = set(Requirement.objects.filter(item_id=_pk(item)).order_by().values_list("recipient_id", flat=True))
+    recipients = [n for n in nations.values() if n.role == Nation.Role.RECIPIENT]
+    with_need = [n for n in recipients if n.pk in ids]
+    pool = with_need or recipients
+    return min(pool, key=lambda n: n.code) if len(pool) >= 1 else None
+
+
+def sourcing_what_if(*, user_or_scope, donor: Nation, item: Item, quantity: int, source: str,
+                     due_on: dt.date | None = None, recipient: Nation | None = None,
+                     nations: Mapping[int, Nation] | None = None) -> WhatIfView:
+    """The donor's shortfall, coverage and months to recover before and after a draft pledge, and the
+    recipient's gap before and after. Writes nothing. A nation only for its own pledges (else
+    ``PermissionDenied``). Queries: the engine's inputs for the one pair; the recipient gaps
+    (requirements, pledges, items); plus nations and the default recipient when not given."""
+    scope = _scope(user_or_scope)
+    if not scope.is_cell and donor.pk != scope.nation_id:
+        raise PermissionDenied(_("You may only try your own nation's pledges."))
+    if source not in Pledge.Source.values:
+        raise ValueError(f"unknown pledge source {source!r}")
+    from stockpiles.engine import shortfall_inputs
+
+    on = timezone.localdate()
+    pair = (donor.pk, item.pk)
+    inputs = shortfall_inputs(pairs=[pair], as_of=on)[pair]
+    draft = sourcing.DraftPledge(quantity=quantity, from_national_stock=source == Pledge.Source.NATIONAL_STOCK,
+                                 due_on=due_on)
+    result = sourcing.what_if(inputs, draft)
+    if recipient is None:
+        nations = nations if nations is not None else Nation.objects.in_bulk()
+        recipient = default_recipient(item=item, nations=nations)
+    gap = None
+    if recipient is not None:
+        rows = pledge_selectors.recipient_gaps(user_or_scope=scope, recipient=recipient, item=item,
+                                               nations={recipient.pk: recipient})
+        if rows:
+            before = rows[0].gap
+            after = fulfilment.Gap(recipient_id=before.recipient_id, item_id=before.item_id, required=before.required,
+                                   pledged=before.pledged + quantity, delivered=before.delivered)
+            gap = GapChange(recipient=recipient, before=before, after=after)
+    return WhatIfView(donor=donor, item=item, recipient=recipient, source=source, due_on=due_on, what_if=result,
+                      gap=gap)
