@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from stockpiles.api import views
+from stockpiles.api import sourcing, views
 
 app_name = "stockpiles-api"
 
@@ -18,5 +18,7 @@ router.register("order-schedule-lines", views.ScheduleLineViewSet, basename="ord
 
 urlpatterns = [
     path("shortfalls/alliance/", views.AlliancePositionView.as_view(), name="alliance-position"),
+    path("sourcing/", sourcing.SourcingView.as_view(), name="sourcing"),
+    path("sourcing/what-if/", sourcing.WhatIfView.as_view(), name="sourcing-what-if"),
     *router.urls,
 ]

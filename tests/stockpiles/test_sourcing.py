@@ -5,8 +5,8 @@ Worked example, as of D = 2024-05-15, every ally's guideline 10,000 (docs/sourci
 ally  on hand  rate/month  contracted                   headroom m0  m1     m2      m4      m12     earliest 10,000
 FRA   50,000   —           —                            40,000       40,000 40,000  40,000  40,000  now (month 0)
 DEU    8,000   3,000       —                                 0        1,000  4,000  10,000  34,000  2024-09-15 (month 4)
-ITA   10,000   1,000       15,000 due 2024-07-01 (m2)        0        1,000 17,000  19,000  27,000  2024-07-15 (month 2;
-                                                                                                     month 10 without it)
+ITA   10,000   1,000       15,000 due 2024-07-01 (m2)        0        1,000 17,000  19,000  27,000  2024-07-15 (month 2)
+      (without the contract ITA could give 10,000 only from month 10, 2025-03-15)
 POL   (no report)                                           unknown: listed apart, never 0
 
 DEU: available(m) = 8,000 + 3,000 m; headroom(m) = max(0, 3,000 m − 2,000); 10,000 needs 3,000 m ≥ 12,000: m = 4.

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from web.dashboard import item, nation, overview, pledges, procurement
+from web.dashboard import item, nation, overview, pledges, procurement, sourcing
 
 app_name = "dashboard"
 
@@ -12,4 +12,7 @@ urlpatterns = [
     path("items/<int:pk>/", item.item_detail, name="item"),
     path("pledges/", pledges.pledge_list, name="pledges"),
     path("procurement/", procurement.procurement, name="procurement"),
+    path("sourcing/", sourcing.sourcing_page, name="sourcing"),
+    path("sourcing/what-if/", sourcing.what_if, name="sourcing-what-if"),
+    path("sourcing/items/<int:pk>/", sourcing.item_panel, name="sourcing-item"),
 ]
