@@ -94,7 +94,7 @@ def _headroom_table(plan: selectors.SourcingPlan, scope: Scope) -> Table:
         columns=[Column("nation", _("Nation")), Column("now", _("Headroom now"), "int"),
                  Column("m3", _("In 3 months"), "int"), Column("m6", _("In 6 months"), "int"),
                  Column("horizon", _("In %(n)s months") % {"n": plan.horizon}, "int"),
-                 Column("earliest", _("Earliest date for %(q)s") % {"q": need}, "date"),
+                 Column("earliest", _("Earliest date for %(q)s") % {"q": need}),
                  Column("available", _("Available"), "int"), Column("guideline", _("Guideline"), "int"),
                  Column("rate", _("Production per month"), "int"),
                  Column("contracted", _("Contracted inflow"), "int"), Column("status", _("Status"), "badge")],
@@ -104,7 +104,7 @@ def _headroom_table(plan: selectors.SourcingPlan, scope: Scope) -> Table:
     for row in plan.rows:
         h, r = row.headroom, row.result
         at = h.by_month
-        earliest = h.earliest_on if plan.need > 0 else None
+        earliest = h.earliest_on.isoformat() if plan.need > 0 and h.earliest_on else None
         if plan.need > 0 and earliest is None:
             earliest = Badge(_("never at current rates"), "badge-bad")
         table.rows.append([
