@@ -79,7 +79,7 @@ def _what_if_form(scope: Scope, nations, items, data=None, *, item: Item | None 
     if not scope.is_cell:
         initial["donor"] = scope.nation_id
     return WhatIfForm(data, donors=_donor_choices(scope, nations), items=items,
-                      recipients=_recipient_choices(nations), initial=initial)
+                      recipients=_recipient_choices(nations), initial=initial, auto_id="what-if-%s")
 
 
 # --- Tables --------------------------------------------------------------------------------------------
