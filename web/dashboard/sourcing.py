@@ -185,7 +185,7 @@ def _headroom_chart(plan: selectors.SourcingPlan) -> dict:
 
 @require_GET
 @login_required
-def sourcingpage(request: HttpRequest) -> HttpResponse:
+def sourcing_page(request: HttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
     if scope.is_nobody:
         raise PermissionDenied
