@@ -78,7 +78,7 @@ class SourcingPlan:
     unknown: list[AllyHeadroom]  # no report or no guideline: listed apart, never as 0
     split: sourcing.Split | None  # None: hidden from this viewer
     lines: list[PlanLine] = field(default_factory=list)  # the split's lines this viewer may see
-    totals_by_month: list[int] | None = None  # Σ headroom of every ally per month (None: hidden)
+    totals_by_month: list[int | None] | None = None  # Σ headroom of every ally per month (None: hidden)
     others_hidden: bool = False  # a nation: other nations' rows are not shown
     split_suppressed: bool = False  # a nation: the split rests on too few other nations to show
 
@@ -172,8 +172,12 @@ def sourcing_plan(*, user_or_scope, item: Item, quantity: int | None = None, as_
                             rows=known, unknown=unknown, split=split, lines=lines, totals_by_month=totals)
     own_id = scope.nation_id
     suppressed = aggregate_suppressed(scope=scope, counted_nation_ids=split.nation_ids)
-    contributors = {r.nation.pk for r in known if r.headroom.at_horizon}
-    totals_hidden = aggregate_suppressed(scope=scope, counted_nation_ids=contributors)
+    # A month's total only with enough other nations contributing to that very month (non-zero headroom).
+    shown_totals = [
+        None if aggregate_suppressed(scope=scope, counted_nation_ids={r.nation.pk for r in known
+                                                                     if r.headroom.by_month[m]}) else total
+        for m, total in enumerate(totals)
+    ]
     lines = [] if suppressed else [
         PlanLine(nation=by_id[ln.nation_id], line=ln, explanation=explain(ln, by_id[ln.nation_id]))
         for ln in split.lines if ln.nation_id == own_id
@@ -181,7 +185,8 @@ def sourcing_plan(*, user_or_scope, item: Item, quantity: int | None = None, as_
     return SourcingPlan(
         item=item, as_of=on, horizon=horizon, months=months, need=need, need_source=need_source,
         rows=[r for r in known if r.nation.pk == own_id], unknown=[r for r in unknown if r.nation.pk == own_id],
-        split=None if suppressed else split, lines=lines, totals_by_month=None if totals_hidden else totals,
+        split=None if suppressed else split, lines=lines,
+        totals_by_month=None if all(t is None for t in shown_totals) else shown_totals,
         others_hidden=True, split_suppressed=suppressed,
     )
 

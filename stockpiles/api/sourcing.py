@@ -106,7 +106,10 @@ class SourcingSerializer(serializers.Serializer):
     need_source = serializers.ChoiceField(choices=["quantity", "requirement"])
     headroom = HeadroomSerializer(many=True)
     unknown = UnknownSerializer(many=True)
-    headroom_total_by_month = serializers.ListField(child=serializers.IntegerField(), allow_null=True)
+    headroom_total_by_month = serializers.ListField(
+        child=serializers.IntegerField(allow_null=True), allow_null=True,
+        help_text="Σ headroom of every nation per month; for a nation, a month's total is null when too few "
+                  "other nations have headroom in it.")
     split = SplitSerializer(allow_null=True)
     others_hidden = serializers.BooleanField(help_text="Other nations' rows are not shown to you.")
     split_suppressed = serializers.BooleanField(

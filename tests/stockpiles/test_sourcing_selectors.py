@@ -80,6 +80,9 @@ def test_a_nation_sees_its_own_headroom_and_the_split_only_with_enough_other_nat
     assert plan.others_hidden and not plan.split_suppressed  # FRA and ITA give in the split: two others
     assert {pl.nation.code for pl in plan.lines} == {"DEU"}
     assert [pl.line.quantity for pl in plan.lines] == [1_000, 2_000]
+    # Month 0's total would be FRA's own headroom (ITA has none yet, DEU's is its own): hidden. From month 1
+    # FRA and ITA both have some: shown.
+    assert plan.totals_by_month[:3] == [None, 42_000, 61_000]
 
     plan = sourcing_selectors.sourcing_plan(user_or_scope=scope_of(world["POL"]), item=world["shell"])
     assert plan.rows == [] and [r.nation.code for r in plan.unknown] == ["POL"]

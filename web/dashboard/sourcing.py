@@ -56,7 +56,7 @@ class WhatIfForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["donor"].choices = donors
         self.fields["item"].choices = items
-        self.fields["recipient"].choices = [("", _("The recipient with a requirement"))] + recipients
+        self.fields["recipient"].choices = [("", _("(automatic)"))] + recipients
 
 
 def _donor_choices(scope: Scope, nations: Mapping[int, Nation]) -> list[tuple[int, str]]:
@@ -111,7 +111,7 @@ def _headroom_table(plan: selectors.SourcingPlan, scope: Scope) -> Table:
             nation_cell(scope, row.nation), h.now, at[min(3, len(at) - 1)], at[min(6, len(at) - 1)], at[-1],
             earliest, r.available, r.guideline, r.rate, r.contracted_inflow,
             Badge(_("below guideline"), "badge-bad") if r.status == shortfalls.BELOW_GUIDELINE
-            else Badge(_("above guideline"), "badge-ok"),
+            else Badge(_("at or above guideline"), "badge-ok"),
         ])
     return table
 
