@@ -231,6 +231,16 @@ def bench_user(username: str = "bench-cell"):
     return user
 
 
+def busiest_item_id() -> int | None:
+    """The item with the most current stock rows (the most nations in its tables)."""
+    from django.db.models import Count
+
+    from stockpiles.models import CurrentStock
+
+    return (CurrentStock.objects.values("item_id").annotate(n=Count("pk")).order_by("-n", "item_id")
+            .values_list("item_id", flat=True).first())
+
+
 def dashboard_pages() -> dict[str, str]:
     """The overview, the nation with the most rows, and the item with the most rows."""
     from django.db.models import Count
@@ -241,8 +251,7 @@ def dashboard_pages() -> dict[str, str]:
 
     nation_id = (CurrentStock.objects.values("nation_id").annotate(n=Count("pk")).order_by("-n", "nation_id")
                  .values_list("nation_id", flat=True).first())
-    item_id = (CurrentStock.objects.values("item_id").annotate(n=Count("pk")).order_by("-n", "item_id")
-               .values_list("item_id", flat=True).first())
+    item_id = busiest_item_id()
     code = Nation.objects.filter(pk=nation_id).values_list("code", flat=True).first()
     return {
         "overview": reverse("dashboard:overview"),
@@ -270,16 +279,46 @@ def verified_client(user):
 
 def dashboard(*, requests: int = 20) -> dict:
     """Server time (Django test client, in process) and SQL queries per page; baseline: /healthz."""
+    client = verified_client(bench_user())
+    out = time_urls(client, {"floor (/healthz)": "/healthz", **dashboard_pages()}, requests=requests)
+    return judged(out, lambda f: f["status"] == 200 and f["queries"] <= 10 and f["p95_ms"] <= 100)
+
+
+def sourcing(*, requests: int = 20) -> dict:
+    """The sourcing planner for the item with the most nations: the API (GET /api/v1/sourcing/, target p95
+    <= 300 ms server time) and the page, as the cell (every nation in it); baseline: /healthz."""
+    from django.urls import reverse
+
+    item_id = busiest_item_id()
+    client = verified_client(bench_user())
+    out = time_urls(client, {
+        "floor (/healthz)": "/healthz",
+        "api": f"{api_path('stockpiles-api:sourcing', '/api/v1/sourcing/')}?item={item_id}",
+        "page": f"{reverse('dashboard:sourcing')}?item={item_id}",
+    }, requests=requests)
+    return judged(out, lambda f: f["status"] == 200 and f["p95_ms"] <= 300)
+
+
+def judged(out: dict[str, dict], met: Callable[[dict], bool]) -> dict[str, dict]:
+    """Each timed URL's ratio to the /healthz floor and whether it meets its target."""
+    floor = out["floor (/healthz)"]["p50_ms"]
+    for name, figures in out.items():
+        if not name.startswith("floor"):
+            figures["ratio_to_floor"] = ratio(figures["p50_ms"], floor)
+            figures["met"] = met(figures)
+    return out
+
+
+def time_urls(client, pages: dict[str, str], *, requests: int) -> dict[str, dict]:
+    """Server time (in process) and SQL queries per URL: two warm-up requests, one counted, ``requests`` timed."""
     from django.test.utils import CaptureQueriesContext
 
-    client = verified_client(bench_user())
-    pages = {"floor (/healthz)": "/healthz", **dashboard_pages()}
     out: dict[str, dict] = {}
     for name, url in pages.items():
         for _ in range(2):  # warm caches, templates, connection
             response = client.get(url)
         if response.status_code != 200:  # a redirect or an error page would be timed as if it were the page
-            raise RuntimeError(f"dashboard {name} ({url}): HTTP {response.status_code}, not the page")
+            raise RuntimeError(f"{name} ({url}): HTTP {response.status_code}, not the page")
         with CaptureQueriesContext(connection) as captured:
             response = client.get(url)
         queries = len(captured)  # now: the next request clears the log the context points into
@@ -295,12 +334,6 @@ def dashboard(*, requests: int = 20) -> dict:
             "p50_ms": ms(percentile(runs, 50)),
             "p95_ms": ms(percentile(runs, 95)),
         }
-    floor = out["floor (/healthz)"]["p50_ms"]
-    for name, figures in out.items():
-        if name.startswith("floor"):
-            continue
-        figures["ratio_to_floor"] = ratio(figures["p50_ms"], floor)
-        figures["met"] = figures["status"] == 200 and figures["queries"] <= 10 and figures["p95_ms"] <= 100
     return out
 
 

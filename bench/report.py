@@ -67,6 +67,19 @@ def rows(results: dict) -> list[tuple[str, str, str, str, str, str]]:
                 f"/healthz p50 {_fmt(floor.get('p50_ms'), ' ms')}", _fmt(page.get("ratio_to_floor"), "x"),
                 "<= 10 q, p95 <= 100 ms", _met(page.get("met")),
             ))
+    planner = results.get("sourcing")
+    if planner:
+        floor = planner.get("floor (/healthz)", {})
+        for name, page in planner.items():
+            if name.startswith("floor"):
+                continue
+            out.append((
+                f"3 Sourcing {name}, one item ({page['url']})",
+                f"p50 {_fmt(page['p50_ms'], ' ms')} p95 {_fmt(page['p95_ms'], ' ms')}, {page['queries']} queries"
+                + ("" if page["status"] == 200 else f", HTTP {page['status']}"),
+                f"/healthz p50 {_fmt(floor.get('p50_ms'), ' ms')}", _fmt(page.get("ratio_to_floor"), "x"),
+                "p95 <= 300 ms", _met(page.get("met")),
+            ))
     ingest = results.get("api_ingest")
     if ingest:
         out.append((

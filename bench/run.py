@@ -14,7 +14,8 @@ Steps (each figure with its baseline from the same run):
 
 1. full recompute through the engine vs one hand-written SQL statement (rows checked identical);
 2. incremental recompute of one pair after one new report, at 1x and at 10x the data;
-3. dashboard pages: server time p50/p95 and SQL queries (Django test client), vs /healthz;
+3. dashboard pages: server time p50/p95 and SQL queries (Django test client), vs /healthz; and the
+   sourcing planner for the item with the most nations (API and page; API target p95 <= 300 ms);
 4. API ingest: 100,000 stock reports through the bulk endpoint (batches of 10,000) vs COPY;
 5. API reads: a paginated list under concurrent load (wrk, else Python threads) on gunicorn, vs /healthz;
 6. freshness: committed stock report -> updated Shortfall row with a real Celery worker, p50/p95.
@@ -71,8 +72,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--db-name", default="aid_bench", help="dedicated database, dropped and recreated")
     p.add_argument("--redis-db", type=int, default=15, help="Redis database number for the Celery broker")
     p.add_argument("--output", default=str(ROOT / "bench-results.json"))
-    p.add_argument("--only", default="", help="comma list of steps: recompute,incremental,dashboard,ingest,"
-                                              "reads,freshness (default: all)")
+    p.add_argument("--only", default="", help="comma list of steps: recompute,incremental,dashboard,sourcing,"
+                                              "ingest,reads,freshness (default: all)")
     p.add_argument("--web-workers", type=int, default=2, help="gunicorn workers")
     p.add_argument("--connections", type=int, default=8, help="concurrent connections of the load generator")
     for name in ("ingest", "batch", "read_seconds", "writes", "page_requests", "samples"):
@@ -321,7 +322,8 @@ def main(argv: list[str] | None = None) -> int:
         step(results, "incremental_1x", lambda: measure.incremental(samples=args.samples, seed=args.seed))
 
     generate(results, "10x", base.scaled(10), args.seed)
-    if wanted("recompute") or wanted("incremental") or wanted("dashboard") or wanted("freshness"):
+    if wanted("recompute") or wanted("incremental") or wanted("dashboard") or wanted("sourcing") \
+            or wanted("freshness"):
         step(results, "full_recompute", lambda: measure.full_recompute(repeats=3))
     if wanted("incremental"):
         step(results, "incremental_10x", lambda: measure.incremental(samples=args.samples, seed=args.seed))
@@ -339,6 +341,8 @@ def main(argv: list[str] | None = None) -> int:
             }
     if wanted("dashboard"):
         step(results, "dashboard", lambda: measure.dashboard(requests=args.page_requests))
+    if wanted("sourcing"):
+        step(results, "sourcing", lambda: measure.sourcing(requests=args.page_requests))
 
     web = None
     try:

@@ -108,6 +108,23 @@ def test_dashboard_step_measures_every_page(tiny_data, monkeypatch):
     assert figures["nation"]["url"].startswith("/nations/")
 
 
+@requires_postgres
+@pytest.mark.django_db
+def test_sourcing_step_measures_the_api_and_the_page(tiny_data, monkeypatch):
+    from django.test import Client
+
+    from tests import conftest
+
+    monkeypatch.setattr(Client, "force_login", conftest._original_force_login)
+    figures = measure.sourcing(requests=1)
+    assert set(figures) == {"floor (/healthz)", "api", "page"}
+    assert figures["api"]["url"].startswith("/api/v1/sourcing/?item=")
+    for name, page in figures.items():
+        assert page["status"] == 200, name
+        assert page["queries"] > 0, name
+    assert "3 Sourcing api, one item" in render_table({"sourcing": figures})
+
+
 # --- 4. API ingest -------------------------------------------------------------------------------------
 
 @pytest.mark.django_db
