@@ -205,12 +205,15 @@ def sourcing_page(request: HttpRequest) -> HttpResponse:
         exported = export_or_none(request, builders)
         if exported is not None:
             return exported
+        # The what-if is about the planned item: one option, not the whole catalogue twice on the page.
         context.update(plan=plan, item=item, tables={key: build() for key, build in builders.items()},
                        chart=_headroom_chart(plan),
-                       what_if_form=_what_if_form(scope, nations, items, item=item, quantity=plan.need or None))
+                       what_if_form=_what_if_form(scope, nations, [(item.pk, item.name)], item=item,
+                                                  quantity=plan.need or None))
     else:
         context["what_if_form"] = _what_if_form(scope, nations, items)
-    context["form"] = form
+    chosen = str(form["item"].value() or "")
+    context["item_options"] = [(pk, name, str(pk) == chosen) for pk, name in items]
     return page(request, "dashboard/sourcing.html", context)
 
 
