@@ -19,6 +19,20 @@ def _met(value) -> str:
     return {True: "yes", False: "NO", None: "-"}.get(value, str(value))
 
 
+def _timed_urls(figures: dict | None, label: str, target: str) -> list[tuple[str, str, str, str, str, str]]:
+    """Rows for a step timed with ``measure.time_urls`` (its /healthz floor is the baseline)."""
+    if not figures:
+        return []
+    floor = figures.get("floor (/healthz)", {})
+    return [(
+        label.format(name=name, url=page["url"]),
+        f"p50 {_fmt(page['p50_ms'], ' ms')} p95 {_fmt(page['p95_ms'], ' ms')}, {page['queries']} queries"
+        + ("" if page["status"] == 200 else f", HTTP {page['status']}"),
+        f"/healthz p50 {_fmt(floor.get('p50_ms'), ' ms')}", _fmt(page.get("ratio_to_floor"), "x"),
+        target, _met(page.get("met")),
+    ) for name, page in figures.items() if not name.startswith("floor")]
+
+
 def rows(results: dict) -> list[tuple[str, str, str, str, str, str]]:
     out: list[tuple[str, str, str, str, str, str]] = []
     full = results.get("full_recompute")
@@ -54,32 +68,8 @@ def rows(results: dict) -> list[tuple[str, str, str, str, str, str]]:
         if flat.get("normalised_by_write") is not None:
             out.append(("2 ... same, drain / write at each size", "", "1x is the baseline",
                         _fmt(flat["normalised_by_write"], "x"), "<= 1.2x", ""))
-    dash = results.get("dashboard")
-    if dash:
-        floor = dash.get("floor (/healthz)", {})
-        for name, page in dash.items():
-            if name.startswith("floor"):
-                continue
-            out.append((
-                f"3 Dashboard {name} ({page['url']})",
-                f"p50 {_fmt(page['p50_ms'], ' ms')} p95 {_fmt(page['p95_ms'], ' ms')}, {page['queries']} queries"
-                + ("" if page["status"] == 200 else f", HTTP {page['status']}"),
-                f"/healthz p50 {_fmt(floor.get('p50_ms'), ' ms')}", _fmt(page.get("ratio_to_floor"), "x"),
-                "<= 10 q, p95 <= 100 ms", _met(page.get("met")),
-            ))
-    planner = results.get("sourcing")
-    if planner:
-        floor = planner.get("floor (/healthz)", {})
-        for name, page in planner.items():
-            if name.startswith("floor"):
-                continue
-            out.append((
-                f"3 Sourcing {name}, one item ({page['url']})",
-                f"p50 {_fmt(page['p50_ms'], ' ms')} p95 {_fmt(page['p95_ms'], ' ms')}, {page['queries']} queries"
-                + ("" if page["status"] == 200 else f", HTTP {page['status']}"),
-                f"/healthz p50 {_fmt(floor.get('p50_ms'), ' ms')}", _fmt(page.get("ratio_to_floor"), "x"),
-                "p95 <= 300 ms", _met(page.get("met")),
-            ))
+    out += _timed_urls(results.get("dashboard"), "3 Dashboard {name} ({url})", "<= 10 q, p95 <= 100 ms")
+    out += _timed_urls(results.get("sourcing"), "3 Sourcing {name}, one item ({url})", "p95 <= 300 ms")
     ingest = results.get("api_ingest")
     if ingest:
         out.append((

@@ -43,7 +43,8 @@ def test_the_cell_sees_the_split_the_headroom_and_the_unknown(cell_client, world
     assert [row[0].text for row in tables["headroom"].rows] == ["France", "Germany", "Italy"]
     assert [row[0].text for row in tables["unknown"].rows] == ["Poland", "United States"]
     assert sum(row[3] for row in tables["split"].rows) == 60_000
-    assert tables["by_month"].rows[-1][1:4] == ["All allies (total)"][:0] + [40_000, 42_000, 61_000]
+    total = tables["by_month"].rows[-1]
+    assert str(total[0]) == "All allies (total)" and total[1:4] == [40_000, 42_000, 61_000]
 
 
 def test_without_an_item_the_page_asks_for_one(cell_client, world):
