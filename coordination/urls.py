@@ -17,3 +17,7 @@ urlpatterns = [
     path("audit/", audit_list, name="audit"),
     path("", include("coordination.dashboard.urls")),
 ]
+
+# Under /api/ a refused request or a server error is JSON, as every other API answer.
+handler400 = "coordination.views.bad_request"
+handler500 = "coordination.views.server_error"

@@ -22,19 +22,23 @@ from rest_framework.views import APIView
 
 from coordination.access import VIEW, Scope, scope_for
 from coordination.api.attribution import attributed_write, now, service_user, stamp_history
-from coordination.api.guards import GuardMixin
+from coordination.api.filters import parse_id
+from coordination.api.guards import GuardMixin, check_body
 from coordination.api.idempotency import idempotent
 
 
 class SafeJSONParser(JSONParser):
-    """DRF's JSON parser, plus: a body nested deeper than Python's recursion limit (a few kB of ``[``)
-    is a 400 parse error, not a RecursionError and a 500."""
+    """DRF's JSON parser, plus: a body nested deeper than ``guards.MAX_BODY_DEPTH`` levels (or than
+    Python's recursion limit) or holding NUL characters is a 400, checked once here without recursion,
+    so nothing downstream (serializers, the idempotency hash, logs) walks a hostile structure."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
-            return super().parse(stream, media_type, parser_context)
+            data = super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise ParseError("JSON parse error - the body is nested too deeply.") from None
+        check_body(data)
+        return data
 
 
 class ApiViewSet(GuardMixin, viewsets.GenericViewSet):
@@ -54,7 +58,7 @@ class ApiViewSet(GuardMixin, viewsets.GenericViewSet):
 
     def get_object(self):
         value = str(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, ""))
-        if self.lookup_field == "pk" and not value.isdigit():
+        if self.lookup_field == "pk" and parse_id(value) is None:
             raise Http404
         return super().get_object()
 

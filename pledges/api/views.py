@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from coordination.access import CHANGE
 from coordination.api.base import ApiView, ApiViewSet, ReadOnlyApiViewSet, RecordWriteMixin, writer_nation
 from coordination.api.bulk import parse_rows, write_all_or_nothing
+from coordination.api.filters import IsoDateFilter, parse_id
 from coordination.api.schema import BULK_ERRORS, ERRORS, IDEMPOTENCY_KEY, write_schema
 from coordination.api.serializers import item_resolve
 from coordination.models import Category, Item, Nation
@@ -40,16 +41,8 @@ from pledges.services import (
     pledge_update,
     training_commitment_save,
 )
-from stockpiles.filtersets import NationCodeFilter
 
 WRITE_ERRORS = dict(ERRORS)
-
-
-class PledgeApiFilterSet(PledgeFilterSet):
-    """The shared PledgeFilterSet, with the nation filters typed for the OpenAPI schema."""
-
-    donor = NationCodeFilter(field_name="donor__code", to_field_name="code", queryset=Nation.objects.all())
-    recipient = NationCodeFilter(field_name="recipient__code", to_field_name="code", queryset=Nation.objects.all())
 
 
 class PledgeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
@@ -59,7 +52,7 @@ class PledgeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
     model = Pledge
     serializer_class = PledgeSerializer
     select_related = ("donor", "recipient")
-    filterset_class = PledgeApiFilterSet
+    filterset_class = PledgeFilterSet
     ordering_fields = ["announced_on", "due_on", "quantity", "value_eur", "id"]
     ordering = ["-announced_on", "-id"]
 
@@ -251,8 +244,8 @@ class RequirementFilterSet(django_filters.FilterSet):
     item = django_filters.ModelMultipleChoiceFilter(queryset=Item.objects.all())
     category = django_filters.ModelMultipleChoiceFilter(field_name="item__category", queryset=Category.objects.all())
     priority = django_filters.MultipleChoiceFilter(choices=Requirement.Priority.choices)
-    period_after = django_filters.DateFilter(field_name="period_to", lookup_expr="gte")
-    period_before = django_filters.DateFilter(field_name="period_from", lookup_expr="lte")
+    period_after = IsoDateFilter(field_name="period_to", lookup_expr="gte")
+    period_before = IsoDateFilter(field_name="period_from", lookup_expr="lte")
 
     class Meta:
         model = Requirement
@@ -309,15 +302,16 @@ class FulfilmentByDonorView(ApiView):
     """Pledge fulfilment per donor (by quantity and EUR value), over the pledges you may see."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("item", int, required=False)],
+        parameters=[OpenApiParameter("item", {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}, required=False)],
         responses={200: inline_serializer("DonorFulfilment", {"donor": serializers.CharField(), **FULFILMENT_FIELDS},
                                           many=True)},
     )
     def get(self, request):
-        item = request.query_params.get("item")
-        if item is not None and not item.isdigit():
-            raise serializers.ValidationError({"item": ["Give an item id (a whole number)."]})
-        rows = selectors.fulfilment_by_donor(user_or_scope=request.user, item=int(item) if item else None)
+        raw = request.query_params.get("item")
+        item = None if raw is None else parse_id(raw)
+        if raw is not None and item is None:
+            raise serializers.ValidationError({"item": ["Give an item id (a whole number from 1)."]})
+        rows = selectors.fulfilment_by_donor(user_or_scope=request.user, item=item)
         return Response([{"donor": r.donor.code, **_fulfilment(r.fulfilment)} for r in rows])
 
 

@@ -15,6 +15,7 @@ from coordination.access import VIEW
 from coordination.api.attribution import change_reason
 from coordination.api.base import ApiView, ApiViewSet, ReadOnlyApiViewSet, RecordWriteMixin, writer_nation
 from coordination.api.bulk import parse_rows, write_all_or_nothing
+from coordination.api.filters import parse_id
 from coordination.api.schema import BULK_ERRORS, ERRORS, IDEMPOTENCY_KEY, write_schema
 from coordination.api.serializers import item_lookup, item_resolve, items_resolve
 from coordination.models import Nation
@@ -211,7 +212,9 @@ class AlliancePositionView(ApiView):
     """
 
     @extend_schema(
-        parameters=[OpenApiParameter("item", int, many=True, required=False, description="Item id(s)")],
+        parameters=[OpenApiParameter("item", {"type": "array", "items": {"type": "integer", "minimum": 1,
+                                                                            "maximum": 2**63 - 1}},
+                                    style="form", explode=True, required=False, description="Item id(s)")],
         responses={200: inline_serializer("AlliancePosition", {
             "last_computed": serializers.DateTimeField(allow_null=True),
             "results": inline_serializer("AllianceItemPosition", {
@@ -229,10 +232,10 @@ class AlliancePositionView(ApiView):
         }), **{k: v for k, v in ERRORS.items() if k in (400, 401, 403)}},
     )
     def get(self, request):
-        raw = request.query_params.getlist("item")
-        if any(not v.isdigit() for v in raw):
-            raise serializers.ValidationError({"item": ["Give item ids (whole numbers)."]})
-        rows = selectors.alliance_rollup(user_or_scope=request.user, item_ids=[int(v) for v in raw] or None)
+        item_ids = [parse_id(v) for v in request.query_params.getlist("item")]
+        if None in item_ids:
+            raise serializers.ValidationError({"item": ["Give item ids (whole numbers from 1)."]})
+        rows = selectors.alliance_rollup(user_or_scope=request.user, item_ids=item_ids or None)
         return Response({
             "last_computed": selectors.shortfalls_last_computed(),
             "results": [{
