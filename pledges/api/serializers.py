@@ -45,7 +45,8 @@ class PledgeUpdateSerializer(serializers.Serializer):
 class PledgeInSerializer(PledgeUpdateSerializer):
     """A new pledge. The donor is your token's nation; only the cell names it."""
 
-    donor = NationCodeField(required=False, help_text="Cell only: the donor's code. Ignored for national tokens.")
+    donor = NationCodeField(required=False, help_text="Cell only: the donor's code."
+                  " A national client leaves it out or gives its own code; another nation's is a 400.")
 
 
 class DeliverySerializer(serializers.ModelSerializer):
@@ -100,7 +101,8 @@ class TrainingCommitmentUpdateSerializer(serializers.Serializer):
 
 
 class TrainingCommitmentInSerializer(TrainingCommitmentUpdateSerializer):
-    donor = NationCodeField(required=False, help_text="Cell only: the training nation. Ignored for national tokens.")
+    donor = NationCodeField(required=False, help_text="Cell only: the training nation."
+                  " A national client leaves it out or gives its own code; another nation's is a 400.")
 
 
 class RequirementSerializer(serializers.ModelSerializer):

@@ -10,7 +10,14 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from coordination.access import CHANGE
-from coordination.api.base import ApiView, ApiViewSet, ReadOnlyApiViewSet, RecordWriteMixin, writer_nation
+from coordination.api.base import (
+    ApiView,
+    ApiViewSet,
+    ReadOnlyApiViewSet,
+    RecordWriteMixin,
+    refuse_foreign_nation_in,
+    writer_nation,
+)
 from coordination.api.bulk import parse_rows, write_all_or_nothing
 from coordination.api.filters import IsoDateFilter, parse_id
 from coordination.api.schema import BULK_ERRORS, ERRORS, IDEMPOTENCY_KEY, write_schema
@@ -74,6 +81,7 @@ class PledgeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
     def _update(self, request, pk, partial: bool):
         def do():
             self.get_object()  # 404 when not visible
+            refuse_foreign_nation_in(self, request.data, "donor")
             data = PledgeUpdateSerializer(data=request.data, partial=partial)
             data.is_valid(raise_exception=True)
             v = dict(data.validated_data)
@@ -217,6 +225,7 @@ class TrainingCommitmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
                 from django.core.exceptions import PermissionDenied
 
                 raise PermissionDenied("You may not change this training commitment.")
+            refuse_foreign_nation_in(self, request.data, "donor")
             data = TrainingCommitmentUpdateSerializer(data=request.data, partial=partial)
             data.is_valid(raise_exception=True)
             for name, value in data.validated_data.items():

@@ -33,7 +33,8 @@ class StockReportInSerializer(serializers.Serializer):
     """One stock report. ``nation`` is taken from your token; only the cell names it."""
 
     nation = serializers.CharField(required=False, max_length=3,
-                                   help_text="Cell only: the reporting nation's code. Ignored for national tokens.")
+                                   help_text="Cell only: the reporting nation's code."
+                  " A national client leaves it out or gives its own code; another nation's is a 400.")
     item = ItemRefField()
     quantity = serializers.IntegerField(max_value=BIGINT_MAX, min_value=-BIGINT_MAX,
                                         help_text="Quantity on hand (0 or more).")
@@ -123,7 +124,8 @@ class GuidelineWriteSerializer(serializers.ModelSerializer):
 
 class ProductionRateWriteSerializer(serializers.ModelSerializer):
     item = ItemRefField()
-    nation = NationCodeField(required=False, help_text="Cell only: the producing nation. Ignored for national tokens.")
+    nation = NationCodeField(required=False, help_text="Cell only: the producing nation."
+                  " A national client leaves it out or gives its own code; another nation's is a 400.")
 
     class Meta:
         model = ProductionRate
@@ -288,7 +290,8 @@ class OrderUpdateSerializer(serializers.Serializer):
 class OrderInSerializer(OrderUpdateSerializer):
     """A new order. The nation is your token's; only the cell names it."""
 
-    nation = NationCodeField(required=False, help_text="Cell only: the ordering nation. Ignored for national tokens.")
+    nation = NationCodeField(required=False, help_text="Cell only: the ordering nation."
+                  " A national client leaves it out or gives its own code; another nation's is a 400.")
     item = ItemRefField()
 
 
