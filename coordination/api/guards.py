@@ -1,7 +1,8 @@
 """Input the API refuses as a 400 before any query, whatever the endpoint:
 
 - query parameters (names and values) with control characters (C0, DEL, C1: NUL, ANSI escape codes ...);
-- empty query parameters (``?format=``, ``?nation=``): leave a parameter out instead;
+- empty query parameters (``?format=``, ``?nation=``, ``?page_size=``): leave a parameter out instead
+  (except ``ordering`` and text filters, where empty means "no filter");
 - an unknown ``format``;
 - integers beyond 64 bits in query parameters or path ids (ASCII digits: ``'¹'.isdigit()`` is true);
 - JSON bodies nested deeper than ``MAX_BODY_DEPTH`` (no body of this API nests more than 3 levels).
@@ -59,7 +60,18 @@ def check_body(data) -> None:
         pass
 
 
-def query_errors(params) -> dict[str, list[str]]:
+def free_text_parameters(view) -> set[str]:
+    """Parameters for which an empty value means "no filter": ``ordering`` and the text filters."""
+    import django_filters
+
+    names = {"ordering"}
+    filterset = getattr(view, "filterset_class", None)
+    if filterset is not None:
+        names |= {name for name, f in filterset.base_filters.items() if isinstance(f, django_filters.CharFilter)}
+    return names
+
+
+def query_errors(params, free_text: set[str] = frozenset()) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     for name, values in params.lists():
         label = CONTROL_RE.sub("?", name)
@@ -70,7 +82,8 @@ def query_errors(params) -> dict[str, list[str]]:
             if CONTROL_RE.search(value):
                 errors[name] = [CONTROL_MESSAGE]
             elif not value.strip():
-                errors[name] = ["Give a value, or leave the parameter out."]
+                if name not in free_text:
+                    errors[name] = ["Give a value, or leave the parameter out."]
             elif name == "format" and value not in FORMATS:
                 errors[name] = [f"Give one of: {', '.join(FORMATS)}."]
             elif _too_big(value):
@@ -78,8 +91,8 @@ def query_errors(params) -> dict[str, list[str]]:
     return errors
 
 
-def check_request(request, kwargs: dict) -> None:
-    errors = query_errors(request.query_params)
+def check_request(request, kwargs: dict, view=None) -> None:
+    errors = query_errors(request.query_params, free_text_parameters(view))
     if errors:
         raise ValidationError(errors)
     for value in kwargs.values():
@@ -89,5 +102,5 @@ def check_request(request, kwargs: dict) -> None:
 
 class GuardMixin:
     def initial(self, request, *args, **kwargs):
-        check_request(request, kwargs)  # first: an unknown ?format= is a 400 here, not content negotiation's 404
+        check_request(request, kwargs, self)  # first: an unknown ?format= is a 400 here, not content negotiation's 404
         super().initial(request, *args, **kwargs)

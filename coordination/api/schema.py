@@ -156,11 +156,12 @@ def _parameter_rule(parameter: dict) -> None:
         return
     if parameter.get("in") != "query":
         return
-    # A query parameter given empty is refused (coordination.api.guards): never blank.
+    # Free text (ordering, text filters): no control characters; empty means "no filter". Typed parameters
+    # given empty are refused (coordination.api.guards); their type, format, enum or pattern says so.
     target = schema["items"] if schema.get("type") == "array" and isinstance(schema.get("items"), dict) else schema
     _number_rule(target)
     if target.get("type") == "string" and not any(k in target for k in ("enum", "format", "pattern")):
-        target["pattern"] = LINE_PATTERN_NOT_BLANK
+        target["pattern"] = LINE_PATTERN
 
 
 def align_with_server(result, generator, request, public):

@@ -21,7 +21,7 @@ from coordination.api.base import (
 from coordination.api.bulk import parse_rows, write_all_or_nothing
 from coordination.api.filters import IsoDateFilter, parse_id
 from coordination.api.schema import BULK_ERRORS, ERRORS, IDEMPOTENCY_KEY, write_schema
-from coordination.api.serializers import item_resolve
+from coordination.api.serializers import NATION_CODE_RE, item_resolve
 from coordination.models import Category, Item, Nation
 from pledges import selectors
 from pledges.api.serializers import (
@@ -328,7 +328,8 @@ class FulfilmentByItemView(ApiView):
     """Pledge fulfilment per item, over the pledges you may see."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("donor", str, required=False, description="Donor nation code")],
+        parameters=[OpenApiParameter("donor", {"type": "string", "pattern": "^[A-Za-z]{2,3}$"}, required=False,
+                                    description="Donor nation code")],
         responses={200: inline_serializer("ItemFulfilment", {"item": serializers.IntegerField(),
                                                              "item_name": serializers.CharField(),
                                                              **FULFILMENT_FIELDS}, many=True)},
@@ -336,7 +337,9 @@ class FulfilmentByItemView(ApiView):
     def get(self, request):
         donor = None
         code = request.query_params.get("donor")
-        if code:
+        if code is not None:
+            if not NATION_CODE_RE.fullmatch(code.strip()):
+                raise serializers.ValidationError({"donor": ["Give a nation code such as POL."]})
             donor = Nation.objects.filter(code=code.strip().upper()).first()
             if donor is None:
                 raise serializers.ValidationError({"donor": [f"Unknown nation code {code}."]})

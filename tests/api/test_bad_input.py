@@ -236,7 +236,7 @@ LISTS = ["/api/v1/pledges/", "/api/v1/deliveries/", "/api/v1/stock-reports/", "/
     ("page=0", "page"), ("page=%C2%B9", "page"), ("page=last", "page"),
     ("page_size=true", "page_size"), ("page_size=0", "page_size"), ("page_size=1001", "page_size"),
     ("format=", "format"), ("format=xml", "format"),
-    ("ordering=", "ordering"),
+    ("status=", "status"), ("item=", "item"),
     ("x%1B%5B31m=1", "x?[31m"),                # an ANSI escape in a parameter name
     ("ordering=%1B%5B2J", "ordering"),
 ])
