@@ -66,6 +66,13 @@ def free_text_parameters(view) -> set[str]:
 
     names = {"ordering"}
     filterset = getattr(view, "filterset_class", None)
+    if filterset is None and getattr(view, "filterset_fields", None) and getattr(view, "model", None):
+        from django_filters.rest_framework import FilterSet
+
+        filterset = type(view).__dict__.get("_aid_filterset") or FilterSet.__class__(
+            "AutoFilterSet", (FilterSet,), {"Meta": type("Meta", (), {"model": view.model,
+                                                                    "fields": view.filterset_fields})})
+        type(view)._aid_filterset = filterset
     if filterset is not None:
         names |= {name for name, f in filterset.base_filters.items() if isinstance(f, django_filters.CharFilter)}
     return names

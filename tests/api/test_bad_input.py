@@ -323,3 +323,9 @@ def test_multi_line_notes_keep_their_line_breaks(pol, nations, nsn_item):
                                              "announced_on": "2024-01-01", "notes": "first\r\n\tsecond"},
                         format="json")
     assert response.status_code == 201, response.content
+
+
+def test_empty_text_filters_mean_no_filter(pol, nations, nsn_item):
+    assert pol.get("/api/v1/items/?name__icontains=&nsn=&ordering=").json()["count"] == 1
+    assert pol.get("/api/v1/training-commitments/?programme=&donor=").status_code == 200
+    assert pol.get("/api/v1/items/?category=").status_code == 400
