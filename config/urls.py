@@ -29,3 +29,7 @@ urlpatterns = [
     path("audit/", audit_list, name="audit"),
     path("", include("web.dashboard.urls")),
 ]
+
+# Under /api/ a refused request or a server error is JSON, as every other API answer.
+handler400 = "web.views.bad_request"
+handler500 = "web.views.server_error"

@@ -2,15 +2,11 @@
 
 import django_filters
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 
+from coordination.api.filters import NationCodeFilter
 from coordination.models import Category, Nation
 
-
-@extend_schema_field(OpenApiTypes.STR)
-class NationCodeFilter(django_filters.ModelMultipleChoiceFilter):
-    """Nations by code (``?nation=POL&nation=USA``)."""
+__all__ = ["NationCodeFilter", "category_filter", "nation_filter"]
 
 
 def nation_filter(field_name: str = "nation__code", label=None):

@@ -18,6 +18,7 @@ from coordination.access import CHANGE
 from coordination.admin_base import copy_saved, refusal_text
 from coordination.models import Category, Item, Membership, Nation
 from coordination.services import BulkValidationError, record_save
+from coordination.spreadsheet import spreadsheet_cell
 
 
 class DateOnlyWidget(widgets.DateWidget):
@@ -73,7 +74,16 @@ def _normalise(error: ValidationError) -> ValidationError:
     return error
 
 
-class AidResource(resources.ModelResource):
+class SafeExportResource(resources.ModelResource):
+    """Every admin export: a text cell a spreadsheet would run as a formula is neutralised
+    (``coordination.spreadsheet.spreadsheet_cell``). Every resource the admin uses derives from this
+    (tests/admin/test_export_formulas.py checks each registered admin)."""
+
+    def export_field(self, field, instance, **kwargs):
+        return spreadsheet_cell(super().export_field(field, instance, **kwargs))
+
+
+class AidResource(SafeExportResource):
     """Base resource: the importing user is the actor; writes go through ``service_save``; all or nothing."""
 
     WIDGETS_MAP = {**resources.ModelResource.WIDGETS_MAP, "DateField": DateOnlyWidget}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 
@@ -27,14 +28,24 @@ INVALID_MESSAGE = _("Enter a valid value.")
 PLAIN_TYPES = (str, int, float, Decimal, dt.date, dt.time, dt.timedelta)
 
 
-def text_problem(value: str):
-    """Why no database column can hold this text (NUL; unpaired surrogates), or None."""
+CONTROL_MESSAGE = _("Control characters (such as terminal escape codes) are not allowed.")
+# C0 controls, DEL and C1 controls; multi-line text (TextField) may hold tab, line feed and carriage return.
+LINE_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+TEXT_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def text_problem(value: str, *, multiline: bool = False):
+    """Why this text is refused, or None: NUL (no PostgreSQL column holds it), unpaired surrogates (no
+    driver encodes them), control characters (ANSI escapes that rewrite a terminal or a log line; in a
+    one-line field also tab and line breaks)."""
     if "\x00" in value:
         return NUL_MESSAGE
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
         return SURROGATE_MESSAGE
+    if (TEXT_CONTROL_RE if multiline else LINE_CONTROL_RE).search(value):
+        return CONTROL_MESSAGE
     return None
 
 
@@ -56,7 +67,7 @@ def clean_values(instance: models.Model, *, exclude: Iterable[str] = ()) -> dict
         problem = None
         is_integer = isinstance(field, models.IntegerField)
         if isinstance(value, str):
-            problem = text_problem(value)
+            problem = text_problem(value, multiline=isinstance(field, models.TextField | models.JSONField))
         elif isinstance(value, bool):
             problem = None if isinstance(field, models.BooleanField) else INVALID_MESSAGE
         elif not isinstance(value, PLAIN_TYPES) and not isinstance(field, models.JSONField):

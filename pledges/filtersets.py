@@ -5,17 +5,16 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from coordination.api.filters import IdFilter, IsoDateFilter, NationCodeFilter, StrictBooleanFilter
 from coordination.models import Category, Item, Nation
 from pledges.models import Delivery, Pledge
 
 
 class PledgeFilterSet(django_filters.FilterSet):
-    donor = django_filters.ModelMultipleChoiceFilter(
-        field_name="donor__code", to_field_name="code", queryset=Nation.objects.all(), label=_("Donor")
-    )
-    recipient = django_filters.ModelMultipleChoiceFilter(
-        field_name="recipient__code", to_field_name="code", queryset=Nation.objects.all(), label=_("Recipient")
-    )
+    donor = NationCodeFilter(field_name="donor__code", to_field_name="code", queryset=Nation.objects.all(),
+                             label=_("Donor"))
+    recipient = NationCodeFilter(field_name="recipient__code", to_field_name="code", queryset=Nation.objects.all(),
+                                 label=_("Recipient"))
     item = django_filters.ModelMultipleChoiceFilter(queryset=Item.objects.all(), label=_("Item"))
     category = django_filters.ModelMultipleChoiceFilter(
         field_name="item__category", queryset=Category.objects.all(), label=_("Category")
@@ -25,9 +24,9 @@ class PledgeFilterSet(django_filters.FilterSet):
     releasability = django_filters.MultipleChoiceFilter(
         choices=Pledge._meta.get_field("releasability").choices, label=_("Releasability")
     )
-    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("Overdue only"))
-    announced_after = django_filters.DateFilter(field_name="announced_on", lookup_expr="gte")
-    announced_before = django_filters.DateFilter(field_name="announced_on", lookup_expr="lte")
+    overdue = StrictBooleanFilter(method="filter_overdue", label=_("Overdue only"))
+    announced_after = IsoDateFilter(field_name="announced_on", lookup_expr="gte")
+    announced_before = IsoDateFilter(field_name="announced_on", lookup_expr="lte")
 
     class Meta:
         model = Pledge
@@ -47,12 +46,12 @@ class PledgeFilterSet(django_filters.FilterSet):
 
 
 class DeliveryFilterSet(django_filters.FilterSet):
-    pledge = django_filters.NumberFilter(field_name="pledge_id")
+    pledge = IdFilter(field_name="pledge_id")
     donor = django_filters.CharFilter(field_name="pledge__donor__code")
-    item = django_filters.NumberFilter(field_name="pledge__item_id")
+    item = IdFilter(field_name="pledge__item_id")
     status = django_filters.MultipleChoiceFilter(choices=Delivery.Status.choices)
-    delivered_after = django_filters.DateFilter(field_name="delivered_on", lookup_expr="gte")
-    delivered_before = django_filters.DateFilter(field_name="delivered_on", lookup_expr="lte")
+    delivered_after = IsoDateFilter(field_name="delivered_on", lookup_expr="gte")
+    delivered_before = IsoDateFilter(field_name="delivered_on", lookup_expr="lte")
 
     class Meta:
         model = Delivery

@@ -3,16 +3,17 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from coordination.api.filters import IdFilter, IsoDateFilter, StrictBooleanFilter
 from coordination.filtersets import category_filter, nation_filter
 from stockpiles.models import Alert, CurrentStock, ProductionRate, Shortfall, StockpileGuideline, StockReport
 
 
 class StockReportFilterSet(django_filters.FilterSet):
     nation = nation_filter()
-    item = django_filters.NumberFilter(field_name="item_id", label=_("Item"))
+    item = IdFilter(field_name="item_id", label=_("Item"))
     category = category_filter()
-    as_of_after = django_filters.DateFilter(field_name="as_of", lookup_expr="gte", label=_("As of, from"))
-    as_of_before = django_filters.DateFilter(field_name="as_of", lookup_expr="lte", label=_("As of, until"))
+    as_of_after = IsoDateFilter(field_name="as_of", lookup_expr="gte", label=_("As of, from"))
+    as_of_before = IsoDateFilter(field_name="as_of", lookup_expr="lte", label=_("As of, until"))
 
     class Meta:
         model = StockReport
@@ -21,7 +22,7 @@ class StockReportFilterSet(django_filters.FilterSet):
 
 class CurrentStockFilterSet(django_filters.FilterSet):
     nation = nation_filter()
-    item = django_filters.NumberFilter(field_name="item_id", label=_("Item"))
+    item = IdFilter(field_name="item_id", label=_("Item"))
     category = category_filter()
 
     class Meta:
@@ -31,9 +32,9 @@ class CurrentStockFilterSet(django_filters.FilterSet):
 
 class GuidelineFilterSet(django_filters.FilterSet):
     nation = nation_filter()
-    item = django_filters.NumberFilter(field_name="item_id", label=_("Item"))
+    item = IdFilter(field_name="item_id", label=_("Item"))
     category = category_filter()
-    alliance_wide = django_filters.BooleanFilter(field_name="nation", lookup_expr="isnull",
+    alliance_wide = StrictBooleanFilter(field_name="nation", lookup_expr="isnull",
                                                  label=_("Alliance-wide only"))
 
     class Meta:
@@ -43,10 +44,10 @@ class GuidelineFilterSet(django_filters.FilterSet):
 
 class ProductionRateFilterSet(django_filters.FilterSet):
     nation = nation_filter()
-    item = django_filters.NumberFilter(field_name="item_id", label=_("Item"))
+    item = IdFilter(field_name="item_id", label=_("Item"))
     category = category_filter()
-    effective_after = django_filters.DateFilter(field_name="effective_from", lookup_expr="gte")
-    effective_before = django_filters.DateFilter(field_name="effective_from", lookup_expr="lte")
+    effective_after = IsoDateFilter(field_name="effective_from", lookup_expr="gte")
+    effective_before = IsoDateFilter(field_name="effective_from", lookup_expr="lte")
 
     class Meta:
         model = ProductionRate
@@ -55,10 +56,10 @@ class ProductionRateFilterSet(django_filters.FilterSet):
 
 class ShortfallFilterSet(django_filters.FilterSet):
     nation = nation_filter()
-    item = django_filters.NumberFilter(field_name="item_id", label=_("Item"))
+    item = IdFilter(field_name="item_id", label=_("Item"))
     category = category_filter()
     status = django_filters.MultipleChoiceFilter(choices=Shortfall.Status.choices, label=_("Status"))
-    not_recovering = django_filters.BooleanFilter(label=_("Not recovering"))
+    not_recovering = StrictBooleanFilter(label=_("Not recovering"))
 
     class Meta:
         model = Shortfall
@@ -67,9 +68,9 @@ class ShortfallFilterSet(django_filters.FilterSet):
 
 class AlertFilterSet(django_filters.FilterSet):
     nation = nation_filter()
-    item = django_filters.NumberFilter(field_name="item_id", label=_("Item"))
+    item = IdFilter(field_name="item_id", label=_("Item"))
     kind = django_filters.MultipleChoiceFilter(choices=Alert.Kind.choices, label=_("Kind"))
-    open = django_filters.BooleanFilter(field_name="closed_at", lookup_expr="isnull", label=_("Open only"))
+    open = StrictBooleanFilter(field_name="closed_at", lookup_expr="isnull", label=_("Open only"))
 
     class Meta:
         model = Alert

@@ -4,9 +4,15 @@ of the computed tables."""
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from import_export import resources
 
-from coordination.resources import AidResource, BulkCreateResource, fk_field, item_field, nation_field
+from coordination.resources import (
+    AidResource,
+    BulkCreateResource,
+    SafeExportResource,
+    fk_field,
+    item_field,
+    nation_field,
+)
 from coordination.services import record_save, require_nation_access
 from stockpiles import procurement_services, services
 from stockpiles.models import (
@@ -190,7 +196,7 @@ class OrderScheduleLineResource(AidResource):
         return procurement_services.schedule_save(actor=actor, line=instance, user=actor)
 
 
-class _ExportOnly(resources.ModelResource):
+class _ExportOnly(SafeExportResource):
     def __init__(self, user=None, **kwargs):
         super().__init__(**kwargs)
         self.user = user

@@ -123,3 +123,20 @@ class TwoFactorMiddleware:
             response["HX-Redirect"] = url
             return response
         return redirect(url)
+
+
+class HealthzMiddleware:
+    """``/healthz`` answered before every other middleware, so a probe inside the container works with
+    production settings: no ``SECURE_SSL_REDIRECT`` (the probe speaks plain http to gunicorn, behind the
+    TLS-terminating proxy) and no ``ALLOWED_HOSTS`` check (the probe's Host is 127.0.0.1). It says only
+    whether the database and Redis answer (``web.views.health``)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path == "/healthz" and request.method in ("GET", "HEAD"):
+            from web.views import healthz
+
+            return healthz(request)
+        return self.get_response(request)

@@ -22,19 +22,23 @@ from rest_framework.views import APIView
 
 from coordination.access import VIEW, Scope, scope_for
 from coordination.api.attribution import attributed_write, now, service_user, stamp_history
-from coordination.api.guards import GuardMixin
+from coordination.api.filters import parse_id
+from coordination.api.guards import GuardMixin, check_body
 from coordination.api.idempotency import idempotent
 
 
 class SafeJSONParser(JSONParser):
-    """DRF's JSON parser, plus: a body nested deeper than Python's recursion limit (a few kB of ``[``)
-    is a 400 parse error, not a RecursionError and a 500."""
+    """DRF's JSON parser, plus: a body nested deeper than ``guards.MAX_BODY_DEPTH`` levels (or than
+    Python's recursion limit) or holding NUL characters is a 400, checked once here without recursion,
+    so nothing downstream (serializers, the idempotency hash, logs) walks a hostile structure."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
-            return super().parse(stream, media_type, parser_context)
+            data = super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise ParseError("JSON parse error - the body is nested too deeply.") from None
+        check_body(data)
+        return data
 
 
 class ApiViewSet(GuardMixin, viewsets.GenericViewSet):
@@ -54,7 +58,7 @@ class ApiViewSet(GuardMixin, viewsets.GenericViewSet):
 
     def get_object(self):
         value = str(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, ""))
-        if self.lookup_field == "pk" and not value.isdigit():
+        if self.lookup_field == "pk" and parse_id(value) is None:
             raise Http404
         return super().get_object()
 
@@ -139,15 +143,40 @@ class RecordWriteMixin:
             data.is_valid(raise_exception=True)
             values = dict(data.validated_data)
             if self.owner_field and not self.scope.is_cell:
-                values.pop(self.owner_field, None)
+                refuse_foreign_nation(self.scope, values.pop(self.owner_field, None), self.owner_field)
             for name, value in self.prepare(values).items():
                 setattr(obj, name, value)
             return Response(self.get_serializer(self._save(obj)).data)
         return self.write(request, do)
 
 
+def foreign_nation_message(scope: Scope, field: str) -> str:
+    return (f"You write for {scope.nation_code} only: leave {field} out or give {scope.nation_code}; "
+            f"nothing was written.")
+
+
+def refuse_foreign_nation(scope: Scope, named, field: str) -> None:
+    """A national client (token or officer) that names a nation in a nation-bound field must name its
+    own: another nation's code is a 400 on that field, never silently re-assigned (a client that sends
+    the wrong nation has a bug or is probing). ``named``: a Nation, a code, or None (not given)."""
+    from rest_framework import serializers
+
+    if scope.is_cell or named is None:
+        return
+    code = getattr(named, "code", named)
+    if not isinstance(code, str) or code.strip().upper() != scope.nation_code:
+        raise serializers.ValidationError({field: [foreign_nation_message(scope, field)]})
+
+
+def refuse_foreign_nation_in(view, data, field: str) -> None:
+    """The same rule for a change (PATCH/PUT) whose serializer has no such field: a body that names
+    another nation in ``field`` is refused rather than the field being ignored."""
+    if isinstance(data, dict) and data.get(field) is not None:
+        refuse_foreign_nation(view.scope, data[field], field)
+
+
 def writer_nation(view, named, field: str = "nation"):
-    """The nation a new record belongs to: the caller's own; the cell names it in the body."""
+    """The nation a new record belongs to: the caller's own (naming another is refused); the cell names it."""
     from rest_framework import serializers
 
     scope = view.scope
@@ -155,6 +184,7 @@ def writer_nation(view, named, field: str = "nation"):
         if named is None:
             raise serializers.ValidationError({field: ["The cell must name the nation (its code)."]})
         return named
+    refuse_foreign_nation(scope, named, field)
     return own_nation(view.request.user, scope)
 
 

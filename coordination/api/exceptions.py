@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
 from rest_framework import status
@@ -12,9 +12,17 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from coordination.api.filters import parse_id
 from coordination.services import BulkValidationError, messages_of
 
 logger = logging.getLogger(__name__)
+
+
+def too_big_message() -> str:
+    from django.conf import settings
+
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return f"The request body is larger than the {limit:,} bytes a request may carry; send fewer rows per request."
 
 
 def bulk_errors_body(row_errors: dict[int, dict[str, list[str]]]) -> dict:
@@ -42,10 +50,10 @@ def _log_refusal(exc, context) -> None:
     elif isinstance(exc, Http404 | drf.NotFound) and view is not None:
         model = getattr(view, "model", None)
         lookup = getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", "pk")
-        value = str((getattr(view, "kwargs", None) or {}).get(lookup, ""))
-        if model is not None and value.isdigit() and len(value) < 19 and model._base_manager.filter(pk=value).exists():
+        object_id = parse_id(str((getattr(view, "kwargs", None) or {}).get(lookup, "")))
+        if model is not None and object_id is not None and model._base_manager.filter(pk=object_id).exists():
             log_refused(request, reason="another nation's object", status=404,
-                        model=model._meta.label_lower, object_id=int(value))
+                        model=model._meta.label_lower, object_id=object_id)
 
 
 def _log_foreign_target_writes(request, view, exc) -> None:
@@ -86,6 +94,10 @@ def exception_handler(exc, context):
         # Errors are always JSON, also for ?format=csv.
         request.accepted_renderer = JSONRenderer()
         request.accepted_media_type = JSONRenderer.media_type
+    if isinstance(exc, RequestDataTooBig):
+        return Response({"detail": too_big_message()}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, SuspiciousOperation):  # e.g. too many fields: the request is refused, not the server broken
+        return Response({"detail": "The request was refused as malformed."}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, BulkValidationError):
         return Response(bulk_errors_body(exc.row_errors), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DjangoValidationError):

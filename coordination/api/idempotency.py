@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Callable
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -34,6 +35,7 @@ from coordination.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
+KEY_RE = re.compile(r"[!-~]([ -~]{0,253}[!-~])?")  # the schema states the same pattern
 # Without PostgreSQL's liveness lock: an in-progress claim older than this belongs to a request that died.
 ABANDONED_AFTER = dt.timedelta(minutes=10)
 LOCK_NAMESPACE = 0x1DE4  # pg_advisory_lock(int, int): a key space apart from the engine's one-bigint lock
@@ -99,10 +101,10 @@ def idempotent(request, handler: Callable[[], Response]) -> Response:
     raw = request.headers.get(HEADER)
     if raw is None:
         return handler()
-    key = raw.strip()
-    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        return Response({HEADER: [f"Give a key of 1 to {MAX_KEY_LENGTH} printable characters."]},
-                        status=status.HTTP_400_BAD_REQUEST)
+    key = raw
+    if not KEY_RE.fullmatch(key):
+        return Response({HEADER: [f"Give a key of 1 to {MAX_KEY_LENGTH} visible ASCII characters (spaces only "
+                                  "inside), e.g. a UUID."]}, status=status.HTTP_400_BAD_REQUEST)
     client = client_id(request.user)
     digest = body_hash(request)
     with _OwnerLock(client, key) as lock:

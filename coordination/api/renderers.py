@@ -1,4 +1,5 @@
-"""``?format=csv`` on list endpoints: the current page as CSV (nested values flattened to text)."""
+"""``?format=csv`` on list endpoints: the current page as CSV (nested values flattened to text; cells a
+spreadsheet would run as a formula neutralised by ``coordination.spreadsheet.spreadsheet_cell``)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import csv
 import io
 
 from rest_framework.renderers import BaseRenderer
+
+from coordination.spreadsheet import spreadsheet_cell
 
 
 class CSVRenderer(BaseRenderer):
@@ -32,5 +35,6 @@ class CSVRenderer(BaseRenderer):
         writer = csv.DictWriter(out, fieldnames=header, extrasaction="ignore")
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+            writer.writerow({k: ("" if v is None else spreadsheet_cell(v if isinstance(v, int | float) else str(v)))
+                             for k, v in row.items()})
         return out.getvalue().encode(self.charset)

@@ -85,3 +85,99 @@ def add_error_responses(result, generator, request, public):
                 responses.setdefault(code, {"content": {"application/json": {"schema": ref}},
                                             "description": description})
     return result
+
+
+# --- The schema states what the server enforces (schemathesis checks both ways: tests/api/test_schemathesis.py) --
+
+BIGINT = 2**63 - 1
+# Text without control characters (C0, DEL, C1): coordination.services.text_problem (bodies) and
+# coordination.api.guards (query parameters). One-line fields refuse tab and line breaks too. Written with
+# \xNN escapes only, which Python, ECMA and Rust regex engines (schemathesis validates with one) all read.
+_LINE = r"[^\x00-\x1f\x7f-\x9f]"
+_TEXT = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+# White space as Python's str.strip() sees it, spelled out (ECMA and Python disagree on \s).
+_SPACE = r" \xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_LINE_SOLID = rf"[^{_SPACE}\x00-\x1f\x7f-\x9f]"
+_TEXT_SOLID = _LINE_SOLID
+LINE_PATTERN = f"^{_LINE}*$"
+TEXT_PATTERN = f"^{_TEXT}*$"
+# Not blank: DRF trims surrounding white space before checking a required text is not empty.
+LINE_PATTERN_NOT_BLANK = f"^{_LINE}*{_LINE_SOLID}{_LINE}*$"
+TEXT_PATTERN_NOT_BLANK = f"^{_TEXT}*{_TEXT_SOLID}{_TEXT}*$"
+MULTI_LINE_FIELDS = {"notes"}
+# Idempotency-Key: 1 to 255 visible ASCII characters, spaces only inside (coordination.api.idempotency).
+IDEMPOTENCY_KEY_PATTERN = r"^[!-~]([ -~]{0,253}[!-~])?$"
+_DECIMAL_RE = __import__("re").compile(r"^\^-\?\\d\{0,(\d+)\}\(\?:\\\.\\d\{0,(\d+)\}\)\?\$$")
+
+
+def _text_rule(schema: dict, *, multiline: bool) -> None:
+    if schema.get("type") != "string" or any(k in schema for k in ("enum", "format", "pattern", "$ref")):
+        return
+    if schema.get("minLength", 0) >= 1:
+        schema["pattern"] = TEXT_PATTERN_NOT_BLANK if multiline else LINE_PATTERN_NOT_BLANK
+    else:
+        schema["pattern"] = TEXT_PATTERN if multiline else LINE_PATTERN
+
+
+def _number_rule(schema: dict) -> None:
+    if schema.get("type") == "integer":
+        schema.setdefault("maximum", BIGINT)
+        schema.setdefault("minimum", -BIGINT)
+    elif schema.get("type") == "string" and schema.get("format") == "decimal":
+        # Money: never negative in this API (min_value=0 on every decimal input); at least one digit.
+        match = _DECIMAL_RE.match(schema.get("pattern", ""))
+        if match:
+            schema["pattern"] = f"^[0-9]{{1,{match[1]}}}(?:\\.[0-9]{{1,{match[2]}}})?$"
+
+
+def _walk_schema(schema, *, name: str | None = None) -> None:
+    """Every (nested) schema of a request body: text and number rules."""
+    if not isinstance(schema, dict):
+        return
+    _number_rule(schema)
+    _text_rule(schema, multiline=name in MULTI_LINE_FIELDS)
+    for prop, sub in (schema.get("properties") or {}).items():
+        _walk_schema(sub, name=prop)
+    if isinstance(schema.get("items"), dict):
+        _walk_schema(schema["items"], name=name)
+    for key in ("oneOf", "anyOf", "allOf"):
+        for sub in schema.get(key) or []:
+            _walk_schema(sub, name=name)
+
+
+def _parameter_rule(parameter: dict) -> None:
+    schema = parameter.setdefault("schema", {})
+    if parameter.get("in") == "header" and parameter.get("name") == "Idempotency-Key":
+        schema.update({"type": "string", "minLength": 1, "maxLength": 255, "pattern": IDEMPOTENCY_KEY_PATTERN})
+        return
+    if parameter.get("in") == "path":
+        # ids: ASCII digits 1..2**63-1 (anything else is a JSON 404); nation codes: letters.
+        if schema.get("type") == "integer":
+            schema.update({"minimum": 1, "maximum": BIGINT})
+        return
+    if parameter.get("in") != "query":
+        return
+    # Free text (ordering, text filters): no control characters; empty means "no filter". Typed parameters
+    # given empty are refused (coordination.api.guards); their type, format, enum or pattern says so.
+    target = schema["items"] if schema.get("type") == "array" and isinstance(schema.get("items"), dict) else schema
+    _number_rule(target)
+    if target.get("type") == "string" and not any(k in target for k in ("enum", "format", "pattern")):
+        target["pattern"] = LINE_PATTERN
+
+
+def align_with_server(result, generator, request, public):
+    """Postprocessing hook: state in the schema the rules the server enforces (string rules, number bounds,
+    the Idempotency-Key format), so that what the schema calls valid is accepted and what it calls invalid
+    is refused. Page bounds come from coordination.api.pagination, nation codes from the filters' and
+    fields' own schema."""
+    schemas = result.get("components", {}).get("schemas", {})
+    for name, schema in schemas.items():
+        if name.endswith("Request"):
+            _walk_schema(schema)
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            for parameter in operation.get("parameters", []):
+                _parameter_rule(parameter)
+    return result

@@ -88,6 +88,11 @@ def item_resolve(ref: ItemRef) -> Item:
     return item
 
 
+NATION_CODE_RE = __import__("re").compile(r"[A-Za-z]{2,3}")
+OWN_NATION_HELP = "A national client leaves it out or gives its own code; another nation's is a 400."
+
+
+@extend_schema_field({"type": "string", "pattern": "^[A-Za-z]{2,3}$", "description": "A nation code, such as POL."})
 class NationCodeField(serializers.SlugRelatedField):
     """A nation by its code (``POL``)."""
 
@@ -103,8 +108,8 @@ class NationCodeField(serializers.SlugRelatedField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
+        if not isinstance(data, str) or not NATION_CODE_RE.fullmatch(data.strip()):
+            self.fail("invalid")  # before any query: NUL or surrogates never reach the database
         return super().to_internal_value(data.strip().upper())
 
 

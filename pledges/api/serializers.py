@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from coordination.api.serializers import BIGINT_MAX, ItemRefField, NationCodeField
+from coordination.api.serializers import BIGINT_MAX, OWN_NATION_HELP, ItemRefField, NationCodeField
 from pledges.models import Delivery, Pledge, Releasability, Requirement, TrainingCommitment
 
 INT_MAX = 2**31 - 1
@@ -45,7 +45,7 @@ class PledgeUpdateSerializer(serializers.Serializer):
 class PledgeInSerializer(PledgeUpdateSerializer):
     """A new pledge. The donor is your token's nation; only the cell names it."""
 
-    donor = NationCodeField(required=False, help_text="Cell only: the donor's code. Ignored for national tokens.")
+    donor = NationCodeField(required=False, help_text="Cell only: the donor's code. " + OWN_NATION_HELP)
 
 
 class DeliverySerializer(serializers.ModelSerializer):
@@ -100,7 +100,7 @@ class TrainingCommitmentUpdateSerializer(serializers.Serializer):
 
 
 class TrainingCommitmentInSerializer(TrainingCommitmentUpdateSerializer):
-    donor = NationCodeField(required=False, help_text="Cell only: the training nation. Ignored for national tokens.")
+    donor = NationCodeField(required=False, help_text="Cell only: the training nation. " + OWN_NATION_HELP)
 
 
 class RequirementSerializer(serializers.ModelSerializer):

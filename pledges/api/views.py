@@ -12,11 +12,18 @@ from rest_framework.response import Response
 
 from coordination.access import CHANGE
 from coordination.api.attribution import stamp_history
-from coordination.api.base import ApiView, ApiViewSet, ReadOnlyApiViewSet, RecordWriteMixin, writer_nation
+from coordination.api.base import (
+    ApiView,
+    ApiViewSet,
+    ReadOnlyApiViewSet,
+    RecordWriteMixin,
+    refuse_foreign_nation_in,
+    writer_nation,
+)
 from coordination.api.bulk import parse_rows, write_all_or_nothing
+from coordination.api.filters import IsoDateFilter, parse_id
 from coordination.api.schema import BULK_ERRORS, ERRORS, IDEMPOTENCY_KEY, write_schema
-from coordination.api.serializers import item_resolve
-from coordination.filtersets import NationCodeFilter
+from coordination.api.serializers import NATION_CODE_RE, item_resolve
 from coordination.models import Category, Item, Nation
 from pledges import selectors
 from pledges.api.serializers import (
@@ -47,13 +54,6 @@ from pledges.services import (
 WRITE_ERRORS = dict(ERRORS)
 
 
-class PledgeApiFilterSet(PledgeFilterSet):
-    """The shared PledgeFilterSet, with the nation filters typed for the OpenAPI schema."""
-
-    donor = NationCodeFilter(field_name="donor__code", to_field_name="code", queryset=Nation.objects.all())
-    recipient = NationCodeFilter(field_name="recipient__code", to_field_name="code", queryset=Nation.objects.all())
-
-
 class PledgeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """Pledges you may see: your own, ``alliance`` pledges of other allies, ``public`` ones.
     ``restricted`` pledges are visible to their donor and the cell only. You write your own nation's."""
@@ -61,7 +61,7 @@ class PledgeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
     model = Pledge
     serializer_class = PledgeSerializer
     select_related = ("donor", "recipient")
-    filterset_class = PledgeApiFilterSet
+    filterset_class = PledgeFilterSet
     ordering_fields = ["announced_on", "due_on", "quantity", "value_eur", "id"]
     ordering = ["-announced_on", "-id"]
 
@@ -83,6 +83,7 @@ class PledgeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
     def _update(self, request, pk, partial: bool):
         def do():
             self.get_object()  # 404 when not visible
+            refuse_foreign_nation_in(self, request.data, "donor")
             data = PledgeUpdateSerializer(data=request.data, partial=partial)
             data.is_valid(raise_exception=True)
             v = dict(data.validated_data)
@@ -224,6 +225,7 @@ class TrainingCommitmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
             commitment = TrainingCommitment.objects.restrict(self.scope, CHANGE).filter(pk=pk).first()
             if commitment is None:
                 raise PermissionDenied("You may not change this training commitment.")
+            refuse_foreign_nation_in(self, request.data, "donor")
             data = TrainingCommitmentUpdateSerializer(data=request.data, partial=partial)
             data.is_valid(raise_exception=True)
             for name, value in data.validated_data.items():
@@ -251,8 +253,8 @@ class RequirementFilterSet(django_filters.FilterSet):
     item = django_filters.ModelMultipleChoiceFilter(queryset=Item.objects.all())
     category = django_filters.ModelMultipleChoiceFilter(field_name="item__category", queryset=Category.objects.all())
     priority = django_filters.MultipleChoiceFilter(choices=Requirement.Priority.choices)
-    period_after = django_filters.DateFilter(field_name="period_to", lookup_expr="gte")
-    period_before = django_filters.DateFilter(field_name="period_from", lookup_expr="lte")
+    period_after = IsoDateFilter(field_name="period_to", lookup_expr="gte")
+    period_before = IsoDateFilter(field_name="period_from", lookup_expr="lte")
 
     class Meta:
         model = Requirement
@@ -309,15 +311,16 @@ class FulfilmentByDonorView(ApiView):
     """Pledge fulfilment per donor (by quantity and EUR value), over the pledges you may see."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("item", int, required=False)],
+        parameters=[OpenApiParameter("item", {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}, required=False)],
         responses={200: inline_serializer("DonorFulfilment", {"donor": serializers.CharField(), **FULFILMENT_FIELDS},
                                           many=True)},
     )
     def get(self, request):
-        item = request.query_params.get("item")
-        if item is not None and not item.isdigit():
-            raise serializers.ValidationError({"item": ["Give an item id (a whole number)."]})
-        rows = selectors.fulfilment_by_donor(user_or_scope=request.user, item=int(item) if item else None)
+        raw = request.query_params.get("item")
+        item = None if raw is None else parse_id(raw)
+        if raw is not None and item is None:
+            raise serializers.ValidationError({"item": ["Give an item id (a whole number from 1)."]})
+        rows = selectors.fulfilment_by_donor(user_or_scope=request.user, item=item)
         return Response([{"donor": r.donor.code, **_fulfilment(r.fulfilment)} for r in rows])
 
 
@@ -325,7 +328,8 @@ class FulfilmentByItemView(ApiView):
     """Pledge fulfilment per item, over the pledges you may see."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("donor", str, required=False, description="Donor nation code")],
+        parameters=[OpenApiParameter("donor", {"type": "string", "pattern": "^[A-Za-z]{2,3}$"}, required=False,
+                                    description="Donor nation code")],
         responses={200: inline_serializer("ItemFulfilment", {"item": serializers.IntegerField(),
                                                              "item_name": serializers.CharField(),
                                                              **FULFILMENT_FIELDS}, many=True)},
@@ -333,7 +337,9 @@ class FulfilmentByItemView(ApiView):
     def get(self, request):
         donor = None
         code = request.query_params.get("donor")
-        if code:
+        if code is not None:
+            if not NATION_CODE_RE.fullmatch(code.strip()):
+                raise serializers.ValidationError({"donor": ["Give a nation code such as POL."]})
             donor = Nation.objects.filter(code=code.strip().upper()).first()
             if donor is None:
                 raise serializers.ValidationError({"donor": [f"Unknown nation code {code}."]})

@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 
-from coordination.filtersets import NationCodeFilter
+from coordination.api.filters import IdFilter, IsoDateFilter, NationCodeFilter, StrictBooleanFilter
 from coordination.models import Category, Nation
 from stockpiles.models import FrameworkAgreement, Order, OrderScheduleLine
 
@@ -22,10 +22,10 @@ class AgreementFilterSet(django_filters.FilterSet):
                                    label=_("Lead nation"))
     participant = NationCodeFilter(field_name="participants__nation__code", to_field_name="code",
                                    queryset=Nation.objects.all(), label=_("Participant"), distinct=True)
-    item = django_filters.NumberFilter(field_name="item_id", label=_("Item"))
+    item = IdFilter(field_name="item_id", label=_("Item"))
     category = django_filters.ModelMultipleChoiceFilter(field_name="item__category", queryset=Category.objects.all(),
                                                         label=_("Category"))
-    in_force_on = django_filters.DateFilter(method="filter_in_force", label=_("In force on"))
+    in_force_on = IsoDateFilter(method="filter_in_force", label=_("In force on"))
 
     class Meta:
         model = FrameworkAgreement
@@ -38,13 +38,13 @@ class AgreementFilterSet(django_filters.FilterSet):
 class OrderFilterSet(django_filters.FilterSet):
     nation = NationCodeFilter(field_name="nation__code", to_field_name="code", queryset=Nation.objects.all(),
                               label=_("Nation"))
-    item = django_filters.NumberFilter(field_name="item_id", label=_("Item"))
-    agreement = django_filters.NumberFilter(field_name="agreement_id", label=_("Framework agreement"))
-    national_contract = django_filters.BooleanFilter(field_name="agreement", lookup_expr="isnull",
+    item = IdFilter(field_name="item_id", label=_("Item"))
+    agreement = IdFilter(field_name="agreement_id", label=_("Framework agreement"))
+    national_contract = StrictBooleanFilter(field_name="agreement", lookup_expr="isnull",
                                                      label=_("National contracts only"))
     status = OrderStatusFilter(choices=Order.Status.choices, label=_("Status"))
-    ordered_after = django_filters.DateFilter(field_name="ordered_on", lookup_expr="gte")
-    ordered_before = django_filters.DateFilter(field_name="ordered_on", lookup_expr="lte")
+    ordered_after = IsoDateFilter(field_name="ordered_on", lookup_expr="gte")
+    ordered_before = IsoDateFilter(field_name="ordered_on", lookup_expr="lte")
 
     class Meta:
         model = Order
@@ -54,12 +54,12 @@ class OrderFilterSet(django_filters.FilterSet):
 class ScheduleLineFilterSet(django_filters.FilterSet):
     nation = NationCodeFilter(field_name="order__nation__code", to_field_name="code", queryset=Nation.objects.all(),
                               label=_("Nation"))
-    item = django_filters.NumberFilter(field_name="order__item_id", label=_("Item"))
-    order = django_filters.NumberFilter(field_name="order_id", label=_("Order"))
-    agreement = django_filters.NumberFilter(field_name="order__agreement_id", label=_("Framework agreement"))
-    due_after = django_filters.DateFilter(field_name="due_on", lookup_expr="gte")
-    due_before = django_filters.DateFilter(field_name="due_on", lookup_expr="lte")
-    received = django_filters.BooleanFilter(field_name="received_on", lookup_expr="isnull", exclude=True,
+    item = IdFilter(field_name="order__item_id", label=_("Item"))
+    order = IdFilter(field_name="order_id", label=_("Order"))
+    agreement = IdFilter(field_name="order__agreement_id", label=_("Framework agreement"))
+    due_after = IsoDateFilter(field_name="due_on", lookup_expr="gte")
+    due_before = IsoDateFilter(field_name="due_on", lookup_expr="lte")
+    received = StrictBooleanFilter(field_name="received_on", lookup_expr="isnull", exclude=True,
                                             label=_("Received"))
 
     class Meta:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from coordination.api.serializers import BIGINT_MAX, ItemRefField, NationCodeField
+from coordination.api.serializers import BIGINT_MAX, OWN_NATION_HELP, ItemRefField, NationCodeField
 from stockpiles.models import (
     Alert,
     CurrentStock,
@@ -32,8 +32,9 @@ class StockReportSerializer(serializers.ModelSerializer):
 class StockReportInSerializer(serializers.Serializer):
     """One stock report. ``nation`` is taken from your token; only the cell names it."""
 
-    nation = serializers.CharField(required=False, max_length=3,
-                                   help_text="Cell only: the reporting nation's code. Ignored for national tokens.")
+    nation = serializers.RegexField(r"^\s*[A-Za-z]{2,3}\s*$", required=False, max_length=5,
+                                    error_messages={"invalid": "Give a nation code such as POL."},
+                                   help_text="Cell only: the reporting nation's code. " + OWN_NATION_HELP)
     item = ItemRefField()
     quantity = serializers.IntegerField(max_value=BIGINT_MAX, min_value=-BIGINT_MAX,
                                         help_text="Quantity on hand (0 or more).")
@@ -123,7 +124,7 @@ class GuidelineWriteSerializer(serializers.ModelSerializer):
 
 class ProductionRateWriteSerializer(serializers.ModelSerializer):
     item = ItemRefField()
-    nation = NationCodeField(required=False, help_text="Cell only: the producing nation. Ignored for national tokens.")
+    nation = NationCodeField(required=False, help_text="Cell only: the producing nation. " + OWN_NATION_HELP)
 
     class Meta:
         model = ProductionRate
@@ -288,7 +289,7 @@ class OrderUpdateSerializer(serializers.Serializer):
 class OrderInSerializer(OrderUpdateSerializer):
     """A new order. The nation is your token's; only the cell names it."""
 
-    nation = NationCodeField(required=False, help_text="Cell only: the ordering nation. Ignored for national tokens.")
+    nation = NationCodeField(required=False, help_text="Cell only: the ordering nation. " + OWN_NATION_HELP)
     item = ItemRefField()
 
 

@@ -12,8 +12,18 @@ from rest_framework.response import Response
 
 from coordination.access import VIEW, require_cell
 from coordination.api.attribution import change_reason
-from coordination.api.base import ApiView, ApiViewSet, ReadOnlyApiViewSet, RecordWriteMixin, writer_nation
+from coordination.api.base import (
+    ApiView,
+    ApiViewSet,
+    ReadOnlyApiViewSet,
+    RecordWriteMixin,
+    foreign_nation_message,
+    refuse_foreign_nation,
+    refuse_foreign_nation_in,
+    writer_nation,
+)
 from coordination.api.bulk import parse_rows, write_all_or_nothing
+from coordination.api.filters import parse_id
 from coordination.api.schema import BULK_ERRORS, ERRORS, IDEMPOTENCY_KEY, write_schema
 from coordination.api.serializers import item_lookup, item_resolve, items_resolve
 from coordination.models import Nation
@@ -78,6 +88,7 @@ class StockReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVi
         """The reporting nation: the token's own; the cell names it in the body."""
         scope = self.scope
         if not scope.is_cell:
+            refuse_foreign_nation(scope, code, "nation")
             return Nation(pk=scope.nation_id, code=scope.nation_code, role=scope.nation_role)
         if not code:
             raise serializers.ValidationError({"nation": ["The cell must name the reporting nation (its code)."]})
@@ -113,11 +124,17 @@ class StockReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVi
     def bulk(self, request):
         def do():
             rows, row_errors = parse_rows(request.data, StockReportInSerializer())
+            scope = self.scope
+            if not scope.is_cell:  # a row naming another nation is that row's error, never re-assigned
+                for index, row in enumerate(rows):
+                    if row is not None and row.get("nation", scope.nation_code).strip().upper() != scope.nation_code:
+                        row_errors[index] = {"nation": [foreign_nation_message(scope, "nation")]}
+                        rows[index] = None
             valid = [r for r in rows if r is not None]
             codes = {(r.get("nation") or "").strip().upper() for r in valid}
-            if self.scope.is_cell and len(codes) > 1:
+            if scope.is_cell and len(codes) > 1:
                 raise serializers.ValidationError({"nation": ["One nation per bulk request."]})
-            nation = self._nation(next(iter(codes), None))
+            nation = self._nation(next(iter(codes), None) if scope.is_cell else None)
             by_id, by_nsn = items_resolve(r["item"] for r in valid)
             service_rows: list[dict | None] = []
             for index, row in enumerate(rows):
@@ -205,7 +222,9 @@ class AlliancePositionView(ApiView):
     """
 
     @extend_schema(
-        parameters=[OpenApiParameter("item", int, many=True, required=False, description="Item id(s)")],
+        parameters=[OpenApiParameter("item", {"type": "array", "items": {"type": "integer", "minimum": 1,
+                                                                            "maximum": 2**63 - 1}},
+                                    style="form", explode=True, required=False, description="Item id(s)")],
         responses={200: inline_serializer("AlliancePosition", {
             "last_computed": serializers.DateTimeField(allow_null=True),
             "results": inline_serializer("AllianceItemPosition", {
@@ -223,10 +242,10 @@ class AlliancePositionView(ApiView):
         }), **{k: v for k, v in ERRORS.items() if k in (400, 401, 403)}},
     )
     def get(self, request):
-        raw = request.query_params.getlist("item")
-        if any(not v.isdigit() for v in raw):
-            raise serializers.ValidationError({"item": ["Give item ids (whole numbers)."]})
-        rows = selectors.alliance_rollup(user_or_scope=request.user, item_ids=[int(v) for v in raw] or None)
+        item_ids = [parse_id(v) for v in request.query_params.getlist("item")]
+        if None in item_ids:
+            raise serializers.ValidationError({"item": ["Give item ids (whole numbers from 1)."]})
+        rows = selectors.alliance_rollup(user_or_scope=request.user, item_ids=item_ids or None)
         return Response({
             "last_computed": selectors.shortfalls_last_computed(),
             "results": [{
@@ -391,6 +410,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet)
     def partial_update(self, request, pk=None):
         def do():
             order = self.get_object()  # 404 when not visible
+            refuse_foreign_nation_in(self, request.data, "nation")
             data = OrderUpdateSerializer(data=request.data, partial=True)
             data.is_valid(raise_exception=True)
             v = self._values(data.validated_data)

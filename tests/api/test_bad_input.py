@@ -221,3 +221,111 @@ def test_agreement_bad_input(cell, nations, nsn_item):
         assert response.status_code == 400, (change, response.content)
         assert field in response.json(), (change, response.json())
     assert not FrameworkAgreement.objects.exists()
+
+
+# --- Issue 13 §3: what a fuzzer found, and the whole class around it ----------------------------------
+
+LISTS = ["/api/v1/pledges/", "/api/v1/deliveries/", "/api/v1/stock-reports/", "/api/v1/production-rates/",
+         "/api/v1/guidelines/", "/api/v1/orders/", "/api/v1/order-schedule-lines/", "/api/v1/agreements/",
+         "/api/v1/alerts/", "/api/v1/shortfalls/", "/api/v1/current-stock/", "/api/v1/training-commitments/",
+         "/api/v1/requirements/", "/api/v1/items/"]
+
+
+@pytest.mark.parametrize("query,field", [
+    ("page=0%1E", "page"),                      # a control character after a number (was a 500)
+    ("page=0", "page"), ("page=%C2%B9", "page"), ("page=last", "page"),
+    ("page_size=true", "page_size"), ("page_size=0", "page_size"), ("page_size=1001", "page_size"),
+    ("format=", "format"), ("format=xml", "format"),
+    ("status=", "status"), ("item=", "item"),
+    ("x%1B%5B31m=1", "x?[31m"),                # an ANSI escape in a parameter name
+    ("ordering=%1B%5B2J", "ordering"),
+])
+@pytest.mark.parametrize("url", LISTS)
+def test_every_list_refuses_malformed_common_parameters(pol, nations, url, query, field):
+    response = pol.get(f"{url}?{query}")
+    assert response.status_code == 400, response.content
+    assert field in response.json(), response.json()
+
+
+@pytest.mark.parametrize("url,field", [
+    ("/api/v1/fulfilment/donors/?item=%C2%B9", "item"),          # '¹'.isdigit() is true (was a 500)
+    ("/api/v1/fulfilment/donors/?item=%D9%A1%D9%A2", "item"),   # Arabic-Indic digits
+    ("/api/v1/fulfilment/donors/?item=0", "item"),
+    ("/api/v1/shortfalls/alliance/?item=%C2%B9", "item"),
+    ("/api/v1/shortfalls/alliance/?item=1&item=x", "item"),
+    ("/api/v1/production-rates/?item=%C2%B9", "item"),
+    ("/api/v1/production-rates/?item=1e999999999", "item"),     # a Decimal no int() should ever build
+    ("/api/v1/production-rates/?item=1.5", "item"),
+    ("/api/v1/production-rates/?effective_after=%D9%A2%D9%A0%D9%A2%D9%A4-01-01", "effective_after"),
+    ("/api/v1/production-rates/?effective_after=01/02/2024", "effective_after"),
+    ("/api/v1/production-rates/?effective_before=2024-02-30", "effective_before"),
+    ("/api/v1/production-rates/?nation=%C2%B9", "nation"),
+    ("/api/v1/production-rates/?nation=POLAND", "nation"),
+    ("/api/v1/stock-reports/?as_of_after=99999-01-01", "as_of_after"),
+    ("/api/v1/deliveries/?pledge=-1", "pledge"),
+    ("/api/v1/orders/?national_contract=maybe", "national_contract"),
+    ("/api/v1/alerts/?open=1", "open"),
+    ("/api/v1/pledges/?overdue=yes", "overdue"),
+    ("/api/v1/pledges/?donor=P%1BL", "donor"),
+])
+def test_typed_filters_refuse_what_they_cannot_parse(pol, nations, url, field):
+    response = pol.get(url)
+    assert response.status_code == 400, response.content
+    assert field in response.json(), response.json()
+
+
+def test_typed_filters_still_filter(pol, nations, nsn_item):
+    factories.PledgeFactory(donor=nations["POL"], item=nsn_item, quantity=5)
+    assert pol.get(f"/api/v1/fulfilment/donors/?item={nsn_item.pk}").json()[0]["pledged"] == 5
+    assert pol.get("/api/v1/pledges/?donor=pol&overdue=true&announced_after=2000-01-01").json()["count"] == 1
+    assert pol.get("/api/v1/pledges/?donor=USA").json()["count"] == 0
+    assert pol.get("/api/v1/alerts/?open=true").status_code == 200
+
+
+@pytest.mark.parametrize("depth", [33, 500, 700, 900, 950, 5000])
+def test_deeply_nested_bodies_are_a_400(pol, nations, depth):
+    response = pol.generic("POST", "/api/v1/stock-reports/", "[" * depth + "]" * depth,
+                           content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert "nested" in response.json()["detail"]
+
+
+def test_an_oversized_body_gets_the_apis_json_error(pol, nations, settings):
+    body = '{"reference": "' + "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 10) + '"}'
+    response = pol.generic("POST", "/api/v1/pledges/", body, content_type="application/json")
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/json"
+    assert "larger than" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("url,body,field", [
+    ("/api/v1/pledges/", {"recipient": "UKR", "quantity": 1, "announced_on": "2024-01-01",
+                          "reference": "\x1b[31mPAID\x1b[0m"}, "reference"),
+    ("/api/v1/pledges/", {"recipient": "UKR", "quantity": 1, "announced_on": "2024-01-01",
+                          "reference": "line\nbreak"}, "reference"),
+    ("/api/v1/pledges/", {"recipient": "UKR", "quantity": 1, "announced_on": "2024-01-01",
+                          "notes": "bell\x07"}, "notes"),
+    ("/api/v1/pledges/", {"recipient": "UKR", "quantity": 1, "announced_on": "2024-01-01",
+                          "notes": "C1 \x9b31m"}, "notes"),
+    ("/api/v1/training-commitments/", {"recipient": "UKR", "programme": "crew\x1b[2J", "trainees_committed": 1},
+     "programme"),
+    ("/api/v1/orders/", {"quantity": 1, "ordered_on": "2024-05-01", "reference": "\x1b]8;;x\x07"}, "reference"),
+])
+def test_control_characters_in_free_text_are_refused(pol, nations, nsn_item, url, body, field):
+    response = pol.post(url, {"item": nsn_item.pk, **body}, format="json")
+    assert response.status_code == 400, response.content
+    assert "Control characters" in response.json()[field][0]
+    assert not Pledge.objects.exists() and not TrainingCommitment.objects.exists() and not Order.objects.exists()
+
+
+def test_multi_line_notes_keep_their_line_breaks(pol, nations, nsn_item):
+    response = pol.post("/api/v1/pledges/", {"recipient": "UKR", "item": nsn_item.pk, "quantity": 1,
+                                             "announced_on": "2024-01-01", "notes": "first\r\n\tsecond"},
+                        format="json")
+    assert response.status_code == 201, response.content
+
+
+def test_empty_text_filters_mean_no_filter(pol, nations, nsn_item):
+    assert pol.get("/api/v1/items/?name__icontains=&nsn=&ordering=").json()["count"] == 1
+    assert pol.get("/api/v1/training-commitments/?programme=&donor=").status_code == 200
+    assert pol.get("/api/v1/items/?category=").status_code == 400

@@ -38,14 +38,18 @@ def test_filtering_for_another_nation_returns_nothing(pol, reports):
     assert pol.get("/api/v1/current-stock/?nation=USA").json()["count"] == 0
 
 
-def test_the_nation_in_the_body_is_ignored(pol, usa, reports, item, today):
+def test_a_body_naming_another_nation_is_refused(pol, usa, reports, item, today):
     response = pol.post("/api/v1/stock-reports/",
                         {"nation": "USA", "item": item.pk, "quantity": 1, "as_of": str(today)}, format="json")
-    assert response.status_code == 201
-    assert response.json()["nation"] == "POL"
+    assert response.status_code == 400
+    assert response.json() == {"nation": ["You write for POL only: leave nation out or give POL; nothing was written."]}
     usa_stock = CurrentStock.objects.get(nation__code="USA")
     assert (usa_stock.quantity, usa_stock.as_of) == (90_000, dt.date(2024, 3, 1))
     assert StockReport.objects.filter(nation__code="USA").count() == 1
+    assert not StockReport.objects.filter(as_of=today).exists()
+    own = pol.post("/api/v1/stock-reports/",
+                   {"nation": "pol", "item": item.pk, "quantity": 1, "as_of": str(today)}, format="json")
+    assert own.status_code == 201 and own.json()["nation"] == "POL"
 
 
 def test_restricted_pledges_are_visible_to_donor_and_cell_only(pol, usa, cell, nations, item):
@@ -81,8 +85,12 @@ def test_deliveries_against_another_nations_pledge_are_refused(pol, nations, ite
 
 
 def test_pledge_donor_comes_from_the_token(usa, nations, item):
-    response = usa.post("/api/v1/pledges/", {"donor": "POL", "recipient": "UKR", "item": item.pk, "quantity": 10,
-                                             "announced_on": "2024-01-01"}, format="json")
+    body = {"recipient": "UKR", "item": item.pk, "quantity": 10, "announced_on": "2024-01-01"}
+    response = usa.post("/api/v1/pledges/", {"donor": "POL", **body}, format="json")
+    assert response.status_code == 400
+    assert list(response.json()) == ["donor"]
+    assert not Pledge.objects.exists()
+    response = usa.post("/api/v1/pledges/", body, format="json")
     assert response.status_code == 201
     assert Pledge.objects.get(pk=response.json()["id"]).donor.code == "USA"
 
@@ -167,8 +175,11 @@ def test_another_nations_order_and_schedule_are_404(pol, procurement):
 
 
 def test_order_nation_comes_from_the_token(usa, procurement, item):
-    response = usa.post("/api/v1/orders/", {"nation": "POL", "item": item.pk, "quantity": 10,
-                                            "ordered_on": "2024-05-01"}, format="json")
+    body = {"item": item.pk, "quantity": 10, "ordered_on": "2024-05-01"}
+    response = usa.post("/api/v1/orders/", {"nation": "POL", **body}, format="json")
+    assert response.status_code == 400, response.content
+    assert list(response.json()) == ["nation"]
+    response = usa.post("/api/v1/orders/", {"nation": "USA", **body}, format="json")
     assert response.status_code == 201, response.content
     assert Order.objects.get(pk=response.json()["id"]).nation.code == "USA"
 

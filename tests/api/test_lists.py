@@ -118,8 +118,10 @@ def test_pagination_is_stable_and_complete(pol, nations):
 
 
 def test_page_size_is_bounded(pol, nations):
-    response = pol.get("/api/v1/nations/?page_size=100000")
-    assert response.status_code == 200
+    assert pol.get("/api/v1/nations/?page_size=1000").status_code == 200
+    response = pol.get("/api/v1/nations/?page_size=1001")  # above the bound the schema states: refused, not clamped
+    assert response.status_code == 400
+    assert response.json() == {"page_size": ["Give a whole number, 1 to 1000."]}
     assert pol.get("/api/v1/nations/?page=99").status_code == 404
 
 

@@ -40,13 +40,16 @@ class TestStockReports(ApiViewTestCase, CreateTests):
     url = "/api/v1/stock-reports/"
     model = StockReport
 
+    create_expect = {"cell": 201, "pol": 201, "usa": 400}  # USA's token naming POL: refused, not re-assigned
+    created_for = {"cell": "POL", "pol": "POL"}
+
     @pytest.fixture
     def obj(self, nations, item):
         return stock_report_create(actor=CELL, nation=nations["POL"], item=item, quantity=700,
                                    as_of=dt.date(2024, 1, 1))
 
     def create_body(self, obj):
-        # "nation" names POL: the cell's choice; ignored for a national token.
+        # "nation" names POL: the cell's choice; USA's token naming POL is refused (400), nothing written.
         return {"nation": "POL", "item": obj.item_id, "quantity": 5, "as_of": "2024-02-01"}
 
     def owner_code(self, instance):
@@ -63,6 +66,9 @@ class TestStockReports(ApiViewTestCase, CreateTests):
 class TestPledges(ApiViewTestCase, CreateTests, UpdateTests):
     url = "/api/v1/pledges/"
     model = Pledge
+
+    create_expect = {"cell": 201, "pol": 201, "usa": 400}  # USA's token naming POL: refused, not re-assigned
+    created_for = {"cell": "POL", "pol": "POL"}
 
     @pytest.fixture
     def obj(self, nations, item):
@@ -105,6 +111,9 @@ class TestDeliveries(ApiViewTestCase, CreateTests, UpdateTests):
 class TestTrainingCommitments(ApiViewTestCase, CreateTests, UpdateTests):
     url = "/api/v1/training-commitments/"
     model = TrainingCommitment
+
+    create_expect = {"cell": 201, "pol": 201, "usa": 400}  # USA's token naming POL: refused, not re-assigned
+    created_for = {"cell": "POL", "pol": "POL"}
 
     @pytest.fixture
     def obj(self, nations):
@@ -154,6 +163,9 @@ class TestAlerts(ApiViewTestCase, ReadOnlyTests):
 class TestProductionRates(ApiViewTestCase, CreateTests, UpdateTests):
     url = "/api/v1/production-rates/"
     model = ProductionRate
+
+    create_expect = {"cell": 201, "pol": 201, "usa": 400}  # USA's token naming POL: refused, not re-assigned
+    created_for = {"cell": "POL", "pol": "POL"}
 
     @pytest.fixture
     def obj(self, nations, item):
@@ -210,7 +222,9 @@ class TestRequirements(ApiViewTestCase, CreateTests, UpdateTests):
     url = "/api/v1/requirements/"
     model = Requirement
     sees_object = EVERYONE
-    create_expect = CELL_ONLY_CREATE
+    # POL's and USA's tokens naming UKR as the recipient: refused on the field (400) before the access rule
+    # (only the recipient states requirements: 403 without the field, tests/api/test_requirement_writes.py).
+    create_expect = {"cell": 201, "pol": 400, "usa": 400}
     created_for = None
     update_expect = CELL_ONLY_UPDATE
 
@@ -294,6 +308,9 @@ class TestOrders(ApiViewTestCase, CreateTests, UpdateTests):
     url = "/api/v1/orders/"
     model = Order
 
+    create_expect = {"cell": 201, "pol": 201, "usa": 400}  # USA's token naming POL: refused, not re-assigned
+    created_for = {"cell": "POL", "pol": "POL"}
+
     @pytest.fixture
     def obj(self, nations, item):
         order = factories.OrderFactory(nation=nations["POL"], item=item, quantity=10_000)
@@ -301,7 +318,7 @@ class TestOrders(ApiViewTestCase, CreateTests, UpdateTests):
         return order
 
     def create_body(self, obj):
-        # "nation" names POL: the cell's choice; ignored for a national token.
+        # "nation" names POL: the cell's choice; USA's token naming POL is refused (400), nothing written.
         return {"nation": "POL", "item": obj.item_id, "quantity": 10, "ordered_on": "2024-02-01",
                 "schedule": [{"due_on": "2024-06-01", "quantity": 5}, {"due_on": "2024-07-01", "quantity": 5}]}
 

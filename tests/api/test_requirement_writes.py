@@ -25,7 +25,10 @@ def body(item, **extra):
 
 
 def test_the_recipient_states_its_own_requirement_by_token(ukr, item, nations):
-    response = ukr.post(URL, body(item, recipient="POL"), format="json")  # the named nation is ignored
+    response = ukr.post(URL, body(item, recipient="POL"), format="json")  # naming another nation is refused
+    assert response.status_code == 400 and list(response.json()) == ["recipient"]
+    assert not Requirement.objects.exists()
+    response = ukr.post(URL, body(item, recipient="UKR"), format="json")
     assert response.status_code == 201, response.json()
     assert response.json()["recipient"] == "UKR"
     requirement = Requirement.objects.get()

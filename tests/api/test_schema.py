@@ -56,3 +56,39 @@ def test_browsable_api_for_a_logged_in_coordinator(cell):
     response = cell.get("/api/v1/stock-reports/", HTTP_ACCEPT="text/html")
     assert response.status_code == 200
     assert b"Stock Report List" in response.content or b"stock-reports" in response.content
+
+
+def _schema(anon):
+    return anon.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+
+
+def _param(operation, name):
+    return next(p for p in operation["parameters"] if p["name"] == name)
+
+
+def test_the_schema_states_what_the_server_enforces(anon, pol, nations):
+    """Issue 13 §3: the rules the server enforces are in the schema, and the server holds to them."""
+    from coordination.api.schema import IDEMPOTENCY_KEY_PATTERN, LINE_PATTERN, TEXT_PATTERN
+
+    schema = _schema(anon)
+    pledges = schema["paths"]["/api/v1/pledges/"]
+    key = _param(pledges["post"], "Idempotency-Key")["schema"]
+    assert (key["minLength"], key["maxLength"], key["pattern"]) == (1, 255, IDEMPOTENCY_KEY_PATTERN)
+    page, size = _param(pledges["get"], "page")["schema"], _param(pledges["get"], "page_size")["schema"]
+    assert (page["minimum"], size["minimum"], size["maximum"]) == (1, 1, 1000)
+    assert _param(pledges["get"], "donor")["schema"]["items"]["pattern"] == "^[A-Za-z]{2,3}$"
+    assert _param(pledges["get"], "ordering")["schema"]["pattern"] == LINE_PATTERN
+    body = schema["components"]["schemas"]["PledgeInRequest"]["properties"]
+    assert body["notes"]["pattern"] == TEXT_PATTERN
+    assert body["value_eur"]["pattern"] == r"^[0-9]{1,16}(?:\.[0-9]{1,2})?$"
+    # The server refuses what the schema refuses.
+    pattern = re.compile(IDEMPOTENCY_KEY_PATTERN)
+    for bad in (" k", "k ", "é", "k\x1b"):
+        assert not pattern.match(bad)
+        response = pol.post("/api/v1/pledges/", {}, format="json", HTTP_IDEMPOTENCY_KEY=bad)
+        assert response.status_code == 400 and "Idempotency-Key" in response.json(), bad
+    assert pol.get("/api/v1/pledges/?page_size=1001").status_code == 400
+    assert pol.get("/api/v1/pledges/?donor=POLAND").status_code == 400
+    assert pol.get("/api/v1/pledges/?ordering=%1B").status_code == 400
+    assert pol.get("/api/v1/pledges/?ordering=").status_code == 200  # free text: empty is "no ordering"
+    assert pol.get("/api/v1/pledges/?donor=").status_code == 400  # typed: empty is refused

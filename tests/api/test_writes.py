@@ -8,7 +8,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_production_rate_for_own_nation_marks_the_pair_and_names_the_token(pol, pol_token, nations, item):
-    response = pol.post("/api/v1/production-rates/", {"nation": "USA", "item": item.nsn or item.pk,
+    response = pol.post("/api/v1/production-rates/", {"nation": "POL", "item": item.nsn or item.pk,
                                                        "units_per_month": 6000, "effective_from": "2024-03-01"},
                         format="json")
     assert response.status_code == 201, response.content

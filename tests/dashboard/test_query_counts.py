@@ -68,7 +68,7 @@ def login(client, user):
     """Log in, and make the first request, which stamps the session (SessionRefreshMiddleware saves it then,
     and again only after SESSION_REFRESH_AFTER: tests/dashboard/test_session_refresh.py)."""
     client.force_login(user)
-    client.get("/healthz")
+    client.get("/api/v1/whoami/")  # /healthz answers before the session middleware
 
 
 def test_fixed_query_counts(client, coordinator, nations, demo, django_assert_max_num_queries):

@@ -14,7 +14,7 @@ from web.middleware import SessionRefreshMiddleware
 pytestmark = pytest.mark.django_db
 
 
-def session_writes(client, url="/healthz"):
+def session_writes(client, url="/api/v1/whoami/"):
     with CaptureQueriesContext(connection) as captured:
         assert client.get(url).status_code == 200
     return [q["sql"] for q in captured if "django_session" in q["sql"] and not q["sql"].startswith("SELECT")]

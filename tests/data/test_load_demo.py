@@ -233,3 +233,19 @@ def test_procurement_overview_on_the_demo(demo):
     rows = {r.agreement.name: r for r in sel.agreement_list(user=CELL)}
     deu = rows["DEMO Germany 155 mm framework agreement"]
     assert (deu.ordered, deu.ceiling) == (72_000, 600_000)
+
+
+@pytest.mark.django_db
+def test_with_debug_off_no_logins_unless_asked_and_it_says_so(demo, settings):
+    demo_users = ["coordinator", "officer-usa", "officer-pol", "officer-deu", "officer-ukr"]
+    get_user_model().objects.filter(username__in=demo_users).delete()
+    settings.DEBUG = False
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    assert not get_user_model().objects.filter(username__in=demo_users).exists()
+    assert "No demo logins created: DEBUG is off. Add --logins" in out.getvalue()
+    out = StringIO()
+    call_command("load_demo", "--logins", stdout=out)
+    assert set(get_user_model().objects.filter(username__in=demo_users).values_list("username", flat=True)) == set(
+        demo_users)
+    assert "Demo logins (password 'demo-officer-2024' unless changed): coordinator, officer-usa" in out.getvalue()

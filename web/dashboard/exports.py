@@ -8,6 +8,7 @@ import tablib
 from django.http import HttpResponse
 from django.utils import timezone
 
+from coordination.spreadsheet import spreadsheet_cell
 from web.dashboard.tables import Table, export_value
 
 FORMATS = {
@@ -17,9 +18,9 @@ FORMATS = {
 
 
 def table_dataset(table: Table) -> tablib.Dataset:
-    data = tablib.Dataset(headers=[str(c.label) for c in table.columns], title=str(table.title)[:31])
+    data = tablib.Dataset(headers=[spreadsheet_cell(str(c.label)) for c in table.columns], title=str(table.title)[:31])
     for row in table.rows:
-        data.append([export_value(v, c.kind) for c, v in zip(table.columns, row, strict=True)])
+        data.append([spreadsheet_cell(export_value(v, c.kind)) for c, v in zip(table.columns, row, strict=True)])
     return data
 
 

@@ -23,10 +23,12 @@ class Command(BaseCommand):
         parser.add_argument("--if-empty", action="store_true",
                             help="Do nothing when the database already has nations.")
         parser.add_argument("--logins", action="store_true", default=None,
-                            help="Create demo logins (default: only when DEBUG is on).")
+                            help="Create demo logins (default: only when DEBUG is on; with DEBUG off, none "
+                                 "unless --logins).")
         parser.add_argument("--no-logins", action="store_false", dest="logins")
 
     def handle(self, *args, if_empty=False, logins=None, **options):
+        options["explicit_no_logins"] = logins is False
         if if_empty and demo.demo_is_loaded():
             self.stdout.write("Nations already exist; demo data not loaded (--if-empty).")
             return
@@ -50,3 +52,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Demo logins (password '{demo.DEMO_PASSWORD}' unless changed): {', '.join(result.logins)}"
             )
+        elif options.get("explicit_no_logins"):
+            self.stdout.write("No demo logins created (--no-logins).")
+        else:
+            self.stdout.write("No demo logins created: DEBUG is off. Add --logins to create them (coordinator "
+                              "and officer-usa/-pol/-deu/-ukr), or create accounts with createsuperuser.")
