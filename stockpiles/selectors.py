@@ -19,7 +19,7 @@ from django.utils import timezone
 from coordination.access import VIEW, Scope, scope_for
 from coordination.models import Category, Item, Nation
 from stockpiles import shortfalls
-from stockpiles.models import Alert, Shortfall, StockReport
+from stockpiles.models import Alert, Shortfall, ShortfallMark, StockReport
 
 Pair = tuple[int, int]
 
@@ -98,11 +98,14 @@ def shortfalls_last_computed() -> dt.datetime | None:
 
 
 def shortfalls_are_stale(*, last_computed: dt.datetime | None = None, now: dt.datetime | None = None) -> bool:
-    """True when the stored figures are older than ``settings.SHORTFALL_STALE_AFTER`` (or missing)."""
+    """True when the stored figures are older than ``settings.SHORTFALL_STALE_AFTER`` (or missing), or when
+    a write's recompute has waited longer than ``settings.SHORTFALL_PENDING_STALE_AFTER`` (a drain that
+    failed or was lost leaves its marks: the rows of those pairs are out of date). At most two queries."""
+    now = now or timezone.now()
     last = last_computed if last_computed is not None else shortfalls_last_computed()
-    if last is None:
+    if last is None or now - last > settings.SHORTFALL_STALE_AFTER:
         return True
-    return (now or timezone.now()) - last > settings.SHORTFALL_STALE_AFTER
+    return ShortfallMark.objects.filter(marked_at__lt=now - settings.SHORTFALL_PENDING_STALE_AFTER).exists()
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,8 @@ def shortfall_mark_pairs(*, pairs: Iterable[Pair]) -> int:
         update_fields=["marked_at"],
         batch_size=1000,
     )
-    transaction.on_commit(shortfall_request_drain)
+    # robust: whatever goes wrong after the commit is logged and never reaches the request that wrote.
+    transaction.on_commit(shortfall_request_drain, robust=True)
     return len(unique)
 
 
@@ -71,10 +72,15 @@ def shortfall_request_drain(*, force: bool = False) -> bool:
     try:
         recompute_marked_shortfalls.delay()
     except Exception:
-        if recompute_marked_shortfalls.app.conf.task_always_eager:
-            raise
+        # In-process (eager): the drain itself failed; its transaction rolled back, so the marks stay and
+        # the next write's drain (or ``recompute_shortfalls``) retries them; the dashboard flags the
+        # figures as stale meanwhile (``selectors.shortfalls_are_stale``). With a broker: publishing failed.
+        # Either way the write that asked has committed and must not fail: log, never raise.
         drainflag.clear()
-        logger.exception("Could not publish the shortfall recompute; marks stay until the next drain.")
+        if recompute_marked_shortfalls.app.conf.task_always_eager:
+            logger.exception("The in-process shortfall recompute failed; its marks stay for the next drain.")
+        else:
+            logger.exception("Could not publish the shortfall recompute; marks stay until the next drain.")
         return False
     return True
 

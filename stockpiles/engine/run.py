@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.db import transaction
 
+from coordination.history import background_attribution
 from stockpiles import alerts
 from stockpiles.engine.inputs import shortfalls_compute
 from stockpiles.engine.lock import _engine_lock
@@ -42,7 +43,7 @@ def shortfalls_recompute(*, pairs: Sequence[Pair] | None = None) -> int:
     syncs every alert (including pledges that became overdue because a date passed). Marks that
     existed before it started are covered by it and deleted (unless re-set meanwhile).
     """
-    with transaction.atomic():
+    with background_attribution(), transaction.atomic():
         _engine_lock()
         marks = _read_marks(limit=None) if pairs is None else []
         count = _recompute_locked(pairs=pairs)
@@ -57,7 +58,7 @@ def shortfalls_recompute_marked(*, limit: int = 5000) -> int:
     """
     if not ShortfallMark.objects.exists():  # nothing to do: do not even queue for the lock
         return 0
-    with transaction.atomic():
+    with background_attribution(), transaction.atomic():
         _engine_lock(asynchronous_commit=True)
         marks = _read_marks(limit=limit)
         if not marks:
@@ -81,6 +82,6 @@ def shortfalls_drain(*, limit: int = 5000, max_batches: int | None = None) -> in
 
 def shortfall_alerts_sync_overdue() -> tuple[int, int]:
     """Raise/close overdue-pledge alerts for every pledge (under the engine lock). Returns (raised, closed)."""
-    with transaction.atomic():
+    with background_attribution(), transaction.atomic():
         _engine_lock()
         return alerts.alerts_sync_overdue()

@@ -19,10 +19,11 @@ pytestmark = pytest.mark.django_db
 
 # session + user + OTP device + membership (language and scope) = 4, then per page:
 CEILINGS = {
-    # nations (once, shared); last computed; heat map (totals per nation, category and status; categories);
+    # nations (once, shared); last computed; a recompute pending too long (staleness);
+    # heat map (totals per nation, category and status; categories);
     # largest; roll-up (totals per item and status; item names); fulfilment by donor (pledges);
     # deliveries per month; training; overdue (candidates; the shown page in full); alerts
-    "overview": 4 + 13,
+    "overview": 4 + 14,
     # nation; stock rows (a page of them) and their count when there are more than a page; fulfilment by item
     # (pledges, items); its pledges; training
     "nation": 4 + 7,
