@@ -382,6 +382,10 @@ class Shortfall(NationOwnedAccess, models.Model):
     not_recovering = models.BooleanField(_("not recovering"), default=False)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices)
     computed_at = models.DateTimeField(_("computed at"))
+    # The engine could not compute this pair at its last run (a bad input row): the figures above are
+    # from ``computed_at``, kept as they were; ``failure`` says why. Cleared when the pair computes again.
+    failed = models.BooleanField(_("engine failure"), default=False, db_default=False)
+    failure = models.CharField(_("engine failure reason"), max_length=300, blank=True, default="", db_default="")
     objects = RestrictedQuerySet.as_manager()
 
     class Meta:
@@ -415,11 +419,13 @@ class ShortfallMark(models.Model):
 
 
 class Alert(NationOwnedAccess, models.Model):
-    """Raised when a pair falls below guideline or a pledge becomes overdue; closed when it clears."""
+    """Raised when a pair falls below guideline, a pledge becomes overdue, or the shortfall engine cannot
+    compute a pair; closed when it clears."""
 
     class Kind(models.TextChoices):
         BELOW_GUIDELINE = "below_guideline", _("Below guideline")
         PLEDGE_OVERDUE = "pledge_overdue", _("Pledge overdue")
+        ENGINE_FAILURE = "engine_failure", _("Shortfall engine failure")
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     nation = models.ForeignKey(Nation, on_delete=models.CASCADE, related_name="alerts")

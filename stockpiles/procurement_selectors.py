@@ -327,7 +327,7 @@ def item_projection(*, user, item, as_of: dt.date | None = None, months: int = 2
     """Per nation the user may see: available stock month by month for one item, with the contracted
     inflows of its orders' schedules and its own production (``shortfalls.recovery_projection``), and
     the recovery with and without the contracts. The engine's input queries plus one for nations."""
-    from stockpiles.engine import shortfall_inputs
+    from stockpiles.engine import compute_isolated, shortfall_inputs
 
     scope = _scope(user)
     if scope.is_nobody:
@@ -335,11 +335,9 @@ def item_projection(*, user, item, as_of: dt.date | None = None, months: int = 2
     on = as_of or _today()
     item_id = _pk(item)
     inputs = shortfall_inputs(pairs=None, as_of=on, item_id=item_id)
-    results = {
-        n: shortfalls.compute_shortfall(inp)
-        for (n, i), inp in inputs.items()
-        if i == item_id and shortfalls.has_own_inputs(inp) and (scope.is_cell or n == scope.nation_id)
-    }
+    computed, _failed = compute_isolated(  # a pair the engine cannot compute is left out (logged)
+        {(n, i): inp for (n, i), inp in inputs.items() if i == item_id and (scope.is_cell or n == scope.nation_id)})
+    results = {n: r for (n, _i), r in computed.items()}
     nations = Nation.objects.in_bulk(results.keys())
     rows = []
     for n, r in results.items():

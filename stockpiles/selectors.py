@@ -325,16 +325,16 @@ def recovery_projection(*, user_or_scope, nation: Nation | int, item: Item | int
 
     Empty when the user may not see the pair or there is nothing to project.
     """
-    from stockpiles.engine import shortfall_inputs
+    from stockpiles.engine import shortfalls_compute
 
     scope = _scope(user_or_scope)
     pair = (getattr(nation, "pk", nation), getattr(item, "pk", item))
     if scope.is_nobody or (not scope.is_cell and pair[0] != scope.nation_id):
         return []
-    inputs = shortfall_inputs(pairs=[pair], as_of=_today())[pair]
-    if not shortfalls.has_own_inputs(inputs):
+    result = shortfalls_compute(pairs=[pair]).get(pair)  # None: no inputs, or the engine cannot compute it
+    if result is None:
         return []
-    return shortfalls.recovery_projection(shortfalls.compute_shortfall(inputs), months=months)
+    return shortfalls.recovery_projection(result, months=months)
 
 
 # --- Alerts ---------------------------------------------------------------------------------------

@@ -7,8 +7,9 @@ them without storing, which is also how a past date is computed.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
@@ -27,6 +28,8 @@ from stockpiles.models import (
 )
 
 Pair = tuple[int, int]  # (nation_id, item_id)
+
+logger = logging.getLogger(__name__)
 
 
 def _today() -> dt.date:
@@ -142,18 +145,42 @@ def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date, item_id: i
     return result
 
 
+def compute_isolated(inputs: Mapping[Pair, shortfalls.ShortfallInputs]
+                     ) -> tuple[dict[Pair, shortfalls.ShortfallResult], dict[Pair, str]]:
+    """Run the formulas pair by pair; a pair that cannot be computed (a bad input row, such as a schedule
+    line due in year 9999 that no month of the projection reaches) is logged and returned in the second
+    dict with the reason, and every other pair is computed. Pairs without inputs of their own are left out.
+    """
+    results: dict[Pair, shortfalls.ShortfallResult] = {}
+    failures: dict[Pair, str] = {}
+    for pair, inp in inputs.items():
+        try:
+            if shortfalls.has_own_inputs(inp):
+                results[pair] = shortfalls.compute_shortfall(inp)
+        except Exception as exc:  # noqa: BLE001  one bad pair never stops the others
+            failures[pair] = f"{type(exc).__name__}: {exc}"[:FAILURE_MAX]
+            logger.error("Shortfall engine: could not compute nation %s, item %s as of %s: %s",
+                         pair[0], pair[1], inp.as_of.isoformat(), failures[pair], exc_info=True)
+    return results, failures
+
+
+FAILURE_MAX = 300  # Shortfall.failure
+
+
+def shortfalls_compute_with_failures(*, pairs: Sequence[Pair] | None, as_of: dt.date | None = None
+                                     ) -> tuple[dict[Pair, shortfalls.ShortfallResult], dict[Pair, str]]:
+    """Compute (without storing) shortfalls as of a date (today by default), and the pairs that failed."""
+    return compute_isolated(shortfall_inputs(pairs=pairs, as_of=as_of or _today()))
+
+
 def shortfalls_compute(*, pairs: Sequence[Pair] | None, as_of: dt.date | None = None
                        ) -> dict[Pair, shortfalls.ShortfallResult]:
     """Compute (without storing) shortfalls as of a date (today by default): also past-date snapshots.
 
-    ``pairs=None``: every pair with inputs of its own. Given pairs without inputs are left out.
+    ``pairs=None``: every pair with inputs of its own. Given pairs without inputs are left out, and so are
+    pairs that cannot be computed (logged; see ``compute_isolated``).
     """
-    as_of = as_of or _today()
-    return {
-        pair: shortfalls.compute_shortfall(inp)
-        for pair, inp in shortfall_inputs(pairs=pairs, as_of=as_of).items()
-        if shortfalls.has_own_inputs(inp)
-    }
+    return shortfalls_compute_with_failures(pairs=pairs, as_of=as_of)[0]
 
 
 def shortfall_pairs(*, nation_id: int | None = None, item_id: int | None = None) -> list[Pair]:
