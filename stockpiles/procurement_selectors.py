@@ -337,7 +337,8 @@ def item_projection(*, user, item, as_of: dt.date | None = None, months: int = 2
     inputs = shortfall_inputs(pairs=None, as_of=on, item_id=item_id)
     computed, _failed = compute_isolated(  # a pair the engine cannot compute is left out (logged)
         {(n, i): inp for (n, i), inp in inputs.items() if i == item_id and (scope.is_cell or n == scope.nation_id)})
-    results = {n: r for (n, _i), r in computed.items()}
+    # A nation that has not reported the item has nothing to project (its no_report row says so elsewhere).
+    results = {n: r for (n, _i), r in computed.items() if r.status != shortfalls.NO_REPORT}
     nations = Nation.objects.in_bulk(results.keys())
     rows = []
     for n, r in results.items():

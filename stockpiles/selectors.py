@@ -156,6 +156,7 @@ class ItemRollupRow:
     nations_counted: int
     statuses: dict[str, int] = field(default_factory=dict)
     suppressed: bool = False
+    nations_not_reporting: int | None = 0  # expected to report the item and have not (no_report rows)
 
 
 def aggregate_suppressed(*, scope: Scope, counted_nation_ids: set[int]) -> bool:
@@ -240,6 +241,7 @@ def alliance_rollup(*, user_or_scope, as_of: dt.date | None = None, item_ids: It
             net_position=None if hidden else r.net_position,
             nations_below=None if hidden else r.nations_below,
             nations_counted=r.nations_counted, statuses={} if hidden else r.statuses, suppressed=hidden,
+            nations_not_reporting=None if hidden else r.nations_not_reporting,
         ))
     rows.sort(key=lambda row: (row.category_name, row.item_name))
     return rows

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from coordination.models import Nation
 from stockpiles.models import CurrentStock, Shortfall, ShortfallMark
 
 Pair = tuple[int, int]  # (nation_id, item_id)
@@ -48,9 +49,11 @@ def shortfall_mark_pairs(*, pairs: Iterable[Pair]) -> int:
 
 
 def shortfall_mark_item(*, item_id: int) -> int:
-    """An alliance-wide guideline change touches every nation holding, owing or producing the item."""
+    """An alliance-wide guideline change touches every nation holding, owing or producing the item, and
+    every ally (the guideline applies to it: a ``no_report`` row appears or goes)."""
     nations = set(CurrentStock.objects.filter(item_id=item_id).values_list("nation_id", flat=True))
     nations |= set(Shortfall.objects.filter(item_id=item_id).values_list("nation_id", flat=True))
+    nations |= set(Nation.objects.filter(role=Nation.Role.ALLY).values_list("pk", flat=True))
     return shortfall_mark_pairs(pairs=[(n, item_id) for n in nations])
 
 
