@@ -18,5 +18,6 @@ router.register("order-schedule-lines", views.ScheduleLineViewSet, basename="ord
 
 urlpatterns = [
     path("shortfalls/alliance/", views.AlliancePositionView.as_view(), name="alliance-position"),
+    path("reporting/", views.ReportingView.as_view(), name="reporting"),
     *router.urls,
 ]

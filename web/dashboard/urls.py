@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from web.dashboard import views
+from web.dashboard import reporting, views
 
 app_name = "dashboard"
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("items/<int:pk>/", views.item_detail, name="item"),
     path("pledges/", views.pledge_list, name="pledges"),
     path("procurement/", views.procurement, name="procurement"),
+    path("reporting/", reporting.reporting, name="reporting"),
 ]

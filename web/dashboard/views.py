@@ -235,6 +235,7 @@ def overview(request: HttpRequest) -> HttpResponse:
                 Column("total", _("Total shortfall"), "int"), Column("net", _("Net position"), "int"),
                 Column("below", _("Nations below guideline"), "int"),
                 Column("counted", _("Nations counted"), "int"),
+                Column("not_reporting", _("Nations not reporting"), "int"),
             ],
             empty=_("No stored shortfalls yet."),
         )
@@ -246,6 +247,7 @@ def overview(request: HttpRequest) -> HttpResponse:
                 Link(row.item_name, reverse("dashboard:item", args=[row.item_id])), row.category_name,
                 str(Item.Unit(row.unit).label) if row.unit in Item.Unit.values else row.unit,
                 row.total_shortfall, row.net_position, row.nations_below, row.nations_counted,
+                row.nations_not_reporting,
             ])
         return table
 
