@@ -59,7 +59,9 @@ def test_overview_numbers(client, coordinator, demo):
                           10000, 1000, "Below guideline", "Artillery ammunition"]
     assert largest[1][:5] == ["Poland", "IRIS-T SLM interceptor", 50, 0.5, "not recovering"]
     alliance = {text(r[0]): r for r in rows_of(response, "alliance")}
-    assert alliance["155 mm HE projectile"][3:] == [5500, -3500, 1, 2]
+    assert alliance["155 mm HE projectile"][3:7] == [5500, -3500, 1, 2]
+    # Nations not reporting: every ally reported shells; USA never reported interceptors.
+    assert (alliance["155 mm HE projectile"][7], alliance["IRIS-T SLM interceptor"][7]) == (0, 1)
     html = response.content.decode()
     # Heat map: USA artillery 45% (red band), POL artillery 120% (green), POL air defence 50% (orange).
     assert re.search(r'class="heat cov-0"><span[^>]*>45%', html)

@@ -29,8 +29,8 @@ CEILINGS = {
     "nation": 4 + 7,
     # item; nations (once, shared); shortfall rows; recipient gaps (requirements, pledges, items); fulfilment by
     # donor (pledges); roll-up (totals per status; item name); stock history; projection with contracted
-    # inflows (current stock, guidelines, rates, schedule lines, pledges, nations)
-    "item": 4 + 16,
+    # inflows (current stock, guidelines, allies, rates, schedule lines, pledges, nations)
+    "item": 4 + 17,
     # agreements (agreements, participants, call-off totals); demand vs contracted vs capacity (shortfall rows,
     # recipient gaps: requirements, pledges, nations, items; orders, capacity rates, line rates, items);
     # schedule lines
