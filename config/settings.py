@@ -5,7 +5,7 @@ No variables set: SQLite file in the project, Celery tasks run in-process (eager
 ``REDIS_URL`` switches Celery to a real broker and worker processes.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import environ
@@ -224,6 +224,14 @@ CLASSIFICATION_BANNER = env.str("CLASSIFICATION_BANNER", default="UNCLASSIFIED â
 SHORTFALL_STALE_AFTER = timedelta(minutes=env.int("SHORTFALL_STALE_AFTER_MINUTES", default=60))
 # The sourcing planner's horizon: headroom month by month over this many months (docs/sourcing.md).
 SOURCING_HORIZON_MONTHS = env.int("SOURCING_HORIZON_MONTHS", default=12)
+
+# ... and so are they while a write's recompute has been pending longer than this (a failed or lost drain).
+SHORTFALL_PENDING_STALE_AFTER = timedelta(minutes=env.int("SHORTFALL_PENDING_STALE_AFTER_MINUTES", default=5))
+# Dates every date field accepts (coordination/dates.py): from this day to today + this many years.
+DATE_WINDOW_START = date.fromisoformat(env.str("DATE_WINDOW_START", default="1990-01-01"))
+DATE_WINDOW_YEARS_AHEAD = env.int("DATE_WINDOW_YEARS_AHEAD", default=30)
+# The reporting view flags a nation whose latest stock report is older than this many days.
+REPORTING_STALE_AFTER_DAYS = env.int("REPORTING_STALE_AFTER_DAYS", default=35)
 # Tests only (tests/worker/): seconds each shortfall batch holds its transaction open, so a test can
 # kill a worker in the middle of a recompute. Leave at 0.
 SHORTFALL_TEST_SLEEP_SECONDS = env.float("SHORTFALL_TEST_SLEEP_SECONDS", default=0.0)

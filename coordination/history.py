@@ -26,6 +26,8 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from simple_history.models import HistoricalRecords
+
 COMMAND_PREFIX = "command: "
 TASK_PREFIX = "task: "  # a background job's own writes (the shortfall engine's alerts)
 ENGINE_REASON = f"{TASK_PREFIX}shortfall engine"
@@ -74,6 +76,29 @@ def command_attribution(name: str) -> Iterator[None]:
             rows.filter(no_reason).update(history_change_reason=reason)
             rows.exclude(no_reason).exclude(named).update(history_change_reason=Left(
                 Concat(Value(f"{reason}; "), F("history_change_reason"), output_field=CharField()), REASON_MAX))
+
+
+@contextmanager
+def background_attribution() -> Iterator[None]:
+    """Run a block as background work, never as the request's actor.
+
+    Work that runs after a request commits (an in-process ``on_commit`` task on the embedded default)
+    still runs inside that request, where django-simple-history's middleware context names the
+    request's user: an API token client is no Django user (``history_user`` refuses it), and a
+    coordinator did not write what the engine derived. Inside this block the context holds no request,
+    so history rows carry no user and the task names itself with a change reason (``ENGINE_REASON``).
+    A worker has no request: the block changes nothing there.
+    """
+    context = HistoricalRecords.context
+    missing = object()
+    saved = getattr(context, "request", missing)
+    if saved is not missing:
+        context.request = None
+    try:
+        yield
+    finally:
+        if saved is not missing:
+            context.request = saved
 
 
 def _skip(instance) -> None:

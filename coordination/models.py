@@ -11,6 +11,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from simple_history.models import HistoricalRecords
 
 from coordination.access import CatalogueAccess, RestrictedQuerySet
+from coordination.dates import validate_historic_date_window
 
 nation_code_validator = RegexValidator(
     r"^([A-Z]{3}|EU)$",
@@ -28,7 +29,7 @@ class Nation(CatalogueAccess, models.Model):
     code = models.CharField(_("code"), max_length=3, unique=True, validators=[nation_code_validator])
     name = models.CharField(_("name"), max_length=100, unique=True)
     role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.ALLY)
-    joined_on = models.DateField(_("joined on"), null=True, blank=True)
+    joined_on = models.DateField(_("joined on"), null=True, blank=True, validators=[validate_historic_date_window])
     history = HistoricalRecords()
     objects = RestrictedQuerySet.as_manager()
 

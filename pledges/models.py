@@ -16,6 +16,7 @@ from coordination.access import (
     Scope,
     releasable_q,
 )
+from coordination.dates import validate_date_window
 from coordination.models import Item, Nation
 
 NON_NEGATIVE = MinValueValidator(0, message=_("This cannot be negative."))
@@ -51,8 +52,8 @@ class Pledge(models.Model):
     value_eur = models.DecimalField(
         _("value (EUR)"), max_digits=18, decimal_places=2, null=True, blank=True, validators=[NON_NEGATIVE]
     )
-    announced_on = models.DateField(_("announced on"))
-    due_on = models.DateField(_("due on"), null=True, blank=True)
+    announced_on = models.DateField(_("announced on"), validators=[validate_date_window])
+    due_on = models.DateField(_("due on"), null=True, blank=True, validators=[validate_date_window])
     source = models.CharField(_("source"), max_length=20, choices=Source.choices, default=Source.NATIONAL_STOCK)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.ANNOUNCED)
     releasability = models.CharField(
@@ -135,8 +136,8 @@ class Delivery(models.Model):
     pledge = models.ForeignKey(Pledge, on_delete=models.PROTECT, related_name="deliveries")
     quantity = models.BigIntegerField(_("quantity"), validators=[POSITIVE])
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.SCHEDULED)
-    shipped_on = models.DateField(_("shipped on"), null=True, blank=True)
-    delivered_on = models.DateField(_("delivered on"), null=True, blank=True)
+    shipped_on = models.DateField(_("shipped on"), null=True, blank=True, validators=[validate_date_window])
+    delivered_on = models.DateField(_("delivered on"), null=True, blank=True, validators=[validate_date_window])
     reference = models.CharField(_("reference"), max_length=500, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -180,8 +181,8 @@ class TrainingCommitment(NationOwnedAccess, models.Model):
     programme = models.CharField(_("programme"), max_length=200)
     trainees_committed = models.PositiveIntegerField(_("trainees committed"))
     trainees_completed = models.PositiveIntegerField(_("trainees completed"), default=0)
-    start_on = models.DateField(_("start"), null=True, blank=True)
-    end_on = models.DateField(_("end"), null=True, blank=True)
+    start_on = models.DateField(_("start"), null=True, blank=True, validators=[validate_date_window])
+    end_on = models.DateField(_("end"), null=True, blank=True, validators=[validate_date_window])
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PLANNED)
     reference = models.CharField(_("reference"), max_length=500, blank=True, default="")
     updated_at = models.DateTimeField(auto_now=True)
@@ -215,8 +216,8 @@ class Requirement(models.Model):
     recipient = models.ForeignKey(Nation, on_delete=models.PROTECT, related_name="requirements")
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="requirements")
     quantity = models.BigIntegerField(_("quantity needed"), validators=[NON_NEGATIVE])
-    period_from = models.DateField(_("from"))
-    period_to = models.DateField(_("to"))
+    period_from = models.DateField(_("from"), validators=[validate_date_window])
+    period_to = models.DateField(_("to"), validators=[validate_date_window])
     priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, default=Priority.MEDIUM)
     notes = models.TextField(_("notes"), blank=True, default="")
     history = HistoricalRecords()
@@ -258,7 +259,7 @@ class AidFlow(models.Model):
     """
 
     nation = models.ForeignKey(Nation, on_delete=models.PROTECT, related_name="aid_flows")
-    month = models.DateField(_("month"), help_text=_("First day of the month."))
+    month = models.DateField(_("month"), help_text=_("First day of the month."), validators=[validate_date_window])
     allocated_eur = models.DecimalField(_("allocated (EUR)"), max_digits=20, decimal_places=2)
     military_eur = models.DecimalField(_("military (EUR)"), max_digits=20, decimal_places=2)
     financial_eur = models.DecimalField(_("financial (EUR)"), max_digits=20, decimal_places=2)

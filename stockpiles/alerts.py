@@ -1,10 +1,12 @@
 """Alerts: raised when a condition starts, never twice while it holds, closed when it clears.
 
-Two conditions, each identified by a key (one open alert per key, enforced by a partial unique
+Three conditions, each identified by a key (one open alert per key, enforced by a partial unique
 constraint on ``Alert.key``):
 
 - ``below:<nation_id>:<item_id>``: the pair's shortfall status is ``below_guideline``.
 - ``overdue:<pledge_id>``: ``pledges.fulfilment.is_overdue`` holds for the pledge (alert on the donor).
+- ``engine:<nation_id>:<item_id>``: the engine could not compute the pair (a bad input row); its previous
+  row is kept, marked failed. While it fails, the pair's below-guideline alert is left as it was.
 
 Called by the shortfall engine inside its transaction (the store step for marked pairs, and the
 full recompute for everything), so alerts move with the rows they describe. A fixed number of
@@ -33,10 +35,15 @@ Pair = tuple[int, int]
 
 BELOW_PREFIX = "below:"
 OVERDUE_PREFIX = "overdue:"
+ENGINE_PREFIX = "engine:"
 
 
 def below_key(nation_id: int, item_id: int) -> str:
     return f"{BELOW_PREFIX}{nation_id}:{item_id}"
+
+
+def engine_key(nation_id: int, item_id: int) -> str:
+    return f"{ENGINE_PREFIX}{nation_id}:{item_id}"
 
 
 def overdue_key(pledge_id: int) -> str:
@@ -73,21 +80,67 @@ def _history(rows, *, update: bool, now: dt.datetime) -> None:
 
 
 def alerts_sync(*, results: Mapping[Pair, shortfalls.ShortfallResult],
-                pairs: Collection[Pair] | None = None) -> tuple[int, int]:
-    """Both conditions for ``pairs`` (``None``: everything), as the engine calls it: the open alerts
-    of both kinds are read in one query, and only changes are written. Returns (raised, closed)."""
+                pairs: Collection[Pair] | None = None,
+                failures: Mapping[Pair, str] | None = None) -> tuple[int, int]:
+    """Every condition for ``pairs`` (``None``: everything), as the engine calls it: the open alerts
+    of every kind are read in one query, and only changes are written. ``failures``: the pairs the engine
+    could not compute, with the reason. Returns (raised, closed)."""
+    failures = failures or {}
     open_keys = _open_keys(pairs=pairs)
+    raised_engine, closed_engine = alerts_sync_engine_failures(
+        failures=failures, pairs=set(results) | set(failures) if pairs is None else pairs,
+        open_keys={k for k in open_keys if k.startswith(ENGINE_PREFIX)})
+    # A failed pair's below-guideline alert stays as it was (its figures are the previous ones).
+    below_pairs = None if pairs is None else set(pairs) - failures.keys()
     raised_below, closed_below = alerts_sync_below_guideline(
-        results=results, pairs=pairs, open_keys={k for k in open_keys if k.startswith(BELOW_PREFIX)})
+        results=results, pairs=below_pairs, skip=failures.keys(),
+        open_keys={k for k in open_keys if k.startswith(BELOW_PREFIX)})
     raised_overdue, closed_overdue = alerts_sync_overdue(
         pairs=pairs, open_keys={k for k in open_keys if k.startswith(OVERDUE_PREFIX)})
-    return raised_below + raised_overdue, closed_below + closed_overdue
+    return raised_below + raised_overdue + raised_engine, closed_below + closed_overdue + closed_engine
+
+
+def _pair_of(key: str) -> Pair:
+    """(nation_id, item_id) of a ``below:`` or ``engine:`` key."""
+    n, i = key.split(":")[1:3]
+    return int(n), int(i)
+
+
+def alerts_sync_engine_failures(*, failures: Mapping[Pair, str], pairs: Collection[Pair],
+                                open_keys: set[str]) -> tuple[int, int]:
+    """Raise an engine-failure alert for each failed pair (once while it fails), close the open ones of
+    ``pairs`` that computed this time. ``open_keys``: the open engine keys of the pairs considered
+    (the full recompute: every open one). Returns (raised, closed)."""
+    now = timezone.now()
+    wanted = {engine_key(n, i): (n, i) for n, i in failures}
+    closed = _close(open_keys - wanted.keys(), now=now)
+    new = {k: pair for k, pair in wanted.items() if k not in open_keys}
+    if not new:
+        return 0, closed
+    nations = Nation.objects.in_bulk({n for n, _ in new.values()})
+    items = Item.objects.in_bulk({i for _, i in new.values()})
+    alerts = [
+        Alert(kind=Alert.Kind.ENGINE_FAILURE, nation_id=n, item_id=i, key=key, opened_at=now,
+              message=(f"{nations[n].code} {items[i].name}: the shortfall engine could not compute this pair "
+                       f"({failures[(n, i)]}); its previous figures are kept and marked as failed. "
+                       f"Correct the input row (a date out of range?).")[:500])
+        for key, (n, i) in sorted(new.items())
+    ]
+    _raise(alerts, now=now)
+    return len(alerts), closed
 
 
 def _below_open_qs(pairs: Collection[Pair] | None):
     qs = Alert.objects.filter(closed_at__isnull=True, kind=Alert.Kind.BELOW_GUIDELINE)
     if pairs is not None:
         qs = qs.filter(key__in=[below_key(n, i) for n, i in pairs])
+    return qs
+
+
+def _engine_open_qs(pairs: Collection[Pair] | None):
+    qs = Alert.objects.filter(closed_at__isnull=True, kind=Alert.Kind.ENGINE_FAILURE)
+    if pairs is not None:
+        qs = qs.filter(key__in=[engine_key(n, i) for n, i in pairs])
     return qs
 
 
@@ -104,30 +157,35 @@ def _overdue_open_keys(rows, pairs: Collection[Pair] | None) -> set[str]:
 
 
 def _open_keys(*, pairs: Collection[Pair] | None) -> set[str]:
-    """Open alert keys of both kinds for ``pairs`` (``None``: all). One query."""
+    """Open alert keys of every kind for ``pairs`` (``None``: all). One query."""
     below = _below_open_qs(pairs).order_by().values_list("key", "pledge__donor_id", "pledge__item_id")
+    engine = _engine_open_qs(pairs).order_by().values_list("key", "pledge__donor_id", "pledge__item_id")
     overdue = _overdue_open_qs(pairs).order_by().values_list("key", "pledge__donor_id", "pledge__item_id")
     keys = set()
-    for key, donor_id, item_id in below.union(overdue, all=True):
-        if key.startswith(BELOW_PREFIX) or pairs is None or (donor_id, item_id) in pairs:
+    for key, donor_id, item_id in below.union(engine, overdue, all=True):
+        if not key.startswith(OVERDUE_PREFIX) or pairs is None or (donor_id, item_id) in pairs:
             keys.add(key)
     return keys
 
 
 def alerts_sync_below_guideline(*, results: Mapping[Pair, shortfalls.ShortfallResult],
                                 pairs: Collection[Pair] | None = None,
-                                open_keys: set[str] | None = None) -> tuple[int, int]:
+                                open_keys: set[str] | None = None,
+                                skip: Collection[Pair] = ()) -> tuple[int, int]:
     """Raise and close below-guideline alerts for ``pairs`` (``None``: every pair, i.e. a full recompute).
 
     ``results`` holds the new result of every pair that still has a row; a pair in ``pairs`` without
     a result has lost its row, so its alert closes. ``open_keys``: the open below-guideline keys of
-    ``pairs`` when the caller has read them already. Returns (raised, closed).
+    ``pairs`` when the caller has read them already. ``skip``: pairs whose alert is left as it is (the
+    engine failed on them). Returns (raised, closed).
     """
     now = timezone.now()
     considered = set(results) if pairs is None else set(pairs)
     below = {p for p in considered if p in results and results[p].status == shortfalls.BELOW_GUIDELINE}
     if open_keys is None:
         open_keys = set(_below_open_qs(None if pairs is None else considered).values_list("key", flat=True))
+    if skip:
+        open_keys = {k for k in open_keys if _pair_of(k) not in skip}
     wanted = {below_key(n, i): (n, i) for n, i in below}
     closed = _close(open_keys - wanted.keys(), now=now)
     new = {k: pair for k, pair in wanted.items() if k not in open_keys}

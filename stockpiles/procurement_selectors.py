@@ -21,7 +21,7 @@ from coordination.access import VIEW, Scope, scope_for
 from coordination.models import Item, Nation
 from pledges.selectors import recipient_gaps
 from stockpiles import procurement, shortfalls
-from stockpiles.engine import shortfall_inputs
+from stockpiles.engine import compute_isolated, shortfall_inputs
 from stockpiles.models import AgreementParticipant, FrameworkAgreement, Order, OrderScheduleLine, ProductionRate
 from stockpiles.selectors import _results, aggregate_suppressed
 
@@ -335,11 +335,10 @@ def item_projection(*, user, item, as_of: dt.date | None = None, months: int = 2
     on = as_of or _today()
     item_id = _pk(item)
     inputs = shortfall_inputs(pairs=None, as_of=on, item_id=item_id)
-    results = {
-        n: shortfalls.compute_shortfall(inp)
-        for (n, i), inp in inputs.items()
-        if i == item_id and shortfalls.has_own_inputs(inp) and (scope.is_cell or n == scope.nation_id)
-    }
+    computed, _failed = compute_isolated(  # a pair the engine cannot compute is left out (logged)
+        {(n, i): inp for (n, i), inp in inputs.items() if i == item_id and (scope.is_cell or n == scope.nation_id)})
+    # A nation that has not reported the item has nothing to project (its no_report row says so elsewhere).
+    results = {n: r for (n, _i), r in computed.items() if r.status != shortfalls.NO_REPORT}
     nations = Nation.objects.in_bulk(results.keys())
     rows = []
     for n, r in results.items():

@@ -20,7 +20,7 @@ from coordination.access import VIEW, Scope, scope_for
 from coordination.models import Category, Item, Nation
 from stockpiles import shortfalls
 from stockpiles.engine import shortfall_inputs, shortfalls_compute
-from stockpiles.models import Alert, Shortfall, StockReport
+from stockpiles.models import Alert, Shortfall, ShortfallMark, StockReport
 
 Pair = tuple[int, int]
 
@@ -97,11 +97,14 @@ def shortfalls_last_computed() -> dt.datetime | None:
 
 
 def shortfalls_are_stale(*, last_computed: dt.datetime | None = None, now: dt.datetime | None = None) -> bool:
-    """True when the stored figures are older than ``settings.SHORTFALL_STALE_AFTER`` (or missing)."""
+    """True when the stored figures are older than ``settings.SHORTFALL_STALE_AFTER`` (or missing), or when
+    a write's recompute has waited longer than ``settings.SHORTFALL_PENDING_STALE_AFTER`` (a drain that
+    failed or was lost leaves its marks: the rows of those pairs are out of date). At most two queries."""
+    now = now or timezone.now()
     last = last_computed if last_computed is not None else shortfalls_last_computed()
-    if last is None:
+    if last is None or now - last > settings.SHORTFALL_STALE_AFTER:
         return True
-    return (now or timezone.now()) - last > settings.SHORTFALL_STALE_AFTER
+    return ShortfallMark.objects.filter(marked_at__lt=now - settings.SHORTFALL_PENDING_STALE_AFTER).exists()
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,7 @@ class ItemRollupRow:
     nations_counted: int
     statuses: dict[str, int] = field(default_factory=dict)
     suppressed: bool = False
+    nations_not_reporting: int | None = 0  # expected to report the item and have not (no_report rows)
 
 
 def aggregate_suppressed(*, scope: Scope, counted_nation_ids: set[int]) -> bool:
@@ -236,6 +240,7 @@ def alliance_rollup(*, user_or_scope, as_of: dt.date | None = None, item_ids: It
             net_position=None if hidden else r.net_position,
             nations_below=None if hidden else r.nations_below,
             nations_counted=r.nations_counted, statuses={} if hidden else r.statuses, suppressed=hidden,
+            nations_not_reporting=None if hidden else r.nations_not_reporting,
         ))
     rows.sort(key=lambda row: (row.category_name, row.item_name))
     return rows
@@ -326,10 +331,10 @@ def recovery_projection(*, user_or_scope, nation: Nation | int, item: Item | int
     pair = (getattr(nation, "pk", nation), getattr(item, "pk", item))
     if scope.is_nobody or (not scope.is_cell and pair[0] != scope.nation_id):
         return []
-    inputs = shortfall_inputs(pairs=[pair], as_of=_today())[pair]
-    if not shortfalls.has_own_inputs(inputs):
+    result = shortfalls_compute(pairs=[pair]).get(pair)  # None: no inputs, or the engine cannot compute it
+    if result is None:
         return []
-    return shortfalls.recovery_projection(shortfalls.compute_shortfall(inputs), months=months)
+    return shortfalls.recovery_projection(result, months=months)
 
 
 # --- Alerts ---------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from coordination.dates import date_problem
 from coordination.dbcopy import copy_rows
 from coordination.models import Item, Nation
 from coordination.services import BulkValidationError, require_nation_access
@@ -37,8 +38,8 @@ def _validate_report_row(row: dict, *, today: dt.date) -> dict[str, list[str]]:
     as_of = row.get("as_of")
     if not isinstance(as_of, dt.date) or isinstance(as_of, dt.datetime):
         errors["as_of"] = ["Enter a valid date."]
-    elif as_of > today:
-        errors["as_of"] = [f"A stock report cannot be dated in the future (today is {today.isoformat()})."]
+    elif problem := date_problem(as_of, not_after_today=True, today=today):
+        errors["as_of"] = [problem]
     if not isinstance(row.get("item"), Item):
         errors["item"] = ["Unknown item."]
     return errors

@@ -2,7 +2,8 @@
 
 For nation N, item I, as of date D:
 
-- ``on_hand``   latest stock report with ``as_of <= D`` (none -> status ``no_report``)
+- ``on_hand``   latest stock report with ``as_of <= D`` (none -> status ``no_report``; an ally to which the
+  alliance-wide guideline applies, or a nation with its own guideline above 0, gets that row: ``gets_row``)
 - ``guideline`` nation-specific guideline in force at D, else the alliance-wide one (none -> ``no_guideline``)
 - ``owed``      sum over N's non-cancelled national-stock pledges of I of (pledged - shipped)
 - ``available`` on_hand - owed
@@ -96,6 +97,7 @@ class ShortfallInputs:
     rates: Sequence[RatePeriod] = ()
     pledges: Sequence[OwedPledge] = ()
     inflows: Sequence[ScheduledInflow] = ()
+    ally: bool = False  # the nation is an ally: the alliance-wide guideline applies to it
 
 
 @dataclass(frozen=True)
@@ -116,13 +118,21 @@ class ShortfallResult:
     inflow_by_month: tuple[tuple[int, int], ...] = ()  # (month, quantity) sorted; for the projection
 
 
-def has_own_inputs(inputs: ShortfallInputs) -> bool:
-    """A pair gets a Shortfall row only when something of its own exists: a stock report, a
-    production rate, a national-stock pledge or a nation-specific guideline. An alliance-wide
-    guideline alone does not create a row for every nation. Both the incremental and the full
-    recompute use this one rule, so they agree on which rows exist."""
-    return bool(inputs.stock or inputs.rates or inputs.pledges or inputs.inflows
-                or any(g.national for g in inputs.guidelines))
+def expected_to_report(inputs: ShortfallInputs) -> bool:
+    """The nation is expected to hold (and so to report) the item at ``as_of``: the guideline in force
+    that applies to it asks for more than 0. That is the nation's own guideline, else, for an ally, the
+    alliance-wide one. A national guideline of 0 means "not held, not expected"."""
+    period = guideline_period_in_force(inputs.guidelines, inputs.as_of)
+    return period is not None and period.minimum_quantity > 0 and (period.national or inputs.ally)
+
+
+def gets_row(inputs: ShortfallInputs) -> bool:
+    """A pair gets a Shortfall row when something of its own exists (a stock report, a production rate,
+    a national-stock pledge, an order schedule line) or when it is expected to report
+    (``expected_to_report``): an ally to which the alliance-wide guideline applies gets a ``no_report``
+    row until it reports. Both the incremental and the full recompute use this one rule, so they agree
+    on which rows exist."""
+    return bool(inputs.stock or inputs.rates or inputs.pledges or inputs.inflows) or expected_to_report(inputs)
 
 
 def latest_report(stock: Iterable[StockPoint], on: date) -> StockPoint | None:
@@ -138,14 +148,19 @@ def latest_on_hand(stock: Iterable[StockPoint], on: date) -> int | None:
     return None if best is None else best.quantity
 
 
-def guideline_in_force(guidelines: Iterable[GuidelinePeriod], on: date) -> int | None:
+def guideline_period_in_force(guidelines: Iterable[GuidelinePeriod], on: date) -> GuidelinePeriod | None:
     """The nation-specific guideline in force wins; else the alliance-wide one. Latest start wins a tie."""
     in_force = [g for g in guidelines if g.in_force(on)]
     national = [g for g in in_force if g.national]
     pool = national or in_force
     if not pool:
         return None
-    return max(pool, key=lambda g: g.effective_from).minimum_quantity
+    return max(pool, key=lambda g: g.effective_from)
+
+
+def guideline_in_force(guidelines: Iterable[GuidelinePeriod], on: date) -> int | None:
+    period = guideline_period_in_force(guidelines, on)
+    return None if period is None else period.minimum_quantity
 
 
 def rate_in_force(rates: Iterable[RatePeriod], on: date) -> int | None:
@@ -321,6 +336,7 @@ class ItemRollup:
     nations_below: int
     nations_counted: int
     statuses: dict[str, int] = field(default_factory=dict)
+    nations_not_reporting: int = 0  # rows with status no_report: expected to report, never did
 
 
 def rollup(results: Iterable[ShortfallResult]) -> ItemRollup:
@@ -340,7 +356,7 @@ def rollup_of_totals(totals: Iterable[StatusTotals]) -> ItemRollup:
             below += t.count if t.status == BELOW_GUIDELINE else 0
     return ItemRollup(
         total_shortfall=total, net_position=net, nations_below=below, nations_counted=counted,
-        statuses=statuses,
+        statuses=statuses, nations_not_reporting=statuses.get(NO_REPORT, 0),
     )
 
 
@@ -352,6 +368,7 @@ class CoverageCell:
     items_counted: int
     items_below: int
     worst_item_id: int | None = None
+    items_not_reported: int = 0  # items the nation is expected to report and has not (status no_report)
 
 
 def coverage_cell(results: Iterable[tuple[int, ShortfallResult]]) -> CoverageCell:
@@ -368,15 +385,17 @@ def coverage_of_totals(totals: Iterable[StatusTotals]) -> CoverageCell:
     """The heat-map rule on status totals: only compared rows count; the lowest coverage wins."""
     worst: float | None = None
     worst_item: int | None = None
-    counted = below = 0
+    counted = below = not_reported = 0
     for t in totals:
+        not_reported += t.count if t.status == NO_REPORT else 0
         if t.status not in COUNTED:
             continue
         counted += t.count
         below += t.count if t.status == BELOW_GUIDELINE else 0
         if t.min_coverage is not None and (worst is None or t.min_coverage < worst):
             worst, worst_item = t.min_coverage, t.worst_item_id
-    return CoverageCell(coverage=worst, items_counted=counted, items_below=below, worst_item_id=worst_item)
+    return CoverageCell(coverage=worst, items_counted=counted, items_below=below, worst_item_id=worst_item,
+                        items_not_reported=not_reported)
 
 
 @dataclass(frozen=True)

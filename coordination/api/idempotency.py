@@ -21,6 +21,8 @@ import datetime as dt
 import hashlib
 import json
 import re
+
+import logging
 from collections.abc import Callable
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -32,6 +34,8 @@ from rest_framework.response import Response
 
 from coordination.api.authentication import client_id
 from coordination.models import IdempotencyRecord
+
+logger = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -124,6 +128,7 @@ def _own(request, handler, *, client: str, key: str, digest: str, lock: _OwnerLo
         if record is None:
             return _answer_existing(existing, digest)
 
+    response = None
     try:
         with transaction.atomic():
             response = handler()
@@ -134,10 +139,24 @@ def _own(request, handler, *, client: str, key: str, digest: str, lock: _OwnerLo
                 record.save(update_fields=["state", "status_code", "response_body"])
                 return response
     except BaseException:
+        if response is not None and _committed(record):
+            # The write and its answer committed; what failed ran after the commit (on-commit work).
+            # The write stands, so the client gets its answer, and a retry gets the stored one.
+            logger.exception("Work after the commit of an idempotent request failed; the write stands.")
+            return response
         IdempotencyRecord.objects.filter(pk=record.pk).delete()
         raise
     IdempotencyRecord.objects.filter(pk=record.pk).delete()  # refused: nothing written, the key is free again
     return response
+
+
+def _committed(record: IdempotencyRecord) -> bool:
+    """The record's DONE state is committed (outside any transaction, so no rollback can undo it)."""
+    try:
+        return not transaction.get_connection().in_atomic_block and IdempotencyRecord.objects.filter(
+            pk=record.pk, state=IdempotencyRecord.State.DONE).exists()
+    except Exception:  # noqa: BLE001  the database is gone: nothing can be said to have committed
+        return False
 
 
 def _answer_existing(existing: IdempotencyRecord | None, digest: str) -> Response:

@@ -97,7 +97,7 @@ class ShortfallSerializer(serializers.ModelSerializer):
         model = Shortfall
         fields = ["id", "nation", "item", "as_of", "on_hand", "guideline", "owed", "available", "shortfall",
                   "coverage", "rate", "contracted_inflow", "months_to_recover", "recovers_on", "not_recovering",
-                  "status", "computed_at"]
+                  "status", "computed_at", "failed", "failure"]
         read_only_fields = fields
 
 

@@ -20,5 +20,7 @@ urlpatterns = [
     path("shortfalls/alliance/", views.AlliancePositionView.as_view(), name="alliance-position"),
     path("sourcing/", sourcing.SourcingView.as_view(), name="sourcing"),
     path("sourcing/what-if/", sourcing.WhatIfView.as_view(), name="sourcing-what-if"),
+
+    path("reporting/", views.ReportingView.as_view(), name="reporting"),
     *router.urls,
 ]

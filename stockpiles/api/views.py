@@ -3,6 +3,7 @@ production rates, shortfalls, alerts (read), and the alliance roll-up (an aggreg
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -71,6 +72,7 @@ from stockpiles.models import (
     StockpileGuideline,
     StockReport,
 )
+from stockpiles.reporting import reporting_by_nation
 from stockpiles.services import guideline_saved, production_rate_saved, stock_report_create, stock_reports_bulk_create
 
 
@@ -236,6 +238,8 @@ class AlliancePositionView(ApiView):
                 "net_position": serializers.IntegerField(allow_null=True),
                 "nations_below": serializers.IntegerField(allow_null=True),
                 "nations_counted": serializers.IntegerField(),
+                "nations_not_reporting": serializers.IntegerField(
+                    allow_null=True, help_text="Nations expected to report this item that have not (no_report rows)."),
                 "suppressed": serializers.BooleanField(
                     help_text="Too few other nations in this aggregate for you to see it; totals are null."),
             }, many=True),
@@ -252,8 +256,39 @@ class AlliancePositionView(ApiView):
                 "item": r.item_id, "item_name": r.item_name, "unit": r.unit, "category": r.category_name,
                 "total_shortfall": r.total_shortfall, "net_position": r.net_position,
                 "nations_below": r.nations_below, "nations_counted": r.nations_counted,
-                "suppressed": r.suppressed,
+                "nations_not_reporting": r.nations_not_reporting, "suppressed": r.suppressed,
             } for r in rows],
+        })
+
+
+class ReportingView(ApiView):
+    """Who reports: per nation, the last stock report, the items it is expected to report (a guideline above 0
+    applies to it) and how many of them it has reported; ``stale`` when the last report is older than
+    ``REPORTING_STALE_AFTER_DAYS`` (or it never reported while expected). A national client sees its own
+    nation's row; the cell sees every nation."""
+
+    @extend_schema(
+        responses={200: inline_serializer("Reporting", {
+            "stale_after_days": serializers.IntegerField(),
+            "results": inline_serializer("NationReporting", {
+                "nation": serializers.CharField(),
+                "last_report": serializers.DateField(allow_null=True),
+                "days_since_report": serializers.IntegerField(allow_null=True),
+                "items_expected": serializers.IntegerField(),
+                "items_reported": serializers.IntegerField(),
+                "items_not_reported": serializers.IntegerField(),
+                "stale": serializers.BooleanField(),
+            }, many=True),
+        }), **{k: v for k, v in ERRORS.items() if k in (401, 403)}},
+    )
+    def get(self, request):
+        return Response({
+            "stale_after_days": settings.REPORTING_STALE_AFTER_DAYS,
+            "results": [{
+                "nation": r.nation_code, "last_report": r.last_report, "days_since_report": r.days_since_report,
+                "items_expected": r.items_expected, "items_reported": r.items_reported,
+                "items_not_reported": r.items_missing, "stale": r.stale,
+            } for r in reporting_by_nation(user_or_scope=request.user)],
         })
 
 

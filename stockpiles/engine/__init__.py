@@ -1,7 +1,13 @@
 """The shortfall engine: inputs (a read), the pure formulas (``stockpiles.shortfalls``), the store,
 marks and drain, the lock, and the runs that tie them together. Callers use the names below."""
 
-from stockpiles.engine.inputs import shortfall_inputs, shortfall_pairs, shortfalls_compute
+from stockpiles.engine.inputs import (
+    compute_isolated,
+    shortfall_inputs,
+    shortfall_pairs,
+    shortfalls_compute,
+    shortfalls_compute_with_failures,
+)
 from stockpiles.engine.lock import ENGINE_LOCK_KEY
 from stockpiles.engine.marks import (
     DrainFlag,
@@ -17,11 +23,12 @@ from stockpiles.engine.run import (
     shortfalls_recompute,
     shortfalls_recompute_marked,
 )
-from stockpiles.engine.store import RESULT_COLUMNS, shortfalls_store
+from stockpiles.engine.store import RESULT_COLUMNS, shortfalls_mark_failed, shortfalls_store
 
 __all__ = [
-    "ENGINE_LOCK_KEY", "RESULT_COLUMNS", "DrainFlag", "drainflag", "shortfall_alerts_sync_overdue",
+    "ENGINE_LOCK_KEY", "RESULT_COLUMNS", "compute_isolated", "shortfalls_compute_with_failures",
+    "DrainFlag", "drainflag", "shortfall_alerts_sync_overdue",
     "shortfall_inputs", "shortfall_mark_item", "shortfall_mark_pairs", "shortfall_marks_pending",
     "shortfall_pairs", "shortfall_request_drain", "shortfalls_compute", "shortfalls_drain",
-    "shortfalls_recompute", "shortfalls_recompute_marked", "shortfalls_store",
+    "shortfalls_mark_failed", "shortfalls_recompute", "shortfalls_recompute_marked", "shortfalls_store",
 ]

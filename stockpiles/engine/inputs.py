@@ -7,12 +7,14 @@ them without storing, which is also how a past date is computed.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
+from coordination.models import Nation
 from pledges.models import Pledge
 from pledges.selectors import shipped_by_pledge_as_of
 from stockpiles import shortfalls
@@ -28,6 +30,8 @@ from stockpiles.models import (
 
 Pair = tuple[int, int]  # (nation_id, item_id)
 
+logger = logging.getLogger(__name__)
+
 
 def _today() -> dt.date:
     return timezone.localdate()
@@ -37,7 +41,8 @@ def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date, item_id: i
                      ) -> dict[Pair, shortfalls.ShortfallInputs]:
     """Gather the inputs for many pairs with a fixed number of queries.
 
-    ``pairs=None``: every pair that has inputs of its own (``shortfalls.has_own_inputs``), or only
+    ``pairs=None``: every pair that gets a row (``shortfalls.gets_row``: inputs of its own, or expected
+    to report), or only
     those of ``item_id`` when given. Given pairs are returned whether or not they have inputs (the
     caller decides what an empty pair means).
     """
@@ -75,16 +80,26 @@ def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date, item_id: i
         for n, i, q, d in qs.values_list("nation_id", "item_id", "quantity", "as_of"):
             stock[(n, i)].append(shortfalls.StockPoint(d, q))
 
-    guidelines_by_item: dict[int, list[tuple[int | None, shortfalls.GuidelinePeriod]]] = defaultdict(list)
+    # Guidelines: the alliance-wide ones per item, the national ones per pair (a pair reads only its own).
+    alliance_guidelines: dict[int, list[shortfalls.GuidelinePeriod]] = defaultdict(list)
+    national_guidelines: dict[Pair, list[shortfalls.GuidelinePeriod]] = defaultdict(list)
     gqs = StockpileGuideline.objects.filter(effective_from__lte=as_of).order_by()
     if item_ids is not None:
         gqs = gqs.filter(item_id__in=item_ids)
     for item_id, nation_id, minimum, start, end in gqs.values_list(
         "item_id", "nation_id", "minimum_quantity", "effective_from", "effective_to"
     ):
-        guidelines_by_item[item_id].append(
-            (nation_id, shortfalls.GuidelinePeriod(minimum, start, end, national=nation_id is not None))
-        )
+        if nation_id is None:
+            alliance_guidelines[item_id].append(shortfalls.GuidelinePeriod(minimum, start, end))
+        else:
+            national_guidelines[(nation_id, item_id)].append(
+                shortfalls.GuidelinePeriod(minimum, start, end, national=True))
+
+    # Allies: the alliance-wide guideline applies to them (``shortfalls.expected_to_report``).
+    aqs = Nation.objects.filter(role=Nation.Role.ALLY).order_by()
+    if nation_ids is not None:
+        aqs = aqs.filter(pk__in=nation_ids)
+    allies = set(aqs.values_list("pk", flat=True))
 
     # The nation's own production only: a production line's rows are industrial capacity
     # (stockpiles.procurement.industrial_capacity), not what the nation's stock regains.
@@ -126,40 +141,71 @@ def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date, item_id: i
             owed[(n, i)].append(shortfalls.OwedPledge(q, shipped.get(pk, 0)))
 
     if wanted is None:
-        national_pairs = {(n, i) for i, gs in guidelines_by_item.items() for n, _ in gs if n is not None}
-        wanted = set(stock) | set(owed) | set(rates) | set(inflows) | national_pairs
+        # Every pair that may get a row: own inputs, a national guideline, or an ally under an
+        # alliance-wide guideline (50 allies x 1,000 items: 50 k candidates, built in memory).
+        expected = {(n, i) for i in alliance_guidelines for n in allies}
+        wanted = set(stock) | set(owed) | set(rates) | set(inflows) | set(national_guidelines) | expected
 
     result: dict[Pair, shortfalls.ShortfallInputs] = {}
+    empty: tuple = ()
     for n, i in wanted:
-        result[(n, i)] = shortfalls.ShortfallInputs(
+        pair = (n, i)
+        national = national_guidelines.get(pair)
+        alliance = alliance_guidelines.get(i, empty)
+        result[pair] = shortfalls.ShortfallInputs(
             as_of=as_of,
-            stock=tuple(stock.get((n, i), ())),
-            guidelines=tuple(g for nation_id, g in guidelines_by_item.get(i, ()) if nation_id in (None, n)),
-            rates=tuple(rates.get((n, i), ())),
-            pledges=tuple(owed.get((n, i), ())),
-            inflows=tuple(inflows.get((n, i), ())),
+            stock=tuple(stock.get(pair, empty)),
+            guidelines=(*alliance, *national) if national else tuple(alliance),
+            rates=tuple(rates.get(pair, empty)),
+            pledges=tuple(owed.get(pair, empty)),
+            inflows=tuple(inflows.get(pair, empty)),
+            ally=n in allies,
         )
     return result
+
+
+def compute_isolated(inputs: Mapping[Pair, shortfalls.ShortfallInputs]
+                     ) -> tuple[dict[Pair, shortfalls.ShortfallResult], dict[Pair, str]]:
+    """Run the formulas pair by pair; a pair that cannot be computed (a bad input row, such as a schedule
+    line due in year 9999 that no month of the projection reaches) is logged and returned in the second
+    dict with the reason, and every other pair is computed. Pairs that get no row are left out.
+    """
+    results: dict[Pair, shortfalls.ShortfallResult] = {}
+    failures: dict[Pair, str] = {}
+    for pair, inp in inputs.items():
+        try:
+            if shortfalls.gets_row(inp):
+                results[pair] = shortfalls.compute_shortfall(inp)
+        except Exception as exc:  # noqa: BLE001  one bad pair never stops the others
+            failures[pair] = f"{type(exc).__name__}: {exc}"[:FAILURE_MAX]
+            logger.error("Shortfall engine: could not compute nation %s, item %s as of %s: %s",
+                         pair[0], pair[1], inp.as_of.isoformat(), failures[pair], exc_info=True)
+    return results, failures
+
+
+FAILURE_MAX = 300  # Shortfall.failure
+
+
+def shortfalls_compute_with_failures(*, pairs: Sequence[Pair] | None, as_of: dt.date | None = None
+                                     ) -> tuple[dict[Pair, shortfalls.ShortfallResult], dict[Pair, str]]:
+    """Compute (without storing) shortfalls as of a date (today by default), and the pairs that failed."""
+    return compute_isolated(shortfall_inputs(pairs=pairs, as_of=as_of or _today()))
 
 
 def shortfalls_compute(*, pairs: Sequence[Pair] | None, as_of: dt.date | None = None
                        ) -> dict[Pair, shortfalls.ShortfallResult]:
     """Compute (without storing) shortfalls as of a date (today by default): also past-date snapshots.
 
-    ``pairs=None``: every pair with inputs of its own. Given pairs without inputs are left out.
+    ``pairs=None``: every pair that gets a row. Given pairs that get none are left out, and so are
+    pairs that cannot be computed (logged; see ``compute_isolated``).
     """
-    as_of = as_of or _today()
-    return {
-        pair: shortfalls.compute_shortfall(inp)
-        for pair, inp in shortfall_inputs(pairs=pairs, as_of=as_of).items()
-        if shortfalls.has_own_inputs(inp)
-    }
+    return shortfalls_compute_with_failures(pairs=pairs, as_of=as_of)[0]
 
 
 def shortfall_pairs(*, nation_id: int | None = None, item_id: int | None = None) -> list[Pair]:
     """The pairs a recompute covers: those with inputs today plus those with a stored row (so a row
     whose inputs are gone is removed), optionally for one nation and/or item. Sorted."""
-    pairs = {p for p, inp in shortfall_inputs(pairs=None, as_of=_today()).items() if shortfalls.has_own_inputs(inp)}
+    pairs = {p for p, inp in shortfall_inputs(pairs=None, as_of=_today()).items() if shortfalls.gets_row(inp)}
     pairs |= set(Shortfall.objects.order_by().values_list("nation_id", "item_id"))
     return sorted(
         (n, i) for n, i in pairs if (nation_id is None or n == nation_id) and (item_id is None or i == item_id)

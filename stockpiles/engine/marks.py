@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from coordination.models import Nation
 from stockpiles.models import CurrentStock, Shortfall, ShortfallMark
 
 Pair = tuple[int, int]  # (nation_id, item_id)
@@ -42,14 +43,17 @@ def shortfall_mark_pairs(*, pairs: Iterable[Pair]) -> int:
         update_fields=["marked_at"],
         batch_size=1000,
     )
-    transaction.on_commit(shortfall_request_drain)
+    # robust: whatever goes wrong after the commit is logged and never reaches the request that wrote.
+    transaction.on_commit(shortfall_request_drain, robust=True)
     return len(unique)
 
 
 def shortfall_mark_item(*, item_id: int) -> int:
-    """An alliance-wide guideline change touches every nation holding, owing or producing the item."""
+    """An alliance-wide guideline change touches every nation holding, owing or producing the item, and
+    every ally (the guideline applies to it: a ``no_report`` row appears or goes)."""
     nations = set(CurrentStock.objects.filter(item_id=item_id).values_list("nation_id", flat=True))
     nations |= set(Shortfall.objects.filter(item_id=item_id).values_list("nation_id", flat=True))
+    nations |= set(Nation.objects.filter(role=Nation.Role.ALLY).values_list("pk", flat=True))
     return shortfall_mark_pairs(pairs=[(n, item_id) for n in nations])
 
 
@@ -71,10 +75,15 @@ def shortfall_request_drain(*, force: bool = False) -> bool:
     try:
         recompute_marked_shortfalls.delay()
     except Exception:
-        if recompute_marked_shortfalls.app.conf.task_always_eager:
-            raise
+        # In-process (eager): the drain itself failed; its transaction rolled back, so the marks stay and
+        # the next write's drain (or ``recompute_shortfalls``) retries them; the dashboard flags the
+        # figures as stale meanwhile (``selectors.shortfalls_are_stale``). With a broker: publishing failed.
+        # Either way the write that asked has committed and must not fail: log, never raise.
         drainflag.clear()
-        logger.exception("Could not publish the shortfall recompute; marks stay until the next drain.")
+        if recompute_marked_shortfalls.app.conf.task_always_eager:
+            logger.exception("The in-process shortfall recompute failed; its marks stay for the next drain.")
+        else:
+            logger.exception("Could not publish the shortfall recompute; marks stay until the next drain.")
         return False
     return True
 

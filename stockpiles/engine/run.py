@@ -8,22 +8,29 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.db import transaction
 
+from coordination.history import background_attribution
 from stockpiles import alerts
-from stockpiles.engine.inputs import shortfalls_compute
+from stockpiles.engine.inputs import shortfalls_compute_with_failures
 from stockpiles.engine.lock import _engine_lock
 from stockpiles.engine.marks import _delete_marks, _read_marks
-from stockpiles.engine.store import _delete_rows_without_inputs, shortfalls_store
+from stockpiles.engine.store import _delete_rows_without_inputs, shortfalls_mark_failed, shortfalls_store
 from stockpiles.models import ShortfallMark
 
 Pair = tuple[int, int]  # (nation_id, item_id)
 
 
 def _recompute_locked(*, pairs: Sequence[Pair] | None) -> int:
-    """Inside a transaction holding the engine lock: compute, store, drop rows without inputs, sync alerts."""
-    results = shortfalls_compute(pairs=pairs)
+    """Inside a transaction holding the engine lock: compute, store, drop rows without inputs, sync alerts.
+
+    A pair that cannot be computed keeps its previous row, marked failed, and gets an engine-failure alert;
+    every other pair is computed and stored. Its mark is deleted with the others (a deterministic failure
+    would otherwise drain forever): the failure is in the row and the alert, and every full recompute and
+    every write to the pair tries it again."""
+    results, failures = shortfalls_compute_with_failures(pairs=pairs)
     count = shortfalls_store(results=results)
-    _delete_rows_without_inputs(pairs=pairs, keep=results.keys())
-    alerts.alerts_sync(results=results, pairs=None if pairs is None else set(pairs))
+    shortfalls_mark_failed(failures=failures)
+    _delete_rows_without_inputs(pairs=pairs, keep=results.keys() | failures.keys())
+    alerts.alerts_sync(results=results, pairs=None if pairs is None else set(pairs), failures=failures)
     _maybe_pause_for_tests()
     return count
 
@@ -42,7 +49,7 @@ def shortfalls_recompute(*, pairs: Sequence[Pair] | None = None) -> int:
     syncs every alert (including pledges that became overdue because a date passed). Marks that
     existed before it started are covered by it and deleted (unless re-set meanwhile).
     """
-    with transaction.atomic():
+    with background_attribution(), transaction.atomic():
         _engine_lock()
         marks = _read_marks(limit=None) if pairs is None else []
         count = _recompute_locked(pairs=pairs)
@@ -57,7 +64,7 @@ def shortfalls_recompute_marked(*, limit: int = 5000) -> int:
     """
     if not ShortfallMark.objects.exists():  # nothing to do: do not even queue for the lock
         return 0
-    with transaction.atomic():
+    with background_attribution(), transaction.atomic():
         _engine_lock(asynchronous_commit=True)
         marks = _read_marks(limit=limit)
         if not marks:
@@ -81,6 +88,6 @@ def shortfalls_drain(*, limit: int = 5000, max_batches: int | None = None) -> in
 
 def shortfall_alerts_sync_overdue() -> tuple[int, int]:
     """Raise/close overdue-pledge alerts for every pledge (under the engine lock). Returns (raised, closed)."""
-    with transaction.atomic():
+    with background_attribution(), transaction.atomic():
         _engine_lock()
         return alerts.alerts_sync_overdue()

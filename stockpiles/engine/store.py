@@ -34,17 +34,32 @@ def shortfalls_store(*, results: dict[Pair, shortfalls.ShortfallResult]) -> int:
     if connection.vendor == "postgresql" and len(results) > COPY_STORE_MIN_ROWS:
         return _store_by_copy(results=results, now=now)
     rows = [
-        Shortfall(nation_id=n, item_id=i, computed_at=now, **{name: getattr(r, name) for name in RESULT_COLUMNS})
+        Shortfall(nation_id=n, item_id=i, computed_at=now, **{name: getattr(r, name) for name in RESULT_COLUMNS},
+                  **COMPUTED_STATE)
         for (n, i), r in sorted(results.items())
     ]
     Shortfall.objects.bulk_create(
         rows,
         update_conflicts=True,
         unique_fields=["nation", "item"],
-        update_fields=[*RESULT_COLUMNS, "computed_at"],
+        update_fields=[*RESULT_COLUMNS, *COMPUTED_STATE, "computed_at"],
         batch_size=1000,
     )
     return len(rows)
+
+
+# A stored result clears an earlier failure of its pair.
+COMPUTED_STATE = {"failed": False, "failure": ""}
+
+
+def shortfalls_mark_failed(*, failures: dict[Pair, str]) -> int:
+    """Keep the previous rows of pairs the engine could not compute, marked as failed with the reason
+    (their figures and ``computed_at`` stay as they were). A pair that never had a row gets none: its
+    engine-failure alert says it. One UPDATE per failed pair: failures are the exception, not the rule."""
+    marked = 0
+    for (n, i), reason in sorted(failures.items()):
+        marked += Shortfall.objects.filter(nation_id=n, item_id=i).update(failed=True, failure=reason)
+    return marked
 
 
 # Below this many rows (an incremental drain) one parameterised upsert is cheaper than a temp table.
@@ -54,13 +69,15 @@ COPY_STORE_MIN_ROWS = 200
 def _store_by_copy(*, results: dict[Pair, shortfalls.ShortfallResult], now: dt.datetime) -> int:
     connection = transaction.get_connection()
     table = Shortfall._meta.db_table
-    columns = ["nation_id", "item_id", *RESULT_COLUMNS, "computed_at"]
+    columns = ["nation_id", "item_id", *RESULT_COLUMNS, *COMPUTED_STATE, "computed_at"]
     names = ", ".join(columns)
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns[2:])
     with transaction.atomic(), connection.cursor() as cursor:
         # ON COMMIT DROP as a safety net; the table is dropped at the end (a later store may recreate it).
         cursor.execute(f"CREATE TEMP TABLE shortfall_in ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA")
-        rows = ((n, i, *(getattr(r, name) for name in RESULT_COLUMNS), now) for (n, i), r in sorted(results.items()))
+        state = tuple(COMPUTED_STATE.values())
+        rows = ((n, i, *(getattr(r, name) for name in RESULT_COLUMNS), *state, now)
+                for (n, i), r in sorted(results.items()))
         copy_rows(cursor, "shortfall_in", columns, rows)
         cursor.execute(
             f"INSERT INTO {table} ({names}) SELECT {names} FROM shortfall_in "

@@ -59,7 +59,9 @@ def test_overview_numbers(client, coordinator, demo):
                           10000, 1000, "Below guideline", "Artillery ammunition"]
     assert largest[1][:5] == ["Poland", "IRIS-T SLM interceptor", 50, 0.5, "not recovering"]
     alliance = {text(r[0]): r for r in rows_of(response, "alliance")}
-    assert alliance["155 mm HE projectile"][3:] == [5500, -3500, 1, 2]
+    assert alliance["155 mm HE projectile"][3:7] == [5500, -3500, 1, 2]
+    # Nations not reporting: every ally reported shells; USA never reported interceptors.
+    assert (alliance["155 mm HE projectile"][7], alliance["IRIS-T SLM interceptor"][7]) == (0, 1)
     html = response.content.decode()
     # Heat map: USA artillery 45% (red band), POL artillery 120% (green), POL air defence 50% (orange).
     assert re.search(r'class="heat cov-0"><span[^>]*>45%', html)
@@ -158,8 +160,11 @@ def test_nation_page(client, coordinator, demo):
     assert response.status_code == 200
     stock = [[text(v) for v in row] for row in rows_of(response, "stock")]
     # item, shortfall, coverage, months, on hand, owed, available, guideline, rate, status, category
-    assert stock == [["155 mm HE projectile", 5500, 0.45, 6, 6000, 1500, 4500, 10000, 1000, "Below guideline",
-                      "Artillery ammunition"]]
+    assert stock[0] == ["155 mm HE projectile", 5500, 0.45, 6, 6000, 1500, 4500, 10000, 1000, "Below guideline",
+                        "Artillery ammunition"]
+    # The alliance-wide interceptor guideline applies to USA, which never reported them: shown as such.
+    assert len(stock) == 2 and [stock[1][i] for i in (0, 1, 4, 7, 9)] == [
+        "IRIS-T SLM interceptor", 0, None, 100, "No stock report"]
     pledges = [[text(v) for v in row] for row in rows_of(response, "pledges")]
     assert pledges[0][:5] == ["Ukraine", "155 mm HE projectile", 2000, 0, 2_000_000]
     assert pledges[0][-1] == "overdue"

@@ -19,17 +19,18 @@ pytestmark = pytest.mark.django_db
 
 # session + user + OTP device + membership (language and scope) = 4, then per page:
 CEILINGS = {
-    # nations (once, shared); last computed; heat map (totals per nation, category and status; categories);
+    # nations (once, shared); last computed; a recompute pending too long (staleness);
+    # heat map (totals per nation, category and status; categories);
     # largest; roll-up (totals per item and status; item names); fulfilment by donor (pledges);
     # deliveries per month; training; overdue (candidates; the shown page in full); alerts
-    "overview": 4 + 13,
+    "overview": 4 + 14,
     # nation; stock rows (a page of them) and their count when there are more than a page; fulfilment by item
     # (pledges, items); its pledges; training
     "nation": 4 + 7,
     # item; nations (once, shared); shortfall rows; recipient gaps (requirements, pledges, items); fulfilment by
     # donor (pledges); roll-up (totals per status; item name); stock history; projection with contracted
-    # inflows (current stock, guidelines, rates, schedule lines, pledges, nations)
-    "item": 4 + 16,
+    # inflows (current stock, guidelines, allies, rates, schedule lines, pledges, nations)
+    "item": 4 + 17,
     # agreements (agreements, participants, call-off totals); demand vs contracted vs capacity (shortfall rows,
     # recipient gaps: requirements, pledges, nations, items; orders, capacity rates, line rates, items);
     # schedule lines

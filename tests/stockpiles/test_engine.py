@@ -110,8 +110,8 @@ def test_changes_flow_through_marks_and_still_match_full(nations, item, django_c
 @pytest.mark.django_db
 def test_rows_without_inputs_are_removed_by_both_paths(nations, item, django_capture_on_commit_callbacks):
     """Decision: a pair keeps a row only while it has inputs of its own (stock report, rate,
-    national-stock pledge, national guideline). Cancelling the only pledge removes the row."""
-    factories.GuidelineFactory(item=item, minimum_quantity=10_000)
+    national-stock pledge, schedule line) or is expected to report (a guideline above 0 applies to it).
+    Cancelling the only pledge of a pair no guideline applies to removes the row."""
     with django_capture_on_commit_callbacks(execute=True):
         pledge = pledge_create(actor=CELL, donor=nations["POL"], recipient=nations["UKR"], item=item, quantity=10,
                                announced_on=dt.date(2024, 1, 1))
@@ -135,7 +135,10 @@ def test_past_date_snapshot_uses_history(nations, item):
     past = engine.shortfalls_compute(pairs=None, as_of=dt.date(2024, 2, 15))
     r = past[(nations["POL"].pk, item.pk)]
     assert (r.on_hand, r.shortfall, r.status, r.as_of) == (800, 200, "below_guideline", dt.date(2024, 2, 15))
-    assert engine.shortfalls_compute(pairs=None, as_of=dt.date(2023, 12, 31)) == {}
+    # Before POL's first report: POL and USA, allies under the alliance-wide guideline, had not reported.
+    before = engine.shortfalls_compute(pairs=None, as_of=dt.date(2023, 12, 31))
+    assert {pair: r.status for pair, r in before.items()} == {(nations["POL"].pk, item.pk): "no_report",
+                                                              (nations["USA"].pk, item.pk): "no_report"}
     today = engine.shortfalls_compute(pairs=[(nations["POL"].pk, item.pk)])
     assert today[(nations["POL"].pk, item.pk)].on_hand == 1500
 
@@ -143,14 +146,20 @@ def test_past_date_snapshot_uses_history(nations, item):
 @pytest.mark.django_db
 def test_inputs_use_a_fixed_number_of_queries(nations, item, django_assert_max_num_queries):
     factories.GuidelineFactory(item=item)
+    silent = [factories.ItemFactory(name=f"Never reported {k}") for k in range(5)]
+    for it in silent:
+        factories.GuidelineFactory(item=it)
     for k in range(30):
         nation = factories.NationFactory()
         services.stock_report_create(actor=CELL, nation=nation, item=item, quantity=k, as_of=dt.date(2024, 1, 1))
         factories.PledgeFactory(donor=nation, item=item, quantity=5)
-    with django_assert_max_num_queries(5):  # current stock, guidelines, rates, schedule lines, pledges
-        assert len(engine.shortfalls_compute(pairs=None)) == 30
-    with django_assert_max_num_queries(6):  # stock (latest per pair), guidelines, rates, schedules, pledges, shipped
-        assert len(engine.shortfalls_compute(pairs=None, as_of=dt.date(2024, 1, 2))) == 30
+    allies = 30 + 2  # and USA, POL of the fixture (UKR is the recipient)
+    expected = allies * (1 + len(silent))  # every ally under every guideline: 30 reported, the rest no_report
+    with django_assert_max_num_queries(6):  # current stock, guidelines, allies, rates, schedule lines, pledges
+        assert len(engine.shortfalls_compute(pairs=None)) == expected
+    with django_assert_max_num_queries(7):  # stock (latest per pair), guidelines, allies, rates, schedules, pledges,
+        # shipped
+        assert len(engine.shortfalls_compute(pairs=None, as_of=dt.date(2024, 1, 2))) == expected
 
 
 # --- Coalescing ------------------------------------------------------------------------------------

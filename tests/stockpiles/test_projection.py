@@ -94,8 +94,8 @@ def test_a_received_line_counts_until_a_report_carries_it():
     assert not s.ScheduledInflow(D, 1, cancelled=True).counts(D)
 
 
-def test_a_row_with_only_orders_has_own_inputs():
-    assert s.has_own_inputs(s.ShortfallInputs(as_of=D, inflows=[s.ScheduledInflow(D, 1)]))
+def test_a_row_with_only_orders_gets_row():
+    assert s.gets_row(s.ShortfallInputs(as_of=D, inflows=[s.ScheduledInflow(D, 1)]))
 
 
 # --- Properties ----------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ def world(nations, item):
     4,000 on 2024-06-01; owes 1,000 from national stock of which 400 shipped on 2024-05-01 → owed
     600, available 3,400, shortfall 6,600, at 1,000/month 7 months. POL A 9,000 on 2024-06-01 →
     ok, coverage 1.125. POL B: guideline 100, 50 on hand → shortfall 50, no rate: not recovering.
+    USA B: the alliance-wide guideline applies to USA (an ally), which never reported it → no_report.
     """
     usa, pol = nations["USA"], nations["POL"]
     vehicle = factories.ItemFactory(name="IFV", unit="vehicles",
@@ -51,6 +52,7 @@ def test_shortfall_list_worst_first_and_restricted(world, django_assert_max_num_
         ("USA", "155 mm HE projectile", 6600, "below_guideline", 7),
         ("POL", "IFV", 50, "below_guideline", None),
         ("POL", "155 mm HE projectile", 0, "ok", 0),
+        ("USA", "IFV", 0, "no_report", None),  # the alliance-wide IFV guideline applies to USA: never reported
     ]
     own = selectors.shortfall_list(user_or_scope=_pol_scope(world))
     assert {r.nation.code for r in own} == {"POL"}
@@ -94,7 +96,7 @@ def test_alliance_rollup_and_snapshot_for_a_past_date(world, django_assert_max_n
     assert ammo.statuses == {"ok": 1, "no_report": 1}
     snapshot = selectors.shortfalls_as_of(user_or_scope=CELL, as_of=dt.date(2024, 3, 1), nation=world["usa"])
     assert [(s.nation.code, s.result.on_hand, s.result.owed, s.result.status) for s in snapshot] == [
-        ("USA", 12_000, 1000, "ok")
+        ("USA", 12_000, 1000, "ok"), ("USA", None, 0, "no_report"),  # IFV: expected, never reported
     ]
     assert selectors.shortfalls_as_of(user_or_scope=_pol_scope(world), as_of=dt.date(2024, 3, 1),
                                       nation=world["usa"]) == []
@@ -112,7 +114,8 @@ def test_shortfall_matrix_worst_item_per_category(world, django_assert_max_num_q
     assert usa_ammo.coverage == pytest.approx(0.34)
     assert matrix.cell(world["pol"].pk, ammo_cat).coverage == pytest.approx(1.125)
     assert matrix.cell(world["pol"].pk, ifv_cat).coverage == pytest.approx(0.5)
-    assert matrix.cell(world["usa"].pk, ifv_cat) is None
+    usa_ifv = matrix.cell(world["usa"].pk, ifv_cat)  # expected to report, never did: "not reported"
+    assert (usa_ifv.coverage, usa_ifv.items_counted, usa_ifv.items_not_reported) == (None, 0, 1)
     own = selectors.shortfall_matrix(user_or_scope=_pol_scope(world))
     assert [n.code for n in own.nations] == ["POL"]
 
@@ -165,14 +168,17 @@ def test_query_counts_do_not_grow_with_data(world, django_assert_max_num_queries
         stock_report_create(actor=CELL, nation=nation, item=world["ammo"], quantity=k * 1000, as_of=dt.date(2024, 6, 1))
     shortfalls_recompute()
     with django_assert_max_num_queries(1):
-        assert len(list(selectors.shortfall_list(user_or_scope=CELL))) == 3 + 30
+        # 17 allies (USA, POL, 15 new) under 17 alliance-wide guidelines: a row each, reported or not.
+        assert len(list(selectors.shortfall_list(user_or_scope=CELL))) == 17 * 17
     with django_assert_max_num_queries(2):
         assert len(selectors.alliance_rollup(user_or_scope=CELL)) == 2 + 15
     with django_assert_max_num_queries(4):
         assert len(selectors.shortfall_matrix(user_or_scope=CELL).nations) == 17
     with django_assert_max_num_queries(8):
         past = selectors.alliance_rollup(user_or_scope=CELL, as_of=dt.date(2024, 3, 1))
-        assert len(past) == 1  # only USA had reported
+        # Only USA had reported (the ammunition); every other expected pair is counted as not reporting.
+        assert sum(r.statuses.get("ok", 0) for r in past) == 1
+        assert sum(r.statuses.get("no_report", 0) for r in past) == 17 * 17 - 1
     with django_assert_max_num_queries(1):
         assert len(selectors.stock_history(user_or_scope=CELL, item=world["ammo"])) == 17
 

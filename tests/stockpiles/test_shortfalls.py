@@ -94,11 +94,30 @@ def test_coverage_cell_and_projection_by_hand():
     assert [p.available for p in s.recovery_projection(r, months=3)] == [100, 200, 300, 400]
 
 
-def test_has_own_inputs():
-    alliance_only = s.ShortfallInputs(as_of=D, guidelines=[s.GuidelinePeriod(1, D)])
-    assert not s.has_own_inputs(alliance_only)
-    assert s.has_own_inputs(s.ShortfallInputs(as_of=D, guidelines=[s.GuidelinePeriod(1, D, national=True)]))
-    assert s.has_own_inputs(s.ShortfallInputs(as_of=D, rates=[s.RatePeriod(0, D)]))
+def test_gets_row():
+    alliance = s.GuidelinePeriod(1, D)
+    assert not s.gets_row(s.ShortfallInputs(as_of=D, guidelines=[alliance]))  # not an ally: not expected
+    assert s.gets_row(s.ShortfallInputs(as_of=D, guidelines=[alliance], ally=True))  # an ally: expected
+    assert s.gets_row(s.ShortfallInputs(as_of=D, guidelines=[s.GuidelinePeriod(1, D, national=True)]))
+    assert s.gets_row(s.ShortfallInputs(as_of=D, rates=[s.RatePeriod(0, D)]))
+    # A national guideline of 0 wins over the alliance-wide one: not held, not expected.
+    zero = s.GuidelinePeriod(0, D, national=True)
+    assert not s.gets_row(s.ShortfallInputs(as_of=D, guidelines=[alliance, zero], ally=True))
+    # Not yet in force, or over: not expected.
+    assert not s.gets_row(s.ShortfallInputs(as_of=D, guidelines=[s.GuidelinePeriod(1, D + dt.timedelta(days=1))],
+                                            ally=True))
+    result = s.compute_shortfall(s.ShortfallInputs(as_of=D, guidelines=[alliance], ally=True))
+    assert (result.status, result.shortfall) == (s.NO_REPORT, 0)
+
+
+def test_not_reporting_counts_in_the_rollup_and_the_heat_map():
+    no_report = s.compute_shortfall(s.ShortfallInputs(as_of=D, guidelines=[s.GuidelinePeriod(10, D)], ally=True))
+    below = s.compute_shortfall(s.ShortfallInputs(as_of=D, stock=[s.StockPoint(D, 4)],
+                                                  guidelines=[s.GuidelinePeriod(10, D)], ally=True))
+    up = s.rollup([no_report, no_report, below])
+    assert (up.nations_not_reporting, up.nations_below, up.nations_counted) == (2, 1, 1)
+    cell = s.coverage_cell([(1, no_report), (2, below)])
+    assert (cell.items_not_reported, cell.items_below, cell.items_counted) == (1, 1, 1)
 
 
 # --- Properties --------------------------------------------------------------------------------

@@ -76,6 +76,7 @@ def alliance_table(r: Reader, limit: int | None = PAGE_SIZE) -> Table:
             Column("total", _("Total shortfall"), "int"), Column("net", _("Net position"), "int"),
             Column("below", _("Nations below guideline"), "int"),
             Column("counted", _("Nations counted"), "int"),
+            Column("not_reporting", _("Nations not reporting"), "int"),
         ],
         empty=_("No stored shortfalls yet."),
     )
@@ -86,6 +87,7 @@ def alliance_table(r: Reader, limit: int | None = PAGE_SIZE) -> Table:
         table.rows.append([
             Link(row.item_name, reverse("dashboard:item", args=[row.item_id])), row.category_name,
             unit_label(row.unit), row.total_shortfall, row.net_position, row.nations_below, row.nations_counted,
+            row.nations_not_reporting,
         ])
     return table
 

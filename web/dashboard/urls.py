@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from web.dashboard import item, nation, overview, pledges, procurement, sourcing
+from web.dashboard import item, nation, overview, pledges, procurement, reporting, sourcing
 
 app_name = "dashboard"
 
@@ -15,4 +15,5 @@ urlpatterns = [
     path("sourcing/", sourcing.sourcing_page, name="sourcing"),
     path("sourcing/what-if/", sourcing.what_if, name="sourcing-what-if"),
     path("sourcing/items/<int:pk>/", sourcing.item_panel, name="sourcing-item"),
+    path("reporting/", reporting.reporting, name="reporting"),
 ]

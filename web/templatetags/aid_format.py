@@ -14,6 +14,7 @@ from django.utils import formats, timezone
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 register = template.Library()
 
@@ -107,8 +108,13 @@ def _cell_content(column, value) -> str:
     if kind == "coverage":
         if not value:
             return format_html('<span class="muted">{}</span>', EMPTY)
-        return format_html('<span title="{} / {}">{}</span>', value.items_below, value.items_counted,
-                           format_pct(value.coverage))
+        missing = getattr(value, "items_not_reported", 0)
+        note = format_html(' <span class="not-reported">{}</span>', ngettext(
+            "%(n)s not reported", "%(n)s not reported", missing) % {"n": missing}) if missing else ""
+        if value.coverage is None and missing:
+            return note
+        return format_html('<span title="{} / {}">{}</span>{}', value.items_below, value.items_counted,
+                           format_pct(value.coverage), note)
     if getattr(value, "is_badge", False):
         return format_html('<span class="badge {}">{}</span>', value.css, value.text)
     if kind == "months":

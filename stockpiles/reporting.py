@@ -1,0 +1,75 @@
+"""Who reports: per nation, its last stock report, the items it is expected to report and those it has
+reported, and whether its reporting is stale. A read with a fixed number of queries.
+
+Expected items are the pairs with a stored Shortfall row whose guideline is above 0 (the engine gives an
+ally a ``no_report`` row for every item an alliance-wide guideline applies to: ``shortfalls.gets_row``);
+reported are those with a stock report. Stale: the latest report is older than
+``settings.REPORTING_STALE_AFTER_DAYS`` (or there is none while something is expected).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Count, Max, Q
+from django.utils import timezone
+
+from coordination.access import VIEW, Scope, scope_for
+from coordination.models import Nation
+from stockpiles.models import CurrentStock, Shortfall
+
+
+@dataclass(frozen=True)
+class NationReporting:
+    nation_id: int
+    nation_code: str
+    nation_name: str
+    last_report: dt.date | None
+    items_expected: int
+    items_reported: int  # of the expected items
+    stale: bool
+
+    @property
+    def items_missing(self) -> int:
+        return self.items_expected - self.items_reported
+
+    @property
+    def days_since_report(self) -> int | None:
+        return None if self.last_report is None else (timezone.localdate() - self.last_report).days
+
+
+def reporting_by_nation(*, user_or_scope, today: dt.date | None = None) -> list[NationReporting]:
+    """One row per nation the user may see (its own for an officer; every ally, and every nation with a
+    report or an expectation, for the cell), stale ones first. Three queries."""
+    scope = user_or_scope if isinstance(user_or_scope, Scope) else scope_for(user_or_scope)
+    if scope.is_nobody:
+        return []
+    today = today or timezone.localdate()
+    expected_q = Q(guideline__gt=0)
+    counts = {
+        row["nation_id"]: row
+        for row in Shortfall.objects.restrict(scope, VIEW).order_by().values("nation_id").annotate(
+            expected=Count("pk", filter=expected_q),
+            reported=Count("pk", filter=expected_q & Q(on_hand__isnull=False)),
+        )
+    }
+    last = dict(CurrentStock.objects.restrict(scope, VIEW).order_by().values("nation_id")
+                .annotate(last=Max("as_of")).values_list("nation_id", "last"))
+    nations = Nation.objects.restrict(scope, VIEW).order_by("code")
+    if scope.is_cell:
+        nations = nations.filter(Q(role=Nation.Role.ALLY) | Q(pk__in=set(counts) | set(last)))
+    else:
+        nations = nations.filter(pk=scope.nation_id)
+    limit = today - dt.timedelta(days=settings.REPORTING_STALE_AFTER_DAYS)
+    rows = []
+    for nation_id, code, name in nations.values_list("pk", "code", "name"):
+        expected = counts.get(nation_id, {}).get("expected", 0)
+        reported = counts.get(nation_id, {}).get("reported", 0)
+        last_report = last.get(nation_id)
+        stale = (last_report < limit) if last_report is not None else expected > 0
+        rows.append(NationReporting(nation_id=nation_id, nation_code=code, nation_name=name, last_report=last_report,
+                                    items_expected=expected, items_reported=reported, stale=stale))
+    rows.sort(key=lambda r: (not r.stale, -r.items_missing, r.nation_code))
+    return rows
