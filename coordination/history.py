@@ -25,7 +25,6 @@ from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
-
 from simple_history.models import HistoricalRecords
 
 COMMAND_PREFIX = "command: "

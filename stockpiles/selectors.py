@@ -19,7 +19,7 @@ from django.utils import timezone
 from coordination.access import VIEW, Scope, scope_for
 from coordination.models import Category, Item, Nation
 from stockpiles import shortfalls
-from stockpiles.engine import shortfall_inputs, shortfalls_compute
+from stockpiles.engine import shortfalls_compute
 from stockpiles.models import Alert, Shortfall, ShortfallMark, StockReport
 
 Pair = tuple[int, int]

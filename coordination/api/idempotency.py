@@ -20,9 +20,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import re
-
 import logging
+import re
 from collections.abc import Callable
 
 from django.core.serializers.json import DjangoJSONEncoder
