@@ -69,11 +69,14 @@ def demo_users(db):
 def pages_for(who: str) -> list[tuple[str, str]]:
     item = Item.objects.filter(name__icontains="155").order_by("pk").first()
     pages = [("overview", "/"), ("pledges", "/pledges/"), ("procurement", "/procurement/"),
-             ("item-155", f"/items/{item.pk}/"), ("recipient-ukr", "/nations/UKR/")]
-    if who == "cell":
-        pages += [("nation-pol", "/nations/POL/"), ("nation-usa", "/nations/USA/"), ("audit", "/audit/")]
+             ("item-155", f"/items/{item.pk}/")]
+    if who == "cell":  # a nation's page opens for the cell and that nation's own users (coordination.access)
+        pages += [("recipient-ukr", "/nations/UKR/"), ("nation-pol", "/nations/POL/"),
+                  ("nation-usa", "/nations/USA/"), ("audit", "/audit/")]
     elif who == "officer-pol":
         pages += [("nation-pol", "/nations/POL/")]
+    else:
+        pages += [("recipient-ukr", "/nations/UKR/")]
     return pages
 
 

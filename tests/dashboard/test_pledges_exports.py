@@ -90,7 +90,8 @@ def test_pledges_csv_export_applies_filters(client, coordinator, demo):
     assert 'attachment; filename="pledges-' in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0][:4] == ["Donor", "Recipient", "Item", "Quantity"]
-    assert rows[1:] == [["United States", "Ukraine", "155 mm HE projectile", "2000", "0", "2000000.0", "2024-01-15",
+    assert rows[1:] == [["United States", "Ukraine", "155 mm HE projectile", "2000", "0", "rounds", "2000000.0",
+                         "2024-01-15",
                          "2024-06-30", "Committed", "None", "overdue"]]
 
 
