@@ -90,7 +90,8 @@ def test_pledges_csv_export_applies_filters(client, coordinator, demo):
     assert 'attachment; filename="pledges-' in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0][:4] == ["Donor", "Recipient", "Item", "Quantity"]
-    assert rows[1:] == [["United States", "Ukraine", "155 mm HE projectile", "2000", "0", "2000000.0", "2024-01-15",
+    assert rows[1:] == [["United States", "Ukraine", "155 mm HE projectile", "2000", "0", "rounds", "2000000.0",
+                         "2024-01-15",
                          "2024-06-30", "Committed", "None", "overdue"]]
 
 
@@ -101,7 +102,7 @@ def test_overview_xlsx_export(client, coordinator, demo):
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][0] == "Nation" and rows[0][2] == "Shortfall"
-    assert [(r[0], r[2], r[3]) for r in rows[1:]] == [("United States", 5500, 0.45), ("Poland", 50, 0.5)]
+    assert [(r[0], r[2], r[3]) for r in rows[1:]] == [("United States", 5500, 45.0), ("Poland", 50, 50.0)]
 
 
 @pytest.mark.parametrize("table", ["coverage", "shortfalls", "alliance", "fulfilment", "deliveries", "training",
@@ -117,7 +118,7 @@ def test_nation_and_item_exports(client, coordinator, demo):
     client.force_login(coordinator)
     rows = list(csv.reader(io.StringIO(
         client.get("/nations/USA/", {"export": "csv", "table": "stock"}).content.decode("utf-8-sig"))))
-    assert rows[1][:8] == ["155 mm HE projectile", "5500", "0.45", "6", "6000", "1500", "4500", "10000"]
+    assert rows[1][:8] == ["155 mm HE projectile", "5500", "45.0", "6", "6000", "1500", "4500", "10000"]
     rows = list(csv.reader(io.StringIO(client.get(
         f"/items/{demo['shell'].pk}/", {"export": "csv", "table": "gaps"}).content.decode("utf-8-sig"))))
     assert rows[1][:7] == ["Ukraine", "155 mm HE projectile", "50000", "2000", "0", "48000", "2000"]

@@ -41,7 +41,8 @@ def export_or_none(request: HttpRequest, builders: Builders) -> HttpResponse | N
     key = request.GET.get("table", "")
     if fmt not in FORMATS or key not in builders:
         raise Http404(_("Unknown export."))
-    return export_response(table=builders[key](), fmt=fmt)
+    _form, as_of = read_as_of(request)
+    return export_response(table=builders[key](), fmt=fmt, as_of=as_of)
 
 
 def chart(kind: str, labels: list, datasets: list[dict], **options) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import tablib
@@ -9,7 +10,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 
 from coordination.spreadsheet import spreadsheet_cell
-from web.dashboard.tables import Table, export_value
+from web.dashboard.tables import Table, export_label, export_value
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -18,16 +19,17 @@ FORMATS = {
 
 
 def table_dataset(table: Table) -> tablib.Dataset:
-    data = tablib.Dataset(headers=[spreadsheet_cell(str(c.label)) for c in table.columns], title=str(table.title)[:31])
+    data = tablib.Dataset(headers=[spreadsheet_cell(export_label(c)) for c in table.columns], title=str(table.title)[:31])
     for row in table.rows:
         data.append([spreadsheet_cell(export_value(v, c.kind)) for c, v in zip(table.columns, row, strict=True)])
     return data
 
 
-def export_response(*, table: Table, fmt: str) -> HttpResponse:
-    """The table as a file download. ``fmt`` is "csv" or "xlsx" (the caller has checked it)."""
+def export_response(*, table: Table, fmt: str, as_of: dt.date | None = None) -> HttpResponse:
+    """The table as a file download. ``fmt`` is "csv" or "xlsx" (the caller has checked it). The file name
+    carries the date the figures describe: ``as_of`` when the page shows a past date, else today."""
     data = table_dataset(table)
-    stamp = timezone.localdate().isoformat()
+    stamp = (as_of or timezone.localdate()).isoformat()
     name = re.sub(r"[^a-z0-9_-]+", "-", table.key.lower())
     if fmt == "csv":
         body = data.export("csv").encode("utf-8-sig")  # BOM: spreadsheets open UTF-8 correctly

@@ -113,13 +113,14 @@ def month_rows(r: Reader) -> list:
 
 
 def deliveries_table(rows: list) -> Table:
+    """Counts and EUR only: a month's deliveries are of different items, and rounds and tanks never add up."""
     table = Table(key="deliveries", title=_("Deliveries per month"),
+                  caption=_("Across all items in EUR; quantities per item are on each item's page."),
                   columns=[Column("month", _("Month")), Column("count", _("Deliveries"), "int"),
-                           Column("quantity", _("Quantity"), "int"),
                            Column("value", _("Delivered value (EUR)"), "eur")],
                   empty=_("No delivered deliveries yet."))
     for m in rows:
-        table.rows.append([m.month.strftime("%Y-%m"), m.deliveries, m.quantity, m.value_eur])
+        table.rows.append([m.month.strftime("%Y-%m"), m.deliveries, m.value_eur])
     return table
 
 
@@ -142,12 +143,13 @@ def overdue_table(r: Reader, limit: int | None = TOP) -> Table:
                   columns=[Column("donor", _("Donor")), Column("item", _("Item")),
                            Column("recipient", _("Recipient")), Column("due", _("Due on"), "date"),
                            Column("days", _("Days overdue"), "int"),
-                           Column("outstanding", _("Outstanding quantity"), "int")],
+                           Column("outstanding", _("Outstanding quantity"), "int"), Column("unit", _("Unit"))],
                   empty=_("No pledge is overdue."))
     table.total = total
     for o in rows:
         table.rows.append([nation_cell(r.scope, o.pledge.donor), item_cell(o.pledge.item),
-                           o.pledge.recipient.name, o.pledge.due_on, o.days_overdue, o.outstanding])
+                           o.pledge.recipient.name, o.pledge.due_on, o.days_overdue, o.outstanding,
+                           unit_label(o.pledge.item.unit)])
     return table
 
 

@@ -14,7 +14,7 @@ from pledges.models import Pledge
 from stockpiles import selectors as stock_selectors
 from stockpiles import shortfalls
 from stockpiles.models import Shortfall
-from web.dashboard.common import item_cell, months_cell, nation_cell, status_badge
+from web.dashboard.common import item_cell, months_cell, nation_cell, status_badge, unit_label
 from web.dashboard.tables import Badge, Column, Table
 
 ShortfallRow = tuple[Nation, Item, shortfalls.ShortfallResult]
@@ -125,6 +125,7 @@ def pledge_table(pledges, *, scope: Scope, on: dt.date, key: str, title, with_do
         Column("item", _("Item"), sort="item"),
         Column("quantity", _("Quantity"), "int", sort="quantity"),
         Column("delivered", _("Delivered"), "int", sort="delivered"),
+        Column("unit", _("Unit")),
         Column("value", _("Value (EUR)"), "eur", sort="value"),
         Column("announced", _("Announced"), "date", sort="announced"),
         Column("due", _("Due"), "date", sort="due"),
@@ -138,7 +139,8 @@ def pledge_table(pledges, *, scope: Scope, on: dt.date, key: str, title, with_do
         overdue = fulfilment.is_overdue(pledge_facts(p), on=on)
         cells = [nation_cell(scope, p.donor)] if with_donor else []
         cells += [
-            p.recipient.name, item_cell(p.item), p.quantity, p.delivered_quantity, p.value_eur, p.announced_on,
+            p.recipient.name, item_cell(p.item), p.quantity, p.delivered_quantity, unit_label(p.item.unit), p.value_eur,
+            p.announced_on,
             p.due_on, p.get_status_display(), Pledge.Progress(p.progress).label,
             Badge(_("overdue"), "badge-bad") if overdue else "",
         ]

@@ -59,18 +59,42 @@ class Table:
             yield list(zip(self.columns, row, strict=True))
 
 
+PERCENT_KINDS = ("pct", "coverage")  # shares (0.734): exported as percentages with one decimal
+
+
+def export_label(column: Column) -> str:
+    """A column's header in a file, with the unit of a percentage column ("Coverage (%)")."""
+    return f"{column.label} (%)" if column.kind in PERCENT_KINDS else str(column.label)
+
+
+def _rounded(value: Any, places: int) -> Any:
+    try:
+        return round(float(value), places)
+    except (TypeError, ValueError):
+        return str(value)
+
+
 def export_value(value: Any, kind: str) -> Any:
-    """A cell as a plain value for a file: numbers stay numbers, dates ISO 8601, links their text."""
+    """A cell as a plain value for a file: numbers stay numbers (shares as percentages with one decimal, EUR
+    to the cent, months to one decimal), dates ISO 8601, links and badges their text."""
+    if kind == "coverage":  # a heat-map cell (stockpiles.shortfalls.CoverageCell): its lowest coverage
+        value = getattr(value, "coverage", value)
     if value is None:
         return ""
     if isinstance(value, (Link, Badge)):
         return str(value.text)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, dt.datetime):
         return value.isoformat(timespec="seconds")
     if isinstance(value, dt.date):
         return value.isoformat()
+    if kind in PERCENT_KINDS and isinstance(value, (int, float, Decimal)):
+        return _rounded(float(value) * 100, 1)
+    if kind == "eur" and isinstance(value, (int, float, Decimal)):
+        return _rounded(value, 2)
+    if kind == "months" and isinstance(value, (int, float, Decimal)):
+        return int(value) if value == int(value) else _rounded(value, 1)
     if isinstance(value, Decimal):
-        return float(value) if kind in ("eur", "pct") else int(value) if value == value.to_integral() else float(value)
-    if isinstance(value, bool):
-        return "yes" if value else "no"
+        return int(value) if value == value.to_integral() else float(value)
     return value if isinstance(value, (int, float)) else str(value)

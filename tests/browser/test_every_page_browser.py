@@ -1,0 +1,110 @@
+"""Every dashboard page on the demo data, as the cell, a national officer (POL) and the recipient's officer
+(UKR), in English and French, on a laptop (1440 px) and a phone (390 px): no cell cuts its text (unless
+the table scrolls sideways), no console error, no request leaves the machine. Full-page screenshots of
+every one go to tests/browser/artifacts/ for a person to read."""
+
+from __future__ import annotations
+
+import pytest
+
+from coordination.models import Item, Membership, Nation
+from tests.conftest import make_user
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# A cell whose content is wider than the cell and not inside a sideways-scrolling container is clipped.
+CLIPPED_CELLS = """(wide) => {
+  function scrolls(el) {
+    for (let p = el.parentElement; p; p = p.parentElement) {
+      const o = getComputedStyle(p).overflowX;
+      if ((o === 'auto' || o === 'scroll') && p.scrollWidth > p.clientWidth - 1) { return true; }
+    }
+    return false;
+  }
+  const clipped = [];
+  document.querySelectorAll('td, th').forEach((el) => {
+    if (el.scrollWidth > el.clientWidth + 1) {
+      const wrap = el.closest('.table-wrap');
+      const scrollable = wrap && ['auto', 'scroll'].includes(getComputedStyle(wrap).overflowX);
+      if (!scrollable && !scrolls(el)) { clipped.push(el.innerText.trim().slice(0, 40)); }
+    }
+  });
+  // Text cut by an ellipsis or a fixed-width box anywhere in the page's cards.
+  document.querySelectorAll('.card, .kpis div, .chart-box').forEach((el) => {
+    if (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX === 'hidden') {
+      clipped.push('card: ' + el.id);
+    }
+  });
+  // On a laptop screen a table fits its card: nothing hides behind a scroll bar nobody sees.
+  if (wide) {
+    document.querySelectorAll('.table-wrap').forEach((el) => {
+      if (el.scrollWidth > el.clientWidth + 1) { clipped.push('table scrolls: ' + el.closest('section').id); }
+    });
+  }
+  return clipped;
+}"""
+
+# What makes the page wider than the screen (for the failure message).
+TOO_WIDE = """() => Array.from(document.querySelectorAll('body *'))
+  .filter((el) => el.getBoundingClientRect().right > document.documentElement.clientWidth + 1
+                  && !el.closest('.table-wrap'))
+  .slice(0, 5).map((el) => el.tagName + '.' + el.className + '#' + el.id)"""
+
+# A table wider than the page is only acceptable inside its own scroll container: the page itself never
+# scrolls sideways.
+PAGE_OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
+@pytest.fixture
+def demo_users(db):
+    from loaders.demo import demo_load
+
+    demo_load()
+    nations = {n.code: n for n in Nation.objects.filter(code__in=["POL", "UKR"])}
+    return {"cell": make_user("cell", is_cell=True),
+            "officer-pol": make_user("officer-pol", nation=nations["POL"]),
+            "officer-ukr": make_user("officer-ukr", nation=nations["UKR"])}
+
+
+def pages_for(who: str) -> list[tuple[str, str]]:
+    item = Item.objects.filter(name__icontains="155").order_by("pk").first()
+    pages = [("overview", "/"), ("pledges", "/pledges/"), ("procurement", "/procurement/"),
+             ("item-155", f"/items/{item.pk}/")]
+    if who == "cell":  # a nation's page opens for the cell and that nation's own users (coordination.access)
+        pages += [("recipient-ukr", "/nations/UKR/"), ("nation-pol", "/nations/POL/"),
+                  ("nation-usa", "/nations/USA/"), ("audit", "/audit/")]
+    elif who == "officer-pol":
+        pages += [("nation-pol", "/nations/POL/")]
+    else:
+        pages += [("recipient-ukr", "/nations/UKR/")]
+    return pages
+
+
+@pytest.mark.parametrize("who", ["cell", "officer-pol", "officer-ukr"])
+def test_every_page_reads_whole_in_both_languages_and_widths(session, demo_users, who):
+    user = demo_users[who]
+    session.login(user.username, otp=who == "cell")
+    page = session.page
+    problems = []
+    for language in ("en", "fr"):
+        Membership.objects.filter(user=user).update(language=language)
+        for width in (1440, 390):
+            page.set_viewport_size({"width": width, "height": 900})
+            for name, path in pages_for(who):
+                response = page.goto(session.url(path))
+                assert response.status == 200, (path, response.status)
+                assert page.locator("html").get_attribute("lang") == language
+                page.wait_for_load_state("load")
+                page.wait_for_function(
+                    "Array.from(document.querySelectorAll('canvas[data-chart]')).every(c => c.dataset.drawn)")
+                clipped = page.evaluate(CLIPPED_CELLS, width >= 1000)
+                overflow = page.evaluate(PAGE_OVERFLOW)
+                if clipped:
+                    problems.append(f"{who} {language} {width} {path}: clipped {clipped}")
+                if overflow > 0:
+                    problems.append(f"{who} {language} {width} {path}: page scrolls sideways by {overflow}px: "
+                                    f"{page.evaluate(TOO_WIDE)}")
+                session.shot(f"{name}-{who}-{language}-{width}")
+    assert not problems, "\n".join(problems)
+    assert session.console_errors == []
+    assert session.foreign_requests == []
