@@ -43,7 +43,7 @@ def _name(cell):
 def test_the_cell_sees_every_nation_with_stale_and_missing_reports(reporting_world, client, coordinator, today,
                                                                     django_assert_max_num_queries):
     client.force_login(coordinator)
-    client.get("/healthz")  # the session's first request stamps it (see test_query_counts.login)
+    client.get("/api/v1/whoami/")  # the session's first request stamps it (see test_query_counts.login)
     with django_assert_max_num_queries(4 + 3):  # session, user, device, membership; counts, last reports, nations
         response = client.get("/reporting/")
     assert response.status_code == 200

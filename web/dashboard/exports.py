@@ -19,7 +19,8 @@ FORMATS = {
 
 
 def table_dataset(table: Table) -> tablib.Dataset:
-    data = tablib.Dataset(headers=[spreadsheet_cell(export_label(c)) for c in table.columns], title=str(table.title)[:31])
+    headers = [spreadsheet_cell(export_label(c)) for c in table.columns]
+    data = tablib.Dataset(headers=headers, title=str(table.title)[:31])
     for row in table.rows:
         data.append([spreadsheet_cell(export_value(v, c.kind)) for c, v in zip(table.columns, row, strict=True)])
     return data
