@@ -17,7 +17,7 @@ from django.utils import timezone
 from coordination.access import VIEW, Scope, scope_for
 from coordination.models import Item, Nation
 from pledges import aggregates, fulfilment
-from pledges.models import Delivery, Pledge, Requirement, TrainingCommitment
+from pledges.models import Delivery, Pledge, Releasability, Requirement, TrainingCommitment
 
 _FACT_FIELDS = (
     "pk", "donor_id", "recipient_id", "item_id", "quantity", "delivered_quantity", "value_eur",
@@ -348,3 +348,25 @@ def training_list(*, user_or_scope, donor=None):
     if donor is not None:
         qs = qs.filter(donor_id=_pk(donor))
     return qs.order_by("programme", "pk")
+
+
+def items_with_unseen_owed_pledges(*, user_or_scope, as_of: dt.date | None = None, item_ids=None) -> set[int]:
+    """Items whose other nations' figures (owed, available, shortfall) include a pledge this reader may
+    not see: a restricted, non-cancelled pledge of another donor's national stock announced by
+    ``as_of`` (today: one not yet fully shipped). Empty for the cell. One query (none for the cell).
+
+    ``coordination.disclosure`` suppresses those items' aggregates (rule c): a restricted pledge never
+    enters a figure another nation sees, on any date.
+    """
+    scope = _scope(user_or_scope)
+    if scope.is_cell:
+        return set()
+    on = as_of or _today()
+    qs = (Pledge.objects.filter(releasability=Releasability.RESTRICTED,
+                                source=Pledge.Source.NATIONAL_STOCK, announced_on__lte=on)
+          .exclude(status=Pledge.Status.CANCELLED).exclude(donor_id=scope.nation_id).order_by())
+    if on >= _today():
+        qs = qs.filter(shipped_quantity__lt=F("quantity"))
+    if item_ids is not None:
+        qs = qs.filter(item_id__in=set(item_ids))
+    return set(qs.values_list("item_id", flat=True).distinct())
