@@ -166,8 +166,11 @@ def rollup_figures(*, shortfall: Contributions, surplus: Contributions, counted:
     if total.suppressed:
         related = hidden(RELATED if total.reason != RESTRICTED else RESTRICTED)
         return RollupFigures(total, related, related, related)
-    positive, negative = _split(surplus)
-    reason = primary_reason(positive, reader) or primary_reason(negative, reader)
+    positive, _negative = _split(surplus)
+    # net + total = the surpluses alone: checked as a figure of their own when other nations have any
+    # (when none has, net = own surplus − total, which tells nothing the total does not).
+    has_other_surplus = any(n != reader.nation_id for n in positive)
+    reason = primary_reason(positive, reader) if has_other_surplus else None
     net = hidden(reason) if reason else shown(net_value, reader)
     return RollupFigures(total, net, Figure(below_value), Figure(len(counted)))
 
