@@ -350,23 +350,25 @@ def training_list(*, user_or_scope, donor=None):
     return qs.order_by("programme", "pk")
 
 
-def items_with_unseen_owed_pledges(*, user_or_scope, as_of: dt.date | None = None, item_ids=None) -> set[int]:
-    """Items whose other nations' figures (owed, available, shortfall) include a pledge this reader may
-    not see: a restricted, non-cancelled pledge of another donor's national stock announced by
-    ``as_of`` (today: one not yet fully shipped). Empty for the cell. One query (none for the cell).
+def unseen_owed_pledges(*, user_or_scope, as_of: dt.date | None = None):
+    """Pledges inside other nations' figures (owed, available, shortfall) that this reader may not see:
+    restricted, non-cancelled pledges of another donor's national stock announced by ``as_of`` (today:
+    not yet fully shipped). None for the cell (it sees every record). A lazy queryset: no query until
+    used, so a caller can use it as a subquery (``Exists``).
 
-    ``coordination.disclosure`` suppresses those items' aggregates (rule c): a restricted pledge never
+    ``coordination.disclosure`` suppresses aggregates these enter (rule c): a restricted pledge never
     enters a figure another nation sees, on any date.
     """
     scope = _scope(user_or_scope)
     if scope.is_cell:
-        return set()
+        return None
     on = as_of or _today()
     qs = (Pledge.objects.filter(releasability=Releasability.RESTRICTED,
                                 source=Pledge.Source.NATIONAL_STOCK, announced_on__lte=on)
-          .exclude(status=Pledge.Status.CANCELLED).exclude(donor_id=scope.nation_id).order_by())
+          .exclude(status=Pledge.Status.CANCELLED).order_by())
+    if scope.nation_id is not None:
+        qs = qs.exclude(donor_id=scope.nation_id)
     if on >= _today():
         qs = qs.filter(shipped_quantity__lt=F("quantity"))
-    if item_ids is not None:
-        qs = qs.filter(item_id__in=set(item_ids))
-    return set(qs.values_list("item_id", flat=True).distinct())
+    return qs
+

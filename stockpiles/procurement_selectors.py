@@ -14,13 +14,13 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum, Value
 from django.utils import timezone
 
 from coordination import disclosure
 from coordination.access import VIEW, Scope, scope_for
 from coordination.models import Item, Nation
-from pledges.selectors import items_with_unseen_owed_pledges, recipient_gaps
+from pledges.selectors import recipient_gaps, unseen_owed_pledges
 from stockpiles import procurement, shortfalls
 from stockpiles.engine import shortfall_inputs
 from stockpiles.models import AgreementParticipant, FrameworkAgreement, Order, OrderScheduleLine, ProductionRate
@@ -282,8 +282,10 @@ def procurement_overview(*, user, as_of: dt.date | None = None, item=None) -> li
     national_producers = _national_producers(capacity_by_item=capacity, as_of=on, item_ids=item_ids)
 
     wanted = set(positions) | set(gaps) | set(orders) | set(capacity)
-    unseen = items_with_unseen_owed_pledges(user_or_scope=scope, as_of=on, item_ids=item_ids) if wanted else set()
-    items = Item.objects.select_related("category").in_bulk(wanted)
+    unseen = unseen_owed_pledges(user_or_scope=scope, as_of=on)
+    items = Item.objects.select_related("category").annotate(
+        restricted=Value(False) if unseen is None else Exists(unseen.filter(item_id=OuterRef("pk")))
+    ).in_bulk(wanted)
     rows = []
     for item_id in wanted:
         it = items[item_id]
@@ -305,7 +307,7 @@ def procurement_overview(*, user, as_of: dt.date | None = None, item=None) -> li
         f = disclosure.demand_figures(
             shortfall={n: p.shortfall for n, p in by_nation.items()}, contracted=contracted_by,
             national_capacity={n: cap_by_nation[n] for n in producers}, recipient_uncovered=d.recipient_uncovered,
-            demand=d, reader=reader, restricted=item_id in unseen,
+            demand=d, reader=reader, restricted=it.restricted,
         )
         rows.append(ItemDemandRow(
             item_id=item_id, item_name=it.name, unit=it.unit, category_name=it.category.name,

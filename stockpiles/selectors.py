@@ -13,13 +13,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count, F, Max, Min, QuerySet, Sum
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, QuerySet, Sum, Value
 from django.utils import timezone
 
 from coordination import disclosure
 from coordination.access import VIEW, Scope, scope_for
 from coordination.models import Category, Item, Nation
-from pledges.selectors import items_with_unseen_owed_pledges
+from pledges.selectors import unseen_owed_pledges
 from stockpiles import shortfalls
 from stockpiles.engine import shortfall_inputs, shortfalls_compute
 from stockpiles.models import Alert, Shortfall, StockReport
@@ -220,24 +220,25 @@ def alliance_rollup(*, user_or_scope, as_of: dt.date | None = None, item_ids: It
     The figures follow ``shortfalls.rollup_of_totals`` (gross total over every row; net and counts over
     compared rows) and are disclosed through ``coordination.disclosure.rollup_figures``: outside the
     cell, checked for enough other nations, dominance, restricted pledges (``pledges.selectors.
-    items_with_unseen_owed_pledges``) and rounded. Three queries (positions, items, restricted pledges;
-    two for the cell), or the engine's input queries for a past ``as_of``.
+    unseen_owed_pledges``, a subquery) and rounded. Two queries (positions; items with
+    whether a restricted pledge enters them), or the engine's input queries for a past ``as_of``.
     """
     scope = _scope(user_or_scope)
     if scope.is_nobody:
         return []
     reader = disclosure.reader_of(scope)
     by_item = nation_positions(as_of=as_of, item_ids=item_ids)
-    unseen = items_with_unseen_owed_pledges(user_or_scope=scope, as_of=as_of, item_ids=item_ids) if by_item else set()
+    unseen = unseen_owed_pledges(user_or_scope=scope, as_of=as_of)
+    restricted = Value(False) if unseen is None else Exists(unseen.filter(item_id=OuterRef("pk")))
     names = {
-        pk: (name, unit, category_name)
-        for pk, name, unit, category_name in Item.objects.filter(pk__in=by_item.keys()).order_by()
-        .values_list("pk", "name", "unit", "category__name")
+        pk: (name, unit, category_name, hidden)
+        for pk, name, unit, category_name, hidden in Item.objects.filter(pk__in=by_item.keys()).order_by()
+        .annotate(restricted=restricted).values_list("pk", "name", "unit", "category__name", "restricted")
     } if by_item else {}
     rows = []
     for item_id, positions in by_item.items():
-        name, unit, category_name = names[item_id]
-        figures, statuses = rollup_disclosed(positions=positions, reader=reader, restricted=item_id in unseen)
+        name, unit, category_name, hidden = names[item_id]
+        figures, statuses = rollup_disclosed(positions=positions, reader=reader, restricted=hidden)
         reasons = {key: f.reason for key, f in vars(figures).items() if f.reason}
         rows.append(ItemRollupRow(
             item_id=item_id, item_name=name, unit=unit, category_name=category_name,
