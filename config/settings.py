@@ -216,9 +216,13 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Product settings --------------------------------------------------------------------------
-# Alliance aggregates are shown to a nation only when at least this many OTHER nations are in
-# them (else the aggregate, minus the viewer's own share, would be one nation's figure).
-AGGREGATE_MIN_OTHER_NATIONS = env.int("AGGREGATE_MIN_OTHER_NATIONS", default=2)
+# Disclosure control (coordination/disclosure.py, docs/disclosure.md): an aggregate of other nations'
+# figures is shown to a nation only when at least this many OTHER nations contribute a non-zero value,
+# no one of them makes up more than the dominance percentage of the others' total, and rounded to the
+# nearest multiple of AGGREGATE_ROUNDING. The cell sees exact figures.
+AGGREGATE_MIN_OTHER_NATIONS = env.int("AGGREGATE_MIN_OTHER_NATIONS", default=3)
+AGGREGATE_DOMINANCE_PERCENT = env.int("AGGREGATE_DOMINANCE_PERCENT", default=85)
+AGGREGATE_ROUNDING = env.int("AGGREGATE_ROUNDING", default=10)
 CLASSIFICATION_BANNER = env.str("CLASSIFICATION_BANNER", default="UNCLASSIFIED — DEMO DATA")
 # Shortfalls older than this are flagged as stale on the dashboard.
 SHORTFALL_STALE_AFTER = timedelta(minutes=env.int("SHORTFALL_STALE_AFTER_MINUTES", default=60))

@@ -17,7 +17,7 @@ from django.utils import timezone
 from coordination.access import VIEW, Scope, scope_for
 from coordination.models import Item, Nation
 from pledges import aggregates, fulfilment
-from pledges.models import Delivery, Pledge, Requirement, TrainingCommitment
+from pledges.models import Delivery, Pledge, Releasability, Requirement, TrainingCommitment
 
 _FACT_FIELDS = (
     "pk", "donor_id", "recipient_id", "item_id", "quantity", "delivered_quantity", "value_eur",
@@ -348,3 +348,27 @@ def training_list(*, user_or_scope, donor=None):
     if donor is not None:
         qs = qs.filter(donor_id=_pk(donor))
     return qs.order_by("programme", "pk")
+
+
+def unseen_owed_pledges(*, user_or_scope, as_of: dt.date | None = None):
+    """Pledges inside other nations' figures (owed, available, shortfall) that this reader may not see:
+    restricted, non-cancelled pledges of another donor's national stock announced by ``as_of`` (today:
+    not yet fully shipped). None for the cell (it sees every record). A lazy queryset: no query until
+    used, so a caller can use it as a subquery (``Exists``).
+
+    ``coordination.disclosure`` suppresses aggregates these enter (rule c): a restricted pledge never
+    enters a figure another nation sees, on any date.
+    """
+    scope = _scope(user_or_scope)
+    if scope.is_cell:
+        return None
+    on = as_of or _today()
+    qs = (Pledge.objects.filter(releasability=Releasability.RESTRICTED,
+                                source=Pledge.Source.NATIONAL_STOCK, announced_on__lte=on)
+          .exclude(status=Pledge.Status.CANCELLED).order_by())
+    if scope.nation_id is not None:
+        qs = qs.exclude(donor_id=scope.nation_id)
+    if on >= _today():
+        qs = qs.filter(shipped_quantity__lt=F("quantity"))
+    return qs
+

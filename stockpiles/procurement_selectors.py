@@ -3,8 +3,8 @@
 Records go through ``restrict(user_or_scope, "view")``: an agreement and its participants are read by
 its lead nation, its participants and the cell; an order and its schedule by the ordering nation and
 the cell. Figures that add up several nations' own records (demand, contracted quantities, national
-production, call-offs under an agreement) follow the small-group rule of the other aggregates
-(``stockpiles.selectors.aggregate_suppressed``). The numbers come from ``stockpiles.procurement`` and
+production, call-offs under an agreement) are disclosed through ``coordination.disclosure`` like every other
+aggregate (no rule of their own here). The numbers come from ``stockpiles.procurement`` and
 ``stockpiles.shortfalls`` only.
 """
 
@@ -14,16 +14,17 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum, Value
 from django.utils import timezone
 
+from coordination import disclosure
 from coordination.access import VIEW, Scope, scope_for
 from coordination.models import Item, Nation
-from pledges.selectors import recipient_gaps
+from pledges.selectors import recipient_gaps, unseen_owed_pledges
 from stockpiles import procurement, shortfalls
 from stockpiles.engine import compute_isolated, shortfall_inputs
 from stockpiles.models import AgreementParticipant, FrameworkAgreement, Order, OrderScheduleLine, ProductionRate
-from stockpiles.selectors import _results, aggregate_suppressed
+from stockpiles.selectors import nation_positions
 
 
 def _scope(user_or_scope) -> Scope:
@@ -57,7 +58,15 @@ class AgreementRow:
     ordered: int | None  # Σ non-cancelled call-offs; None when suppressed for this viewer
     ordered_share: float | None  # ordered / ceiling
     remaining: int | None
-    suppressed: bool = False
+    reason: str | None = None  # why the totals are hidden from this viewer (``coordination.disclosure``)
+
+    @property
+    def suppressed(self) -> bool:
+        return self.reason is not None
+
+    @property
+    def note(self) -> str:
+        return disclosure.reason_text(self.reason) if self.reason else ""
 
 
 def agreement_list(*, user, item=None) -> list[AgreementRow]:
@@ -65,7 +74,7 @@ def agreement_list(*, user, item=None) -> list[AgreementRow]:
     participant and in total). Three queries (agreements, participants, call-off totals).
 
     The cell and the lead nation see every participant's call-offs. Another participant sees its own,
-    and the total only when at least ``AGGREGATE_MIN_OTHER_NATIONS`` other nations have called off.
+    and the total only as ``coordination.disclosure`` allows (the call-offs of each nation as contributions).
     """
     scope = _scope(user)
     if scope.is_nobody:
@@ -97,8 +106,12 @@ def agreement_list(*, user, item=None) -> list[AgreementRow]:
             orders=orders.get(a.pk, []),
         )
         sees_all = scope.is_cell or a.lead_nation_id == scope.nation_id
-        ordering = {o.nation_id for o in orders.get(a.pk, [])}
-        hidden = not sees_all and aggregate_suppressed(scope=scope, counted_nation_ids=ordering)
+        reader = disclosure.Reader(nation_id=scope.nation_id, is_cell=sees_all)
+        by_orderer: dict[int, int] = defaultdict(int)
+        for o in orders.get(a.pk, []):
+            by_orderer[o.nation_id] += o.quantity
+        total = disclosure.disclose(use.ordered, by_orderer, reader)
+        hidden = total.suppressed
         by_nation = {u.nation_id: u for u in use.participants}
         prow = []
         for p in members:
@@ -108,8 +121,8 @@ def agreement_list(*, user, item=None) -> list[AgreementRow]:
                                        ordered_share=u.ordered_share if visible else None))
         rows.append(AgreementRow(
             agreement=a, participants=prow, ceiling=use.ceiling, planned=use.planned,
-            ordered=None if hidden else use.ordered, ordered_share=None if hidden else use.ordered_share,
-            remaining=None if hidden else use.remaining, suppressed=hidden,
+            ordered=total.value, ordered_share=None if hidden else use.ordered_share,
+            remaining=None if hidden else use.remaining, reason=total.reason,
         ))
     return rows
 
@@ -181,8 +194,8 @@ def scheduled_deliveries(*, user, item=None, nation=None, since: dt.date | None 
 class ItemDemandRow:
     """Per item: demand (nation shortfalls + the recipient's uncovered need) vs contracted vs capacity.
 
-    ``suppressed``: the demand and contracted figures would reveal one nation's to this viewer
-    (None then); ``capacity_suppressed``: likewise for the capacity built from national rates.
+    A figure is None when ``coordination.disclosure.demand_figures`` hides it from this viewer;
+    ``reasons`` names why (field name → reason code).
     """
 
     item_id: int
@@ -198,8 +211,20 @@ class ItemDemandRow:
     contracted_share: float | None
     capacity_per_month: int | None
     months_of_capacity: int | None
-    suppressed: bool = False
-    capacity_suppressed: bool = False
+    reasons: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def suppressed(self) -> bool:
+        return "nation_shortfall" in self.reasons or "contracted" in self.reasons
+
+    @property
+    def capacity_suppressed(self) -> bool:
+        return "capacity_per_month" in self.reasons
+
+    def note(self, name: str | None = None) -> str:
+        """Why figure ``name`` (default: the first hidden one) is hidden, in the reader's language."""
+        reason = self.reasons.get(name) if name else next(iter(self.reasons.values()), None)
+        return disclosure.reason_text(reason) if reason else ""
 
 
 def capacity_in_force(*, as_of: dt.date | None = None, item_ids=None) -> dict[int, dict[int, int]]:
@@ -242,55 +267,55 @@ def procurement_overview(*, user, as_of: dt.date | None = None, item=None) -> li
     scope = _scope(user)
     if scope.is_nobody:
         return []
+    reader = disclosure.reader_of(scope)
     on = as_of or _today()
     item_ids = None if item is None else [_pk(item)]
     past = as_of is not None and as_of < _today()
-    by_item: dict[int, list[shortfalls.ShortfallResult]] = defaultdict(list)
-    counted: dict[int, set[int]] = defaultdict(set)
-    for (nation_id, item_id), result in _results(scope=None, as_of=as_of if past else None,
-                                                 item_ids=item_ids).items():
-        by_item[item_id].append(result)
-        if result.status in (shortfalls.OK, shortfalls.BELOW_GUIDELINE):
-            counted[item_id].add(nation_id)
+    positions = nation_positions(as_of=as_of if past else None, item_ids=item_ids)
     gaps: dict[int, list] = defaultdict(list)
     for row in recipient_gaps(user_or_scope=scope, item=item, as_of=as_of if past else None):
         gaps[row.item.pk].append(row.gap)
     orders: dict[int, list[procurement.OrderFacts]] = defaultdict(list)
     for o in _order_facts(as_of=on, item_ids=item_ids):
         orders[o.item_id].append(o)
-        if not o.cancelled:
-            counted[o.item_id].add(o.nation_id)
     capacity = capacity_in_force(as_of=on, item_ids=item_ids)
     national_producers = _national_producers(capacity_by_item=capacity, as_of=on, item_ids=item_ids)
 
-    wanted = set(by_item) | set(gaps) | set(orders) | set(capacity)
-    items = Item.objects.select_related("category").in_bulk(wanted)
+    wanted = set(positions) | set(gaps) | set(orders) | set(capacity)
+    unseen = unseen_owed_pledges(user_or_scope=scope, as_of=on)
+    items = Item.objects.select_related("category").annotate(
+        restricted=Value(False) if unseen is None else Exists(unseen.filter(item_id=OuterRef("pk")))
+    ).in_bulk(wanted)
     rows = []
     for item_id in wanted:
         it = items[item_id]
         cap_by_nation = capacity.get(item_id, {})
+        by_nation = positions.get(item_id, {})
         d = procurement.aggregate_demand(
-            item_id=item_id, shortfalls=by_item.get(item_id, []), gaps=gaps.get(item_id, []),
+            item_id=item_id,
+            shortfalls=by_nation.values(),
+            gaps=gaps.get(item_id, []),
             contracted=procurement.contracted_outstanding(orders.get(item_id, [])),
             capacity_per_month=sum(cap_by_nation.values()),
         )
         if d.demand == 0 and d.contracted == 0 and d.capacity_per_month == 0:
             continue
-        hidden = aggregate_suppressed(scope=scope, counted_nation_ids=counted.get(item_id, set()))
+        contracted_by: dict[int, int] = defaultdict(int)
+        for o in orders.get(item_id, []):
+            contracted_by[o.nation_id] += o.outstanding
         producers = national_producers.get(item_id, set())
-        cap_hidden = bool(producers) and aggregate_suppressed(scope=scope, counted_nation_ids=producers)
+        f = disclosure.demand_figures(
+            shortfall={n: p.shortfall for n, p in by_nation.items()}, contracted=contracted_by,
+            national_capacity={n: cap_by_nation[n] for n in producers}, recipient_uncovered=d.recipient_uncovered,
+            demand=d, reader=reader, restricted=it.restricted,
+        )
         rows.append(ItemDemandRow(
             item_id=item_id, item_name=it.name, unit=it.unit, category_name=it.category.name,
-            nation_shortfall=None if hidden else d.nation_shortfall,
-            nations_short=None if hidden else d.nations_short,
-            recipient_uncovered=d.recipient_uncovered,
-            demand=None if hidden else d.demand,
-            contracted=None if hidden else d.contracted,
-            gap=None if hidden else d.gap,
-            contracted_share=None if hidden else d.contracted_share,
-            capacity_per_month=None if cap_hidden else d.capacity_per_month,
-            months_of_capacity=None if hidden or cap_hidden else d.months_of_capacity,
-            suppressed=hidden, capacity_suppressed=cap_hidden,
+            nation_shortfall=f.nation_shortfall.value, nations_short=f.nations_short.value,
+            recipient_uncovered=d.recipient_uncovered, demand=f.demand.value, contracted=f.contracted.value,
+            gap=f.gap.value, contracted_share=f.contracted_share.value,
+            capacity_per_month=f.capacity_per_month.value, months_of_capacity=f.months_of_capacity.value,
+            reasons={key: fig.reason for key, fig in vars(f).items() if fig.reason},
         ))
     rows.sort(key=lambda r: (r.category_name, r.item_name))
     return rows

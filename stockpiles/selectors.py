@@ -13,11 +13,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Max, Min, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, QuerySet, Sum, Value
 from django.utils import timezone
 
+from coordination import disclosure
 from coordination.access import VIEW, Scope, scope_for
 from coordination.models import Category, Item, Nation
+from pledges.selectors import unseen_owed_pledges
 from stockpiles import shortfalls
 from stockpiles.engine import shortfalls_compute
 from stockpiles.models import Alert, Shortfall, ShortfallMark, StockReport
@@ -139,10 +141,10 @@ def shortfalls_as_of(*, user_or_scope, as_of: dt.date, nation: Nation | int | No
 
 @dataclass(frozen=True)
 class ItemRollupRow:
-    """The alliance position for one item (an aggregate: no single nation's figures).
+    """The alliance position for one item, as this reader may see it (``coordination.disclosure``).
 
-    ``suppressed``: too few other nations are in the aggregate for this viewer to see it without
-    learning one nation's figures; the totals are then None (the cell always sees them).
+    A figure is None when suppressed for this reader; ``reasons`` names why (field name → reason code,
+    ``disclosure.reason_text`` for the words). The cell always sees every figure, exact.
     """
 
     item_id: int
@@ -152,26 +154,106 @@ class ItemRollupRow:
     total_shortfall: int | None
     net_position: int | None
     nations_below: int | None
-    nations_counted: int
+    nations_counted: int | None
     statuses: dict[str, int] = field(default_factory=dict)
-    suppressed: bool = False
     nations_not_reporting: int | None = 0  # expected to report the item and have not (no_report rows)
+    reasons: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def suppressed(self) -> bool:
+        """The row's total is hidden from this reader."""
+        return "total_shortfall" in self.reasons
+
+    def note(self, name: str) -> str:
+        """Why figure ``name`` is hidden, in the reader's language ('' when shown)."""
+        reason = self.reasons.get(name)
+        return disclosure.reason_text(reason) if reason else ""
 
 
-def aggregate_suppressed(*, scope: Scope, counted_nation_ids: set[int]) -> bool:
-    """Small-group rule for aggregates shown outside the cell.
+@dataclass(frozen=True)
+class NationPosition:
+    """One nation's compared figures for an item: what the roll-up adds up."""
 
-    A nation may see an alliance figure only when at least ``AGGREGATE_MIN_OTHER_NATIONS`` nations
-    other than itself are in it: otherwise the figure (minus its own share) is one nation's figure.
+    status: str
+    shortfall: int
+    surplus: int | None  # available - guideline; None when either is missing
+
+
+def nation_positions(*, as_of: dt.date | None = None, item_ids: Iterable[int] | None = None
+                     ) -> dict[int, dict[int, NationPosition]]:
+    """Per item, per nation: status, shortfall and surplus (stored rows today, computed from the history
+    for a past ``as_of``). For aggregates only: never shown per nation. One query today."""
+    by_item: dict[int, dict[int, NationPosition]] = defaultdict(dict)
+    if _is_past(as_of):
+        for (nation_id, item_id), r in _results(scope=None, as_of=as_of, item_ids=item_ids).items():
+            surplus = None if r.available is None or r.guideline is None else r.available - r.guideline
+            by_item[item_id][nation_id] = NationPosition(r.status, r.shortfall, surplus)
+        return by_item
+    qs = Shortfall.objects.all()
+    if item_ids is not None:
+        qs = qs.filter(item_id__in=set(item_ids))
+    for nation_id, item_id, status, short, available, guideline in qs.order_by().values_list(
+        "nation_id", "item_id", "status", "shortfall", "available", "guideline"
+    ):
+        surplus = None if available is None or guideline is None else available - guideline
+        by_item[item_id][nation_id] = NationPosition(status, short, surplus)
+    return by_item
+
+
+def rollup_disclosed(*, positions: Mapping[int, NationPosition], reader: disclosure.Reader,
+                     restricted: bool = False) -> tuple[disclosure.RollupFigures, dict[str, int]]:
+    """One item's roll-up from its nations' positions, through ``disclosure.rollup_figures``, and the
+    count per status (empty when the total is hidden)."""
+    counted = {n for n, p in positions.items() if p.status in shortfalls.COUNTED}
+    figures = disclosure.rollup_figures(
+        shortfall={n: p.shortfall for n, p in positions.items()},
+        surplus={n: p.surplus or 0 for n, p in positions.items() if n in counted},
+        counted=counted, reader=reader, restricted=restricted,
+    )
+    statuses: dict[str, int] = {}
+    if not figures.total_shortfall.suppressed:
+        for p in positions.values():
+            statuses[p.status] = statuses.get(p.status, 0) + 1
+    return figures, statuses
+
+
+def alliance_rollup(*, user_or_scope, as_of: dt.date | None = None, item_ids: Iterable[int] | None = None
+                    ) -> list[ItemRollupRow]:
+    """Per item: gross total shortfall (no netting between nations), net position, nations below.
+
+    The figures follow ``shortfalls.rollup_of_totals`` (gross total over every row; net and counts over
+    compared rows) and are disclosed through ``coordination.disclosure.rollup_figures``: outside the
+    cell, checked for enough other nations, dominance, restricted pledges (``pledges.selectors.
+    unseen_owed_pledges``, a subquery) and rounded. Two queries (positions; items with
+    whether a restricted pledge enters them), or the engine's input queries for a past ``as_of``.
     """
-    return _too_few_others(scope=scope, others=len(counted_nation_ids - {scope.nation_id}))
-
-
-def _too_few_others(*, scope: Scope, others: int) -> bool:
-    """``aggregate_suppressed`` given the number of counted nations other than the viewer's."""
-    if scope.is_cell:
-        return False
-    return others < settings.AGGREGATE_MIN_OTHER_NATIONS
+    scope = _scope(user_or_scope)
+    if scope.is_nobody:
+        return []
+    reader = disclosure.reader_of(scope)
+    by_item = nation_positions(as_of=as_of, item_ids=item_ids)
+    unseen = unseen_owed_pledges(user_or_scope=scope, as_of=as_of)
+    restricted = Value(False) if unseen is None else Exists(unseen.filter(item_id=OuterRef("pk")))
+    names = {
+        pk: (name, unit, category_name, hidden)
+        for pk, name, unit, category_name, hidden in Item.objects.filter(pk__in=by_item.keys()).order_by()
+        .annotate(restricted=restricted).values_list("pk", "name", "unit", "category__name", "restricted")
+    } if by_item else {}
+    rows = []
+    for item_id, positions in by_item.items():
+        name, unit, category_name, hidden = names[item_id]
+        figures, statuses = rollup_disclosed(positions=positions, reader=reader, restricted=hidden)
+        reasons = {key: f.reason for key, f in vars(figures).items() if f.reason}
+        rows.append(ItemRollupRow(
+            item_id=item_id, item_name=name, unit=unit, category_name=category_name,
+            total_shortfall=figures.total_shortfall.value, net_position=figures.net_position.value,
+            nations_below=figures.nations_below.value, nations_counted=figures.nations_counted.value,
+            statuses=statuses, reasons=reasons,
+            # a count of other nations' reporting status: shown with the total only, like the other counts
+            nations_not_reporting=statuses.get(shortfalls.NO_REPORT, 0) if statuses else None,
+        ))
+    rows.sort(key=lambda row: (row.category_name, row.item_name))
+    return rows
 
 
 def _stored_totals(qs: QuerySet[Shortfall], *group_by: str, **extra) -> list[tuple[dict, shortfalls.StatusTotals]]:
@@ -187,63 +269,6 @@ def _stored_totals(qs: QuerySet[Shortfall], *group_by: str, **extra) -> list[tup
                                       surplus=int(row["surplus"] or 0), min_coverage=row["low"]))
         for row in rows
     ]
-
-
-def alliance_rollup(*, user_or_scope, as_of: dt.date | None = None, item_ids: Iterable[int] | None = None
-                    ) -> list[ItemRollupRow]:
-    """Per item: gross total shortfall (no netting between nations), net position, nations below.
-
-    Built with ``shortfalls.rollup_of_totals``: on the stored rows summed by the database (two queries
-    for today's figures: totals per item and status, item names), or on results computed from the history for a past
-    ``as_of``. Outside the cell, an item with too few other nations in it is suppressed
-    (``aggregate_suppressed``).
-    """
-    scope = _scope(user_or_scope)
-    if scope.is_nobody:
-        return []
-    totals: dict[int, list[shortfalls.StatusTotals]] = defaultdict(list)
-    others: dict[int, int] = defaultdict(int)  # counted nations other than the viewer's, per item
-    names: dict[int, tuple[str, str, str]] = {}
-    if _is_past(as_of):
-        by_item: dict[int, list[shortfalls.ShortfallResult]] = defaultdict(list)
-        for (nation_id, item_id), result in _results(scope=None, as_of=as_of, item_ids=item_ids).items():
-            by_item[item_id].append(result)
-            if result.status in shortfalls.COUNTED and nation_id != scope.nation_id:
-                others[item_id] += 1
-        for item_id, results in by_item.items():
-            totals[item_id] = shortfalls.status_totals(results)
-        items = Item.objects.select_related("category").in_bulk(by_item.keys())
-        names = {pk: (item.name, item.unit, item.category.name) for pk, item in items.items()}
-    else:
-        qs = Shortfall.objects.all()
-        if item_ids is not None:
-            qs = qs.filter(item_id__in=set(item_ids))
-        own = {"own": ExpressionWrapper(Q(nation_id=scope.nation_id), output_field=BooleanField())}
-        for row, t in _stored_totals(qs, "item_id", **({} if scope.is_cell else own)):
-            totals[row["item_id"]].append(t)
-            if t.status in shortfalls.COUNTED and not row.get("own"):
-                others[row["item_id"]] += t.count
-        # Names apart: grouping by integer keys only keeps the aggregate an in-memory hash.
-        names = {
-            pk: (name, unit, category_name)
-            for pk, name, unit, category_name in Item.objects.filter(pk__in=totals.keys()).order_by()
-            .values_list("pk", "name", "unit", "category__name")
-        }
-    rows = []
-    for item_id, item_totals in totals.items():
-        name, unit, category_name = names[item_id]
-        r = shortfalls.rollup_of_totals(item_totals)
-        hidden = _too_few_others(scope=scope, others=others[item_id])
-        rows.append(ItemRollupRow(
-            item_id=item_id, item_name=name, unit=unit, category_name=category_name,
-            total_shortfall=None if hidden else r.total_shortfall,
-            net_position=None if hidden else r.net_position,
-            nations_below=None if hidden else r.nations_below,
-            nations_counted=r.nations_counted, statuses={} if hidden else r.statuses, suppressed=hidden,
-            nations_not_reporting=None if hidden else r.nations_not_reporting,
-        ))
-    rows.sort(key=lambda row: (row.category_name, row.item_name))
-    return rows
 
 
 @dataclass(frozen=True)

@@ -171,7 +171,8 @@ class UtilisationSerializer(serializers.Serializer):
     remaining = serializers.IntegerField(allow_null=True, help_text="Ceiling − ordered (not below 0).")
     ordered_share = serializers.FloatField(allow_null=True, help_text="Ordered ÷ ceiling.")
     suppressed = serializers.BooleanField(
-        help_text="Too few other nations in this total for you to see it without learning one nation's orders.")
+        help_text="The total is hidden from you (docs/disclosure.md); ordered, remaining and share are null.")
+    suppressed_reason = serializers.CharField(allow_null=True, help_text='Why, e.g. "fewer than 3 nations".')
 
 
 class AgreementSerializer(serializers.Serializer):
@@ -209,7 +210,8 @@ class AgreementSerializer(serializers.Serializer):
         if row is None:
             return None
         return {"ceiling": row.ceiling, "planned": row.planned, "ordered": row.ordered, "remaining": row.remaining,
-                "ordered_share": row.ordered_share, "suppressed": row.suppressed}
+                "ordered_share": row.ordered_share, "suppressed": row.suppressed,
+                "suppressed_reason": row.note or None}
 
 
 class AgreementWriteSerializer(serializers.Serializer):

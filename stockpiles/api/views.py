@@ -11,6 +11,7 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from coordination import disclosure
 from coordination.access import VIEW, require_cell
 from coordination.api.attribution import change_reason
 from coordination.api.base import (
@@ -220,7 +221,9 @@ class ShortfallViewSet(ReadOnlyApiViewSet):
 class AlliancePositionView(ApiView):
     """The alliance position per item: gross total shortfall, net position, how many nations are below.
 
-    An aggregate: no single nation's figures. Readable by every authenticated client.
+    An aggregate: no single nation's figures. Readable by every authenticated client. For a nation's
+    client each figure goes through ``coordination.disclosure`` (docs/disclosure.md): a hidden figure is
+    null and ``suppressed`` names why; shown figures are rounded. The cell sees exact figures.
     """
 
     @extend_schema(
@@ -237,11 +240,16 @@ class AlliancePositionView(ApiView):
                 "total_shortfall": serializers.IntegerField(allow_null=True),
                 "net_position": serializers.IntegerField(allow_null=True),
                 "nations_below": serializers.IntegerField(allow_null=True),
-                "nations_counted": serializers.IntegerField(),
+                "nations_counted": serializers.IntegerField(allow_null=True),
                 "nations_not_reporting": serializers.IntegerField(
                     allow_null=True, help_text="Nations expected to report this item that have not (no_report rows)."),
-                "suppressed": serializers.BooleanField(
-                    help_text="Too few other nations in this aggregate for you to see it; totals are null."),
+                "suppressed": serializers.DictField(
+                    child=inline_serializer("SuppressedFigure", {
+                        "code": serializers.ChoiceField(choices=disclosure.REASONS),
+                        "reason": serializers.CharField(help_text='In your language, e.g. "fewer than 3 nations".'),
+                    }),
+                    help_text="Per hidden figure (null above), keyed by its name: why it is hidden "
+                              "(docs/disclosure.md). {} when every figure is shown."),
             }, many=True),
         }), **{k: v for k, v in ERRORS.items() if k in (400, 401, 403)}},
     )
@@ -256,7 +264,8 @@ class AlliancePositionView(ApiView):
                 "item": r.item_id, "item_name": r.item_name, "unit": r.unit, "category": r.category_name,
                 "total_shortfall": r.total_shortfall, "net_position": r.net_position,
                 "nations_below": r.nations_below, "nations_counted": r.nations_counted,
-                "nations_not_reporting": r.nations_not_reporting, "suppressed": r.suppressed,
+                "nations_not_reporting": r.nations_not_reporting,
+                "suppressed": {name: {"code": code, "reason": r.note(name)} for name, code in r.reasons.items()},
             } for r in rows],
         })
 

@@ -99,6 +99,7 @@ def test_shortfalls_are_own_nation_only_and_the_alliance_sees_the_aggregate(pol,
     # Two nations only: allow a group of one "other" here to test the aggregate itself; the default
     # small-group rule (suppression) is tested in tests/stockpiles/test_aggregate_suppression.py.
     settings.AGGREGATE_MIN_OTHER_NATIONS = 1
+    settings.AGGREGATE_DOMINANCE_PERCENT, settings.AGGREGATE_ROUNDING = 100, 1  # exact figures
     now = timezone.now()
     for code, on_hand, shortfall in (("POL", 10, 90), ("USA", 60, 40)):
         Shortfall.objects.create(nation=nations[code], item=item, as_of=dt.date(2024, 3, 1), on_hand=on_hand,

@@ -121,6 +121,7 @@ def test_as_of_future_date_is_refused_not_a_500(client, coordinator, demo):
 
 def test_officer_sees_own_detail_and_alliance_aggregates(client, polish_officer, demo, settings):
     settings.AGGREGATE_MIN_OTHER_NATIONS = 1  # two nations in the data; suppression: test_aggregate_suppression
+    settings.AGGREGATE_DOMINANCE_PERCENT, settings.AGGREGATE_ROUNDING = 100, 1  # exact figures
     client.force_login(polish_officer)
     response = client.get("/")
     largest = [[text(v) for v in row] for row in rows_of(response, "shortfalls")]
@@ -146,6 +147,7 @@ def test_officer_cannot_open_another_nations_page(client, polish_officer, demo, 
 
 def test_item_page_officer_sees_only_own_series(client, polish_officer, demo, settings):
     settings.AGGREGATE_MIN_OTHER_NATIONS = 1  # two nations in the data; suppression: test_aggregate_suppression
+    settings.AGGREGATE_DOMINANCE_PERCENT, settings.AGGREGATE_ROUNDING = 100, 1  # exact figures
     client.force_login(polish_officer)
     response = client.get(reverse("dashboard:item", args=[demo["shell"].pk]))
     assert [text(r[0]) for r in rows_of(response, "nations")] == ["Poland"]

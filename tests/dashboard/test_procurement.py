@@ -82,14 +82,15 @@ def test_officer_sees_own_orders_and_no_small_group_totals(client, polish_office
     client.force_login(polish_officer)
     response = client.get("/procurement/")
     agreement = rows(response, "agreements")[0]
-    assert agreement[7:12] == [30_000, 18_000, None, None, None]
-    assert agreement[-1] == "hidden"  # the note column is there when something is hidden
+    few = "fewer than 3 nations"
+    assert agreement[7:12] == [30_000, 18_000, few, few, few]  # says why, never a blank
+    assert agreement[-1] == few  # the note column is there when something is hidden
     participants = {r[1]: r for r in rows(response, "participants")}
     assert participants["United States"][3:5] == [10_000, None]
     assert participants["Poland"][3:5] == [8000, 0]
     assert [r[3] for r in rows(response, "timeline")] == ["POL"]  # only its own orders' schedule
     shells = next(r for r in rows(response, "demand") if r[0] == "155 mm HE projectile")
-    assert shells[5:8] == [None, None, None]
+    assert shells[2:8] == [few, few, shells[4], "would reveal a hidden figure", few, "would reveal a hidden figure"]
     assert "155 mm HE projectile" not in [c["title"] for c in response.context["demand_charts"]]
     html = response.content.decode()
     assert "/nations/USA/" not in html and "USA-155-CO-1" not in html

@@ -1,4 +1,4 @@
-"""Alliance aggregates never reveal one nation's figures to another nation (small-group rule)."""
+"""Alliance roll-ups through coordination.disclosure: never one nation's figures to another nation."""
 
 import datetime as dt
 
@@ -41,15 +41,34 @@ def test_a_nation_in_a_group_of_two_sees_no_totals(nations, two_holders):
 
 
 @pytest.mark.django_db
-def test_totals_show_once_two_other_nations_are_in_them(nations, two_holders, settings):
-    deu = factories.NationFactory(code="DEU", name="Germany")
-    stock_report_create(actor=CELL, nation=deu, item=two_holders, quantity=12_000, as_of=dt.date(2024, 1, 1))
+def test_totals_show_once_three_other_nations_contribute_rounded(nations, two_holders):
+    for code, quantity in (("DEU", 6_000), ("FRA", 5_000)):
+        nation = factories.NationFactory(code=code, name=code)
+        stock_report_create(actor=CELL, nation=nation, item=two_holders, quantity=quantity, as_of=dt.date(2024, 1, 1))
+    norway = factories.NationFactory(code="NOR", name="Norway")
+    stock_report_create(actor=CELL, nation=norway, item=two_holders, quantity=10_000, as_of=dt.date(2024, 1, 1))
+    shortfalls_recompute()
+    # Others short: USA 7,000, DEU 4,000, FRA 5,000 (NOR at guideline adds nothing); POL 1,000.
+    [row] = selectors.alliance_rollup(user_or_scope=scope_of(nations["POL"]))
+    assert (row.suppressed, row.total_shortfall, row.nations_below, row.nations_counted) == (False, 17_000, 4, 5)
+    assert row.net_position == -17_000  # no other nation has a surplus: the net tells nothing more
+    # Without NOR at guideline still three contributors; without DEU only two: hidden.
+    stock_report_create(actor=CELL, nation=nations["USA"], item=two_holders, quantity=10_000,
+                        as_of=dt.date(2024, 1, 2))
     shortfalls_recompute()
     [row] = selectors.alliance_rollup(user_or_scope=scope_of(nations["POL"]))
-    assert (row.suppressed, row.total_shortfall, row.nations_counted) == (False, 8_000, 3)
-    settings.AGGREGATE_MIN_OTHER_NATIONS = 3
+    assert (row.suppressed, row.total_shortfall, row.note("total_shortfall")) == (True, None, "fewer than 3 nations")
+
+
+@pytest.mark.django_db
+def test_one_dominant_nation_hides_the_total(nations, two_holders):
+    for code, quantity in (("DEU", 9_700), ("FRA", 9_800)):
+        nation = factories.NationFactory(code=code, name=code)
+        stock_report_create(actor=CELL, nation=nation, item=two_holders, quantity=quantity, as_of=dt.date(2024, 1, 1))
+    shortfalls_recompute()
+    # Others: USA 7,000, DEU 300, FRA 200: USA is 93 % of 7,500.
     [row] = selectors.alliance_rollup(user_or_scope=scope_of(nations["POL"]))
-    assert row.suppressed is True
+    assert (row.total_shortfall, row.reasons["total_shortfall"]) == (None, "dominant")
 
 
 @pytest.mark.django_db
@@ -58,7 +77,7 @@ def test_api_aggregate_is_suppressed_for_a_national_client(nations, two_holders,
     client.force_authenticate(polish_officer)
     body = client.get("/api/v1/shortfalls/alliance/").json()
     [row] = body["results"]
-    assert row["suppressed"] is True and row["total_shortfall"] is None
+    assert row["suppressed"]["total_shortfall"]["code"] == "few_nations" and row["total_shortfall"] is None
     client.force_authenticate(coordinator)
     [row] = client.get("/api/v1/shortfalls/alliance/").json()["results"]
-    assert row["suppressed"] is False and row["total_shortfall"] == 8_000
+    assert row["suppressed"] == {} and row["total_shortfall"] == 8_000

@@ -88,5 +88,14 @@ def status_badge(status: str) -> Badge:
     return Badge(str(Shortfall.Status(status).label) if status in Shortfall.Status.values else status, css)
 
 
-def hidden_badge() -> Badge:
-    return Badge(_("hidden"), "badge-muted")  # the captions explain the small-group rule
+def hidden_badge(note: str = "") -> Badge:
+    """A figure ``coordination.disclosure`` hides from this reader: says why ("fewer than 3 nations")."""
+    return Badge(note or _("hidden"), "badge-muted")
+
+
+def figure_cell(row, name: str):
+    """Figure ``name`` of a selector row that carries ``reasons``/``note`` (roll-up, demand): its value,
+    or a badge saying why it is hidden: never a blank or a zero."""
+    value = getattr(row, name)
+    note = row.note(name) or (row.note("total_shortfall") if value is None else "")  # counts go with the total
+    return hidden_badge(note) if note else value

@@ -137,6 +137,7 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     colour = {n.pk: index for index, n in enumerate(charted)}
     return page(request, "dashboard/item.html", {
         "item": item, "form": form, "as_of": as_of, "scope": scope, "tables": tables, "rollup": rollup,
+        "rollup_notes": {name: rollup.note(name) for name in rollup.reasons} if rollup else {},
         "charts": {"history_chart": history_chart(r, rows, colour), "projection_chart": projection_chart(r, colour)},
         "pledges_url": reverse("dashboard:pledges") + f"?item={item.pk}",
     })

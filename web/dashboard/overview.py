@@ -23,6 +23,7 @@ from web.dashboard.common import (
     Builders,
     chart,
     export_or_none,
+    figure_cell,
     item_cell,
     nation_cell,
     page,
@@ -86,8 +87,9 @@ def alliance_table(r: Reader, limit: int | None = PAGE_SIZE) -> Table:
     for row in rows[:limit] if limit else rows:
         table.rows.append([
             Link(row.item_name, reverse("dashboard:item", args=[row.item_id])), row.category_name,
-            unit_label(row.unit), row.total_shortfall, row.net_position, row.nations_below, row.nations_counted,
-            row.nations_not_reporting,
+            unit_label(row.unit), *(figure_cell(row, name) for name in
+                                    ("total_shortfall", "net_position", "nations_below", "nations_counted",
+                                     "nations_not_reporting")),
         ])
     return table
 

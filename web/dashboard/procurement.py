@@ -22,6 +22,7 @@ from web.dashboard.common import (
     Builders,
     chart,
     export_or_none,
+    figure_cell,
     hidden_badge,
     item_cell,
     nation_cell,
@@ -63,8 +64,9 @@ def agreements_table(r: Reader, rows: list) -> Table:
         table.rows.append([
             a.name, item_cell(a.item, r.as_of), nation_cell(r.scope, a.lead_nation, r.as_of),
             a.manufacturer.name if a.manufacturer else "", a.valid_from, a.valid_to, len(row.participants),
-            row.ceiling, row.planned, row.ordered, row.ordered_share, row.remaining, a.unit_price_eur,
-            hidden_badge() if row.suppressed else "",
+            row.ceiling, row.planned, *((hidden_badge(row.note),) * 3 if row.suppressed
+                                        else (row.ordered, row.ordered_share, row.remaining)),
+            a.unit_price_eur, hidden_badge(row.note) if row.suppressed else "",
         ])
     return table
 
@@ -90,8 +92,8 @@ def demand_table(rows: list) -> Table:
         key="demand", title=_("Demand vs contracted vs industrial capacity, per item"),
         caption=_("Demand: the nations' shortfalls (no netting between nations) plus the recipient's uncovered "
                   "requirement. Contracted: ordered and not yet received. Months of capacity: to make the "
-                  "demand not yet under contract at today's capacity. “Hidden”: a total built from too few "
-                  "other nations, which would reveal one nation's figures."),
+                  "demand not yet under contract at today's capacity. Outside the cell, a figure that "
+                  "would reveal one nation's says why it is hidden; the others are rounded (see docs)."),
         columns=[Column("item", _("Item")), Column("unit", _("Unit")),
                  Column("nation_shortfall", _("Nations' shortfall"), "int"),
                  Column("nations_short", _("Nations short"), "int"),
@@ -109,9 +111,11 @@ def demand_table(rows: list) -> Table:
             months = Badge(_("no capacity"), "badge-bad")
         table.rows.append([
             Link(d.item_name, reverse("dashboard:item", args=[d.item_id])), unit_label(d.unit),
-            d.nation_shortfall, d.nations_short, d.recipient_uncovered, d.demand, d.contracted, d.gap,
-            d.contracted_share, d.capacity_per_month, months,
-            hidden_badge() if d.suppressed or d.capacity_suppressed else "",
+            figure_cell(d, "nation_shortfall"), figure_cell(d, "nations_short"), d.recipient_uncovered,
+            *(figure_cell(d, name) for name in ("demand", "contracted", "gap", "contracted_share",
+                                                "capacity_per_month")),
+            hidden_badge(d.note("months_of_capacity")) if "months_of_capacity" in d.reasons else months,
+            hidden_badge(d.note()) if d.reasons else "",
         ])
     return table
 

@@ -1,0 +1,110 @@
+"""The three leaks of issue 14, through the doors a nation uses (POL's API token, officer-pol's dashboard
+exports). Each failed before ``coordination.disclosure`` owned suppression."""
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+
+from coordination.access import CELL, Scope
+from pledges import services as pledge_services
+from pledges.models import Pledge
+from stockpiles import procurement_services
+from stockpiles.engine import shortfalls_recompute
+from stockpiles.services import stock_report_create
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+DAY = dt.date(2024, 1, 2)
+
+
+def export_rows(client, url: str) -> dict[str, dict[str, str]]:
+    response = client.get(url)
+    assert response.status_code == 200, response.content[:300]
+    reader = csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))
+    return {row[reader.fieldnames[0]]: row for row in reader}
+
+
+def factories_scope(nation) -> Scope:
+    return Scope(nation_id=nation.pk, nation_code=nation.code, nation_role=nation.role)
+
+
+def holder(nation, item, quantity, day=DAY):
+    stock_report_create(actor=CELL, nation=nation, item=item, quantity=quantity, as_of=day)
+
+
+def test_leak_1_procurement_demand_counts_no_orderer_as_a_shortfall_contributor(client, nations, polish_officer):
+    """IRIS-T short for DEU only (130); USA orders 25. POL's demand export showed 130 / 1 / 25."""
+    deu = factories.NationFactory(code="DEU", name="Germany")
+    iris = factories.ItemFactory(name="IRIS-T SLM interceptor", unit="missiles")
+    factories.GuidelineFactory(item=iris, minimum_quantity=200, effective_from=dt.date(2020, 1, 1))
+    holder(deu, iris, 70)
+    usa_scope = factories_scope(nations["USA"])
+    procurement_services.order_create(actor=usa_scope, nation=nations["USA"], item=iris, quantity=25,
+                                      ordered_on=DAY, reference="US IRIS-T")
+    shortfalls_recompute()
+    client.force_login(polish_officer)
+    rows = export_rows(client, "/procurement/?export=csv&table=demand")
+    row = rows["IRIS-T SLM interceptor"]
+    shown = {v for k, v in row.items() if k not in ("Item", "Unit", "Recipient uncovered", "Note")}
+    assert "130" not in shown and "25" not in shown and "1" not in shown
+    assert row["Nations' shortfall"] == "fewer than 3 nations"
+    assert row["Contracted"] == "fewer than 3 nations"
+
+
+def test_leak_2_rollup_row_is_not_solvable(pol, nations):
+    """NOR short 100, USA surplus 500, POL: total 100, net 400, below 1 gave both nations' positions."""
+    nor = factories.NationFactory(code="NOR", name="Norway")
+    item = factories.ItemFactory(name="Item five")
+    factories.GuidelineFactory(item=item, minimum_quantity=1000, effective_from=dt.date(2020, 1, 1))
+    holder(nor, item, 900)
+    holder(nations["USA"], item, 1500)
+    holder(nations["POL"], item, 1000)
+    shortfalls_recompute()
+    body = pol.get(f"/api/v1/shortfalls/alliance/?item={item.pk}").json()
+    [row] = body["results"]
+    assert (row["total_shortfall"], row["net_position"], row["nations_below"]) == (None, None, None)
+    assert row["suppressed"]["total_shortfall"] == {"code": "few_nations", "reason": "fewer than 3 nations"}
+    assert set(row["suppressed"]) >= {"total_shortfall", "net_position", "nations_below"}
+
+
+def test_leak_2_in_french(pol, nations):
+    nor = factories.NationFactory(code="NOR", name="Norway")
+    item = factories.ItemFactory(name="Item five")
+    factories.GuidelineFactory(item=item, minimum_quantity=1000, effective_from=dt.date(2020, 1, 1))
+    holder(nor, item, 900)
+    shortfalls_recompute()
+    [row] = pol.get(f"/api/v1/shortfalls/alliance/?item={item.pk}", HTTP_ACCEPT_LANGUAGE="fr").json()["results"]
+    assert row["suppressed"]["total_shortfall"]["reason"] == "moins de 3 nations"
+
+
+def test_leak_3_restricted_pledge_does_not_move_another_nations_total(client, nations, polish_officer, coordinator,
+                                                                        settings, today):
+    """DEU's restricted pledge of 30 announced on day 2: POL's alliance export must not differ by it."""
+    settings.AGGREGATE_ROUNDING = 1  # the rule, not the rounding, must close this leak
+    deu, nor, fra = (factories.NationFactory(code=c) for c in ("DEU", "NOR", "FRA"))
+    patriot = factories.ItemFactory(name="Patriot PAC-3", unit="missiles")
+    factories.GuidelineFactory(item=patriot, minimum_quantity=1000, effective_from=dt.date(2020, 1, 1))
+    for nation, quantity in ((deu, 700), (nor, 650), (fra, 600), (nations["POL"], 900)):
+        holder(nation, patriot, quantity, day=today - dt.timedelta(days=30))
+    day1, day2 = today - dt.timedelta(days=10), today - dt.timedelta(days=9)
+    pledge_services.pledge_create(
+        actor=CELL, donor=deu, recipient=nations["UKR"], item=patriot, quantity=30, value_eur=30_000_000,
+        announced_on=day2, due_on=today + dt.timedelta(days=60), source=Pledge.Source.NATIONAL_STOCK,
+        status=Pledge.Status.COMMITTED, releasability="restricted", reference="DEU restricted",
+    )
+    shortfalls_recompute()
+    client.force_login(polish_officer)
+    first = export_rows(client, f"/?export=csv&table=alliance&as_of={day1.isoformat()}")["Patriot PAC-3"]
+    second = export_rows(client, f"/?export=csv&table=alliance&as_of={day2.isoformat()}")["Patriot PAC-3"]
+    today_row = export_rows(client, "/?export=csv&table=alliance")["Patriot PAC-3"]
+    figures = ("Total shortfall", "Net position")
+    assert first[figures[0]] == "1150"  # 300 + 350 + 400 from three others + POL's 100, before the pledge
+    for row in (second, today_row):
+        assert all(row[f] == "includes records you may not see" for f in figures)
+    # The cell sees the exact figures, pledge included.
+    client.force_login(coordinator)
+    cell_row = export_rows(client, f"/?export=csv&table=alliance&as_of={day2.isoformat()}")["Patriot PAC-3"]
+    assert cell_row["Total shortfall"] == str(300 + 30 + 350 + 400 + 100)
+
