@@ -7,13 +7,14 @@ tests/stockpiles/test_sourcing_selectors.py).
 
 Access: the cell sees every ally. A nation sees its own headroom; other nations' figures never, and the
 proposed split (which is built from them) only when at least ``AGGREGATE_MIN_OTHER_NATIONS`` other
-nations give something in it (``stockpiles.selectors.aggregate_suppressed``); then it sees its own
+nations give something in it (``coordination.disclosure``); then it sees its own
 lines and the totals, never another nation's line. A nation runs the what-if of its own pledges only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -22,13 +23,14 @@ from django.core.exceptions import PermissionDenied
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from coordination import disclosure
 from coordination.access import Scope, scope_for
 from coordination.models import Item, Nation
 from pledges import fulfilment
 from pledges import selectors as pledge_selectors
 from pledges.models import Pledge
 from stockpiles import shortfalls, sourcing
-from stockpiles.selectors import aggregate_suppressed
+from stockpiles.engine import shortfall_inputs
 
 
 def _scope(user_or_scope) -> Scope:
@@ -48,6 +50,9 @@ def _num(value: int) -> str:
 
 
 # --- Headroom and the proposed split -------------------------------------------------------------------
+
+logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class AllyHeadroom:
@@ -110,11 +115,19 @@ def explain(line: sourcing.SplitLine, nation: Nation) -> str:
 
 
 def _results(*, item_id: int, nation_ids, as_of: dt.date) -> dict[int, tuple[shortfalls.ShortfallResult, bool]]:
-    """The engine's result per given nation for the item, and whether the pair has inputs of its own."""
-    from stockpiles.engine import shortfall_inputs
-
+    """The engine's result per given nation for the item, and whether the pair has inputs of its own (a report,
+    a rate, a national-stock pledge, a schedule line). A pair the engine cannot compute is left out (logged by
+    ``compute_isolated``), as in every other read."""
     inputs = shortfall_inputs(pairs=[(n, item_id) for n in nation_ids], as_of=as_of)
-    return {n: (shortfalls.compute_shortfall(inp), shortfalls.has_own_inputs(inp)) for (n, _i), inp in inputs.items()}
+    results: dict[int, tuple[shortfalls.ShortfallResult, bool]] = {}
+    for (n, _i), inp in inputs.items():
+        try:
+            result = shortfalls.compute_shortfall(inp)
+        except Exception:  # one bad input row never stops the planner: that ally is left out, logged
+            logger.exception("Sourcing: could not compute nation %s, item %s", n, item_id)
+            continue
+        results[n] = (result, bool(inp.stock or inp.rates or inp.pledges or inp.inflows))
+    return results
 
 
 def _candidates(nations: Mapping[int, Nation]) -> list[Nation]:
@@ -171,11 +184,17 @@ def sourcing_plan(*, user_or_scope, item: Item, quantity: int | None = None, as_
         return SourcingPlan(item=item, as_of=on, horizon=horizon, months=months, need=need, need_source=need_source,
                             rows=known, unknown=unknown, split=split, lines=lines, totals_by_month=totals)
     own_id = scope.nation_id
-    suppressed = aggregate_suppressed(scope=scope, counted_nation_ids=split.nation_ids)
-    # A month's total only with enough other nations contributing to that very month (non-zero headroom).
+    reader = disclosure.reader_of(scope)
+    unseen = pledge_selectors.unseen_owed_pledges(user_or_scope=scope, as_of=as_of)
+    restricted = unseen is not None and unseen.filter(item_id=item.pk).exists()  # rule (c): one query
+    given: dict[int, int] = {}
+    for ln in split.lines:
+        given[ln.nation_id] = given.get(ln.nation_id, 0) + ln.quantity
+    suppressed = disclosure.primary_reason(given, reader, restricted=restricted) is not None
+    # A month's total only when it passes the disclosure rules on its own contributors (that month's headroom).
     shown_totals = [
-        None if aggregate_suppressed(scope=scope, counted_nation_ids={r.nation.pk for r in known
-                                                                     if r.headroom.by_month[m]}) else total
+        disclosure.disclose(total, {r.nation.pk: r.headroom.by_month[m] for r in known}, reader,
+                            restricted=restricted).value
         for m, total in enumerate(totals)
     ]
     lines = [] if suppressed else [

@@ -3,6 +3,8 @@
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
+from coordination.dates import date_window
+
 FIELD_ERRORS = inline_serializer("FieldErrors", {
     "field_name": serializers.ListField(child=serializers.CharField(), required=False,
                                         help_text="Messages for one field (one key per field with errors)."),
@@ -130,12 +132,26 @@ def _number_rule(schema: dict) -> None:
             schema["pattern"] = f"^[0-9]{{1,{match[1]}}}(?:\\.[0-9]{{1,{match[2]}}})?$"
 
 
+def date_years_pattern() -> str:
+    """The years of the date window every date field accepts (coordination.dates), as a pattern. The last
+    year is left out: the window ends on today's day of that year, which a pattern cannot state."""
+    first, last = date_window()
+    years = "|".join(str(year) for year in range(first.year, last.year))
+    return rf"^({years})-"
+
+
+def _date_rule(schema: dict) -> None:
+    if schema.get("type") == "string" and schema.get("format") == "date" and "pattern" not in schema:
+        schema["pattern"] = date_years_pattern()
+
+
 def _walk_schema(schema, *, name: str | None = None) -> None:
     """Every (nested) schema of a request body: text and number rules."""
     if not isinstance(schema, dict):
         return
     _number_rule(schema)
     _text_rule(schema, multiline=name in MULTI_LINE_FIELDS)
+    _date_rule(schema)
     for prop, sub in (schema.get("properties") or {}).items():
         _walk_schema(sub, name=prop)
     if isinstance(schema.get("items"), dict):

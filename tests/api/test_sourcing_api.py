@@ -10,6 +10,15 @@ from tests.stockpiles import sourcing_scenario
 
 pytestmark = pytest.mark.django_db
 
+@pytest.fixture(autouse=True)
+def disclosure_as_when_written(settings):
+    """These tests are about the planner, written with two other nations as the threshold and exact
+    figures; the disclosure rules themselves are tested in tests/coordination/test_disclosure.py."""
+    settings.AGGREGATE_MIN_OTHER_NATIONS = 2
+    settings.AGGREGATE_DOMINANCE_PERCENT = 100
+    settings.AGGREGATE_ROUNDING = 1
+
+
 URL = "/api/v1/sourcing/"
 WHAT_IF = "/api/v1/sourcing/what-if/"
 
@@ -133,13 +142,13 @@ def test_query_counts(cell, deu, world, django_assert_max_num_queries):
     cell.get(URL, {"item": world["shell"].pk})  # the session's first write after login is not the endpoint's
     # cell session (session, user, OTP device, membership); item; nations;
     # recipient gaps (requirements, pledges, items); engine inputs (5)
-    with django_assert_max_num_queries(4 + 10):
+    with django_assert_max_num_queries(4 + 11):  # + the engine's allies read
         assert cell.get(URL, {"item": world["shell"].pk}).status_code == 200
     # token (and its last-use stamp); the same reads
-    with django_assert_max_num_queries(3 + 10):
+    with django_assert_max_num_queries(3 + 12):  # + allies; a nation: whether a restricted pledge enters the item
         assert deu.get(URL, {"item": world["shell"].pk}).status_code == 200
     # token; item; engine inputs (5); default recipient: nations, requirements; recipient gaps (3)
-    with django_assert_max_num_queries(3 + 12):
+    with django_assert_max_num_queries(3 + 14):  # + allies; restricted-pledge check
         assert deu.post(WHAT_IF, {"item": world["shell"].pk, "quantity": 5}, format="json").status_code == 200
 
 

@@ -11,6 +11,15 @@ from tests.stockpiles import sourcing_scenario
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def disclosure_as_when_written(settings):
+    """These tests are about the planner, written with two other nations as the threshold and exact
+    figures; the disclosure rules themselves are tested in tests/coordination/test_disclosure.py."""
+    settings.AGGREGATE_MIN_OTHER_NATIONS = 2
+    settings.AGGREGATE_DOMINANCE_PERCENT = 100
+    settings.AGGREGATE_ROUNDING = 1
+
+
 @pytest.fixture
 def world(nations):
     return sourcing_scenario.build(nations)
@@ -128,13 +137,13 @@ def test_query_counts(cell_client, deu_client, world, django_assert_max_num_quer
     cell_client.get(url)  # the session's first write after login is not the page's
     # session, user, OTP device, membership; item choices; nations; item; recipient gaps (requirements, pledges,
     # items); engine inputs (current stock, guidelines, rates, schedule lines, pledges)
-    with django_assert_max_num_queries(4 + 12):
+    with django_assert_max_num_queries(4 + 14):  # + the engine's allies read; restricted-pledge check (nations)
         cell_client.get(url, {"item": world["shell"].pk})
     panel = reverse("dashboard:sourcing-item", args=[world["shell"].pk])
-    with django_assert_max_num_queries(4 + 10):
+    with django_assert_max_num_queries(4 + 12):  # + allies; restricted-pledge check (nations)
         cell_client.get(panel)
     what_if = reverse("dashboard:sourcing-what-if")
     params = {"donor": world["FRA"].pk, "item": world["shell"].pk, "quantity": 5, "source": "national_stock"}
     # nations; item choices; item; engine inputs (5); default recipient (requirements); recipient gaps (3)
-    with django_assert_max_num_queries(4 + 12):
+    with django_assert_max_num_queries(4 + 14):  # + the engine's allies read; restricted-pledge check (nations)
         cell_client.get(what_if, params, HTTP_HX_REQUEST="true")
