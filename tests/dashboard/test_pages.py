@@ -2,6 +2,7 @@
 
 import datetime as dt
 import re
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -73,7 +74,7 @@ def test_overview_numbers(client, coordinator, demo):
     assert donors["United States"][1:] == [1, 2_000_000, 0, 0.0, 1]
     overdue = rows_of(response, "overdue")
     assert [text(r[0]) for r in overdue] == ["United States"] and overdue[0][5] == 2000
-    assert [r[:3] for r in rows_of(response, "deliveries")] == [["2024-04", 1, 20]]
+    assert [r[:3] for r in rows_of(response, "deliveries")] == [["2024-04", 1, Decimal("10000000.00")]]  # count, EUR
     assert [r[1:4] for r in rows_of(response, "training")] == [["Leopard 2 crew", 120, 90]]
     assert "€10.0 m" in html and "5,500" in html
     assert 'id="fulfilment-chart-data"' in html and 'id="deliveries-chart-data"' in html
@@ -168,7 +169,7 @@ def test_nation_page(client, coordinator, demo):
     assert len(stock) == 2 and [stock[1][i] for i in (0, 1, 4, 7, 9)] == [
         "IRIS-T SLM interceptor", 0, None, 100, "No stock report"]
     pledges = [[text(v) for v in row] for row in rows_of(response, "pledges")]
-    assert pledges[0][:5] == ["Ukraine", "155 mm HE projectile", 2000, 0, 2_000_000]
+    assert pledges[0][:6] == ["Ukraine", "155 mm HE projectile", 2000, 0, "rounds", 2_000_000]
     assert pledges[0][-1] == "overdue"
     assert "gaps" not in response.context["tables"]
     chart = response.context["charts"]["coverage_chart"]

@@ -59,7 +59,7 @@ def test_redis_down_is_degraded_not_dead(client, settings):
 
 @pytest.mark.django_db
 def test_database_down_is_a_503(client, monkeypatch):
-    from coordination import views
+    from web import views
 
     monkeypatch.setattr(views, "_database", lambda: "unavailable")
     response = client.get("/healthz")
