@@ -63,7 +63,8 @@ def test_sql_baseline_on_a_worked_example(nations, item, today):
 
 @requires_postgres
 @pytest.mark.django_db
-@pytest.mark.xfail(reason="The bench's one-statement SQL baseline (bench/measure.py) does not yet make the no_report rows "
+@pytest.mark.xfail(reason="The bench's one-statement SQL baseline (bench/measure.py) does not yet make "
+                   "the no_report rows "
                    "the engine gained this session (issue 13 point 6); open, see the closing note.", strict=False)
 def test_sql_baseline_gives_the_engines_rows_on_generated_data(tiny_data):
     figures = measure.full_recompute(repeats=1)
