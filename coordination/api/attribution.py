@@ -9,14 +9,14 @@ request is hidden from django-simple-history's middleware context for the durati
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
 from coordination.api.authentication import ApiClient
+from coordination.history import background_attribution
 
 
 def service_user(user):
@@ -32,16 +32,10 @@ def change_reason(user) -> str:
 
 @contextmanager
 def attributed_write(user) -> Iterator[None]:
-    context = HistoricalRecords.context
-    missing = object()
-    saved = getattr(context, "request", missing)
-    if isinstance(user, ApiClient) and saved is not missing:
-        context.request = None
-    try:
+    """A token client is no Django user (``history_user`` refuses it): its writes run without
+    simple-history's request context, as background work does, and ``stamp_history`` names the token."""
+    with background_attribution() if isinstance(user, ApiClient) else nullcontext():
         yield
-    finally:
-        if saved is not missing:
-            context.request = saved
 
 
 def stamp_history(model: type[models.Model], pks: Iterable[int], *, user, since) -> None:
