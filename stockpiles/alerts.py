@@ -111,8 +111,20 @@ def alerts_sync_engine_failures(*, failures: Mapping[Pair, str], pairs: Collecti
     """Raise an engine-failure alert for each failed pair (once while it fails), close the open ones of
     ``pairs`` that computed this time. ``open_keys``: the open engine keys of the pairs considered
     (the full recompute: every open one). Returns (raised, closed)."""
-    now = timezone.now()
+    def message(n: int, i: int, nations, items) -> str:
+        return (f"{nations[n].code} {items[i].name}: the shortfall engine could not compute this pair "
+                f"({failures[(n, i)]}); its previous figures are kept and marked as failed. "
+                f"Correct the input row (a date out of range?).")
+
     wanted = {engine_key(n, i): (n, i) for n, i in failures}
+    return _sync_pair_alerts(kind=Alert.Kind.ENGINE_FAILURE, wanted=wanted, open_keys=open_keys, message=message)
+
+
+def _sync_pair_alerts(*, kind: str, wanted: Mapping[str, Pair], open_keys: set[str], message) -> tuple[int, int]:
+    """The one raise-and-close step of the per-pair alert kinds: close the open keys no longer wanted, raise
+    one alert per wanted key not yet open (``message(nation_id, item_id, nations, items)``; the nations and
+    items named are read in two queries). Returns (raised, closed)."""
+    now = timezone.now()
     closed = _close(open_keys - wanted.keys(), now=now)
     new = {k: pair for k, pair in wanted.items() if k not in open_keys}
     if not new:
@@ -120,28 +132,27 @@ def alerts_sync_engine_failures(*, failures: Mapping[Pair, str], pairs: Collecti
     nations = Nation.objects.in_bulk({n for n, _ in new.values()})
     items = Item.objects.in_bulk({i for _, i in new.values()})
     alerts = [
-        Alert(kind=Alert.Kind.ENGINE_FAILURE, nation_id=n, item_id=i, key=key, opened_at=now,
-              message=(f"{nations[n].code} {items[i].name}: the shortfall engine could not compute this pair "
-                       f"({failures[(n, i)]}); its previous figures are kept and marked as failed. "
-                       f"Correct the input row (a date out of range?).")[:500])
+        Alert(kind=kind, nation_id=n, item_id=i, key=key, opened_at=now, message=message(n, i, nations, items)[:500])
         for key, (n, i) in sorted(new.items())
     ]
     _raise(alerts, now=now)
     return len(alerts), closed
 
 
-def _below_open_qs(pairs: Collection[Pair] | None):
-    qs = Alert.objects.filter(closed_at__isnull=True, kind=Alert.Kind.BELOW_GUIDELINE)
+def _pair_open_qs(kind: str, key_of, pairs: Collection[Pair] | None):
+    """Open alerts of a per-pair kind (below guideline, engine failure), for ``pairs`` or all."""
+    qs = Alert.objects.filter(closed_at__isnull=True, kind=kind)
     if pairs is not None:
-        qs = qs.filter(key__in=[below_key(n, i) for n, i in pairs])
+        qs = qs.filter(key__in=[key_of(n, i) for n, i in pairs])
     return qs
+
+
+def _below_open_qs(pairs: Collection[Pair] | None):
+    return _pair_open_qs(Alert.Kind.BELOW_GUIDELINE, below_key, pairs)
 
 
 def _engine_open_qs(pairs: Collection[Pair] | None):
-    qs = Alert.objects.filter(closed_at__isnull=True, kind=Alert.Kind.ENGINE_FAILURE)
-    if pairs is not None:
-        qs = qs.filter(key__in=[engine_key(n, i) for n, i in pairs])
-    return qs
+    return _pair_open_qs(Alert.Kind.ENGINE_FAILURE, engine_key, pairs)
 
 
 def _overdue_open_qs(pairs: Collection[Pair] | None):
@@ -179,33 +190,20 @@ def alerts_sync_below_guideline(*, results: Mapping[Pair, shortfalls.ShortfallRe
     ``pairs`` when the caller has read them already. ``skip``: pairs whose alert is left as it is (the
     engine failed on them). Returns (raised, closed).
     """
-    now = timezone.now()
     considered = set(results) if pairs is None else set(pairs)
     below = {p for p in considered if p in results and results[p].status == shortfalls.BELOW_GUIDELINE}
     if open_keys is None:
         open_keys = set(_below_open_qs(None if pairs is None else considered).values_list("key", flat=True))
     if skip:
         open_keys = {k for k in open_keys if _pair_of(k) not in skip}
-    wanted = {below_key(n, i): (n, i) for n, i in below}
-    closed = _close(open_keys - wanted.keys(), now=now)
-    new = {k: pair for k, pair in wanted.items() if k not in open_keys}
-    if not new:
-        return 0, closed
-    nations = Nation.objects.in_bulk({n for n, _ in new.values()})
-    items = Item.objects.in_bulk({i for _, i in new.values()})
-    alerts = []
-    for key, (n, i) in sorted(new.items()):
+
+    def message(n: int, i: int, nations, items) -> str:
         r = results[(n, i)]
-        item = items[i]
-        alerts.append(Alert(
-            kind=Alert.Kind.BELOW_GUIDELINE, nation_id=n, item_id=i, key=key, opened_at=now,
-            message=(
-                f"{nations[n].code} {item.name}: {r.available:,} {item.unit} available against a guideline of "
-                f"{r.guideline:,}, short by {r.shortfall:,}."
-            )[:500],
-        ))
-    _raise(alerts, now=now)
-    return len(alerts), closed
+        return (f"{nations[n].code} {items[i].name}: {r.available:,} {items[i].unit} available against a guideline "
+                f"of {r.guideline:,}, short by {r.shortfall:,}.")
+
+    wanted = {below_key(n, i): (n, i) for n, i in below}
+    return _sync_pair_alerts(kind=Alert.Kind.BELOW_GUIDELINE, wanted=wanted, open_keys=open_keys, message=message)
 
 
 def alerts_sync_overdue(*, on: dt.date | None = None, pairs: Collection[Pair] | None = None,
