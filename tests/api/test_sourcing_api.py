@@ -7,17 +7,9 @@ from coordination.api.tokens import token_issue
 from pledges.models import Pledge
 from tests.api.conftest import client_with
 from tests.stockpiles import sourcing_scenario
+from tests.stockpiles.sourcing_scenario import disclosure_as_when_written  # noqa: F401  (autouse)
 
 pytestmark = pytest.mark.django_db
-
-@pytest.fixture(autouse=True)
-def disclosure_as_when_written(settings):
-    """These tests are about the planner, written with two other nations as the threshold and exact
-    figures; the disclosure rules themselves are tested in tests/coordination/test_disclosure.py."""
-    settings.AGGREGATE_MIN_OTHER_NATIONS = 2
-    settings.AGGREGATE_DOMINANCE_PERCENT = 100
-    settings.AGGREGATE_ROUNDING = 1
-
 
 URL = "/api/v1/sourcing/"
 WHAT_IF = "/api/v1/sourcing/what-if/"

@@ -15,12 +15,22 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from django.utils import timezone
 
 from coordination.access import CELL
 from stockpiles import services as stock_services
 from stockpiles import shortfalls
 from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def disclosure_as_when_written(settings):
+    """These tests are about the planner, written with two other nations as the threshold and exact
+    figures; the disclosure rules themselves are tested in tests/coordination/test_disclosure.py."""
+    settings.AGGREGATE_MIN_OTHER_NATIONS = 2
+    settings.AGGREGATE_DOMINANCE_PERCENT = 100
+    settings.AGGREGATE_ROUNDING = 1
 
 
 def build(nations: dict) -> dict:

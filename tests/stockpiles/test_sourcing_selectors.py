@@ -12,17 +12,9 @@ from pledges import services as pledge_services
 from pledges.models import Pledge
 from stockpiles import shortfalls, sourcing_selectors
 from tests.stockpiles import sourcing_scenario
+from tests.stockpiles.sourcing_scenario import disclosure_as_when_written  # noqa: F401  (autouse)
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def disclosure_as_when_written(settings):
-    """These tests are about the planner, written with two other nations as the threshold and exact
-    figures; the disclosure rules themselves are tested in tests/coordination/test_disclosure.py."""
-    settings.AGGREGATE_MIN_OTHER_NATIONS = 2
-    settings.AGGREGATE_DOMINANCE_PERCENT = 100
-    settings.AGGREGATE_ROUNDING = 1
 
 
 @pytest.fixture
