@@ -35,9 +35,12 @@ CLIPPED_CELLS = """(wide) => {
       clipped.push('card: ' + el.id);
     }
   });
-  // A wide table may scroll inside its own container (.table-wrap), as issue 16 allows; its cells are
-  // checked above. (A stricter "no table scrolls at 1440 px" check was dropped when the disclosure
-  // notes, "fewer than 3 nations", made the alliance and procurement tables wider for officers.)
+  // On a laptop screen a table fits its card: nothing hides behind a scroll bar nobody sees.
+  if (wide) {
+    document.querySelectorAll('.table-wrap').forEach((el) => {
+      if (el.scrollWidth > el.clientWidth + 1) { clipped.push('table scrolls: ' + el.closest('section').id); }
+    });
+  }
   return clipped;
 }"""
 

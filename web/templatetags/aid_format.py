@@ -97,6 +97,8 @@ def coverage_band(value) -> str:
 def _cell_content(column, value) -> str:
     """One table cell's inner HTML (escaped), by column kind; see ``table_row``."""
     kind = column.kind
+    if getattr(value, "is_badge", False):  # in any column: a hidden figure's reason, a status word
+        return format_html('<span class="badge {}">{}</span>', value.css, value.text)
     if kind == "int":
         return conditional_escape(format_int(value))
     if kind == "eur":
@@ -115,8 +117,6 @@ def _cell_content(column, value) -> str:
             return note
         return format_html('<span title="{} / {}">{}</span>{}', value.items_below, value.items_counted,
                            format_pct(value.coverage), note)
-    if getattr(value, "is_badge", False):
-        return format_html('<span class="badge {}">{}</span>', value.css, value.text)
     if kind == "months":
         return conditional_escape(format_int(value))
     if getattr(value, "is_link", False):
