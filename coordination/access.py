@@ -78,8 +78,8 @@ ALL_Q = models.Q()
 class RestrictedQuerySet(models.QuerySet):
     """``restrict(user, action)`` filters to what the user may see or write."""
 
-    def restrict(self, user_or_scope, action: str = VIEW):
-        scope = user_or_scope if isinstance(user_or_scope, Scope) else scope_for(user_or_scope)
+    def restrict(self, actor, action: str = VIEW):
+        scope = actor if isinstance(actor, Scope) else scope_for(actor)
         if scope.is_cell:
             return self
         if scope.is_nobody:

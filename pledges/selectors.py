@@ -1,6 +1,6 @@
 """Reads for pledges, deliveries, requirements and training. Each runs a bounded number of queries (stated on each).
 
-Records a user reads go through ``restrict(user_or_scope, "view")``; the numbers come from
+Records a user reads go through ``restrict(actor, "view")``; the numbers come from
 ``pledges.fulfilment`` only. ``recipient_gaps`` is an alliance aggregate over every pledge.
 """
 
@@ -25,8 +25,8 @@ _FACT_FIELDS = (
 )
 
 
-def _scope(user_or_scope) -> Scope:
-    return user_or_scope if isinstance(user_or_scope, Scope) else scope_for(user_or_scope)
+def _scope(actor) -> Scope:
+    return actor if isinstance(actor, Scope) else scope_for(actor)
 
 
 def _today() -> dt.date:
@@ -83,10 +83,10 @@ def _facts(rows: list[dict], *, delivered: dict[int, int] | None = None) -> list
     ]
 
 
-def pledge_facts(*, user_or_scope, as_of: dt.date | None = None, donor=None, item=None, recipient=None
+def pledge_facts(*, actor, as_of: dt.date | None = None, donor=None, item=None, recipient=None
                  ) -> list[fulfilment.PledgeFacts]:
     """The pledges the user may see, as ``fulfilment.PledgeFacts``. One query (two for a past date)."""
-    return _pledge_facts(scope=_scope(user_or_scope), as_of=as_of, donor=donor, item=item, recipient=recipient)
+    return _pledge_facts(scope=_scope(actor), as_of=as_of, donor=donor, item=item, recipient=recipient)
 
 
 def _pledges(*, scope: Scope | None, as_of: dt.date | None = None, donor=None, item=None, recipient=None):
@@ -131,15 +131,15 @@ class ItemFulfilment:
     fulfilment: fulfilment.Fulfilment
 
 
-def _fulfilment_by(*, user_or_scope, key: str, as_of: dt.date | None, donor=None, item=None
+def _fulfilment_by(*, actor, key: str, as_of: dt.date | None, donor=None, item=None
                    ) -> dict[int, fulfilment.Fulfilment]:
     """``fulfilment.fulfilment_of_totals`` per ``key`` on the pledges the user may see: summed by the
     database (``aggregates.pledge_totals_by``, one or two queries); for a past date, on the pledges' facts with
     their deliveries as of then (``fulfilment.fulfilment_by``, two queries; the same rules)."""
     on = as_of or _today()
-    qs, past = _pledges(scope=_scope(user_or_scope), as_of=as_of, donor=donor, item=item)
+    qs, past = _pledges(scope=_scope(actor), as_of=as_of, donor=donor, item=item)
     if past:  # delivered as of then: a correlated sum per pledge is slower in SQL than this read
-        facts = _pledge_facts(scope=_scope(user_or_scope), as_of=as_of, donor=donor, item=item)
+        facts = _pledge_facts(scope=_scope(actor), as_of=as_of, donor=donor, item=item)
         return fulfilment.fulfilment_by(facts, lambda p: getattr(p, key), on=on)
     groups: dict[int, list[fulfilment.PledgeTotals]] = {}
     for k, totals in aggregates.pledge_totals_by(qs, on=on, key=key):
@@ -147,7 +147,7 @@ def _fulfilment_by(*, user_or_scope, key: str, as_of: dt.date | None, donor=None
     return {k: fulfilment.fulfilment_of_totals(totals) for k, totals in groups.items()}
 
 
-def fulfilment_by_donor(*, user_or_scope, as_of: dt.date | None = None, item=None,
+def fulfilment_by_donor(*, actor, as_of: dt.date | None = None, item=None,
                         nations: Mapping[int, Nation] | None = None) -> list[DonorFulfilment]:
     """Pledged, delivered, shares by quantity and EUR value, overdue count: per donor, by donor name.
 
@@ -155,16 +155,16 @@ def fulfilment_by_donor(*, user_or_scope, as_of: dt.date | None = None, item=Non
     when some pledge's delivered value needs rounding); one less when the caller passes ``nations``
     (every nation by id, read once per request).
     """
-    groups = _fulfilment_by(user_or_scope=user_or_scope, key="donor_id", as_of=as_of, item=item)
+    groups = _fulfilment_by(actor=actor, key="donor_id", as_of=as_of, item=item)
     nations = _nations(nations, groups.keys())
     rows = [DonorFulfilment(donor=nations[k], fulfilment=f) for k, f in groups.items()]
     rows.sort(key=lambda r: r.donor.name)
     return rows
 
 
-def fulfilment_by_item(*, user_or_scope, as_of: dt.date | None = None, donor=None) -> list[ItemFulfilment]:
+def fulfilment_by_item(*, actor, as_of: dt.date | None = None, donor=None) -> list[ItemFulfilment]:
     """The same per item (optionally for one donor), by category and item name. Two queries (three as above)."""
-    groups = _fulfilment_by(user_or_scope=user_or_scope, key="item_id", as_of=as_of, donor=donor)
+    groups = _fulfilment_by(actor=actor, key="item_id", as_of=as_of, donor=donor)
     items = Item.objects.select_related("category").in_bulk(groups.keys())
     rows = [ItemFulfilment(item=items[k], fulfilment=f) for k, f in groups.items()]
     rows.sort(key=lambda r: (r.item.category.name, r.item.name))
@@ -178,12 +178,12 @@ class OverduePledge:
     outstanding: int  # pledged but not yet delivered
 
 
-def overdue_pledges(*, user_or_scope, on: dt.date | None = None, donor=None) -> list[OverduePledge]:
+def overdue_pledges(*, actor, on: dt.date | None = None, donor=None) -> list[OverduePledge]:
     """Pledges past their due date and not fully delivered (not cancelled), most overdue first. Two queries."""
-    return overdue_pledges_page(user_or_scope=user_or_scope, on=on, donor=donor)[0]
+    return overdue_pledges_page(actor=actor, on=on, donor=donor)[0]
 
 
-def overdue_pledges_page(*, user_or_scope, on: dt.date | None = None, donor=None, limit: int | None = None
+def overdue_pledges_page(*, actor, on: dt.date | None = None, donor=None, limit: int | None = None
                          ) -> tuple[list[OverduePledge], int]:
     """The first ``limit`` overdue pledges (all when None), most overdue first, and how many there are.
 
@@ -193,7 +193,7 @@ def overdue_pledges_page(*, user_or_scope, on: dt.date | None = None, donor=None
     rule, so one read of ``limit`` rows in practice). Two queries.
     """
     on = on or _today()
-    qs = Pledge.objects.restrict(_scope(user_or_scope), VIEW)
+    qs = Pledge.objects.restrict(_scope(actor), VIEW)
     if donor is not None:
         qs = qs.filter(donor_id=_pk(donor))
     total = fulfilment.fulfilment_of_totals(
@@ -232,7 +232,7 @@ class RecipientGap:
     gap: fulfilment.Gap
 
 
-def recipient_gaps(*, user_or_scope, recipient=None, item=None, as_of: dt.date | None = None,
+def recipient_gaps(*, actor, recipient=None, item=None, as_of: dt.date | None = None,
                    nations: Mapping[int, Nation] | None = None) -> list[RecipientGap]:
     """Per (recipient, item) with a requirement: required, pledged, delivered, uncovered, undelivered.
 
@@ -254,7 +254,7 @@ def recipient_gaps(*, user_or_scope, recipient=None, item=None, as_of: dt.date |
     ]
     if not needs:
         return []
-    scope = _scope(user_or_scope)
+    scope = _scope(actor)
     facts = _pledge_facts(scope=None if scope.is_cell else scope, as_of=as_of, recipient=recipient, item=item)
     gaps = fulfilment.recipient_gaps(needs, facts)
     nations = _nations(nations, {g.recipient_id for g in gaps})
@@ -272,7 +272,7 @@ class TrainingRow:
     progress: fulfilment.TrainingProgress
 
 
-def training_summary(*, user_or_scope, nations: Mapping[int, Nation] | None = None) -> list[TrainingRow]:
+def training_summary(*, actor, nations: Mapping[int, Nation] | None = None) -> list[TrainingRow]:
     """Trainees committed vs completed per donor and programme (the user's own nation, or all for the cell).
 
     Two queries (one with ``nations``).
@@ -280,7 +280,7 @@ def training_summary(*, user_or_scope, nations: Mapping[int, Nation] | None = No
     facts = [
         fulfilment.TrainingFacts(donor_id=d, programme=p, committed=c, completed=done,
                                  cancelled=s == TrainingCommitment.Status.CANCELLED)
-        for d, p, c, done, s in TrainingCommitment.objects.restrict(_scope(user_or_scope), VIEW)
+        for d, p, c, done, s in TrainingCommitment.objects.restrict(_scope(actor), VIEW)
         .order_by().values_list("donor_id", "programme", "trainees_committed", "trainees_completed", "status")
     ]
     progress = fulfilment.training_progress(facts)
@@ -300,7 +300,7 @@ class MonthDeliveries:
     value_eur: Decimal  # delivered value (value × delivered / quantity), unvalued pledges left out
 
 
-def deliveries_per_month(*, user_or_scope, item=None, donor=None, since: dt.date | None = None
+def deliveries_per_month(*, actor, item=None, donor=None, since: dt.date | None = None
                          ) -> list[MonthDeliveries]:
     """Delivered (delivered or confirmed) deliveries per month of ``delivered_on``, oldest first.
 
@@ -308,7 +308,7 @@ def deliveries_per_month(*, user_or_scope, item=None, donor=None, since: dt.date
     is its share of the pledge's value (``fulfilment.delivered_value``). One query (two when some
     delivery's value needs rounding).
     """
-    qs = Delivery.objects.restrict(_scope(user_or_scope), VIEW).filter(
+    qs = Delivery.objects.restrict(_scope(actor), VIEW).filter(
         status__in=Delivery.DELIVERED, delivered_on__isnull=False
     )
     if item is not None:
@@ -328,10 +328,10 @@ def deliveries_per_month(*, user_or_scope, item=None, donor=None, since: dt.date
 
 # --- Lists for pages ---------------------------------------------------------------------------------
 
-def pledge_list(*, user_or_scope, donor=None, recipient=None, announced_by: dt.date | None = None):
+def pledge_list(*, actor, donor=None, recipient=None, announced_by: dt.date | None = None):
     """Pledges the user may see (with donor, recipient, item), newest first; optionally those a nation gave
     or receives, and those announced by a date. One query when evaluated."""
-    qs = Pledge.objects.restrict(_scope(user_or_scope), VIEW).select_related("donor", "recipient", "item",
+    qs = Pledge.objects.restrict(_scope(actor), VIEW).select_related("donor", "recipient", "item",
                                                                              "item__category")
     if donor is not None:
         qs = qs.filter(donor_id=_pk(donor))
@@ -342,15 +342,15 @@ def pledge_list(*, user_or_scope, donor=None, recipient=None, announced_by: dt.d
     return qs.order_by("-announced_on", "-pk")
 
 
-def training_list(*, user_or_scope, donor=None):
+def training_list(*, actor, donor=None):
     """Training commitments the user may see (with the recipient), by programme. One query when evaluated."""
-    qs = TrainingCommitment.objects.restrict(_scope(user_or_scope), VIEW).select_related("recipient")
+    qs = TrainingCommitment.objects.restrict(_scope(actor), VIEW).select_related("recipient")
     if donor is not None:
         qs = qs.filter(donor_id=_pk(donor))
     return qs.order_by("programme", "pk")
 
 
-def unseen_owed_pledges(*, user_or_scope, as_of: dt.date | None = None):
+def unseen_owed_pledges(*, actor, as_of: dt.date | None = None):
     """Pledges inside other nations' figures (owed, available, shortfall) that this reader may not see:
     restricted, non-cancelled pledges of another donor's national stock announced by ``as_of`` (today:
     not yet fully shipped). None for the cell (it sees every record). A lazy queryset: no query until
@@ -359,7 +359,7 @@ def unseen_owed_pledges(*, user_or_scope, as_of: dt.date | None = None):
     ``coordination.disclosure`` suppresses aggregates these enter (rule c): a restricted pledge never
     enters a figure another nation sees, on any date.
     """
-    scope = _scope(user_or_scope)
+    scope = _scope(actor)
     if scope.is_cell:
         return None
     on = as_of or _today()

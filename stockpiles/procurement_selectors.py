@@ -1,6 +1,6 @@
 """Reads for joint procurement. Every function runs a fixed number of queries (pinned in the tests).
 
-Records go through ``restrict(user_or_scope, "view")``: an agreement and its participants are read by
+Records go through ``restrict(actor, "view")``: an agreement and its participants are read by
 its lead nation, its participants and the cell; an order and its schedule by the ordering nation and
 the cell. Figures that add up several nations' own records (demand, contracted quantities, national
 production, call-offs under an agreement) are disclosed through ``coordination.disclosure`` like every other
@@ -27,8 +27,8 @@ from stockpiles.models import AgreementParticipant, FrameworkAgreement, Order, O
 from stockpiles.selectors import nation_positions
 
 
-def _scope(user_or_scope) -> Scope:
-    return user_or_scope if isinstance(user_or_scope, Scope) else scope_for(user_or_scope)
+def _scope(actor) -> Scope:
+    return actor if isinstance(actor, Scope) else scope_for(actor)
 
 
 def _pk(obj) -> int | None:
@@ -69,14 +69,14 @@ class AgreementRow:
         return disclosure.reason_text(self.reason) if self.reason else ""
 
 
-def agreement_list(*, user, item=None) -> list[AgreementRow]:
-    """Agreements the user may see, with participants and utilisation (ordered vs ceiling, per
+def agreement_list(*, actor, item=None) -> list[AgreementRow]:
+    """Agreements the actor may see, with participants and utilisation (ordered vs ceiling, per
     participant and in total). Three queries (agreements, participants, call-off totals).
 
     The cell and the lead nation see every participant's call-offs. Another participant sees its own,
     and the total only as ``coordination.disclosure`` allows (the call-offs of each nation as contributions).
     """
-    scope = _scope(user)
+    scope = _scope(actor)
     if scope.is_nobody:
         return []
     qs = FrameworkAgreement.objects.restrict(scope, VIEW).select_related("lead_nation", "item", "manufacturer")
@@ -129,12 +129,12 @@ def agreement_list(*, user, item=None) -> list[AgreementRow]:
 
 # --- Orders and schedules --------------------------------------------------------------------------
 
-def order_list(*, user, nation=None, item=None, agreement=None, status: str | None = None) -> QuerySet[Order]:
-    """Orders the user may see (own nation's, or all for the cell), newest first, with their schedule.
+def order_list(*, actor, nation=None, item=None, agreement=None, status: str | None = None) -> QuerySet[Order]:
+    """Orders the actor may see (own nation's, or all for the cell), newest first, with their schedule.
 
     Two queries when evaluated (orders with nation, item, agreement, manufacturer; schedule lines).
     """
-    qs = (Order.objects.restrict(_scope(user), VIEW)
+    qs = (Order.objects.restrict(_scope(actor), VIEW)
           .select_related("nation", "item", "agreement", "manufacturer").prefetch_related("schedule"))
     if nation is not None:
         qs = qs.filter(nation_id=_pk(nation))
@@ -164,11 +164,11 @@ class ScheduledDelivery:
     agreement_name: str | None
 
 
-def scheduled_deliveries(*, user, item=None, nation=None, since: dt.date | None = None,
+def scheduled_deliveries(*, actor, item=None, nation=None, since: dt.date | None = None,
                          until: dt.date | None = None, include_received: bool = False) -> list[ScheduledDelivery]:
-    """Delivery schedule lines of the orders the user may see (not of cancelled orders), by due date:
+    """Delivery schedule lines of the orders the actor may see (not of cancelled orders), by due date:
     the timeline. Received lines only with ``include_received``. One query."""
-    qs = (OrderScheduleLine.objects.restrict(_scope(user), VIEW)
+    qs = (OrderScheduleLine.objects.restrict(_scope(actor), VIEW)
           .exclude(order__status=Order.Status.CANCELLED))
     if item is not None:
         qs = qs.filter(order__item_id=_pk(item))
@@ -256,7 +256,7 @@ def _order_facts(*, as_of: dt.date, item_ids=None) -> list[procurement.OrderFact
     ]
 
 
-def procurement_overview(*, user, as_of: dt.date | None = None, item=None) -> list[ItemDemandRow]:
+def procurement_overview(*, actor, as_of: dt.date | None = None, item=None) -> list[ItemDemandRow]:
     """Per item with any demand, contract or capacity: aggregated demand vs under contract vs capacity.
 
     Demand = Σ nation shortfalls (stored rows today, computed for a past date) + the recipient's
@@ -264,7 +264,7 @@ def procurement_overview(*, user, as_of: dt.date | None = None, item=None) -> li
     viewer may see it). A fixed number of queries (pinned in the tests).
     """
 
-    scope = _scope(user)
+    scope = _scope(actor)
     if scope.is_nobody:
         return []
     reader = disclosure.reader_of(scope)
@@ -273,7 +273,7 @@ def procurement_overview(*, user, as_of: dt.date | None = None, item=None) -> li
     past = as_of is not None and as_of < _today()
     positions = nation_positions(as_of=as_of if past else None, item_ids=item_ids)
     gaps: dict[int, list] = defaultdict(list)
-    for row in recipient_gaps(user_or_scope=scope, item=item, as_of=as_of if past else None):
+    for row in recipient_gaps(actor=scope, item=item, as_of=as_of if past else None):
         gaps[row.item.pk].append(row.gap)
     orders: dict[int, list[procurement.OrderFacts]] = defaultdict(list)
     for o in _order_facts(as_of=on, item_ids=item_ids):
@@ -282,7 +282,7 @@ def procurement_overview(*, user, as_of: dt.date | None = None, item=None) -> li
     national_producers = _national_producers(capacity_by_item=capacity, as_of=on, item_ids=item_ids)
 
     wanted = set(positions) | set(gaps) | set(orders) | set(capacity)
-    unseen = unseen_owed_pledges(user_or_scope=scope, as_of=on)
+    unseen = unseen_owed_pledges(actor=scope, as_of=on)
     items = Item.objects.select_related("category").annotate(
         restricted=Value(False) if unseen is None else Exists(unseen.filter(item_id=OuterRef("pk")))
     ).in_bulk(wanted)
@@ -349,12 +349,12 @@ class NationProjection:
     recovers_on_without_contracts: dt.date | None = None
 
 
-def item_projection(*, user, item, as_of: dt.date | None = None, months: int = 24) -> list[NationProjection]:
-    """Per nation the user may see: available stock month by month for one item, with the contracted
+def item_projection(*, actor, item, as_of: dt.date | None = None, months: int = 24) -> list[NationProjection]:
+    """Per nation the actor may see: available stock month by month for one item, with the contracted
     inflows of its orders' schedules and its own production (``shortfalls.recovery_projection``), and
     the recovery with and without the contracts. The engine's input queries plus one for nations."""
 
-    scope = _scope(user)
+    scope = _scope(actor)
     if scope.is_nobody:
         return []
     on = as_of or _today()
@@ -378,6 +378,6 @@ def item_projection(*, user, item, as_of: dt.date | None = None, months: int = 2
     return rows
 
 
-def order_ids_placed_by(*, user, on: dt.date) -> set[int]:
-    """Ids of the orders the user may see that were placed on or before ``on``. One query."""
-    return set(order_list(user=user).filter(ordered_on__lte=on).values_list("pk", flat=True))
+def order_ids_placed_by(*, actor, on: dt.date) -> set[int]:
+    """Ids of the orders the actor may see that were placed on or before ``on``. One query."""
+    return set(order_list(actor=actor).filter(ordered_on__lte=on).values_list("pk", flat=True))

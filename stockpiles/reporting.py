@@ -40,10 +40,10 @@ class NationReporting:
         return None if self.last_report is None else (timezone.localdate() - self.last_report).days
 
 
-def reporting_by_nation(*, user_or_scope, today: dt.date | None = None) -> list[NationReporting]:
+def reporting_by_nation(*, actor, today: dt.date | None = None) -> list[NationReporting]:
     """One row per nation the user may see (its own for an officer; every ally, and every nation with a
     report or an expectation, for the cell), stale ones first. Three queries."""
-    scope = user_or_scope if isinstance(user_or_scope, Scope) else scope_for(user_or_scope)
+    scope = actor if isinstance(actor, Scope) else scope_for(actor)
     if scope.is_nobody:
         return []
     today = today or timezone.localdate()

@@ -1,6 +1,6 @@
 """Reads for stock levels and shortfalls. Every function runs a fixed number of queries.
 
-Per-nation figures go through ``restrict(user_or_scope, "view")`` (own nation, or everything for
+Per-nation figures go through ``restrict(actor, "view")`` (own nation, or everything for
 the cell). Alliance aggregates (``alliance_rollup``) are open to every authenticated nation: they
 never show one nation's figures. The numbers come from ``stockpiles.shortfalls`` only.
 """
@@ -32,8 +32,8 @@ _RESULT_FIELDS = (
 )
 
 
-def _scope(user_or_scope) -> Scope:
-    return user_or_scope if isinstance(user_or_scope, Scope) else scope_for(user_or_scope)
+def _scope(actor) -> Scope:
+    return actor if isinstance(actor, Scope) else scope_for(actor)
 
 
 def _today() -> dt.date:
@@ -82,10 +82,10 @@ def _results(*, scope: Scope | None, as_of: dt.date | None, item_ids: Iterable[i
 
 # --- Per-nation shortfalls ----------------------------------------------------------------------
 
-def shortfall_list(*, user_or_scope, nation: Nation | int | None = None, item: Item | int | None = None
+def shortfall_list(*, actor, nation: Nation | int | None = None, item: Item | int | None = None
                    ) -> QuerySet[Shortfall]:
     """Stored shortfall rows the user may see (own nation, or all for the cell), worst first. One query."""
-    qs = Shortfall.objects.restrict(_scope(user_or_scope), VIEW).select_related("nation", "item", "item__category")
+    qs = Shortfall.objects.restrict(_scope(actor), VIEW).select_related("nation", "item", "item__category")
     if nation is not None:
         qs = qs.filter(nation_id=getattr(nation, "pk", nation))
     if item is not None:
@@ -118,13 +118,13 @@ class PastShortfall:
     result: shortfalls.ShortfallResult
 
 
-def shortfalls_as_of(*, user_or_scope, as_of: dt.date, nation: Nation | int | None = None,
+def shortfalls_as_of(*, actor, as_of: dt.date, nation: Nation | int | None = None,
                      item: Item | int | None = None) -> list[PastShortfall]:
     """The shortfalls as they stood on a date, computed from the history, worst first (briefing snapshot).
 
     A fixed number of queries: the engine's inputs plus one for nations and one for items.
     """
-    scope = _scope(user_or_scope)
+    scope = _scope(actor)
     if scope.is_nobody:
         return []
     nation_ids = None if nation is None else [getattr(nation, "pk", nation)]
@@ -217,7 +217,7 @@ def rollup_disclosed(*, positions: Mapping[int, NationPosition], reader: disclos
     return figures, statuses
 
 
-def alliance_rollup(*, user_or_scope, as_of: dt.date | None = None, item_ids: Iterable[int] | None = None
+def alliance_rollup(*, actor, as_of: dt.date | None = None, item_ids: Iterable[int] | None = None
                     ) -> list[ItemRollupRow]:
     """Per item: gross total shortfall (no netting between nations), net position, nations below.
 
@@ -227,12 +227,12 @@ def alliance_rollup(*, user_or_scope, as_of: dt.date | None = None, item_ids: It
     unseen_owed_pledges``, a subquery) and rounded. Two queries (positions; items with
     whether a restricted pledge enters them), or the engine's input queries for a past ``as_of``.
     """
-    scope = _scope(user_or_scope)
+    scope = _scope(actor)
     if scope.is_nobody:
         return []
     reader = disclosure.reader_of(scope)
     by_item = nation_positions(as_of=as_of, item_ids=item_ids)
-    unseen = unseen_owed_pledges(user_or_scope=scope, as_of=as_of)
+    unseen = unseen_owed_pledges(actor=scope, as_of=as_of)
     restricted = Value(False) if unseen is None else Exists(unseen.filter(item_id=OuterRef("pk")))
     names = {
         pk: (name, unit, category_name, hidden)
@@ -283,7 +283,7 @@ class ShortfallMatrix:
         return self.cells.get((nation_id, category_id))
 
 
-def shortfall_matrix(*, user_or_scope, as_of: dt.date | None = None,
+def shortfall_matrix(*, actor, as_of: dt.date | None = None,
                      nations: Mapping[int, Nation] | None = None) -> ShortfallMatrix:
     """Coverage per nation and category: the cell sees every nation, a nation only its own row.
 
@@ -292,7 +292,7 @@ def shortfall_matrix(*, user_or_scope, as_of: dt.date | None = None,
     categories). For today's figures the cells do
     not name their worst item (the database returns the lowest coverage, not its item).
     """
-    scope = _scope(user_or_scope)
+    scope = _scope(actor)
     grouped: dict[Pair, list[shortfalls.StatusTotals]] = defaultdict(list)
     if scope.is_nobody:
         pass
@@ -325,10 +325,10 @@ class StockSeries:
     points: list[tuple[dt.date, int]]
 
 
-def stock_history(*, user_or_scope, item: Item | int, nations: Sequence[Nation | int] | None = None,
+def stock_history(*, actor, item: Item | int, nations: Sequence[Nation | int] | None = None,
                   since: dt.date | None = None) -> list[StockSeries]:
     """Stock reports of one item over time, one series per nation the user may see. One query."""
-    qs = StockReport.objects.restrict(_scope(user_or_scope), VIEW).filter(item_id=getattr(item, "pk", item))
+    qs = StockReport.objects.restrict(_scope(actor), VIEW).filter(item_id=getattr(item, "pk", item))
     if nations is not None:
         qs = qs.filter(nation_id__in=[getattr(n, "pk", n) for n in nations])
     if since is not None:
@@ -343,7 +343,7 @@ def stock_history(*, user_or_scope, item: Item | int, nations: Sequence[Nation |
     return list(series.values())
 
 
-def recovery_projection(*, user_or_scope, nation: Nation | int, item: Item | int, months: int = 24
+def recovery_projection(*, actor, nation: Nation | int, item: Item | int, months: int = 24
                         ) -> list[shortfalls.ProjectionPoint]:
     """Available stock month by month at the current production rate plus the contracted inflows of
     the nation's order schedules (``shortfalls.recovery_projection``; it crosses the guideline at the
@@ -352,7 +352,7 @@ def recovery_projection(*, user_or_scope, nation: Nation | int, item: Item | int
     Empty when the user may not see the pair or there is nothing to project.
     """
 
-    scope = _scope(user_or_scope)
+    scope = _scope(actor)
     pair = (getattr(nation, "pk", nation), getattr(item, "pk", item))
     if scope.is_nobody or (not scope.is_cell and pair[0] != scope.nation_id):
         return []
@@ -364,9 +364,9 @@ def recovery_projection(*, user_or_scope, nation: Nation | int, item: Item | int
 
 # --- Alerts ---------------------------------------------------------------------------------------
 
-def alert_list(*, user_or_scope, open_only: bool = True, kind: str | None = None) -> QuerySet[Alert]:
+def alert_list(*, actor, open_only: bool = True, kind: str | None = None) -> QuerySet[Alert]:
     """Alerts the user may see (own nation, or all for the cell), newest first. One query."""
-    qs = Alert.objects.restrict(_scope(user_or_scope), VIEW).select_related("nation", "item", "pledge")
+    qs = Alert.objects.restrict(_scope(actor), VIEW).select_related("nation", "item", "pledge")
     if open_only:
         qs = qs.filter(closed_at__isnull=True)
     if kind:

@@ -33,8 +33,8 @@ from stockpiles import shortfalls, sourcing
 from stockpiles.engine import shortfall_inputs
 
 
-def _scope(user_or_scope) -> Scope:
-    return user_or_scope if isinstance(user_or_scope, Scope) else scope_for(user_or_scope)
+def _scope(actor) -> Scope:
+    return actor if isinstance(actor, Scope) else scope_for(actor)
 
 
 def _pk(obj) -> int:
@@ -135,15 +135,15 @@ def _candidates(nations: Mapping[int, Nation]) -> list[Nation]:
     return sorted((n for n in nations.values() if n.role != Nation.Role.RECIPIENT), key=lambda n: n.code)
 
 
-def uncovered_need(*, user_or_scope, item: Item | int, as_of: dt.date | None = None,
+def uncovered_need(*, actor, item: Item | int, as_of: dt.date | None = None,
                    nations: Mapping[int, Nation] | None = None) -> int:
     """The recipients' uncovered requirement of the item (required − pledged), over the pledges the viewer
     may see (``pledges.selectors.recipient_gaps``)."""
-    gaps = pledge_selectors.recipient_gaps(user_or_scope=user_or_scope, item=item, as_of=as_of, nations=nations)
+    gaps = pledge_selectors.recipient_gaps(actor=actor, item=item, as_of=as_of, nations=nations)
     return sum(g.gap.uncovered for g in gaps)
 
 
-def sourcing_plan(*, user_or_scope, item: Item, quantity: int | None = None, as_of: dt.date | None = None,
+def sourcing_plan(*, actor, item: Item, quantity: int | None = None, as_of: dt.date | None = None,
                   nations: Mapping[int, Nation] | None = None) -> SourcingPlan:
     """Headroom of every ally for ``item`` now and over the horizon, the earliest date each could give
     ``quantity`` (default: the recipients' uncovered need), and the proposed split.
@@ -152,7 +152,7 @@ def sourcing_plan(*, user_or_scope, item: Item, quantity: int | None = None, as_
     history, guidelines, rates, schedule lines, pledges); without ``quantity`` the recipient gaps
     (requirements, pledges, items).
     """
-    scope = _scope(user_or_scope)
+    scope = _scope(actor)
     on = as_of or timezone.localdate()
     horizon = horizon_months()
     months = [shortfalls.add_months(on, m) for m in range(horizon + 1)]
@@ -161,7 +161,7 @@ def sourcing_plan(*, user_or_scope, item: Item, quantity: int | None = None, as_
                             rows=[], unknown=[], split=None, others_hidden=True, split_suppressed=True)
     nations = nations if nations is not None else Nation.objects.in_bulk()
     if quantity is None:
-        need, need_source = uncovered_need(user_or_scope=scope, item=item, as_of=as_of, nations=nations), "requirement"
+        need, need_source = uncovered_need(actor=scope, item=item, as_of=as_of, nations=nations), "requirement"
     else:
         need, need_source = quantity, "quantity"
     candidates = _candidates(nations)
@@ -185,7 +185,7 @@ def sourcing_plan(*, user_or_scope, item: Item, quantity: int | None = None, as_
                             rows=known, unknown=unknown, split=split, lines=lines, totals_by_month=totals)
     own_id = scope.nation_id
     reader = disclosure.reader_of(scope)
-    unseen = pledge_selectors.unseen_owed_pledges(user_or_scope=scope, as_of=as_of)
+    unseen = pledge_selectors.unseen_owed_pledges(actor=scope, as_of=as_of)
     restricted = unseen is not None and unseen.filter(item_id=item.pk).exists()  # rule (c): one query
     given: dict[int, int] = {}
     for ln in split.lines:
@@ -246,14 +246,14 @@ def default_recipient(*, item: Item | int, nations: Mapping[int, Nation]) -> Nat
     return min(pool, key=lambda n: n.code) if len(pool) >= 1 else None
 
 
-def sourcing_what_if(*, user_or_scope, donor: Nation, item: Item, quantity: int, source: str,
+def sourcing_what_if(*, actor, donor: Nation, item: Item, quantity: int, source: str,
                      due_on: dt.date | None = None, recipient: Nation | None = None,
                      nations: Mapping[int, Nation] | None = None) -> WhatIfView:
     """The donor's shortfall, coverage and months to recover before and after a draft pledge, and the
     recipient's gap before and after. Writes nothing. A nation only for its own pledges (else
     ``PermissionDenied``). Queries: the engine's inputs for the one pair; the recipient gaps
     (requirements, pledges, items); plus nations and the default recipient when not given."""
-    scope = _scope(user_or_scope)
+    scope = _scope(actor)
     if not scope.is_cell and donor.pk != scope.nation_id:
         raise PermissionDenied(_("You may only try your own nation's pledges."))
     if source not in Pledge.Source.values:
@@ -271,7 +271,7 @@ def sourcing_what_if(*, user_or_scope, donor: Nation, item: Item, quantity: int,
         recipient = default_recipient(item=item, nations=nations)
     gap = None
     if recipient is not None:
-        rows = pledge_selectors.recipient_gaps(user_or_scope=scope, recipient=recipient, item=item,
+        rows = pledge_selectors.recipient_gaps(actor=scope, recipient=recipient, item=item,
                                                nations={recipient.pk: recipient})
         if rows:
             before = rows[0].gap

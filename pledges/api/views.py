@@ -320,7 +320,7 @@ class FulfilmentByDonorView(ApiView):
         item = None if raw is None else parse_id(raw)
         if raw is not None and item is None:
             raise serializers.ValidationError({"item": ["Give an item id (a whole number from 1)."]})
-        rows = selectors.fulfilment_by_donor(user_or_scope=request.user, item=item)
+        rows = selectors.fulfilment_by_donor(actor=request.user, item=item)
         return Response([{"donor": r.donor.code, **_fulfilment(r.fulfilment)} for r in rows])
 
 
@@ -343,7 +343,7 @@ class FulfilmentByItemView(ApiView):
             donor = Nation.objects.filter(code=code.strip().upper()).first()
             if donor is None:
                 raise serializers.ValidationError({"donor": [f"Unknown nation code {code}."]})
-        rows = selectors.fulfilment_by_item(user_or_scope=request.user, donor=donor)
+        rows = selectors.fulfilment_by_item(actor=request.user, donor=donor)
         return Response([{"item": r.item.pk, "item_name": r.item.name, **_fulfilment(r.fulfilment)} for r in rows])
 
 
@@ -362,7 +362,7 @@ class RecipientGapView(ApiView):
             "recipient": r.recipient.code, "item": r.item.pk, "item_name": r.item.name,
             "required": r.gap.required, "pledged": r.gap.pledged, "delivered": r.gap.delivered,
             "uncovered": r.gap.uncovered, "undelivered": r.gap.undelivered,
-        } for r in selectors.recipient_gaps(user_or_scope=request.user)])
+        } for r in selectors.recipient_gaps(actor=request.user)])
 
 
 class TrainingSummaryView(ApiView):
@@ -379,4 +379,4 @@ class TrainingSummaryView(ApiView):
             "donor": r.donor.code, "programme": r.progress.programme, "commitments": r.progress.commitments,
             "committed": r.progress.committed, "completed": r.progress.completed,
             "outstanding": r.progress.outstanding, "completed_share": _float(r.progress.completed_share),
-        } for r in selectors.training_summary(user_or_scope=request.user)])
+        } for r in selectors.training_summary(actor=request.user)])

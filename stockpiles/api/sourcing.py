@@ -168,7 +168,7 @@ class SourcingView(ApiView):
         item = item_resolve(v["item"])
         as_of = v.get("as_of")
         plan = sourcing_selectors.sourcing_plan(
-            user_or_scope=request.user, item=item, quantity=v.get("quantity"),
+            actor=request.user, item=item, quantity=v.get("quantity"),
             as_of=None if as_of is None or as_of >= timezone.localdate() else as_of)
         return Response(plan_payload(plan))
 
@@ -268,6 +268,6 @@ class WhatIfView(ApiView):
             donor = Nation(pk=scope.nation_id, code=scope.nation_code, role=scope.nation_role)
         item = item_resolve(v["item"])
         view = sourcing_selectors.sourcing_what_if(
-            user_or_scope=request.user, donor=donor, item=item, quantity=v["quantity"], source=v["source"],
+            actor=request.user, donor=donor, item=item, quantity=v["quantity"], source=v["source"],
             due_on=v.get("due_on"), recipient=v.get("recipient"))
         return Response(what_if_payload(view))

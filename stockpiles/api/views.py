@@ -215,7 +215,7 @@ class ShortfallViewSet(ReadOnlyApiViewSet):
     ordering_fields = ["shortfall", "coverage", "months_to_recover", "computed_at", "id"]
 
     def get_queryset(self):
-        return selectors.shortfall_list(user_or_scope=self.scope)
+        return selectors.shortfall_list(actor=self.scope)
 
 
 class AlliancePositionView(ApiView):
@@ -257,7 +257,7 @@ class AlliancePositionView(ApiView):
         item_ids = [parse_id(v) for v in request.query_params.getlist("item")]
         if None in item_ids:
             raise serializers.ValidationError({"item": ["Give item ids (whole numbers from 1)."]})
-        rows = selectors.alliance_rollup(user_or_scope=request.user, item_ids=item_ids or None)
+        rows = selectors.alliance_rollup(actor=request.user, item_ids=item_ids or None)
         return Response({
             "last_computed": selectors.shortfalls_last_computed(),
             "results": [{
@@ -297,7 +297,7 @@ class ReportingView(ApiView):
                 "nation": r.nation_code, "last_report": r.last_report, "days_since_report": r.days_since_report,
                 "items_expected": r.items_expected, "items_reported": r.items_reported,
                 "items_not_reported": r.items_missing, "stale": r.stale,
-            } for r in reporting_by_nation(user_or_scope=request.user)],
+            } for r in reporting_by_nation(actor=request.user)],
         })
 
 
@@ -311,7 +311,7 @@ class AlertViewSet(ReadOnlyApiViewSet):
     ordering_fields = ["opened_at", "closed_at", "id"]
 
     def get_queryset(self):
-        return selectors.alert_list(user_or_scope=self.scope, open_only=False)
+        return selectors.alert_list(actor=self.scope, open_only=False)
 
 
 
@@ -346,7 +346,7 @@ class AgreementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiView
             return context
         # Utilisation of every agreement the caller may see, in the selector's fixed set of queries.
         context["agreement_rows"] = {r.agreement.pk: r for r in
-                                     procurement_selectors.agreement_list(user=self.scope)}
+                                     procurement_selectors.agreement_list(actor=self.scope)}
         return context
 
     def _answer(self, agreement, status_code: int = 200) -> Response:
@@ -419,7 +419,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet)
     ordering = ["-ordered_on", "-id"]
 
     def get_queryset(self):
-        return procurement_selectors.order_list(user=self.scope)
+        return procurement_selectors.order_list(actor=self.scope)
 
     def _answer(self, order, status_code: int = 200) -> Response:
         return Response(OrderSerializer(self.get_queryset().get(pk=order.pk)).data, status=status_code)

@@ -222,7 +222,7 @@ def test_procurement_overview_on_the_demo(demo):
     from coordination.access import CELL
     from stockpiles import procurement_selectors as sel
 
-    row = next(r for r in sel.procurement_overview(user=CELL) if r.item_name == SHELL)
+    row = next(r for r in sel.procurement_overview(actor=CELL) if r.item_name == SHELL)
     # Capacity: US line 80,000 + German line 25,000 + French line 8,000 + national rates without lines:
     # POL 6,000, GBR 5,000, ESP 3,000, CAN 2,000 → 129,000 a month.
     assert row.capacity_per_month == 129_000
@@ -230,7 +230,7 @@ def test_procurement_overview_on_the_demo(demo):
     # + CZE 30,000 + GBR 40,000 (the cancelled NLD order counts nothing) = 252,000.
     assert row.contracted == 252_000
     assert row.months_of_capacity == -(-(row.demand - 252_000) // 129_000)
-    rows = {r.agreement.name: r for r in sel.agreement_list(user=CELL)}
+    rows = {r.agreement.name: r for r in sel.agreement_list(actor=CELL)}
     deu = rows["DEMO Germany 155 mm framework agreement"]
     assert (deu.ordered, deu.ceiling) == (72_000, 600_000)
 

@@ -95,11 +95,11 @@ def test_fulfilment_by_donor_and_item_match_the_formulas_per_pledge(ledger, days
     today = timezone.localdate()
     as_of = None if days_ahead is None else today + dt.timedelta(days=days_ahead)
     for scope in scopes(ledger):
-        facts = selectors.pledge_facts(user_or_scope=scope, as_of=as_of)
+        facts = selectors.pledge_facts(actor=scope, as_of=as_of)
         for summed, key in (
-            ({r.donor.pk: r.fulfilment for r in selectors.fulfilment_by_donor(user_or_scope=scope, as_of=as_of)},
+            ({r.donor.pk: r.fulfilment for r in selectors.fulfilment_by_donor(actor=scope, as_of=as_of)},
              lambda p: p.donor_id),
-            ({r.item.pk: r.fulfilment for r in selectors.fulfilment_by_item(user_or_scope=scope, as_of=as_of)},
+            ({r.item.pk: r.fulfilment for r in selectors.fulfilment_by_item(actor=scope, as_of=as_of)},
              lambda p: p.item_id),
         ):
             per_pledge = fulfilment.fulfilment_by(facts, key, on=as_of or today)
@@ -109,8 +109,8 @@ def test_fulfilment_by_donor_and_item_match_the_formulas_per_pledge(ledger, days
 
 def test_the_restricted_view_sees_fewer_pledges(ledger):
     usa_scope = scopes(ledger)[1]
-    cell = {r.donor.pk: r.fulfilment.pledges for r in selectors.fulfilment_by_donor(user_or_scope=CELL)}
-    usa = {r.donor.pk: r.fulfilment.pledges for r in selectors.fulfilment_by_donor(user_or_scope=usa_scope)}
+    cell = {r.donor.pk: r.fulfilment.pledges for r in selectors.fulfilment_by_donor(actor=CELL)}
+    usa = {r.donor.pk: r.fulfilment.pledges for r in selectors.fulfilment_by_donor(actor=usa_scope)}
     restricted = Pledge.objects.filter(releasability="restricted").exclude(donor_id=usa_scope.nation_id).count()
     assert restricted and sum(cell.values()) - sum(usa.values()) == restricted
     assert cell[usa_scope.nation_id] == usa[usa_scope.nation_id]  # its own restricted pledges stay in
@@ -129,7 +129,7 @@ def test_deliveries_per_month_match_the_formula_per_delivery(ledger):
             bucket[0] += 1
             bucket[1] += d.quantity
             bucket[2] += fulfilment.delivered_value(facts, d.quantity) or fulfilment.ZERO
-        rows = selectors.deliveries_per_month(user_or_scope=scope)
+        rows = selectors.deliveries_per_month(actor=scope)
         assert [(r.month, r.deliveries, r.quantity, str(r.value_eur)) for r in rows] == [
             (m, n, q, str(v)) for m, (n, q, v) in sorted(expected.items())
         ]
@@ -138,11 +138,11 @@ def test_deliveries_per_month_match_the_formula_per_delivery(ledger):
 @pytest.mark.parametrize("on", [PAST, dt.date(2025, 1, 1)])
 def test_overdue_page_matches_the_rule_per_pledge(ledger, on):
     for scope in scopes(ledger):
-        overdue = sorted(((on - p.due_on).days, p.pledge_id) for p in selectors.pledge_facts(user_or_scope=scope)
+        overdue = sorted(((on - p.due_on).days, p.pledge_id) for p in selectors.pledge_facts(actor=scope)
                          if fulfilment.is_overdue(p, on=on))
         overdue.sort(key=lambda r: (-r[0], r[1]))
         for limit in (None, 3):
-            rows, total = selectors.overdue_pledges_page(user_or_scope=scope, on=on, limit=limit)
+            rows, total = selectors.overdue_pledges_page(actor=scope, on=on, limit=limit)
             assert total == len(overdue)
             assert [(r.days_overdue, r.pledge.pk) for r in rows] == overdue[:limit]
 
@@ -156,17 +156,17 @@ def test_half_cents_round_to_even_in_both_paths(nations, item):
                                          due_on=None)
         factories.DeliveryFactory(pledge=pledge, quantity=1, status="delivered", delivered_on=dt.date(2024, 5, 2))
         pledge_recount(pledge=pledge)
-    usa_row = selectors.fulfilment_by_donor(user_or_scope=CELL)[0].fulfilment
+    usa_row = selectors.fulfilment_by_donor(actor=CELL)[0].fulfilment
     assert usa_row.delivered_value_eur == Decimal("0.04") and usa_row.pledged_value_eur == Decimal("0.09")
-    [month] = selectors.deliveries_per_month(user_or_scope=CELL)
+    [month] = selectors.deliveries_per_month(actor=CELL)
     assert (month.deliveries, month.value_eur) == (3, Decimal("0.04"))
 
 
 def test_rows_that_need_rounding_cost_one_query_more(ledger, django_assert_max_num_queries):
     """However many pledges or deliveries need rounding, they are read in one more query."""
     with django_assert_max_num_queries(3):  # totals, the pledges to round, nations
-        assert selectors.fulfilment_by_donor(user_or_scope=CELL)
+        assert selectors.fulfilment_by_donor(actor=CELL)
     with django_assert_max_num_queries(2):  # totals per month, the deliveries to round
-        assert selectors.deliveries_per_month(user_or_scope=CELL)
+        assert selectors.deliveries_per_month(actor=CELL)
     with django_assert_max_num_queries(2):  # class totals (no values), the page of candidates
-        selectors.overdue_pledges_page(user_or_scope=CELL, on=dt.date(2025, 1, 1), limit=3)
+        selectors.overdue_pledges_page(actor=CELL, on=dt.date(2025, 1, 1), limit=3)

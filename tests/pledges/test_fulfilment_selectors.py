@@ -47,7 +47,7 @@ def pol_scope(book):
 @pytest.mark.django_db
 def test_fulfilment_by_donor_for_the_cell(book, django_assert_max_num_queries):
     with django_assert_max_num_queries(2):  # pledges, nations
-        rows = {r.donor.code: r.fulfilment for r in selectors.fulfilment_by_donor(user_or_scope=CELL)}
+        rows = {r.donor.code: r.fulfilment for r in selectors.fulfilment_by_donor(actor=CELL)}
     usa = rows["USA"]
     assert (usa.pledges, usa.pledged, usa.delivered) == (2, 1010, 410)
     assert usa.pledged_value_eur == Decimal("2030000")
@@ -60,7 +60,7 @@ def test_fulfilment_by_donor_for_the_cell(book, django_assert_max_num_queries):
 
 @pytest.mark.django_db
 def test_fulfilment_hides_restricted_pledges_of_others(book):
-    rows = {r.donor.code: r.fulfilment for r in selectors.fulfilment_by_donor(user_or_scope=pol_scope(book))}
+    rows = {r.donor.code: r.fulfilment for r in selectors.fulfilment_by_donor(actor=pol_scope(book))}
     assert (rows["USA"].pledges, rows["USA"].pledged) == (1, 1000)  # the restricted IFV pledge is not visible
 
 
@@ -68,7 +68,7 @@ def test_fulfilment_hides_restricted_pledges_of_others(book):
 def test_fulfilment_as_of_a_past_date(book, django_assert_max_num_queries):
     with django_assert_max_num_queries(3):  # pledges, delivered as of, nations
         rows = {r.donor.code: r.fulfilment
-                for r in selectors.fulfilment_by_donor(user_or_scope=CELL, as_of=dt.date(2024, 3, 31))}
+                for r in selectors.fulfilment_by_donor(actor=CELL, as_of=dt.date(2024, 3, 31))}
     # By 2024-03-31 only the first 250 rounds had arrived; P1 was not yet due.
     assert (rows["USA"].delivered, rows["USA"].delivered_value_eur, rows["USA"].overdue) == (250, Decimal("500000"), 0)
 
@@ -76,33 +76,33 @@ def test_fulfilment_as_of_a_past_date(book, django_assert_max_num_queries):
 @pytest.mark.django_db
 def test_fulfilment_by_item(book, django_assert_max_num_queries):
     with django_assert_max_num_queries(2):
-        rows = {r.item.name: r.fulfilment for r in selectors.fulfilment_by_item(user_or_scope=CELL)}
+        rows = {r.item.name: r.fulfilment for r in selectors.fulfilment_by_item(actor=CELL)}
     assert (rows["155 mm HE projectile"].pledged, rows["155 mm HE projectile"].delivered) == (1500, 400)
     assert (rows["IFV"].pledged, rows["IFV"].delivered_share) == (10, 1.0)
-    only_pol = selectors.fulfilment_by_item(user_or_scope=CELL, donor=book["POL"])
+    only_pol = selectors.fulfilment_by_item(actor=CELL, donor=book["POL"])
     assert [(r.item.name, r.fulfilment.pledged) for r in only_pol] == [("155 mm HE projectile", 500)]
 
 
 @pytest.mark.django_db
 def test_overdue_pledges(book, django_assert_max_num_queries):
     with django_assert_max_num_queries(2):  # candidates as values; the overdue ones in full
-        rows = selectors.overdue_pledges(user_or_scope=CELL, on=dt.date(2024, 7, 10))
+        rows = selectors.overdue_pledges(actor=CELL, on=dt.date(2024, 7, 10))
     assert [(r.pledge.pk, r.days_overdue, r.outstanding) for r in rows] == [(book["p1"].pk, 10, 600)]
     assert rows[0].pledge.donor.code == "USA"
-    assert selectors.overdue_pledges_page(user_or_scope=CELL, on=dt.date(2024, 7, 10), limit=0) == ([], 1)
-    assert selectors.overdue_pledges(user_or_scope=CELL, on=dt.date(2024, 6, 30)) == []
+    assert selectors.overdue_pledges_page(actor=CELL, on=dt.date(2024, 7, 10), limit=0) == ([], 1)
+    assert selectors.overdue_pledges(actor=CELL, on=dt.date(2024, 6, 30)) == []
 
 
 @pytest.mark.django_db
 def test_recipient_gaps(book, django_assert_max_num_queries):
     with django_assert_max_num_queries(4):  # requirements, pledges, nations, items
-        rows = selectors.recipient_gaps(user_or_scope=CELL, recipient=book["UKR"])
+        rows = selectors.recipient_gaps(actor=CELL, recipient=book["UKR"])
     assert len(rows) == 1
     gap = rows[0].gap
     # Required 8,000; pledged 1,000 + 500 (the cancelled 300 delivered nothing); delivered 400.
     assert (rows[0].item.name, gap.required, gap.pledged, gap.delivered) == ("155 mm HE projectile", 8000, 1500, 400)
     assert (gap.uncovered, gap.undelivered) == (6500, 1100)
-    past = selectors.recipient_gaps(user_or_scope=CELL, as_of=dt.date(2024, 3, 31))[0].gap
+    past = selectors.recipient_gaps(actor=CELL, as_of=dt.date(2024, 3, 31))[0].gap
     assert (past.required, past.delivered) == (5000, 250)
 
 
@@ -114,22 +114,22 @@ def test_training_summary_is_own_nation_only(book, django_assert_max_num_queries
                                         trainees_completed=8)
     factories.TrainingCommitmentFactory(donor=book["POL"], programme="Leopard 2 crew", trainees_committed=30)
     with django_assert_max_num_queries(2):
-        rows = selectors.training_summary(user_or_scope=CELL)
+        rows = selectors.training_summary(actor=CELL)
     assert [(r.donor.code, r.progress.programme, r.progress.committed, r.progress.completed) for r in rows] == [
         ("POL", "Leopard 2 crew", 30, 0), ("USA", "F-16 pilot", 20, 13),
     ]
-    assert [r.donor.code for r in selectors.training_summary(user_or_scope=pol_scope(book))] == ["POL"]
+    assert [r.donor.code for r in selectors.training_summary(actor=pol_scope(book))] == ["POL"]
 
 
 @pytest.mark.django_db
 def test_deliveries_per_month(book, django_assert_max_num_queries):
     with django_assert_max_num_queries(1):
-        rows = selectors.deliveries_per_month(user_or_scope=CELL)
+        rows = selectors.deliveries_per_month(actor=CELL)
     assert [(r.month, r.deliveries, r.quantity, r.value_eur) for r in rows] == [
         (dt.date(2024, 3, 1), 1, 250, Decimal("500000.00")),
         (dt.date(2024, 4, 1), 2, 160, Decimal("330000.00")),  # 150 rounds (€300,000) + 10 IFVs (€30,000)
     ]
-    pol_view = selectors.deliveries_per_month(user_or_scope=pol_scope(book))
+    pol_view = selectors.deliveries_per_month(actor=pol_scope(book))
     assert [(r.month, r.quantity) for r in pol_view] == [(dt.date(2024, 3, 1), 250), (dt.date(2024, 4, 1), 150)]
 
 
@@ -140,11 +140,11 @@ def test_query_counts_do_not_grow(book, django_assert_max_num_queries):
                                     quantity=5)
         delivery_create(actor=CELL, pledge_id=p.pk, quantity=5, status="delivered", delivered_on=dt.date(2024, 5, 5))
     with django_assert_max_num_queries(2):
-        assert len(selectors.fulfilment_by_donor(user_or_scope=CELL)) == 22
+        assert len(selectors.fulfilment_by_donor(actor=CELL)) == 22
     with django_assert_max_num_queries(2):
-        assert len(selectors.overdue_pledges(user_or_scope=CELL, on=dt.date(2025, 1, 1))) == 1
+        assert len(selectors.overdue_pledges(actor=CELL, on=dt.date(2025, 1, 1))) == 1
     with django_assert_max_num_queries(1):
-        assert selectors.deliveries_per_month(user_or_scope=CELL)[-1].deliveries == 20
+        assert selectors.deliveries_per_month(actor=CELL)[-1].deliveries == 20
 
 
 @pytest.mark.django_db
@@ -157,7 +157,7 @@ def test_recipient_gap_totals_leave_out_other_donors_restricted_pledges(nations,
     factories.PledgeFactory(donor=deu, recipient=nations["UKR"], item=item, quantity=50, releasability="restricted")
 
     def pledged(scope) -> int:
-        [row] = selectors.recipient_gaps(user_or_scope=scope)
+        [row] = selectors.recipient_gaps(actor=scope)
         return row.gap.pledged
 
     pol = Scope(nation_id=nations["POL"].pk, nation_code="POL", nation_role="ally")

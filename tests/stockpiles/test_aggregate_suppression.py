@@ -28,14 +28,14 @@ def scope_of(nation) -> Scope:
 
 @pytest.mark.django_db
 def test_cell_sees_the_totals(two_holders):
-    [row] = selectors.alliance_rollup(user_or_scope=CELL)
+    [row] = selectors.alliance_rollup(actor=CELL)
     assert (row.total_shortfall, row.nations_below, row.suppressed) == (8_000, 2, False)
 
 
 @pytest.mark.django_db
 def test_a_nation_in_a_group_of_two_sees_no_totals(nations, two_holders):
     # POL knowing its own 1,000 could read USA's 7,000 from a total of 8,000: suppressed.
-    [row] = selectors.alliance_rollup(user_or_scope=scope_of(nations["POL"]))
+    [row] = selectors.alliance_rollup(actor=scope_of(nations["POL"]))
     assert row.suppressed is True
     assert (row.total_shortfall, row.net_position, row.nations_below) == (None, None, None)
 
@@ -49,14 +49,14 @@ def test_totals_show_once_three_other_nations_contribute_rounded(nations, two_ho
     stock_report_create(actor=CELL, nation=norway, item=two_holders, quantity=10_000, as_of=dt.date(2024, 1, 1))
     shortfalls_recompute()
     # Others short: USA 7,000, DEU 4,000, FRA 5,000 (NOR at guideline adds nothing); POL 1,000.
-    [row] = selectors.alliance_rollup(user_or_scope=scope_of(nations["POL"]))
+    [row] = selectors.alliance_rollup(actor=scope_of(nations["POL"]))
     assert (row.suppressed, row.total_shortfall, row.nations_below, row.nations_counted) == (False, 17_000, 4, 5)
     assert row.net_position == -17_000  # no other nation has a surplus: the net tells nothing more
     # Without NOR at guideline still three contributors; without DEU only two: hidden.
     stock_report_create(actor=CELL, nation=nations["USA"], item=two_holders, quantity=10_000,
                         as_of=dt.date(2024, 1, 2))
     shortfalls_recompute()
-    [row] = selectors.alliance_rollup(user_or_scope=scope_of(nations["POL"]))
+    [row] = selectors.alliance_rollup(actor=scope_of(nations["POL"]))
     assert (row.suppressed, row.total_shortfall, row.note("total_shortfall")) == (True, None, "fewer than 3 nations")
 
 
@@ -67,7 +67,7 @@ def test_one_dominant_nation_hides_the_total(nations, two_holders):
         stock_report_create(actor=CELL, nation=nation, item=two_holders, quantity=quantity, as_of=dt.date(2024, 1, 1))
     shortfalls_recompute()
     # Others: USA 7,000, DEU 300, FRA 200: USA is 93 % of 7,500.
-    [row] = selectors.alliance_rollup(user_or_scope=scope_of(nations["POL"]))
+    [row] = selectors.alliance_rollup(actor=scope_of(nations["POL"]))
     assert (row.total_shortfall, row.reasons["total_shortfall"]) == (None, "dominant")
 
 

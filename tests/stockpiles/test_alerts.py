@@ -74,10 +74,10 @@ def test_alert_list_is_restricted(nations, item, django_capture_on_commit_callba
             services.stock_report_create(actor=CELL, nation=nations[code], item=item, quantity=1,
                                          as_of=dt.date(2024, 1, 1))
     with django_assert_max_num_queries(1):
-        assert {a.nation.code for a in selectors.alert_list(user_or_scope=CELL)} == {"USA", "POL"}
+        assert {a.nation.code for a in selectors.alert_list(actor=CELL)} == {"USA", "POL"}
     pol = Scope(nation_id=nations["POL"].pk, nation_code="POL", nation_role="ally")
-    assert [a.nation.code for a in selectors.alert_list(user_or_scope=pol)] == ["POL"]
-    assert list(selectors.alert_list(user_or_scope=pol, kind="pledge_overdue")) == []
+    assert [a.nation.code for a in selectors.alert_list(actor=pol)] == ["POL"]
+    assert list(selectors.alert_list(actor=pol, kind="pledge_overdue")) == []
 
 
 @pytest.mark.django_db

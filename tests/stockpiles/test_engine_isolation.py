@@ -84,7 +84,7 @@ def test_a_pair_that_cannot_be_computed_is_isolated(world, nations, item, today,
 def test_as_of_snapshots_and_past_dates_leave_the_bad_pair_out(world, nations, item, today, client, coordinator):
     _bad_line(nations["POL"], item, dt.date(9999, 12, 31))
     past = today - dt.timedelta(days=1)
-    rows = selectors.shortfalls_as_of(user_or_scope=CELL, as_of=past)
+    rows = selectors.shortfalls_as_of(actor=CELL, as_of=past)
     assert {(r.nation.code, r.item.pk) for r in rows} == {("USA", item.pk), ("USA", world["other"].pk),
                                                           ("POL", world["other"].pk)}
     client.force_login(coordinator)

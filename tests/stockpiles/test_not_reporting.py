@@ -40,11 +40,11 @@ def test_allies_under_the_alliance_guideline_get_no_report_rows(nations, item, t
     engine.shortfalls_recompute(pairs=None)
     assert rows() == incremental  # the full recompute gives the same rows
 
-    [rollup] = selectors.alliance_rollup(user_or_scope=CELL)
+    [rollup] = selectors.alliance_rollup(actor=CELL)
     assert (rollup.nations_not_reporting, rollup.nations_below, rollup.nations_counted) == (1, 1, 1)
-    matrix = selectors.shortfall_matrix(user_or_scope=CELL)
+    matrix = selectors.shortfall_matrix(actor=CELL)
     assert matrix.cell(usa.pk, item.category_id).items_not_reported == 1
-    past = selectors.alliance_rollup(user_or_scope=CELL, as_of=today - dt.timedelta(days=1))
+    past = selectors.alliance_rollup(actor=CELL, as_of=today - dt.timedelta(days=1))
     assert past[0].nations_not_reporting == 2  # yesterday neither POL nor USA had reported
 
     with django_capture_on_commit_callbacks(execute=True):  # USA reports: its row counts from now on

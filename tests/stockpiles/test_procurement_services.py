@@ -219,7 +219,7 @@ def test_agreement_list_access_and_utilisation(nations, item, agreement, django_
     call_off(nations["USA"], agreement, 1500)
     other = factories.FrameworkAgreementFactory(name="Not ours", item=item)
     with django_assert_max_num_queries(3):  # agreements, participants, call-off totals
-        rows = sel.agreement_list(user=CELL)
+        rows = sel.agreement_list(actor=CELL)
     assert [r.agreement.name for r in rows] == ["Not ours", "POL 155 mm FA"]
     row = rows[1]
     assert (row.ceiling, row.planned, row.ordered, row.remaining, row.ordered_share) == (10_000, 10_000, 6500, 3500,
@@ -227,13 +227,13 @@ def test_agreement_list_access_and_utilisation(nations, item, agreement, django_
     assert [(p.participant.nation.code, p.planned, p.ordered) for p in row.participants] == [
         ("POL", 6000, 5000), ("USA", 4000, 1500)]
     # The lead sees everything; another participant its own call-offs, and no total in a group of two.
-    [lead] = sel.agreement_list(user=scope_of(nations["POL"]))
+    [lead] = sel.agreement_list(actor=scope_of(nations["POL"]))
     assert lead.ordered == 6500 and lead.agreement.pk == agreement.pk
-    [member] = sel.agreement_list(user=scope_of(nations["USA"]))
+    [member] = sel.agreement_list(actor=scope_of(nations["USA"]))
     assert [(p.participant.nation.code, p.ordered) for p in member.participants] == [("POL", None), ("USA", 1500)]
     assert (member.ordered, member.suppressed) == (None, True)
-    assert sel.agreement_list(user=scope_of(nations["UKR"])) == []
-    assert other.pk not in {r.agreement.pk for r in sel.agreement_list(user=scope_of(nations["POL"]))}
+    assert sel.agreement_list(actor=scope_of(nations["UKR"])) == []
+    assert other.pk not in {r.agreement.pk for r in sel.agreement_list(actor=scope_of(nations["POL"]))}
 
 
 @pytest.mark.django_db
@@ -242,14 +242,14 @@ def test_orders_and_schedules_are_nation_owned(nations, item, agreement, polish_
     call_off(nations["POL"], agreement, 5000, schedule=[{"due_on": dt.date(2024, 7, 1), "quantity": 2000}])
     call_off(nations["USA"], agreement, 1500, schedule=[{"due_on": dt.date(2024, 6, 1), "quantity": 1500}])
     with django_assert_max_num_queries(3):  # membership, orders, schedule lines
-        orders = list(sel.order_list(user=polish_officer))
+        orders = list(sel.order_list(actor=polish_officer))
         assert [(o.nation.code, [line.quantity for line in o.schedule.all()]) for o in orders] == [("POL", [2000])]
     with django_assert_max_num_queries(1):
-        timeline = sel.scheduled_deliveries(user=CELL)
+        timeline = sel.scheduled_deliveries(actor=CELL)
     assert [(d.nation_code, d.due_on, d.quantity, d.agreement_name) for d in timeline] == [
         ("USA", dt.date(2024, 6, 1), 1500, "POL 155 mm FA"), ("POL", dt.date(2024, 7, 1), 2000, "POL 155 mm FA")]
-    assert [d.nation_code for d in sel.scheduled_deliveries(user=polish_officer)] == ["POL"]
-    assert sel.scheduled_deliveries(user=CELL, since=dt.date(2024, 6, 15)) == timeline[1:]
+    assert [d.nation_code for d in sel.scheduled_deliveries(actor=polish_officer)] == ["POL"]
+    assert sel.scheduled_deliveries(actor=CELL, since=dt.date(2024, 6, 15)) == timeline[1:]
 
 
 @pytest.mark.django_db
@@ -269,12 +269,12 @@ def test_procurement_overview_worked_example_and_suppression(nations, item, usa_
         manufacturer=factories.ManufacturerFactory(nation=deu), item=item), units_per_month=2000)
     engine.shortfalls_recompute()
     with django_assert_max_num_queries(9):
-        [row] = sel.procurement_overview(user=CELL)
+        [row] = sel.procurement_overview(actor=CELL)
     assert (row.nation_shortfall, row.recipient_uncovered, row.demand) == (6000, 7000, 13_000)
     assert (row.contracted, row.gap, row.capacity_per_month, row.months_of_capacity) == (5500, 7500, 3000, 3)
     assert row.contracted_share == 5500 / 13_000 and not row.suppressed
     # POL: the figures add up USA's shortfall and orders: fewer than two other nations → suppressed.
-    [pol_view] = sel.procurement_overview(user=scope_of(nations["POL"]))
+    [pol_view] = sel.procurement_overview(actor=scope_of(nations["POL"]))
     assert (pol_view.suppressed, pol_view.demand, pol_view.contracted, pol_view.recipient_uncovered) == (
         True, None, None, 7000)
     assert (pol_view.capacity_suppressed, pol_view.capacity_per_month) == (True, None)  # USA's national rate
@@ -289,19 +289,19 @@ def test_item_projection_with_and_without_contracts(nations, item, usa_short, to
     ps.order_create(actor=CELL, nation=nations["USA"], item=item, quantity=3000, ordered_on=today,
                     schedule=[{"due_on": add_months(today, 1), "quantity": 3000}])
     with django_assert_max_num_queries(7):  # the engine's six input queries for the item, nations
-        [usa] = sel.item_projection(user=CELL, item=item, months=4)
+        [usa] = sel.item_projection(actor=CELL, item=item, months=4)
     # m1: 4,000 + 1,000 + 3,000 = 8,000; m2: 9,000; m3: 10,000 → 3 months (6 without).
     assert [p.available for p in usa.points] == [4000, 8000, 9000, 10_000, 11_000]
     assert [p.contracted for p in usa.points] == [0, 3000, 3000, 3000, 3000]
     assert (usa.result.months_to_recover, usa.months_without_contracts) == (3, 6)
     assert usa.recovers_on_without_contracts == add_months(today, 6)
-    assert sel.item_projection(user=polish_officer, item=item) == []
+    assert sel.item_projection(actor=polish_officer, item=item) == []
     # The per-pair projection of stockpiles.selectors shows the same contracted inflow.
     from stockpiles import selectors
 
-    pair = selectors.recovery_projection(user_or_scope=CELL, nation=nations["USA"], item=item, months=4)
+    pair = selectors.recovery_projection(actor=CELL, nation=nations["USA"], item=item, months=4)
     assert pair == usa.points
-    assert selectors.recovery_projection(user_or_scope=polish_officer, nation=nations["USA"], item=item) == []
+    assert selectors.recovery_projection(actor=polish_officer, nation=nations["USA"], item=item) == []
 
 
 # --- PostgreSQL: concurrent call-offs never pass the ceiling ----------------------------------------

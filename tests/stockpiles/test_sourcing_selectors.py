@@ -27,7 +27,7 @@ def scope_of(nation: Nation) -> Scope:
 
 
 def test_the_cell_sees_every_ally_the_split_and_the_unknown(world):
-    plan = sourcing_selectors.sourcing_plan(user_or_scope=CELL, item=world["shell"])
+    plan = sourcing_selectors.sourcing_plan(actor=CELL, item=world["shell"])
     month = world["month"]
     assert (plan.need, plan.need_source) == (60_000, "requirement")
     rows = {r.nation.code: r.headroom for r in plan.rows}
@@ -54,12 +54,12 @@ def test_the_cell_sees_every_ally_the_split_and_the_unknown(world):
 
 
 def test_an_asked_quantity_and_a_need_beyond_the_horizon(world):
-    plan = sourcing_selectors.sourcing_plan(user_or_scope=CELL, item=world["shell"], quantity=10_000)
+    plan = sourcing_selectors.sourcing_plan(actor=CELL, item=world["shell"], quantity=10_000)
     rows = {r.nation.code: r.headroom for r in plan.rows}
     month = world["month"]
     assert (rows["FRA"].earliest_on, rows["DEU"].earliest_on, rows["ITA"].earliest_on) == (
         month(0), month(4), month(2))
-    plan = sourcing_selectors.sourcing_plan(user_or_scope=CELL, item=world["shell"], quantity=120_000)
+    plan = sourcing_selectors.sourcing_plan(actor=CELL, item=world["shell"], quantity=120_000)
     assert (plan.split.covered, plan.split.gap, plan.split.covered_on) == (101_000, 19_000, None)
 
 
@@ -68,7 +68,7 @@ def test_a_pledge_already_owed_reduces_the_headroom(world):
         actor=CELL, donor=world["FRA"], recipient=world["UKR"], item=world["shell"], quantity=15_000,
         announced_on=world["today"], due_on=None, source=Pledge.Source.NATIONAL_STOCK,
         status=Pledge.Status.COMMITTED, releasability="alliance", reference="")
-    plan = sourcing_selectors.sourcing_plan(user_or_scope=CELL, item=world["shell"])
+    plan = sourcing_selectors.sourcing_plan(actor=CELL, item=world["shell"])
     fra = next(r for r in plan.rows if r.nation.code == "FRA")
     assert fra.headroom.now == 25_000  # 50,000 − 15,000 owed − 10,000
     assert plan.need == 45_000  # 60,000 − 15,000 pledged
@@ -76,7 +76,7 @@ def test_a_pledge_already_owed_reduces_the_headroom(world):
 
 def test_a_nation_sees_its_own_headroom_and_the_split_only_with_enough_other_nations(world, settings):
     settings.AGGREGATE_MIN_OTHER_NATIONS = 2
-    plan = sourcing_selectors.sourcing_plan(user_or_scope=scope_of(world["DEU"]), item=world["shell"])
+    plan = sourcing_selectors.sourcing_plan(actor=scope_of(world["DEU"]), item=world["shell"])
     assert [r.nation.code for r in plan.rows] == ["DEU"] and plan.unknown == []
     assert plan.others_hidden and not plan.split_suppressed  # FRA and ITA give in the split: two others
     assert {pl.nation.code for pl in plan.lines} == {"DEU"}
@@ -85,24 +85,24 @@ def test_a_nation_sees_its_own_headroom_and_the_split_only_with_enough_other_nat
     # FRA and ITA both have some: shown.
     assert plan.totals_by_month[:3] == [None, 42_000, 61_000]
 
-    plan = sourcing_selectors.sourcing_plan(user_or_scope=scope_of(world["POL"]), item=world["shell"])
+    plan = sourcing_selectors.sourcing_plan(actor=scope_of(world["POL"]), item=world["shell"])
     assert plan.rows == [] and [r.nation.code for r in plan.unknown] == ["POL"]
 
     settings.AGGREGATE_MIN_OTHER_NATIONS = 3
-    plan = sourcing_selectors.sourcing_plan(user_or_scope=scope_of(world["DEU"]), item=world["shell"])
+    plan = sourcing_selectors.sourcing_plan(actor=scope_of(world["DEU"]), item=world["shell"])
     assert plan.split is None and plan.lines == [] and plan.split_suppressed
     assert plan.totals_by_month is None
 
     # 30,000 is asked of FRA alone: one other nation, so DEU does not see the split (it would be FRA's figure).
     settings.AGGREGATE_MIN_OTHER_NATIONS = 2
-    plan = sourcing_selectors.sourcing_plan(user_or_scope=scope_of(world["DEU"]), item=world["shell"],
+    plan = sourcing_selectors.sourcing_plan(actor=scope_of(world["DEU"]), item=world["shell"],
                                             quantity=30_000)
     assert plan.split is None and plan.split_suppressed
 
 
 def test_what_if_before_and_after(world):
     view = sourcing_selectors.sourcing_what_if(
-        user_or_scope=scope_of(world["DEU"]), donor=world["DEU"], item=world["shell"], quantity=10_000,
+        actor=scope_of(world["DEU"]), donor=world["DEU"], item=world["shell"], quantity=10_000,
         source=Pledge.Source.NATIONAL_STOCK, due_on=world["month"](3))
     w = view.what_if
     assert (w.before.shortfall, w.before.months_to_recover) == (2_000, 1)
@@ -115,19 +115,19 @@ def test_what_if_before_and_after(world):
 def test_what_if_of_another_nations_pledge_is_refused(world):
     with pytest.raises(PermissionDenied):
         sourcing_selectors.sourcing_what_if(
-            user_or_scope=scope_of(world["DEU"]), donor=world["FRA"], item=world["shell"], quantity=1,
+            actor=scope_of(world["DEU"]), donor=world["FRA"], item=world["shell"], quantity=1,
             source=Pledge.Source.NATIONAL_STOCK)
 
 
 def test_what_if_writes_nothing(world):
     before = (Pledge.objects.count(), Pledge.history.count())
-    sourcing_selectors.sourcing_what_if(user_or_scope=CELL, donor=world["FRA"], item=world["shell"],
+    sourcing_selectors.sourcing_what_if(actor=CELL, donor=world["FRA"], item=world["shell"],
                                         quantity=5_000, source=Pledge.Source.NATIONAL_STOCK, due_on=dt.date.today())
     assert (Pledge.objects.count(), Pledge.history.count()) == before
 
 
 def test_a_past_date_uses_the_history(world):
-    plan = sourcing_selectors.sourcing_plan(user_or_scope=CELL, item=world["shell"],
+    plan = sourcing_selectors.sourcing_plan(actor=CELL, item=world["shell"],
                                             as_of=world["today"] - dt.timedelta(days=10))
     # No stock report yet 10 days ago: every ally unknown, nothing to split.
     assert plan.rows == [] and {r.result.status for r in plan.unknown} == {shortfalls.NO_REPORT}
@@ -138,9 +138,9 @@ def test_query_counts(world, django_assert_max_num_queries):
     # nations; recipient gaps (requirements, pledges, items); engine inputs (current stock, guidelines,
     # rates, schedule lines, pledges)
     with django_assert_max_num_queries(10):  # + the engine's allies read
-        sourcing_selectors.sourcing_plan(user_or_scope=CELL, item=world["shell"])
+        sourcing_selectors.sourcing_plan(actor=CELL, item=world["shell"])
     # the engine's inputs for the pair (5); default recipient (requirements); recipient gaps (requirements,
     # pledges, items); nations
     with django_assert_max_num_queries(11):  # + the engine's allies read
-        sourcing_selectors.sourcing_what_if(user_or_scope=CELL, donor=world["FRA"], item=world["shell"],
+        sourcing_selectors.sourcing_what_if(actor=CELL, donor=world["FRA"], item=world["shell"],
                                             quantity=5_000, source=Pledge.Source.NATIONAL_STOCK)

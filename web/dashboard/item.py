@@ -55,7 +55,7 @@ def nations_table(r: Reader, rows: list[ShortfallRow]) -> Table:
 
 
 def gaps_table(r: Reader) -> Table:
-    rows = pledge_selectors.recipient_gaps(user_or_scope=r.scope, item=r.item, as_of=r.as_of, nations=r.nations)
+    rows = pledge_selectors.recipient_gaps(actor=r.scope, item=r.item, as_of=r.as_of, nations=r.nations)
     return gap_table(rows, as_of=r.as_of, title=_("Recipient requirement vs pledged vs delivered"))
 
 
@@ -63,7 +63,7 @@ def donors_table(r: Reader) -> Table:
     table = Table(key="donors", title=_("Who pledged this item"),
                   columns=fulfilment_columns(Column("donor", _("Donor"))),
                   empty=_("No pledges of this item yet."))
-    for row in pledge_selectors.fulfilment_by_donor(user_or_scope=r.scope, as_of=r.as_of, item=r.item,
+    for row in pledge_selectors.fulfilment_by_donor(actor=r.scope, as_of=r.as_of, item=r.item,
                                                     nations=r.nations):
         table.rows.append([nation_cell(r.scope, row.donor, r.as_of)] + fulfilment_cells(row.fulfilment))
     return table
@@ -82,7 +82,7 @@ def guideline_sets(values, length: int) -> list[dict]:
 def history_chart(r: Reader, rows: list[ShortfallRow], colour: dict[int, int]) -> dict:
     """Stock reports over the last three years for the nations with the largest shortfalls."""
     charted = [(n, res) for n, _i, res in rows if res.available is not None][:CHART_SERIES]
-    history = stock_selectors.stock_history(user_or_scope=r.scope, item=r.item, nations=[n for n, _ in charted],
+    history = stock_selectors.stock_history(actor=r.scope, item=r.item, nations=[n for n, _ in charted],
                                             since=(r.as_of or timezone.localdate()) - dt.timedelta(days=3 * 366))
     if r.as_of is not None:
         history = [stock_selectors.StockSeries(s.nation_id, s.nation_code, [p for p in s.points if p[0] <= r.as_of])
@@ -100,7 +100,7 @@ def history_chart(r: Reader, rows: list[ShortfallRow], colour: dict[int, int]) -
 def projection_chart(r: Reader, colour: dict[int, int]) -> dict:
     """Available stock month by month with the nation's production and the contracted inflows of its orders'
     schedules (the engine's projection), for the nations below guideline the reader may see; inflows as bars."""
-    projected = [p for p in procurement_selectors.item_projection(user=r.scope, item=r.item, as_of=r.as_of,
+    projected = [p for p in procurement_selectors.item_projection(actor=r.scope, item=r.item, as_of=r.as_of,
                                                                   months=PROJECTION_MONTHS)
                  if p.result.status == shortfalls.BELOW_GUIDELINE and p.points][:CHART_SERIES]
     datasets = []
@@ -132,7 +132,7 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return exported
     rows = shortfall_rows(scope, as_of=as_of, item=item)
     tables = {"nations": nations_table(r, rows), "gaps": gaps_table(r), "donors": donors_table(r)}
-    rollup = next(iter(stock_selectors.alliance_rollup(user_or_scope=scope, as_of=as_of, item_ids=[item.pk])), None)
+    rollup = next(iter(stock_selectors.alliance_rollup(actor=scope, as_of=as_of, item_ids=[item.pk])), None)
     charted = [n for n, _i, res in rows if res.available is not None][:CHART_SERIES]
     colour = {n.pk: index for index, n in enumerate(charted)}
     return page(request, "dashboard/item.html", {

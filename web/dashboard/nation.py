@@ -48,7 +48,7 @@ def stock_rows(r: Reader, limit: int | None = PAGE_SIZE) -> tuple[list[Shortfall
     if r.as_of is None:  # stored rows: the database cuts, and counts only when there may be more
         rows = shortfall_rows(r.scope, as_of=None, nation=r.nation, limit=limit)
         more = limit is not None and len(rows) == limit
-        total = stock_selectors.shortfall_list(user_or_scope=r.scope, nation=r.nation).count() if more else None
+        total = stock_selectors.shortfall_list(actor=r.scope, nation=r.nation).count() if more else None
         return rows, total
     rows = shortfall_rows(r.scope, as_of=r.as_of, nation=r.nation)  # computed from the history: all of them
     return (rows[:limit] if limit else rows), len(rows)
@@ -64,14 +64,14 @@ def pledged_table(r: Reader) -> Table:
     table = Table(key="pledged", title=_("Pledges given, per item"),
                   columns=fulfilment_columns(Column("item", _("Item"))),
                   empty=_("This nation has not pledged anything yet."))
-    for row in pledge_selectors.fulfilment_by_item(user_or_scope=r.scope, as_of=r.as_of, donor=r.nation):
+    for row in pledge_selectors.fulfilment_by_item(actor=r.scope, as_of=r.as_of, donor=r.nation):
         table.rows.append([item_cell(row.item, r.as_of)] + fulfilment_cells(row.fulfilment))
     return table
 
 
 def pledges_table(r: Reader, limit: int | None = TOP * 2) -> Table:
     """The pledges it gave (for a recipient: the pledges it receives), newest first."""
-    qs = pledge_selectors.pledge_list(user_or_scope=r.scope, announced_by=r.as_of,
+    qs = pledge_selectors.pledge_list(actor=r.scope, announced_by=r.as_of,
                                       **({"recipient": r.nation} if r.receives else {"donor": r.nation}))
     return pledge_table(qs[:limit] if limit else qs, scope=r.scope, on=r.as_of or timezone.localdate(),
                         key="pledges", title=_("Pledges received") if r.receives else _("Its pledges"),
@@ -86,14 +86,14 @@ def training_table(r: Reader) -> Table:
                            Column("start", _("Start"), "date"), Column("end", _("End"), "date"),
                            Column("status", _("Status"))],
                   empty=_("No training commitments recorded for this nation."))
-    for t in pledge_selectors.training_list(user_or_scope=r.scope, donor=r.nation):
+    for t in pledge_selectors.training_list(actor=r.scope, donor=r.nation):
         table.rows.append([t.programme, t.recipient.name, t.trainees_committed, t.trainees_completed,
                            t.start_on, t.end_on, t.get_status_display()])
     return table
 
 
 def gaps_table(r: Reader) -> Table:
-    rows = pledge_selectors.recipient_gaps(user_or_scope=r.scope, recipient=r.nation, as_of=r.as_of)
+    rows = pledge_selectors.recipient_gaps(actor=r.scope, recipient=r.nation, as_of=r.as_of)
     return gap_table(rows, as_of=r.as_of, title=_("Requirements: required vs pledged vs delivered"))
 
 

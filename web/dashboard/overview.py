@@ -49,7 +49,7 @@ class Reader:
 
 
 def coverage_table(r: Reader) -> Table:
-    matrix = stock_selectors.shortfall_matrix(user_or_scope=r.scope, as_of=r.as_of, nations=r.nations)
+    matrix = stock_selectors.shortfall_matrix(actor=r.scope, as_of=r.as_of, nations=r.nations)
     table = Table(
         key="coverage", title=_("Coverage by nation and category"),
         caption=_("Lowest coverage (available ÷ guideline) among each nation's items in the category."),
@@ -81,7 +81,7 @@ def alliance_table(r: Reader, limit: int | None = PAGE_SIZE) -> Table:
         ],
         empty=_("No stored shortfalls yet."),
     )
-    rows = stock_selectors.alliance_rollup(user_or_scope=r.scope, as_of=r.as_of)
+    rows = stock_selectors.alliance_rollup(actor=r.scope, as_of=r.as_of)
     rows.sort(key=lambda row: -(row.total_shortfall or 0))  # stable: ties stay by category and name
     table.total = len(rows)
     for row in rows[:limit] if limit else rows:
@@ -95,7 +95,7 @@ def alliance_table(r: Reader, limit: int | None = PAGE_SIZE) -> Table:
 
 
 def donor_rows(r: Reader) -> list:
-    return pledge_selectors.fulfilment_by_donor(user_or_scope=r.scope, as_of=r.as_of, nations=r.nations)
+    return pledge_selectors.fulfilment_by_donor(actor=r.scope, as_of=r.as_of, nations=r.nations)
 
 
 def fulfilment_table(r: Reader, rows: list) -> Table:
@@ -110,7 +110,7 @@ def fulfilment_table(r: Reader, rows: list) -> Table:
 
 
 def month_rows(r: Reader) -> list:
-    rows = pledge_selectors.deliveries_per_month(user_or_scope=r.scope)
+    rows = pledge_selectors.deliveries_per_month(actor=r.scope)
     return [m for m in rows if m.month <= r.as_of] if r.as_of is not None else rows
 
 
@@ -133,14 +133,14 @@ def training_table(r: Reader) -> Table:
                            Column("completed", _("Trainees completed"), "int"),
                            Column("share", _("Completed share"), "pct")],
                   empty=_("No training commitments recorded yet."))
-    for row in pledge_selectors.training_summary(user_or_scope=r.scope, nations=r.nations):
+    for row in pledge_selectors.training_summary(actor=r.scope, nations=r.nations):
         p = row.progress
         table.rows.append([nation_cell(r.scope, row.donor), p.programme, p.committed, p.completed, p.completed_share])
     return table
 
 
 def overdue_table(r: Reader, limit: int | None = TOP) -> Table:
-    rows, total = pledge_selectors.overdue_pledges_page(user_or_scope=r.scope, on=r.as_of, limit=limit)
+    rows, total = pledge_selectors.overdue_pledges_page(actor=r.scope, on=r.as_of, limit=limit)
     table = Table(key="overdue", title=_("Overdue pledges"),
                   columns=[Column("donor", _("Donor")), Column("item", _("Item")),
                            Column("recipient", _("Recipient")), Column("due", _("Due on"), "date"),
@@ -156,7 +156,7 @@ def overdue_table(r: Reader, limit: int | None = TOP) -> Table:
 
 
 def alerts_table(r: Reader, limit: int | None = TOP) -> Table:
-    qs = stock_selectors.alert_list(user_or_scope=r.scope)
+    qs = stock_selectors.alert_list(actor=r.scope)
     table = Table(key="alerts", title=_("Open alerts"),
                   columns=[Column("opened", _("Opened"), "date"), Column("kind", _("Kind")),
                            Column("nation", _("Nation")), Column("message", _("Message"))],

@@ -62,7 +62,7 @@ def filter_fields(filterset: PledgeFilterSet, request: HttpRequest, names) -> li
 @login_required
 def pledge_list(request: HttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
-    filterset = PledgeFilterSet(request.GET or None, queryset=pledge_selectors.pledge_list(user_or_scope=scope),
+    filterset = PledgeFilterSet(request.GET or None, queryset=pledge_selectors.pledge_list(actor=scope),
                                 request=request)
     sort, ordering = ordering_of(request.GET.get("sort", ""))
     qs = filterset.qs.order_by(*ordering)

@@ -122,9 +122,9 @@ def demand_table(rows: list) -> Table:
 
 def timeline_rows(r: Reader) -> list:
     """Schedule lines not received by the date; on a past date, of the orders placed by then (one more query)."""
-    placed = None if r.as_of is None else procurement_selectors.order_ids_placed_by(user=r.scope, on=r.as_of)
+    placed = None if r.as_of is None else procurement_selectors.order_ids_placed_by(actor=r.scope, on=r.as_of)
     return [
-        d for d in procurement_selectors.scheduled_deliveries(user=r.scope, since=None,
+        d for d in procurement_selectors.scheduled_deliveries(actor=r.scope, since=None,
                                                                include_received=r.as_of is not None)
         if shortfalls.ScheduledInflow(due_on=d.due_on, quantity=d.quantity, received_on=d.received_on).counts(r.on)
         and (placed is None or d.order_id in placed)
@@ -162,9 +162,9 @@ def drop_empty_column(table: Table, key: str) -> None:
 
 def exports(r: Reader) -> Builders:
     return {
-        "agreements": lambda: agreements_table(r, procurement_selectors.agreement_list(user=r.scope)),
-        "participants": lambda: participants_table(r, procurement_selectors.agreement_list(user=r.scope)),
-        "demand": lambda: demand_table(procurement_selectors.procurement_overview(user=r.scope, as_of=r.as_of)),
+        "agreements": lambda: agreements_table(r, procurement_selectors.agreement_list(actor=r.scope)),
+        "participants": lambda: participants_table(r, procurement_selectors.agreement_list(actor=r.scope)),
+        "demand": lambda: demand_table(procurement_selectors.procurement_overview(actor=r.scope, as_of=r.as_of)),
         "timeline": lambda: timeline_table(r, timeline_rows(r)),
     }
 
@@ -208,8 +208,8 @@ def procurement(request: HttpRequest) -> HttpResponse:
     exported = export_or_none(request, exports(r))
     if exported is not None:
         return exported
-    agreements = procurement_selectors.agreement_list(user=r.scope)
-    demand = procurement_selectors.procurement_overview(user=r.scope, as_of=as_of)
+    agreements = procurement_selectors.agreement_list(actor=r.scope)
+    demand = procurement_selectors.procurement_overview(actor=r.scope, as_of=as_of)
     timeline = timeline_rows(r)
     tables = {"agreements": agreements_table(r, agreements), "participants": participants_table(r, agreements),
               "demand": demand_table(demand), "timeline": timeline_table(r, timeline)}

@@ -36,7 +36,7 @@ def reporting_table(scope) -> Table:
         ],
         empty=_("No nation is expected to report yet: no guideline applies."),
     )
-    for row in reporting_by_nation(user_or_scope=scope):
+    for row in reporting_by_nation(actor=scope):
         if row.stale:
             state = Badge(str(_("Stale")) if row.last_report else str(_("Never reported")), "badge-bad")
         else:

@@ -24,7 +24,7 @@ def shortfall_rows(scope: Scope, *, as_of: dt.date | None, nation=None, item=Non
                    limit: int | None = None) -> list[ShortfallRow]:
     """Stored rows for today, or computed from the history for a past date; worst first. One query today."""
     if as_of is None:
-        qs = stock_selectors.shortfall_list(user_or_scope=scope, nation=nation, item=item)
+        qs = stock_selectors.shortfall_list(actor=scope, nation=nation, item=item)
         if below_only:
             qs = qs.filter(status=Shortfall.Status.BELOW_GUIDELINE)
         if limit is not None:
@@ -32,7 +32,7 @@ def shortfall_rows(scope: Scope, *, as_of: dt.date | None, nation=None, item=Non
         return [(row.nation, row.item, stock_selectors.result_of(row)) for row in qs]
     rows = [
         (row.nation, row.item, row.result)
-        for row in stock_selectors.shortfalls_as_of(user_or_scope=scope, as_of=as_of, nation=nation, item=item)
+        for row in stock_selectors.shortfalls_as_of(actor=scope, as_of=as_of, nation=nation, item=item)
         if not below_only or row.result.status == shortfalls.BELOW_GUIDELINE
     ]
     return rows[:limit] if limit is not None else rows

@@ -196,7 +196,7 @@ def sourcing_page(request: HttpRequest) -> HttpResponse:
     context: dict = {"form": form, "asof_form": asof_form, "as_of": as_of, "scope": scope, "plan": None}
     if form.is_bound and form.is_valid():
         item = Item.objects.select_related("category").get(pk=form.cleaned_data["item"])
-        plan = selectors.sourcing_plan(user_or_scope=scope, item=item, quantity=form.cleaned_data["quantity"],
+        plan = selectors.sourcing_plan(actor=scope, item=item, quantity=form.cleaned_data["quantity"],
                                        as_of=as_of, nations=nations)
         builders: Builders = {"headroom": lambda: _headroom_table(plan, scope),
                               "by_month": lambda: _months_table(plan, scope),
@@ -227,7 +227,7 @@ def _what_if_result(scope: Scope, form: WhatIfForm, nations: Mapping[int, Nation
     if donor is None or item is None:  # pragma: no cover - the choices hold only existing rows
         return None
     recipient = nations.get(data["recipient"]) if data.get("recipient") else None
-    return selectors.sourcing_what_if(user_or_scope=scope, donor=donor, item=item, quantity=data["quantity"],
+    return selectors.sourcing_what_if(actor=scope, donor=donor, item=item, quantity=data["quantity"],
                                       source=data["source"], due_on=data.get("due_on"), recipient=recipient,
                                       nations=nations)
 
@@ -260,7 +260,7 @@ def item_panel(request: HttpRequest, pk: int) -> HttpResponse:
     scope = scope_for(request.user)
     item = get_object_or_404(Item.objects.restrict(scope, VIEW), pk=pk)
     nations = Nation.objects.in_bulk()
-    plan = selectors.sourcing_plan(user_or_scope=scope, item=item, nations=nations)
+    plan = selectors.sourcing_plan(actor=scope, item=item, nations=nations)
     items = [(item.pk, item.name)]
     return render(request, "dashboard/_sourcing_panel.html", {
         "item": item, "plan": plan, "scope": scope, "today": timezone.localdate(),

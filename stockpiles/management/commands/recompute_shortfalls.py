@@ -52,7 +52,7 @@ class Command(BaseCommand):
             engine.shortfall_alerts_sync_overdue()
         stored = {
             (row.nation_id, row.item_id): selectors.result_of(row)
-            for row in selectors.shortfall_list(user_or_scope=CELL, nation=nation_id, item=item_id)
+            for row in selectors.shortfall_list(actor=CELL, nation=nation_id, item=item_id)
         }
         self._summary(stored, f"stored as of {today.isoformat()}")
 
