@@ -309,9 +309,9 @@ def shortfall_matrix(*, actor, as_of: dt.date | None = None,
             grouped[(row["nation_id"], row["item__category_id"])].append(t)
     cells = {key: shortfalls.coverage_of_totals(totals) for key, totals in grouped.items()}
     if nations is None:
-        shown = list(Nation.objects.filter(pk__in={n for n, _ in grouped}).order_by("code"))
-    else:
-        shown = sorted((nations[n] for n in {n for n, _ in grouped}), key=lambda nation: nation.code)
+        shown = list(Nation.objects.filter(pk__in={n for n, _ in grouped}).order_by("name"))
+    else:  # by the name the row shows, not by code (Germany between Czechia and Denmark read as a bug)
+        shown = sorted((nations[n] for n in {n for n, _ in grouped}), key=lambda nation: nation.name.casefold())
     categories = list(Category.objects.filter(pk__in={c for _, c in grouped}).order_by("name"))
     return ShortfallMatrix(nations=shown, categories=categories, cells=cells)
 

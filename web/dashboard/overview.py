@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
@@ -59,6 +60,14 @@ def coverage_table(r: Reader) -> Table:
     for nation in matrix.nations:
         table.rows.append([nation_cell(r.scope, nation, r.as_of)]
                           + [matrix.cell(nation.pk, c.pk) for c in matrix.categories])
+    if r.scope.is_cell and table.rows:
+        allies = [n for n in r.nations.values() if n.role == Nation.Role.ALLY]
+        missing = len({n.pk for n in allies} - {n.pk for n in matrix.nations})
+        if missing:
+            table.caption = format_lazy("{} {}", table.caption, _(
+                "%(shown)s of %(allies)s allies shown; the other %(missing)s have no stored figures yet (no "
+                "guideline applies to them, or the engine has not run since they were added): see Reporting.") % {
+                "shown": len(allies) - missing, "allies": len(allies), "missing": missing})
     return table
 
 
