@@ -107,11 +107,15 @@ def exports(r: Reader) -> Builders:
 
 def coverage_chart(rows: list[ShortfallRow]) -> dict:
     charted = [(item, res) for _n, item, res in rows if res.coverage is not None][:20]
+    labels = [item.name for item, _res in charted]
     return chart(
-        "bar", [item.name for item, _res in charted],
+        "bar", labels,
         [{"label": str(_("Coverage (available ÷ guideline)")),
-          "data": [round(res.coverage * 100, 1) for _i, res in charted]}],
-        indexAxis="y", yTitle="%",
+          "data": [round(res.coverage * 100, 1) for _i, res in charted]},
+         # the guideline itself: a bar reaching this line covers its guideline
+         {"label": str(_("Guideline (100 %)")), "data": [100] * len(labels), "type": "line", "dashed": True}]
+        if charted else [],
+        indexAxis="y", yTitle="%", allLabels=True,
     )
 
 

@@ -185,12 +185,23 @@ def exports(r: Reader) -> Builders:
     }
 
 
+def every_month(first: dt.date, last: dt.date) -> list[dt.date]:
+    """The first days of every month from ``first``'s to ``last``'s, none skipped."""
+    months, month = [], first.replace(day=1)
+    while month <= last:
+        months.append(month)
+        month = (month + dt.timedelta(days=32)).replace(day=1)
+    return months
+
+
 def charts_of(donors: list, months: list) -> dict:
     top_donors = sorted(donors, key=lambda row: -row.fulfilment.pledged_value_eur)[:12]
+    value_of = {m.month: m.value_eur for m in months}
+    filled = every_month(min(value_of), max(value_of)) if value_of else []  # an empty month is a 0 bar, not skipped
     return {
         "deliveries_chart": chart(
-            "bar", [m.month.strftime("%Y-%m") for m in months],
-            [{"label": str(_("Delivered value (EUR)")), "data": [float(m.value_eur) for m in months]}],
+            "bar", [m.strftime("%Y-%m") for m in filled],
+            [{"label": str(_("Delivered value (EUR)")), "data": [float(value_of.get(m, 0)) for m in filled]}],
             yTitle=str(_("EUR")),
         ),
         "fulfilment_chart": chart(
@@ -199,7 +210,7 @@ def charts_of(donors: list, months: list) -> dict:
               "data": [float(row.fulfilment.pledged_value_eur) for row in top_donors]},
              {"label": str(_("Delivered (EUR)")),
               "data": [float(row.fulfilment.delivered_value_eur) for row in top_donors]}],
-            indexAxis="y", yTitle=str(_("EUR")),
+            indexAxis="y", yTitle=str(_("EUR")), allLabels=True,
         ),
     }
 
