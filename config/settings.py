@@ -234,8 +234,11 @@ SHORTFALL_PENDING_STALE_AFTER = timedelta(minutes=env.int("SHORTFALL_PENDING_STA
 # Dates every date field accepts (coordination/dates.py): from this day to today + this many years.
 DATE_WINDOW_START = date.fromisoformat(env.str("DATE_WINDOW_START", default="1990-01-01"))
 DATE_WINDOW_YEARS_AHEAD = env.int("DATE_WINDOW_YEARS_AHEAD", default=30)
-# The reporting view flags a nation whose latest stock report is older than this many days.
+# The reporting view flags a nation whose latest stock report is older than this many days (a stale-reporting
+# alert opens: stockpiles.alerts) ...
 REPORTING_STALE_AFTER_DAYS = env.int("REPORTING_STALE_AFTER_DAYS", default=35)
+# ... and the periodic check raising (and closing) its stale-reporting alerts runs this often.
+STALE_REPORTING_CHECK_MINUTES = env.int("STALE_REPORTING_CHECK_MINUTES", default=60)
 # Tests only (tests/worker/): seconds each shortfall batch holds its transaction open, so a test can
 # kill a worker in the middle of a recompute. Leave at 0.
 SHORTFALL_TEST_SLEEP_SECONDS = env.float("SHORTFALL_TEST_SLEEP_SECONDS", default=0.0)
@@ -345,6 +348,10 @@ CELERY_BEAT_SCHEDULE = {
     "full-shortfall-recompute": {
         "task": "stockpiles.tasks.recompute_all_shortfalls",
         "schedule": timedelta(minutes=env.int("FULL_RECOMPUTE_MINUTES", default=15)),
+    },
+    "stale-reporting-alerts": {
+        "task": "stockpiles.tasks.sync_stale_reporting",
+        "schedule": timedelta(minutes=STALE_REPORTING_CHECK_MINUTES),
     },
     "notification-daily-digest": {
         "task": "notifications.tasks.send_daily_digests",
