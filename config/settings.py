@@ -253,10 +253,12 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Aid Coordination Cel
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The address people reach the dashboard at: links in emails (the page concerned, unsubscribe, settings).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
-# Sending is retried with exponential backoff: BACKOFF, 2×, 4×, ... seconds (at most BACKOFF_MAX), with jitter.
+# A failed send is retried after a wait between half and all of min(BACKOFF_MAX, BACKOFF × 2**n) seconds before
+# retry n+1 (n = 0, 1, ...; notifications.tasks.retry_countdown). Keep BACKOFF_MAX under the Redis broker's
+# visibility timeout (1 hour): a message waiting longer would be handed to a second worker.
 NOTIFY_EMAIL_MAX_RETRIES = env.int("NOTIFY_EMAIL_MAX_RETRIES", default=5)
 NOTIFY_RETRY_BACKOFF_SECONDS = env.int("NOTIFY_RETRY_BACKOFF_SECONDS", default=30)
-NOTIFY_RETRY_BACKOFF_MAX_SECONDS = env.int("NOTIFY_RETRY_BACKOFF_MAX_SECONDS", default=3600)
+NOTIFY_RETRY_BACKOFF_MAX_SECONDS = env.int("NOTIFY_RETRY_BACKOFF_MAX_SECONDS", default=1800)
 NOTIFY_DIGEST_HOUR = env.int("NOTIFY_DIGEST_HOUR", default=6)  # UTC, the daily digest
 WEBHOOK_MAX_RETRIES = env.int("WEBHOOK_MAX_RETRIES", default=6)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
