@@ -42,7 +42,7 @@ def test_countdown_grows_within_documented_bounds(settings):
 
 @pytest.mark.django_db
 def test_a_worker_retry_uses_the_countdown(nations, monkeypatch, settings):
-    """What a worker does on a failed attempt: ``task.retry`` with ``retry_countdown(retries)``; the row stays pending."""
+    """A worker on a failed attempt: ``task.retry`` with ``retry_countdown(retries)``; the row stays pending."""
     settings.NOTIFY_RETRY_BACKOFF_SECONDS, settings.NOTIFY_RETRY_BACKOFF_MAX_SECONDS = 30, 1800
     webhook, _secret = webhooks.webhook_register(nation=nations["POL"], url=f"http://127.0.0.1:{free_port()}/",
                                                  events=["alert.opened"])
