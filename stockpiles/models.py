@@ -419,13 +419,14 @@ class ShortfallMark(models.Model):
 
 
 class Alert(NationOwnedAccess, models.Model):
-    """Raised when a pair falls below guideline, a pledge becomes overdue, or the shortfall engine cannot
-    compute a pair; closed when it clears."""
+    """Raised when a pair falls below guideline, a pledge becomes overdue, the shortfall engine cannot
+    compute a pair, or a nation's stock reporting goes stale; closed when it clears."""
 
     class Kind(models.TextChoices):
         BELOW_GUIDELINE = "below_guideline", _("Below guideline")
         PLEDGE_OVERDUE = "pledge_overdue", _("Pledge overdue")
         ENGINE_FAILURE = "engine_failure", _("Shortfall engine failure")
+        STALE_REPORTING = "stale_reporting", _("Stale reporting")
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     nation = models.ForeignKey(Nation, on_delete=models.CASCADE, related_name="alerts")

@@ -40,6 +40,17 @@ class NationReporting:
         return None if self.last_report is None else (timezone.localdate() - self.last_report).days
 
 
+def stale_limit(*, today: dt.date) -> dt.date:
+    """A latest report before this day is stale."""
+    return today - dt.timedelta(days=settings.REPORTING_STALE_AFTER_DAYS)
+
+
+def is_stale(*, last_report: dt.date | None, expected: int, today: dt.date) -> bool:
+    """The one rule (the reporting view and the ``stale_reporting`` alert, stockpiles.alerts): the latest
+    report is older than ``REPORTING_STALE_AFTER_DAYS``, or there is none while some item is expected."""
+    return last_report < stale_limit(today=today) if last_report is not None else expected > 0
+
+
 def reporting_by_nation(*, actor, today: dt.date | None = None) -> list[NationReporting]:
     """One row per nation the user may see (its own for an officer; every ally, and every nation with a
     report or an expectation, for the cell), stale ones first. Three queries."""
@@ -62,13 +73,12 @@ def reporting_by_nation(*, actor, today: dt.date | None = None) -> list[NationRe
         nations = nations.filter(Q(role=Nation.Role.ALLY) | Q(pk__in=set(counts) | set(last)))
     else:
         nations = nations.filter(pk=scope.nation_id)
-    limit = today - dt.timedelta(days=settings.REPORTING_STALE_AFTER_DAYS)
     rows = []
     for nation_id, code, name in nations.values_list("pk", "code", "name"):
         expected = counts.get(nation_id, {}).get("expected", 0)
         reported = counts.get(nation_id, {}).get("reported", 0)
         last_report = last.get(nation_id)
-        stale = (last_report < limit) if last_report is not None else expected > 0
+        stale = is_stale(last_report=last_report, expected=expected, today=today)
         rows.append(NationReporting(nation_id=nation_id, nation_code=code, nation_name=name, last_report=last_report,
                                     items_expected=expected, items_reported=reported, stale=stale))
     rows.sort(key=lambda r: (not r.stale, -r.items_missing, r.nation_code))

@@ -22,6 +22,7 @@ from stockpiles.engine.run import (
     shortfalls_drain,
     shortfalls_recompute,
     shortfalls_recompute_marked,
+    stale_reporting_sync,
 )
 from stockpiles.engine.store import RESULT_COLUMNS, shortfalls_mark_failed, shortfalls_store
 
@@ -31,4 +32,5 @@ __all__ = [
     "shortfall_inputs", "shortfall_mark_item", "shortfall_mark_pairs", "shortfall_marks_pending",
     "shortfall_pairs", "shortfall_request_drain", "shortfalls_compute", "shortfalls_drain",
     "shortfalls_mark_failed", "shortfalls_recompute", "shortfalls_recompute_marked", "shortfalls_store",
+    "stale_reporting_sync",
 ]

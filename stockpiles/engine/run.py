@@ -1,4 +1,5 @@
-"""Running the engine: full recompute, drain batches of marked pairs, overdue-alert sync, under the lock."""
+"""Running the engine: full recompute, drain batches of marked pairs, overdue- and stale-reporting-alert sync,
+under the lock."""
 
 from __future__ import annotations
 
@@ -91,3 +92,11 @@ def shortfall_alerts_sync_overdue() -> tuple[int, int]:
     with background_attribution(), transaction.atomic():
         _engine_lock()
         return alerts.alerts_sync_overdue()
+
+
+def stale_reporting_sync() -> tuple[int, int]:
+    """Raise/close stale-reporting alerts for every nation (under the engine lock, so a drain closing one
+    after a fresh report cannot interleave). Returns (raised, closed)."""
+    with background_attribution(), transaction.atomic():
+        _engine_lock()
+        return alerts.alerts_sync_stale_reporting()
