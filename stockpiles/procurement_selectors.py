@@ -69,9 +69,12 @@ class AgreementRow:
         return disclosure.reason_text(self.reason) if self.reason else ""
 
 
-def agreement_list(*, actor, item=None) -> list[AgreementRow]:
+def agreement_list(*, actor, item=None, as_of: dt.date | None = None) -> list[AgreementRow]:
     """Agreements the actor may see, with participants and utilisation (ordered vs ceiling, per
     participant and in total). Three queries (agreements, participants, call-off totals).
+
+    For a past ``as_of``: the agreements valid then (from ``valid_from`` to ``valid_to``), the participants
+    that had joined by then, and the call-offs placed by then.
 
     The cell and the lead nation see every participant's call-offs. Another participant sees its own,
     and the total only as ``coordination.disclosure`` allows (the call-offs of each nation as contributions).
@@ -82,17 +85,22 @@ def agreement_list(*, actor, item=None) -> list[AgreementRow]:
     qs = FrameworkAgreement.objects.restrict(scope, VIEW).select_related("lead_nation", "item", "manufacturer")
     if item is not None:
         qs = qs.filter(item_id=_pk(item))
+    if as_of is not None:
+        qs = qs.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=as_of), valid_from__lte=as_of)
     agreements = list(qs.order_by("item__name", "name"))
     if not agreements:
         return []
     ids = [a.pk for a in agreements]
     participants: dict[int, list[AgreementParticipant]] = defaultdict(list)
-    for p in (AgreementParticipant.objects.filter(agreement_id__in=ids).select_related("nation")
-              .order_by("joined_on", "nation__code")):
+    joined = AgreementParticipant.objects.filter(agreement_id__in=ids)
+    placed = Order.objects.filter(agreement_id__in=ids)
+    if as_of is not None:
+        joined, placed = joined.filter(joined_on__lte=as_of), placed.filter(ordered_on__lte=as_of)
+    for p in joined.select_related("nation").order_by("joined_on", "nation__code"):
         participants[p.agreement_id].append(p)
     orders: dict[int, list[procurement.OrderFacts]] = defaultdict(list)
     for agreement_id, nation_id, item_id, total in (
-        Order.objects.filter(agreement_id__in=ids).exclude(status=Order.Status.CANCELLED).order_by()
+        placed.exclude(status=Order.Status.CANCELLED).order_by()
         .values_list("agreement_id", "nation_id", "item_id").annotate(total=Sum("quantity"))
     ):
         orders[agreement_id].append(procurement.OrderFacts(order_id=0, nation_id=nation_id, item_id=item_id,

@@ -13,11 +13,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, QuerySet, Sum, Value
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet, Sum, Value
 from django.utils import timezone
 
 from coordination import disclosure
 from coordination.access import VIEW, Scope, scope_for
+from coordination.dates import end_of_day
 from coordination.models import Category, Item, Nation
 from pledges.selectors import unseen_owed_pledges
 from stockpiles import shortfalls
@@ -364,10 +365,18 @@ def recovery_projection(*, actor, nation: Nation | int, item: Item | int, months
 
 # --- Alerts ---------------------------------------------------------------------------------------
 
-def alert_list(*, actor, open_only: bool = True, kind: str | None = None) -> QuerySet[Alert]:
-    """Alerts the user may see (own nation, or all for the cell), newest first. One query."""
+def alert_list(*, actor, open_only: bool = True, kind: str | None = None, open_at: dt.date | None = None
+               ) -> QuerySet[Alert]:
+    """Alerts the user may see (own nation, or all for the cell), newest first. One query.
+
+    ``open_at``: the alerts that were open at the end of that day (opened by then, not closed by then),
+    instead of those open now.
+    """
     qs = Alert.objects.restrict(_scope(actor), VIEW).select_related("nation", "item", "pledge")
-    if open_only:
+    if open_at is not None:
+        cutoff = end_of_day(open_at)
+        qs = qs.filter(Q(closed_at__isnull=True) | Q(closed_at__gte=cutoff), opened_at__lt=cutoff)
+    elif open_only:
         qs = qs.filter(closed_at__isnull=True)
     if kind:
         qs = qs.filter(kind=kind)

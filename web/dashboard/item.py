@@ -19,7 +19,7 @@ from coordination.selectors import item_get, nations_by_id
 from pledges import selectors as pledge_selectors
 from stockpiles import procurement_selectors, shortfalls
 from stockpiles import selectors as stock_selectors
-from web.dashboard.common import CHART_SERIES, Builders, chart, export_or_none, nation_cell, page, read_as_of
+from web.dashboard.common import CHART_SERIES, Builders, chart, export_or_none, nation_cell, page, past, read_as_of
 from web.dashboard.shared_tables import (
     ShortfallRow,
     fulfilment_cells,
@@ -62,7 +62,8 @@ def gaps_table(r: Reader) -> Table:
 def donors_table(r: Reader) -> Table:
     table = Table(key="donors", title=_("Who pledged this item"),
                   columns=fulfilment_columns(Column("donor", _("Donor"))),
-                  empty=_("No pledges of this item yet."))
+                  empty=past(_("No pledges of this item announced by %(day)s."), r.as_of)
+                  or _("No pledges of this item yet."))
     for row in pledge_selectors.fulfilment_by_donor(actor=r.scope, as_of=r.as_of, item=r.item,
                                                     nations=r.nations):
         table.rows.append([nation_cell(r.scope, row.donor, r.as_of)] + fulfilment_cells(row.fulfilment))

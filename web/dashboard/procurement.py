@@ -27,6 +27,7 @@ from web.dashboard.common import (
     item_cell,
     nation_cell,
     page,
+    past,
     read_as_of,
     unit_label,
 )
@@ -56,8 +57,9 @@ def agreements_table(r: Reader, rows: list) -> Table:
                  Column("ordered", _("Ordered"), "int"), Column("share", _("Share of ceiling"), "pct"),
                  Column("remaining", _("Remaining"), "int"),
                  Column("price", _("Unit price (EUR)"), "eur"), Column("note", _("Note"), "badge")],
-        empty=_("No framework agreement you lead or take part in. The cell records agreements in the admin "
-                "or through the API."),
+        empty=(past(_("No framework agreement you lead or take part in was valid on %(day)s."), r.as_of)
+               or _("No framework agreement you lead or take part in. The cell records agreements in the admin "
+                    "or through the API.")),
     )
     for row in rows:
         a = row.agreement
@@ -78,7 +80,7 @@ def participants_table(r: Reader, rows: list) -> Table:
         columns=[Column("agreement", _("Agreement")), Column("nation", _("Nation")),
                  Column("joined_on", _("Joined on"), "date"), Column("planned", _("Planned"), "int"),
                  Column("ordered", _("Ordered"), "int"), Column("share", _("Ordered share of planned"), "pct")],
-        empty=_("No participants recorded yet."),
+        empty=past(_("No participant had joined by %(day)s."), r.as_of) or _("No participants recorded yet."),
     )
     for row in rows:
         for p in row.participants:
@@ -162,8 +164,9 @@ def drop_empty_column(table: Table, key: str) -> None:
 
 def exports(r: Reader) -> Builders:
     return {
-        "agreements": lambda: agreements_table(r, procurement_selectors.agreement_list(actor=r.scope)),
-        "participants": lambda: participants_table(r, procurement_selectors.agreement_list(actor=r.scope)),
+        "agreements": lambda: agreements_table(r, procurement_selectors.agreement_list(actor=r.scope, as_of=r.as_of)),
+        "participants": lambda: participants_table(r, procurement_selectors.agreement_list(actor=r.scope,
+                                                                                           as_of=r.as_of)),
         "demand": lambda: demand_table(procurement_selectors.procurement_overview(actor=r.scope, as_of=r.as_of)),
         "timeline": lambda: timeline_table(r, timeline_rows(r)),
     }
@@ -208,7 +211,7 @@ def procurement(request: HttpRequest) -> HttpResponse:
     exported = export_or_none(request, exports(r))
     if exported is not None:
         return exported
-    agreements = procurement_selectors.agreement_list(actor=r.scope)
+    agreements = procurement_selectors.agreement_list(actor=r.scope, as_of=as_of)
     demand = procurement_selectors.procurement_overview(actor=r.scope, as_of=as_of)
     timeline = timeline_rows(r)
     tables = {"agreements": agreements_table(r, agreements), "participants": participants_table(r, agreements),
