@@ -404,7 +404,7 @@ class ProjectionPoint:
     available: int
     guideline: int
     contracted: int = 0  # contracted inflows counted by this month (cumulative; included in ``available``)
-    on: date | None = None  # add_months(as_of, month)
+    on: date | None = None  # add_months(as_of, month); None beyond the calendar (year 9999)
 
 
 def recovery_projection(result: ShortfallResult, *, months: int = 24) -> list[ProjectionPoint]:
@@ -419,6 +419,6 @@ def recovery_projection(result: ShortfallResult, *, months: int = 24) -> list[Pr
     return [
         ProjectionPoint(month=m, available=projected_available(result.available, result.rate, inflows, m),
                         guideline=result.guideline,
-                        contracted=sum(q for k, q in inflows.items() if k <= m), on=add_months(result.as_of, m))
+                        contracted=sum(q for k, q in inflows.items() if k <= m), on=_recovery_date(result.as_of, m))
         for m in range(max(0, months) + 1)
     ]
