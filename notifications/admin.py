@@ -63,6 +63,11 @@ class WebhookAdmin(ReadOnlyScopedAdmin):
             return False
         return obj is None or self._allowed(request, obj, CHANGE)
 
+    def get_deleted_objects(self, objs, request):
+        """Its delivery log goes with it (as through the API), though the log itself is read-only here."""
+        deleted, counts, _perms_needed, protected = super().get_deleted_objects(objs, request)
+        return deleted, counts, set(), protected
+
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnlyScopedAdmin):

@@ -40,6 +40,10 @@ class NotificationPreference(models.Model):
                                 default="", help_text=_("Empty: your dashboard language."))
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+
     def __str__(self) -> str:
         return f"{self.user} — {self.mode}"
 
@@ -69,6 +73,8 @@ class EmailDelivery(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("sent email")
+        verbose_name_plural = _("sent emails")
         constraints = [
             models.UniqueConstraint(fields=["alert", "event", "user"], name="email_delivery_once_per_recipient"),
         ]
@@ -104,6 +110,8 @@ class Webhook(NationOwnedAccess, models.Model):
 
     class Meta:
         ordering = ["nation__code", "pk"]
+        verbose_name = _("webhook")
+        verbose_name_plural = _("webhooks")
 
     def __str__(self) -> str:
         return f"{self.nation_id}: {self.url}"
@@ -134,6 +142,8 @@ class WebhookDelivery(NationOwnedAccess, models.Model):
 
     class Meta:
         ordering = ["-pk"]
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
         constraints = [
             models.UniqueConstraint(fields=["webhook", "event_key"], name="webhook_delivery_once_per_event"),
         ]

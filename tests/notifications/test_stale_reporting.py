@@ -50,3 +50,19 @@ def test_stale_reporting_is_notified_once_and_closes_with_a_fresh_report(nations
     closed = receiver.wait_for(2, timeout=5)[1]
     assert json.loads(closed.body)["event"] == "alert.closed"
     assert len(smtp.to(POL_OFFICER)) == 1
+
+
+def test_the_command_runs_the_check_on_the_embedded_default(nations, item, mail_to_smtp):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    people(nations)
+    report(token_client(nations["POL"]), item, 12_000, timezone.localdate() - dt.timedelta(days=36))
+    out = StringIO()
+    call_command("check_stale_reporting", stdout=out)
+    assert out.getvalue().strip() == "Stale reporting (older than 35 days): 1 alert(s) raised, 0 closed."
+    (message,) = mail_to_smtp.to(POL_OFFICER)  # sent in-process after the command's commit
+    assert "Stale reporting" in message["Subject"]
+    call_command("check_stale_reporting", stdout=out)
+    assert "0 alert(s) raised, 0 closed." in out.getvalue() and len(mail_to_smtp.messages) == 1

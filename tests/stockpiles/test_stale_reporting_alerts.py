@@ -101,3 +101,13 @@ def test_is_stale_rule(settings):
     assert not reporting.is_stale(last_report=dt.date(2024, 5, 26), expected=3, today=today)  # 35 days
     assert reporting.is_stale(last_report=None, expected=1, today=today)
     assert not reporting.is_stale(last_report=None, expected=0, today=today)
+
+
+def test_celery_beat_runs_the_check(settings):
+    from config.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["stale-reporting-alerts"]
+    assert entry["task"] == tasks.sync_stale_reporting.name == "stockpiles.tasks.sync_stale_reporting"
+    assert entry["task"] in app.tasks and entry["schedule"] == dt.timedelta(minutes=60)
+    task = tasks.sync_stale_reporting
+    assert task.acks_late is True and task.reject_on_worker_lost is True and task.serializer == "json"
