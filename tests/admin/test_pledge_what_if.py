@@ -75,7 +75,7 @@ def test_preview_on_the_add_form_shows_the_effect_and_writes_nothing(request, wo
     assert view is not None and response.context["adminform"].form.errors == {}
     assert _figures(view) == {"shortfall": (2_000, 12_000), "months": (1, 4), "uncovered": (60_000, 50_000)}
     html = response.content.decode()
-    assert html.index('id="pledge-what-if"') < html.index('id="pledge_form"')  # above the form
+    assert html.index('id="pledge-what-if"') < html.index('name="donor"')  # above the form's fields
     assert "DEU gives 10,000 × 155 mm HE projectile" in html and "12,000" in html and "50,000" in html
     assert "(rounds)" in html  # the unit beside each quantity
     assert "Please correct the error" not in html
