@@ -414,8 +414,8 @@ def unseen_owed_pledges(*, actor, as_of: dt.date | None = None):
     not yet fully shipped). None for the cell (it sees every record). A lazy queryset: no query until
     used, so a caller can use it as a subquery (``Exists``).
 
-    ``coordination.disclosure`` suppresses aggregates these enter (rule c): a restricted pledge never
-    enters a figure another nation sees, on any date.
+    Rule c of ``coordination.disclosure``: a restricted pledge never enters a figure another nation
+    sees, on any date; ``unseen_owed_by_pair`` gives what to take out of each donor's owed.
     """
     scope = _scope(actor)
     if scope.is_cell:
@@ -429,4 +429,28 @@ def unseen_owed_pledges(*, actor, as_of: dt.date | None = None):
     if on >= _today():
         qs = qs.filter(shipped_quantity__lt=F("quantity"))
     return qs
+
+
+def unseen_owed_by_pair(*, actor, as_of: dt.date | None = None, item_ids=None) -> dict[tuple[int, int], int]:
+    """Per (donor, item): what the pledges of ``unseen_owed_pledges`` add to that donor's owed on
+    ``as_of`` (pledged − shipped, shipped as of then; the engine's ``owed`` rule), so a reader's figures
+    can be computed without them (rule c of ``coordination.disclosure``). Empty for the cell.
+    One query today, two for a past date; none for the cell.
+    """
+    qs = unseen_owed_pledges(actor=actor, as_of=as_of)
+    if qs is None:
+        return {}
+    if item_ids is not None:
+        qs = qs.filter(item_id__in=set(item_ids))
+    out: dict[tuple[int, int], int] = {}
+    if as_of is None or as_of >= _today():
+        for donor_id, item_id, quantity, shipped in qs.values_list("donor_id", "item_id", "quantity",
+                                                                   "shipped_quantity"):
+            out[(donor_id, item_id)] = out.get((donor_id, item_id), 0) + max(0, quantity - shipped)
+        return out
+    rows = list(qs.values_list("pk", "donor_id", "item_id", "quantity"))
+    shipped_by = shipped_by_pledge_as_of(pledge_ids=[r[0] for r in rows], as_of=as_of)
+    for pk, donor_id, item_id, quantity in rows:
+        out[(donor_id, item_id)] = out.get((donor_id, item_id), 0) + max(0, quantity - shipped_by.get(pk, 0))
+    return {pair: q for pair, q in out.items() if q}
 

@@ -14,13 +14,13 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from coordination import disclosure
 from coordination.access import VIEW, Scope, scope_for
 from coordination.models import Item, Nation
-from pledges.selectors import recipient_gaps, unseen_owed_pledges
+from pledges.selectors import recipient_gaps
 from stockpiles import procurement, shortfalls
 from stockpiles.engine import compute_isolated, shortfall_inputs
 from stockpiles.models import AgreementParticipant, FrameworkAgreement, Order, OrderScheduleLine, ProductionRate
@@ -279,7 +279,7 @@ def procurement_overview(*, actor, as_of: dt.date | None = None, item=None) -> l
     on = as_of or _today()
     item_ids = None if item is None else [_pk(item)]
     past = as_of is not None and as_of < _today()
-    positions = nation_positions(as_of=as_of if past else None, item_ids=item_ids)
+    positions = nation_positions(as_of=as_of if past else None, item_ids=item_ids, actor=scope)
     gaps: dict[int, list] = defaultdict(list)
     for row in recipient_gaps(actor=scope, item=item, as_of=as_of if past else None):
         gaps[row.item.pk].append(row.gap)
@@ -290,10 +290,7 @@ def procurement_overview(*, actor, as_of: dt.date | None = None, item=None) -> l
     national_producers = _national_producers(capacity_by_item=capacity, as_of=on, item_ids=item_ids)
 
     wanted = set(positions) | set(gaps) | set(orders) | set(capacity)
-    unseen = unseen_owed_pledges(actor=scope, as_of=on)
-    items = Item.objects.select_related("category").annotate(
-        restricted=Value(False) if unseen is None else Exists(unseen.filter(item_id=OuterRef("pk")))
-    ).in_bulk(wanted)
+    items = Item.objects.select_related("category").in_bulk(wanted)
     rows = []
     for item_id in wanted:
         it = items[item_id]
@@ -315,7 +312,7 @@ def procurement_overview(*, actor, as_of: dt.date | None = None, item=None) -> l
         f = disclosure.demand_figures(
             shortfall={n: p.shortfall for n, p in by_nation.items()}, contracted=contracted_by,
             national_capacity={n: cap_by_nation[n] for n in producers}, recipient_uncovered=d.recipient_uncovered,
-            demand=d, reader=reader, restricted=it.restricted,
+            demand=d, reader=reader, limits={n: p.limit for n, p in by_nation.items()},
         )
         rows.append(ItemDemandRow(
             item_id=item_id, item_name=it.name, unit=it.unit, category_name=it.category.name,

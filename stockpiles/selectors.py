@@ -20,7 +20,7 @@ from coordination import disclosure
 from coordination.access import VIEW, Scope, scope_for
 from coordination.dates import end_of_day
 from coordination.models import Category, Item, Nation
-from pledges.selectors import unseen_owed_pledges
+from pledges.selectors import unseen_owed_by_pair
 from stockpiles import shortfalls
 from stockpiles.engine import shortfalls_compute
 from stockpiles.models import Alert, Shortfall, ShortfallMark, StockReport
@@ -178,26 +178,42 @@ class NationPosition:
     status: str
     shortfall: int
     surplus: int | None  # available - guideline; None when either is missing
+    limit: int | None = None  # the largest shortfall a nation knows this one could have (guideline + owed)
+    surplus_limit: int | None = None  # the same for a surplus (None: no known ceiling, as in the product)
 
 
-def nation_positions(*, as_of: dt.date | None = None, item_ids: Iterable[int] | None = None
+def _position(r: shortfalls.ShortfallResult) -> NationPosition:
+    surplus = None if r.available is None or r.guideline is None else r.available - r.guideline
+    limit = None if r.guideline is None else r.guideline + max(0, r.owed or 0)
+    return NationPosition(r.status, r.shortfall, surplus, limit=limit)
+
+
+def nation_positions(*, as_of: dt.date | None = None, item_ids: Iterable[int] | None = None, actor=None
                      ) -> dict[int, dict[int, NationPosition]]:
-    """Per item, per nation: status, shortfall and surplus (stored rows today, computed from the history
-    for a past ``as_of``). For aggregates only: never shown per nation. One query today."""
+    """Per item, per nation: status, shortfall, surplus and the largest shortfall a reader knows it could
+    have (guideline + owed) — stored rows today, computed from the history for a past ``as_of``.
+    For aggregates only: never shown per nation.
+
+    ``actor``: the reader (rule c of ``coordination.disclosure``): every other donor's pledges this
+    reader may not see are left out of that donor's owed, available, shortfall and surplus
+    (``pledges.selectors.unseen_owed_by_pair``), so they neither enter nor move anything it sees.
+    None (or the cell): every pledge counts. One query today (two with a nation's ``actor``; three for a
+    past date besides the engine's input queries).
+    """
     by_item: dict[int, dict[int, NationPosition]] = defaultdict(dict)
+    unseen = {} if actor is None else unseen_owed_by_pair(actor=_scope(actor), as_of=as_of, item_ids=item_ids)
     if _is_past(as_of):
-        for (nation_id, item_id), r in _results(scope=None, as_of=as_of, item_ids=item_ids).items():
-            surplus = None if r.available is None or r.guideline is None else r.available - r.guideline
-            by_item[item_id][nation_id] = NationPosition(r.status, r.shortfall, surplus)
-        return by_item
-    qs = Shortfall.objects.all()
-    if item_ids is not None:
-        qs = qs.filter(item_id__in=set(item_ids))
-    for nation_id, item_id, status, short, available, guideline in qs.order_by().values_list(
-        "nation_id", "item_id", "status", "shortfall", "available", "guideline"
-    ):
-        surplus = None if available is None or guideline is None else available - guideline
-        by_item[item_id][nation_id] = NationPosition(status, short, surplus)
+        results = _results(scope=None, as_of=as_of, item_ids=item_ids)
+    else:
+        qs = Shortfall.objects.all()
+        if item_ids is not None:
+            qs = qs.filter(item_id__in=set(item_ids))
+        results = {
+            (row["nation_id"], row["item_id"]): result_of(row)
+            for row in qs.order_by().values("nation_id", "item_id", *_RESULT_FIELDS)
+        }
+    for (nation_id, item_id), r in results.items():
+        by_item[item_id][nation_id] = _position(shortfalls.without_owed(r, unseen.get((nation_id, item_id), 0)))
     return by_item
 
 
@@ -210,6 +226,8 @@ def rollup_disclosed(*, positions: Mapping[int, NationPosition], reader: disclos
         shortfall={n: p.shortfall for n, p in positions.items()},
         surplus={n: p.surplus or 0 for n, p in positions.items() if n in counted},
         counted=counted, reader=reader, restricted=restricted,
+        limits={n: p.limit for n, p in positions.items()},
+        surplus_limits={n: p.surplus_limit for n, p in positions.items()},
     )
     statuses: dict[str, int] = {}
     if not figures.total_shortfall.suppressed:
@@ -225,25 +243,24 @@ def alliance_rollup(*, actor, as_of: dt.date | None = None, item_ids: Iterable[i
     The figures follow ``shortfalls.rollup_of_totals`` (gross total over every row; net and counts over
     compared rows) and are disclosed through ``coordination.disclosure.rollup_figures``: outside the
     cell, checked for enough other nations, dominance, restricted pledges (``pledges.selectors.
-    unseen_owed_pledges``, a subquery) and rounded. Two queries (positions; items with
-    whether a restricted pledge enters them), or the engine's input queries for a past ``as_of``.
+    unseen_owed_by_pair``: left out of the figures this reader sees) and rounded. Three queries for a
+    nation (positions; the pledges it may not see; items), two for the cell, or the engine's input
+    queries for a past ``as_of``.
     """
     scope = _scope(actor)
     if scope.is_nobody:
         return []
     reader = disclosure.reader_of(scope)
-    by_item = nation_positions(as_of=as_of, item_ids=item_ids)
-    unseen = unseen_owed_pledges(actor=scope, as_of=as_of)
-    restricted = Value(False) if unseen is None else Exists(unseen.filter(item_id=OuterRef("pk")))
+    by_item = nation_positions(as_of=as_of, item_ids=item_ids, actor=scope)
     names = {
-        pk: (name, unit, category_name, hidden)
-        for pk, name, unit, category_name, hidden in Item.objects.filter(pk__in=by_item.keys()).order_by()
-        .annotate(restricted=restricted).values_list("pk", "name", "unit", "category__name", "restricted")
+        pk: (name, unit, category_name)
+        for pk, name, unit, category_name in Item.objects.filter(pk__in=by_item.keys()).order_by()
+        .values_list("pk", "name", "unit", "category__name")
     } if by_item else {}
     rows = []
     for item_id, positions in by_item.items():
-        name, unit, category_name, hidden = names[item_id]
-        figures, statuses = rollup_disclosed(positions=positions, reader=reader, restricted=hidden)
+        name, unit, category_name = names[item_id]
+        figures, statuses = rollup_disclosed(positions=positions, reader=reader)
         reasons = {key: f.reason for key, f in vars(figures).items() if f.reason}
         rows.append(ItemRollupRow(
             item_id=item_id, item_name=name, unit=unit, category_name=category_name,

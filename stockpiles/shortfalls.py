@@ -26,7 +26,7 @@ from __future__ import annotations
 import calendar
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 OK = "ok"
@@ -290,6 +290,30 @@ def compute_shortfall(inputs: ShortfallInputs) -> ShortfallResult:
         contracted_inflow=contracted,
         recovers_on=_recovery_date(on, months) if shortfall > 0 else None,
         inflow_by_month=by_month_t,
+    )
+
+
+def without_owed(result: ShortfallResult, hidden_owed: int) -> ShortfallResult:
+    """The result as a reader computes it that may not see ``hidden_owed`` of the pledges in ``owed``
+    (another donor's restricted pledges): owed and available without them, and everything that follows
+    from available (status, shortfall, coverage, months to recover) by the same formulas."""
+    if not hidden_owed:
+        return result
+    owed = result.owed - hidden_owed
+    if result.on_hand is None:
+        return replace(result, owed=owed)
+    available = result.on_hand - owed if result.available is not None else None
+    if result.status not in (OK, BELOW_GUIDELINE) or result.guideline is None or available is None:
+        return replace(result, owed=owed, available=available)
+    guideline = result.guideline
+    shortfall = max(0, guideline - available)
+    months = months_to_recover(shortfall, result.rate, dict(result.inflow_by_month))
+    return replace(
+        result, owed=owed, available=available, shortfall=shortfall,
+        status=BELOW_GUIDELINE if shortfall > 0 else OK,
+        coverage=(available / guideline) if guideline > 0 else None,
+        months_to_recover=months, not_recovering=shortfall > 0 and months is None,
+        recovers_on=_recovery_date(result.as_of, months) if shortfall > 0 else None,
     )
 
 

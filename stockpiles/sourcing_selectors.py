@@ -166,6 +166,10 @@ def sourcing_plan(*, actor, item: Item, quantity: int | None = None, as_of: dt.d
         need, need_source = quantity, "quantity"
     candidates = _candidates(nations)
     computed = _results(item_id=item.pk, nation_ids=[n.pk for n in candidates], as_of=on)
+    if not scope.is_cell:  # rule (c): other donors' pledges this reader may not see are left out (one query)
+        unseen = pledge_selectors.unseen_owed_by_pair(actor=scope, as_of=as_of, item_ids=[item.pk])
+        computed = {n: (shortfalls.without_owed(r, unseen.get((n, item.pk), 0)), own)
+                    for n, (r, own) in computed.items()}
     known: list[AllyHeadroom] = []
     unknown: list[AllyHeadroom] = []
     for nation in candidates:
@@ -185,16 +189,13 @@ def sourcing_plan(*, actor, item: Item, quantity: int | None = None, as_of: dt.d
                             rows=known, unknown=unknown, split=split, lines=lines, totals_by_month=totals)
     own_id = scope.nation_id
     reader = disclosure.reader_of(scope)
-    unseen = pledge_selectors.unseen_owed_pledges(actor=scope, as_of=as_of)
-    restricted = unseen is not None and unseen.filter(item_id=item.pk).exists()  # rule (c): one query
     given: dict[int, int] = {}
     for ln in split.lines:
         given[ln.nation_id] = given.get(ln.nation_id, 0) + ln.quantity
-    suppressed = disclosure.primary_reason(given, reader, restricted=restricted) is not None
+    suppressed = disclosure.primary_reason(given, reader) is not None
     # A month's total only when it passes the disclosure rules on its own contributors (that month's headroom).
     shown_totals = [
-        disclosure.disclose(total, {r.nation.pk: r.headroom.by_month[m] for r in known}, reader,
-                            restricted=restricted).value
+        disclosure.disclose(total, {r.nation.pk: r.headroom.by_month[m] for r in known}, reader).value
         for m, total in enumerate(totals)
     ]
     lines = [] if suppressed else [

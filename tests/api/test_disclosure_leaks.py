@@ -101,10 +101,10 @@ def test_leak_3_restricted_pledge_does_not_move_another_nations_total(client, na
     today_row = export_rows(client, "/?export=csv&table=alliance")["Patriot PAC-3"]
     figures = ("Total shortfall", "Net position")
     assert first[figures[0]] == "1150"  # 300 + 350 + 400 from three others + POL's 100, before the pledge
+    # Rule c: computed without the pledge POL may not see, the figures neither hide nor move.
     for row in (second, today_row):
-        assert all(row[f] == "includes records you may not see" for f in figures)
+        assert [row[f] for f in figures] == [first[f] for f in figures]
     # The cell sees the exact figures, pledge included.
     client.force_login(coordinator)
     cell_row = export_rows(client, f"/?export=csv&table=alliance&as_of={day2.isoformat()}")["Patriot PAC-3"]
     assert cell_row["Total shortfall"] == str(300 + 30 + 350 + 400 + 100)
-
