@@ -50,7 +50,8 @@ def history(nations, item):
                                     announced_on=dt.date(2024, 4, 1), due_on=dt.date(2024, 5, 1))
     # Alerts: closed before D; open at D (closed after); opened after D.
     Alert.objects.create(kind=Alert.Kind.BELOW_GUIDELINE, nation=usa, item=item, key="below:closed-before",
-                         message="closed before D", opened_at=at(dt.date(2024, 1, 5)), closed_at=at(dt.date(2024, 2, 1)))
+                         message="closed before D", opened_at=at(dt.date(2024, 1, 5)),
+                         closed_at=at(dt.date(2024, 2, 1)))
     Alert.objects.create(kind=Alert.Kind.BELOW_GUIDELINE, nation=usa, item=item, key="below:open-at-d",
                          message="open at D", opened_at=at(dt.date(2024, 2, 15)), closed_at=at(dt.date(2024, 3, 5)))
     Alert.objects.create(kind=Alert.Kind.PLEDGE_OVERDUE, nation=usa, pledge=due_later, key="overdue:after-d",
