@@ -18,21 +18,24 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.db import IntegrityError, models, transaction
+from django.core.paginator import Paginator
+from django.db import IntegrityError, connection, models, transaction
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.functional import cached_property
 from import_export.admin import ExportMixin, ImportExportModelAdmin
 from import_export.formats import base_formats
 from simple_history.admin import SimpleHistoryAdmin
 
 from coordination.access import CHANGE, VIEW, Scope, scope_for
-from coordination.models import Nation
+from coordination.models import Item, Nation
 
 FILE_FORMATS = [base_formats.CSV, base_formats.XLSX]
 
@@ -315,6 +318,77 @@ class ScopedAdminMixin:
         if request.method == "POST":
             raise PermissionDenied("Reverting from history is disabled; edit the record instead.")
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+# --- Long tables: changelists over millions of rows ------------------------------------------------------
+
+class EstimatedCountPaginator(Paginator):
+    """A changelist paginator that never counts millions of rows: it counts exactly up to ``exact_up_to``
+    (a ``count(*)`` over a ``LIMIT``: an index range at most), and beyond that takes PostgreSQL's estimate of
+    the filtered query's rows (``EXPLAIN``, the planner's statistics). The page count is then approximate:
+    a page past the real end is empty, one near the estimated end may be missing. Other databases (SQLite:
+    small deployments) count exactly."""
+
+    exact_up_to = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        qs = self.object_list
+        if not hasattr(qs, "query") or connection.vendor != "postgresql":
+            return super().count
+        capped = qs.order_by()[:self.exact_up_to + 1].count()
+        if capped <= self.exact_up_to:
+            return capped
+        self.estimated = True
+        return max(capped, estimated_rows(qs))
+
+
+def estimated_rows(qs) -> int:
+    """The planner's estimate of the rows ``qs`` returns (PostgreSQL ``EXPLAIN``: no rows read)."""
+    plan = json.loads(qs.order_by().explain(format="json"))
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+class LongTableAdminMixin:
+    """A changelist over a table that grows to millions of rows: an estimated count
+    (``EstimatedCountPaginator``), no second count of the whole table (``show_full_result_count``), newest
+    entered first on the primary key (an index scan however deep the page; other columns are not
+    sortable: each would sort the whole table), and a search that looks the term up in the small tables
+    first (``indexed_search``) instead of ``icontains`` over every row."""
+
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    ordering = ("-pk",)
+    sortable_by = ()
+
+    def indexed_search(self, term: str) -> models.Q | None:
+        """The rows the search term names, as a filter on indexed columns; None: the default search."""
+        return None
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if term:
+            condition = self.indexed_search(term)
+            if condition is not None:
+                return queryset.filter(condition), False
+        return super().get_search_results(request, queryset, search_term)
+
+
+MATCHES_SHOWN = 200  # nations or items a search term may name at most (a prefix of one letter names many)
+
+
+def catalogue_matches(term: str) -> tuple[list[int], list[int]]:
+    """The nations and items a search term names: a nation by its code (exact) or the start of its name, an
+    item by its NSN (13 digits, with or without dashes) or the start of its name. Two small queries
+    (catalogue tables: hundreds of rows)."""
+    nations = list(Nation.objects.filter(models.Q(code__iexact=term) | models.Q(name__istartswith=term))
+                   .values_list("pk", flat=True)[:MATCHES_SHOWN])
+    digits = term.replace("-", "").replace(" ", "")
+    item_q = models.Q(name__istartswith=term)
+    if digits.isdigit() and len(digits) == 13:
+        item_q |= models.Q(nsn=digits)
+    items = list(Item.objects.filter(item_q).values_list("pk", flat=True)[:MATCHES_SHOWN])
+    return nations, items
 
 
 class AidModelAdmin(ScopedAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin):

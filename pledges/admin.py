@@ -16,7 +16,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 
 from coordination.access import CHANGE
-from coordination.admin_base import AidModelAdmin, ServiceInline, ServiceInlineFormSet
+from coordination.admin_base import AidModelAdmin, LongTableAdminMixin, ServiceInline, ServiceInlineFormSet
 from coordination.services import record_save, require_nation_access
 from pledges import hooks, services
 from pledges.models import AidFlow, Delivery, Pledge, Requirement, TrainingCommitment
@@ -50,7 +50,7 @@ class DeliveryInline(ServiceInline, admin.TabularInline):
 
 
 @admin.register(Pledge)
-class PledgeAdmin(AidModelAdmin):
+class PledgeAdmin(LongTableAdminMixin, AidModelAdmin):
     resource_classes = [PledgeResource]
     has_service = True
     allow_delete = False  # cancel a pledge (status) instead; deliveries protect it anyway
@@ -141,7 +141,7 @@ class PledgeAdmin(AidModelAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(AidModelAdmin):
+class DeliveryAdmin(LongTableAdminMixin, AidModelAdmin):
     resource_classes = [DeliveryResource]
     has_service = True
     allow_delete = False  # set the status to cancelled instead

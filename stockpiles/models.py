@@ -18,12 +18,17 @@ NON_NEGATIVE = MinValueValidator(0, message=_("This cannot be negative."))
 class StockReport(NationOwnedAccess, models.Model):
     """Append-only time series of a nation's stock on hand. One report per (nation, item, as_of)."""
 
-    nation = models.ForeignKey(Nation, on_delete=models.PROTECT, related_name="stock_reports")
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="stock_reports")
+    # No index of their own on the three foreign keys: nation is the first column of the unique constraint
+    # and of stockreport_nation_asof_idx, item of the (item, as_of) index; reported_by serves no read (a
+    # deleted user's reports are found by a scan: rare). Every index costs each ingested row (see
+    # docs/performance.md, "Stock report indexes").
+    nation = models.ForeignKey(Nation, on_delete=models.PROTECT, related_name="stock_reports", db_index=False)
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="stock_reports", db_index=False)
     quantity = models.BigIntegerField(_("quantity on hand"), validators=[NON_NEGATIVE])
     as_of = models.DateField(_("as of"), validators=[validate_past_date_window])
     reported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        db_index=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
@@ -36,6 +41,8 @@ class StockReport(NationOwnedAccess, models.Model):
             models.UniqueConstraint(fields=["nation", "item", "as_of"], name="stockreport_unique_per_day"),
         ]
         indexes = [
+            # One item across nations (API ?item=, the admin's item search, an item's history for the cell),
+            # and the item foreign key's own checks.
             models.Index(fields=["item", "as_of"]),
             # A nation's series newest first (the API list's order): a page is an index range scan.
             models.Index(fields=["nation", "-as_of", "-id"], name="stockreport_nation_asof_idx"),
