@@ -182,6 +182,19 @@ def fulfilment_of_totals(totals: Iterable[PledgeTotals]) -> Fulfilment:
     )
 
 
+def fulfilment_across_items(parts: Iterable[Fulfilment]) -> Fulfilment:
+    """Several groups (e.g. every donor's) as one: counts and EUR only. Quantities of different items are
+    different units and never add up, so they stay 0 here."""
+    out = Fulfilment()
+    for f in parts:
+        out = Fulfilment(
+            pledges=out.pledges + f.pledges, pledged_value_eur=out.pledged_value_eur + f.pledged_value_eur,
+            delivered_value_eur=out.delivered_value_eur + f.delivered_value_eur,
+            unvalued=out.unvalued + f.unvalued, overdue=out.overdue + f.overdue,
+        )
+    return out
+
+
 @dataclass(frozen=True)
 class DeliveryTotals:
     """Plain sums over deliveries (a quantity against a pledge), like ``PledgeTotals``: ``value`` is Σ

@@ -30,6 +30,7 @@ from web.dashboard.common import (
     read_as_of,
     unit_label,
 )
+from web.dashboard.headline import category_table, headlines, read_figures
 from web.dashboard.shared_tables import (
     fulfilment_cells,
     fulfilment_columns,
@@ -68,7 +69,7 @@ def largest_table(r: Reader, limit: int | None = TOP) -> Table:
                            empty=_("No nation is below guideline for any item."))
 
 
-def alliance_table(r: Reader, limit: int | None = PAGE_SIZE) -> Table:
+def alliance_table(r: Reader, limit: int | None = PAGE_SIZE, rows: list | None = None) -> Table:
     table = Table(
         key="alliance", title=_("Alliance position per item"),
         caption=_("Gross shortfall: a surplus in one nation never covers another's shortfall."),
@@ -81,7 +82,7 @@ def alliance_table(r: Reader, limit: int | None = PAGE_SIZE) -> Table:
         ],
         empty=_("No stored shortfalls yet."),
     )
-    rows = stock_selectors.alliance_rollup(actor=r.scope, as_of=r.as_of)
+    rows = list(stock_selectors.alliance_rollup(actor=r.scope, as_of=r.as_of) if rows is None else rows)
     rows.sort(key=lambda row: -(row.total_shortfall or 0))  # stable: ties stay by category and name
     table.total = len(rows)
     for row in rows[:limit] if limit else rows:
@@ -139,8 +140,8 @@ def training_table(r: Reader) -> Table:
     return table
 
 
-def overdue_table(r: Reader, limit: int | None = TOP) -> Table:
-    rows, total = pledge_selectors.overdue_pledges_page(actor=r.scope, on=r.as_of, limit=limit)
+def overdue_table(r: Reader, limit: int | None = TOP, page: tuple[list, int] | None = None) -> Table:
+    rows, total = page or pledge_selectors.overdue_pledges_page(actor=r.scope, on=r.as_of, limit=limit)
     table = Table(key="overdue", title=_("Overdue pledges"),
                   columns=[Column("donor", _("Donor")), Column("item", _("Item")),
                            Column("recipient", _("Recipient")), Column("due", _("Due on"), "date"),
@@ -155,12 +156,13 @@ def overdue_table(r: Reader, limit: int | None = TOP) -> Table:
     return table
 
 
-def alerts_table(r: Reader, limit: int | None = TOP) -> Table:
-    qs = stock_selectors.alert_list(actor=r.scope)
+def alerts_table(r: Reader, limit: int | None = TOP, alerts: list | None = None, total: int | None = None) -> Table:
+    qs = stock_selectors.alert_list(actor=r.scope) if alerts is None else alerts
     table = Table(key="alerts", title=_("Open alerts"),
                   columns=[Column("opened", _("Opened"), "date"), Column("kind", _("Kind")),
                            Column("nation", _("Nation")), Column("message", _("Message"))],
                   empty=_("No open alerts."))
+    table.total = total
     for a in (qs[:limit] if limit else qs):
         table.rows.append([a.opened_at, a.get_kind_display(), nation_cell(r.scope, a.nation), a.message])
     return table
@@ -173,6 +175,8 @@ def exports(r: Reader) -> Builders:
         "alliance": lambda: alliance_table(r, None), "fulfilment": lambda: fulfilment_table(r, donor_rows(r)),
         "deliveries": lambda: deliveries_table(month_rows(r)), "training": lambda: training_table(r),
         "overdue": lambda: overdue_table(r, None), "alerts": lambda: alerts_table(r, None),
+        "shortfall-categories": lambda: category_table(
+            r.scope, stock_selectors.shortfall_by_category(actor=r.scope, as_of=r.as_of), r.as_of),
     }
 
 
@@ -204,11 +208,17 @@ def overview(request: HttpRequest) -> HttpResponse:
     if exported is not None:
         return exported
     donors, months = donor_rows(r), month_rows(r)
-    tables = {"coverage": coverage_table(r), "shortfalls": largest_table(r), "alliance": alliance_table(r),
+    rollup = stock_selectors.alliance_rollup(actor=r.scope, as_of=r.as_of)
+    overdue = pledge_selectors.overdue_pledges_page(actor=r.scope, on=r.as_of, limit=TOP)
+    figures = read_figures(r.scope, r.as_of, alerts_limit=TOP, donors=donors, rollup=rollup, overdue=overdue)
+    tables = {"categories": category_table(r.scope, figures.categories, r.as_of), "coverage": coverage_table(r),
+              "shortfalls": largest_table(r), "alliance": alliance_table(r, rows=rollup),
               "fulfilment": fulfilment_table(r, donors), "deliveries": deliveries_table(months),
-              "training": training_table(r), "overdue": overdue_table(r), "alerts": alerts_table(r)}
+              "training": training_table(r), "overdue": overdue_table(r, page=overdue),
+              "alerts": alerts_table(r, alerts=figures.alerts, total=figures.alerts_total)}
     last = stock_selectors.shortfalls_last_computed()
     return page(request, "dashboard/overview.html", {
-        "form": form, "as_of": as_of, "scope": r.scope, "tables": tables, "charts": charts_of(donors, months),
+        "form": form, "as_of": as_of, "scope": r.scope, "tables": tables,
+        "headlines": headlines(r.scope, figures, as_of, page_url=request.path), "charts": charts_of(donors, months),
         "last_computed": last, "stale": stock_selectors.shortfalls_are_stale(last_computed=last),
     })
