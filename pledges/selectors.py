@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
+from coordination import disclosure
 from coordination.access import VIEW, Scope, scope_for
 from coordination.models import Item, Nation
 from pledges import aggregates, fulfilment
@@ -300,13 +301,14 @@ class MonthDeliveries:
     value_eur: Decimal  # delivered value (value × delivered / quantity), unvalued pledges left out
 
 
-def deliveries_per_month(*, actor, item=None, donor=None, since: dt.date | None = None
-                         ) -> list[MonthDeliveries]:
+def deliveries_per_month(*, actor, item=None, donor=None, recipient=None, since: dt.date | None = None,
+                         until: dt.date | None = None, every_month: bool = False) -> list[MonthDeliveries]:
     """Delivered (delivered or confirmed) deliveries per month of ``delivered_on``, oldest first.
 
     Summed by the database per month (``aggregates.delivery_totals_by_month``); each delivery's value
     is its share of the pledge's value (``fulfilment.delivered_value``). One query (two when some
-    delivery's value needs rounding).
+    delivery's value needs rounding). ``every_month``: months without a delivery are there too (zero), from
+    the first delivery's month to ``until``'s (or the last delivery's), none skipped.
     """
     qs = Delivery.objects.restrict(_scope(actor), VIEW).filter(
         status__in=Delivery.DELIVERED, delivered_on__isnull=False
@@ -315,15 +317,83 @@ def deliveries_per_month(*, actor, item=None, donor=None, since: dt.date | None 
         qs = qs.filter(pledge__item_id=_pk(item))
     if donor is not None:
         qs = qs.filter(pledge__donor_id=_pk(donor))
+    if recipient is not None:
+        qs = qs.filter(pledge__recipient_id=_pk(recipient))
     if since is not None:
         qs = qs.filter(delivered_on__gte=since)
+    if until is not None:
+        qs = qs.filter(delivered_on__lte=until)
     months: dict[dt.date, list] = {}
     for month, totals in aggregates.delivery_totals_by_month(qs):
         bucket = months.setdefault(month, [0, 0, fulfilment.ZERO])
         bucket[0] += totals.count
         bucket[1] += totals.quantity
         bucket[2] += fulfilment.delivery_value_of_totals(totals)
+    if every_month and months:
+        for m in fulfilment.month_starts(min(months), until or max(months)):
+            months.setdefault(m, [0, 0, fulfilment.ZERO])
     return [MonthDeliveries(month=m, deliveries=n, quantity=q, value_eur=v) for m, (n, q, v) in sorted(months.items())]
+
+
+# --- Training for a recipient ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RecipientTraining:
+    """One programme for a recipient: per donor for the cell (``donor`` set), else every donor together as
+    the reader may see it (``coordination.disclosure``: committed and completed are shown or hidden as one)."""
+
+    programme: str
+    donor: Nation | None
+    committed: disclosure.Figure
+    completed: disclosure.Figure
+    own_committed: int = 0  # the reader's own nation's part (it knows it)
+    own_completed: int = 0
+
+    @property
+    def completed_share(self) -> float | None:
+        if self.committed.value is None or self.completed.value is None:
+            return None
+        return fulfilment.share(min(self.completed.value, self.committed.value), self.committed.value)
+
+
+def training_for_recipient(*, actor, recipient) -> list[RecipientTraining]:
+    """Trainees committed vs completed for ``recipient``, by programme. Training commitments belong to their
+    donors (``coordination.access``): the cell sees each donor's; a nation sees each programme's total
+    over every donor through ``coordination.disclosure`` (checked together: completed is shown only with
+    committed) plus its own part. One query (two for the cell: the donors)."""
+    scope = _scope(actor)
+    if scope.is_nobody:
+        return []
+    facts = [
+        fulfilment.TrainingFacts(donor_id=d, programme=p, committed=c, completed=done,
+                                 cancelled=s == TrainingCommitment.Status.CANCELLED)
+        for d, p, c, done, s in TrainingCommitment.objects.filter(recipient_id=_pk(recipient))
+        .order_by().values_list("donor_id", "programme", "trainees_committed", "trainees_completed", "status")
+    ]
+    progress = fulfilment.training_progress(facts)
+    if scope.is_cell:
+        nations = Nation.objects.in_bulk({p.donor_id for p in progress})
+        rows = [RecipientTraining(programme=p.programme, donor=nations[p.donor_id],
+                                  committed=disclosure.Figure(p.committed), completed=disclosure.Figure(p.completed))
+                for p in progress]
+        rows.sort(key=lambda r: (r.programme, r.donor.name))
+        return rows
+    reader = disclosure.reader_of(scope)
+    by_programme: dict[str, list[fulfilment.TrainingProgress]] = {}
+    for p in progress:
+        by_programme.setdefault(p.programme, []).append(p)
+    rows = []
+    for programme, parts in sorted(by_programme.items()):
+        committed = {p.donor_id: p.committed for p in parts}
+        total = disclosure.disclose(sum(committed.values()), committed, reader)
+        done = {p.donor_id: p.completed for p in parts}  # a figure of its own, shown only with the committed
+        completed = (disclosure.hidden(disclosure.RELATED) if total.suppressed
+                     else disclosure.disclose(sum(done.values()), done, reader))
+        own = [p for p in parts if p.donor_id == scope.nation_id]
+        rows.append(RecipientTraining(programme=programme, donor=None, committed=total, completed=completed,
+                                      own_committed=sum(p.committed for p in own),
+                                      own_completed=sum(p.completed for p in own)))
+    return rows
 
 
 # --- Lists for pages ---------------------------------------------------------------------------------
