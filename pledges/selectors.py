@@ -18,7 +18,7 @@ from coordination import disclosure
 from coordination.access import VIEW, Scope, scope_for
 from coordination.models import Item, Nation
 from pledges import aggregates, fulfilment
-from pledges.models import Delivery, Pledge, Releasability, Requirement, TrainingCommitment
+from pledges.models import AidFlow, Delivery, Pledge, Releasability, Requirement, TrainingCommitment
 
 _FACT_FIELDS = (
     "pk", "donor_id", "recipient_id", "item_id", "quantity", "delivered_quantity", "value_eur",
@@ -394,6 +394,104 @@ def training_for_recipient(*, actor, recipient) -> list[RecipientTraining]:
                                       own_committed=sum(p.committed for p in own),
                                       own_completed=sum(p.completed for p in own)))
     return rows
+
+
+# --- The Kiel Ukraine Support Tracker -------------------------------------------------------------
+
+TRACKER_WEAPONS_PREFIX = "UST weapons.csv: "  # the reference of every pledge the tracker import makes
+
+
+@dataclass(frozen=True)
+class TrackerDonor:
+    """One donor's tracker totals over every month (EUR, to the cent)."""
+
+    nation: Nation | None  # None: every donor together
+    allocated_eur: Decimal  # the tracker's "total": financial + humanitarian + military allocations
+    military_eur: Decimal
+    financial_eur: Decimal
+    humanitarian_eur: Decimal
+    committed_eur: Decimal
+    to_be_allocated_eur: Decimal
+    months: int
+    first_month: dt.date | None
+    last_month: dt.date | None
+
+
+@dataclass(frozen=True)
+class TrackerWeapons:
+    """Heavy weapons of one type (the tracker's category: Howitzers, Tanks, ...) or of one system."""
+
+    category: str
+    system: str  # "" for a whole category
+    number: int
+    value_eur: Decimal
+    donors: int
+
+
+@dataclass(frozen=True)
+class TrackerSummary:
+    sources: list[str]  # as stored on the rows: the tracker and its release
+    donors: list[TrackerDonor]  # largest allocated first
+    total: TrackerDonor
+    weapons: list[TrackerWeapons]  # per category, largest EUR first
+    weapons_total: TrackerWeapons  # every type together: EUR and donors only (systems of different types never add up)
+    systems: list[TrackerWeapons]  # per system, by category then largest EUR
+
+
+_FLOW_AMOUNTS = ("allocated_eur", "military_eur", "financial_eur", "humanitarian_eur", "committed_eur",
+                 "to_be_allocated_eur")
+
+
+def tracker_summary(*, actor) -> TrackerSummary:
+    """The tracker's figures as imported (``loaders.ust``): donors' totals from the monthly aid flows, and
+    the heavy weapons by type from the pledges it made. Public data (every reader sees the same). Amounts
+    are added as Decimals in Python, never as floats, so totals equal the source files to the cent. Three
+    queries (flows, nations, weapon pledges)."""
+    scope = _scope(actor)
+    zero = Decimal("0.00")
+    sums: dict[int, list] = {}
+    sources: set[str] = set()
+    for nation_id, month, source, *amounts in (AidFlow.objects.restrict(scope, VIEW).order_by()
+                                               .values_list("nation_id", "month", "source", *_FLOW_AMOUNTS)):
+        row = sums.setdefault(nation_id, [[zero] * len(_FLOW_AMOUNTS), 0, month, month])
+        row[0] = [a + Decimal(b) for a, b in zip(row[0], amounts, strict=True)]
+        row[1] += 1
+        row[2], row[3] = min(row[2], month), max(row[3], month)
+        if source:
+            sources.add(source)
+    nations = Nation.objects.in_bulk(sums.keys()) if sums else {}
+    donors = [TrackerDonor(nations[n], *amounts, months, first, last)
+              for n, (amounts, months, first, last) in sums.items()]
+    donors.sort(key=lambda d: (-d.allocated_eur, d.nation.name))
+    overall = [sum((getattr(d, f) for d in donors), zero) for f in _FLOW_AMOUNTS]
+    total = TrackerDonor(None, *overall, sum(d.months for d in donors),
+                         min((d.first_month for d in donors), default=None),
+                         max((d.last_month for d in donors), default=None))
+
+    by_category: dict[str, list] = {}
+    by_system: dict[tuple[str, str], list] = {}
+    for reference, donor_id, quantity, value in (
+        Pledge.objects.restrict(scope, VIEW).filter(reference__startswith=TRACKER_WEAPONS_PREFIX)
+        .exclude(status=Pledge.Status.CANCELLED).order_by()
+        .values_list("reference", "donor_id", "quantity", "value_eur")
+    ):
+        parts = reference[len(TRACKER_WEAPONS_PREFIX):].split(" / ", 2)
+        if len(parts) != 3:
+            continue
+        _donor, category, system = parts
+        for key, bucket in ((category, by_category), ((category, system), by_system)):
+            row = bucket.setdefault(key, [0, zero, set()])
+            row[0] += quantity
+            row[1] += value or zero
+            row[2].add(donor_id)
+    weapons = [TrackerWeapons(c, "", n, v, len(d)) for c, (n, v, d) in by_category.items()]
+    weapons.sort(key=lambda w: (-w.value_eur, w.category))
+    systems = [TrackerWeapons(c, s_, n, v, len(d)) for (c, s_), (n, v, d) in by_system.items()]
+    systems.sort(key=lambda w: (w.category, -w.value_eur, w.system))
+    all_donors = set().union(*(d for _n, _v, d in by_category.values())) if by_category else set()
+    weapons_total = TrackerWeapons("", "", 0, sum((w.value_eur for w in weapons), zero), len(all_donors))
+    return TrackerSummary(sources=sorted(sources), donors=donors, total=total, weapons=weapons,
+                          weapons_total=weapons_total, systems=systems)
 
 
 # --- Lists for pages ---------------------------------------------------------------------------------

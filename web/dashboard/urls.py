@@ -2,7 +2,17 @@
 
 from django.urls import path
 
-from web.dashboard import item, nation, overview, pledges, procurement, recipient, reporting, sourcing
+from web.dashboard import (
+    item,
+    nation,
+    overview,
+    pledges,
+    procurement,
+    recipient,
+    reporting,
+    sourcing,
+    tracker,
+)
 
 app_name = "dashboard"
 
@@ -18,4 +28,5 @@ urlpatterns = [
     path("reporting/", reporting.reporting, name="reporting"),
     path("recipient/", recipient.recipient_page, name="recipient"),
     path("recipient/<str:code>/", recipient.recipient_page, name="recipient-of"),
+    path("tracker/", tracker.tracker_page, name="tracker"),
 ]
