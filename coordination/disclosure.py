@@ -326,3 +326,35 @@ def demand_figures(*, shortfall: Contributions, contracted: Contributions, natio
         share = Figure(None if from_shown.contracted_share is None else round(from_shown.contracted_share, 2))
     months = hidden(RELATED) if gap.suppressed or cap.suppressed else Figure(from_shown.months_of_capacity)
     return DemandFigures(short, count, total_demand, contr, gap, share, cap, months)
+
+
+# --- Totals of figures already disclosed -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class PartialTotal:
+    """A total over parts that were each disclosed on their own (e.g. a category's shortfall in EUR over
+    its items' roll-up totals): ``value`` sums the shown parts only, ``hidden`` counts the parts left out.
+
+    A part hidden from the reader never enters the total, so the total minus the shown parts can never
+    give a hidden part back (rule b): the reader learns nothing the parts shown beside it do not tell.
+    """
+
+    value: int | float | object
+    hidden: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return self.hidden == 0
+
+
+def total_of_shown(parts) -> PartialTotal:
+    """Σ of the parts whose figure is shown; ``parts`` are (Figure, weight) pairs, the weight turning the
+    figure into the unit of the total (e.g. EUR per unit), None when the part has no weight (left out,
+    not counted as hidden)."""
+    total, hidden = 0, 0
+    for figure, weight in parts:
+        if figure.suppressed:
+            hidden += 1
+        elif weight is not None and figure.value is not None:
+            total += figure.value * weight
+    return PartialTotal(total, hidden)

@@ -11,6 +11,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
@@ -272,6 +273,55 @@ def alliance_rollup(*, actor, as_of: dt.date | None = None, item_ids: Iterable[i
         ))
     rows.sort(key=lambda row: (row.category_name, row.item_name))
     return rows
+
+
+@dataclass(frozen=True)
+class CategoryShortfall:
+    """One category's alliance shortfall as the reader may see it. Units never add up across items: the
+    category's figure is in EUR (each item's roll-up total × its unit value); the largest item is named
+    with its shortfall in its own unit."""
+
+    category_name: str
+    items: list[ItemRollupRow]  # the items short (total shown and > 0), largest EUR first
+    value_eur: Decimal  # Σ over the items shown of total shortfall × unit value
+    hidden: int  # items whose total is hidden from this reader (left out of ``value_eur``)
+    unvalued: int  # items short with no unit value (left out of ``value_eur``)
+    unit_values: dict[int, Decimal | None] = field(default_factory=dict)
+
+    @property
+    def largest(self) -> ItemRollupRow | None:
+        return self.items[0] if self.items else None
+
+    def item_value_eur(self, row: ItemRollupRow) -> Decimal | None:
+        unit_value = self.unit_values.get(row.item_id)
+        return None if unit_value is None or row.total_shortfall is None else unit_value * row.total_shortfall
+
+
+def shortfall_by_category(*, actor, as_of: dt.date | None = None, rollup: list[ItemRollupRow] | None = None
+                          ) -> list[CategoryShortfall]:
+    """The alliance roll-up (``alliance_rollup``: disclosed per item; the caller's ``rollup`` when it has read
+    it for the same actor and date) summed per category in EUR, through ``disclosure.total_of_shown`` (a
+    hidden item never enters a total). Categories by EUR, largest first. Three queries (the roll-up's two
+    and the items' unit values); one with ``rollup``."""
+    rows = alliance_rollup(actor=actor, as_of=as_of) if rollup is None else rollup
+    unit_values = dict(Item.objects.filter(pk__in=[r.item_id for r in rows]).order_by()
+                       .values_list("pk", "unit_value_eur")) if rows else {}
+    by_category: dict[str, list[ItemRollupRow]] = defaultdict(list)
+    for row in rows:
+        by_category[row.category_name].append(row)
+    out = []
+    for name, items in by_category.items():
+        total = disclosure.total_of_shown(
+            (disclosure.Figure(r.total_shortfall, r.reasons.get("total_shortfall")), unit_values.get(r.item_id))
+            for r in items)
+        short = [r for r in items if not r.suppressed and (r.total_shortfall or 0) > 0]
+        unvalued = sum(1 for r in short if unit_values.get(r.item_id) is None)
+        short.sort(key=lambda r: (-(unit_values.get(r.item_id) or 0) * r.total_shortfall, -r.total_shortfall,
+                                  r.item_name))
+        out.append(CategoryShortfall(category_name=name, items=short, value_eur=Decimal(total.value),
+                                     hidden=total.hidden, unvalued=unvalued, unit_values=unit_values))
+    out.sort(key=lambda c: (-c.value_eur, -len(c.items), c.category_name))
+    return out
 
 
 def _stored_totals(qs: QuerySet[Shortfall], *group_by: str, **extra) -> list[tuple[dict, shortfalls.StatusTotals]]:

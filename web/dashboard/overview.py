@@ -17,6 +17,7 @@ from coordination.access import Scope, scope_for
 from coordination.models import Nation
 from coordination.selectors import nations_by_id
 from pledges import selectors as pledge_selectors
+from pledges.fulfilment import month_starts
 from stockpiles import selectors as stock_selectors
 from stockpiles.reporting import latest_report_on, reports_stale_on
 from web.dashboard.common import (
@@ -34,6 +35,7 @@ from web.dashboard.common import (
     unit_label,
     with_as_of,
 )
+from web.dashboard.headline import category_table, headlines, read_figures
 from web.dashboard.shared_tables import (
     fulfilment_cells,
     fulfilment_columns,
@@ -81,7 +83,7 @@ def largest_table(r: Reader, limit: int | None = TOP) -> Table:
                            empty=_("No nation is below guideline for any item."))
 
 
-def alliance_table(r: Reader, limit: int | None = PAGE_SIZE) -> Table:
+def alliance_table(r: Reader, limit: int | None = PAGE_SIZE, rows: list | None = None) -> Table:
     table = Table(
         key="alliance", title=_("Alliance position per item"),
         caption=_("Gross shortfall: a surplus in one nation never covers another's shortfall."),
@@ -95,7 +97,7 @@ def alliance_table(r: Reader, limit: int | None = PAGE_SIZE) -> Table:
         empty=(past(_("No figures on %(day)s: no stock report or guideline was recorded by then."), r.as_of)
                or _("No stored shortfalls yet.")),
     )
-    rows = stock_selectors.alliance_rollup(actor=r.scope, as_of=r.as_of)
+    rows = list(stock_selectors.alliance_rollup(actor=r.scope, as_of=r.as_of) if rows is None else rows)
     rows.sort(key=lambda row: -(row.total_shortfall or 0))  # stable: ties stay by category and name
     table.total = len(rows)
     for row in rows[:limit] if limit else rows:
@@ -158,8 +160,8 @@ def training_table(r: Reader) -> Table:
     return table
 
 
-def overdue_table(r: Reader, limit: int | None = TOP) -> Table:
-    rows, total = pledge_selectors.overdue_pledges_page(actor=r.scope, on=r.as_of, limit=limit)
+def overdue_table(r: Reader, limit: int | None = TOP, page: tuple[list, int] | None = None) -> Table:
+    rows, total = page or pledge_selectors.overdue_pledges_page(actor=r.scope, on=r.as_of, limit=limit)
     table = Table(key="overdue", title=_("Overdue pledges"),
                   columns=[Column("donor", _("Donor")), Column("item", _("Item")),
                            Column("recipient", _("Recipient")), Column("due", _("Due on"), "date"),
@@ -174,12 +176,13 @@ def overdue_table(r: Reader, limit: int | None = TOP) -> Table:
     return table
 
 
-def alerts_table(r: Reader, limit: int | None = TOP) -> Table:
-    qs = stock_selectors.alert_list(actor=r.scope, open_at=r.as_of)
+def alerts_table(r: Reader, limit: int | None = TOP, alerts: list | None = None, total: int | None = None) -> Table:
+    qs = stock_selectors.alert_list(actor=r.scope, open_at=r.as_of) if alerts is None else alerts
     table = Table(key="alerts", title=past(_("Alerts open on %(day)s"), r.as_of) or _("Open alerts"),
                   columns=[Column("opened", _("Opened"), "date"), Column("kind", _("Kind")),
                            Column("nation", _("Nation")), Column("message", _("Message"))],
                   empty=past(_("No alert was open on %(day)s."), r.as_of) or _("No open alerts."))
+    table.total = total
     for a in (qs[:limit] if limit else qs):
         table.rows.append([a.opened_at, a.get_kind_display(), nation_cell(r.scope, a.nation, r.as_of), a.message])
     return table
@@ -192,22 +195,15 @@ def exports(r: Reader) -> Builders:
         "alliance": lambda: alliance_table(r, None), "fulfilment": lambda: fulfilment_table(r, donor_rows(r)),
         "deliveries": lambda: deliveries_table(month_rows(r), r.as_of), "training": lambda: training_table(r),
         "overdue": lambda: overdue_table(r, None), "alerts": lambda: alerts_table(r, None),
+        "shortfall-categories": lambda: category_table(
+            r.scope, stock_selectors.shortfall_by_category(actor=r.scope, as_of=r.as_of), r.as_of),
     }
-
-
-def every_month(first: dt.date, last: dt.date) -> list[dt.date]:
-    """The first days of every month from ``first``'s to ``last``'s, none skipped."""
-    months, month = [], first.replace(day=1)
-    while month <= last:
-        months.append(month)
-        month = (month + dt.timedelta(days=32)).replace(day=1)
-    return months
 
 
 def charts_of(donors: list, months: list) -> dict:
     top_donors = sorted(donors, key=lambda row: -row.fulfilment.pledged_value_eur)[:12]
     value_of = {m.month: m.value_eur for m in months}
-    filled = every_month(min(value_of), max(value_of)) if value_of else []  # an empty month is a 0 bar, not skipped
+    filled = month_starts(min(value_of), max(value_of)) if value_of else []  # an empty month is a 0 bar, not skipped
     return {
         "deliveries_chart": chart(
             "bar", [m.strftime("%Y-%m") for m in filled],
@@ -234,11 +230,17 @@ def overview(request: HttpRequest) -> HttpResponse:
     if exported is not None:
         return exported
     donors, months = donor_rows(r), month_rows(r)
-    tables = {"coverage": coverage_table(r), "shortfalls": largest_table(r), "alliance": alliance_table(r),
+    rollup = stock_selectors.alliance_rollup(actor=r.scope, as_of=r.as_of)
+    overdue = pledge_selectors.overdue_pledges_page(actor=r.scope, on=r.as_of, limit=TOP)
+    figures = read_figures(r.scope, r.as_of, alerts_limit=TOP, donors=donors, rollup=rollup, overdue=overdue)
+    tables = {"categories": category_table(r.scope, figures.categories, r.as_of), "coverage": coverage_table(r),
+              "shortfalls": largest_table(r), "alliance": alliance_table(r, rows=rollup),
               "fulfilment": fulfilment_table(r, donors), "deliveries": deliveries_table(months, as_of),
-              "training": training_table(r), "overdue": overdue_table(r), "alerts": alerts_table(r)}
+              "training": training_table(r), "overdue": overdue_table(r, page=overdue),
+              "alerts": alerts_table(r, alerts=figures.alerts, total=figures.alerts_total)}
     return page(request, "dashboard/overview.html", {
-        "form": form, "as_of": as_of, "scope": r.scope, "tables": tables, "charts": charts_of(donors, months),
+        "form": form, "as_of": as_of, "scope": r.scope, "tables": tables,
+        "headlines": headlines(r.scope, figures, as_of, page_url=request.path), "charts": charts_of(donors, months),
         **freshness(r),
     })
 
