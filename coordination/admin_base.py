@@ -32,6 +32,7 @@ from import_export.formats import base_formats
 from simple_history.admin import SimpleHistoryAdmin
 
 from coordination.access import CHANGE, VIEW, Scope, scope_for
+from coordination.integrity import integrity_message
 from coordination.models import Nation
 
 FILE_FORMATS = [base_formats.CSV, base_formats.XLSX]
@@ -122,7 +123,7 @@ class ServiceModelForm(forms.ModelForm):
         except (ValidationError, PermissionDenied) as exc:
             add_service_errors(self, exc)
         except IntegrityError as exc:  # a constraint the service did not pre-check
-            self.add_error(None, f"The database refused this record: {exc}")
+            self.add_error(None, integrity_message(exc))
 
 
 class ScopedAdminMixin:
@@ -260,7 +261,7 @@ class ScopedAdminMixin:
         except (ValidationError, PermissionDenied) as exc:
             raise AdminServiceRefused(refusal_text(exc)) from exc
         except IntegrityError as exc:
-            raise AdminServiceRefused(f"the database refused this record: {exc}") from exc
+            raise AdminServiceRefused(integrity_message(exc)) from exc
         copy_saved(obj, saved)
 
     def after_delete(self, *, request, obj) -> None:
@@ -370,7 +371,7 @@ class ServiceInlineFormSet(BaseInlineFormSet):
                 except (ValidationError, PermissionDenied) as exc:
                     failed.append((form, exc))
                 except IntegrityError as exc:
-                    failed.append((form, ValidationError(f"The database refused this row: {exc}")))
+                    failed.append((form, ValidationError(integrity_message(exc))))
 
         dry_run(run)
         for form, exc in failed:
@@ -427,7 +428,7 @@ class ServiceInline:
             except (ValidationError, PermissionDenied) as exc:
                 raise AdminServiceRefused(refusal_text(exc)) from exc
             except IntegrityError as exc:
-                raise AdminServiceRefused(f"the database refused a row: {exc}") from exc
+                raise AdminServiceRefused(integrity_message(exc)) from exc
             copy_saved(form.instance, saved)
             if is_new:
                 formset.new_objects.append(form.instance)

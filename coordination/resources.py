@@ -16,6 +16,7 @@ from import_export import fields, resources, widgets
 
 from coordination.access import CHANGE
 from coordination.admin_base import copy_saved, refusal_text
+from coordination.integrity import integrity_message
 from coordination.models import Category, Item, Membership, Nation
 from coordination.services import BulkValidationError, record_save
 from coordination.spreadsheet import spreadsheet_cell
@@ -129,7 +130,7 @@ class AidResource(SafeExportResource):
             with transaction.atomic():  # a refused row leaves the import's transaction usable
                 saved = self.service_save(instance=instance, is_create=is_create, actor=actor)
         except IntegrityError as exc:
-            raise ValidationError(f"The database refused this row: {exc}") from exc
+            raise ValidationError(integrity_message(exc)) from exc
         except PermissionDenied as exc:
             raise ValidationError(str(exc) or "You may not write this record.") from exc
         except ValidationError as exc:

@@ -78,24 +78,32 @@ class Pledge(models.Model):
             models.Index(fields=["due_on"]),
         ]
         constraints = [
-            models.CheckConstraint(condition=models.Q(quantity__gte=0), name="pledge_quantity_gte_0"),
-            models.CheckConstraint(condition=models.Q(value_eur__gte=0), name="pledge_value_gte_0"),
+            models.CheckConstraint(condition=models.Q(quantity__gte=0), name="pledge_quantity_gte_0",
+                violation_error_message=_("The quantity cannot be negative.")),
+            models.CheckConstraint(condition=models.Q(value_eur__gte=0), name="pledge_value_gte_0",
+                violation_error_message=_("The value cannot be negative.")),
             models.CheckConstraint(
                 condition=models.Q(allocated_quantity__lte=models.F("quantity")),
                 name="pledge_deliveries_within_quantity",
+                violation_error_message=_(
+                    "The deliveries scheduled against this pledge add up to more than its quantity."),
             ),
             models.CheckConstraint(
                 condition=models.Q(delivered_quantity__lte=models.F("shipped_quantity"))
                 & models.Q(shipped_quantity__lte=models.F("allocated_quantity"))
                 & models.Q(delivered_quantity__gte=0),
                 name="pledge_progress_ordered",
+                violation_error_message=_(
+                    "A pledge cannot have more delivered than shipped, nor more shipped than scheduled."),
             ),
             models.CheckConstraint(
-                condition=~models.Q(donor=models.F("recipient")), name="pledge_donor_not_recipient"
+                condition=~models.Q(donor=models.F("recipient")), name="pledge_donor_not_recipient",
+                violation_error_message=_("The donor and the recipient must be different nations.")
             ),
             models.CheckConstraint(
                 condition=models.Q(due_on__isnull=True) | models.Q(due_on__gte=models.F("announced_on")),
                 name="pledge_due_after_announced",
+                violation_error_message=_("The due date cannot be before the day the pledge was announced."),
             ),
         ]
 
@@ -148,12 +156,14 @@ class Delivery(models.Model):
         ordering = ["-pk"]
         verbose_name_plural = _("deliveries")
         constraints = [
-            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="delivery_quantity_gt_0"),
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="delivery_quantity_gt_0",
+                violation_error_message=_("A delivery's quantity must be at least 1.")),
             models.CheckConstraint(
                 condition=models.Q(delivered_on__isnull=True)
                 | models.Q(shipped_on__isnull=True)
                 | models.Q(delivered_on__gte=models.F("shipped_on")),
                 name="delivery_delivered_after_shipped",
+                violation_error_message=_("The delivery date cannot be before the shipping date."),
             ),
         ]
 
@@ -192,13 +202,16 @@ class TrainingCommitment(NationOwnedAccess, models.Model):
     class Meta:
         ordering = ["donor__name", "programme"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(trainees_committed__gte=0), name="training_committed_gte_0"),
-            models.CheckConstraint(condition=models.Q(trainees_completed__gte=0), name="training_completed_gte_0"),
+            models.CheckConstraint(condition=models.Q(trainees_committed__gte=0), name="training_committed_gte_0",
+                violation_error_message=_("The number of trainees cannot be negative.")),
+            models.CheckConstraint(condition=models.Q(trainees_completed__gte=0), name="training_completed_gte_0",
+                violation_error_message=_("The number of trainees cannot be negative.")),
             models.CheckConstraint(
                 condition=models.Q(end_on__isnull=True)
                 | models.Q(start_on__isnull=True)
                 | models.Q(end_on__gte=models.F("start_on")),
                 name="training_end_after_start",
+                violation_error_message=_("The end date cannot be before the start date."),
             ),
         ]
 
@@ -226,12 +239,15 @@ class Requirement(models.Model):
     class Meta:
         ordering = ["priority", "item__name"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(quantity__gte=0), name="requirement_quantity_gte_0"),
+            models.CheckConstraint(condition=models.Q(quantity__gte=0), name="requirement_quantity_gte_0",
+                violation_error_message=_("The quantity cannot be negative.")),
             models.CheckConstraint(
-                condition=models.Q(period_to__gte=models.F("period_from")), name="requirement_period_ordered"
+                condition=models.Q(period_to__gte=models.F("period_from")), name="requirement_period_ordered",
+                violation_error_message=_("The period cannot end before it starts.")
             ),
             models.UniqueConstraint(
-                fields=["recipient", "item", "period_from"], name="requirement_unique_per_period"
+                fields=["recipient", "item", "period_from"], name="requirement_unique_per_period",
+                violation_error_message=_("This recipient already states a requirement for this item from this date.")
             ),
         ]
 
@@ -273,7 +289,8 @@ class AidFlow(models.Model):
     class Meta:
         ordering = ["nation__name", "month"]
         constraints = [
-            models.UniqueConstraint(fields=["nation", "month"], name="aidflow_unique_nation_month"),
+            models.UniqueConstraint(fields=["nation", "month"], name="aidflow_unique_nation_month",
+                violation_error_message=_("This nation already has tracker figures for this month.")),
         ]
 
     def __str__(self) -> str:

@@ -32,8 +32,10 @@ class StockReport(NationOwnedAccess, models.Model):
     class Meta:
         ordering = ["-as_of", "nation__code"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(quantity__gte=0), name="stockreport_quantity_gte_0"),
-            models.UniqueConstraint(fields=["nation", "item", "as_of"], name="stockreport_unique_per_day"),
+            models.CheckConstraint(condition=models.Q(quantity__gte=0), name="stockreport_quantity_gte_0",
+                violation_error_message=_("The quantity on hand cannot be negative.")),
+            models.UniqueConstraint(fields=["nation", "item", "as_of"], name="stockreport_unique_per_day",
+                violation_error_message=_("This nation already reported this item for this day.")),
         ]
         indexes = [
             models.Index(fields=["item", "as_of"]),
@@ -59,8 +61,10 @@ class CurrentStock(NationOwnedAccess, models.Model):
         ordering = ["nation__code", "item__name"]
         verbose_name_plural = _("current stock")
         constraints = [
-            models.CheckConstraint(condition=models.Q(quantity__gte=0), name="currentstock_quantity_gte_0"),
-            models.UniqueConstraint(fields=["nation", "item"], name="currentstock_unique_pair"),
+            models.CheckConstraint(condition=models.Q(quantity__gte=0), name="currentstock_quantity_gte_0",
+                violation_error_message=_("The quantity on hand cannot be negative.")),
+            models.UniqueConstraint(fields=["nation", "item"], name="currentstock_unique_pair",
+                violation_error_message=_("This nation already has a current stock row for this item.")),
         ]
 
     def __str__(self) -> str:
@@ -84,21 +88,25 @@ class StockpileGuideline(models.Model):
     class Meta:
         ordering = ["item__name", "nation__code", "-effective_from"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(minimum_quantity__gte=0), name="guideline_minimum_gte_0"),
+            models.CheckConstraint(condition=models.Q(minimum_quantity__gte=0), name="guideline_minimum_gte_0",
+                violation_error_message=_("The minimum quantity cannot be negative.")),
             models.CheckConstraint(
                 condition=models.Q(effective_to__isnull=True)
                 | models.Q(effective_to__gte=models.F("effective_from")),
                 name="guideline_period_ordered",
+                violation_error_message=_("A guideline cannot end before it takes effect."),
             ),
             models.UniqueConstraint(
                 fields=["item", "nation", "effective_from"],
                 condition=models.Q(nation__isnull=False),
                 name="guideline_unique_national",
+                violation_error_message=_("This nation already has a guideline for this item from this date."),
             ),
             models.UniqueConstraint(
                 fields=["item", "effective_from"],
                 condition=models.Q(nation__isnull=True),
                 name="guideline_unique_alliance",
+                violation_error_message=_("There is already an alliance-wide guideline for this item from this date."),
             ),
         ]
 
@@ -144,7 +152,8 @@ class ProductionLine(CatalogueAccess, models.Model):
     class Meta:
         ordering = ["manufacturer__name", "item__name", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["manufacturer", "item", "name"], name="productionline_unique_name"),
+            models.UniqueConstraint(fields=["manufacturer", "item", "name"], name="productionline_unique_name",
+                violation_error_message=_("This manufacturer already has a line of this name for this item.")),
         ]
 
     def __str__(self) -> str:
@@ -174,7 +183,8 @@ class ProductionRate(NationOwnedAccess, models.Model):
     class Meta:
         ordering = ["nation__code", "item__name", "-effective_from"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(units_per_month__gte=0), name="rate_units_gte_0"),
+            models.CheckConstraint(condition=models.Q(units_per_month__gte=0), name="rate_units_gte_0",
+                violation_error_message=_("The units per month cannot be negative.")),
             models.UniqueConstraint(
                 fields=["nation", "item", "effective_from"], condition=models.Q(line__isnull=True),
                 name="rate_unique_per_start",
@@ -229,12 +239,15 @@ class FrameworkAgreement(models.Model):
     class Meta:
         ordering = ["item__name", "name"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(ceiling_quantity__gte=0), name="agreement_ceiling_gte_0"),
+            models.CheckConstraint(condition=models.Q(ceiling_quantity__gte=0), name="agreement_ceiling_gte_0",
+                violation_error_message=_("The ceiling quantity cannot be negative.")),
             models.CheckConstraint(condition=models.Q(unit_price_eur__isnull=True) | models.Q(unit_price_eur__gte=0),
-                                   name="agreement_price_gte_0"),
+                                   name="agreement_price_gte_0",
+                                   violation_error_message=_("The unit price cannot be negative.")),
             models.CheckConstraint(
                 condition=models.Q(valid_to__isnull=True) | models.Q(valid_to__gte=models.F("valid_from")),
                 name="agreement_validity_ordered",
+                violation_error_message=_("An agreement cannot end before it starts."),
             ),
         ]
 
@@ -267,8 +280,10 @@ class AgreementParticipant(models.Model):
     class Meta:
         ordering = ["agreement__name", "joined_on", "nation__code"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(planned_quantity__gte=0), name="participant_planned_gte_0"),
-            models.UniqueConstraint(fields=["agreement", "nation"], name="participant_unique_per_agreement"),
+            models.CheckConstraint(condition=models.Q(planned_quantity__gte=0), name="participant_planned_gte_0",
+                violation_error_message=_("The planned quantity cannot be negative.")),
+            models.UniqueConstraint(fields=["agreement", "nation"], name="participant_unique_per_agreement",
+                violation_error_message=_("This nation already takes part in this agreement.")),
         ]
 
     def __str__(self) -> str:
@@ -318,11 +333,14 @@ class Order(NationOwnedAccess, models.Model):
         ordering = ["-ordered_on", "-pk"]
         indexes = [models.Index(fields=["nation", "item"]), models.Index(fields=["agreement", "status"])]
         constraints = [
-            models.CheckConstraint(condition=models.Q(quantity__gte=0), name="order_quantity_gte_0"),
+            models.CheckConstraint(condition=models.Q(quantity__gte=0), name="order_quantity_gte_0",
+                violation_error_message=_("The quantity cannot be negative.")),
             models.CheckConstraint(condition=models.Q(unit_price_eur__isnull=True) | models.Q(unit_price_eur__gte=0),
-                                   name="order_price_gte_0"),
+                                   name="order_price_gte_0",
+                                   violation_error_message=_("The unit price cannot be negative.")),
             models.UniqueConstraint(fields=["nation", "reference"], condition=~models.Q(reference=""),
-                                    name="order_unique_reference_per_nation"),
+                                    name="order_unique_reference_per_nation",
+                                    violation_error_message=_("This nation already has an order with this reference.")),
         ]
 
     def __str__(self) -> str:
@@ -346,8 +364,10 @@ class OrderScheduleLine(NationOwnedAccess, models.Model):
         ordering = ["order_id", "due_on"]
         indexes = [models.Index(fields=["due_on"])]
         constraints = [
-            models.CheckConstraint(condition=models.Q(quantity__gte=0), name="scheduleline_quantity_gte_0"),
-            models.UniqueConstraint(fields=["order", "due_on"], name="scheduleline_unique_per_day"),
+            models.CheckConstraint(condition=models.Q(quantity__gte=0), name="scheduleline_quantity_gte_0",
+                violation_error_message=_("The quantity cannot be negative.")),
+            models.UniqueConstraint(fields=["order", "due_on"], name="scheduleline_unique_per_day",
+                violation_error_message=_("This order already has a schedule line on this day: merge them.")),
         ]
 
     def __str__(self) -> str:
@@ -391,8 +411,10 @@ class Shortfall(NationOwnedAccess, models.Model):
     class Meta:
         ordering = ["-shortfall", "nation__code"]
         constraints = [
-            models.UniqueConstraint(fields=["nation", "item"], name="shortfall_unique_pair"),
-            models.CheckConstraint(condition=models.Q(shortfall__gte=0), name="shortfall_gte_0"),
+            models.UniqueConstraint(fields=["nation", "item"], name="shortfall_unique_pair",
+                violation_error_message=_("There is already a shortfall row for this nation and item.")),
+            models.CheckConstraint(condition=models.Q(shortfall__gte=0), name="shortfall_gte_0",
+                violation_error_message=_("A shortfall cannot be negative.")),
         ]
         indexes = [models.Index(fields=["item", "status"])]
 
@@ -412,7 +434,8 @@ class ShortfallMark(models.Model):
     marked_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["nation", "item"], name="shortfallmark_unique_pair")]
+        constraints = [models.UniqueConstraint(fields=["nation", "item"], name="shortfallmark_unique_pair",
+        violation_error_message=_("This nation and item are already marked for a recompute."))]
 
     def __str__(self) -> str:
         return f"{self.nation_id}/{self.item_id} marked {self.marked_at}"
@@ -446,7 +469,8 @@ class Alert(NationOwnedAccess, models.Model):
         ordering = ["-opened_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["key"], condition=models.Q(closed_at__isnull=True), name="alert_one_open_per_key"
+                fields=["key"], condition=models.Q(closed_at__isnull=True), name="alert_one_open_per_key",
+                violation_error_message=_("This alert is already open.")
             ),
         ]
         indexes = [

@@ -1,0 +1,18 @@
+"""Numbers and dates inside messages, the same way everywhere: numbers grouped per the active language
+(40,000 in English, 40 000 in French), dates ISO 8601."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils.formats import number_format
+
+
+def grouped(number) -> str:
+    """A number in a message, grouped per the active language (40,000 / 40\u202f000)."""
+    return number_format(number, force_grouping=True)
+
+
+def iso(day: dt.date | None) -> str:
+    return day.isoformat() if day else ""
+
