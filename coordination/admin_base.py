@@ -22,20 +22,46 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from import_export.admin import ExportMixin, ImportExportModelAdmin
 from import_export.formats import base_formats
 from simple_history.admin import SimpleHistoryAdmin
 
 from coordination.access import CHANGE, VIEW, Scope, scope_for
 from coordination.integrity import integrity_message
-from coordination.models import Nation
+from coordination.models import Item, Nation
 
 FILE_FORMATS = [base_formats.CSV, base_formats.XLSX]
+
+
+def item_label(item: Item, *, term: str = "") -> str:
+    """An item as a picker shows it: name, unit and NSN ("AIM-120 AMRAAM (missiles) — NSN 1410-01-555-0120"),
+    and, when the search term is found only in the NSN, a word saying so (a search for "155" finds AMRAAM
+    by its NSN; the label makes that visible)."""
+    text = f"{item.name} ({item.get_unit_display()})"
+    if item.nsn:
+        text += " — " + _("NSN %(nsn)s") % {"nsn": item.nsn_display}
+    term = term.strip().lower()
+    digits = term.replace("-", "")
+    if term and term not in item.name.lower() and digits and digits in item.nsn:
+        text += " · " + _("found by its NSN")
+    return text
+
+
+class LabelledAutocompleteJsonView(AutocompleteJsonView):
+    """The admin's autocomplete: a model admin may label its records (``autocomplete_label(obj, term=)``);
+    the others by ``__str__``, which reads as people say a record."""
+
+    def serialize_result(self, obj, to_field_name):
+        label = getattr(self.model_admin, "autocomplete_label", None)
+        text = label(obj, term=self.term) if label is not None else str(obj)
+        return {"id": str(getattr(obj, to_field_name)), "text": text}
 
 
 class _DryRun(Exception):
@@ -238,7 +264,20 @@ class ScopedAdminMixin:
         if not scope.is_cell and db_field.name in self.nation_fields:
             kwargs["queryset"] = Nation.objects.filter(pk=scope.nation_id)
             kwargs["initial"] = scope.nation_id
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None and db_field.related_model is Item:
+            field.label_from_instance = item_label  # the chosen item reads as in its autocomplete
+        return field
+
+    def get_search_results(self, request, queryset, search_term):
+        """An autocomplete lists records by their readable names: join what ``__str__`` reads, as the
+        change list does (``list_select_related``), so the list costs one query, not one per row."""
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        match = getattr(request, "resolver_match", None)
+        if match is not None and match.url_name == "autocomplete" and isinstance(self.list_select_related,
+                                                                                 list | tuple):
+            queryset = queryset.select_related(*self.list_select_related)
+        return queryset, may_have_duplicates
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)

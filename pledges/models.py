@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -18,6 +19,7 @@ from coordination.access import (
 )
 from coordination.dates import validate_date_window
 from coordination.models import Item, Nation
+from coordination.text import amount_of, grouped, iso
 
 NON_NEGATIVE = MinValueValidator(0, message=_("This cannot be negative."))
 POSITIVE = MinValueValidator(1, message=_("Must be at least 1."))
@@ -108,7 +110,12 @@ class Pledge(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.donor_id}→{self.recipient_id} {self.quantity} × {self.item_id}"
+        """As people say it: "USA → UKR: 40,000 rounds, 155 mm HE, due 2024-06-30"."""
+        values = {"donor": self.donor.code, "recipient": self.recipient.code,
+                  "what": amount_of(self.quantity, self.item), "on": iso(self.due_on or self.announced_on)}
+        if self.due_on:
+            return gettext("%(donor)s → %(recipient)s: %(what)s, due %(on)s") % values
+        return gettext("%(donor)s → %(recipient)s: %(what)s, announced %(on)s") % values
 
     @classmethod
     def access_q(cls, scope: Scope, action: str) -> models.Q:
@@ -168,7 +175,12 @@ class Delivery(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.quantity} against pledge {self.pledge_id} ({self.status})"
+        """ "POL → UKR: 1,000 rounds, 155 mm HE, in transit (pledge of 2024-06-30)"."""
+        pledge = self.pledge
+        return gettext("%(donor)s → %(recipient)s: %(what)s, %(status)s (pledge of %(on)s)") % {
+            "donor": pledge.donor.code, "recipient": pledge.recipient.code,
+            "what": amount_of(self.quantity, pledge.item), "status": self.get_status_display().lower(),
+            "on": iso(pledge.announced_on)}
 
     @classmethod
     def access_q(cls, scope: Scope, action: str) -> models.Q:
@@ -216,7 +228,10 @@ class TrainingCommitment(NationOwnedAccess, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.donor_id}: {self.programme}"
+        """ "POL → UKR: Leopard crews, 120 trainees"."""
+        return gettext("%(donor)s → %(recipient)s: %(programme)s, %(n)s trainees") % {
+            "donor": self.donor.code, "recipient": self.recipient.code, "programme": self.programme,
+            "n": grouped(self.trainees_committed)}
 
 
 class Requirement(models.Model):
@@ -252,7 +267,10 @@ class Requirement(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.recipient_id} needs {self.quantity} × {self.item_id}"
+        """ "UKR needs 40,000 rounds, 155 mm HE, 2024-01-01 to 2024-12-31"."""
+        return gettext("%(recipient)s needs %(what)s, %(from)s to %(to)s") % {
+            "recipient": self.recipient.code, "what": amount_of(self.quantity, self.item),
+            "from": iso(self.period_from), "to": iso(self.period_to)}
 
     # What a refused write names ("You may not create …"), for the admin, the import and the API alike.
     WRITE_WHAT = "requirements: among the nations only the recipient states them, for itself"
@@ -294,7 +312,8 @@ class AidFlow(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.nation_id} {self.month:%Y-%m}: {self.allocated_eur} EUR allocated"
+        return gettext("%(nation)s, %(month)s: €%(amount)s allocated") % {
+            "nation": self.nation.code, "month": f"{self.month:%Y-%m}", "amount": grouped(self.allocated_eur)}
 
     @classmethod
     def access_q(cls, scope: Scope, action: str) -> models.Q:

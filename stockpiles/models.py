@@ -6,12 +6,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from coordination.access import NONE_Q, VIEW, CatalogueAccess, NationOwnedAccess, RestrictedQuerySet, Scope
 from coordination.dates import validate_date_window, validate_past_date_window
 from coordination.models import Item, Nation
+from coordination.text import amount_of, grouped, iso
 
 NON_NEGATIVE = MinValueValidator(0, message=_("This cannot be negative."))
 
@@ -44,7 +46,9 @@ class StockReport(NationOwnedAccess, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.nation_id}/{self.item_id} {self.quantity} @ {self.as_of}"
+        """ "POL: 4,000 rounds, 155 mm HE on hand on 2024-01-01"."""
+        return gettext("%(nation)s: %(what)s on hand on %(on)s") % {
+            "nation": self.nation.code, "what": amount_of(self.quantity, self.item), "on": iso(self.as_of)}
 
 
 class CurrentStock(NationOwnedAccess, models.Model):
@@ -68,7 +72,8 @@ class CurrentStock(NationOwnedAccess, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.nation_id}/{self.item_id} {self.quantity} @ {self.as_of}"
+        return gettext("%(nation)s: %(what)s on hand on %(on)s") % {
+            "nation": self.nation.code, "what": amount_of(self.quantity, self.item), "on": iso(self.as_of)}
 
 
 class StockpileGuideline(models.Model):
@@ -111,7 +116,10 @@ class StockpileGuideline(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.nation_id or 'alliance'}/{self.item_id} ≥ {self.minimum_quantity}"
+        """ "POL: at least 10,000 rounds, 155 mm HE from 2024-01-01" (or "Alliance: …")."""
+        return gettext("%(nation)s: at least %(what)s from %(on)s") % {
+            "nation": self.nation.code if self.nation_id else gettext("Alliance"),
+            "what": amount_of(self.minimum_quantity, self.item), "on": iso(self.effective_from)}
 
     @classmethod
     def access_q(cls, scope: Scope, action: str) -> models.Q:
@@ -198,8 +206,10 @@ class ProductionRate(NationOwnedAccess, models.Model):
         ]
 
     def __str__(self) -> str:
-        where = f" ({self.line.name})" if self.line_id and self.line else ""
-        return f"{self.nation_id}/{self.item_id}{where} {self.units_per_month}/month from {self.effective_from}"
+        """ "POL: 500 rounds a month, 155 mm HE from 2024-01-01" (a line's capacity names the line)."""
+        who = f"{self.nation.code} ({self.line.name})" if self.line_id else self.nation.code
+        return gettext("%(who)s: %(what)s a month from %(on)s") % {
+            "who": who, "what": amount_of(self.units_per_month, self.item), "on": iso(self.effective_from)}
 
     def clean(self) -> None:
         """A line's rate belongs to the line's manufacturer's nation and the line's item."""
@@ -287,7 +297,9 @@ class AgreementParticipant(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.nation_id} in {self.agreement_id} from {self.joined_on}"
+        return gettext("%(nation)s in “%(agreement)s” from %(on)s, %(n)s planned") % {
+            "nation": self.nation.code, "agreement": self.agreement.name, "on": iso(self.joined_on),
+            "n": grouped(self.planned_quantity)}
 
     @classmethod
     def access_q(cls, scope: Scope, action: str) -> models.Q:
@@ -344,7 +356,10 @@ class Order(NationOwnedAccess, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.nation_id} order {self.reference or self.pk}: {self.quantity} × {self.item_id}"
+        """ "POL order POL-1: 5,000 rounds, 155 mm HE, ordered 2024-01-05"."""
+        return gettext("%(nation)s order %(reference)s: %(what)s, ordered %(on)s") % {
+            "nation": self.nation.code, "reference": self.reference or f"#{self.pk}",
+            "what": amount_of(self.quantity, self.item), "on": iso(self.ordered_on)}
 
 
 class OrderScheduleLine(NationOwnedAccess, models.Model):
@@ -371,7 +386,7 @@ class OrderScheduleLine(NationOwnedAccess, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.quantity} due {self.due_on}"
+        return gettext("%(n)s due %(on)s") % {"n": grouped(self.quantity), "on": iso(self.due_on)}
 
 
 class Shortfall(NationOwnedAccess, models.Model):
@@ -419,7 +434,9 @@ class Shortfall(NationOwnedAccess, models.Model):
         indexes = [models.Index(fields=["item", "status"])]
 
     def __str__(self) -> str:
-        return f"{self.nation_id}/{self.item_id}: {self.shortfall} ({self.status})"
+        return gettext("%(nation)s, %(item)s: short by %(n)s (%(status)s)") % {
+            "nation": self.nation.code, "item": self.item.name, "n": grouped(self.shortfall),
+            "status": self.get_status_display().lower()}
 
 
 class ShortfallMark(models.Model):
