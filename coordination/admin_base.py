@@ -357,11 +357,53 @@ class ScopedAdminMixin:
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
+#: above this many rows, the import preview shows a summary and the errors, not every row
+PREVIEW_ROW_LIMIT = 200
+#: at most this many refused rows are listed (their count is always given)
+PREVIEW_ERROR_LIMIT = 200
+
+
+def import_summary(result) -> dict:
+    """What a long file's preview shows instead of every row: counts per outcome and the first errors."""
+    invalid = result.invalid_rows
+    return {
+        "rows": len(result.rows),  # every row of the file has a row result, refused ones too
+        "new": result.totals.get("new", 0), "update": result.totals.get("update", 0),
+        "skip": result.totals.get("skip", 0), "invalid": len(invalid),
+        "errors": [(row.number, [(field, [str(m) for m in messages])
+                                 for field, messages in row.field_specific_errors.items()]
+                    + ([("", [str(m) for m in row.non_field_specific_errors])]
+                       if row.non_field_specific_errors else []))
+                   for row in invalid[:PREVIEW_ERROR_LIMIT]],
+        "errors_not_listed": max(len(invalid) - PREVIEW_ERROR_LIMIT, 0),
+        "first_rows": result.valid_rows()[:20] if not invalid else [],
+    }
+
+
 class AidModelAdmin(ScopedAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
     """Every editable model: scoped access, service writes, CSV/XLSX import and export, history."""
 
     formats = FILE_FORMATS
     list_per_page = 100
+    import_template_name = "admin/aid_import.html"
+
+    def import_action(self, request, *args, **kwargs):
+        """The import page says how items are named (NSN, name or id), and a long file's preview is a
+        summary and its errors: a 10,000-row file is not a 10,000-row page."""
+        response = super().import_action(request, *args, **kwargs)
+        context = getattr(response, "context_data", None)
+        if context is None:
+            return response
+        from coordination.resources import ItemWidget  # resources import this module (a cycle otherwise)
+
+        context["item_columns"] = sorted({
+            field.column_name for resource_class in self.get_import_resource_classes(request)
+            for field in resource_class().get_import_fields() if isinstance(field.widget, ItemWidget)
+        })
+        result = context.get("result")
+        if result is not None and len(result.rows) > PREVIEW_ROW_LIMIT:
+            context["import_summary"] = import_summary(result)
+        return response
 
 
 class ComputedModelAdmin(ScopedAdminMixin, ExportMixin, admin.ModelAdmin):
