@@ -149,7 +149,7 @@ class DeliveryAdmin(LongTableAdminMixin, AidModelAdmin):
     list_display = ("id", "pledge", "donor", "item", "quantity", "status", "shipped_on", "delivered_on")
     list_filter = ("status", "shipped_on", "delivered_on", "pledge__donor")
     search_fields = ("pledge__item__name", "pledge__donor__code", "reference", "=pledge__id")
-    list_select_related = ("pledge__donor", "pledge__item")
+    list_select_related = ("pledge__donor", "pledge__recipient", "pledge__item")
     autocomplete_fields = ("pledge",)
     readonly_fields = ("created_at", "updated_at")
 
