@@ -61,7 +61,8 @@ def coverage_table(r: Reader) -> Table:
         caption=_("Lowest coverage (available ÷ guideline) among each nation's items in the category."),
         columns=[Column("nation", _("Nation"))] + [Column(f"c{c.pk}", c.name, "coverage") for c in matrix.categories],
         empty=(past(_("No figures on %(day)s: no stock report or guideline was recorded by then."), r.as_of)
-               or _("No stored shortfalls yet: run the shortfall recompute to fill the heat map.")),
+               or _("No figures yet: the heat map fills in once nations report stock of items a guideline "
+                     "applies to.")),
     )
     for nation in matrix.nations:
         table.rows.append([nation_cell(r.scope, nation, r.as_of)]
@@ -80,7 +81,9 @@ def coverage_table(r: Reader) -> Table:
 def largest_table(r: Reader, limit: int | None = TOP) -> Table:
     rows = shortfall_rows(r.scope, as_of=r.as_of, below_only=True, limit=limit)
     return shortfall_table("shortfalls", _("Largest shortfalls"), r.scope, rows, as_of=r.as_of,
-                           empty=_("No nation is below guideline for any item."))
+                           empty=(_("No nation is below guideline for any item.") if r.scope.is_cell else
+                                  _("Your nation is not below guideline for any item. Other nations' rows are not "
+                                    "shown to you; the alliance position per item counts them.")))
 
 
 def alliance_table(r: Reader, limit: int | None = PAGE_SIZE, rows: list | None = None) -> Table:

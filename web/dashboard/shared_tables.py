@@ -62,6 +62,15 @@ def shortfall_columns(*, with_nation: bool = True, with_item: bool = True) -> li
     return columns
 
 
+def no_figures_text(scope: Scope):
+    """An empty shortfall table, said for this reader: a nation sees only its own rows, so "no rows" is about
+    it, while the alliance figures on the same page count the others."""
+    if scope.is_cell:
+        return _("No figures yet: no nation has reported stock of an item a guideline applies to.")
+    return _("No figures for your nation here: it has no stock report for an item a guideline applies to. "
+             "Other nations' rows are not shown to you; the alliance figures on this page count them.")
+
+
 def shortfall_table(key: str, title, scope: Scope, rows: list[ShortfallRow], *, as_of, with_nation=True,
                     with_item=True, empty=None) -> Table:
     table = Table(key=key, title=title, columns=shortfall_columns(with_nation=with_nation, with_item=with_item),
@@ -70,8 +79,7 @@ def shortfall_table(key: str, title, scope: Scope, rows: list[ShortfallRow], *, 
                             "the contracted deliveries still to come."),
                   empty=empty or past(_("No figures on %(day)s: no stock report or guideline was recorded "
                                         "by then."), as_of)
-                  or _("No shortfall rows yet. Record stock reports and guidelines, then "
-                       "run the shortfall recompute (manage.py recompute_shortfalls)."))
+                  or no_figures_text(scope))
     for nation, item, r in rows:
         cells = []
         if with_nation:
