@@ -33,6 +33,7 @@ Public API (stable; the briefing and every page call these):
 - ``disclose(value, contributions, reader, restricted=False, limits=None)`` for one aggregate;
   ``primary_reason(...)`` for the check alone; ``released(value, reader)`` for records the reader reads;
 - ``rollup_figures(...)``, ``demand_figures(...)`` for rows of figures shown together;
+  ``series_figures(...)`` for one figure over consecutive periods (sourcing's headroom by month);
 - ``rounded(value, reader)``, ``reason_text(code)``, ``suppressed_text(figure)`` (the words a
   page, an export or the API shows in place of a hidden figure), ``REASONS`` and the codes.
 
@@ -42,7 +43,7 @@ or ``Figure.reason`` (a translated text, ``Figure.note``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -128,8 +129,7 @@ def primary_reason(contributions: Contributions, reader: Reader, *, restricted: 
     if max(values) * 100 > float(settings.AGGREGATE_DOMINANCE_PERCENT) * sum(values):
         return DOMINANT
     own = abs(contributions.get(reader.nation_id, 0) or 0)
-    lo, hi = exact_range(rounded(own + sum(values), reader), reader)
-    return pinned_reason(others, lo - own, hi - own, limits)
+    return pinned_reason(others, reader, own=own, limits=limits)
 
 
 def exact_range(shown_value: int | float, reader: Reader) -> tuple[int | float, int | float]:
@@ -151,25 +151,35 @@ def protection(value: int | float) -> float:
     return max(1.0, abs(value) * float(settings.AGGREGATE_PROTECTION_PERCENT) / 100)
 
 
-def pinned_reason(others: Mapping[int, int | float], lo_sum: float, hi_sum: float,
+def pinned_reason(others: Mapping[int, int | float], reader: Reader, *, own: int | float = 0,
                   limits: Limits | None = None) -> str | None:
-    """PINNED when the reader, knowing the sum of ``others`` (the non-zero contributions of the other
-    nations) lies in ``[lo_sum, hi_sum]``, that each is at least 1 and at most its limit, could narrow
-    one of them to an interval narrower than ``protection`` of it; else None."""
+    """PINNED when the sum of ``others`` (the non-zero contributions of the nations other than the reader)
+    would be shown too close to the lowest or highest sum the reader knows it can have (each at least 1
+    and at most its limit), closer than twice ``protection`` of the mean contribution.
+
+    The decision is a function of what the reader sees (the rounded figure, its own ``own`` share, the
+    number of contributors and their limits) and never of the exact sum: so "hidden for this reason"
+    tells the reader only that the whole rounding interval lies near a bound, a region at least twice
+    the protection wide, and a shown figure leaves its whole rounding interval open.
+    """
     limits = limits or {}
-    caps = {n: limits.get(n) for n in others}
-    known = [c for c in caps.values() if c is not None]
-    cap_sum = sum(known) if len(known) == len(caps) else None
     k = len(others)
-    for n, value in others.items():
-        cap = caps[n]
-        rest_cap = None if cap_sum is None else cap_sum - cap
-        low = 1 if rest_cap is None else max(1, lo_sum - rest_cap)
-        high = hi_sum - (k - 1)
-        if cap is not None:
-            high = min(high, cap)
-        if high - low < protection(value):
+    if not k:
+        return None
+    total = sum(others.values())
+    lo, hi = exact_range(rounded(own + total, reader), reader)
+    lo, hi = lo - own, hi - own
+    margin = 2 * protection(max(1, lo) / k)
+    if lo - k < margin:  # the interval reaches down to "every one of them at 1"
+        return PINNED
+    caps = [limits.get(n) for n in others]
+    if all(c is not None for c in caps):
+        cap_sum = sum(caps)
+        if cap_sum - hi < margin:  # ... or up to "every one of them at its limit"
             return PINNED
+        for cap in caps:  # a limit so low, or the others' so low, that the limits alone narrow one
+            if cap - 1 < margin or (cap_sum - cap) - (k - 1) < margin:
+                return PINNED
     return None
 
 
@@ -211,6 +221,26 @@ def _split(contributions: Contributions) -> tuple[dict[int, int], dict[int, int]
     pos = {n: v for n, v in contributions.items() if v > 0}
     neg = {n: -v for n, v in contributions.items() if v < 0}
     return pos, neg
+
+
+def series_figures(series: Sequence[Contributions], reader: Reader, *, limits: Limits | None = None
+                   ) -> list[Figure]:
+    """A series of one figure over consecutive periods (e.g. headroom month by month), shown together.
+
+    Period 0 is checked like any aggregate. A later period is shown only when it passes on its own and
+    its change since period 0 (each nation's change: what production or contracts add) passes too:
+    otherwise the slope of the series would give one nation's rate.
+    """
+    out: list[Figure] = []
+    first = series[0] if series else {}
+    for m, contributions in enumerate(series):
+        figure = disclose(sum(contributions.values()), contributions, reader, limits=limits)
+        if m and not figure.suppressed and not reader.is_cell:
+            change = {n: contributions.get(n, 0) - first.get(n, 0) for n in set(contributions) | set(first)}
+            if any(change.values()) and primary_reason(change, reader) is not None:
+                figure = hidden(RELATED)
+        out.append(figure)
+    return out
 
 
 # --- Figures shown together --------------------------------------------------------------------------

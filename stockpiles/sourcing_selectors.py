@@ -84,6 +84,7 @@ class SourcingPlan:
     split: sourcing.Split | None  # None: hidden from this viewer
     lines: list[PlanLine] = field(default_factory=list)  # the split's lines this viewer may see
     totals_by_month: list[int | None] | None = None  # Σ headroom of every ally per month (None: hidden)
+    totals_notes: list[str] = field(default_factory=list)  # per month: why that total is hidden ('' shown)
     others_hidden: bool = False  # a nation: other nations' rows are not shown
     split_suppressed: bool = False  # a nation: the split rests on too few other nations to show
 
@@ -193,11 +194,11 @@ def sourcing_plan(*, actor, item: Item, quantity: int | None = None, as_of: dt.d
     for ln in split.lines:
         given[ln.nation_id] = given.get(ln.nation_id, 0) + ln.quantity
     suppressed = disclosure.primary_reason(given, reader) is not None
-    # A month's total only when it passes the disclosure rules on its own contributors (that month's headroom).
-    shown_totals = [
-        disclosure.disclose(total, {r.nation.pk: r.headroom.by_month[m] for r in known}, reader).value
-        for m, total in enumerate(totals)
-    ]
+    # The month totals are shown together: each month on its own contributors, and its change since now
+    # too (coordination.disclosure.series_figures), so the slope never gives one nation's production.
+    series = disclosure.series_figures(
+        [{r.nation.pk: r.headroom.by_month[m] for r in known} for m in range(horizon + 1)], reader)
+    shown_totals = [f.value for f in series]
     lines = [] if suppressed else [
         PlanLine(nation=by_id[ln.nation_id], line=ln, explanation=explain(ln, by_id[ln.nation_id]))
         for ln in split.lines if ln.nation_id == own_id
@@ -207,6 +208,7 @@ def sourcing_plan(*, actor, item: Item, quantity: int | None = None, as_of: dt.d
         rows=[r for r in known if r.nation.pk == own_id], unknown=[r for r in unknown if r.nation.pk == own_id],
         split=None if suppressed else split, lines=lines,
         totals_by_month=None if all(t is None for t in shown_totals) else shown_totals,
+        totals_notes=[f.note for f in series],
         others_hidden=True, split_suppressed=suppressed,
     )
 
