@@ -11,7 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import F, OuterRef, Q, Subquery, Sum
+from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from coordination import disclosure
@@ -561,6 +562,22 @@ def pledge_list(*, actor, donor=None, recipient=None, announced_by: dt.date | No
     if announced_by is not None:
         qs = qs.filter(announced_on__lte=announced_by)
     return qs.order_by("-announced_on", "-pk")
+
+
+def pledge_list_as_of(*, actor, as_of: dt.date, overdue: bool | None = None):
+    """``pledge_list`` on a past date: the pledges announced by then, each with ``delivered_then`` (its
+    delivered quantity as of then, ``delivered_by_pledge_as_of``'s rule, a correlated sum in the same query);
+    ``overdue`` keeps only those overdue then (or only those not: ``fulfilment.is_overdue`` on that date, in
+    SQL). One query when evaluated."""
+    delivered = (Delivery.objects.filter(pledge_id=OuterRef("pk"), status__in=Delivery.DELIVERED,
+                                         delivered_on__lte=as_of)
+                 .order_by().values("pledge_id").annotate(total=Sum("quantity")).values("total"))
+    qs = pledge_list(actor=actor, announced_by=as_of).annotate(
+        delivered_then=Coalesce(Subquery(delivered), Value(0)))
+    if overdue is not None:
+        rule = (Q(due_on__lt=as_of) & Q(delivered_then__lt=F("quantity")) & ~Q(status=Pledge.Status.CANCELLED))
+        qs = qs.filter(rule) if overdue else qs.exclude(rule)
+    return qs
 
 
 def training_list(*, actor, donor=None, as_of: dt.date | None = None):

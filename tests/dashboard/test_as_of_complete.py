@@ -131,6 +131,20 @@ def test_nation_pledges_and_training_as_of_d(client, coordinator, history):
     assert [row[:4] for row in training.rows] == [["Patriot crew", "Ukraine", 100, 10]]
 
 
+def test_pledges_page_as_of_d(client, coordinator, history):
+    client.force_login(coordinator)
+    table = client.get("/pledges/", {"as_of": D.isoformat()}).context["table"]
+    by_due = {row[8]: row for row in table.rows}  # donor column first on this page
+    assert set(by_due) == {dt.date(2024, 1, 31), dt.date(2024, 12, 1)}
+    assert by_due[dt.date(2024, 1, 31)][4] == 40 and by_due[dt.date(2024, 1, 31)][11]  # delivered then; overdue
+    overdue = client.get("/pledges/", {"as_of": D.isoformat(), "overdue": "true"}).context["table"]
+    assert [row[8] for row in overdue.rows] == [dt.date(2024, 1, 31)]
+    today = client.get("/pledges/", {"overdue": "true"}).context["table"]  # today: the late one is complete
+    assert sorted(row[8] for row in today.rows) == [dt.date(2024, 5, 1), dt.date(2024, 12, 1)]
+    body = client.get("/pledges/", {"as_of": "2019-01-01"}).content.decode()
+    assert "No pledges announced by 2019-01-01 match." in body and "in the admin" not in body
+
+
 def test_procurement_agreements_valid_at_d(client, coordinator, history):
     client.force_login(coordinator)
     rows = client.get("/procurement/", {"as_of": D.isoformat()}).context["tables"]["agreements"].rows
@@ -181,6 +195,7 @@ def test_empty_states_before_anything_was_recorded_say_what_was_true(client, coo
 
 @pytest.mark.parametrize(("url", "table"), [("/", "alerts"), ("/", "overdue"), ("/", "training"),
                                              ("/nations/USA/", "pledges"), ("/procurement/", "agreements"),
+                                             ("/pledges/", "pledges"),
                                              ("/reporting/", "reporting")])
 def test_an_as_of_export_says_d_in_its_name_and_on_every_row(client, coordinator, history, url, table):
     client.force_login(coordinator)
@@ -211,6 +226,9 @@ AS_OF_CEILINGS = {
     "/procurement/": 4 + 16,
     # the pairs as of D (the engine's inputs, nations, items); latest report per nation (one); nations
     "/reporting/": 4 + 14,
+    # filter choices (donor, recipient, category, item) and their validation; count; the page (with the
+    # deliveries as of D in the same query)
+    "/pledges/": 4 + 7,
 }
 
 
