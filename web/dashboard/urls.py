@@ -3,6 +3,7 @@
 from django.urls import path
 
 from web.dashboard import (
+    briefing,
     directory,
     item,
     nation,
@@ -31,4 +32,6 @@ urlpatterns = [
     path("recipient/", recipient.recipient_page, name="recipient"),
     path("recipient/<str:code>/", recipient.recipient_page, name="recipient-of"),
     path("tracker/", tracker.tracker_page, name="tracker"),
+    path("briefing/", briefing.briefing_page, name="briefing"),
+    path("briefing.pdf", briefing.briefing_pdf, name="briefing-pdf"),
 ]
