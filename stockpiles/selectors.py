@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, QuerySet, Sum, Value
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet, Sum, Value
 from django.utils import timezone
 
 from coordination import disclosure
@@ -22,7 +22,7 @@ from coordination.models import Category, Item, Nation
 from pledges.selectors import unseen_owed_pledges
 from stockpiles import shortfalls
 from stockpiles.engine import shortfalls_compute
-from stockpiles.models import Alert, Shortfall, ShortfallMark, StockReport
+from stockpiles.models import Alert, Shortfall, ShortfallMark, ShortfallVersion, StockReport
 
 Pair = tuple[int, int]
 
@@ -51,23 +51,21 @@ def result_of(row: Shortfall | dict) -> shortfalls.ShortfallResult:
 
 
 def _results(*, scope: Scope | None, as_of: dt.date | None, item_ids: Iterable[int] | None = None,
-             nation_ids: Iterable[int] | None = None, compute: bool = False
-             ) -> dict[Pair, shortfalls.ShortfallResult]:
-    """Stored results (today), or results computed from the history for a past date.
-
-    ``scope`` None: no access filter (for aggregates only). ``compute``: compute even for today.
-    One query for stored rows; the fixed set of ``shortfall_inputs`` queries otherwise.
-    """
+             nation_ids: Iterable[int] | None = None) -> dict[Pair, shortfalls.ShortfallResult]:
+    """Stored results: today's Shortfall rows, or for a past date the versions of the history valid then
+    (``ShortfallVersion``, docs/history.md). ``scope`` None: no access filter (for aggregates only).
+    One query either way."""
     item_ids = None if item_ids is None else set(item_ids)
     nation_ids = None if nation_ids is None else set(nation_ids)
-    if compute or _is_past(as_of):
-        computed = shortfalls_compute(pairs=None, as_of=as_of)
+    if _is_past(as_of):
+        qs = versions_valid_on(as_of, scope=scope)
+        if item_ids is not None:
+            qs = qs.filter(item_id__in=item_ids)
+        if nation_ids is not None:
+            qs = qs.filter(nation_id__in=nation_ids)
         return {
-            (n, i): r
-            for (n, i), r in computed.items()
-            if (item_ids is None or i in item_ids)
-            and (nation_ids is None or n in nation_ids)
-            and (scope is None or scope.is_cell or n == scope.nation_id)
+            (n, i): shortfalls.result_from_figures(figures, as_of)
+            for n, i, *figures in qs.values_list("nation_id", "item_id", *shortfalls.VERSION_FIGURES)
         }
     qs = Shortfall.objects.all() if scope is None else Shortfall.objects.restrict(scope, VIEW)
     if item_ids is not None:
@@ -78,6 +76,13 @@ def _results(*, scope: Scope | None, as_of: dt.date | None, item_ids: Iterable[i
         (row["nation_id"], row["item_id"]): result_of(row)
         for row in qs.order_by().values("nation_id", "item_id", *_RESULT_FIELDS)
     }
+
+
+def versions_valid_on(day: dt.date, *, scope: Scope | None) -> QuerySet[ShortfallVersion]:
+    """The history's versions valid on ``day`` (one per pair that had a row then), restricted to ``scope``
+    (None: every pair, for aggregates only)."""
+    qs = ShortfallVersion.objects.all() if scope is None else ShortfallVersion.objects.restrict(scope, VIEW)
+    return qs.filter(valid_from__lte=day).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=day)).order_by()
 
 
 # --- Per-nation shortfalls ----------------------------------------------------------------------
@@ -111,7 +116,7 @@ def shortfalls_are_stale(*, last_computed: dt.datetime | None = None, now: dt.da
 
 @dataclass(frozen=True)
 class PastShortfall:
-    """A shortfall computed for a past date (not stored): the engine's result plus names."""
+    """A shortfall as it stood on a date (read from the history): the engine's result plus names."""
 
     nation: Nation
     item: Item
@@ -120,16 +125,16 @@ class PastShortfall:
 
 def shortfalls_as_of(*, actor, as_of: dt.date, nation: Nation | int | None = None,
                      item: Item | int | None = None) -> list[PastShortfall]:
-    """The shortfalls as they stood on a date, computed from the history, worst first (briefing snapshot).
+    """The shortfalls as they stood on a date, read from the history (today: the stored rows), worst first.
 
-    A fixed number of queries: the engine's inputs plus one for nations and one for items.
+    Three queries: the versions, their nations, their items.
     """
     scope = _scope(actor)
     if scope.is_nobody:
         return []
     nation_ids = None if nation is None else [getattr(nation, "pk", nation)]
     item_ids = None if item is None else [getattr(item, "pk", item)]
-    results = _results(scope=scope, as_of=as_of, item_ids=item_ids, nation_ids=nation_ids, compute=True)
+    results = _results(scope=scope, as_of=as_of, item_ids=item_ids, nation_ids=nation_ids)
     nations = Nation.objects.in_bulk({n for n, _ in results})
     items = Item.objects.select_related("category").in_bulk({i for _, i in results})
     rows = [PastShortfall(nation=nations[n], item=items[i], result=r) for (n, i), r in results.items()]
@@ -181,7 +186,7 @@ class NationPosition:
 
 def nation_positions(*, as_of: dt.date | None = None, item_ids: Iterable[int] | None = None
                      ) -> dict[int, dict[int, NationPosition]]:
-    """Per item, per nation: status, shortfall and surplus (stored rows today, computed from the history
+    """Per item, per nation: status, shortfall and surplus (stored rows today, the history's versions
     for a past ``as_of``). For aggregates only: never shown per nation. One query today."""
     by_item: dict[int, dict[int, NationPosition]] = defaultdict(dict)
     if _is_past(as_of):

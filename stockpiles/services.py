@@ -114,7 +114,11 @@ def stock_reports_bulk_create(*, actor, nation: Nation, rows: Sequence[dict], us
             for r in reports:
                 r.pk = r.id = by_key[(r.item_id, r.as_of)]
         _current_stock_upsert(nation=nation, reports=reports)
-        shortfall_mark_pairs(pairs=[(nation.pk, r.item_id) for r in reports])
+        earliest: dict[tuple[int, int], dt.date] = {}
+        for r in reports:  # a report dated before today corrects the history from its date (docs/history.md)
+            pair = (nation.pk, r.item_id)
+            earliest[pair] = min(earliest.get(pair, r.as_of), r.as_of)
+        shortfall_mark_pairs(pairs=earliest.keys(), history_from=earliest)
     return reports
 
 
@@ -178,15 +182,20 @@ def _current_stock_upsert(*, nation: Nation, reports: Sequence[StockReport]) -> 
 # --- Guidelines and production rates ------------------------------------------------------------
 
 def guideline_saved(*, guideline: StockpileGuideline) -> None:
-    """Call after a guideline was written (by a service or the admin): recompute what it touches."""
+    """Call after a guideline was written (by a service or the admin): recompute what it touches. One that
+    took effect before today corrects the history of those pairs from its start (docs/history.md)."""
+    since = guideline.effective_from
     if guideline.nation_id:
-        shortfall_mark_pairs(pairs=[(guideline.nation_id, guideline.item_id)])
+        pair = (guideline.nation_id, guideline.item_id)
+        shortfall_mark_pairs(pairs=[pair], history_from={pair: since})
     else:
-        shortfall_mark_item(item_id=guideline.item_id)
+        shortfall_mark_item(item_id=guideline.item_id, history_from=since)
 
 
 def production_rate_saved(*, rate: ProductionRate) -> None:
-    """A nation's own rate changes its pair; a production line's rate changes no shortfall (it is
-    industrial capacity, read on demand), so it marks nothing."""
+    """A nation's own rate changes its pair (and its history from the rate's start when that is past); a
+    production line's rate changes no shortfall (it is industrial capacity, read on demand), so it marks
+    nothing."""
     if rate.line_id is None:
-        shortfall_mark_pairs(pairs=[(rate.nation_id, rate.item_id)])
+        pair = (rate.nation_id, rate.item_id)
+        shortfall_mark_pairs(pairs=[pair], history_from={pair: rate.effective_from})

@@ -293,6 +293,55 @@ def compute_shortfall(inputs: ShortfallInputs) -> ShortfallResult:
     )
 
 
+# --- History: the figures a stored version keeps (docs/history.md) -------------------------------------
+
+# A pair's figures as the history keeps them: everything but the date itself and what follows from it
+# (``recovers_on`` = add_months(D, months_to_recover)). A new version starts when these change.
+VERSION_FIGURES = (
+    "status", "on_hand", "guideline", "owed", "available", "shortfall", "coverage", "rate",
+    "months_to_recover", "not_recovering", "contracted_inflow",
+)
+
+Figures = tuple  # the values of VERSION_FIGURES, in that order
+
+
+def figures_of(result: ShortfallResult) -> Figures:
+    return tuple(getattr(result, name) for name in VERSION_FIGURES)
+
+
+def result_from_figures(figures: Figures, on: date) -> ShortfallResult:
+    """The result a stored version stands for on day ``on`` (``recovers_on`` derived from the day)."""
+    values = dict(zip(VERSION_FIGURES, figures, strict=True))
+    months = values["months_to_recover"]
+    below = values["shortfall"] > 0
+    return ShortfallResult(as_of=on, recovers_on=_recovery_date(on, months) if below else None, **values)
+
+
+Segment = tuple[date, date | None, Figures]  # (valid_from, valid_to exclusive or None: open, figures)
+
+
+def versions_from(*, before: Segment | None, since: date, changes: Sequence[tuple[date, Figures | None]]
+                  ) -> list[Segment]:
+    """A pair's versions from ``since`` on, given the version that started before ``since`` (if it reaches
+    ``since``) and the figures from each date of ``changes`` on (sorted; None: no row from that date).
+
+    The version before is cut at ``since``; equal neighbours merge (a version is a stretch of unchanged
+    figures), so re-deriving what did not change gives back the same versions.
+    """
+    segments: list[Segment] = []
+    if before is not None:
+        segments.append((before[0], since, before[2]))
+    for k, (day, figures) in enumerate(changes):
+        if figures is None:
+            continue
+        end = changes[k + 1][0] if k + 1 < len(changes) else None
+        if segments and segments[-1][1] == day and segments[-1][2] == figures:
+            segments[-1] = (segments[-1][0], end, figures)
+        else:
+            segments.append((day, end, figures))
+    return segments
+
+
 COUNTED = (OK, BELOW_GUIDELINE)  # statuses with both a report and a guideline: the ones compared
 
 
