@@ -444,7 +444,7 @@ class ShortfallVersion(NationOwnedAccess, models.Model):
         return f"{self.nation_id}/{self.item_id} from {self.valid_from}: {self.shortfall} ({self.status})"
 
 
-class Snapshot(models.Model):
+class Snapshot(CatalogueAccess, models.Model):
     """A named briefing snapshot the cell froze ("Weekly briefing 2024-W18"): the figures of every pair as
     of ``as_of``, copied into ``SnapshotRow`` when it was taken. Late reports and history corrections
     never change them (docs/history.md). Every signed-in reader sees the list; the rows follow the access
@@ -456,6 +456,7 @@ class Snapshot(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+", verbose_name=_("taken by"))
     note = models.CharField(_("note"), max_length=300, blank=True, default="")
+    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-taken_at", "-pk"]

@@ -22,7 +22,7 @@ from coordination.models import Category, Item, Nation
 from pledges.selectors import unseen_owed_pledges
 from stockpiles import shortfalls
 from stockpiles.engine import shortfalls_compute
-from stockpiles.models import Alert, Shortfall, ShortfallMark, ShortfallVersion, StockReport
+from stockpiles.models import Alert, Shortfall, ShortfallMark, ShortfallVersion, SnapshotRow, StockReport
 
 Pair = tuple[int, int]
 
@@ -51,14 +51,19 @@ def result_of(row: Shortfall | dict) -> shortfalls.ShortfallResult:
 
 
 def _results(*, scope: Scope | None, as_of: dt.date | None, item_ids: Iterable[int] | None = None,
-             nation_ids: Iterable[int] | None = None) -> dict[Pair, shortfalls.ShortfallResult]:
-    """Stored results: today's Shortfall rows, or for a past date the versions of the history valid then
-    (``ShortfallVersion``, docs/history.md). ``scope`` None: no access filter (for aggregates only).
-    One query either way."""
+             nation_ids: Iterable[int] | None = None, snapshot_id: int | None = None
+             ) -> dict[Pair, shortfalls.ShortfallResult]:
+    """Stored results: today's Shortfall rows, for a past date the versions of the history valid then
+    (``ShortfallVersion``, docs/history.md), or a frozen snapshot's rows (``snapshot_id``; ``as_of`` is then
+    the snapshot's date). ``scope`` None: no access filter (for aggregates only). One query either way."""
     item_ids = None if item_ids is None else set(item_ids)
     nation_ids = None if nation_ids is None else set(nation_ids)
-    if _is_past(as_of):
-        qs = versions_valid_on(as_of, scope=scope)
+    if snapshot_id is not None or _is_past(as_of):
+        if snapshot_id is not None:
+            qs = SnapshotRow.objects.all() if scope is None else SnapshotRow.objects.restrict(scope, VIEW)
+            qs = qs.filter(snapshot_id=snapshot_id).order_by()
+        else:
+            qs = versions_valid_on(as_of, scope=scope)
         if item_ids is not None:
             qs = qs.filter(item_id__in=item_ids)
         if nation_ids is not None:
@@ -124,7 +129,7 @@ class PastShortfall:
 
 
 def shortfalls_as_of(*, actor, as_of: dt.date, nation: Nation | int | None = None,
-                     item: Item | int | None = None) -> list[PastShortfall]:
+                     item: Item | int | None = None, snapshot_id: int | None = None) -> list[PastShortfall]:
     """The shortfalls as they stood on a date, read from the history (today: the stored rows), worst first.
 
     Three queries: the versions, their nations, their items.
@@ -134,7 +139,7 @@ def shortfalls_as_of(*, actor, as_of: dt.date, nation: Nation | int | None = Non
         return []
     nation_ids = None if nation is None else [getattr(nation, "pk", nation)]
     item_ids = None if item is None else [getattr(item, "pk", item)]
-    results = _results(scope=scope, as_of=as_of, item_ids=item_ids, nation_ids=nation_ids)
+    results = _results(scope=scope, as_of=as_of, item_ids=item_ids, nation_ids=nation_ids, snapshot_id=snapshot_id)
     nations = Nation.objects.in_bulk({n for n, _ in results})
     items = Item.objects.select_related("category").in_bulk({i for _, i in results})
     rows = [PastShortfall(nation=nations[n], item=items[i], result=r) for (n, i), r in results.items()]
@@ -184,13 +189,14 @@ class NationPosition:
     surplus: int | None  # available - guideline; None when either is missing
 
 
-def nation_positions(*, as_of: dt.date | None = None, item_ids: Iterable[int] | None = None
-                     ) -> dict[int, dict[int, NationPosition]]:
+def nation_positions(*, as_of: dt.date | None = None, item_ids: Iterable[int] | None = None,
+                     snapshot_id: int | None = None) -> dict[int, dict[int, NationPosition]]:
     """Per item, per nation: status, shortfall and surplus (stored rows today, the history's versions
     for a past ``as_of``). For aggregates only: never shown per nation. One query today."""
     by_item: dict[int, dict[int, NationPosition]] = defaultdict(dict)
-    if _is_past(as_of):
-        for (nation_id, item_id), r in _results(scope=None, as_of=as_of, item_ids=item_ids).items():
+    if snapshot_id is not None or _is_past(as_of):
+        for (nation_id, item_id), r in _results(scope=None, as_of=as_of, item_ids=item_ids,
+                                                snapshot_id=snapshot_id).items():
             surplus = None if r.available is None or r.guideline is None else r.available - r.guideline
             by_item[item_id][nation_id] = NationPosition(r.status, r.shortfall, surplus)
         return by_item
@@ -222,8 +228,8 @@ def rollup_disclosed(*, positions: Mapping[int, NationPosition], reader: disclos
     return figures, statuses
 
 
-def alliance_rollup(*, actor, as_of: dt.date | None = None, item_ids: Iterable[int] | None = None
-                    ) -> list[ItemRollupRow]:
+def alliance_rollup(*, actor, as_of: dt.date | None = None, item_ids: Iterable[int] | None = None,
+                    snapshot_id: int | None = None) -> list[ItemRollupRow]:
     """Per item: gross total shortfall (no netting between nations), net position, nations below.
 
     The figures follow ``shortfalls.rollup_of_totals`` (gross total over every row; net and counts over
@@ -236,7 +242,7 @@ def alliance_rollup(*, actor, as_of: dt.date | None = None, item_ids: Iterable[i
     if scope.is_nobody:
         return []
     reader = disclosure.reader_of(scope)
-    by_item = nation_positions(as_of=as_of, item_ids=item_ids)
+    by_item = nation_positions(as_of=as_of, item_ids=item_ids, snapshot_id=snapshot_id)
     unseen = unseen_owed_pledges(actor=scope, as_of=as_of)
     restricted = Value(False) if unseen is None else Exists(unseen.filter(item_id=OuterRef("pk")))
     names = {
@@ -289,7 +295,7 @@ class ShortfallMatrix:
 
 
 def shortfall_matrix(*, actor, as_of: dt.date | None = None,
-                     nations: Mapping[int, Nation] | None = None) -> ShortfallMatrix:
+                     nations: Mapping[int, Nation] | None = None, snapshot_id: int | None = None) -> ShortfallMatrix:
     """Coverage per nation and category: the cell sees every nation, a nation only its own row.
 
     Built with ``shortfalls.coverage_of_totals``. Three queries for today's figures (stored rows
@@ -301,8 +307,8 @@ def shortfall_matrix(*, actor, as_of: dt.date | None = None,
     grouped: dict[Pair, list[shortfalls.StatusTotals]] = defaultdict(list)
     if scope.is_nobody:
         pass
-    elif _is_past(as_of):
-        results = _results(scope=scope, as_of=as_of)
+    elif snapshot_id is not None or _is_past(as_of):
+        results = _results(scope=scope, as_of=as_of, snapshot_id=snapshot_id)
         category_of = dict(Item.objects.filter(pk__in={i for _, i in results}).values_list("pk", "category_id"))
         members: dict[Pair, list[tuple[int, shortfalls.ShortfallResult]]] = defaultdict(list)
         for (n, i), r in results.items():

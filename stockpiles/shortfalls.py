@@ -342,6 +342,57 @@ def versions_from(*, before: Segment | None, since: date, changes: Sequence[tupl
     return segments
 
 
+# --- Snapshots: what changed between two sets of figures, and why ----------------------------------
+
+@dataclass(frozen=True)
+class FrozenPair:
+    """A pair's figures in a snapshot (or today) and what they came from."""
+
+    figures: Figures
+    reported_on: date | None  # the stock report in use
+    pledged: int  # Σ quantity of the non-cancelled national-stock pledges announced by then
+
+
+REPORT, PLEDGE, DELIVERY, GUIDELINE, PRODUCTION, CONTRACT, NEW_PAIR, PAIR_GONE, DATE_MOVED = (
+    "report", "pledge", "delivery", "guideline", "production", "contract", "new_pair", "pair_gone", "date")
+CHANGE_REASONS = (REPORT, PLEDGE, DELIVERY, GUIDELINE, PRODUCTION, CONTRACT, NEW_PAIR, PAIR_GONE, DATE_MOVED)
+
+
+def pair_changed(a: FrozenPair | None, b: FrozenPair | None) -> bool:
+    return a != b
+
+
+def change_reasons(a: FrozenPair | None, b: FrozenPair | None) -> tuple[str, ...]:
+    """Why a pair's figures differ between two snapshots (``a`` before, ``b`` after), from which inputs moved:
+    a new stock report (its date or quantity), a pledge (the quantity pledged from national stock), a delivery
+    (what has shipped: pledged − owed), the guideline, the production rate, contracted deliveries. When no
+    input moved, the date did (a guideline or rate starting, a schedule month passing)."""
+    if a is None and b is None:
+        return ()
+    if a is None:
+        return (NEW_PAIR,)
+    if b is None:
+        return (PAIR_GONE,)
+    fa = dict(zip(VERSION_FIGURES, a.figures, strict=True))
+    fb = dict(zip(VERSION_FIGURES, b.figures, strict=True))
+    reasons = []
+    if a.reported_on != b.reported_on or fa["on_hand"] != fb["on_hand"]:
+        reasons.append(REPORT)
+    if a.pledged != b.pledged:
+        reasons.append(PLEDGE)
+    if a.pledged - fa["owed"] != b.pledged - fb["owed"]:
+        reasons.append(DELIVERY)
+    if fa["guideline"] != fb["guideline"]:
+        reasons.append(GUIDELINE)
+    if fa["rate"] != fb["rate"]:
+        reasons.append(PRODUCTION)
+    if fa["contracted_inflow"] != fb["contracted_inflow"]:
+        reasons.append(CONTRACT)
+    if not reasons and a != b:
+        reasons.append(DATE_MOVED)
+    return tuple(reasons)
+
+
 COUNTED = (OK, BELOW_GUIDELINE)  # statuses with both a report and a guideline: the ones compared
 
 
