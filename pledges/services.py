@@ -34,8 +34,11 @@ DELIVERY_FIELDS = ("quantity", "status", "shipped_on", "delivered_on", "referenc
 BIGINT_MAX = 2**63 - 1
 
 
-def _mark_pledge(pledge: Pledge) -> None:
-    hooks.shortfall_inputs_changed(pairs=[(pledge.donor_id, pledge.item_id)])
+def _mark_pledge(pledge: Pledge, *, since: dt.date | None = None) -> None:
+    """``since``: the input is dated then (a new pledge announced, a delivery shipped in the past): the
+    donor's stored history is corrected from that date (docs/history.md)."""
+    pair = (pledge.donor_id, pledge.item_id)
+    hooks.shortfall_inputs_changed(pairs=[pair], history_from={pair: since} if since else None)
 
 
 # --- Pledges -------------------------------------------------------------------------------------
@@ -51,7 +54,7 @@ def pledge_create(*, actor, user=None, reason: str | None = None, **fields) -> P
     with transaction.atomic():
         pledge._history_user = user if getattr(user, "pk", None) else None
         save_with_reason(pledge, reason)
-        _mark_pledge(pledge)
+        _mark_pledge(pledge, since=pledge.announced_on)
     return pledge
 
 
@@ -208,8 +211,15 @@ def deliveries_bulk_create(*, actor, rows: Sequence[dict], user=None) -> list[De
             raise BulkValidationError(row_errors)
         created = bulk_create_with_history(deliveries, Delivery, batch_size=2000, default_user=history_user)
         _apply_totals(pledges, created, user=history_user)
+        earliest: dict[tuple[int, int], dt.date] = {}
+        for d in created:  # shipped in the past: corrects the donor's history from that date
+            pair = (pledges[d.pledge_id].donor_id, pledges[d.pledge_id].item_id)
+            day = d.shipped_on or d.delivered_on
+            if day is not None:
+                earliest[pair] = min(earliest.get(pair, day), day)
         hooks.shortfall_inputs_changed(
-            pairs=[(pledges[d.pledge_id].donor_id, pledges[d.pledge_id].item_id) for d in created]
+            pairs=[(pledges[d.pledge_id].donor_id, pledges[d.pledge_id].item_id) for d in created],
+            history_from=earliest,
         )
         hooks.deliveries_recorded(delivery_ids=[d.pk for d in created])
     return created
@@ -252,7 +262,7 @@ def delivery_update(*, actor, delivery_id: int, user=None, **fields) -> Delivery
         delivery._history_user = user if getattr(user, "pk", None) else None
         delivery.save()
         pledge_recount(pledge=pledge, user=user)
-        _mark_pledge(pledge)
+        _mark_pledge(pledge, since=delivery.shipped_on or delivery.delivered_on)
         hooks.deliveries_recorded(delivery_ids=[delivery.pk])
     return delivery
 

@@ -446,6 +446,103 @@ class Shortfall(NationOwnedAccess, models.Model):
             "status": self.get_status_display().lower()}
 
 
+class ShortfallVersion(NationOwnedAccess, models.Model):
+    """The history of one pair's figures: one row per stretch of days over which they did not change.
+
+    Valid from ``valid_from`` (inclusive) to ``valid_to`` (exclusive; null: still current). Written only by
+    the shortfall engine (``stockpiles.engine.history``), in the transaction that stores the Shortfall rows.
+    "As of D" reads the version valid at D. ``recovers_on`` is not stored: at D it is
+    ``add_months(D, months_to_recover)``, like the live row's. See docs/history.md.
+    """
+
+    nation = models.ForeignKey(Nation, on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid until"), null=True, blank=True)
+    on_hand = models.BigIntegerField(_("on hand"), null=True, blank=True)
+    guideline = models.BigIntegerField(_("guideline"), null=True, blank=True)
+    owed = models.BigIntegerField(_("owed"), default=0)
+    available = models.BigIntegerField(_("available"), null=True, blank=True)
+    shortfall = models.BigIntegerField(_("shortfall"), default=0)
+    coverage = models.FloatField(_("coverage"), null=True, blank=True)
+    rate = models.BigIntegerField(_("production per month"), null=True, blank=True)
+    months_to_recover = models.IntegerField(_("months to recover"), null=True, blank=True)
+    contracted_inflow = models.BigIntegerField(_("contracted inflow"), default=0)
+    not_recovering = models.BooleanField(_("not recovering"), default=False)
+    status = models.CharField(_("status"), max_length=16, choices=Shortfall.Status.choices)
+    recorded_at = models.DateTimeField(_("recorded at"))
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["nation", "item", "valid_from"], name="shortfallversion_unique_start"),
+            models.CheckConstraint(
+                condition=models.Q(valid_to__isnull=True) | models.Q(valid_to__gt=models.F("valid_from")),
+                name="shortfallversion_valid_to_after_from"),
+        ]
+        indexes = [
+            # as of D for every pair: the versions started by D and not ended by it
+            models.Index(fields=["valid_from", "valid_to"], name="shortfallversion_period"),
+            models.Index(fields=["item", "valid_from"], name="shortfallversion_item"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.nation_id}/{self.item_id} from {self.valid_from}: {self.shortfall} ({self.status})"
+
+
+class Snapshot(CatalogueAccess, models.Model):
+    """A named briefing snapshot the cell froze ("Weekly briefing 2024-W18"): the figures of every pair as
+    of ``as_of``, copied into ``SnapshotRow`` when it was taken. Late reports and history corrections
+    never change them (docs/history.md). Every signed-in reader sees the list; the rows follow the access
+    rule (a nation its own, other nations' figures only through coordination.disclosure)."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    as_of = models.DateField(_("figures as of"), validators=[validate_past_date_window])
+    taken_at = models.DateTimeField(_("taken at"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name=_("taken by"))
+    note = models.CharField(_("note"), max_length=300, blank=True, default="")
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-taken_at", "-pk"]
+        verbose_name = _("briefing snapshot")
+        verbose_name_plural = _("briefing snapshots")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.as_of.isoformat()})"
+
+
+class SnapshotRow(NationOwnedAccess, models.Model):
+    """One pair's figures frozen in a snapshot, with what they came from (the stock report's date, the
+    quantity pledged from national stock) so a comparison can say why a figure moved."""
+
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="rows")
+    nation = models.ForeignKey(Nation, on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
+    on_hand = models.BigIntegerField(_("on hand"), null=True, blank=True)
+    guideline = models.BigIntegerField(_("guideline"), null=True, blank=True)
+    owed = models.BigIntegerField(_("owed"), default=0)
+    available = models.BigIntegerField(_("available"), null=True, blank=True)
+    shortfall = models.BigIntegerField(_("shortfall"), default=0)
+    coverage = models.FloatField(_("coverage"), null=True, blank=True)
+    rate = models.BigIntegerField(_("production per month"), null=True, blank=True)
+    months_to_recover = models.IntegerField(_("months to recover"), null=True, blank=True)
+    contracted_inflow = models.BigIntegerField(_("contracted inflow"), default=0)
+    not_recovering = models.BooleanField(_("not recovering"), default=False)
+    status = models.CharField(_("status"), max_length=16, choices=Shortfall.Status.choices)
+    # what the figures came from (for "why did it change")
+    reported_on = models.DateField(_("stock report of"), null=True, blank=True)
+    pledged = models.BigIntegerField(_("pledged from national stock"), default=0)
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["snapshot", "nation", "item"], name="snapshotrow_unique_pair")]
+
+    def __str__(self) -> str:
+        return f"{self.snapshot_id}: {self.nation_id}/{self.item_id} {self.shortfall} ({self.status})"
+
+
 class ShortfallMark(models.Model):
     """A (nation, item) pair whose inputs changed and whose Shortfall row awaits a recompute.
 
@@ -456,6 +553,9 @@ class ShortfallMark(models.Model):
     nation = models.ForeignKey(Nation, on_delete=models.CASCADE, related_name="+")
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
     marked_at = models.DateTimeField(auto_now=True)
+    # A backdated input (a stock report dated before today): the pair's history is re-derived from this
+    # date on when the mark is drained (docs/history.md). Null: only today's figures changed.
+    history_from = models.DateField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["nation", "item"], name="shortfallmark_unique_pair",

@@ -24,7 +24,7 @@ from coordination.models import Category, Item, Nation
 from pledges.selectors import unseen_owed_by_pair
 from stockpiles import shortfalls
 from stockpiles.engine import shortfalls_compute
-from stockpiles.models import Alert, Shortfall, ShortfallMark, StockReport
+from stockpiles.models import Alert, Shortfall, ShortfallMark, ShortfallVersion, SnapshotRow, StockReport
 
 Pair = tuple[int, int]
 
@@ -53,23 +53,26 @@ def result_of(row: Shortfall | dict) -> shortfalls.ShortfallResult:
 
 
 def _results(*, scope: Scope | None, as_of: dt.date | None, item_ids: Iterable[int] | None = None,
-             nation_ids: Iterable[int] | None = None, compute: bool = False
+             nation_ids: Iterable[int] | None = None, snapshot_id: int | None = None
              ) -> dict[Pair, shortfalls.ShortfallResult]:
-    """Stored results (today), or results computed from the history for a past date.
-
-    ``scope`` None: no access filter (for aggregates only). ``compute``: compute even for today.
-    One query for stored rows; the fixed set of ``shortfall_inputs`` queries otherwise.
-    """
+    """Stored results: today's Shortfall rows, for a past date the versions of the history valid then
+    (``ShortfallVersion``, docs/history.md), or a frozen snapshot's rows (``snapshot_id``; ``as_of`` is then
+    the snapshot's date). ``scope`` None: no access filter (for aggregates only). One query either way."""
     item_ids = None if item_ids is None else set(item_ids)
     nation_ids = None if nation_ids is None else set(nation_ids)
-    if compute or _is_past(as_of):
-        computed = shortfalls_compute(pairs=None, as_of=as_of)
+    if snapshot_id is not None or _is_past(as_of):
+        if snapshot_id is not None:
+            qs = SnapshotRow.objects.all() if scope is None else SnapshotRow.objects.restrict(scope, VIEW)
+            qs = qs.filter(snapshot_id=snapshot_id).order_by()
+        else:
+            qs = versions_valid_on(as_of, scope=scope)
+        if item_ids is not None:
+            qs = qs.filter(item_id__in=item_ids)
+        if nation_ids is not None:
+            qs = qs.filter(nation_id__in=nation_ids)
         return {
-            (n, i): r
-            for (n, i), r in computed.items()
-            if (item_ids is None or i in item_ids)
-            and (nation_ids is None or n in nation_ids)
-            and (scope is None or scope.is_cell or n == scope.nation_id)
+            (n, i): shortfalls.result_from_figures(figures, as_of)
+            for n, i, *figures in qs.values_list("nation_id", "item_id", *shortfalls.VERSION_FIGURES)
         }
     qs = Shortfall.objects.all() if scope is None else Shortfall.objects.restrict(scope, VIEW)
     if item_ids is not None:
@@ -80,6 +83,13 @@ def _results(*, scope: Scope | None, as_of: dt.date | None, item_ids: Iterable[i
         (row["nation_id"], row["item_id"]): result_of(row)
         for row in qs.order_by().values("nation_id", "item_id", *_RESULT_FIELDS)
     }
+
+
+def versions_valid_on(day: dt.date, *, scope: Scope | None) -> QuerySet[ShortfallVersion]:
+    """The history's versions valid on ``day`` (one per pair that had a row then), restricted to ``scope``
+    (None: every pair, for aggregates only)."""
+    qs = ShortfallVersion.objects.all() if scope is None else ShortfallVersion.objects.restrict(scope, VIEW)
+    return qs.filter(valid_from__lte=day).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=day)).order_by()
 
 
 # --- Per-nation shortfalls ----------------------------------------------------------------------
@@ -113,7 +123,7 @@ def shortfalls_are_stale(*, last_computed: dt.datetime | None = None, now: dt.da
 
 @dataclass(frozen=True)
 class PastShortfall:
-    """A shortfall computed for a past date (not stored): the engine's result plus names."""
+    """A shortfall as it stood on a date (read from the history): the engine's result plus names."""
 
     nation: Nation
     item: Item
@@ -121,17 +131,17 @@ class PastShortfall:
 
 
 def shortfalls_as_of(*, actor, as_of: dt.date, nation: Nation | int | None = None,
-                     item: Item | int | None = None) -> list[PastShortfall]:
-    """The shortfalls as they stood on a date, computed from the history, worst first (briefing snapshot).
+                     item: Item | int | None = None, snapshot_id: int | None = None) -> list[PastShortfall]:
+    """The shortfalls as they stood on a date, read from the history (today: the stored rows), worst first.
 
-    A fixed number of queries: the engine's inputs plus one for nations and one for items.
+    Three queries: the versions, their nations, their items.
     """
     scope = _scope(actor)
     if scope.is_nobody:
         return []
     nation_ids = None if nation is None else [getattr(nation, "pk", nation)]
     item_ids = None if item is None else [getattr(item, "pk", item)]
-    results = _results(scope=scope, as_of=as_of, item_ids=item_ids, nation_ids=nation_ids, compute=True)
+    results = _results(scope=scope, as_of=as_of, item_ids=item_ids, nation_ids=nation_ids, snapshot_id=snapshot_id)
     nations = Nation.objects.in_bulk({n for n, _ in results})
     items = Item.objects.select_related("category").in_bulk({i for _, i in results})
     rows = [PastShortfall(nation=nations[n], item=items[i], result=r) for (n, i), r in results.items()]
@@ -189,22 +199,21 @@ def _position(r: shortfalls.ShortfallResult) -> NationPosition:
     return NationPosition(r.status, r.shortfall, surplus, limit=limit)
 
 
-def nation_positions(*, as_of: dt.date | None = None, item_ids: Iterable[int] | None = None, actor=None
-                     ) -> dict[int, dict[int, NationPosition]]:
+def nation_positions(*, as_of: dt.date | None = None, item_ids: Iterable[int] | None = None, actor=None,
+                     snapshot_id: int | None = None) -> dict[int, dict[int, NationPosition]]:
     """Per item, per nation: status, shortfall, surplus and the largest shortfall a reader knows it could
-    have (guideline + owed) — stored rows today, computed from the history for a past ``as_of``.
-    For aggregates only: never shown per nation.
+    have (guideline + owed) — stored rows today, the history's versions for a past ``as_of``, a frozen
+    snapshot's rows for ``snapshot_id``. For aggregates only: never shown per nation.
 
     ``actor``: the reader (rule c of ``coordination.disclosure``): every other donor's pledges this
     reader may not see are left out of that donor's owed, available, shortfall and surplus
     (``pledges.selectors.unseen_owed_by_pair``), so they neither enter nor move anything it sees.
-    None (or the cell): every pledge counts. One query today (two with a nation's ``actor``; three for a
-    past date besides the engine's input queries).
+    None (or the cell): every pledge counts. One query today (two with a nation's ``actor``).
     """
     by_item: dict[int, dict[int, NationPosition]] = defaultdict(dict)
     unseen = {} if actor is None else unseen_owed_by_pair(actor=_scope(actor), as_of=as_of, item_ids=item_ids)
-    if _is_past(as_of):
-        results = _results(scope=None, as_of=as_of, item_ids=item_ids)
+    if snapshot_id is not None or _is_past(as_of):
+        results = _results(scope=None, as_of=as_of, item_ids=item_ids, snapshot_id=snapshot_id)
     else:
         qs = Shortfall.objects.all()
         if item_ids is not None:
@@ -237,8 +246,8 @@ def rollup_disclosed(*, positions: Mapping[int, NationPosition], reader: disclos
     return figures, statuses
 
 
-def alliance_rollup(*, actor, as_of: dt.date | None = None, item_ids: Iterable[int] | None = None
-                    ) -> list[ItemRollupRow]:
+def alliance_rollup(*, actor, as_of: dt.date | None = None, item_ids: Iterable[int] | None = None,
+                    snapshot_id: int | None = None) -> list[ItemRollupRow]:
     """Per item: gross total shortfall (no netting between nations), net position, nations below.
 
     The figures follow ``shortfalls.rollup_of_totals`` (gross total over every row; net and counts over
@@ -252,7 +261,7 @@ def alliance_rollup(*, actor, as_of: dt.date | None = None, item_ids: Iterable[i
     if scope.is_nobody:
         return []
     reader = disclosure.reader_of(scope)
-    by_item = nation_positions(as_of=as_of, item_ids=item_ids, actor=scope)
+    by_item = nation_positions(as_of=as_of, item_ids=item_ids, actor=scope, snapshot_id=snapshot_id)
     names = {
         pk: (name, unit, category_name)
         for pk, name, unit, category_name in Item.objects.filter(pk__in=by_item.keys()).order_by()
@@ -352,7 +361,7 @@ class ShortfallMatrix:
 
 
 def shortfall_matrix(*, actor, as_of: dt.date | None = None,
-                     nations: Mapping[int, Nation] | None = None) -> ShortfallMatrix:
+                     nations: Mapping[int, Nation] | None = None, snapshot_id: int | None = None) -> ShortfallMatrix:
     """Coverage per nation and category: the cell sees every nation, a nation only its own row.
 
     Built with ``shortfalls.coverage_of_totals``. Three queries for today's figures (stored rows
@@ -364,8 +373,8 @@ def shortfall_matrix(*, actor, as_of: dt.date | None = None,
     grouped: dict[Pair, list[shortfalls.StatusTotals]] = defaultdict(list)
     if scope.is_nobody:
         pass
-    elif _is_past(as_of):
-        results = _results(scope=scope, as_of=as_of)
+    elif snapshot_id is not None or _is_past(as_of):
+        results = _results(scope=scope, as_of=as_of, snapshot_id=snapshot_id)
         category_of = dict(Item.objects.filter(pk__in={i for _, i in results}).values_list("pk", "category_id"))
         members: dict[Pair, list[tuple[int, shortfalls.ShortfallResult]]] = defaultdict(list)
         for (n, i), r in results.items():

@@ -315,6 +315,104 @@ def without_owed(result: ShortfallResult, hidden_owed: int) -> ShortfallResult:
         months_to_recover=months, not_recovering=shortfall > 0 and months is None,
         recovers_on=_recovery_date(result.as_of, months) if shortfall > 0 else None,
     )
+# --- History: the figures a stored version keeps (docs/history.md) -------------------------------------
+
+# A pair's figures as the history keeps them: everything but the date itself and what follows from it
+# (``recovers_on`` = add_months(D, months_to_recover)). A new version starts when these change.
+VERSION_FIGURES = (
+    "status", "on_hand", "guideline", "owed", "available", "shortfall", "coverage", "rate",
+    "months_to_recover", "not_recovering", "contracted_inflow",
+)
+
+Figures = tuple  # the values of VERSION_FIGURES, in that order
+
+
+def figures_of(result: ShortfallResult) -> Figures:
+    return tuple(getattr(result, name) for name in VERSION_FIGURES)
+
+
+def result_from_figures(figures: Figures, on: date) -> ShortfallResult:
+    """The result a stored version stands for on day ``on`` (``recovers_on`` derived from the day)."""
+    values = dict(zip(VERSION_FIGURES, figures, strict=True))
+    months = values["months_to_recover"]
+    below = values["shortfall"] > 0
+    return ShortfallResult(as_of=on, recovers_on=_recovery_date(on, months) if below else None, **values)
+
+
+Segment = tuple[date, date | None, Figures]  # (valid_from, valid_to exclusive or None: open, figures)
+
+
+def versions_from(*, before: Segment | None, since: date, changes: Sequence[tuple[date, Figures | None]]
+                  ) -> list[Segment]:
+    """A pair's versions from ``since`` on, given the version that started before ``since`` (if it reaches
+    ``since``) and the figures from each date of ``changes`` on (sorted; None: no row from that date).
+
+    The version before is cut at ``since``; equal neighbours merge (a version is a stretch of unchanged
+    figures), so re-deriving what did not change gives back the same versions.
+    """
+    segments: list[Segment] = []
+    if before is not None:
+        segments.append((before[0], since, before[2]))
+    for k, (day, figures) in enumerate(changes):
+        if figures is None:
+            continue
+        end = changes[k + 1][0] if k + 1 < len(changes) else None
+        if segments and segments[-1][1] == day and segments[-1][2] == figures:
+            segments[-1] = (segments[-1][0], end, figures)
+        else:
+            segments.append((day, end, figures))
+    return segments
+
+
+# --- Snapshots: what changed between two sets of figures, and why ----------------------------------
+
+@dataclass(frozen=True)
+class FrozenPair:
+    """A pair's figures in a snapshot (or today) and what they came from."""
+
+    figures: Figures
+    reported_on: date | None  # the stock report in use
+    pledged: int  # Σ quantity of the non-cancelled national-stock pledges announced by then
+
+
+REPORT, PLEDGE, DELIVERY, GUIDELINE, PRODUCTION, CONTRACT, NEW_PAIR, PAIR_GONE, DATE_MOVED = (
+    "report", "pledge", "delivery", "guideline", "production", "contract", "new_pair", "pair_gone", "date")
+CHANGE_REASONS = (REPORT, PLEDGE, DELIVERY, GUIDELINE, PRODUCTION, CONTRACT, NEW_PAIR, PAIR_GONE, DATE_MOVED)
+
+
+def pair_changed(a: FrozenPair | None, b: FrozenPair | None) -> bool:
+    return a != b
+
+
+def change_reasons(a: FrozenPair | None, b: FrozenPair | None) -> tuple[str, ...]:
+    """Why a pair's figures differ between two snapshots (``a`` before, ``b`` after), from which inputs moved:
+    a new stock report (its date or quantity), a pledge (the quantity pledged from national stock), a delivery
+    (what has shipped: pledged − owed), the guideline, the production rate, contracted deliveries. When no
+    input moved, the date did (a guideline or rate starting, a schedule month passing)."""
+    if a is None and b is None:
+        return ()
+    if a is None:
+        return (NEW_PAIR,)
+    if b is None:
+        return (PAIR_GONE,)
+    fa = dict(zip(VERSION_FIGURES, a.figures, strict=True))
+    fb = dict(zip(VERSION_FIGURES, b.figures, strict=True))
+    reasons = []
+    if a.reported_on != b.reported_on or fa["on_hand"] != fb["on_hand"]:
+        reasons.append(REPORT)
+    if a.pledged != b.pledged:
+        reasons.append(PLEDGE)
+    if a.pledged - fa["owed"] != b.pledged - fb["owed"]:
+        reasons.append(DELIVERY)
+    if fa["guideline"] != fb["guideline"]:
+        reasons.append(GUIDELINE)
+    if fa["rate"] != fb["rate"]:
+        reasons.append(PRODUCTION)
+    if fa["contracted_inflow"] != fb["contracted_inflow"]:
+        reasons.append(CONTRACT)
+    if not reasons and a != b:
+        reasons.append(DATE_MOVED)
+    return tuple(reasons)
 
 
 COUNTED = (OK, BELOW_GUIDELINE)  # statuses with both a report and a guideline: the ones compared
