@@ -32,11 +32,14 @@ from coordination.models import Category, Item, Nation, nation_code_validator
 from coordination.services import require_cell, validate_instance
 from loaders import demo
 from pledges.models import AidFlow, Pledge
+from pledges.selectors import TRACKER_WEAPONS_PREFIX
 from pledges.services import pledge_create, pledge_update
 
 WEAPONS = "weapons.csv"
 DATA_EXPLORER = "data_explorer.csv"
 SOURCE = "Kiel Institute, Ukraine Support Tracker (public data extract)"
+SOURCE_NOTES = "SOURCE.md"  # the extract's description; names its release ("Release 29, data through April 2026")
+RELEASE_RE = re.compile(r"Release\s+\d+[^;)\n]*")
 TRACKER_START = dt.date(2022, 1, 24)  # the tracker counts aid from this date; weapons.csv has no dates
 CENT = Decimal("0.01")
 BILLION = Decimal(10) ** 9
@@ -266,6 +269,16 @@ def read_data_explorer(path: Path) -> list[FlowRow]:
     return rows
 
 
+def source_of(directory: Path) -> str:
+    """The source named on every imported row: the tracker and, when the extract's SOURCE.md names it, its
+    release (e.g. "…, Release 29, data through April 2026")."""
+    try:
+        match = RELEASE_RE.search((directory / SOURCE_NOTES).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        match = None
+    return f"{SOURCE}, {' '.join(match.group(0).split()).rstrip(' ,.')}" if match else SOURCE
+
+
 # --- Writing ------------------------------------------------------------------------------------
 
 def _known_codes() -> dict[str, str]:
@@ -313,13 +326,13 @@ def _import_weapons(rows: list[WeaponRow], codes: dict[str, str], nations: dict[
         except ValidationError as exc:
             raise TrackerFileError(WEAPONS, [(r.line, "; ".join(exc.messages))]) from None
 
-    pledges = {p.reference: p for p in Pledge.objects.filter(reference__startswith="UST weapons.csv: ")}
+    pledges = {p.reference: p for p in Pledge.objects.filter(reference__startswith=TRACKER_WEAPONS_PREFIX)}
     ukraine = nations["UKR"]
     for n, r in enumerate(rows, 1):
         donor = nations[codes[r.donor]]
         values = split_value(r.value_eur, [count for _, count in r.systems])
         for (name, count), value in zip(r.systems, values, strict=True):
-            reference = f"UST weapons.csv: {r.donor} / {r.category} / {name}"
+            reference = f"{TRACKER_WEAPONS_PREFIX}{r.donor} / {r.category} / {name}"  # pledges.selectors reads it
             try:
                 result.add(_upsert_pledge(pledges.get(reference), reference=reference, row=r, donor=donor,
                                           recipient=ukraine, item=items[name], count=count, value=value))
@@ -377,22 +390,24 @@ def _upsert_pledge(pledge, *, reference: str, row: WeaponRow, donor: Nation, rec
     return "pledges unchanged"
 
 
-def _import_flows(rows: list[FlowRow], nations: dict[str, Nation], result: ImportSummary, log) -> None:
+def _import_flows(rows: list[FlowRow], nations: dict[str, Nation], result: ImportSummary, log,
+                  source: str = SOURCE) -> None:
     existing = {(f.nation_id, f.month): f for f in AidFlow.objects.filter(nation__in=nations.values())}
     new, changed = [], []
     for r in rows:
         nation = nations[r.iso]
         flow = existing.get((nation.pk, r.month))
         if flow is None:
-            new.append(AidFlow(nation=nation, month=r.month, source=SOURCE, **r.amounts))
-        elif any(getattr(flow, attr) != value for attr, value in r.amounts.items()):
+            new.append(AidFlow(nation=nation, month=r.month, source=source, **r.amounts))
+        elif flow.source != source or any(getattr(flow, attr) != value for attr, value in r.amounts.items()):
             for attr, value in r.amounts.items():
                 setattr(flow, attr, value)
+            flow.source = source
             changed.append(flow)
         else:
             result.add("aid flows unchanged")
     bulk_create_with_history(new, AidFlow, batch_size=500, default_change_reason=SOURCE)
-    bulk_update_with_history(changed, AidFlow, list(AMOUNTS.values()), batch_size=500,
+    bulk_update_with_history(changed, AidFlow, [*AMOUNTS.values(), "source"], batch_size=500,
                              default_change_reason=SOURCE)
     result.add("aid flows created", len(new))
     result.add("aid flows updated", len(changed))
@@ -431,7 +446,7 @@ def ust_import(*, directory: Path | str, actor=CELL, log: Callable[[str], None] 
     with transaction.atomic():
         nations = _nations(needed, result)
         if flows:
-            _import_flows(flows, nations, result, log)
+            _import_flows(flows, nations, result, log, source=source_of(directory))
         if weapons:
             _import_weapons(weapons, codes, nations, result, log)
     return result

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 ZERO = Decimal("0")
@@ -182,6 +182,19 @@ def fulfilment_of_totals(totals: Iterable[PledgeTotals]) -> Fulfilment:
     )
 
 
+def fulfilment_across_items(parts: Iterable[Fulfilment]) -> Fulfilment:
+    """Several groups (e.g. every donor's) as one: counts and EUR only. Quantities of different items are
+    different units and never add up, so they stay 0 here."""
+    out = Fulfilment()
+    for f in parts:
+        out = Fulfilment(
+            pledges=out.pledges + f.pledges, pledged_value_eur=out.pledged_value_eur + f.pledged_value_eur,
+            delivered_value_eur=out.delivered_value_eur + f.delivered_value_eur,
+            unvalued=out.unvalued + f.unvalued, overdue=out.overdue + f.overdue,
+        )
+    return out
+
+
 @dataclass(frozen=True)
 class DeliveryTotals:
     """Plain sums over deliveries (a quantity against a pledge), like ``PledgeTotals``: ``value`` is Σ
@@ -262,6 +275,46 @@ def recipient_gaps(requirements: Iterable[RequirementFacts], pledges: Iterable[P
             delivered=delivered.get((rec, item), 0))
         for (rec, item), req in required.items()
     ]
+
+
+@dataclass(frozen=True)
+class GapValue:
+    """Gaps of several items in EUR (each item's quantities × its unit value): quantities of different
+    items never add up, their values do. ``unvalued``: gaps of items without a unit value, left out."""
+
+    required_eur: Decimal = ZERO
+    pledged_eur: Decimal = ZERO
+    delivered_eur: Decimal = ZERO
+    uncovered_eur: Decimal = ZERO
+    items: int = 0
+    unvalued: int = 0
+
+    @property
+    def covered_share(self) -> float | None:
+        return share(min(self.pledged_eur, self.required_eur), self.required_eur)
+
+
+def gap_value(gaps: Iterable[tuple[Gap, Decimal | None]]) -> GapValue:
+    """(gap, the item's unit value in EUR) pairs -> their totals in EUR."""
+    out = GapValue()
+    for g, unit_value in gaps:
+        if unit_value is None:
+            out = GapValue(out.required_eur, out.pledged_eur, out.delivered_eur, out.uncovered_eur,
+                           out.items + 1, out.unvalued + 1)
+            continue
+        out = GapValue(out.required_eur + g.required * unit_value, out.pledged_eur + g.pledged * unit_value,
+                       out.delivered_eur + g.delivered * unit_value, out.uncovered_eur + g.uncovered * unit_value,
+                       out.items + 1, out.unvalued)
+    return out
+
+
+def month_starts(first: date, last: date) -> list[date]:
+    """Every first-of-month from ``first``'s month to ``last``'s, none skipped."""
+    months, m = [], first.replace(day=1)
+    while m <= last:
+        months.append(m)
+        m = (m.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return months
 
 
 # --- Training -------------------------------------------------------------------------------------

@@ -49,3 +49,24 @@ def deliveries_recorded(*, delivery_ids: Iterable[int]) -> None:
         return
     for receiver in _delivery_receivers:
         receiver(delivery_ids=ids)
+
+
+_what_if_readers: list[Callable[..., object]] = []
+
+
+def connect_pledge_what_if(reader: Callable[..., object]) -> None:
+    """Register the what-if read of a draft pledge (stockpiles connects
+    ``sourcing_selectors.sourcing_what_if``: the donor's shortfall and the recipient's gap, before and after).
+    One reader: a second replaces the first."""
+    _what_if_readers[:] = [reader]
+
+
+def pledge_what_if_available() -> bool:
+    return bool(_what_if_readers)
+
+
+def pledge_what_if(**draft) -> object:
+    """The what-if of a draft pledge (keyword arguments of ``sourcing_what_if``); writes nothing."""
+    if not _what_if_readers:
+        raise ImproperlyConfigured("No reader for pledge_what_if: is 'stockpiles' in INSTALLED_APPS?")
+    return _what_if_readers[0](**draft)

@@ -11,13 +11,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import F, Q, Sum
+from django.db.models import F, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
+from coordination import disclosure
 from coordination.access import VIEW, Scope, scope_for
+from coordination.dates import end_of_day
 from coordination.models import Item, Nation
 from pledges import aggregates, fulfilment
-from pledges.models import Delivery, Pledge, Releasability, Requirement, TrainingCommitment
+from pledges.models import AidFlow, Delivery, Pledge, Releasability, Requirement, TrainingCommitment
 
 _FACT_FIELDS = (
     "pk", "donor_id", "recipient_id", "item_id", "quantity", "delivered_quantity", "value_eur",
@@ -191,8 +193,13 @@ def overdue_pledges_page(*, actor, on: dt.date | None = None, donor=None, limit:
     (``aggregates.pledge_totals_by``). The rows: the candidates in order of due date, read with their
     donor, recipient and item until ``limit`` pass ``fulfilment.is_overdue`` (the narrowing is the
     rule, so one read of ``limit`` rows in practice). Two queries.
+
+    For a past ``on``: judged on that date, over the pledges announced by then with their deliveries as of
+    then (``delivered_by_pledge_as_of``); a pledge not yet due then is not overdue. Three queries.
     """
     on = on or _today()
+    if on < _today():
+        return _overdue_pledges_past(scope=_scope(actor), on=on, donor=donor, limit=limit)
     qs = Pledge.objects.restrict(_scope(actor), VIEW)
     if donor is not None:
         qs = qs.filter(donor_id=_pk(donor))
@@ -221,6 +228,22 @@ def overdue_pledges_page(*, actor, on: dt.date | None = None, donor=None, limit:
             break
         start += chunk
     return rows, total
+
+
+def _overdue_pledges_past(*, scope: Scope, on: dt.date, donor, limit: int | None
+                          ) -> tuple[list[OverduePledge], int]:
+    """``overdue_pledges_page`` on a past date: the facts as of then decide (``fulfilment.is_overdue``).
+    Three queries: the pledges' facts, their deliveries as of then, the rows shown with their names."""
+    facts = _pledge_facts(scope=scope, as_of=on, donor=donor)
+    overdue = sorted((f for f in facts if fulfilment.is_overdue(f, on=on)), key=lambda f: (f.due_on, f.pledge_id))
+    shown = overdue[:limit] if limit is not None else overdue
+    pledges = Pledge.objects.select_related("donor", "recipient", "item").in_bulk([f.pledge_id for f in shown])
+    rows = [
+        OverduePledge(pledge=pledges[f.pledge_id], days_overdue=fulfilment.days_overdue(f, on=on),
+                      outstanding=f.quantity - min(f.delivered, f.quantity))
+        for f in shown
+    ]
+    return rows, len(overdue)
 
 
 # --- Recipient gaps -------------------------------------------------------------------------------
@@ -272,16 +295,46 @@ class TrainingRow:
     progress: fulfilment.TrainingProgress
 
 
-def training_summary(*, actor, nations: Mapping[int, Nation] | None = None) -> list[TrainingRow]:
+def training_at(*, actor, as_of: dt.date, donor=None) -> list:
+    """The training commitments the user may see as they were recorded at the end of ``as_of``: for each, its
+    last history row on or before that day (``simple_history``), left out when it did not exist yet or had
+    been deleted. The rows carry the model's fields (programme, trainees, dates, status, ``recipient``).
+    By programme. One query.
+
+    A commitment's figures (committed, completed, status) change as the training goes: its history is
+    the only record of what they were on a past date.
+    """
+    scope = _scope(actor)
+    if scope.is_nobody:
+        return []
+    history = TrainingCommitment.history.model
+    cutoff = end_of_day(as_of)
+    latest = (history.objects.filter(id=OuterRef("id"), history_date__lt=cutoff)
+              .order_by("-history_date", "-history_id").values("history_id")[:1])
+    qs = history.objects.filter(history_date__lt=cutoff, history_id=Subquery(latest)).exclude(history_type="-")
+    if not scope.is_cell:
+        qs = qs.filter(TrainingCommitment.access_q(scope, VIEW))
+    if donor is not None:
+        qs = qs.filter(donor_id=_pk(donor))
+    return list(qs.select_related("recipient").order_by("programme", "id"))
+
+
+def training_summary(*, actor, nations: Mapping[int, Nation] | None = None, as_of: dt.date | None = None
+                     ) -> list[TrainingRow]:
     """Trainees committed vs completed per donor and programme (the user's own nation, or all for the cell).
 
-    Two queries (one with ``nations``).
+    For a past ``as_of``: the commitments as recorded then (``training_at``). Two queries (one with ``nations``).
     """
+    if as_of is not None and as_of < _today():
+        values = [(t.donor_id, t.programme, t.trainees_committed, t.trainees_completed, t.status)
+                  for t in training_at(actor=actor, as_of=as_of)]
+    else:
+        values = (TrainingCommitment.objects.restrict(_scope(actor), VIEW).order_by()
+                  .values_list("donor_id", "programme", "trainees_committed", "trainees_completed", "status"))
     facts = [
         fulfilment.TrainingFacts(donor_id=d, programme=p, committed=c, completed=done,
                                  cancelled=s == TrainingCommitment.Status.CANCELLED)
-        for d, p, c, done, s in TrainingCommitment.objects.restrict(_scope(actor), VIEW)
-        .order_by().values_list("donor_id", "programme", "trainees_committed", "trainees_completed", "status")
+        for d, p, c, done, s in values
     ]
     progress = fulfilment.training_progress(facts)
     nations = _nations(nations, {p.donor_id for p in progress})
@@ -300,13 +353,15 @@ class MonthDeliveries:
     value_eur: Decimal  # delivered value (value × delivered / quantity), unvalued pledges left out
 
 
-def deliveries_per_month(*, actor, item=None, donor=None, since: dt.date | None = None
-                         ) -> list[MonthDeliveries]:
-    """Delivered (delivered or confirmed) deliveries per month of ``delivered_on``, oldest first.
+def deliveries_per_month(*, actor, item=None, donor=None, recipient=None, since: dt.date | None = None,
+                         until: dt.date | None = None, every_month: bool = False) -> list[MonthDeliveries]:
+    """Delivered (delivered or confirmed) deliveries per month of ``delivered_on``, oldest first; ``until``:
+    only those delivered on or before that day (a past date's month stops at that day).
 
     Summed by the database per month (``aggregates.delivery_totals_by_month``); each delivery's value
     is its share of the pledge's value (``fulfilment.delivered_value``). One query (two when some
-    delivery's value needs rounding).
+    delivery's value needs rounding). ``every_month``: months without a delivery are there too (zero), from
+    the first delivery's month to ``until``'s (or the last delivery's), none skipped.
     """
     qs = Delivery.objects.restrict(_scope(actor), VIEW).filter(
         status__in=Delivery.DELIVERED, delivered_on__isnull=False
@@ -315,15 +370,181 @@ def deliveries_per_month(*, actor, item=None, donor=None, since: dt.date | None 
         qs = qs.filter(pledge__item_id=_pk(item))
     if donor is not None:
         qs = qs.filter(pledge__donor_id=_pk(donor))
+    if recipient is not None:
+        qs = qs.filter(pledge__recipient_id=_pk(recipient))
     if since is not None:
         qs = qs.filter(delivered_on__gte=since)
+    if until is not None:
+        qs = qs.filter(delivered_on__lte=until)
     months: dict[dt.date, list] = {}
     for month, totals in aggregates.delivery_totals_by_month(qs):
         bucket = months.setdefault(month, [0, 0, fulfilment.ZERO])
         bucket[0] += totals.count
         bucket[1] += totals.quantity
         bucket[2] += fulfilment.delivery_value_of_totals(totals)
+    if every_month and months:
+        for m in fulfilment.month_starts(min(months), until or max(months)):
+            months.setdefault(m, [0, 0, fulfilment.ZERO])
     return [MonthDeliveries(month=m, deliveries=n, quantity=q, value_eur=v) for m, (n, q, v) in sorted(months.items())]
+
+
+# --- Training for a recipient ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RecipientTraining:
+    """One programme for a recipient: per donor for the cell (``donor`` set), else every donor together as
+    the reader may see it (``coordination.disclosure``: committed and completed are shown or hidden as one)."""
+
+    programme: str
+    donor: Nation | None
+    committed: disclosure.Figure
+    completed: disclosure.Figure
+    own_committed: int = 0  # the reader's own nation's part (it knows it)
+    own_completed: int = 0
+
+    @property
+    def completed_share(self) -> float | None:
+        if self.committed.value is None or self.completed.value is None:
+            return None
+        return fulfilment.share(min(self.completed.value, self.committed.value), self.committed.value)
+
+
+def training_for_recipient(*, actor, recipient) -> list[RecipientTraining]:
+    """Trainees committed vs completed for ``recipient``, by programme. Training commitments belong to their
+    donors (``coordination.access``): the cell sees each donor's; a nation sees each programme's total
+    over every donor through ``coordination.disclosure`` (checked together: completed is shown only with
+    committed) plus its own part. One query (two for the cell: the donors)."""
+    scope = _scope(actor)
+    if scope.is_nobody:
+        return []
+    facts = [
+        fulfilment.TrainingFacts(donor_id=d, programme=p, committed=c, completed=done,
+                                 cancelled=s == TrainingCommitment.Status.CANCELLED)
+        for d, p, c, done, s in TrainingCommitment.objects.filter(recipient_id=_pk(recipient))
+        .order_by().values_list("donor_id", "programme", "trainees_committed", "trainees_completed", "status")
+    ]
+    progress = fulfilment.training_progress(facts)
+    if scope.is_cell:
+        nations = Nation.objects.in_bulk({p.donor_id for p in progress})
+        rows = [RecipientTraining(programme=p.programme, donor=nations[p.donor_id],
+                                  committed=disclosure.Figure(p.committed), completed=disclosure.Figure(p.completed))
+                for p in progress]
+        rows.sort(key=lambda r: (r.programme, r.donor.name))
+        return rows
+    reader = disclosure.reader_of(scope)
+    by_programme: dict[str, list[fulfilment.TrainingProgress]] = {}
+    for p in progress:
+        by_programme.setdefault(p.programme, []).append(p)
+    rows = []
+    for programme, parts in sorted(by_programme.items()):
+        committed = {p.donor_id: p.committed for p in parts}
+        total = disclosure.disclose(sum(committed.values()), committed, reader)
+        done = {p.donor_id: p.completed for p in parts}  # a figure of its own, shown only with the committed
+        completed = (disclosure.hidden(disclosure.RELATED) if total.suppressed
+                     else disclosure.disclose(sum(done.values()), done, reader))
+        own = [p for p in parts if p.donor_id == scope.nation_id]
+        rows.append(RecipientTraining(programme=programme, donor=None, committed=total, completed=completed,
+                                      own_committed=sum(p.committed for p in own),
+                                      own_completed=sum(p.completed for p in own)))
+    return rows
+
+
+# --- The Kiel Ukraine Support Tracker -------------------------------------------------------------
+
+TRACKER_WEAPONS_PREFIX = "UST weapons.csv: "  # the reference of every pledge the tracker import makes
+
+
+@dataclass(frozen=True)
+class TrackerDonor:
+    """One donor's tracker totals over every month (EUR, to the cent)."""
+
+    nation: Nation | None  # None: every donor together
+    allocated_eur: Decimal  # the tracker's "total": financial + humanitarian + military allocations
+    military_eur: Decimal
+    financial_eur: Decimal
+    humanitarian_eur: Decimal
+    committed_eur: Decimal
+    to_be_allocated_eur: Decimal
+    months: int
+    first_month: dt.date | None
+    last_month: dt.date | None
+
+
+@dataclass(frozen=True)
+class TrackerWeapons:
+    """Heavy weapons of one type (the tracker's category: Howitzers, Tanks, ...) or of one system."""
+
+    category: str
+    system: str  # "" for a whole category
+    number: int
+    value_eur: Decimal
+    donors: int
+
+
+@dataclass(frozen=True)
+class TrackerSummary:
+    sources: list[str]  # as stored on the rows: the tracker and its release
+    donors: list[TrackerDonor]  # largest allocated first
+    total: TrackerDonor
+    weapons: list[TrackerWeapons]  # per category, largest EUR first
+    weapons_total: TrackerWeapons  # every type together: EUR and donors only (systems of different types never add up)
+    systems: list[TrackerWeapons]  # per system, by category then largest EUR
+
+
+_FLOW_AMOUNTS = ("allocated_eur", "military_eur", "financial_eur", "humanitarian_eur", "committed_eur",
+                 "to_be_allocated_eur")
+
+
+def tracker_summary(*, actor) -> TrackerSummary:
+    """The tracker's figures as imported (``loaders.ust``): donors' totals from the monthly aid flows, and
+    the heavy weapons by type from the pledges it made. Public data (every reader sees the same). Amounts
+    are added as Decimals in Python, never as floats, so totals equal the source files to the cent. Three
+    queries (flows, nations, weapon pledges)."""
+    scope = _scope(actor)
+    zero = Decimal("0.00")
+    sums: dict[int, list] = {}
+    sources: set[str] = set()
+    for nation_id, month, source, *amounts in (AidFlow.objects.restrict(scope, VIEW).order_by()
+                                               .values_list("nation_id", "month", "source", *_FLOW_AMOUNTS)):
+        row = sums.setdefault(nation_id, [[zero] * len(_FLOW_AMOUNTS), 0, month, month])
+        row[0] = [a + Decimal(b) for a, b in zip(row[0], amounts, strict=True)]
+        row[1] += 1
+        row[2], row[3] = min(row[2], month), max(row[3], month)
+        if source:
+            sources.add(source)
+    nations = Nation.objects.in_bulk(sums.keys()) if sums else {}
+    donors = [TrackerDonor(nations[n], *amounts, months, first, last)
+              for n, (amounts, months, first, last) in sums.items()]
+    donors.sort(key=lambda d: (-d.allocated_eur, d.nation.name))
+    overall = [sum((getattr(d, f) for d in donors), zero) for f in _FLOW_AMOUNTS]
+    total = TrackerDonor(None, *overall, sum(d.months for d in donors),
+                         min((d.first_month for d in donors), default=None),
+                         max((d.last_month for d in donors), default=None))
+
+    by_category: dict[str, list] = {}
+    by_system: dict[tuple[str, str], list] = {}
+    for reference, donor_id, quantity, value in (
+        Pledge.objects.restrict(scope, VIEW).filter(reference__startswith=TRACKER_WEAPONS_PREFIX)
+        .exclude(status=Pledge.Status.CANCELLED).order_by()
+        .values_list("reference", "donor_id", "quantity", "value_eur")
+    ):
+        parts = reference[len(TRACKER_WEAPONS_PREFIX):].split(" / ", 2)
+        if len(parts) != 3:
+            continue
+        _donor, category, system = parts
+        for key, bucket in ((category, by_category), ((category, system), by_system)):
+            row = bucket.setdefault(key, [0, zero, set()])
+            row[0] += quantity
+            row[1] += value or zero
+            row[2].add(donor_id)
+    weapons = [TrackerWeapons(c, "", n, v, len(d)) for c, (n, v, d) in by_category.items()]
+    weapons.sort(key=lambda w: (-w.value_eur, w.category))
+    systems = [TrackerWeapons(c, s_, n, v, len(d)) for (c, s_), (n, v, d) in by_system.items()]
+    systems.sort(key=lambda w: (w.category, -w.value_eur, w.system))
+    all_donors = set().union(*(d for _n, _v, d in by_category.values())) if by_category else set()
+    weapons_total = TrackerWeapons("", "", 0, sum((w.value_eur for w in weapons), zero), len(all_donors))
+    return TrackerSummary(sources=sorted(sources), donors=donors, total=total, weapons=weapons,
+                          weapons_total=weapons_total, systems=systems)
 
 
 # --- Lists for pages ---------------------------------------------------------------------------------
@@ -342,8 +563,11 @@ def pledge_list(*, actor, donor=None, recipient=None, announced_by: dt.date | No
     return qs.order_by("-announced_on", "-pk")
 
 
-def training_list(*, actor, donor=None):
-    """Training commitments the user may see (with the recipient), by programme. One query when evaluated."""
+def training_list(*, actor, donor=None, as_of: dt.date | None = None):
+    """Training commitments the user may see (with the recipient), by programme. One query when evaluated.
+    For a past ``as_of``: as recorded then (``training_at``, a list)."""
+    if as_of is not None and as_of < _today():
+        return training_at(actor=actor, as_of=as_of, donor=donor)
     qs = TrainingCommitment.objects.restrict(_scope(actor), VIEW).select_related("recipient")
     if donor is not None:
         qs = qs.filter(donor_id=_pk(donor))
@@ -356,8 +580,8 @@ def unseen_owed_pledges(*, actor, as_of: dt.date | None = None):
     not yet fully shipped). None for the cell (it sees every record). A lazy queryset: no query until
     used, so a caller can use it as a subquery (``Exists``).
 
-    ``coordination.disclosure`` suppresses aggregates these enter (rule c): a restricted pledge never
-    enters a figure another nation sees, on any date.
+    Rule c of ``coordination.disclosure``: a restricted pledge never enters a figure another nation
+    sees, on any date; ``unseen_owed_by_pair`` gives what to take out of each donor's owed.
     """
     scope = _scope(actor)
     if scope.is_cell:
@@ -371,4 +595,28 @@ def unseen_owed_pledges(*, actor, as_of: dt.date | None = None):
     if on >= _today():
         qs = qs.filter(shipped_quantity__lt=F("quantity"))
     return qs
+
+
+def unseen_owed_by_pair(*, actor, as_of: dt.date | None = None, item_ids=None) -> dict[tuple[int, int], int]:
+    """Per (donor, item): what the pledges of ``unseen_owed_pledges`` add to that donor's owed on
+    ``as_of`` (pledged − shipped, shipped as of then; the engine's ``owed`` rule), so a reader's figures
+    can be computed without them (rule c of ``coordination.disclosure``). Empty for the cell.
+    One query today, two for a past date; none for the cell.
+    """
+    qs = unseen_owed_pledges(actor=actor, as_of=as_of)
+    if qs is None:
+        return {}
+    if item_ids is not None:
+        qs = qs.filter(item_id__in=set(item_ids))
+    out: dict[tuple[int, int], int] = {}
+    if as_of is None or as_of >= _today():
+        for donor_id, item_id, quantity, shipped in qs.values_list("donor_id", "item_id", "quantity",
+                                                                   "shipped_quantity"):
+            out[(donor_id, item_id)] = out.get((donor_id, item_id), 0) + max(0, quantity - shipped)
+        return out
+    rows = list(qs.values_list("pk", "donor_id", "item_id", "quantity"))
+    shipped_by = shipped_by_pledge_as_of(pledge_ids=[r[0] for r in rows], as_of=as_of)
+    for pk, donor_id, item_id, quantity in rows:
+        out[(donor_id, item_id)] = out.get((donor_id, item_id), 0) + max(0, quantity - shipped_by.get(pk, 0))
+    return {pair: q for pair, q in out.items() if q}
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Case, IntegerField, Q, Sum, When
+from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from coordination.access import CHANGE
@@ -21,6 +22,7 @@ from coordination.services import (
     require_nation_access,
     validate_instance,
 )
+from coordination.text import grouped
 from pledges import hooks
 from pledges.models import Delivery, Pledge, TrainingCommitment
 
@@ -70,8 +72,8 @@ def pledge_update(*, actor, pledge_id: int, user=None, reason: str | None = None
         errors = clean_values(pledge)  # typed values before comparing; validate_instance reports the rest
         if not errors and pledge.quantity is not None and pledge.quantity < pledge.allocated_quantity:
             raise ValidationError({"quantity": [
-                f"{pledge.allocated_quantity} are already in non-cancelled deliveries; "
-                "cancel deliveries before reducing the pledge below that."
+                _("%(n)s are already in non-cancelled deliveries; cancel deliveries before reducing the pledge "
+                  "below that.") % {"n": grouped(pledge.allocated_quantity)}
             ]})
         validate_instance(pledge)
         pledge._history_user = user if getattr(user, "pk", None) else None
@@ -154,14 +156,15 @@ def _check_delivery(delivery: Delivery, pledge: Pledge, *, already_allocated: in
         errors.update({k: [str(m) for m in v] for k, v in exc.message_dict.items()})
     if (isinstance(delivery.shipped_on, dt.date) and isinstance(delivery.delivered_on, dt.date)
             and delivery.delivered_on < delivery.shipped_on):
-        errors.setdefault("delivered_on", []).append("The delivery date cannot be before the shipping date.")
+        errors.setdefault("delivered_on", []).append(_("The delivery date cannot be before the shipping date."))
     if pledge.status == Pledge.Status.CANCELLED and delivery.status != Delivery.Status.CANCELLED:
         errors.setdefault("pledge", []).append("The pledge is cancelled; no delivery can be recorded against it.")
     if isinstance(delivery.quantity, int) and delivery.status != Delivery.Status.CANCELLED:
         left = pledge.quantity - already_allocated
         if delivery.quantity > left:
             errors.setdefault("quantity", []).append(
-                f"Only {max(left, 0)} of the {pledge.quantity} pledged are left to deliver on this pledge."
+                _("Only %(left)s of the %(pledged)s pledged are left to deliver on this pledge.")
+                % {"left": grouped(max(left, 0)), "pledged": grouped(pledge.quantity)}
             )
     if delivery.status in Delivery.DELIVERED and delivery.delivered_on is None:
         errors.setdefault("delivered_on", []).append("Give the delivery date for a delivered delivery.")

@@ -11,15 +11,17 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, QuerySet, Sum, Value
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from coordination import disclosure
 from coordination.access import VIEW, Scope, scope_for
+from coordination.dates import end_of_day
 from coordination.models import Category, Item, Nation
-from pledges.selectors import unseen_owed_pledges
+from pledges.selectors import unseen_owed_by_pair
 from stockpiles import shortfalls
 from stockpiles.engine import shortfalls_compute
 from stockpiles.models import Alert, Shortfall, ShortfallMark, StockReport
@@ -177,26 +179,42 @@ class NationPosition:
     status: str
     shortfall: int
     surplus: int | None  # available - guideline; None when either is missing
+    limit: int | None = None  # the largest shortfall a nation knows this one could have (guideline + owed)
+    surplus_limit: int | None = None  # the same for a surplus (None: no known ceiling, as in the product)
 
 
-def nation_positions(*, as_of: dt.date | None = None, item_ids: Iterable[int] | None = None
+def _position(r: shortfalls.ShortfallResult) -> NationPosition:
+    surplus = None if r.available is None or r.guideline is None else r.available - r.guideline
+    limit = None if r.guideline is None else r.guideline + max(0, r.owed or 0)
+    return NationPosition(r.status, r.shortfall, surplus, limit=limit)
+
+
+def nation_positions(*, as_of: dt.date | None = None, item_ids: Iterable[int] | None = None, actor=None
                      ) -> dict[int, dict[int, NationPosition]]:
-    """Per item, per nation: status, shortfall and surplus (stored rows today, computed from the history
-    for a past ``as_of``). For aggregates only: never shown per nation. One query today."""
+    """Per item, per nation: status, shortfall, surplus and the largest shortfall a reader knows it could
+    have (guideline + owed) — stored rows today, computed from the history for a past ``as_of``.
+    For aggregates only: never shown per nation.
+
+    ``actor``: the reader (rule c of ``coordination.disclosure``): every other donor's pledges this
+    reader may not see are left out of that donor's owed, available, shortfall and surplus
+    (``pledges.selectors.unseen_owed_by_pair``), so they neither enter nor move anything it sees.
+    None (or the cell): every pledge counts. One query today (two with a nation's ``actor``; three for a
+    past date besides the engine's input queries).
+    """
     by_item: dict[int, dict[int, NationPosition]] = defaultdict(dict)
+    unseen = {} if actor is None else unseen_owed_by_pair(actor=_scope(actor), as_of=as_of, item_ids=item_ids)
     if _is_past(as_of):
-        for (nation_id, item_id), r in _results(scope=None, as_of=as_of, item_ids=item_ids).items():
-            surplus = None if r.available is None or r.guideline is None else r.available - r.guideline
-            by_item[item_id][nation_id] = NationPosition(r.status, r.shortfall, surplus)
-        return by_item
-    qs = Shortfall.objects.all()
-    if item_ids is not None:
-        qs = qs.filter(item_id__in=set(item_ids))
-    for nation_id, item_id, status, short, available, guideline in qs.order_by().values_list(
-        "nation_id", "item_id", "status", "shortfall", "available", "guideline"
-    ):
-        surplus = None if available is None or guideline is None else available - guideline
-        by_item[item_id][nation_id] = NationPosition(status, short, surplus)
+        results = _results(scope=None, as_of=as_of, item_ids=item_ids)
+    else:
+        qs = Shortfall.objects.all()
+        if item_ids is not None:
+            qs = qs.filter(item_id__in=set(item_ids))
+        results = {
+            (row["nation_id"], row["item_id"]): result_of(row)
+            for row in qs.order_by().values("nation_id", "item_id", *_RESULT_FIELDS)
+        }
+    for (nation_id, item_id), r in results.items():
+        by_item[item_id][nation_id] = _position(shortfalls.without_owed(r, unseen.get((nation_id, item_id), 0)))
     return by_item
 
 
@@ -209,6 +227,8 @@ def rollup_disclosed(*, positions: Mapping[int, NationPosition], reader: disclos
         shortfall={n: p.shortfall for n, p in positions.items()},
         surplus={n: p.surplus or 0 for n, p in positions.items() if n in counted},
         counted=counted, reader=reader, restricted=restricted,
+        limits={n: p.limit for n, p in positions.items()},
+        surplus_limits={n: p.surplus_limit for n, p in positions.items()},
     )
     statuses: dict[str, int] = {}
     if not figures.total_shortfall.suppressed:
@@ -224,25 +244,24 @@ def alliance_rollup(*, actor, as_of: dt.date | None = None, item_ids: Iterable[i
     The figures follow ``shortfalls.rollup_of_totals`` (gross total over every row; net and counts over
     compared rows) and are disclosed through ``coordination.disclosure.rollup_figures``: outside the
     cell, checked for enough other nations, dominance, restricted pledges (``pledges.selectors.
-    unseen_owed_pledges``, a subquery) and rounded. Two queries (positions; items with
-    whether a restricted pledge enters them), or the engine's input queries for a past ``as_of``.
+    unseen_owed_by_pair``: left out of the figures this reader sees) and rounded. Three queries for a
+    nation (positions; the pledges it may not see; items), two for the cell, or the engine's input
+    queries for a past ``as_of``.
     """
     scope = _scope(actor)
     if scope.is_nobody:
         return []
     reader = disclosure.reader_of(scope)
-    by_item = nation_positions(as_of=as_of, item_ids=item_ids)
-    unseen = unseen_owed_pledges(actor=scope, as_of=as_of)
-    restricted = Value(False) if unseen is None else Exists(unseen.filter(item_id=OuterRef("pk")))
+    by_item = nation_positions(as_of=as_of, item_ids=item_ids, actor=scope)
     names = {
-        pk: (name, unit, category_name, hidden)
-        for pk, name, unit, category_name, hidden in Item.objects.filter(pk__in=by_item.keys()).order_by()
-        .annotate(restricted=restricted).values_list("pk", "name", "unit", "category__name", "restricted")
+        pk: (name, unit, category_name)
+        for pk, name, unit, category_name in Item.objects.filter(pk__in=by_item.keys()).order_by()
+        .values_list("pk", "name", "unit", "category__name")
     } if by_item else {}
     rows = []
     for item_id, positions in by_item.items():
-        name, unit, category_name, hidden = names[item_id]
-        figures, statuses = rollup_disclosed(positions=positions, reader=reader, restricted=hidden)
+        name, unit, category_name = names[item_id]
+        figures, statuses = rollup_disclosed(positions=positions, reader=reader)
         reasons = {key: f.reason for key, f in vars(figures).items() if f.reason}
         rows.append(ItemRollupRow(
             item_id=item_id, item_name=name, unit=unit, category_name=category_name,
@@ -254,6 +273,55 @@ def alliance_rollup(*, actor, as_of: dt.date | None = None, item_ids: Iterable[i
         ))
     rows.sort(key=lambda row: (row.category_name, row.item_name))
     return rows
+
+
+@dataclass(frozen=True)
+class CategoryShortfall:
+    """One category's alliance shortfall as the reader may see it. Units never add up across items: the
+    category's figure is in EUR (each item's roll-up total × its unit value); the largest item is named
+    with its shortfall in its own unit."""
+
+    category_name: str
+    items: list[ItemRollupRow]  # the items short (total shown and > 0), largest EUR first
+    value_eur: Decimal  # Σ over the items shown of total shortfall × unit value
+    hidden: int  # items whose total is hidden from this reader (left out of ``value_eur``)
+    unvalued: int  # items short with no unit value (left out of ``value_eur``)
+    unit_values: dict[int, Decimal | None] = field(default_factory=dict)
+
+    @property
+    def largest(self) -> ItemRollupRow | None:
+        return self.items[0] if self.items else None
+
+    def item_value_eur(self, row: ItemRollupRow) -> Decimal | None:
+        unit_value = self.unit_values.get(row.item_id)
+        return None if unit_value is None or row.total_shortfall is None else unit_value * row.total_shortfall
+
+
+def shortfall_by_category(*, actor, as_of: dt.date | None = None, rollup: list[ItemRollupRow] | None = None
+                          ) -> list[CategoryShortfall]:
+    """The alliance roll-up (``alliance_rollup``: disclosed per item; the caller's ``rollup`` when it has read
+    it for the same actor and date) summed per category in EUR, through ``disclosure.total_of_shown`` (a
+    hidden item never enters a total). Categories by EUR, largest first. Three queries (the roll-up's two
+    and the items' unit values); one with ``rollup``."""
+    rows = alliance_rollup(actor=actor, as_of=as_of) if rollup is None else rollup
+    unit_values = dict(Item.objects.filter(pk__in=[r.item_id for r in rows]).order_by()
+                       .values_list("pk", "unit_value_eur")) if rows else {}
+    by_category: dict[str, list[ItemRollupRow]] = defaultdict(list)
+    for row in rows:
+        by_category[row.category_name].append(row)
+    out = []
+    for name, items in by_category.items():
+        total = disclosure.total_of_shown(
+            (disclosure.Figure(r.total_shortfall, r.reasons.get("total_shortfall")), unit_values.get(r.item_id))
+            for r in items)
+        short = [r for r in items if not r.suppressed and (r.total_shortfall or 0) > 0]
+        unvalued = sum(1 for r in short if unit_values.get(r.item_id) is None)
+        short.sort(key=lambda r: (-(unit_values.get(r.item_id) or 0) * r.total_shortfall, -r.total_shortfall,
+                                  r.item_name))
+        out.append(CategoryShortfall(category_name=name, items=short, value_eur=Decimal(total.value),
+                                     hidden=total.hidden, unvalued=unvalued, unit_values=unit_values))
+    out.sort(key=lambda c: (-c.value_eur, -len(c.items), c.category_name))
+    return out
 
 
 def _stored_totals(qs: QuerySet[Shortfall], *group_by: str, **extra) -> list[tuple[dict, shortfalls.StatusTotals]]:
@@ -309,9 +377,9 @@ def shortfall_matrix(*, actor, as_of: dt.date | None = None,
             grouped[(row["nation_id"], row["item__category_id"])].append(t)
     cells = {key: shortfalls.coverage_of_totals(totals) for key, totals in grouped.items()}
     if nations is None:
-        shown = list(Nation.objects.filter(pk__in={n for n, _ in grouped}).order_by("code"))
-    else:
-        shown = sorted((nations[n] for n in {n for n, _ in grouped}), key=lambda nation: nation.code)
+        shown = list(Nation.objects.filter(pk__in={n for n, _ in grouped}).order_by("name"))
+    else:  # by the name the row shows, not by code (Germany between Czechia and Denmark read as a bug)
+        shown = sorted((nations[n] for n in {n for n, _ in grouped}), key=lambda nation: nation.name.casefold())
     categories = list(Category.objects.filter(pk__in={c for _, c in grouped}).order_by("name"))
     return ShortfallMatrix(nations=shown, categories=categories, cells=cells)
 
@@ -364,10 +432,18 @@ def recovery_projection(*, actor, nation: Nation | int, item: Item | int, months
 
 # --- Alerts ---------------------------------------------------------------------------------------
 
-def alert_list(*, actor, open_only: bool = True, kind: str | None = None) -> QuerySet[Alert]:
-    """Alerts the user may see (own nation, or all for the cell), newest first. One query."""
+def alert_list(*, actor, open_only: bool = True, kind: str | None = None, open_at: dt.date | None = None
+               ) -> QuerySet[Alert]:
+    """Alerts the user may see (own nation, or all for the cell), newest first. One query.
+
+    ``open_at``: the alerts that were open at the end of that day (opened by then, not closed by then),
+    instead of those open now.
+    """
     qs = Alert.objects.restrict(_scope(actor), VIEW).select_related("nation", "item", "pledge")
-    if open_only:
+    if open_at is not None:
+        cutoff = end_of_day(open_at)
+        qs = qs.filter(Q(closed_at__isnull=True) | Q(closed_at__gte=cutoff), opened_at__lt=cutoff)
+    elif open_only:
         qs = qs.filter(closed_at__isnull=True)
     if kind:
         qs = qs.filter(kind=kind)

@@ -8,12 +8,14 @@ from collections.abc import Sequence
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from coordination.dates import date_problem
 from coordination.dbcopy import copy_rows
 from coordination.models import Item, Nation
 from coordination.services import BulkValidationError, require_nation_access
+from coordination.text import grouped
 from stockpiles.engine.marks import shortfall_mark_item, shortfall_mark_pairs
 from stockpiles.models import CurrentStock, ProductionRate, StockpileGuideline, StockReport
 
@@ -34,7 +36,7 @@ def _validate_report_row(row: dict, *, today: dt.date) -> dict[str, list[str]]:
     elif quantity < 0:
         errors["quantity"] = ["The quantity on hand cannot be negative."]
     elif quantity > BIGINT_MAX:
-        errors["quantity"] = [f"The quantity cannot be more than {BIGINT_MAX}."]
+        errors["quantity"] = [_("The quantity cannot be more than %(max)s.") % {"max": grouped(BIGINT_MAX)}]
     as_of = row.get("as_of")
     if not isinstance(as_of, dt.date) or isinstance(as_of, dt.datetime):
         errors["as_of"] = ["Enter a valid date."]

@@ -26,7 +26,7 @@ from __future__ import annotations
 import calendar
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 OK = "ok"
@@ -293,6 +293,30 @@ def compute_shortfall(inputs: ShortfallInputs) -> ShortfallResult:
     )
 
 
+def without_owed(result: ShortfallResult, hidden_owed: int) -> ShortfallResult:
+    """The result as a reader computes it that may not see ``hidden_owed`` of the pledges in ``owed``
+    (another donor's restricted pledges): owed and available without them, and everything that follows
+    from available (status, shortfall, coverage, months to recover) by the same formulas."""
+    if not hidden_owed:
+        return result
+    owed = result.owed - hidden_owed
+    if result.on_hand is None:
+        return replace(result, owed=owed)
+    available = result.on_hand - owed if result.available is not None else None
+    if result.status not in (OK, BELOW_GUIDELINE) or result.guideline is None or available is None:
+        return replace(result, owed=owed, available=available)
+    guideline = result.guideline
+    shortfall = max(0, guideline - available)
+    months = months_to_recover(shortfall, result.rate, dict(result.inflow_by_month))
+    return replace(
+        result, owed=owed, available=available, shortfall=shortfall,
+        status=BELOW_GUIDELINE if shortfall > 0 else OK,
+        coverage=(available / guideline) if guideline > 0 else None,
+        months_to_recover=months, not_recovering=shortfall > 0 and months is None,
+        recovers_on=_recovery_date(result.as_of, months) if shortfall > 0 else None,
+    )
+
+
 COUNTED = (OK, BELOW_GUIDELINE)  # statuses with both a report and a guideline: the ones compared
 
 
@@ -404,7 +428,7 @@ class ProjectionPoint:
     available: int
     guideline: int
     contracted: int = 0  # contracted inflows counted by this month (cumulative; included in ``available``)
-    on: date | None = None  # add_months(as_of, month)
+    on: date | None = None  # add_months(as_of, month); None beyond the calendar (year 9999)
 
 
 def recovery_projection(result: ShortfallResult, *, months: int = 24) -> list[ProjectionPoint]:
@@ -419,6 +443,6 @@ def recovery_projection(result: ShortfallResult, *, months: int = 24) -> list[Pr
     return [
         ProjectionPoint(month=m, available=projected_available(result.available, result.rate, inflows, m),
                         guideline=result.guideline,
-                        contracted=sum(q for k, q in inflows.items() if k <= m), on=add_months(result.as_of, m))
+                        contracted=sum(q for k, q in inflows.items() if k <= m), on=_recovery_date(result.as_of, m))
         for m in range(max(0, months) + 1)
     ]

@@ -16,5 +16,6 @@ urlpatterns = [
     path("fulfilment/items/", views.FulfilmentByItemView.as_view(), name="fulfilment-items"),
     path("fulfilment/gaps/", views.RecipientGapView.as_view(), name="recipient-gaps"),
     path("training/summary/", views.TrainingSummaryView.as_view(), name="training-summary"),
+    path("tracker/", views.TrackerView.as_view(), name="tracker"),
     *router.urls,
 ]

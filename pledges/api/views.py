@@ -22,6 +22,7 @@ from coordination.api.base import (
 )
 from coordination.api.bulk import parse_rows, write_all_or_nothing
 from coordination.api.filters import IsoDateFilter, parse_id
+from coordination.api.pagination import KeysetPagination
 from coordination.api.schema import BULK_ERRORS, ERRORS, IDEMPOTENCY_KEY, write_schema
 from coordination.api.serializers import NATION_CODE_RE, item_resolve
 from coordination.models import Category, Item, Nation
@@ -64,6 +65,7 @@ class PledgeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
     filterset_class = PledgeFilterSet
     ordering_fields = ["announced_on", "due_on", "quantity", "value_eur", "id"]
     ordering = ["-announced_on", "-id"]
+    pagination_class = KeysetPagination  # grows to millions of rows: no count, no deep OFFSET
 
     @extend_schema(request=PledgeInSerializer, parameters=[IDEMPOTENCY_KEY], responses={201: PledgeSerializer,
                    **WRITE_ERRORS})
@@ -117,6 +119,7 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
     filterset_class = DeliveryFilterSet
     ordering_fields = ["shipped_on", "delivered_on", "quantity", "id"]
     ordering = ["-id"]
+    pagination_class = KeysetPagination  # grows to millions of rows: no count, no deep OFFSET
 
     def stamp_totals(self, deliveries, since) -> None:
         """The pledges' delivery totals changed with the deliveries: name the writer on those history rows too."""
@@ -380,3 +383,53 @@ class TrainingSummaryView(ApiView):
             "committed": r.progress.committed, "completed": r.progress.completed,
             "outstanding": r.progress.outstanding, "completed_share": _float(r.progress.completed_share),
         } for r in selectors.training_summary(actor=request.user)])
+
+
+_TRACKER_AMOUNTS = ("allocated_eur", "military_eur", "financial_eur", "humanitarian_eur", "committed_eur",
+                    "to_be_allocated_eur")
+
+
+def _tracker_donor(d: selectors.TrackerDonor) -> dict:
+    return {"donor": d.nation.code if d.nation else None, "name": d.nation.name if d.nation else None,
+            **{f: f"{getattr(d, f):.2f}" for f in _TRACKER_AMOUNTS}, "months": d.months,
+            "first_month": d.first_month, "last_month": d.last_month}
+
+
+def _tracker_weapons(w: selectors.TrackerWeapons) -> dict:
+    return {"category": w.category or None, "system": w.system or None, "number": w.number,
+            "value_eur": f"{w.value_eur:.2f}", "donors": w.donors}
+
+
+_TRACKER_DONOR = {"donor": serializers.CharField(allow_null=True), "name": serializers.CharField(allow_null=True),
+                  **{f: serializers.DecimalField(max_digits=22, decimal_places=2) for f in _TRACKER_AMOUNTS},
+                  "months": serializers.IntegerField(), "first_month": serializers.DateField(allow_null=True),
+                  "last_month": serializers.DateField(allow_null=True)}
+_TRACKER_WEAPONS = {"category": serializers.CharField(allow_null=True),
+                    "system": serializers.CharField(allow_null=True), "number": serializers.IntegerField(),
+                    "value_eur": serializers.DecimalField(max_digits=22, decimal_places=2),
+                    "donors": serializers.IntegerField()}
+
+
+class TrackerView(ApiView):
+    """The Kiel Ukraine Support Tracker as imported: each donor's totals over every month (allocated =
+    the tracker's total, military, financial, humanitarian, committed, still to allocate; EUR as decimal
+    strings, to the cent) and the heavy weapons by type and by system, with the source and release (the
+    total over every type is in EUR only: its ``number`` is 0, systems of different types never add up).
+    Public data: the same for every client."""
+
+    @extend_schema(responses={200: inline_serializer("TrackerSummary", {
+        "sources": serializers.ListField(child=serializers.CharField()),
+        "donors": inline_serializer("TrackerDonor", _TRACKER_DONOR, many=True),
+        "total": inline_serializer("TrackerTotal", _TRACKER_DONOR),
+        "heavy_weapons": inline_serializer("TrackerWeapons", _TRACKER_WEAPONS, many=True),
+        "heavy_weapons_total": inline_serializer("TrackerWeaponsTotal", _TRACKER_WEAPONS),
+        "heavy_weapons_by_system": inline_serializer("TrackerSystem", _TRACKER_WEAPONS, many=True),
+    })})
+    def get(self, request):
+        s = selectors.tracker_summary(actor=request.user)
+        return Response({
+            "sources": s.sources, "donors": [_tracker_donor(d) for d in s.donors], "total": _tracker_donor(s.total),
+            "heavy_weapons": [_tracker_weapons(w) for w in s.weapons],
+            "heavy_weapons_total": _tracker_weapons(s.weapons_total),
+            "heavy_weapons_by_system": [_tracker_weapons(w) for w in s.systems],
+        })

@@ -119,6 +119,23 @@ def test_what_if_of_another_nations_pledge_is_refused(world):
             source=Pledge.Source.NATIONAL_STOCK)
 
 
+def test_what_if_of_a_change_needs_the_nations_own_saved_pledge(world):
+    fra = pledge_services.pledge_create(
+        actor=CELL, donor=world["FRA"], recipient=world["UKR"], item=world["shell"], quantity=5_000,
+        source=Pledge.Source.NATIONAL_STOCK, status=Pledge.Status.COMMITTED, releasability="public",
+        announced_on=world["today"])
+    with pytest.raises(PermissionDenied):  # DEU's draft may not stand in for FRA's pledge
+        sourcing_selectors.sourcing_what_if(
+            actor=scope_of(world["DEU"]), donor=world["DEU"], item=world["shell"], quantity=1,
+            source=Pledge.Source.NATIONAL_STOCK, replaces=fra.pk)
+    view = sourcing_selectors.sourcing_what_if(
+        actor=CELL, donor=world["FRA"], item=world["shell"], quantity=45_000, source=Pledge.Source.NATIONAL_STOCK,
+        replaces=fra.pk)
+    # FRA: 50,000 − 5,000 owed = 45,000 before; 50,000 − 45,000 after (in place of the 5,000, not on top).
+    assert (view.what_if.before.available, view.what_if.after.available) == (45_000, 5_000)
+    assert (view.gap.before.uncovered, view.gap.after.uncovered) == (55_000, 15_000)
+
+
 def test_what_if_writes_nothing(world):
     before = (Pledge.objects.count(), Pledge.history.count())
     sourcing_selectors.sourcing_what_if(actor=CELL, donor=world["FRA"], item=world["shell"],

@@ -2,7 +2,18 @@
 
 from django.urls import path
 
-from web.dashboard import item, nation, overview, pledges, procurement, reporting, sourcing
+from web.dashboard import (
+    directory,
+    item,
+    nation,
+    overview,
+    pledges,
+    procurement,
+    recipient,
+    reporting,
+    sourcing,
+    tracker,
+)
 
 app_name = "dashboard"
 
@@ -16,4 +27,8 @@ urlpatterns = [
     path("sourcing/what-if/", sourcing.what_if, name="sourcing-what-if"),
     path("sourcing/items/<int:pk>/", sourcing.item_panel, name="sourcing-item"),
     path("reporting/", reporting.reporting, name="reporting"),
+    path("directory/", directory.directory, name="directory"),
+    path("recipient/", recipient.recipient_page, name="recipient"),
+    path("recipient/<str:code>/", recipient.recipient_page, name="recipient-of"),
+    path("tracker/", tracker.tracker_page, name="tracker"),
 ]
