@@ -36,7 +36,16 @@ from pledges.models import Delivery, Pledge, Requirement, TrainingCommitment
 from pledges.services import deliveries_bulk_create, pledge_create, training_commitment_save
 from stockpiles import engine
 from stockpiles import procurement_services as ps
-from stockpiles.models import ProductionRate, StockpileGuideline, StockReport
+from stockpiles.models import (
+    AgreementParticipant,
+    FrameworkAgreement,
+    Manufacturer,
+    Order,
+    ProductionLine,
+    ProductionRate,
+    StockpileGuideline,
+    StockReport,
+)
 from stockpiles.services import guideline_saved, production_rate_saved, stock_reports_bulk_create
 from stockpiles.shortfalls import add_months
 
@@ -667,14 +676,6 @@ def _load_requirements(nations, items, today: dt.date, result: DemoResult, log) 
 
 def _load_procurement(nations, items, today: dt.date, result: DemoResult, log) -> None:
     """Manufacturers, production lines with their capacity series, the two agreements, orders with schedules."""
-    from stockpiles.models import (
-        AgreementParticipant,
-        FrameworkAgreement,
-        Manufacturer,
-        Order,
-        ProductionLine,
-    )
-
     log("Joint procurement: manufacturers, production lines, framework agreements, orders")
     makers = {}
     for name, code, reference in MANUFACTURERS:

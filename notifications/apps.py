@@ -1,5 +1,8 @@
 from django.apps import AppConfig
 
+from pledges import hooks as pledge_hooks
+from stockpiles import hooks as stock_hooks
+
 
 class NotificationsConfig(AppConfig):
     name = "notifications"
@@ -7,9 +10,8 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         # The hooks live below (stockpiles, pledges); the receivers here only enqueue work after the commit.
-        from notifications import receivers, tasks  # noqa: F401, PLC0415  (models load after apps)
-        from pledges import hooks as pledge_hooks  # noqa: PLC0415
-        from stockpiles import hooks as stock_hooks  # noqa: PLC0415
+        # Imported here, not at the top: receivers and tasks import models (only once the registry is ready).
+        from notifications import receivers, tasks  # noqa: F401  (tasks: registers the Celery tasks)
 
         stock_hooks.connect_alerts_changed(receivers.on_alerts_changed)
         stock_hooks.connect_shortfalls_stored(receivers.on_shortfalls_stored)

@@ -12,6 +12,8 @@ import logging
 
 from django.db import transaction
 
+from notifications import tasks, webhooks
+
 logger = logging.getLogger(__name__)
 
 _muted = contextvars.ContextVar("notifications_muted", default=False)
@@ -28,16 +30,12 @@ def muted():
 
 
 def on_alerts_changed(*, opened: list[int], closed: list[int]) -> None:
-    from notifications import tasks
-
     if _muted.get():
         return
     tasks.publish(tasks.alerts_notify, (list(opened), list(closed)))
 
 
 def on_deliveries_recorded(*, delivery_ids: list[int]) -> None:
-    from notifications import tasks
-
     if _muted.get():
         return
     tasks.publish(tasks.deliveries_notify, (list(delivery_ids),))
@@ -50,8 +48,6 @@ def on_shortfalls_stored(*, pairs) -> None:
     nation_ids = sorted({n for n, _ in pairs})
 
     def queue() -> None:
-        from notifications import tasks, webhooks
-
         try:
             if webhooks.has_subscribers(nation_ids, webhooks.Event.SHORTFALLS_CHANGED):
                 tasks.shortfalls_notify.delay(nation_ids)

@@ -28,7 +28,7 @@ from coordination.access import VIEW, Scope, scope_for
 from coordination.models import Item, Nation
 from pledges import fulfilment
 from pledges import selectors as pledge_selectors
-from pledges.models import Pledge
+from pledges.models import Pledge, Requirement
 from stockpiles import shortfalls, sourcing
 from stockpiles.engine import shortfall_inputs
 
@@ -241,8 +241,6 @@ class WhatIfView:
 def default_recipient(*, item: Item | int, nations: Mapping[int, Nation]) -> Nation | None:
     """The recipient a draft pledge goes to when none is named: the one with a requirement of the item,
     else the only recipient nation. One query."""
-    from pledges.models import Requirement
-
     ids = set(Requirement.objects.filter(item_id=_pk(item)).order_by().values_list("recipient_id", flat=True))
     recipients = [n for n in nations.values() if n.role == Nation.Role.RECIPIENT]
     with_need = [n for n in recipients if n.pk in ids]

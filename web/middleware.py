@@ -24,6 +24,7 @@ from django.utils import translation
 from coordination.otp import otp_required_for, user_has_confirmed_device
 from web.dashboard.selectors import user_language
 from web.dashboard.services import membership_set_language
+from web.views import healthz
 
 
 class UserLanguageMiddleware:
@@ -136,7 +137,5 @@ class HealthzMiddleware:
 
     def __call__(self, request):
         if request.path == "/healthz" and request.method in ("GET", "HEAD"):
-            from web.views import healthz
-
             return healthz(request)
         return self.get_response(request)

@@ -2,9 +2,16 @@ from __future__ import annotations
 
 import logging
 
+import redis
+from celery import current_app as app
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import connection
 from django.http import JsonResponse
+from django.views.defaults import bad_request as html_bad_request
+from django.views.defaults import server_error as html_server_error
+
+from coordination.api.exceptions import too_big_message
 
 logger = logging.getLogger(__name__)
 PROBE_TIMEOUT = 1.0
@@ -21,8 +28,6 @@ def _database() -> str:
 
 
 def _redis_ping(url: str) -> str:
-    import redis
-
     try:
         client = redis.Redis.from_url(url, socket_connect_timeout=PROBE_TIMEOUT, socket_timeout=PROBE_TIMEOUT)
         try:
@@ -38,8 +43,6 @@ def _redis_ping(url: str) -> str:
 def redis_status() -> dict[str, str]:
     """Each Redis role: the Celery broker (task queue) and the cache (API throttle counters):
     "ok", "unavailable", or "not used" (in-process tasks; a per-process memory cache)."""
-    from celery import current_app as app  # noqa: PLC0415  (the project's app, set as current by config)
-
     broker = app.conf.broker_url or ""
     cache = settings.CACHES["default"]
     cache_url = cache.get("LOCATION") if cache["BACKEND"].endswith("RedisCache") else None
@@ -59,14 +62,14 @@ def healthz(request):
     writes, throttling is off and recomputes wait), so it stays usable as a liveness probe; 503 when the
     database does not answer (nothing can be served)."""
     database = _database()
-    redis = redis_status()
+    roles = redis_status()
     if database != "ok":
         status = "failing"
-    elif "unavailable" in redis.values():
+    elif "unavailable" in roles.values():
         status = "degraded"
     else:
         status = "ok"
-    return JsonResponse({"status": status, "database": database, "redis": redis},
+    return JsonResponse({"status": status, "database": database, "redis": roles},
                         status=503 if database != "ok" else 200)
 
 
@@ -76,22 +79,15 @@ def _api_json(request) -> bool:
 
 def bad_request(request, exception=None):
     """Django's 400 (a suspicious request refused before or outside the API's views): JSON under /api/."""
-    from django.core.exceptions import RequestDataTooBig
-    from django.views.defaults import bad_request as html_bad_request
-
     if not _api_json(request):
         return html_bad_request(request, exception)
     if isinstance(exception, RequestDataTooBig):
-        from coordination.api.exceptions import too_big_message
-
         return JsonResponse({"detail": too_big_message()}, status=413)
     return JsonResponse({"detail": "The request was refused as malformed."}, status=400)
 
 
 def server_error(request):
     """Django's 500: JSON under /api/ (a client parses it), the HTML page elsewhere."""
-    from django.views.defaults import server_error as html_server_error
-
     if not _api_json(request):
         return html_server_error(request)
     return JsonResponse({"detail": "Internal server error; it has been logged."}, status=500)

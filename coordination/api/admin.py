@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -73,9 +75,6 @@ class ApiTokenAdmin(SimpleHistoryAdmin):
 
     def response_add(self, request, obj, post_url_continue=None):
         # No "saved successfully" link to a change form: go back to the list, the key is in the message.
-        from django.http import HttpResponseRedirect
-        from django.urls import reverse
-
         return HttpResponseRedirect(reverse("admin:coordination_apitoken_changelist"))
 
     @admin.action(description="Revoke the selected tokens")

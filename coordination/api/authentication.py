@@ -10,8 +10,9 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from coordination.access import Scope
-from coordination.api.tokens import token_verify
+from coordination.api.tokens import _split, token_status, token_verify
 from coordination.models import ApiToken
+from coordination.security import log_refused
 
 KEYWORDS = ("token", "bearer")
 
@@ -60,9 +61,6 @@ def client_id(user) -> str:
 
 def _log_token_refused(request, key: str) -> None:
     """Say in the security log why a token was refused: unknown (or wrong secret), revoked or expired."""
-    from coordination.api.tokens import _split, token_status
-    from coordination.security import log_refused
-
     request = getattr(request, "_request", request)  # the Django request: DRF's would authenticate again
     parts = _split(key)
     token = ApiToken.objects.select_related("nation").filter(prefix=parts[0]).first() if parts else None

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 
 from django.db import models, transaction
 from django.http import Http404
-from rest_framework import mixins, viewsets
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
@@ -22,9 +22,13 @@ from rest_framework.views import APIView
 
 from coordination.access import VIEW, Scope, scope_for
 from coordination.api.attribution import attributed_write, now, service_user, stamp_history
+from coordination.api.authentication import ApiClient
 from coordination.api.filters import parse_id
 from coordination.api.guards import GuardMixin, check_body
 from coordination.api.idempotency import idempotent
+from coordination.api.serializers import item_resolve
+from coordination.models import Nation
+from coordination.services import record_save
 
 
 class SafeJSONParser(JSONParser):
@@ -109,15 +113,11 @@ class RecordWriteMixin:
         return None
 
     def prepare(self, data: dict) -> dict:
-        from coordination.api.serializers import item_resolve
-
         if "item" in data and not hasattr(data["item"], "pk"):
             data["item"] = item_resolve(data["item"])
         return data
 
     def _save(self, obj):
-        from coordination.services import record_save
-
         since = self.started()
         obj = record_save(actor=self.scope, obj=obj, user=self.service_user, owner_field=self.owner_field,
                           after=self.after_save, what=self.write_what)
@@ -159,8 +159,6 @@ def refuse_foreign_nation(scope: Scope, named, field: str) -> None:
     """A national client (token or officer) that names a nation in a nation-bound field must name its
     own: another nation's code is a 400 on that field, never silently re-assigned (a client that sends
     the wrong nation has a bug or is probing). ``named``: a Nation, a code, or None (not given)."""
-    from rest_framework import serializers
-
     if scope.is_cell or named is None:
         return
     code = getattr(named, "code", named)
@@ -177,8 +175,6 @@ def refuse_foreign_nation_in(view, data, field: str) -> None:
 
 def writer_nation(view, named, field: str = "nation"):
     """The nation a new record belongs to: the caller's own (naming another is refused); the cell names it."""
-    from rest_framework import serializers
-
     scope = view.scope
     if scope.is_cell:
         if named is None:
@@ -190,9 +186,6 @@ def writer_nation(view, named, field: str = "nation"):
 
 def own_nation(user, scope: Scope):
     """The caller's own Nation row (no query for a token client)."""
-    from coordination.api.authentication import ApiClient
-    from coordination.models import Nation
-
     if isinstance(user, ApiClient):
         return user.nation
     return Nation.objects.get(pk=scope.nation_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from rest_framework import serializers
 
 from coordination.services import BulkValidationError
@@ -66,8 +67,6 @@ def write_all_or_nothing(rows: list[dict | None], row_errors: dict[int, dict], w
 
     With any error the write is rolled back (the service's all-or-nothing, plus ours).
     """
-    from django.db import transaction
-
     index_of = [index for index, row in enumerate(rows) if row is not None and index not in row_errors]
     valid = [rows[index] for index in index_of]
     with transaction.atomic():

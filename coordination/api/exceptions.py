@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
+from django.http import Http404
 from django.utils.translation import gettext as _
+from rest_framework import exceptions as drf
 from rest_framework import status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from coordination.access import CHANGE
 from coordination.api.filters import parse_id
 from coordination.integrity import integrity_message
+from coordination.security import log_refused
 from coordination.services import BulkValidationError, messages_of
 from coordination.text import grouped
 
@@ -22,8 +27,6 @@ logger = logging.getLogger(__name__)
 
 
 def too_big_message() -> str:
-    from django.conf import settings
-
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     return _("The request body is larger than the %(limit)s bytes a request may carry; send fewer rows per "
              "request.") % {"limit": grouped(limit)}
@@ -37,11 +40,6 @@ def bulk_errors_body(row_errors: dict[int, dict[str, list[str]]]) -> dict:
 def _log_refusal(exc, context) -> None:
     """Refused access in the JSON security log: 403s, and 404s on objects that exist but are not the
     client's (another nation's). A 404 for an id that exists nowhere is not a refusal."""
-    from django.http import Http404
-    from rest_framework import exceptions as drf
-
-    from coordination.security import log_refused
-
     request, view = context.get("request"), context.get("view")
     if request is None:
         return
@@ -65,9 +63,6 @@ def _log_foreign_target_writes(request, view, exc) -> None:
     ``pledge``): a refused write. The service answers it as a row error on that field (400), like an
     unknown id; only the log tells them apart. The view names its targets: ``write_targets =
     {"pledge": Pledge}``."""
-    from coordination.access import CHANGE
-    from coordination.security import log_refused
-
     targets = getattr(view, "write_targets", None) or {}
     rows = exc.row_errors if isinstance(exc, BulkValidationError) else {0: messages_of(exc)}
     data = request.data if isinstance(request.data, list) else [request.data]

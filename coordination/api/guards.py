@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 
+import django_filters
+from django_filters.rest_framework import FilterSet
 from rest_framework.exceptions import NotFound, ParseError, ValidationError
 
 INT_RE = re.compile(r"[+-]?[0-9]+")
@@ -62,13 +64,9 @@ def check_body(data) -> None:
 
 def free_text_parameters(view) -> set[str]:
     """Parameters for which an empty value means "no filter": ``ordering`` and the text filters."""
-    import django_filters
-
     names = {"ordering"}
     filterset = getattr(view, "filterset_class", None)
     if filterset is None and getattr(view, "filterset_fields", None) and getattr(view, "model", None):
-        from django_filters.rest_framework import FilterSet
-
         filterset = type(view).__dict__.get("_aid_filterset") or FilterSet.__class__(
             "AutoFilterSet", (FilterSet,), {"Meta": type("Meta", (), {"model": view.model,
                                                                     "fields": view.filterset_fields})})

@@ -1,6 +1,12 @@
 """Shared OpenAPI pieces: the error bodies every endpoint may answer with, and the Idempotency-Key header."""
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import serializers
 
 from coordination.dates import date_window
@@ -40,8 +46,6 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 
 def write_schema(write, read):
     """Schema for a viewset's POST (create) and PATCH (partial_update)."""
-    from drf_spectacular.utils import extend_schema, extend_schema_view
-
     return extend_schema_view(
         create=extend_schema(request=write, parameters=[IDEMPOTENCY_KEY], responses={201: read, **ERRORS}),
         partial_update=extend_schema(request=write, responses={200: read, **ERRORS}),

@@ -88,7 +88,7 @@ def item_resolve(ref: ItemRef) -> Item:
     return item
 
 
-NATION_CODE_RE = __import__("re").compile(r"[A-Za-z]{2,3}")
+NATION_CODE_RE = re.compile(r"[A-Za-z]{2,3}")
 OWN_NATION_HELP = "A national client leaves it out or gives its own code; another nation's is a 400."
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 
 from coordination.access import scope_for
 from coordination.api.authentication import ApiClient
@@ -115,6 +116,4 @@ class ApiRootView(ApiView):
 
     @extend_schema(responses=inline_serializer("ApiRoot", {name: serializers.URLField() for name in ROOT_LINKS}))
     def get(self, request):
-        from rest_framework.reverse import reverse
-
         return Response({name: reverse(url_name, request=request) for name, url_name in ROOT_LINKS.items()})

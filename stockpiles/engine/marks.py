@@ -9,6 +9,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 
+import redis
 from celery import current_app as app
 from django.conf import settings
 from django.db import transaction
@@ -130,8 +131,6 @@ class DrainFlag:
             return None
         client = self._clients.get(url)
         if client is None:
-            import redis
-
             client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
             self._clients[url] = client
         return client

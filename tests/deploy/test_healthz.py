@@ -115,7 +115,7 @@ def test_the_compose_healthcheck_passes_with_production_settings(production_serv
     assert any(f"127.0.0.1:{port}/healthz" in part for part in command), "the command probes /healthz on :8000"
     result = subprocess.run(command, capture_output=True, timeout=30)
     assert result.returncode == 0, result.stderr.decode()[-2000:]
-    body = urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10).read().decode()
+    body = urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=30).read().decode()
     assert ('"status": "ok"' in body) if redis == "redis not used" else ('"status": "degraded"' in body)
 
 
@@ -128,12 +128,12 @@ def test_other_paths_still_redirect_to_https(production_server):
             return None
 
     with pytest.raises(urllib.error.HTTPError) as answer:
-        urllib.request.build_opener(NoRedirect).open(request, timeout=10)
+        urllib.request.build_opener(NoRedirect).open(request, timeout=30)
     assert answer.value.code == 301
     assert answer.value.headers["Location"] == "https://aid.example.org/api/v1/"
     # Behind the TLS-terminating proxy (SECURE_PROXY_SSL_HEADER): the proxy's X-Forwarded-Proto says https.
     proxied = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/",
                                      headers={"Host": "aid.example.org", "X-Forwarded-Proto": "https"})
     with pytest.raises(urllib.error.HTTPError) as answer:
-        urllib.request.build_opener(NoRedirect).open(proxied, timeout=10)
+        urllib.request.build_opener(NoRedirect).open(proxied, timeout=30)
     assert answer.value.code == 401  # served (and asks for a token), not redirected
