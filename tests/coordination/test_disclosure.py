@@ -31,16 +31,17 @@ CELL = Reader(nation_id=None, is_cell=True)
 DOMAIN = range(-6, 7)
 
 
-def position(d: int) -> NationPosition:
-    """A nation at ``d``; the reader knows every position lies in DOMAIN (the limits it is told)."""
-    return NationPosition(shortfalls.BELOW_GUIDELINE if d < 0 else shortfalls.OK, max(0, -d), d,
-                          limit=-min(DOMAIN), surplus_limit=max(DOMAIN))
+def position(d: int, *, limited: bool = False) -> NationPosition:
+    """A nation at ``d``; ``limited``: the reader knows every position lies in DOMAIN (the limits it is told),
+    as the solver does."""
+    limits = {"limit": -min(DOMAIN), "surplus_limit": max(DOMAIN)} if limited else {}
+    return NationPosition(shortfalls.BELOW_GUIDELINE if d < 0 else shortfalls.OK, max(0, -d), d, **limits)
 
 
 @functools.cache
 def seen(values: tuple[int, ...], reader: Reader = POL) -> tuple:
     """Everything ``reader`` sees about one item on one date, nation i's position being values[i]."""
-    positions = {n: position(d) for n, d in enumerate(values)}
+    positions = {n: position(d, limited=True) for n, d in enumerate(values)}
     rollup, statuses = rollup_disclosed(positions=positions, reader=reader)
     demand = procurement.aggregate_demand(item_id=1, shortfalls=positions.values(), gaps=[], contracted=0,
                                           capacity_per_month=0)
