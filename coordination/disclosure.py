@@ -178,7 +178,7 @@ def pinned_reason(others: Mapping[int, int | float], reader: Reader, *, own: int
         if cap_sum - hi < margin:  # ... or up to "every one of them at its limit"
             return PINNED
         for cap in caps:  # a limit so low, or the others' so low, that the limits alone narrow one
-            if cap - 1 < margin or (cap_sum - cap) - (k - 1) < margin:
+            if cap - 1 < margin or (k > 1 and (cap_sum - cap) - (k - 1) < margin):
                 return PINNED
     return None
 
