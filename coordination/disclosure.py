@@ -178,7 +178,7 @@ def pinned_reason(others: Mapping[int, int | float], reader: Reader, *, own: int
         if cap_sum - hi < margin:  # ... or up to "every one of them at its limit"
             return PINNED
         for cap in caps:  # a limit so low, or the others' so low, that the limits alone narrow one
-            if cap - 1 < margin or (cap_sum - cap) - (k - 1) < margin:
+            if cap - 1 < margin or (k > 1 and (cap_sum - cap) - (k - 1) < margin):
                 return PINNED
     return None
 
@@ -227,18 +227,22 @@ def series_figures(series: Sequence[Contributions], reader: Reader, *, limits: L
                    ) -> list[Figure]:
     """A series of one figure over consecutive periods (e.g. headroom month by month), shown together.
 
-    Period 0 is checked like any aggregate. A later period is shown only when it passes on its own and
-    its change since period 0 (each nation's change: what production or contracts add) passes too:
-    otherwise the slope of the series would give one nation's rate.
+    A period is shown only when it passes on its own and its change since every earlier period shown
+    (each nation's change: what production or contracts add) passes too: otherwise the difference of
+    two shown periods, the slope of the series, would give one nation's rate.
     """
     out: list[Figure] = []
-    first = series[0] if series else {}
-    for m, contributions in enumerate(series):
+    shown_before: list[Contributions] = []
+    for contributions in series:
         figure = disclose(sum(contributions.values()), contributions, reader, limits=limits)
-        if m and not figure.suppressed and not reader.is_cell:
-            change = {n: contributions.get(n, 0) - first.get(n, 0) for n in set(contributions) | set(first)}
-            if any(change.values()) and primary_reason(change, reader) is not None:
-                figure = hidden(RELATED)
+        if not figure.suppressed and not reader.is_cell:
+            for earlier in shown_before:
+                change = {n: contributions.get(n, 0) - earlier.get(n, 0) for n in set(contributions) | set(earlier)}
+                if any(change.values()) and primary_reason(change, reader) is not None:
+                    figure = hidden(RELATED)
+                    break
+        if not figure.suppressed:
+            shown_before.append(contributions)
         out.append(figure)
     return out
 

@@ -167,3 +167,31 @@ def test_rule_c_a_restricted_pledge_never_appears_in_nor_moves_what_pol_sees(cli
     assert moved[("api", None)][0]["total_shortfall"] == 1560
     assert moved[("overview", day2)] != before[("overview", day2)]
     assert moved[("overview", day1)] == before[("overview", day1)]  # announced on day 2
+
+
+@pytest.mark.parametrize("language, text", [("en", "fewer than 3 nations"), ("fr", "moins de 3 nations")])
+def test_a_hidden_figure_is_a_text_cell_in_csv_and_xlsx_exports(client, nations, polish_officer, language, text):
+    """Never a blank or a 0: the alliance export's hidden cells hold the reason, as text, in the user's language."""
+    import openpyxl
+
+    from coordination.models import Membership
+
+    Membership.objects.filter(user=polish_officer).update(language=language)
+    nor = factories.NationFactory(code="NOR", name="Norway")
+    item = factories.ItemFactory(name="Item five")
+    factories.GuidelineFactory(item=item, minimum_quantity=1000, effective_from=dt.date(2020, 1, 1))
+    holder(nor, item, 900)
+    shortfalls_recompute()
+    client.force_login(polish_officer)
+    response = client.get("/?export=xlsx&table=alliance")
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    [row] = [r for r in rows[1:] if r[0] == "Item five"]
+    hidden = [v for v in row[2:] if isinstance(v, str) and v]
+    assert text in hidden and len(hidden) >= 3  # total (why), net and counts (hidden with it)
+    assert all(v not in (None, "", 0) for v in row[2:])
+    csv_response = client.get("/?export=csv&table=alliance")
+    reader = csv.reader(io.StringIO(csv_response.content.decode("utf-8-sig")))
+    [csv_row] = [r for r in reader if r and r[0] == "Item five"]
+    assert csv_row[2:] == [str(v) for v in row[2:]] and text in csv_row

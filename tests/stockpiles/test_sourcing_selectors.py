@@ -6,7 +6,6 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from coordination import disclosure
 from coordination.access import CELL, Scope
 from coordination.models import Nation
 from pledges import services as pledge_services
@@ -82,13 +81,11 @@ def test_a_nation_sees_its_own_headroom_and_the_split_only_with_enough_other_nat
     assert plan.others_hidden and not plan.split_suppressed  # FRA and ITA give in the split: two others
     assert {pl.nation.code for pl in plan.lines} == {"DEU"}
     assert [pl.line.quantity for pl in plan.lines] == [1_000, 2_000]
-    # Month 0's total would be FRA's own headroom (ITA has none yet, DEU's is its own): hidden. From month 1
-    # FRA and ITA both have some, but the months are shown together: the change since now is ITA's alone
-    # (FRA's headroom does not grow), so the slope would give ITA's production and contracts: hidden too
-    # (coordination.disclosure.series_figures).
-    assert plan.totals_by_month is None
-    assert plan.totals_notes[0] == disclosure.reason_text(disclosure.FEW)
-    assert set(plan.totals_notes[1:]) == {disclosure.reason_text(disclosure.RELATED)}
+    # Month 0's total would be FRA's own headroom (ITA has none yet, DEU's is its own): hidden. Month 1:
+    # FRA and ITA both have some: shown. Month 2 differs from month 1 by one other nation's growth only
+    # (its production): shown beside month 1 it would give that rate, so it is hidden (a series).
+    assert plan.totals_by_month[:3] == [None, 42_000, None]
+    assert plan.totals_notes[2] == "would reveal a hidden figure"
 
     plan = sourcing_selectors.sourcing_plan(actor=scope_of(world["POL"]), item=world["shell"])
     assert plan.rows == [] and [r.nation.code for r in plan.unknown] == ["POL"]
