@@ -27,7 +27,7 @@ def test_briefing_html_for_the_cell(client, coordinator, demo, settings):
     assert "@top-center" in (settings.BASE_DIR / "static/dashboard/briefing.css").read_text()  # every printed page
     for key in ("shortfall-categories", "overdue", "reporting", "alerts"):
         assert f'id="table-{key}"' in body
-    assert "€25.5 m" in body and "the coordination cell (every nation)" in body
+    assert "€25.5 m" in body and "Briefing: the coordination cell (every nation)" in body
     assert 'href="/briefing.pdf"' in body
     assert "http://" not in body and "https://" not in body  # nothing loads from elsewhere
 
