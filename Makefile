@@ -36,7 +36,7 @@ test: setup
 worker: setup
 	$(BIN)/celery -A config worker --loglevel=INFO
 
-## Celery beat: the periodic full shortfall recompute.
+## Celery beat: the periodic full shortfall recompute, stale-reporting check and daily digest.
 beat: setup
 	$(BIN)/celery -A config beat --loglevel=INFO
 

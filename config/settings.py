@@ -223,6 +223,7 @@ CONTENT_SECURITY_POLICY = {
 AGGREGATE_MIN_OTHER_NATIONS = env.int("AGGREGATE_MIN_OTHER_NATIONS", default=3)
 AGGREGATE_DOMINANCE_PERCENT = env.int("AGGREGATE_DOMINANCE_PERCENT", default=85)
 AGGREGATE_ROUNDING = env.int("AGGREGATE_ROUNDING", default=10)
+AGGREGATE_PROTECTION_PERCENT = env.int("AGGREGATE_PROTECTION_PERCENT", default=10)
 CLASSIFICATION_BANNER = env.str("CLASSIFICATION_BANNER", default="UNCLASSIFIED — DEMO DATA")
 # Shortfalls older than this are flagged as stale on the dashboard.
 SHORTFALL_STALE_AFTER = timedelta(minutes=env.int("SHORTFALL_STALE_AFTER_MINUTES", default=60))
@@ -234,8 +235,11 @@ SHORTFALL_PENDING_STALE_AFTER = timedelta(minutes=env.int("SHORTFALL_PENDING_STA
 # Dates every date field accepts (coordination/dates.py): from this day to today + this many years.
 DATE_WINDOW_START = date.fromisoformat(env.str("DATE_WINDOW_START", default="1990-01-01"))
 DATE_WINDOW_YEARS_AHEAD = env.int("DATE_WINDOW_YEARS_AHEAD", default=30)
-# The reporting view flags a nation whose latest stock report is older than this many days.
+# The reporting view flags a nation whose latest stock report is older than this many days (a stale-reporting
+# alert opens: stockpiles.alerts) ...
 REPORTING_STALE_AFTER_DAYS = env.int("REPORTING_STALE_AFTER_DAYS", default=35)
+# ... and the periodic check raising (and closing) its stale-reporting alerts runs this often.
+STALE_REPORTING_CHECK_MINUTES = env.int("STALE_REPORTING_CHECK_MINUTES", default=60)
 # Tests only (tests/worker/): seconds each shortfall batch holds its transaction open, so a test can
 # kill a worker in the middle of a recompute. Leave at 0.
 SHORTFALL_TEST_SLEEP_SECONDS = env.float("SHORTFALL_TEST_SLEEP_SECONDS", default=0.0)
@@ -250,10 +254,12 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Aid Coordination Cel
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The address people reach the dashboard at: links in emails (the page concerned, unsubscribe, settings).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
-# Sending is retried with exponential backoff: BACKOFF, 2×, 4×, ... seconds (at most BACKOFF_MAX), with jitter.
+# A failed send is retried after a wait between half and all of min(BACKOFF_MAX, BACKOFF × 2**n) seconds before
+# retry n+1 (n = 0, 1, ...; notifications.tasks.retry_countdown). Keep BACKOFF_MAX under the Redis broker's
+# visibility timeout (1 hour): a message waiting longer would be handed to a second worker.
 NOTIFY_EMAIL_MAX_RETRIES = env.int("NOTIFY_EMAIL_MAX_RETRIES", default=5)
 NOTIFY_RETRY_BACKOFF_SECONDS = env.int("NOTIFY_RETRY_BACKOFF_SECONDS", default=30)
-NOTIFY_RETRY_BACKOFF_MAX_SECONDS = env.int("NOTIFY_RETRY_BACKOFF_MAX_SECONDS", default=3600)
+NOTIFY_RETRY_BACKOFF_MAX_SECONDS = env.int("NOTIFY_RETRY_BACKOFF_MAX_SECONDS", default=1800)
 NOTIFY_DIGEST_HOUR = env.int("NOTIFY_DIGEST_HOUR", default=6)  # UTC, the daily digest
 WEBHOOK_MAX_RETRIES = env.int("WEBHOOK_MAX_RETRIES", default=6)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
@@ -345,6 +351,10 @@ CELERY_BEAT_SCHEDULE = {
     "full-shortfall-recompute": {
         "task": "stockpiles.tasks.recompute_all_shortfalls",
         "schedule": timedelta(minutes=env.int("FULL_RECOMPUTE_MINUTES", default=15)),
+    },
+    "stale-reporting-alerts": {
+        "task": "stockpiles.tasks.sync_stale_reporting",
+        "schedule": timedelta(minutes=STALE_REPORTING_CHECK_MINUTES),
     },
     "notification-daily-digest": {
         "task": "notifications.tasks.send_daily_digests",

@@ -14,9 +14,10 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
+from django.db.models import Case, Value, When
 
 from coordination.access import scope_for
-from coordination.admin_base import AidModelAdmin, ScopedAdminMixin
+from coordination.admin_base import AidModelAdmin, LabelledAutocompleteJsonView, ScopedAdminMixin, item_label
 from coordination.models import Category, Item, Membership, Nation
 from coordination.resources import CategoryResource, ItemResource, MembershipResource, NationResource
 from coordination.services import record_save
@@ -24,6 +25,8 @@ from coordination.services import record_save
 admin.site.site_header = "Aid Coordination Cell"
 admin.site.site_title = "Aid Coordination Cell admin"
 admin.site.index_title = "Records"
+# Autocompletes label items with name, unit and NSN (and other records by their readable __str__).
+admin.site.autocomplete_view = lambda request: LabelledAutocompleteJsonView.as_view(admin_site=admin.site)(request)
 
 NSN_TYPED = re.compile(r"^\d{4}-?\d{2}-?\d{3}-?\d{4}$")
 
@@ -64,16 +67,27 @@ class ItemAdmin(ReferenceDataAdmin):
     list_select_related = ("category",)
     autocomplete_fields = ("category",)
 
+    def autocomplete_label(self, obj, *, term: str = "") -> str:
+        return item_label(obj, term=term)
+
+    def get_search_results(self, request, queryset, search_term):
+        """Name matches first, then the rest (an NSN or category match): a search for "155" lists the
+        155 mm items before an AMRAAM whose NSN happens to hold 155. An NSN typed as people write it
+        (1320-01-234-5678) finds the stored 13 digits."""
+        term = search_term.strip()
+        if NSN_TYPED.match(term):
+            return queryset.filter(nsn=term.replace("-", "")), False
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if term:
+            queryset = queryset.annotate(
+                name_match=Case(When(name__icontains=term, then=Value(0)), default=Value(1))
+            ).order_by("name_match", "name")
+        return queryset, may_have_duplicates
+
     @admin.display(description="NSN", ordering="nsn")
     def nsn_formatted(self, obj):
         return obj.nsn_display or "—"
 
-    def get_search_results(self, request, queryset, search_term):
-        """An NSN typed as people write it (1320-01-234-5678) finds the stored 13 digits."""
-        term = search_term.strip()
-        if NSN_TYPED.match(term):
-            return queryset.filter(nsn=term.replace("-", "")), False
-        return super().get_search_results(request, queryset, search_term)
 
 
 class MembershipInline(admin.StackedInline):

@@ -18,23 +18,53 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.db import IntegrityError, models, transaction
+from django.core.paginator import Paginator
+from django.db import IntegrityError, connection, models, transaction
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
 from import_export.admin import ExportMixin, ImportExportModelAdmin
 from import_export.formats import base_formats
 from simple_history.admin import SimpleHistoryAdmin
 
 from coordination.access import CHANGE, VIEW, Scope, scope_for
-from coordination.models import Nation
+from coordination.integrity import integrity_message
+from coordination.models import Item, Nation
 
 FILE_FORMATS = [base_formats.CSV, base_formats.XLSX]
+
+
+def item_label(item: Item, *, term: str = "") -> str:
+    """An item as a picker shows it: name, unit and NSN ("AIM-120 AMRAAM (missiles) — NSN 1410-01-555-0120"),
+    and, when the search term is found only in the NSN, a word saying so (a search for "155" finds AMRAAM
+    by its NSN; the label makes that visible)."""
+    text = f"{item.name} ({item.get_unit_display()})"
+    if item.nsn:
+        text += " — " + _("NSN %(nsn)s") % {"nsn": item.nsn_display}
+    term = term.strip().lower()
+    digits = term.replace("-", "")
+    if term and term not in item.name.lower() and digits and digits in item.nsn:
+        text += " · " + _("found by its NSN")
+    return text
+
+
+class LabelledAutocompleteJsonView(AutocompleteJsonView):
+    """The admin's autocomplete: a model admin may label its records (``autocomplete_label(obj, term=)``);
+    the others by ``__str__``, which reads as people say a record."""
+
+    def serialize_result(self, obj, to_field_name):
+        label = getattr(self.model_admin, "autocomplete_label", None)
+        text = label(obj, term=self.term) if label is not None else str(obj)
+        return {"id": str(getattr(obj, to_field_name)), "text": text}
 
 
 class _DryRun(Exception):
@@ -122,7 +152,7 @@ class ServiceModelForm(forms.ModelForm):
         except (ValidationError, PermissionDenied) as exc:
             add_service_errors(self, exc)
         except IntegrityError as exc:  # a constraint the service did not pre-check
-            self.add_error(None, f"The database refused this record: {exc}")
+            self.add_error(None, integrity_message(exc))
 
 
 class ScopedAdminMixin:
@@ -237,7 +267,20 @@ class ScopedAdminMixin:
         if not scope.is_cell and db_field.name in self.nation_fields:
             kwargs["queryset"] = Nation.objects.filter(pk=scope.nation_id)
             kwargs["initial"] = scope.nation_id
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None and db_field.related_model is Item:
+            field.label_from_instance = item_label  # the chosen item reads as in its autocomplete
+        return field
+
+    def get_search_results(self, request, queryset, search_term):
+        """An autocomplete lists records by their readable names: join what ``__str__`` reads, as the
+        change list does (``list_select_related``), so the list costs one query, not one per row."""
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        match = getattr(request, "resolver_match", None)
+        if match is not None and match.url_name == "autocomplete" and isinstance(self.list_select_related,
+                                                                                 list | tuple):
+            queryset = queryset.select_related(*self.list_select_related)
+        return queryset, may_have_duplicates
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -260,7 +303,7 @@ class ScopedAdminMixin:
         except (ValidationError, PermissionDenied) as exc:
             raise AdminServiceRefused(refusal_text(exc)) from exc
         except IntegrityError as exc:
-            raise AdminServiceRefused(f"the database refused this record: {exc}") from exc
+            raise AdminServiceRefused(integrity_message(exc)) from exc
         copy_saved(obj, saved)
 
     def after_delete(self, *, request, obj) -> None:
@@ -317,11 +360,122 @@ class ScopedAdminMixin:
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
+# --- Long tables: changelists over millions of rows ------------------------------------------------------
+
+class EstimatedCountPaginator(Paginator):
+    """A changelist paginator that never counts millions of rows: it counts exactly up to ``exact_up_to``
+    (a ``count(*)`` over a ``LIMIT``: an index range at most), and beyond that takes PostgreSQL's estimate of
+    the filtered query's rows (``EXPLAIN``, the planner's statistics). The page count is then approximate:
+    a page past the real end is empty, one near the estimated end may be missing. Other databases (SQLite:
+    small deployments) count exactly."""
+
+    exact_up_to = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        qs = self.object_list
+        if not hasattr(qs, "query") or connection.vendor != "postgresql":
+            return super().count
+        capped = qs.order_by()[:self.exact_up_to + 1].count()
+        if capped <= self.exact_up_to:
+            return capped
+        self.estimated = True
+        return max(capped, estimated_rows(qs))
+
+
+def estimated_rows(qs) -> int:
+    """The planner's estimate of the rows ``qs`` returns (PostgreSQL ``EXPLAIN``: no rows read)."""
+    plan = json.loads(qs.order_by().explain(format="json"))
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+class LongTableAdminMixin:
+    """A changelist over a table that grows to millions of rows: an estimated count
+    (``EstimatedCountPaginator``), no second count of the whole table (``show_full_result_count``), newest
+    entered first on the primary key (an index scan however deep the page; other columns are not
+    sortable: each would sort the whole table), and a search that looks the term up in the small tables
+    first (``indexed_search``) instead of ``icontains`` over every row."""
+
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    ordering = ("-pk",)
+    sortable_by = ()
+
+    def indexed_search(self, term: str) -> models.Q | None:
+        """The rows the search term names, as a filter on indexed columns; None: the default search."""
+        return None
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if term:
+            condition = self.indexed_search(term)
+            if condition is not None:
+                return queryset.filter(condition), False
+        return super().get_search_results(request, queryset, search_term)
+
+
+MATCHES_SHOWN = 200  # nations or items a search term may name at most (a prefix of one letter names many)
+
+
+def catalogue_matches(term: str) -> tuple[list[int], list[int]]:
+    """The nations and items a search term names: a nation by its code (exact) or the start of its name, an
+    item by its NSN (13 digits, with or without dashes) or the start of its name. Two small queries
+    (catalogue tables: hundreds of rows)."""
+    nations = list(Nation.objects.filter(models.Q(code__iexact=term) | models.Q(name__istartswith=term))
+                   .values_list("pk", flat=True)[:MATCHES_SHOWN])
+    digits = term.replace("-", "").replace(" ", "")
+    item_q = models.Q(name__istartswith=term)
+    if digits.isdigit() and len(digits) == 13:
+        item_q |= models.Q(nsn=digits)
+    items = list(Item.objects.filter(item_q).values_list("pk", flat=True)[:MATCHES_SHOWN])
+    return nations, items
+#: above this many rows, the import preview shows a summary and the errors, not every row
+PREVIEW_ROW_LIMIT = 200
+#: at most this many refused rows are listed (their count is always given)
+PREVIEW_ERROR_LIMIT = 200
+
+
+def import_summary(result) -> dict:
+    """What a long file's preview shows instead of every row: counts per outcome and the first errors."""
+    invalid = result.invalid_rows
+    return {
+        "rows": len(result.rows),  # every row of the file has a row result, refused ones too
+        "new": result.totals.get("new", 0), "update": result.totals.get("update", 0),
+        "skip": result.totals.get("skip", 0), "invalid": len(invalid),
+        "errors": [(row.number, [(field, [str(m) for m in messages])
+                                 for field, messages in row.field_specific_errors.items()]
+                    + ([("", [str(m) for m in row.non_field_specific_errors])]
+                       if row.non_field_specific_errors else []))
+                   for row in invalid[:PREVIEW_ERROR_LIMIT]],
+        "errors_not_listed": max(len(invalid) - PREVIEW_ERROR_LIMIT, 0),
+        "first_rows": result.valid_rows()[:20] if not invalid else [],
+    }
+
+
 class AidModelAdmin(ScopedAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
     """Every editable model: scoped access, service writes, CSV/XLSX import and export, history."""
 
     formats = FILE_FORMATS
     list_per_page = 100
+    import_template_name = "admin/aid_import.html"
+
+    def import_action(self, request, *args, **kwargs):
+        """The import page says how items are named (NSN, name or id), and a long file's preview is a
+        summary and its errors: a 10,000-row file is not a 10,000-row page."""
+        response = super().import_action(request, *args, **kwargs)
+        context = getattr(response, "context_data", None)
+        if context is None:
+            return response
+        from coordination.resources import ItemWidget  # resources import this module (a cycle otherwise)
+
+        context["item_columns"] = sorted({
+            field.column_name for resource_class in self.get_import_resource_classes(request)
+            for field in resource_class().get_import_fields() if isinstance(field.widget, ItemWidget)
+        })
+        result = context.get("result")
+        if result is not None and len(result.rows) > PREVIEW_ROW_LIMIT:
+            context["import_summary"] = import_summary(result)
+        return response
 
 
 class ComputedModelAdmin(ScopedAdminMixin, ExportMixin, admin.ModelAdmin):
@@ -370,7 +524,7 @@ class ServiceInlineFormSet(BaseInlineFormSet):
                 except (ValidationError, PermissionDenied) as exc:
                     failed.append((form, exc))
                 except IntegrityError as exc:
-                    failed.append((form, ValidationError(f"The database refused this row: {exc}")))
+                    failed.append((form, ValidationError(integrity_message(exc))))
 
         dry_run(run)
         for form, exc in failed:
@@ -427,7 +581,7 @@ class ServiceInline:
             except (ValidationError, PermissionDenied) as exc:
                 raise AdminServiceRefused(refusal_text(exc)) from exc
             except IntegrityError as exc:
-                raise AdminServiceRefused(f"the database refused a row: {exc}") from exc
+                raise AdminServiceRefused(integrity_message(exc)) from exc
             copy_saved(form.instance, saved)
             if is_new:
                 formset.new_objects.append(form.instance)

@@ -72,3 +72,9 @@ def validate_historic_date_window(value) -> None:
     if not HISTORIC_START <= value <= last:
         raise ValidationError(_("Give a date from %(first)s to %(last)s.") % {
             "first": HISTORIC_START.isoformat(), "last": last.isoformat()}, code="date_window")
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    """The first instant after ``day`` in the current time zone: a record made on ``day`` is before it
+    (``made_at < end_of_day(day)``), so "as of ``day``" takes in the whole day."""
+    return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))

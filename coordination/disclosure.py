@@ -8,12 +8,34 @@ a. *primary*: an aggregate of other nations' sensitive figures is shown to a nat
    ``AGGREGATE_MIN_OTHER_NATIONS`` nations other than the reader contribute a non-zero value to that
    very figure (the reader's own contribution is taken out first), and the largest of them is at most
    ``AGGREGATE_DOMINANCE_PERCENT`` % of the others' total;
+   and no other nation's figure can be narrowed, from the rounded figure and what the reader knows of
+   each contributor's range (a shortfall is at most the nation's guideline plus what it owes), to an
+   interval narrower than ``AGGREGATE_PROTECTION_PERCENT`` % of that figure (at least two values);
 b. *secondary*: figures shown together are checked together (``rollup_figures``, ``demand_figures``):
-   a figure that, with the ones shown beside it, would give back a suppressed one is suppressed too;
-c. records the reader may not see (restricted pledges) never enter a figure shown to it: the caller
-   says so with ``restricted=True`` and the figure is suppressed;
-d. every figure shown to a nation is rounded to ``AGGREGATE_ROUNDING`` (nearest multiple), so that the
-   difference between two dates or two pages is not one nation's exact change.
+   a figure that, with the ones shown beside it, would give back a suppressed one is suppressed too,
+   and a figure computed from others (demand, gap, share, months) is computed from the *shown* ones;
+c. records the reader may not see (restricted pledges) never enter a figure shown to it: the callers
+   compute each nation's contribution without them for that reader (``stockpiles.selectors.
+   nation_positions(reader_actor=...)``), so a hidden record neither appears in nor moves a total.
+   ``restricted=True`` remains for a caller that cannot leave such records out: the figure is then
+   suppressed;
+d. every figure shown to a nation is rounded to ``AGGREGATE_ROUNDING`` (nearest multiple), the same
+   rules apply on every as-of date and frozen snapshot, so the difference between two dates or two
+   pages is never one nation's exact change.
+
+Aggregates over records the reader may read one by one (fulfilment of the pledges released to it, the
+recipient's gaps over those pledges) reveal nothing more than the records: ``released`` says so and
+shows them exact.
+
+Public API (stable; the briefing and every page call these):
+
+- ``Reader``, ``reader_of(scope)``; ``Figure`` (``value``, ``reason``, ``suppressed``, ``note``);
+- ``disclose(value, contributions, reader, restricted=False, limits=None)`` for one aggregate;
+  ``primary_reason(...)`` for the check alone; ``released(value, reader)`` for records the reader reads;
+- ``rollup_figures(...)``, ``demand_figures(...)`` for rows of figures shown together;
+  ``series_figures(...)`` for one figure over consecutive periods (sourcing's headroom by month);
+- ``rounded(value, reader)``, ``reason_text(code)``, ``suppressed_text(figure)`` (the words a
+  page, an export or the API shows in place of a hidden figure), ``REASONS`` and the codes.
 
 The cell sees every figure exact. Views never decide suppression themselves: they show ``Figure.value``
 or ``Figure.reason`` (a translated text, ``Figure.note``).
@@ -21,7 +43,7 @@ or ``Figure.reason`` (a translated text, ``Figure.note``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -32,10 +54,12 @@ FEW = "few_nations"  # fewer than AGGREGATE_MIN_OTHER_NATIONS other nations cont
 DOMINANT = "dominant"  # one other nation makes up more than AGGREGATE_DOMINANCE_PERCENT %
 RESTRICTED = "restricted"  # a record the reader may not see would be in it
 RELATED = "related"  # secondary: shown beside the figures above, it would give one of them back
+PINNED = "pinned"  # with what the reader knows of each nation's range, it would narrow one nation's figure
 
-REASONS = (FEW, DOMINANT, RESTRICTED, RELATED)
+REASONS = (FEW, DOMINANT, RESTRICTED, RELATED, PINNED)
 
 Contributions = Mapping[int, int | float]  # nation id -> that nation's contribution to one figure
+Limits = Mapping[int, int | None]  # nation id -> the largest contribution the reader knows it could have
 
 
 @dataclass(frozen=True)
@@ -79,21 +103,83 @@ def reason_text(reason: str) -> str:
         DOMINANT: _("one nation dominates"),
         RESTRICTED: _("includes records you may not see"),
         RELATED: _("would reveal a hidden figure"),
+        PINNED: _("would narrow one nation's figure"),
     }
     return str(texts[reason])
 
 
-def primary_reason(contributions: Contributions, reader: Reader, *, restricted: bool = False) -> str | None:
-    """Rule (a) and (c) for one figure: None when the reader may see it, else the reason."""
+def suppressed_text(figure: Figure) -> str:
+    """What a page, an export cell or the API shows in place of a hidden figure (never blank or 0)."""
+    return figure.note
+
+
+def primary_reason(contributions: Contributions, reader: Reader, *, restricted: bool = False,
+                   limits: Limits | None = None) -> str | None:
+    """Rule (a) and (c) for one figure, the sum of ``contributions`` shown rounded: None when the reader
+    may see it, else the reason. ``limits``: what the reader knows of each contributor's largest value
+    (a nation left out, or None, has no known limit)."""
     if reader.is_cell:
         return None
     if restricted:
         return RESTRICTED
-    others = [abs(v) for n, v in contributions.items() if n != reader.nation_id and v]
+    others = {n: abs(v) for n, v in contributions.items() if n != reader.nation_id and v}
     if len(others) < min_other_nations():
         return FEW
-    if max(others) * 100 > float(settings.AGGREGATE_DOMINANCE_PERCENT) * sum(others):
+    values = list(others.values())
+    if max(values) * 100 > float(settings.AGGREGATE_DOMINANCE_PERCENT) * sum(values):
         return DOMINANT
+    own = abs(contributions.get(reader.nation_id, 0) or 0)
+    return pinned_reason(others, reader, own=own, limits=limits)
+
+
+def exact_range(shown_value: int | float, reader: Reader) -> tuple[int | float, int | float]:
+    """The exact values a nation knows a figure shown to it as ``shown_value`` can have (rounding)."""
+    base = int(settings.AGGREGATE_ROUNDING)
+    if reader.is_cell or base <= 1 or isinstance(shown_value, float):
+        return shown_value, shown_value
+    half = base // 2
+    if shown_value == 0:
+        return -(base - half - 1), base - half - 1
+    if shown_value > 0:
+        return shown_value - half, shown_value + base - half - 1
+    return shown_value - (base - half - 1), shown_value + half
+
+
+def protection(value: int | float) -> float:
+    """How wide the interval a nation can narrow another nation's figure to must stay: at least two
+    values, and ``AGGREGATE_PROTECTION_PERCENT`` % of the figure (the p % rule)."""
+    return max(1.0, abs(value) * float(settings.AGGREGATE_PROTECTION_PERCENT) / 100)
+
+
+def pinned_reason(others: Mapping[int, int | float], reader: Reader, *, own: int | float = 0,
+                  limits: Limits | None = None) -> str | None:
+    """PINNED when the sum of ``others`` (the non-zero contributions of the nations other than the reader)
+    would be shown too close to the lowest or highest sum the reader knows it can have (each at least 1
+    and at most its limit), closer than twice ``protection`` of the mean contribution.
+
+    The decision is a function of what the reader sees (the rounded figure, its own ``own`` share, the
+    number of contributors and their limits) and never of the exact sum: so "hidden for this reason"
+    tells the reader only that the whole rounding interval lies near a bound, a region at least twice
+    the protection wide, and a shown figure leaves its whole rounding interval open.
+    """
+    limits = limits or {}
+    k = len(others)
+    if not k:
+        return None
+    total = sum(others.values())
+    lo, hi = exact_range(rounded(own + total, reader), reader)
+    lo, hi = lo - own, hi - own
+    margin = 2 * protection(max(1, lo) / k)
+    if lo - k < margin:  # the interval reaches down to "every one of them at 1"
+        return PINNED
+    caps = [limits.get(n) for n in others]
+    if all(c is not None for c in caps):
+        cap_sum = sum(caps)
+        if cap_sum - hi < margin:  # ... or up to "every one of them at its limit"
+            return PINNED
+        for cap in caps:  # a limit so low, or the others' so low, that the limits alone narrow one
+            if cap - 1 < margin or (cap_sum - cap) - (k - 1) < margin:
+                return PINNED
     return None
 
 
@@ -115,11 +201,18 @@ def hidden(reason: str) -> Figure:
     return Figure(None, reason)
 
 
+def released(value: int | float, reader: Reader) -> Figure:
+    """An aggregate over records the reader may read one by one (its released pledges' fulfilment,
+    recipient gaps over those pledges): it tells nothing the records do not, so it is shown exact.
+    The caller must have left out every record the reader may not see (rule c)."""
+    return Figure(value)
+
+
 def disclose(value: int | float, contributions: Contributions, reader: Reader, *,
-             restricted: bool = False) -> Figure:
+             restricted: bool = False, limits: Limits | None = None) -> Figure:
     """One aggregate: ``value`` (the sum of ``contributions``, or a figure built from them) as the
     reader may see it."""
-    reason = primary_reason(contributions, reader, restricted=restricted)
+    reason = primary_reason(contributions, reader, restricted=restricted, limits=limits)
     return hidden(reason) if reason else shown(value, reader)
 
 
@@ -128,6 +221,26 @@ def _split(contributions: Contributions) -> tuple[dict[int, int], dict[int, int]
     pos = {n: v for n, v in contributions.items() if v > 0}
     neg = {n: -v for n, v in contributions.items() if v < 0}
     return pos, neg
+
+
+def series_figures(series: Sequence[Contributions], reader: Reader, *, limits: Limits | None = None
+                   ) -> list[Figure]:
+    """A series of one figure over consecutive periods (e.g. headroom month by month), shown together.
+
+    Period 0 is checked like any aggregate. A later period is shown only when it passes on its own and
+    its change since period 0 (each nation's change: what production or contracts add) passes too:
+    otherwise the slope of the series would give one nation's rate.
+    """
+    out: list[Figure] = []
+    first = series[0] if series else {}
+    for m, contributions in enumerate(series):
+        figure = disclose(sum(contributions.values()), contributions, reader, limits=limits)
+        if m and not figure.suppressed and not reader.is_cell:
+            change = {n: contributions.get(n, 0) - first.get(n, 0) for n in set(contributions) | set(first)}
+            if any(change.values()) and primary_reason(change, reader) is not None:
+                figure = hidden(RELATED)
+        out.append(figure)
+    return out
 
 
 # --- Figures shown together --------------------------------------------------------------------------
@@ -148,30 +261,41 @@ class RollupFigures:
 
 
 def rollup_figures(*, shortfall: Contributions, surplus: Contributions, counted: set[int], reader: Reader,
-                   restricted: bool = False) -> RollupFigures:
+                   restricted: bool = False, limits: Limits | None = None,
+                   surplus_limits: Limits | None = None) -> RollupFigures:
     """Rules (a)–(d) for one item's roll-up row, from each nation's figures.
 
     ``shortfall``: nation → its shortfall (≥ 0); ``surplus``: nation → available − guideline (signed)
     for the nations compared; ``counted``: the nations compared. Total = Σ shortfall; net = Σ surplus;
-    below = how many have a shortfall. Net + total is the sum of the surpluses alone, so the net is
-    shown only when the total is and the surpluses (positive parts) pass the check on their own; the
-    counts are shown only with the total (they tell how many contributed to it).
+    below = how many have a shortfall. ``limits``: nation → the largest shortfall the reader knows it
+    could have (its guideline plus what it owes, as the reader sees it); ``surplus_limits``: the same for
+    a surplus (none in the product: a surplus has no known ceiling).
+
+    Net + total is the sum of the surpluses alone, so the net is shown only when the total is and,
+    whenever another compared nation is not short, the other nations' surpluses pass the check on their
+    own (an "at guideline" nation would otherwise be seen at exactly 0); it is shown as the rounded sum
+    of the surpluses minus the shown total (never a second rounding of the total). The counts are shown
+    only with the total (they tell how many contributed to it).
     """
     total_value = sum(shortfall.values())
     net_value = sum(surplus.values())
     below_value = sum(1 for v in shortfall.values() if v > 0)
     if reader.is_cell:
         return RollupFigures(Figure(total_value), Figure(net_value), Figure(below_value), Figure(len(counted)))
-    total = disclose(total_value, shortfall, reader, restricted=restricted)
+    total = disclose(total_value, shortfall, reader, restricted=restricted, limits=limits)
     if total.suppressed:
         related = hidden(RELATED if total.reason != RESTRICTED else RESTRICTED)
         return RollupFigures(total, related, related, related)
     positive, _negative = _split(surplus)
-    # net + total = the surpluses alone: checked as a figure of their own when other nations have any
-    # (when none has, net = own surplus − total, which tells nothing the total does not).
-    has_other_surplus = any(n != reader.nation_id for n in positive)
-    reason = primary_reason(positive, reader) if has_other_surplus else None
-    net = hidden(reason) if reason else shown(net_value, reader)
+    # net = Σ positive surpluses − total. It is shown as rounded(Σ positive surpluses) − the shown total:
+    # rounding the net on its own would be a second rounding of the total (the reader knows its own
+    # surplus), and the two together narrow it. When every other compared nation is short, the surpluses
+    # are the reader's own and the net tells nothing the total does not; otherwise they are a figure of
+    # their own, checked like any other (an "at guideline" nation would otherwise be seen at exactly 0).
+    surpluses = rounded(sum(positive.values()), reader)
+    others_not_short = any(n != reader.nation_id and not shortfall.get(n) for n in counted)
+    reason = primary_reason(positive, reader, limits=surplus_limits) if others_not_short else None
+    net = hidden(reason) if reason else Figure(surpluses - total.value)
     return RollupFigures(total, net, Figure(below_value), Figure(len(counted)))
 
 
@@ -194,35 +318,43 @@ class DemandFigures:
 
 
 def demand_figures(*, shortfall: Contributions, contracted: Contributions, national_capacity: Contributions,
-                   recipient_uncovered: int, demand, reader: Reader, restricted: bool = False) -> DemandFigures:
+                   recipient_uncovered: int, demand, reader: Reader, restricted: bool = False,
+                   limits: Limits | None = None) -> DemandFigures:
     """Rules (a)–(d) for one procurement demand row.
 
     ``shortfall``: nation → shortfall; ``contracted``: nation → quantity still to come on its orders
     (only nations' orders count here, never as contributors to the shortfall); ``national_capacity``:
     nation → capacity from its own rates (capacity from production lines is reference data: not
-    passed); ``demand``: the ``procurement.aggregate_demand`` result (demand = Σ shortfall + the
-    recipient's uncovered need, which the reader sees, so demand is shown only with the shortfall; gap
-    and share only with both demand and contracted; months of capacity only with gap and capacity).
+    passed); ``demand``: the ``procurement.aggregate_demand`` result; ``limits`` as in ``rollup_figures``.
+
+    The reader sees the recipient's uncovered need, so demand (= Σ shortfall + uncovered), gap, share
+    and months of capacity are computed **from the shown figures** (the rounded shortfall, contracted and
+    capacity), never from exact ones: a second rounding of the same total would narrow it. Each is shown
+    only when the figures it is made of are.
     """
     if reader.is_cell:
         return DemandFigures(*(Figure(v) for v in (
             demand.nation_shortfall, demand.nations_short, demand.demand, demand.contracted, demand.gap,
             demand.contracted_share, demand.capacity_per_month, demand.months_of_capacity)))
-    short = disclose(demand.nation_shortfall, shortfall, reader, restricted=restricted)
-    if short.suppressed:
-        count = hidden(short.reason)
-        total_demand = hidden(RELATED)
-    else:
-        count, total_demand = Figure(demand.nations_short), shown(demand.demand, reader)
+    short = disclose(demand.nation_shortfall, shortfall, reader, restricted=restricted, limits=limits)
     contr = disclose(demand.contracted, contracted, reader)
+    cap_reason = primary_reason(national_capacity, reader) if any(national_capacity.values()) else None
+    cap = hidden(cap_reason) if cap_reason else shown(demand.capacity_per_month, reader)
+    from_shown = type(demand)(  # the same formulas (procurement.ItemDemand) on the shown figures
+        item_id=demand.item_id, nation_shortfall=short.value or 0, nations_short=demand.nations_short,
+        recipient_uncovered=recipient_uncovered, contracted=contr.value or 0,
+        capacity_per_month=cap.value or 0,
+    )
+    if short.suppressed:
+        count, total_demand = hidden(short.reason), hidden(RELATED)
+    else:
+        count, total_demand = Figure(demand.nations_short), Figure(from_shown.demand)
     if total_demand.suppressed or contr.suppressed:
         gap = share = hidden(RELATED)
     else:
-        gap = shown(demand.gap, reader)
-        share = Figure(None if demand.contracted_share is None else round(demand.contracted_share, 2))
-    cap_reason = primary_reason(national_capacity, reader) if any(national_capacity.values()) else None
-    cap = hidden(cap_reason) if cap_reason else shown(demand.capacity_per_month, reader)
-    months = (hidden(RELATED) if gap.suppressed or cap.suppressed else Figure(demand.months_of_capacity))
+        gap = Figure(from_shown.gap)
+        share = Figure(None if from_shown.contracted_share is None else round(from_shown.contracted_share, 2))
+    months = hidden(RELATED) if gap.suppressed or cap.suppressed else Figure(from_shown.months_of_capacity)
     return DemandFigures(short, count, total_demand, contr, gap, share, cap, months)
 
 

@@ -37,7 +37,9 @@ class Nation(CatalogueAccess, models.Model):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(code__regex=r"^([A-Z]{3}|EU)$"), name="nation_code_format"
+                condition=models.Q(code__regex=r"^([A-Z]{3}|EU)$"), name="nation_code_format",
+                violation_error_message=_(
+                    "Use an ISO 3166-1 alpha-3 code (three capital letters) or EU for EU institutions.")
             ),
         ]
 
@@ -82,10 +84,13 @@ class Item(CatalogueAccess, models.Model):
     class Meta:
         ordering = ["category__name", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["nsn"], condition=~models.Q(nsn=""), name="item_nsn_unique"),
+            models.UniqueConstraint(fields=["nsn"], condition=~models.Q(nsn=""), name="item_nsn_unique",
+                violation_error_message=_("Another item already has this NATO Stock Number.")),
             models.CheckConstraint(condition=models.Q(nsn="") | models.Q(nsn__regex=r"^[0-9]{13}$"),
-                                   name="item_nsn_13_digits"),
-            models.CheckConstraint(condition=models.Q(unit_value_eur__gte=0), name="item_unit_value_gte_0"),
+                                   name="item_nsn_13_digits",
+                                   violation_error_message=_("A NATO Stock Number has exactly 13 digits.")),
+            models.CheckConstraint(condition=models.Q(unit_value_eur__gte=0), name="item_unit_value_gte_0",
+                violation_error_message=_("The reference unit value cannot be negative.")),
         ]
 
     def __str__(self) -> str:
@@ -120,6 +125,7 @@ class Membership(models.Model):
                 condition=(models.Q(is_cell=True, nation__isnull=True)
                            | models.Q(is_cell=False, nation__isnull=False)),
                 name="membership_cell_xor_nation",
+                violation_error_message=_("A member belongs either to the cell or to exactly one nation."),
             ),
         ]
 
@@ -168,7 +174,8 @@ class IdempotencyRecord(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["client", "key"], name="idempotency_client_key_unique")]
+        constraints = [models.UniqueConstraint(fields=["client", "key"], name="idempotency_client_key_unique",
+        violation_error_message=_("This Idempotency-Key was already used by this client."))]
 
     def __str__(self) -> str:
         return f"{self.client} {self.method} {self.path} [{self.key}]"

@@ -8,14 +8,17 @@ the preview. Foreign keys travel as natural keys (nation code, item name) so fil
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
 from coordination.access import CHANGE
 from coordination.admin_base import copy_saved, refusal_text
+from coordination.integrity import integrity_message
 from coordination.models import Category, Item, Membership, Nation
 from coordination.services import BulkValidationError, record_save
 from coordination.spreadsheet import spreadsheet_cell
@@ -51,6 +54,49 @@ class KnownForeignKeyWidget(widgets.ForeignKeyWidget):
         return found
 
 
+NSN_TEXT = re.compile(r"^(\d{13}|\d{4}-\d{2}-\d{3}-\d{4})$")
+
+
+def item_find(value) -> Item | None:
+    """An item as spreadsheets name it: its NSN (13 digits or 4-2-3-4), its name, or its id; one rule for
+    every import (the API takes an id or an NSN)."""
+    if isinstance(value, float) and value.is_integer():  # a spreadsheet's number cell: 1410015550120.0
+        value = int(value)
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        return None
+    if NSN_TEXT.match(text):
+        found = Item.objects.filter(nsn=text.replace("-", "")).first()
+        if found is not None:
+            return found
+    found = Item.objects.filter(name=text).first() or Item.objects.filter(name__iexact=text).first()
+    if found is None and text.isdigit() and len(text) < 19:
+        found = Item.objects.filter(pk=int(text)).first()
+    return found
+
+
+class ItemWidget(widgets.ForeignKeyWidget):
+    """An item column: NSN, name or id (``item_find``); exported as the item's name."""
+
+    def __init__(self, *, column: str, **kwargs):
+        super().__init__(Item, field="name", **kwargs)
+        self.column = column
+        self._seen: dict = {}
+
+    def clean(self, value, row=None, **kwargs):
+        key = str(value).strip() if value is not None else ""
+        if key not in self._seen:
+            if not key:
+                return None
+            found = item_find(value)
+            if found is None:
+                raise ValidationError({self.column: [
+                    _("No item with the NSN, name or id “%(value)s”.") % {"value": key}
+                ]})
+            self._seen[key] = found
+        return self._seen[key]
+
+
 def fk_field(model, attribute: str, lookup: str = "pk") -> fields.Field:
     return fields.Field(attribute=attribute, column_name=attribute,
                         widget=KnownForeignKeyWidget(model, field=lookup, column=attribute))
@@ -61,7 +107,7 @@ def nation_field(attribute: str) -> fields.Field:
 
 
 def item_field(attribute: str = "item") -> fields.Field:
-    return fk_field(Item, attribute, "name")
+    return fields.Field(attribute=attribute, column_name=attribute, widget=ItemWidget(column=attribute))
 
 
 def _normalise(error: ValidationError) -> ValidationError:
@@ -129,7 +175,7 @@ class AidResource(SafeExportResource):
             with transaction.atomic():  # a refused row leaves the import's transaction usable
                 saved = self.service_save(instance=instance, is_create=is_create, actor=actor)
         except IntegrityError as exc:
-            raise ValidationError(f"The database refused this row: {exc}") from exc
+            raise ValidationError(integrity_message(exc)) from exc
         except PermissionDenied as exc:
             raise ValidationError(str(exc) or "You may not write this record.") from exc
         except ValidationError as exc:
@@ -185,15 +231,15 @@ class BulkCreateResource(AidResource):
                     saved = self.bulk_service_create(actor=actor, instances=[e[2] for e in entries])
             except BulkValidationError as exc:
                 for index, errors in sorted(exc.row_errors.items()):
-                    number, row, _ = entries[index]
+                    number, row, _instance = entries[index]
                     result.append_invalid_row(number, row, _normalise(ValidationError(errors)))
                 continue
             except (ValidationError, PermissionDenied) as exc:
                 message = refusal_text(exc)
-                for number, row, _ in entries:
+                for number, row, _instance in entries:
                     result.append_invalid_row(number, row, ValidationError(message))
                 continue
-            for (_, _, instance), created in zip(entries, saved, strict=True):
+            for (_number, _row, instance), created in zip(entries, saved, strict=True):
                 instance.pk = created.pk
         result.invalid_rows.sort(key=lambda invalid: invalid.number)
         self._pending.clear()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db import models
+
 from coordination.access import VIEW, Scope
 from coordination.models import Item, Nation
 
@@ -19,3 +21,28 @@ def nation_get(*, actor, code: str) -> Nation | None:
 def item_get(*, actor: Scope, pk: int) -> Item | None:
     """The catalogue item with its category, if the actor may read it (None otherwise)."""
     return Item.objects.restrict(actor, VIEW).select_related("category").filter(pk=pk).first()
+
+
+def nation_search(*, actor, q: str = "") -> list[Nation]:
+    """Nations the actor may read whose name or code contains ``q`` (every nation for an empty ``q``),
+    by name. One query."""
+    qs = Nation.objects.restrict(actor, VIEW)
+    if q:
+        qs = qs.filter(models.Q(name__icontains=q) | models.Q(code__iexact=q))
+    return list(qs.order_by("name"))
+
+
+def item_search(*, actor, q: str = "", limit: int | None = None) -> tuple[list[Item], int]:
+    """Catalogue items the actor may read matching ``q`` in their name, category or NATO stock number
+    (digits only, so "1410-01-551-0120" and "1410015550120" both match), by category and name, with the
+    number of matches. Two queries (the count and the page)."""
+    qs = Item.objects.restrict(actor, VIEW).select_related("category")
+    if q:
+        match = models.Q(name__icontains=q) | models.Q(category__name__icontains=q)
+        digits = "".join(ch for ch in q if ch.isdigit())
+        if digits and len(digits) >= 4:
+            match |= models.Q(nsn__contains=digits)
+        qs = qs.filter(match)
+    qs = qs.order_by("category__name", "name")
+    total = qs.count()
+    return list(qs[:limit] if limit else qs), total

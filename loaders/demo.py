@@ -527,6 +527,8 @@ def demo_load(*, today: dt.date | None = None, logins: bool = False,
             _load_logins(nations, result, log)
         log("Recomputing shortfalls…")
         result.created["shortfall rows computed"] = engine.shortfalls_recompute(pairs=None)
+        log("Building the history of the figures (as-of pages read it)…")
+        result.created["shortfall history versions"] = engine.shortfall_history_rebuild_locked()
     return result
 
 

@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 OPENED, CLOSED = EmailDelivery.Event.OPENED, EmailDelivery.Event.CLOSED
 
-# (alert kind, event) -> what a person subscribes to. Kinds the engine does not raise yet are matched by name.
+# (alert kind, event) -> what a person subscribes to. A stale-reporting or engine-failure alert closing sends nothing.
 EVENT_KINDS = {
     ("below_guideline", OPENED): Kind.BELOW_GUIDELINE,
     ("below_guideline", CLOSED): Kind.BACK_ABOVE,
@@ -131,10 +131,15 @@ def _language(user) -> str:
 
 
 def _entry(alert: Alert, event: str) -> dict:
-    """One alert event as the templates show it; the link goes to the nation's page (the recipient may see it)."""
+    """One alert event as the templates show it; the link goes to the page concerned, which the recipient may
+    see: the reporting page for stale reporting (an officer's shows their own nation), else the nation's page."""
     kind = event_kind(alert, event)
+    if alert.kind == Alert.Kind.STALE_REPORTING:
+        link = site_url(reverse("dashboard:reporting"))
+    else:
+        link = site_url(reverse("dashboard:nation", args=[alert.nation.code]))
     return {"alert": alert, "event": event, "kind": kind, "kind_label": Kind(kind).label if kind else alert.kind,
-            "link": site_url(reverse("dashboard:nation", args=[alert.nation.code]))}
+            "link": link}
 
 
 def _message(*, user, template: str, context: dict) -> EmailMultiAlternatives:

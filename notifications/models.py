@@ -40,6 +40,10 @@ class NotificationPreference(models.Model):
                                 default="", help_text=_("Empty: your dashboard language."))
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+
     def __str__(self) -> str:
         return f"{self.user} — {self.mode}"
 
@@ -69,8 +73,11 @@ class EmailDelivery(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("sent email")
+        verbose_name_plural = _("sent emails")
         constraints = [
-            models.UniqueConstraint(fields=["alert", "event", "user"], name="email_delivery_once_per_recipient"),
+            models.UniqueConstraint(fields=["alert", "event", "user"], name="email_delivery_once_per_recipient",
+                violation_error_message=_("This email was already sent to this person.")),
         ]
         indexes = [models.Index(fields=["status", "user"])]
 
@@ -104,6 +111,8 @@ class Webhook(NationOwnedAccess, models.Model):
 
     class Meta:
         ordering = ["nation__code", "pk"]
+        verbose_name = _("webhook")
+        verbose_name_plural = _("webhooks")
 
     def __str__(self) -> str:
         return f"{self.nation_id}: {self.url}"
@@ -134,8 +143,11 @@ class WebhookDelivery(NationOwnedAccess, models.Model):
 
     class Meta:
         ordering = ["-pk"]
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
         constraints = [
-            models.UniqueConstraint(fields=["webhook", "event_key"], name="webhook_delivery_once_per_event"),
+            models.UniqueConstraint(fields=["webhook", "event_key"], name="webhook_delivery_once_per_event",
+                violation_error_message=_("This event was already sent to this webhook.")),
         ]
 
     def __str__(self) -> str:
@@ -150,7 +162,8 @@ class ShortfallSnapshot(models.Model):
     fingerprint = models.CharField(max_length=64)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["nation", "item"], name="shortfall_snapshot_unique_pair")]
+        constraints = [models.UniqueConstraint(fields=["nation", "item"], name="shortfall_snapshot_unique_pair",
+        violation_error_message=_("There is already a snapshot for this nation and item."))]
 
     def __str__(self) -> str:
         return f"{self.nation_id}/{self.item_id}: {self.fingerprint[:12]}"

@@ -2,12 +2,13 @@
 
 The fan-out tasks (``alerts_notify``, ``deliveries_notify``, ``shortfalls_notify``) write the log
 rows and queue one sending task per row after their own commit. Sending tasks retry with exponential
-backoff (``autoretry_for``); the last attempt marks the row failed instead of raising.
+backoff and jitter (``retry_countdown``); the last attempt marks the row failed instead of raising.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 
 from celery import shared_task
 from django.conf import settings
@@ -33,11 +34,30 @@ def publish(task, *args_list) -> None:
         transaction.on_commit(send, robust=True)
 
 
+def retry_countdown(retries: int, *, rng: random.Random | None = None) -> int:
+    """Seconds to wait before retry number ``retries + 1`` ("equal jitter" exponential backoff):
+    ceiling = min(NOTIFY_RETRY_BACKOFF_MAX_SECONDS, NOTIFY_RETRY_BACKOFF_SECONDS × 2**retries); the wait is
+    half the ceiling plus a random 0 … half of it. It never falls below half the ceiling, so it grows
+    retry after retry (unlike full jitter, which may retry at once), and the jitter spreads retries of
+    many deliveries failing together."""
+    ceiling = min(settings.NOTIFY_RETRY_BACKOFF_MAX_SECONDS, settings.NOTIFY_RETRY_BACKOFF_SECONDS * 2 ** retries)
+    half = ceiling // 2
+    return ceiling - half + (rng or _random).randint(0, half)
+
+
+_random = random.SystemRandom()
+
+
 def _attempt(task, send, retryable: type[Exception]):
-    """Run ``send(final=...)`` under Celery's retry policy. A worker retries with backoff (``autoretry_for``);
-    an in-process (eager) task cannot (the Retry would propagate), so it makes its attempts at once."""
+    """Run ``send(final=...)`` under the retry policy. In a worker, a failed attempt is retried by Celery
+    after ``retry_countdown`` seconds (``task.retry``: a new message with that countdown; the worker is free
+    meanwhile) until ``task.max_retries``; the last attempt marks the row failed instead of raising.
+    An in-process (eager) task cannot wait for a later message, so it makes its attempts at once."""
     if not task.request.is_eager:
-        return send(final=task.request.retries >= task.max_retries)
+        try:
+            return send(final=task.request.retries >= task.max_retries)
+        except retryable as exc:
+            raise task.retry(exc=exc, countdown=retry_countdown(task.request.retries)) from exc
     for attempt in range(task.max_retries + 1):
         try:
             return send(final=attempt >= task.max_retries)
@@ -66,17 +86,13 @@ def shortfalls_notify(nation_ids: list[int]) -> None:
         publish(deliver_webhook, *[(pk,) for pk in webhooks.shortfall_events_queue(nation_ids=nation_ids)])
 
 
-@shared_task(bind=True, **TASK_OPTIONS, autoretry_for=(emails.EmailSendFailed,),
-             max_retries=settings.NOTIFY_EMAIL_MAX_RETRIES, retry_backoff=settings.NOTIFY_RETRY_BACKOFF_SECONDS,
-             retry_backoff_max=settings.NOTIFY_RETRY_BACKOFF_MAX_SECONDS, retry_jitter=True)
+@shared_task(bind=True, **TASK_OPTIONS, max_retries=settings.NOTIFY_EMAIL_MAX_RETRIES)
 def send_alert_email(self, delivery_id: int) -> str:
     return _attempt(self, lambda final: emails.email_send(delivery_id=delivery_id, final=final),
                     emails.EmailSendFailed)
 
 
-@shared_task(bind=True, **TASK_OPTIONS, autoretry_for=(webhooks.WebhookDeliveryFailed,),
-             max_retries=settings.WEBHOOK_MAX_RETRIES, retry_backoff=settings.NOTIFY_RETRY_BACKOFF_SECONDS,
-             retry_backoff_max=settings.NOTIFY_RETRY_BACKOFF_MAX_SECONDS, retry_jitter=True)
+@shared_task(bind=True, **TASK_OPTIONS, max_retries=settings.WEBHOOK_MAX_RETRIES)
 def deliver_webhook(self, delivery_id: int) -> str:
     return _attempt(self, lambda final: webhooks.webhook_deliver(delivery_id=delivery_id, final=final),
                     webhooks.WebhookDeliveryFailed)

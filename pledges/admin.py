@@ -2,6 +2,12 @@
 
 Every write calls ``pledges.services``; see ``coordination.admin_base`` for how a refusal becomes a
 form error. Pledges and deliveries are not deleted: cancel them (status) so the history stays whole.
+
+The pledge form has a second submit button, "Preview effect" (``_whatif``): the form is validated as for
+a save, nothing is saved, and the form comes back with the what-if of the draft above it (the donor's
+shortfall, coverage and months to recover, the recipient's gap, before and after:
+``stockpiles.sourcing_selectors.sourcing_what_if``, the same read as the API's what-if, reached through
+``pledges.hooks.pledge_what_if`` as pledges never imports stockpiles). Works without JS.
 """
 
 from __future__ import annotations
@@ -10,9 +16,9 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 
 from coordination.access import CHANGE
-from coordination.admin_base import AidModelAdmin, ServiceInline, ServiceInlineFormSet
+from coordination.admin_base import AidModelAdmin, LongTableAdminMixin, ServiceInline, ServiceInlineFormSet
 from coordination.services import record_save, require_nation_access
-from pledges import services
+from pledges import hooks, services
 from pledges.models import AidFlow, Delivery, Pledge, Requirement, TrainingCommitment
 from pledges.resources import (
     AidFlowResource,
@@ -21,6 +27,9 @@ from pledges.resources import (
     RequirementResource,
     TrainingCommitmentResource,
 )
+
+#: the pledge form's "Preview effect" button: validate, save nothing, show the what-if above the form
+WHAT_IF = "_whatif"
 
 
 def _values(obj, names) -> dict:
@@ -41,7 +50,7 @@ class DeliveryInline(ServiceInline, admin.TabularInline):
 
 
 @admin.register(Pledge)
-class PledgeAdmin(AidModelAdmin):
+class PledgeAdmin(LongTableAdminMixin, AidModelAdmin):
     resource_classes = [PledgeResource]
     has_service = True
     allow_delete = False  # cancel a pledge (status) instead; deliveries protect it anyway
@@ -69,9 +78,54 @@ class PledgeAdmin(AidModelAdmin):
         )}),
     )
 
+    change_form_template = "admin/pledges/pledge/change_form.html"
+
     @admin.display(description="progress")
     def progress(self, obj):
         return Pledge.Progress(obj.progress).label
+
+    # --- What-if: "Preview effect" ----------------------------------------------------------------
+
+    @staticmethod
+    def wants_what_if(request) -> bool:
+        return request.method == "POST" and WHAT_IF in request.POST
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        """For "Preview effect": a form that validates as for a save (the service's dry run included) and
+        then reports itself not valid, so that the admin saves nothing and shows the form again; the
+        what-if of the valid draft goes into the page (``render_change_form``)."""
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if not self.wants_what_if(request):
+            return form
+        model_admin, saved_id = self, obj.pk if obj is not None else None
+
+        class PreviewForm(form):
+            def is_valid(self) -> bool:
+                if super().is_valid():
+                    model_admin.what_if_of(request, self, saved_id)
+                return False  # never saved: the form comes back with the effect above it
+
+        return PreviewForm
+
+    def what_if_of(self, request, form, saved_id: int | None) -> None:
+        """The what-if of the form's valid draft, for the page; a refusal becomes a form error."""
+        data = form.cleaned_data
+        try:
+            result = hooks.pledge_what_if(
+                actor=request.user, donor=data["donor"], item=data["item"], quantity=data["quantity"],
+                source=data["source"], due_on=data.get("due_on"), recipient=data["recipient"], replaces=saved_id,
+                cancelled=data["status"] == Pledge.Status.CANCELLED)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+            return
+        request.__dict__["_aid_pledge_what_if"] = result
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        may_save = self.has_add_permission(request) if add else self.has_change_permission(request, obj)
+        may_save = may_save and hooks.pledge_what_if_available()
+        context.update(what_if=request.__dict__.get("_aid_pledge_what_if"), what_if_button=WHAT_IF,
+                       show_what_if=may_save)
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     def service_save(self, *, request, obj, change):
         values = _values(obj, services.PLEDGE_FIELDS)
@@ -87,7 +141,7 @@ class PledgeAdmin(AidModelAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(AidModelAdmin):
+class DeliveryAdmin(LongTableAdminMixin, AidModelAdmin):
     resource_classes = [DeliveryResource]
     has_service = True
     allow_delete = False  # set the status to cancelled instead
@@ -95,7 +149,7 @@ class DeliveryAdmin(AidModelAdmin):
     list_display = ("id", "pledge", "donor", "item", "quantity", "status", "shipped_on", "delivered_on")
     list_filter = ("status", "shipped_on", "delivered_on", "pledge__donor")
     search_fields = ("pledge__item__name", "pledge__donor__code", "reference", "=pledge__id")
-    list_select_related = ("pledge__donor", "pledge__item")
+    list_select_related = ("pledge__donor", "pledge__recipient", "pledge__item")
     autocomplete_fields = ("pledge",)
     readonly_fields = ("created_at", "updated_at")
 

@@ -8,7 +8,8 @@ stale shortfalls without a trace.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -19,18 +20,21 @@ _pairs_receivers: list[PairsReceiver] = []
 
 
 def connect_shortfall_inputs_changed(receiver: PairsReceiver) -> None:
-    """Register ``receiver(*, pairs)``; called once per write transaction's changed pairs. Idempotent."""
+    """Register ``receiver(*, pairs, history_from)``; called once per write transaction's changed pairs. Idempotent."""
     if receiver not in _pairs_receivers:
         _pairs_receivers.append(receiver)
 
 
-def shortfall_inputs_changed(*, pairs: Iterable[Pair]) -> None:
-    """Announce that the shortfall inputs of these (nation, item) pairs changed (inside the write's transaction)."""
+def shortfall_inputs_changed(*, pairs: Iterable[Pair], history_from: Mapping[Pair, dt.date] | None = None) -> None:
+    """Announce that the shortfall inputs of these (nation, item) pairs changed (inside the write's transaction).
+
+    ``history_from``: pairs whose new input is dated in the past (a pledge announced, a delivery shipped
+    before today): their stored history is corrected from that date (docs/history.md)."""
     if not _pairs_receivers:
         raise ImproperlyConfigured("No receiver for shortfall_inputs_changed: is 'stockpiles' in INSTALLED_APPS?")
     pairs = list(pairs)
     for receiver in _pairs_receivers:
-        receiver(pairs=pairs)
+        receiver(pairs=pairs, history_from=history_from)
 
 
 _delivery_receivers: list[Callable[..., object]] = []
@@ -49,3 +53,24 @@ def deliveries_recorded(*, delivery_ids: Iterable[int]) -> None:
         return
     for receiver in _delivery_receivers:
         receiver(delivery_ids=ids)
+
+
+_what_if_readers: list[Callable[..., object]] = []
+
+
+def connect_pledge_what_if(reader: Callable[..., object]) -> None:
+    """Register the what-if read of a draft pledge (stockpiles connects
+    ``sourcing_selectors.sourcing_what_if``: the donor's shortfall and the recipient's gap, before and after).
+    One reader: a second replaces the first."""
+    _what_if_readers[:] = [reader]
+
+
+def pledge_what_if_available() -> bool:
+    return bool(_what_if_readers)
+
+
+def pledge_what_if(**draft) -> object:
+    """The what-if of a draft pledge (keyword arguments of ``sourcing_what_if``); writes nothing."""
+    if not _what_if_readers:
+        raise ImproperlyConfigured("No reader for pledge_what_if: is 'stockpiles' in INSTALLED_APPS?")
+    return _what_if_readers[0](**draft)

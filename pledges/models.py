@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -18,6 +19,7 @@ from coordination.access import (
 )
 from coordination.dates import validate_date_window
 from coordination.models import Item, Nation
+from coordination.text import amount_of, grouped, iso
 
 NON_NEGATIVE = MinValueValidator(0, message=_("This cannot be negative."))
 POSITIVE = MinValueValidator(1, message=_("Must be at least 1."))
@@ -78,29 +80,42 @@ class Pledge(models.Model):
             models.Index(fields=["due_on"]),
         ]
         constraints = [
-            models.CheckConstraint(condition=models.Q(quantity__gte=0), name="pledge_quantity_gte_0"),
-            models.CheckConstraint(condition=models.Q(value_eur__gte=0), name="pledge_value_gte_0"),
+            models.CheckConstraint(condition=models.Q(quantity__gte=0), name="pledge_quantity_gte_0",
+                violation_error_message=_("The quantity cannot be negative.")),
+            models.CheckConstraint(condition=models.Q(value_eur__gte=0), name="pledge_value_gte_0",
+                violation_error_message=_("The value cannot be negative.")),
             models.CheckConstraint(
                 condition=models.Q(allocated_quantity__lte=models.F("quantity")),
                 name="pledge_deliveries_within_quantity",
+                violation_error_message=_(
+                    "The deliveries scheduled against this pledge add up to more than its quantity."),
             ),
             models.CheckConstraint(
                 condition=models.Q(delivered_quantity__lte=models.F("shipped_quantity"))
                 & models.Q(shipped_quantity__lte=models.F("allocated_quantity"))
                 & models.Q(delivered_quantity__gte=0),
                 name="pledge_progress_ordered",
+                violation_error_message=_(
+                    "A pledge cannot have more delivered than shipped, nor more shipped than scheduled."),
             ),
             models.CheckConstraint(
-                condition=~models.Q(donor=models.F("recipient")), name="pledge_donor_not_recipient"
+                condition=~models.Q(donor=models.F("recipient")), name="pledge_donor_not_recipient",
+                violation_error_message=_("The donor and the recipient must be different nations.")
             ),
             models.CheckConstraint(
                 condition=models.Q(due_on__isnull=True) | models.Q(due_on__gte=models.F("announced_on")),
                 name="pledge_due_after_announced",
+                violation_error_message=_("The due date cannot be before the day the pledge was announced."),
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.donor_id}→{self.recipient_id} {self.quantity} × {self.item_id}"
+        """As people say it: "USA → UKR: 40,000 rounds, 155 mm HE, due 2024-06-30"."""
+        values = {"donor": self.donor.code, "recipient": self.recipient.code,
+                  "what": amount_of(self.quantity, self.item), "on": iso(self.due_on or self.announced_on)}
+        if self.due_on:
+            return gettext("%(donor)s → %(recipient)s: %(what)s, due %(on)s") % values
+        return gettext("%(donor)s → %(recipient)s: %(what)s, announced %(on)s") % values
 
     @classmethod
     def access_q(cls, scope: Scope, action: str) -> models.Q:
@@ -148,17 +163,24 @@ class Delivery(models.Model):
         ordering = ["-pk"]
         verbose_name_plural = _("deliveries")
         constraints = [
-            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="delivery_quantity_gt_0"),
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="delivery_quantity_gt_0",
+                violation_error_message=_("A delivery's quantity must be at least 1.")),
             models.CheckConstraint(
                 condition=models.Q(delivered_on__isnull=True)
                 | models.Q(shipped_on__isnull=True)
                 | models.Q(delivered_on__gte=models.F("shipped_on")),
                 name="delivery_delivered_after_shipped",
+                violation_error_message=_("The delivery date cannot be before the shipping date."),
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.quantity} against pledge {self.pledge_id} ({self.status})"
+        """ "POL → UKR: 1,000 rounds, 155 mm HE, in transit (pledge of 2024-06-30)"."""
+        pledge = self.pledge
+        return gettext("%(donor)s → %(recipient)s: %(what)s, %(status)s (pledge of %(on)s)") % {
+            "donor": pledge.donor.code, "recipient": pledge.recipient.code,
+            "what": amount_of(self.quantity, pledge.item), "status": self.get_status_display().lower(),
+            "on": iso(pledge.announced_on)}
 
     @classmethod
     def access_q(cls, scope: Scope, action: str) -> models.Q:
@@ -192,18 +214,24 @@ class TrainingCommitment(NationOwnedAccess, models.Model):
     class Meta:
         ordering = ["donor__name", "programme"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(trainees_committed__gte=0), name="training_committed_gte_0"),
-            models.CheckConstraint(condition=models.Q(trainees_completed__gte=0), name="training_completed_gte_0"),
+            models.CheckConstraint(condition=models.Q(trainees_committed__gte=0), name="training_committed_gte_0",
+                violation_error_message=_("The number of trainees cannot be negative.")),
+            models.CheckConstraint(condition=models.Q(trainees_completed__gte=0), name="training_completed_gte_0",
+                violation_error_message=_("The number of trainees cannot be negative.")),
             models.CheckConstraint(
                 condition=models.Q(end_on__isnull=True)
                 | models.Q(start_on__isnull=True)
                 | models.Q(end_on__gte=models.F("start_on")),
                 name="training_end_after_start",
+                violation_error_message=_("The end date cannot be before the start date."),
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.donor_id}: {self.programme}"
+        """ "POL → UKR: Leopard crews, 120 trainees"."""
+        return gettext("%(donor)s → %(recipient)s: %(programme)s, %(n)s trainees") % {
+            "donor": self.donor.code, "recipient": self.recipient.code, "programme": self.programme,
+            "n": grouped(self.trainees_committed)}
 
 
 class Requirement(models.Model):
@@ -226,17 +254,23 @@ class Requirement(models.Model):
     class Meta:
         ordering = ["priority", "item__name"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(quantity__gte=0), name="requirement_quantity_gte_0"),
+            models.CheckConstraint(condition=models.Q(quantity__gte=0), name="requirement_quantity_gte_0",
+                violation_error_message=_("The quantity cannot be negative.")),
             models.CheckConstraint(
-                condition=models.Q(period_to__gte=models.F("period_from")), name="requirement_period_ordered"
+                condition=models.Q(period_to__gte=models.F("period_from")), name="requirement_period_ordered",
+                violation_error_message=_("The period cannot end before it starts.")
             ),
             models.UniqueConstraint(
-                fields=["recipient", "item", "period_from"], name="requirement_unique_per_period"
+                fields=["recipient", "item", "period_from"], name="requirement_unique_per_period",
+                violation_error_message=_("This recipient already states a requirement for this item from this date.")
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.recipient_id} needs {self.quantity} × {self.item_id}"
+        """ "UKR needs 40,000 rounds, 155 mm HE, 2024-01-01 to 2024-12-31"."""
+        return gettext("%(recipient)s needs %(what)s, %(from)s to %(to)s") % {
+            "recipient": self.recipient.code, "what": amount_of(self.quantity, self.item),
+            "from": iso(self.period_from), "to": iso(self.period_to)}
 
     # What a refused write names ("You may not create …"), for the admin, the import and the API alike.
     WRITE_WHAT = "requirements: among the nations only the recipient states them, for itself"
@@ -273,11 +307,13 @@ class AidFlow(models.Model):
     class Meta:
         ordering = ["nation__name", "month"]
         constraints = [
-            models.UniqueConstraint(fields=["nation", "month"], name="aidflow_unique_nation_month"),
+            models.UniqueConstraint(fields=["nation", "month"], name="aidflow_unique_nation_month",
+                violation_error_message=_("This nation already has tracker figures for this month.")),
         ]
 
     def __str__(self) -> str:
-        return f"{self.nation_id} {self.month:%Y-%m}: {self.allocated_eur} EUR allocated"
+        return gettext("%(nation)s, %(month)s: €%(amount)s allocated") % {
+            "nation": self.nation.code, "month": f"{self.month:%Y-%m}", "amount": grouped(self.allocated_eur)}
 
     @classmethod
     def access_q(cls, scope: Scope, action: str) -> models.Q:

@@ -11,11 +11,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import F, Q, Sum
+from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from coordination import disclosure
 from coordination.access import VIEW, Scope, scope_for
+from coordination.dates import end_of_day
 from coordination.models import Item, Nation
 from pledges import aggregates, fulfilment
 from pledges.models import AidFlow, Delivery, Pledge, Releasability, Requirement, TrainingCommitment
@@ -192,8 +194,13 @@ def overdue_pledges_page(*, actor, on: dt.date | None = None, donor=None, limit:
     (``aggregates.pledge_totals_by``). The rows: the candidates in order of due date, read with their
     donor, recipient and item until ``limit`` pass ``fulfilment.is_overdue`` (the narrowing is the
     rule, so one read of ``limit`` rows in practice). Two queries.
+
+    For a past ``on``: judged on that date, over the pledges announced by then with their deliveries as of
+    then (``delivered_by_pledge_as_of``); a pledge not yet due then is not overdue. Three queries.
     """
     on = on or _today()
+    if on < _today():
+        return _overdue_pledges_past(scope=_scope(actor), on=on, donor=donor, limit=limit)
     qs = Pledge.objects.restrict(_scope(actor), VIEW)
     if donor is not None:
         qs = qs.filter(donor_id=_pk(donor))
@@ -222,6 +229,22 @@ def overdue_pledges_page(*, actor, on: dt.date | None = None, donor=None, limit:
             break
         start += chunk
     return rows, total
+
+
+def _overdue_pledges_past(*, scope: Scope, on: dt.date, donor, limit: int | None
+                          ) -> tuple[list[OverduePledge], int]:
+    """``overdue_pledges_page`` on a past date: the facts as of then decide (``fulfilment.is_overdue``).
+    Three queries: the pledges' facts, their deliveries as of then, the rows shown with their names."""
+    facts = _pledge_facts(scope=scope, as_of=on, donor=donor)
+    overdue = sorted((f for f in facts if fulfilment.is_overdue(f, on=on)), key=lambda f: (f.due_on, f.pledge_id))
+    shown = overdue[:limit] if limit is not None else overdue
+    pledges = Pledge.objects.select_related("donor", "recipient", "item").in_bulk([f.pledge_id for f in shown])
+    rows = [
+        OverduePledge(pledge=pledges[f.pledge_id], days_overdue=fulfilment.days_overdue(f, on=on),
+                      outstanding=f.quantity - min(f.delivered, f.quantity))
+        for f in shown
+    ]
+    return rows, len(overdue)
 
 
 # --- Recipient gaps -------------------------------------------------------------------------------
@@ -273,16 +296,46 @@ class TrainingRow:
     progress: fulfilment.TrainingProgress
 
 
-def training_summary(*, actor, nations: Mapping[int, Nation] | None = None) -> list[TrainingRow]:
+def training_at(*, actor, as_of: dt.date, donor=None) -> list:
+    """The training commitments the user may see as they were recorded at the end of ``as_of``: for each, its
+    last history row on or before that day (``simple_history``), left out when it did not exist yet or had
+    been deleted. The rows carry the model's fields (programme, trainees, dates, status, ``recipient``).
+    By programme. One query.
+
+    A commitment's figures (committed, completed, status) change as the training goes: its history is
+    the only record of what they were on a past date.
+    """
+    scope = _scope(actor)
+    if scope.is_nobody:
+        return []
+    history = TrainingCommitment.history.model
+    cutoff = end_of_day(as_of)
+    latest = (history.objects.filter(id=OuterRef("id"), history_date__lt=cutoff)
+              .order_by("-history_date", "-history_id").values("history_id")[:1])
+    qs = history.objects.filter(history_date__lt=cutoff, history_id=Subquery(latest)).exclude(history_type="-")
+    if not scope.is_cell:
+        qs = qs.filter(TrainingCommitment.access_q(scope, VIEW))
+    if donor is not None:
+        qs = qs.filter(donor_id=_pk(donor))
+    return list(qs.select_related("recipient").order_by("programme", "id"))
+
+
+def training_summary(*, actor, nations: Mapping[int, Nation] | None = None, as_of: dt.date | None = None
+                     ) -> list[TrainingRow]:
     """Trainees committed vs completed per donor and programme (the user's own nation, or all for the cell).
 
-    Two queries (one with ``nations``).
+    For a past ``as_of``: the commitments as recorded then (``training_at``). Two queries (one with ``nations``).
     """
+    if as_of is not None and as_of < _today():
+        values = [(t.donor_id, t.programme, t.trainees_committed, t.trainees_completed, t.status)
+                  for t in training_at(actor=actor, as_of=as_of)]
+    else:
+        values = (TrainingCommitment.objects.restrict(_scope(actor), VIEW).order_by()
+                  .values_list("donor_id", "programme", "trainees_committed", "trainees_completed", "status"))
     facts = [
         fulfilment.TrainingFacts(donor_id=d, programme=p, committed=c, completed=done,
                                  cancelled=s == TrainingCommitment.Status.CANCELLED)
-        for d, p, c, done, s in TrainingCommitment.objects.restrict(_scope(actor), VIEW)
-        .order_by().values_list("donor_id", "programme", "trainees_committed", "trainees_completed", "status")
+        for d, p, c, done, s in values
     ]
     progress = fulfilment.training_progress(facts)
     nations = _nations(nations, {p.donor_id for p in progress})
@@ -303,7 +356,8 @@ class MonthDeliveries:
 
 def deliveries_per_month(*, actor, item=None, donor=None, recipient=None, since: dt.date | None = None,
                          until: dt.date | None = None, every_month: bool = False) -> list[MonthDeliveries]:
-    """Delivered (delivered or confirmed) deliveries per month of ``delivered_on``, oldest first.
+    """Delivered (delivered or confirmed) deliveries per month of ``delivered_on``, oldest first; ``until``:
+    only those delivered on or before that day (a past date's month stops at that day).
 
     Summed by the database per month (``aggregates.delivery_totals_by_month``); each delivery's value
     is its share of the pledge's value (``fulfilment.delivered_value``). One query (two when some
@@ -510,8 +564,27 @@ def pledge_list(*, actor, donor=None, recipient=None, announced_by: dt.date | No
     return qs.order_by("-announced_on", "-pk")
 
 
-def training_list(*, actor, donor=None):
-    """Training commitments the user may see (with the recipient), by programme. One query when evaluated."""
+def pledge_list_as_of(*, actor, as_of: dt.date, overdue: bool | None = None):
+    """``pledge_list`` on a past date: the pledges announced by then, each with ``delivered_then`` (its
+    delivered quantity as of then, ``delivered_by_pledge_as_of``'s rule, a correlated sum in the same query);
+    ``overdue`` keeps only those overdue then (or only those not: ``fulfilment.is_overdue`` on that date, in
+    SQL). One query when evaluated."""
+    delivered = (Delivery.objects.filter(pledge_id=OuterRef("pk"), status__in=Delivery.DELIVERED,
+                                         delivered_on__lte=as_of)
+                 .order_by().values("pledge_id").annotate(total=Sum("quantity")).values("total"))
+    qs = pledge_list(actor=actor, announced_by=as_of).annotate(
+        delivered_then=Coalesce(Subquery(delivered), Value(0)))
+    if overdue is not None:
+        rule = (Q(due_on__lt=as_of) & Q(delivered_then__lt=F("quantity")) & ~Q(status=Pledge.Status.CANCELLED))
+        qs = qs.filter(rule) if overdue else qs.exclude(rule)
+    return qs
+
+
+def training_list(*, actor, donor=None, as_of: dt.date | None = None):
+    """Training commitments the user may see (with the recipient), by programme. One query when evaluated.
+    For a past ``as_of``: as recorded then (``training_at``, a list)."""
+    if as_of is not None and as_of < _today():
+        return training_at(actor=actor, as_of=as_of, donor=donor)
     qs = TrainingCommitment.objects.restrict(_scope(actor), VIEW).select_related("recipient")
     if donor is not None:
         qs = qs.filter(donor_id=_pk(donor))
@@ -524,8 +597,8 @@ def unseen_owed_pledges(*, actor, as_of: dt.date | None = None):
     not yet fully shipped). None for the cell (it sees every record). A lazy queryset: no query until
     used, so a caller can use it as a subquery (``Exists``).
 
-    ``coordination.disclosure`` suppresses aggregates these enter (rule c): a restricted pledge never
-    enters a figure another nation sees, on any date.
+    Rule c of ``coordination.disclosure``: a restricted pledge never enters a figure another nation
+    sees, on any date; ``unseen_owed_by_pair`` gives what to take out of each donor's owed.
     """
     scope = _scope(actor)
     if scope.is_cell:
@@ -539,4 +612,28 @@ def unseen_owed_pledges(*, actor, as_of: dt.date | None = None):
     if on >= _today():
         qs = qs.filter(shipped_quantity__lt=F("quantity"))
     return qs
+
+
+def unseen_owed_by_pair(*, actor, as_of: dt.date | None = None, item_ids=None) -> dict[tuple[int, int], int]:
+    """Per (donor, item): what the pledges of ``unseen_owed_pledges`` add to that donor's owed on
+    ``as_of`` (pledged − shipped, shipped as of then; the engine's ``owed`` rule), so a reader's figures
+    can be computed without them (rule c of ``coordination.disclosure``). Empty for the cell.
+    One query today, two for a past date; none for the cell.
+    """
+    qs = unseen_owed_pledges(actor=actor, as_of=as_of)
+    if qs is None:
+        return {}
+    if item_ids is not None:
+        qs = qs.filter(item_id__in=set(item_ids))
+    out: dict[tuple[int, int], int] = {}
+    if as_of is None or as_of >= _today():
+        for donor_id, item_id, quantity, shipped in qs.values_list("donor_id", "item_id", "quantity",
+                                                                   "shipped_quantity"):
+            out[(donor_id, item_id)] = out.get((donor_id, item_id), 0) + max(0, quantity - shipped)
+        return out
+    rows = list(qs.values_list("pk", "donor_id", "item_id", "quantity"))
+    shipped_by = shipped_by_pledge_as_of(pledge_ids=[r[0] for r in rows], as_of=as_of)
+    for pk, donor_id, item_id, quantity in rows:
+        out[(donor_id, item_id)] = out.get((donor_id, item_id), 0) + max(0, quantity - shipped_by.get(pk, 0))
+    return {pair: q for pair, q in out.items() if q}
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Case, IntegerField, Q, Sum, When
+from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from coordination.access import CHANGE
@@ -21,6 +22,7 @@ from coordination.services import (
     require_nation_access,
     validate_instance,
 )
+from coordination.text import grouped
 from pledges import hooks
 from pledges.models import Delivery, Pledge, TrainingCommitment
 
@@ -32,8 +34,11 @@ DELIVERY_FIELDS = ("quantity", "status", "shipped_on", "delivered_on", "referenc
 BIGINT_MAX = 2**63 - 1
 
 
-def _mark_pledge(pledge: Pledge) -> None:
-    hooks.shortfall_inputs_changed(pairs=[(pledge.donor_id, pledge.item_id)])
+def _mark_pledge(pledge: Pledge, *, since: dt.date | None = None) -> None:
+    """``since``: the input is dated then (a new pledge announced, a delivery shipped in the past): the
+    donor's stored history is corrected from that date (docs/history.md)."""
+    pair = (pledge.donor_id, pledge.item_id)
+    hooks.shortfall_inputs_changed(pairs=[pair], history_from={pair: since} if since else None)
 
 
 # --- Pledges -------------------------------------------------------------------------------------
@@ -49,7 +54,7 @@ def pledge_create(*, actor, user=None, reason: str | None = None, **fields) -> P
     with transaction.atomic():
         pledge._history_user = user if getattr(user, "pk", None) else None
         save_with_reason(pledge, reason)
-        _mark_pledge(pledge)
+        _mark_pledge(pledge, since=pledge.announced_on)
     return pledge
 
 
@@ -70,8 +75,8 @@ def pledge_update(*, actor, pledge_id: int, user=None, reason: str | None = None
         errors = clean_values(pledge)  # typed values before comparing; validate_instance reports the rest
         if not errors and pledge.quantity is not None and pledge.quantity < pledge.allocated_quantity:
             raise ValidationError({"quantity": [
-                f"{pledge.allocated_quantity} are already in non-cancelled deliveries; "
-                "cancel deliveries before reducing the pledge below that."
+                _("%(n)s are already in non-cancelled deliveries; cancel deliveries before reducing the pledge "
+                  "below that.") % {"n": grouped(pledge.allocated_quantity)}
             ]})
         validate_instance(pledge)
         pledge._history_user = user if getattr(user, "pk", None) else None
@@ -154,14 +159,15 @@ def _check_delivery(delivery: Delivery, pledge: Pledge, *, already_allocated: in
         errors.update({k: [str(m) for m in v] for k, v in exc.message_dict.items()})
     if (isinstance(delivery.shipped_on, dt.date) and isinstance(delivery.delivered_on, dt.date)
             and delivery.delivered_on < delivery.shipped_on):
-        errors.setdefault("delivered_on", []).append("The delivery date cannot be before the shipping date.")
+        errors.setdefault("delivered_on", []).append(_("The delivery date cannot be before the shipping date."))
     if pledge.status == Pledge.Status.CANCELLED and delivery.status != Delivery.Status.CANCELLED:
         errors.setdefault("pledge", []).append("The pledge is cancelled; no delivery can be recorded against it.")
     if isinstance(delivery.quantity, int) and delivery.status != Delivery.Status.CANCELLED:
         left = pledge.quantity - already_allocated
         if delivery.quantity > left:
             errors.setdefault("quantity", []).append(
-                f"Only {max(left, 0)} of the {pledge.quantity} pledged are left to deliver on this pledge."
+                _("Only %(left)s of the %(pledged)s pledged are left to deliver on this pledge.")
+                % {"left": grouped(max(left, 0)), "pledged": grouped(pledge.quantity)}
             )
     if delivery.status in Delivery.DELIVERED and delivery.delivered_on is None:
         errors.setdefault("delivered_on", []).append("Give the delivery date for a delivered delivery.")
@@ -205,8 +211,15 @@ def deliveries_bulk_create(*, actor, rows: Sequence[dict], user=None) -> list[De
             raise BulkValidationError(row_errors)
         created = bulk_create_with_history(deliveries, Delivery, batch_size=2000, default_user=history_user)
         _apply_totals(pledges, created, user=history_user)
+        earliest: dict[tuple[int, int], dt.date] = {}
+        for d in created:  # shipped in the past: corrects the donor's history from that date
+            pair = (pledges[d.pledge_id].donor_id, pledges[d.pledge_id].item_id)
+            day = d.shipped_on or d.delivered_on
+            if day is not None:
+                earliest[pair] = min(earliest.get(pair, day), day)
         hooks.shortfall_inputs_changed(
-            pairs=[(pledges[d.pledge_id].donor_id, pledges[d.pledge_id].item_id) for d in created]
+            pairs=[(pledges[d.pledge_id].donor_id, pledges[d.pledge_id].item_id) for d in created],
+            history_from=earliest,
         )
         hooks.deliveries_recorded(delivery_ids=[d.pk for d in created])
     return created
@@ -249,7 +262,7 @@ def delivery_update(*, actor, delivery_id: int, user=None, **fields) -> Delivery
         delivery._history_user = user if getattr(user, "pk", None) else None
         delivery.save()
         pledge_recount(pledge=pledge, user=user)
-        _mark_pledge(pledge)
+        _mark_pledge(pledge, since=delivery.shipped_on or delivery.delivered_on)
         hooks.deliveries_recorded(delivery_ids=[delivery.pk])
     return delivery
 

@@ -7,9 +7,18 @@ import copy
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from coordination.access import CHANGE
-from coordination.admin_base import AidModelAdmin, ComputedModelAdmin, ServiceInline, ServiceInlineFormSet
+from coordination.admin_base import (
+    AidModelAdmin,
+    ComputedModelAdmin,
+    LongTableAdminMixin,
+    ServiceInline,
+    ServiceInlineFormSet,
+    catalogue_matches,
+)
 from coordination.services import record_save
 from stockpiles import procurement_services, services
 from stockpiles.models import (
@@ -45,9 +54,11 @@ from stockpiles.resources import (
 
 
 @admin.register(StockReport)
-class StockReportAdmin(AidModelAdmin):
+class StockReportAdmin(LongTableAdminMixin, AidModelAdmin):
     """Append-only: a report is added (``stock_report_create``), never edited or deleted; a correction
-    is a new report."""
+    is a new report. Millions of rows: an estimated count, newest entered first, search by nation code or
+    name start, item NSN or name start (``LongTableAdminMixin``); no date hierarchy (its first query reads
+    the date range of the whole table)."""
 
     resource_classes = [StockReportResource]
     has_service = True
@@ -56,12 +67,17 @@ class StockReportAdmin(AidModelAdmin):
     nation_fields = ("nation",)
     list_display = ("nation", "item", "quantity", "as_of", "reported_by", "created_at")
     list_filter = ("as_of", "nation", "item__category")
-    search_fields = ("nation__code", "nation__name", "item__name")
+    search_fields = ("nation__code", "nation__name", "item__name")  # the help text; indexed_search does it
+    search_help_text = _("A nation's code or the start of its name, an item's NSN or the start of its name.")
     list_select_related = ("nation", "item", "reported_by")
     autocomplete_fields = ("nation", "item")
     fields = ("nation", "item", "quantity", "as_of", "reported_by", "created_at")
     readonly_fields = ("reported_by", "created_at")
-    date_hierarchy = "as_of"
+
+    def indexed_search(self, term: str):
+        nations, items = catalogue_matches(term)
+        # (nation, item, as_of) unique and (item, as_of): both columns lead an index
+        return Q(nation_id__in=nations) | Q(item_id__in=items)
 
     def has_change_permission(self, request, obj=None) -> bool:
         # The change page shows a report read-only; only the import may match existing rows (and skip them).

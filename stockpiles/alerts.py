@@ -7,6 +7,14 @@ constraint on ``Alert.key``):
 - ``overdue:<pledge_id>``: ``pledges.fulfilment.is_overdue`` holds for the pledge (alert on the donor).
 - ``engine:<nation_id>:<item_id>``: the engine could not compute the pair (a bad input row); its previous
   row is kept, marked failed. While it fails, the pair's below-guideline alert is left as it was.
+- ``stale:<nation_id>``: the nation's stock reporting is stale (``stockpiles.reporting.is_stale``: its
+  latest report is older than ``REPORTING_STALE_AFTER_DAYS``, or it has none while an item is expected).
+  One alert per nation, not per item: the nation reports, and one fresh report of any item closes it.
+  Raised (and closed) for every nation by its own periodic task (``stockpiles.tasks.sync_stale_reporting``,
+  Celery beat, hourly), since it starts by days passing; closed by the engine for the nations of the
+  pairs a write touched (a stock report marks its pair) as soon as their reporting is fresh again. A write
+  never raises it: a new report can only make a nation's latest report newer (a nation whose very first
+  report is already old is caught by the next periodic run).
 
 Called by the shortfall engine inside its transaction (the store step for marked pairs, and the
 full recompute for everything), so alerts move with the rows they describe. A fixed number of
@@ -21,21 +29,23 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Mapping
 
-from django.db.models import Q
+from django.conf import settings
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from coordination.history import ENGINE_REASON
 from coordination.models import Item, Nation
 from pledges import fulfilment
 from pledges.models import Pledge
-from stockpiles import hooks, shortfalls
-from stockpiles.models import Alert
+from stockpiles import hooks, reporting, shortfalls
+from stockpiles.models import Alert, CurrentStock, Shortfall
 
 Pair = tuple[int, int]
 
 BELOW_PREFIX = "below:"
 OVERDUE_PREFIX = "overdue:"
 ENGINE_PREFIX = "engine:"
+STALE_PREFIX = "stale:"
 
 
 def below_key(nation_id: int, item_id: int) -> str:
@@ -48,6 +58,10 @@ def engine_key(nation_id: int, item_id: int) -> str:
 
 def overdue_key(pledge_id: int) -> str:
     return f"{OVERDUE_PREFIX}{pledge_id}"
+
+
+def stale_key(nation_id: int) -> str:
+    return f"{STALE_PREFIX}{nation_id}"
 
 
 def _close(keys: Collection[str], *, now: dt.datetime) -> int:
@@ -97,7 +111,10 @@ def alerts_sync(*, results: Mapping[Pair, shortfalls.ShortfallResult],
         open_keys={k for k in open_keys if k.startswith(BELOW_PREFIX)})
     raised_overdue, closed_overdue = alerts_sync_overdue(
         pairs=pairs, open_keys={k for k in open_keys if k.startswith(OVERDUE_PREFIX)})
-    return raised_below + raised_overdue + raised_engine, closed_below + closed_overdue + closed_engine
+    _, closed_stale = alerts_sync_stale_reporting(
+        nation_ids=None if pairs is None else {n for n, _ in pairs}, raise_new=False,
+        open_keys={k for k in open_keys if k.startswith(STALE_PREFIX)})
+    return raised_below + raised_overdue + raised_engine, closed_below + closed_overdue + closed_engine + closed_stale
 
 
 def _pair_of(key: str) -> Pair:
@@ -167,13 +184,22 @@ def _overdue_open_keys(rows, pairs: Collection[Pair] | None) -> set[str]:
     return {key for key, donor_id, item_id in rows if pairs is None or (donor_id, item_id) in pairs}
 
 
+def _stale_open_qs(nation_ids: Collection[int] | None):
+    qs = Alert.objects.filter(closed_at__isnull=True, kind=Alert.Kind.STALE_REPORTING)
+    if nation_ids is not None:
+        qs = qs.filter(key__in=[stale_key(n) for n in nation_ids])
+    return qs
+
+
 def _open_keys(*, pairs: Collection[Pair] | None) -> set[str]:
-    """Open alert keys of every kind for ``pairs`` (``None``: all). One query."""
+    """Open alert keys of every kind for ``pairs`` (``None``: all; stale reporting: the pairs' nations). One query."""
     below = _below_open_qs(pairs).order_by().values_list("key", "pledge__donor_id", "pledge__item_id")
     engine = _engine_open_qs(pairs).order_by().values_list("key", "pledge__donor_id", "pledge__item_id")
     overdue = _overdue_open_qs(pairs).order_by().values_list("key", "pledge__donor_id", "pledge__item_id")
+    stale = _stale_open_qs(None if pairs is None else {n for n, _ in pairs}).order_by().values_list(
+        "key", "pledge__donor_id", "pledge__item_id")
     keys = set()
-    for key, donor_id, item_id in below.union(engine, overdue, all=True):
+    for key, donor_id, item_id in below.union(engine, overdue, stale, all=True):
         if not key.startswith(OVERDUE_PREFIX) or pairs is None or (donor_id, item_id) in pairs:
             keys.add(key)
     return keys
@@ -257,5 +283,55 @@ def alerts_sync_overdue(*, on: dt.date | None = None, pairs: Collection[Pair] | 
                 f"{p.due_on.isoformat()}; {p.quantity - min(p.delivered_quantity, p.quantity):,} not delivered."
             )[:500],
         ))
+    _raise(alerts, now=now)
+    return len(alerts), closed
+
+
+def alerts_sync_stale_reporting(*, nation_ids: Collection[int] | None = None, today: dt.date | None = None,
+                                open_keys: set[str] | None = None, raise_new: bool = True) -> tuple[int, int]:
+    """Raise a ``stale_reporting`` alert for each nation (of ``nation_ids``; ``None``: every nation) whose
+    reporting is stale (``reporting.is_stale``), once while it stays stale; close the open ones of nations
+    whose reporting is fresh again. ``raise_new=False`` (the engine after a write): close only.
+    ``open_keys``: the open stale keys of those nations when the caller has read them already.
+    Returns (raised, closed). Three queries when nothing changes (two with ``open_keys``; none when
+    closing only and nothing is open); one more to close, two more to raise."""
+    today = today or timezone.localdate()
+    if nation_ids is not None and not nation_ids:
+        return 0, 0
+    if open_keys is None:
+        open_keys = set(_stale_open_qs(nation_ids).values_list("key", flat=True))
+    if not raise_new:
+        if not open_keys:
+            return 0, 0
+        nation_ids = {int(k.removeprefix(STALE_PREFIX)) for k in open_keys}  # only these can close
+    expected_rows = Shortfall.objects.filter(guideline__gt=0)
+    last_rows = CurrentStock.objects.all()
+    if nation_ids is not None:
+        expected_rows = expected_rows.filter(nation_id__in=nation_ids)
+        last_rows = last_rows.filter(nation_id__in=nation_ids)
+    expected = dict(expected_rows.order_by().values("nation_id").annotate(n=Count("pk"))
+                    .values_list("nation_id", "n"))
+    last = dict(last_rows.order_by().values("nation_id").annotate(last=Max("as_of")).values_list("nation_id", "last"))
+    stale = {n for n in set(expected) | set(last)
+             if reporting.is_stale(last_report=last.get(n), expected=expected.get(n, 0), today=today)}
+    now = timezone.now()
+    wanted = {stale_key(n): n for n in stale}
+    closed = _close(open_keys - wanted.keys(), now=now)
+    new = sorted(wanted.keys() - open_keys)
+    if not new or not raise_new:
+        return 0, closed
+    nations = Nation.objects.in_bulk([wanted[k] for k in new])
+    days = settings.REPORTING_STALE_AFTER_DAYS
+    alerts = []
+    for key in new:
+        n = wanted[key]
+        if last.get(n) is None:
+            message = (f"{nations[n].code}: no stock report yet, while {expected.get(n, 0):,} items are expected; "
+                       f"report at least every {days} days.")
+        else:
+            message = (f"{nations[n].code}: the latest stock report is of {last[n].isoformat()}, "
+                       f"{(today - last[n]).days:,} days ago; report at least every {days} days.")
+        alerts.append(Alert(kind=Alert.Kind.STALE_REPORTING, nation_id=n, key=key, opened_at=now,
+                            message=message[:500]))
     _raise(alerts, now=now)
     return len(alerts), closed

@@ -6,24 +6,31 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from coordination.access import NONE_Q, VIEW, CatalogueAccess, NationOwnedAccess, RestrictedQuerySet, Scope
 from coordination.dates import validate_date_window, validate_past_date_window
 from coordination.models import Item, Nation
+from coordination.text import amount_of, grouped, iso
 
 NON_NEGATIVE = MinValueValidator(0, message=_("This cannot be negative."))
 
 class StockReport(NationOwnedAccess, models.Model):
     """Append-only time series of a nation's stock on hand. One report per (nation, item, as_of)."""
 
-    nation = models.ForeignKey(Nation, on_delete=models.PROTECT, related_name="stock_reports")
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="stock_reports")
+    # No index of their own on the three foreign keys: nation is the first column of the unique constraint
+    # and of stockreport_nation_asof_idx, item of the (item, as_of) index; reported_by serves no read (a
+    # deleted user's reports are found by a scan: rare). Every index costs each ingested row (see
+    # docs/performance.md, "Stock report indexes").
+    nation = models.ForeignKey(Nation, on_delete=models.PROTECT, related_name="stock_reports", db_index=False)
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="stock_reports", db_index=False)
     quantity = models.BigIntegerField(_("quantity on hand"), validators=[NON_NEGATIVE])
     as_of = models.DateField(_("as of"), validators=[validate_past_date_window])
     reported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        db_index=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
@@ -32,17 +39,23 @@ class StockReport(NationOwnedAccess, models.Model):
     class Meta:
         ordering = ["-as_of", "nation__code"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(quantity__gte=0), name="stockreport_quantity_gte_0"),
-            models.UniqueConstraint(fields=["nation", "item", "as_of"], name="stockreport_unique_per_day"),
+            models.CheckConstraint(condition=models.Q(quantity__gte=0), name="stockreport_quantity_gte_0",
+                violation_error_message=_("The quantity on hand cannot be negative.")),
+            models.UniqueConstraint(fields=["nation", "item", "as_of"], name="stockreport_unique_per_day",
+                violation_error_message=_("This nation already reported this item for this day.")),
         ]
         indexes = [
+            # One item across nations (API ?item=, the admin's item search, an item's history for the cell),
+            # and the item foreign key's own checks.
             models.Index(fields=["item", "as_of"]),
             # A nation's series newest first (the API list's order): a page is an index range scan.
             models.Index(fields=["nation", "-as_of", "-id"], name="stockreport_nation_asof_idx"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.nation_id}/{self.item_id} {self.quantity} @ {self.as_of}"
+        """ "POL: 4,000 rounds, 155 mm HE on hand on 2024-01-01"."""
+        return gettext("%(nation)s: %(what)s on hand on %(on)s") % {
+            "nation": self.nation.code, "what": amount_of(self.quantity, self.item), "on": iso(self.as_of)}
 
 
 class CurrentStock(NationOwnedAccess, models.Model):
@@ -59,12 +72,15 @@ class CurrentStock(NationOwnedAccess, models.Model):
         ordering = ["nation__code", "item__name"]
         verbose_name_plural = _("current stock")
         constraints = [
-            models.CheckConstraint(condition=models.Q(quantity__gte=0), name="currentstock_quantity_gte_0"),
-            models.UniqueConstraint(fields=["nation", "item"], name="currentstock_unique_pair"),
+            models.CheckConstraint(condition=models.Q(quantity__gte=0), name="currentstock_quantity_gte_0",
+                violation_error_message=_("The quantity on hand cannot be negative.")),
+            models.UniqueConstraint(fields=["nation", "item"], name="currentstock_unique_pair",
+                violation_error_message=_("This nation already has a current stock row for this item.")),
         ]
 
     def __str__(self) -> str:
-        return f"{self.nation_id}/{self.item_id} {self.quantity} @ {self.as_of}"
+        return gettext("%(nation)s: %(what)s on hand on %(on)s") % {
+            "nation": self.nation.code, "what": amount_of(self.quantity, self.item), "on": iso(self.as_of)}
 
 
 class StockpileGuideline(models.Model):
@@ -84,26 +100,33 @@ class StockpileGuideline(models.Model):
     class Meta:
         ordering = ["item__name", "nation__code", "-effective_from"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(minimum_quantity__gte=0), name="guideline_minimum_gte_0"),
+            models.CheckConstraint(condition=models.Q(minimum_quantity__gte=0), name="guideline_minimum_gte_0",
+                violation_error_message=_("The minimum quantity cannot be negative.")),
             models.CheckConstraint(
                 condition=models.Q(effective_to__isnull=True)
                 | models.Q(effective_to__gte=models.F("effective_from")),
                 name="guideline_period_ordered",
+                violation_error_message=_("A guideline cannot end before it takes effect."),
             ),
             models.UniqueConstraint(
                 fields=["item", "nation", "effective_from"],
                 condition=models.Q(nation__isnull=False),
                 name="guideline_unique_national",
+                violation_error_message=_("This nation already has a guideline for this item from this date."),
             ),
             models.UniqueConstraint(
                 fields=["item", "effective_from"],
                 condition=models.Q(nation__isnull=True),
                 name="guideline_unique_alliance",
+                violation_error_message=_("There is already an alliance-wide guideline for this item from this date."),
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.nation_id or 'alliance'}/{self.item_id} ≥ {self.minimum_quantity}"
+        """ "POL: at least 10,000 rounds, 155 mm HE from 2024-01-01" (or "Alliance: …")."""
+        return gettext("%(nation)s: at least %(what)s from %(on)s") % {
+            "nation": self.nation.code if self.nation_id else gettext("Alliance"),
+            "what": amount_of(self.minimum_quantity, self.item), "on": iso(self.effective_from)}
 
     @classmethod
     def access_q(cls, scope: Scope, action: str) -> models.Q:
@@ -144,7 +167,8 @@ class ProductionLine(CatalogueAccess, models.Model):
     class Meta:
         ordering = ["manufacturer__name", "item__name", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["manufacturer", "item", "name"], name="productionline_unique_name"),
+            models.UniqueConstraint(fields=["manufacturer", "item", "name"], name="productionline_unique_name",
+                violation_error_message=_("This manufacturer already has a line of this name for this item.")),
         ]
 
     def __str__(self) -> str:
@@ -174,7 +198,8 @@ class ProductionRate(NationOwnedAccess, models.Model):
     class Meta:
         ordering = ["nation__code", "item__name", "-effective_from"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(units_per_month__gte=0), name="rate_units_gte_0"),
+            models.CheckConstraint(condition=models.Q(units_per_month__gte=0), name="rate_units_gte_0",
+                violation_error_message=_("The units per month cannot be negative.")),
             models.UniqueConstraint(
                 fields=["nation", "item", "effective_from"], condition=models.Q(line__isnull=True),
                 name="rate_unique_per_start",
@@ -188,8 +213,10 @@ class ProductionRate(NationOwnedAccess, models.Model):
         ]
 
     def __str__(self) -> str:
-        where = f" ({self.line.name})" if self.line_id and self.line else ""
-        return f"{self.nation_id}/{self.item_id}{where} {self.units_per_month}/month from {self.effective_from}"
+        """ "POL: 500 rounds a month, 155 mm HE from 2024-01-01" (a line's capacity names the line)."""
+        who = f"{self.nation.code} ({self.line.name})" if self.line_id else self.nation.code
+        return gettext("%(who)s: %(what)s a month from %(on)s") % {
+            "who": who, "what": amount_of(self.units_per_month, self.item), "on": iso(self.effective_from)}
 
     def clean(self) -> None:
         """A line's rate belongs to the line's manufacturer's nation and the line's item."""
@@ -229,12 +256,15 @@ class FrameworkAgreement(models.Model):
     class Meta:
         ordering = ["item__name", "name"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(ceiling_quantity__gte=0), name="agreement_ceiling_gte_0"),
+            models.CheckConstraint(condition=models.Q(ceiling_quantity__gte=0), name="agreement_ceiling_gte_0",
+                violation_error_message=_("The ceiling quantity cannot be negative.")),
             models.CheckConstraint(condition=models.Q(unit_price_eur__isnull=True) | models.Q(unit_price_eur__gte=0),
-                                   name="agreement_price_gte_0"),
+                                   name="agreement_price_gte_0",
+                                   violation_error_message=_("The unit price cannot be negative.")),
             models.CheckConstraint(
                 condition=models.Q(valid_to__isnull=True) | models.Q(valid_to__gte=models.F("valid_from")),
                 name="agreement_validity_ordered",
+                violation_error_message=_("An agreement cannot end before it starts."),
             ),
         ]
 
@@ -267,12 +297,16 @@ class AgreementParticipant(models.Model):
     class Meta:
         ordering = ["agreement__name", "joined_on", "nation__code"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(planned_quantity__gte=0), name="participant_planned_gte_0"),
-            models.UniqueConstraint(fields=["agreement", "nation"], name="participant_unique_per_agreement"),
+            models.CheckConstraint(condition=models.Q(planned_quantity__gte=0), name="participant_planned_gte_0",
+                violation_error_message=_("The planned quantity cannot be negative.")),
+            models.UniqueConstraint(fields=["agreement", "nation"], name="participant_unique_per_agreement",
+                violation_error_message=_("This nation already takes part in this agreement.")),
         ]
 
     def __str__(self) -> str:
-        return f"{self.nation_id} in {self.agreement_id} from {self.joined_on}"
+        return gettext("%(nation)s in “%(agreement)s” from %(on)s, %(n)s planned") % {
+            "nation": self.nation.code, "agreement": self.agreement.name, "on": iso(self.joined_on),
+            "n": grouped(self.planned_quantity)}
 
     @classmethod
     def access_q(cls, scope: Scope, action: str) -> models.Q:
@@ -318,15 +352,21 @@ class Order(NationOwnedAccess, models.Model):
         ordering = ["-ordered_on", "-pk"]
         indexes = [models.Index(fields=["nation", "item"]), models.Index(fields=["agreement", "status"])]
         constraints = [
-            models.CheckConstraint(condition=models.Q(quantity__gte=0), name="order_quantity_gte_0"),
+            models.CheckConstraint(condition=models.Q(quantity__gte=0), name="order_quantity_gte_0",
+                violation_error_message=_("The quantity cannot be negative.")),
             models.CheckConstraint(condition=models.Q(unit_price_eur__isnull=True) | models.Q(unit_price_eur__gte=0),
-                                   name="order_price_gte_0"),
+                                   name="order_price_gte_0",
+                                   violation_error_message=_("The unit price cannot be negative.")),
             models.UniqueConstraint(fields=["nation", "reference"], condition=~models.Q(reference=""),
-                                    name="order_unique_reference_per_nation"),
+                                    name="order_unique_reference_per_nation",
+                                    violation_error_message=_("This nation already has an order with this reference.")),
         ]
 
     def __str__(self) -> str:
-        return f"{self.nation_id} order {self.reference or self.pk}: {self.quantity} × {self.item_id}"
+        """ "POL order POL-1: 5,000 rounds, 155 mm HE, ordered 2024-01-05"."""
+        return gettext("%(nation)s order %(reference)s: %(what)s, ordered %(on)s") % {
+            "nation": self.nation.code, "reference": self.reference or f"#{self.pk}",
+            "what": amount_of(self.quantity, self.item), "on": iso(self.ordered_on)}
 
 
 class OrderScheduleLine(NationOwnedAccess, models.Model):
@@ -346,12 +386,14 @@ class OrderScheduleLine(NationOwnedAccess, models.Model):
         ordering = ["order_id", "due_on"]
         indexes = [models.Index(fields=["due_on"])]
         constraints = [
-            models.CheckConstraint(condition=models.Q(quantity__gte=0), name="scheduleline_quantity_gte_0"),
-            models.UniqueConstraint(fields=["order", "due_on"], name="scheduleline_unique_per_day"),
+            models.CheckConstraint(condition=models.Q(quantity__gte=0), name="scheduleline_quantity_gte_0",
+                violation_error_message=_("The quantity cannot be negative.")),
+            models.UniqueConstraint(fields=["order", "due_on"], name="scheduleline_unique_per_day",
+                violation_error_message=_("This order already has a schedule line on this day: merge them.")),
         ]
 
     def __str__(self) -> str:
-        return f"{self.quantity} due {self.due_on}"
+        return gettext("%(n)s due %(on)s") % {"n": grouped(self.quantity), "on": iso(self.due_on)}
 
 
 class Shortfall(NationOwnedAccess, models.Model):
@@ -391,13 +433,114 @@ class Shortfall(NationOwnedAccess, models.Model):
     class Meta:
         ordering = ["-shortfall", "nation__code"]
         constraints = [
-            models.UniqueConstraint(fields=["nation", "item"], name="shortfall_unique_pair"),
-            models.CheckConstraint(condition=models.Q(shortfall__gte=0), name="shortfall_gte_0"),
+            models.UniqueConstraint(fields=["nation", "item"], name="shortfall_unique_pair",
+                violation_error_message=_("There is already a shortfall row for this nation and item.")),
+            models.CheckConstraint(condition=models.Q(shortfall__gte=0), name="shortfall_gte_0",
+                violation_error_message=_("A shortfall cannot be negative.")),
         ]
         indexes = [models.Index(fields=["item", "status"])]
 
     def __str__(self) -> str:
-        return f"{self.nation_id}/{self.item_id}: {self.shortfall} ({self.status})"
+        return gettext("%(nation)s, %(item)s: short by %(n)s (%(status)s)") % {
+            "nation": self.nation.code, "item": self.item.name, "n": grouped(self.shortfall),
+            "status": self.get_status_display().lower()}
+
+
+class ShortfallVersion(NationOwnedAccess, models.Model):
+    """The history of one pair's figures: one row per stretch of days over which they did not change.
+
+    Valid from ``valid_from`` (inclusive) to ``valid_to`` (exclusive; null: still current). Written only by
+    the shortfall engine (``stockpiles.engine.history``), in the transaction that stores the Shortfall rows.
+    "As of D" reads the version valid at D. ``recovers_on`` is not stored: at D it is
+    ``add_months(D, months_to_recover)``, like the live row's. See docs/history.md.
+    """
+
+    nation = models.ForeignKey(Nation, on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid until"), null=True, blank=True)
+    on_hand = models.BigIntegerField(_("on hand"), null=True, blank=True)
+    guideline = models.BigIntegerField(_("guideline"), null=True, blank=True)
+    owed = models.BigIntegerField(_("owed"), default=0)
+    available = models.BigIntegerField(_("available"), null=True, blank=True)
+    shortfall = models.BigIntegerField(_("shortfall"), default=0)
+    coverage = models.FloatField(_("coverage"), null=True, blank=True)
+    rate = models.BigIntegerField(_("production per month"), null=True, blank=True)
+    months_to_recover = models.IntegerField(_("months to recover"), null=True, blank=True)
+    contracted_inflow = models.BigIntegerField(_("contracted inflow"), default=0)
+    not_recovering = models.BooleanField(_("not recovering"), default=False)
+    status = models.CharField(_("status"), max_length=16, choices=Shortfall.Status.choices)
+    recorded_at = models.DateTimeField(_("recorded at"))
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["nation", "item", "valid_from"], name="shortfallversion_unique_start"),
+            models.CheckConstraint(
+                condition=models.Q(valid_to__isnull=True) | models.Q(valid_to__gt=models.F("valid_from")),
+                name="shortfallversion_valid_to_after_from"),
+        ]
+        indexes = [
+            # as of D for every pair: the versions started by D and not ended by it
+            models.Index(fields=["valid_from", "valid_to"], name="shortfallversion_period"),
+            models.Index(fields=["item", "valid_from"], name="shortfallversion_item"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.nation_id}/{self.item_id} from {self.valid_from}: {self.shortfall} ({self.status})"
+
+
+class Snapshot(CatalogueAccess, models.Model):
+    """A named briefing snapshot the cell froze ("Weekly briefing 2024-W18"): the figures of every pair as
+    of ``as_of``, copied into ``SnapshotRow`` when it was taken. Late reports and history corrections
+    never change them (docs/history.md). Every signed-in reader sees the list; the rows follow the access
+    rule (a nation its own, other nations' figures only through coordination.disclosure)."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    as_of = models.DateField(_("figures as of"), validators=[validate_past_date_window])
+    taken_at = models.DateTimeField(_("taken at"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name=_("taken by"))
+    note = models.CharField(_("note"), max_length=300, blank=True, default="")
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-taken_at", "-pk"]
+        verbose_name = _("briefing snapshot")
+        verbose_name_plural = _("briefing snapshots")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.as_of.isoformat()})"
+
+
+class SnapshotRow(NationOwnedAccess, models.Model):
+    """One pair's figures frozen in a snapshot, with what they came from (the stock report's date, the
+    quantity pledged from national stock) so a comparison can say why a figure moved."""
+
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="rows")
+    nation = models.ForeignKey(Nation, on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
+    on_hand = models.BigIntegerField(_("on hand"), null=True, blank=True)
+    guideline = models.BigIntegerField(_("guideline"), null=True, blank=True)
+    owed = models.BigIntegerField(_("owed"), default=0)
+    available = models.BigIntegerField(_("available"), null=True, blank=True)
+    shortfall = models.BigIntegerField(_("shortfall"), default=0)
+    coverage = models.FloatField(_("coverage"), null=True, blank=True)
+    rate = models.BigIntegerField(_("production per month"), null=True, blank=True)
+    months_to_recover = models.IntegerField(_("months to recover"), null=True, blank=True)
+    contracted_inflow = models.BigIntegerField(_("contracted inflow"), default=0)
+    not_recovering = models.BooleanField(_("not recovering"), default=False)
+    status = models.CharField(_("status"), max_length=16, choices=Shortfall.Status.choices)
+    # what the figures came from (for "why did it change")
+    reported_on = models.DateField(_("stock report of"), null=True, blank=True)
+    pledged = models.BigIntegerField(_("pledged from national stock"), default=0)
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["snapshot", "nation", "item"], name="snapshotrow_unique_pair")]
+
+    def __str__(self) -> str:
+        return f"{self.snapshot_id}: {self.nation_id}/{self.item_id} {self.shortfall} ({self.status})"
 
 
 class ShortfallMark(models.Model):
@@ -410,22 +553,27 @@ class ShortfallMark(models.Model):
     nation = models.ForeignKey(Nation, on_delete=models.CASCADE, related_name="+")
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
     marked_at = models.DateTimeField(auto_now=True)
+    # A backdated input (a stock report dated before today): the pair's history is re-derived from this
+    # date on when the mark is drained (docs/history.md). Null: only today's figures changed.
+    history_from = models.DateField(null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["nation", "item"], name="shortfallmark_unique_pair")]
+        constraints = [models.UniqueConstraint(fields=["nation", "item"], name="shortfallmark_unique_pair",
+        violation_error_message=_("This nation and item are already marked for a recompute."))]
 
     def __str__(self) -> str:
         return f"{self.nation_id}/{self.item_id} marked {self.marked_at}"
 
 
 class Alert(NationOwnedAccess, models.Model):
-    """Raised when a pair falls below guideline, a pledge becomes overdue, or the shortfall engine cannot
-    compute a pair; closed when it clears."""
+    """Raised when a pair falls below guideline, a pledge becomes overdue, the shortfall engine cannot
+    compute a pair, or a nation's stock reporting goes stale; closed when it clears."""
 
     class Kind(models.TextChoices):
         BELOW_GUIDELINE = "below_guideline", _("Below guideline")
         PLEDGE_OVERDUE = "pledge_overdue", _("Pledge overdue")
         ENGINE_FAILURE = "engine_failure", _("Shortfall engine failure")
+        STALE_REPORTING = "stale_reporting", _("Stale reporting")
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     nation = models.ForeignKey(Nation, on_delete=models.CASCADE, related_name="alerts")
@@ -446,7 +594,8 @@ class Alert(NationOwnedAccess, models.Model):
         ordering = ["-opened_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["key"], condition=models.Q(closed_at__isnull=True), name="alert_one_open_per_key"
+                fields=["key"], condition=models.Q(closed_at__isnull=True), name="alert_one_open_per_key",
+                violation_error_message=_("This alert is already open.")
             ),
         ]
         indexes = [

@@ -14,13 +14,13 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from coordination import disclosure
 from coordination.access import VIEW, Scope, scope_for
 from coordination.models import Item, Nation
-from pledges.selectors import recipient_gaps, unseen_owed_pledges
+from pledges.selectors import recipient_gaps
 from stockpiles import procurement, shortfalls
 from stockpiles.engine import compute_isolated, shortfall_inputs
 from stockpiles.models import AgreementParticipant, FrameworkAgreement, Order, OrderScheduleLine, ProductionRate
@@ -69,9 +69,12 @@ class AgreementRow:
         return disclosure.reason_text(self.reason) if self.reason else ""
 
 
-def agreement_list(*, actor, item=None) -> list[AgreementRow]:
+def agreement_list(*, actor, item=None, as_of: dt.date | None = None) -> list[AgreementRow]:
     """Agreements the actor may see, with participants and utilisation (ordered vs ceiling, per
     participant and in total). Three queries (agreements, participants, call-off totals).
+
+    For a past ``as_of``: the agreements valid then (from ``valid_from`` to ``valid_to``), the participants
+    that had joined by then, and the call-offs placed by then.
 
     The cell and the lead nation see every participant's call-offs. Another participant sees its own,
     and the total only as ``coordination.disclosure`` allows (the call-offs of each nation as contributions).
@@ -82,17 +85,22 @@ def agreement_list(*, actor, item=None) -> list[AgreementRow]:
     qs = FrameworkAgreement.objects.restrict(scope, VIEW).select_related("lead_nation", "item", "manufacturer")
     if item is not None:
         qs = qs.filter(item_id=_pk(item))
+    if as_of is not None:
+        qs = qs.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=as_of), valid_from__lte=as_of)
     agreements = list(qs.order_by("item__name", "name"))
     if not agreements:
         return []
     ids = [a.pk for a in agreements]
     participants: dict[int, list[AgreementParticipant]] = defaultdict(list)
-    for p in (AgreementParticipant.objects.filter(agreement_id__in=ids).select_related("nation")
-              .order_by("joined_on", "nation__code")):
+    joined = AgreementParticipant.objects.filter(agreement_id__in=ids)
+    placed = Order.objects.filter(agreement_id__in=ids)
+    if as_of is not None:
+        joined, placed = joined.filter(joined_on__lte=as_of), placed.filter(ordered_on__lte=as_of)
+    for p in joined.select_related("nation").order_by("joined_on", "nation__code"):
         participants[p.agreement_id].append(p)
     orders: dict[int, list[procurement.OrderFacts]] = defaultdict(list)
     for agreement_id, nation_id, item_id, total in (
-        Order.objects.filter(agreement_id__in=ids).exclude(status=Order.Status.CANCELLED).order_by()
+        placed.exclude(status=Order.Status.CANCELLED).order_by()
         .values_list("agreement_id", "nation_id", "item_id").annotate(total=Sum("quantity"))
     ):
         orders[agreement_id].append(procurement.OrderFacts(order_id=0, nation_id=nation_id, item_id=item_id,
@@ -271,7 +279,7 @@ def procurement_overview(*, actor, as_of: dt.date | None = None, item=None) -> l
     on = as_of or _today()
     item_ids = None if item is None else [_pk(item)]
     past = as_of is not None and as_of < _today()
-    positions = nation_positions(as_of=as_of if past else None, item_ids=item_ids)
+    positions = nation_positions(as_of=as_of if past else None, item_ids=item_ids, actor=scope)
     gaps: dict[int, list] = defaultdict(list)
     for row in recipient_gaps(actor=scope, item=item, as_of=as_of if past else None):
         gaps[row.item.pk].append(row.gap)
@@ -282,10 +290,7 @@ def procurement_overview(*, actor, as_of: dt.date | None = None, item=None) -> l
     national_producers = _national_producers(capacity_by_item=capacity, as_of=on, item_ids=item_ids)
 
     wanted = set(positions) | set(gaps) | set(orders) | set(capacity)
-    unseen = unseen_owed_pledges(actor=scope, as_of=on)
-    items = Item.objects.select_related("category").annotate(
-        restricted=Value(False) if unseen is None else Exists(unseen.filter(item_id=OuterRef("pk")))
-    ).in_bulk(wanted)
+    items = Item.objects.select_related("category").in_bulk(wanted)
     rows = []
     for item_id in wanted:
         it = items[item_id]
@@ -307,7 +312,7 @@ def procurement_overview(*, actor, as_of: dt.date | None = None, item=None) -> l
         f = disclosure.demand_figures(
             shortfall={n: p.shortfall for n, p in by_nation.items()}, contracted=contracted_by,
             national_capacity={n: cap_by_nation[n] for n in producers}, recipient_uncovered=d.recipient_uncovered,
-            demand=d, reader=reader, restricted=it.restricted,
+            demand=d, reader=reader, limits={n: p.limit for n, p in by_nation.items()},
         )
         rows.append(ItemDemandRow(
             item_id=item_id, item_name=it.name, unit=it.unit, category_name=it.category.name,

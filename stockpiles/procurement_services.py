@@ -15,9 +15,11 @@ from collections.abc import Sequence
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Sum
+from django.utils.translation import gettext as _
 
 from coordination.access import CHANGE
 from coordination.services import record_save, require_cell, require_nation_access, validate_instance
+from coordination.text import grouped
 from stockpiles.engine import shortfall_mark_pairs
 from stockpiles.models import (
     AgreementParticipant,
@@ -123,7 +125,8 @@ def agreement_update(*, actor, agreement_id: int, user=None, **fields) -> Framew
         ordered = _ordered_under(agreement.pk)
         if isinstance(agreement.ceiling_quantity, int) and agreement.ceiling_quantity < ordered:
             errors["ceiling_quantity"] = [
-                f"{ordered} are already called off under this agreement; the ceiling cannot be lower."
+                _("%(n)s are already called off under this agreement; the ceiling cannot be lower.")
+                % {"n": grouped(ordered)}
             ]
         if errors:
             raise ValidationError(errors)
@@ -217,7 +220,8 @@ def _check_order(order: Order, agreement: FrameworkAgreement | None, participant
     errors: dict[str, list[str]] = {}
     quantity = order.quantity if isinstance(order.quantity, int) else None
     if quantity is not None and scheduled > quantity:
-        errors["quantity"] = [f"The delivery schedule already holds {scheduled}; the order cannot be smaller."]
+        errors["quantity"] = [_("The delivery schedule already holds %(n)s; the order cannot be smaller.")
+                              % {"n": grouped(scheduled)}]
     if agreement is None:
         return errors
     if order.item_id != agreement.item_id:
@@ -233,8 +237,9 @@ def _check_order(order: Order, agreement: FrameworkAgreement | None, participant
     if quantity is not None and order.status != Order.Status.CANCELLED:
         left = agreement.ceiling_quantity - ordered_before
         if quantity > left:
-            errors["quantity"] = [f"Only {max(left, 0)} of the {agreement.ceiling_quantity} under “{agreement.name}” "
-                                  "are left to call off."]
+            errors["quantity"] = [_("Only %(left)s of the %(ceiling)s under “%(agreement)s” are left to call off.")
+                                  % {"left": grouped(max(left, 0)), "ceiling": grouped(agreement.ceiling_quantity),
+                                     "agreement": agreement.name}]
     return errors
 
 
@@ -363,7 +368,7 @@ def schedule_line_create(*, actor, order_id: int, due_on: dt.date, quantity: int
                          user=None) -> OrderScheduleLine:
     """Add a delivery schedule line; the schedule may not exceed the ordered quantity."""
     with transaction.atomic():
-        order, _ = _lock_order(actor, order_id)
+        order, _unused = _lock_order(actor, order_id)
         line = OrderScheduleLine(order=order, due_on=due_on, quantity=quantity, received_on=received_on)
         _validate_line(line, order, others=_scheduled_total(order.pk))
         line._history_user = _history_user(user)
@@ -381,7 +386,7 @@ def schedule_line_update(*, actor, line_id: int, user=None, **fields) -> OrderSc
                     .values_list("order_id", flat=True).first())
         if order_id is None:
             raise PermissionDenied("You may not change this schedule line, or it does not exist.")
-        order, _ = _lock_order(actor, order_id)
+        order, _unused = _lock_order(actor, order_id)
         line = OrderScheduleLine.objects.select_for_update().get(pk=line_id)
         for name, value in fields.items():
             setattr(line, name, value)
@@ -398,7 +403,7 @@ def schedule_line_delete(*, actor, line_id: int, user=None) -> None:
                     .values_list("order_id", flat=True).first())
         if order_id is None:
             raise PermissionDenied("You may not change this schedule line, or it does not exist.")
-        order, _ = _lock_order(actor, order_id)
+        order, _unused = _lock_order(actor, order_id)
         line = OrderScheduleLine.objects.get(pk=line_id)
         line._history_user = _history_user(user)
         line.delete()
@@ -409,8 +414,8 @@ def _validate_line(line: OrderScheduleLine, order: Order, *, others: int) -> Non
     validate_instance(line)
     errors: dict[str, list[str]] = {}
     if isinstance(line.quantity, int) and others + line.quantity > order.quantity:
-        errors["quantity"] = [f"Only {max(order.quantity - others, 0)} of the {order.quantity} ordered are left "
-                              "to schedule on this order."]
+        errors["quantity"] = [_("Only %(left)s of the %(ordered)s ordered are left to schedule on this order.")
+                              % {"left": grouped(max(order.quantity - others, 0)), "ordered": grouped(order.quantity)}]
     if line.received_on is not None and line.received_on < order.ordered_on:
         errors["received_on"] = ["A line cannot be received before the order was placed."]
     if errors:

@@ -13,12 +13,13 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from coordination.access import VIEW, Scope, scope_for
 from coordination.models import Nation
-from stockpiles.models import CurrentStock, Shortfall
+from stockpiles.models import CurrentStock, Shortfall, StockReport
+from stockpiles.selectors import shortfalls_as_of
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class NationReporting:
     items_expected: int
     items_reported: int  # of the expected items
     stale: bool
+    on: dt.date | None = None  # the day the row describes (None: today)
 
     @property
     def items_missing(self) -> int:
@@ -37,39 +39,95 @@ class NationReporting:
 
     @property
     def days_since_report(self) -> int | None:
-        return None if self.last_report is None else (timezone.localdate() - self.last_report).days
+        return None if self.last_report is None else ((self.on or timezone.localdate()) - self.last_report).days
 
 
-def reporting_by_nation(*, actor, today: dt.date | None = None) -> list[NationReporting]:
+def stale_limit(*, today: dt.date) -> dt.date:
+    """A latest report before this day is stale."""
+    return today - dt.timedelta(days=settings.REPORTING_STALE_AFTER_DAYS)
+
+
+def is_stale(*, last_report: dt.date | None, expected: int, today: dt.date) -> bool:
+    """The one rule (the reporting view and the ``stale_reporting`` alert, stockpiles.alerts): the latest
+    report is older than ``REPORTING_STALE_AFTER_DAYS``, or there is none while some item is expected."""
+    return last_report < stale_limit(today=today) if last_report is not None else expected > 0
+
+
+def last_report_by_nation(*, actor, as_of: dt.date) -> dict[int, dt.date]:
+    """Per nation the user may see, the date of its latest stock report on or before ``as_of`` (nations
+    without one left out). One query: one index probe per nation (``stockreport_nation_asof_idx``), never
+    a scan of the report history."""
+    scope = actor if isinstance(actor, Scope) else scope_for(actor)
+    latest = (StockReport.objects.filter(nation_id=OuterRef("pk"), as_of__lte=as_of)
+              .order_by("-as_of", "-id").values("as_of")[:1])
+    if scope.is_nobody:
+        return {}
+    nations = Nation.objects.all() if scope.is_cell else Nation.objects.filter(pk=scope.nation_id)
+    rows = nations.order_by().annotate(last=Subquery(latest)).values_list("pk", "last")
+    return {pk: last for pk, last in rows if last is not None}
+
+
+def latest_report_on(*, actor, as_of: dt.date) -> dt.date | None:
+    """The latest stock report on or before ``as_of`` among the nations the user may see. One query."""
+    return max(last_report_by_nation(actor=actor, as_of=as_of).values(), default=None)
+
+
+def reports_stale_on(*, last_report: dt.date | None, on: dt.date) -> bool:
+    """The reporting was stale on ``on``: no report by then, or the latest older than
+    ``settings.REPORTING_STALE_AFTER_DAYS``."""
+    return last_report is None or last_report < stale_limit(today=on)
+
+
+def _counts_as_of(scope: Scope, as_of: dt.date) -> dict[int, dict]:
+    """Expected and reported items per nation on a past date: from the shortfall pairs as they stood
+    then (the engine's inputs as of that date), by the same rule as the stored rows."""
+    counts: dict[int, dict] = {}
+    for row in shortfalls_as_of(actor=scope, as_of=as_of):
+        if row.result.guideline is not None and row.result.guideline > 0:
+            entry = counts.setdefault(row.nation.pk, {"expected": 0, "reported": 0})
+            entry["expected"] += 1
+            entry["reported"] += row.result.on_hand is not None
+    return counts
+
+
+def reporting_by_nation(*, actor, today: dt.date | None = None, as_of: dt.date | None = None
+                        ) -> list[NationReporting]:
     """One row per nation the user may see (its own for an officer; every ally, and every nation with a
-    report or an expectation, for the cell), stale ones first. Three queries."""
+    report or an expectation, for the cell), stale ones first. Three queries.
+
+    For a past ``as_of``: the latest report on or before it, days and staleness counted to it, and the
+    items expected and reported then (``shortfalls_as_of``: the engine's inputs as of that date).
+    """
     scope = actor if isinstance(actor, Scope) else scope_for(actor)
     if scope.is_nobody:
         return []
-    today = today or timezone.localdate()
+    today = as_of or today or timezone.localdate()
     expected_q = Q(guideline__gt=0)
-    counts = {
-        row["nation_id"]: row
-        for row in Shortfall.objects.restrict(scope, VIEW).order_by().values("nation_id").annotate(
-            expected=Count("pk", filter=expected_q),
-            reported=Count("pk", filter=expected_q & Q(on_hand__isnull=False)),
-        )
-    }
-    last = dict(CurrentStock.objects.restrict(scope, VIEW).order_by().values("nation_id")
-                .annotate(last=Max("as_of")).values_list("nation_id", "last"))
+    if as_of is not None:
+        counts = _counts_as_of(scope, as_of)
+        last = last_report_by_nation(actor=scope, as_of=as_of)
+    else:
+        counts = {
+            row["nation_id"]: row
+            for row in Shortfall.objects.restrict(scope, VIEW).order_by().values("nation_id").annotate(
+                expected=Count("pk", filter=expected_q),
+                reported=Count("pk", filter=expected_q & Q(on_hand__isnull=False)),
+            )
+        }
+        last = dict(CurrentStock.objects.restrict(scope, VIEW).order_by().values("nation_id")
+                    .annotate(last=Max("as_of")).values_list("nation_id", "last"))
     nations = Nation.objects.restrict(scope, VIEW).order_by("code")
     if scope.is_cell:
         nations = nations.filter(Q(role=Nation.Role.ALLY) | Q(pk__in=set(counts) | set(last)))
     else:
         nations = nations.filter(pk=scope.nation_id)
-    limit = today - dt.timedelta(days=settings.REPORTING_STALE_AFTER_DAYS)
     rows = []
     for nation_id, code, name in nations.values_list("pk", "code", "name"):
         expected = counts.get(nation_id, {}).get("expected", 0)
         reported = counts.get(nation_id, {}).get("reported", 0)
         last_report = last.get(nation_id)
-        stale = (last_report < limit) if last_report is not None else expected > 0
+        stale = is_stale(last_report=last_report, expected=expected, today=today)
         rows.append(NationReporting(nation_id=nation_id, nation_code=code, nation_name=name, last_report=last_report,
-                                    items_expected=expected, items_reported=reported, stale=stale))
+                                    items_expected=expected, items_reported=reported, stale=stale, on=as_of))
     rows.sort(key=lambda r: (not r.stale, -r.items_missing, r.nation_code))
     return rows

@@ -14,16 +14,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, QuerySet, Sum, Value
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from coordination import disclosure
 from coordination.access import VIEW, Scope, scope_for
+from coordination.dates import end_of_day
 from coordination.models import Category, Item, Nation
-from pledges.selectors import unseen_owed_pledges
+from pledges.selectors import unseen_owed_by_pair
 from stockpiles import shortfalls
 from stockpiles.engine import shortfalls_compute
-from stockpiles.models import Alert, Shortfall, ShortfallMark, StockReport
+from stockpiles.models import Alert, Shortfall, ShortfallMark, ShortfallVersion, SnapshotRow, StockReport
 
 Pair = tuple[int, int]
 
@@ -52,23 +53,26 @@ def result_of(row: Shortfall | dict) -> shortfalls.ShortfallResult:
 
 
 def _results(*, scope: Scope | None, as_of: dt.date | None, item_ids: Iterable[int] | None = None,
-             nation_ids: Iterable[int] | None = None, compute: bool = False
+             nation_ids: Iterable[int] | None = None, snapshot_id: int | None = None
              ) -> dict[Pair, shortfalls.ShortfallResult]:
-    """Stored results (today), or results computed from the history for a past date.
-
-    ``scope`` None: no access filter (for aggregates only). ``compute``: compute even for today.
-    One query for stored rows; the fixed set of ``shortfall_inputs`` queries otherwise.
-    """
+    """Stored results: today's Shortfall rows, for a past date the versions of the history valid then
+    (``ShortfallVersion``, docs/history.md), or a frozen snapshot's rows (``snapshot_id``; ``as_of`` is then
+    the snapshot's date). ``scope`` None: no access filter (for aggregates only). One query either way."""
     item_ids = None if item_ids is None else set(item_ids)
     nation_ids = None if nation_ids is None else set(nation_ids)
-    if compute or _is_past(as_of):
-        computed = shortfalls_compute(pairs=None, as_of=as_of)
+    if snapshot_id is not None or _is_past(as_of):
+        if snapshot_id is not None:
+            qs = SnapshotRow.objects.all() if scope is None else SnapshotRow.objects.restrict(scope, VIEW)
+            qs = qs.filter(snapshot_id=snapshot_id).order_by()
+        else:
+            qs = versions_valid_on(as_of, scope=scope)
+        if item_ids is not None:
+            qs = qs.filter(item_id__in=item_ids)
+        if nation_ids is not None:
+            qs = qs.filter(nation_id__in=nation_ids)
         return {
-            (n, i): r
-            for (n, i), r in computed.items()
-            if (item_ids is None or i in item_ids)
-            and (nation_ids is None or n in nation_ids)
-            and (scope is None or scope.is_cell or n == scope.nation_id)
+            (n, i): shortfalls.result_from_figures(figures, as_of)
+            for n, i, *figures in qs.values_list("nation_id", "item_id", *shortfalls.VERSION_FIGURES)
         }
     qs = Shortfall.objects.all() if scope is None else Shortfall.objects.restrict(scope, VIEW)
     if item_ids is not None:
@@ -79,6 +83,13 @@ def _results(*, scope: Scope | None, as_of: dt.date | None, item_ids: Iterable[i
         (row["nation_id"], row["item_id"]): result_of(row)
         for row in qs.order_by().values("nation_id", "item_id", *_RESULT_FIELDS)
     }
+
+
+def versions_valid_on(day: dt.date, *, scope: Scope | None) -> QuerySet[ShortfallVersion]:
+    """The history's versions valid on ``day`` (one per pair that had a row then), restricted to ``scope``
+    (None: every pair, for aggregates only)."""
+    qs = ShortfallVersion.objects.all() if scope is None else ShortfallVersion.objects.restrict(scope, VIEW)
+    return qs.filter(valid_from__lte=day).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=day)).order_by()
 
 
 # --- Per-nation shortfalls ----------------------------------------------------------------------
@@ -112,7 +123,7 @@ def shortfalls_are_stale(*, last_computed: dt.datetime | None = None, now: dt.da
 
 @dataclass(frozen=True)
 class PastShortfall:
-    """A shortfall computed for a past date (not stored): the engine's result plus names."""
+    """A shortfall as it stood on a date (read from the history): the engine's result plus names."""
 
     nation: Nation
     item: Item
@@ -120,17 +131,17 @@ class PastShortfall:
 
 
 def shortfalls_as_of(*, actor, as_of: dt.date, nation: Nation | int | None = None,
-                     item: Item | int | None = None) -> list[PastShortfall]:
-    """The shortfalls as they stood on a date, computed from the history, worst first (briefing snapshot).
+                     item: Item | int | None = None, snapshot_id: int | None = None) -> list[PastShortfall]:
+    """The shortfalls as they stood on a date, read from the history (today: the stored rows), worst first.
 
-    A fixed number of queries: the engine's inputs plus one for nations and one for items.
+    Three queries: the versions, their nations, their items.
     """
     scope = _scope(actor)
     if scope.is_nobody:
         return []
     nation_ids = None if nation is None else [getattr(nation, "pk", nation)]
     item_ids = None if item is None else [getattr(item, "pk", item)]
-    results = _results(scope=scope, as_of=as_of, item_ids=item_ids, nation_ids=nation_ids, compute=True)
+    results = _results(scope=scope, as_of=as_of, item_ids=item_ids, nation_ids=nation_ids, snapshot_id=snapshot_id)
     nations = Nation.objects.in_bulk({n for n, _ in results})
     items = Item.objects.select_related("category").in_bulk({i for _, i in results})
     rows = [PastShortfall(nation=nations[n], item=items[i], result=r) for (n, i), r in results.items()]
@@ -178,26 +189,41 @@ class NationPosition:
     status: str
     shortfall: int
     surplus: int | None  # available - guideline; None when either is missing
+    limit: int | None = None  # the largest shortfall a nation knows this one could have (guideline + owed)
+    surplus_limit: int | None = None  # the same for a surplus (None: no known ceiling, as in the product)
 
 
-def nation_positions(*, as_of: dt.date | None = None, item_ids: Iterable[int] | None = None
-                     ) -> dict[int, dict[int, NationPosition]]:
-    """Per item, per nation: status, shortfall and surplus (stored rows today, computed from the history
-    for a past ``as_of``). For aggregates only: never shown per nation. One query today."""
+def _position(r: shortfalls.ShortfallResult) -> NationPosition:
+    surplus = None if r.available is None or r.guideline is None else r.available - r.guideline
+    limit = None if r.guideline is None else r.guideline + max(0, r.owed or 0)
+    return NationPosition(r.status, r.shortfall, surplus, limit=limit)
+
+
+def nation_positions(*, as_of: dt.date | None = None, item_ids: Iterable[int] | None = None, actor=None,
+                     snapshot_id: int | None = None) -> dict[int, dict[int, NationPosition]]:
+    """Per item, per nation: status, shortfall, surplus and the largest shortfall a reader knows it could
+    have (guideline + owed) — stored rows today, the history's versions for a past ``as_of``, a frozen
+    snapshot's rows for ``snapshot_id``. For aggregates only: never shown per nation.
+
+    ``actor``: the reader (rule c of ``coordination.disclosure``): every other donor's pledges this
+    reader may not see are left out of that donor's owed, available, shortfall and surplus
+    (``pledges.selectors.unseen_owed_by_pair``), so they neither enter nor move anything it sees.
+    None (or the cell): every pledge counts. One query today (two with a nation's ``actor``).
+    """
     by_item: dict[int, dict[int, NationPosition]] = defaultdict(dict)
-    if _is_past(as_of):
-        for (nation_id, item_id), r in _results(scope=None, as_of=as_of, item_ids=item_ids).items():
-            surplus = None if r.available is None or r.guideline is None else r.available - r.guideline
-            by_item[item_id][nation_id] = NationPosition(r.status, r.shortfall, surplus)
-        return by_item
-    qs = Shortfall.objects.all()
-    if item_ids is not None:
-        qs = qs.filter(item_id__in=set(item_ids))
-    for nation_id, item_id, status, short, available, guideline in qs.order_by().values_list(
-        "nation_id", "item_id", "status", "shortfall", "available", "guideline"
-    ):
-        surplus = None if available is None or guideline is None else available - guideline
-        by_item[item_id][nation_id] = NationPosition(status, short, surplus)
+    unseen = {} if actor is None else unseen_owed_by_pair(actor=_scope(actor), as_of=as_of, item_ids=item_ids)
+    if snapshot_id is not None or _is_past(as_of):
+        results = _results(scope=None, as_of=as_of, item_ids=item_ids, snapshot_id=snapshot_id)
+    else:
+        qs = Shortfall.objects.all()
+        if item_ids is not None:
+            qs = qs.filter(item_id__in=set(item_ids))
+        results = {
+            (row["nation_id"], row["item_id"]): result_of(row)
+            for row in qs.order_by().values("nation_id", "item_id", *_RESULT_FIELDS)
+        }
+    for (nation_id, item_id), r in results.items():
+        by_item[item_id][nation_id] = _position(shortfalls.without_owed(r, unseen.get((nation_id, item_id), 0)))
     return by_item
 
 
@@ -210,6 +236,8 @@ def rollup_disclosed(*, positions: Mapping[int, NationPosition], reader: disclos
         shortfall={n: p.shortfall for n, p in positions.items()},
         surplus={n: p.surplus or 0 for n, p in positions.items() if n in counted},
         counted=counted, reader=reader, restricted=restricted,
+        limits={n: p.limit for n, p in positions.items()},
+        surplus_limits={n: p.surplus_limit for n, p in positions.items()},
     )
     statuses: dict[str, int] = {}
     if not figures.total_shortfall.suppressed:
@@ -218,32 +246,31 @@ def rollup_disclosed(*, positions: Mapping[int, NationPosition], reader: disclos
     return figures, statuses
 
 
-def alliance_rollup(*, actor, as_of: dt.date | None = None, item_ids: Iterable[int] | None = None
-                    ) -> list[ItemRollupRow]:
+def alliance_rollup(*, actor, as_of: dt.date | None = None, item_ids: Iterable[int] | None = None,
+                    snapshot_id: int | None = None) -> list[ItemRollupRow]:
     """Per item: gross total shortfall (no netting between nations), net position, nations below.
 
     The figures follow ``shortfalls.rollup_of_totals`` (gross total over every row; net and counts over
     compared rows) and are disclosed through ``coordination.disclosure.rollup_figures``: outside the
     cell, checked for enough other nations, dominance, restricted pledges (``pledges.selectors.
-    unseen_owed_pledges``, a subquery) and rounded. Two queries (positions; items with
-    whether a restricted pledge enters them), or the engine's input queries for a past ``as_of``.
+    unseen_owed_by_pair``: left out of the figures this reader sees) and rounded. Three queries for a
+    nation (positions; the pledges it may not see; items), two for the cell, or the engine's input
+    queries for a past ``as_of``.
     """
     scope = _scope(actor)
     if scope.is_nobody:
         return []
     reader = disclosure.reader_of(scope)
-    by_item = nation_positions(as_of=as_of, item_ids=item_ids)
-    unseen = unseen_owed_pledges(actor=scope, as_of=as_of)
-    restricted = Value(False) if unseen is None else Exists(unseen.filter(item_id=OuterRef("pk")))
+    by_item = nation_positions(as_of=as_of, item_ids=item_ids, actor=scope, snapshot_id=snapshot_id)
     names = {
-        pk: (name, unit, category_name, hidden)
-        for pk, name, unit, category_name, hidden in Item.objects.filter(pk__in=by_item.keys()).order_by()
-        .annotate(restricted=restricted).values_list("pk", "name", "unit", "category__name", "restricted")
+        pk: (name, unit, category_name)
+        for pk, name, unit, category_name in Item.objects.filter(pk__in=by_item.keys()).order_by()
+        .values_list("pk", "name", "unit", "category__name")
     } if by_item else {}
     rows = []
     for item_id, positions in by_item.items():
-        name, unit, category_name, hidden = names[item_id]
-        figures, statuses = rollup_disclosed(positions=positions, reader=reader, restricted=hidden)
+        name, unit, category_name = names[item_id]
+        figures, statuses = rollup_disclosed(positions=positions, reader=reader)
         reasons = {key: f.reason for key, f in vars(figures).items() if f.reason}
         rows.append(ItemRollupRow(
             item_id=item_id, item_name=name, unit=unit, category_name=category_name,
@@ -334,7 +361,7 @@ class ShortfallMatrix:
 
 
 def shortfall_matrix(*, actor, as_of: dt.date | None = None,
-                     nations: Mapping[int, Nation] | None = None) -> ShortfallMatrix:
+                     nations: Mapping[int, Nation] | None = None, snapshot_id: int | None = None) -> ShortfallMatrix:
     """Coverage per nation and category: the cell sees every nation, a nation only its own row.
 
     Built with ``shortfalls.coverage_of_totals``. Three queries for today's figures (stored rows
@@ -346,8 +373,8 @@ def shortfall_matrix(*, actor, as_of: dt.date | None = None,
     grouped: dict[Pair, list[shortfalls.StatusTotals]] = defaultdict(list)
     if scope.is_nobody:
         pass
-    elif _is_past(as_of):
-        results = _results(scope=scope, as_of=as_of)
+    elif snapshot_id is not None or _is_past(as_of):
+        results = _results(scope=scope, as_of=as_of, snapshot_id=snapshot_id)
         category_of = dict(Item.objects.filter(pk__in={i for _, i in results}).values_list("pk", "category_id"))
         members: dict[Pair, list[tuple[int, shortfalls.ShortfallResult]]] = defaultdict(list)
         for (n, i), r in results.items():
@@ -359,9 +386,9 @@ def shortfall_matrix(*, actor, as_of: dt.date | None = None,
             grouped[(row["nation_id"], row["item__category_id"])].append(t)
     cells = {key: shortfalls.coverage_of_totals(totals) for key, totals in grouped.items()}
     if nations is None:
-        shown = list(Nation.objects.filter(pk__in={n for n, _ in grouped}).order_by("code"))
-    else:
-        shown = sorted((nations[n] for n in {n for n, _ in grouped}), key=lambda nation: nation.code)
+        shown = list(Nation.objects.filter(pk__in={n for n, _ in grouped}).order_by("name"))
+    else:  # by the name the row shows, not by code (Germany between Czechia and Denmark read as a bug)
+        shown = sorted((nations[n] for n in {n for n, _ in grouped}), key=lambda nation: nation.name.casefold())
     categories = list(Category.objects.filter(pk__in={c for _, c in grouped}).order_by("name"))
     return ShortfallMatrix(nations=shown, categories=categories, cells=cells)
 
@@ -414,10 +441,18 @@ def recovery_projection(*, actor, nation: Nation | int, item: Item | int, months
 
 # --- Alerts ---------------------------------------------------------------------------------------
 
-def alert_list(*, actor, open_only: bool = True, kind: str | None = None) -> QuerySet[Alert]:
-    """Alerts the user may see (own nation, or all for the cell), newest first. One query."""
+def alert_list(*, actor, open_only: bool = True, kind: str | None = None, open_at: dt.date | None = None
+               ) -> QuerySet[Alert]:
+    """Alerts the user may see (own nation, or all for the cell), newest first. One query.
+
+    ``open_at``: the alerts that were open at the end of that day (opened by then, not closed by then),
+    instead of those open now.
+    """
     qs = Alert.objects.restrict(_scope(actor), VIEW).select_related("nation", "item", "pledge")
-    if open_only:
+    if open_at is not None:
+        cutoff = end_of_day(open_at)
+        qs = qs.filter(Q(closed_at__isnull=True) | Q(closed_at__gte=cutoff), opened_at__lt=cutoff)
+    elif open_only:
         qs = qs.filter(closed_at__isnull=True)
     if kind:
         qs = qs.filter(kind=kind)

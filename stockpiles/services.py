@@ -8,14 +8,26 @@ from collections.abc import Sequence
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
-from coordination.dates import date_problem
+from coordination.access import require_cell
+from coordination.dates import date_problem, validate_past_date_window
 from coordination.dbcopy import copy_rows
 from coordination.models import Item, Nation
 from coordination.services import BulkValidationError, require_nation_access
+from coordination.text import grouped
+from stockpiles import shortfalls
 from stockpiles.engine.marks import shortfall_mark_item, shortfall_mark_pairs
-from stockpiles.models import CurrentStock, ProductionRate, StockpileGuideline, StockReport
+from stockpiles.models import (
+    CurrentStock,
+    ProductionRate,
+    Snapshot,
+    SnapshotRow,
+    StockpileGuideline,
+    StockReport,
+)
+from stockpiles.snapshot_selectors import pairs_frozen
 
 BIGINT_MAX = 2**63 - 1  # the quantity column (BigIntegerField)
 
@@ -34,7 +46,7 @@ def _validate_report_row(row: dict, *, today: dt.date) -> dict[str, list[str]]:
     elif quantity < 0:
         errors["quantity"] = ["The quantity on hand cannot be negative."]
     elif quantity > BIGINT_MAX:
-        errors["quantity"] = [f"The quantity cannot be more than {BIGINT_MAX}."]
+        errors["quantity"] = [_("The quantity cannot be more than %(max)s.") % {"max": grouped(BIGINT_MAX)}]
     as_of = row.get("as_of")
     if not isinstance(as_of, dt.date) or isinstance(as_of, dt.datetime):
         errors["as_of"] = ["Enter a valid date."]
@@ -114,7 +126,11 @@ def stock_reports_bulk_create(*, actor, nation: Nation, rows: Sequence[dict], us
             for r in reports:
                 r.pk = r.id = by_key[(r.item_id, r.as_of)]
         _current_stock_upsert(nation=nation, reports=reports)
-        shortfall_mark_pairs(pairs=[(nation.pk, r.item_id) for r in reports])
+        earliest: dict[tuple[int, int], dt.date] = {}
+        for r in reports:  # a report dated before today corrects the history from its date (docs/history.md)
+            pair = (nation.pk, r.item_id)
+            earliest[pair] = min(earliest.get(pair, r.as_of), r.as_of)
+        shortfall_mark_pairs(pairs=earliest.keys(), history_from=earliest)
     return reports
 
 
@@ -178,15 +194,57 @@ def _current_stock_upsert(*, nation: Nation, reports: Sequence[StockReport]) -> 
 # --- Guidelines and production rates ------------------------------------------------------------
 
 def guideline_saved(*, guideline: StockpileGuideline) -> None:
-    """Call after a guideline was written (by a service or the admin): recompute what it touches."""
+    """Call after a guideline was written (by a service or the admin): recompute what it touches. One that
+    took effect before today corrects the history of those pairs from its start (docs/history.md)."""
+    since = guideline.effective_from
     if guideline.nation_id:
-        shortfall_mark_pairs(pairs=[(guideline.nation_id, guideline.item_id)])
+        pair = (guideline.nation_id, guideline.item_id)
+        shortfall_mark_pairs(pairs=[pair], history_from={pair: since})
     else:
-        shortfall_mark_item(item_id=guideline.item_id)
+        shortfall_mark_item(item_id=guideline.item_id, history_from=since)
 
 
 def production_rate_saved(*, rate: ProductionRate) -> None:
-    """A nation's own rate changes its pair; a production line's rate changes no shortfall (it is
-    industrial capacity, read on demand), so it marks nothing."""
+    """A nation's own rate changes its pair (and its history from the rate's start when that is past); a
+    production line's rate changes no shortfall (it is industrial capacity, read on demand), so it marks
+    nothing."""
     if rate.line_id is None:
-        shortfall_mark_pairs(pairs=[(rate.nation_id, rate.item_id)])
+        pair = (rate.nation_id, rate.item_id)
+        shortfall_mark_pairs(pairs=[pair], history_from={pair: rate.effective_from})
+
+
+# --- Briefing snapshots ---------------------------------------------------------------------------
+
+def snapshot_create(*, actor, name: str, as_of: dt.date | None = None, note: str = "", user=None) -> Snapshot:
+    """Freeze every pair's figures as of ``as_of`` (today by default: the stored rows; a past date: the
+    history) under ``name``. The cell only. The rows are copies: later reports, corrections of the history
+    and recomputes never change them (docs/history.md). Four queries and one bulk insert."""
+    require_cell(actor, what="briefing snapshots")
+    today = _today()
+    name = (name or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not name:
+        errors["name"] = ["Give the snapshot a name, e.g. “Weekly briefing 2024-W18”."]
+    elif len(name) > Snapshot._meta.get_field("name").max_length:
+        errors["name"] = ["At most 120 characters."]
+    if as_of is not None and as_of > today:
+        errors["as_of"] = ["A snapshot cannot be taken for a future date."]
+    if len(note or "") > 300:
+        errors["note"] = ["At most 300 characters."]
+    if not errors and Snapshot.objects.filter(name=name).exists():
+        errors["name"] = [f"A snapshot named “{name}” already exists."]
+    if errors:
+        raise ValidationError(errors)
+    day = as_of or today
+    if day < today:
+        validate_past_date_window(day)
+    with transaction.atomic():
+        frozen = pairs_frozen(as_of=day)
+        snapshot = Snapshot.objects.create(name=name, as_of=day, taken_at=timezone.now(), note=note or "",
+                                           created_by=user if getattr(user, "pk", None) else None)
+        SnapshotRow.objects.bulk_create([
+            SnapshotRow(snapshot=snapshot, nation_id=n, item_id=i, reported_on=f.reported_on, pledged=f.pledged,
+                        **dict(zip(shortfalls.VERSION_FIGURES, f.figures, strict=True)))
+            for (n, i), f in sorted(frozen.items())
+        ], batch_size=2000)
+    return snapshot

@@ -26,7 +26,7 @@ from __future__ import annotations
 import calendar
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 OK = "ok"
@@ -293,6 +293,128 @@ def compute_shortfall(inputs: ShortfallInputs) -> ShortfallResult:
     )
 
 
+def without_owed(result: ShortfallResult, hidden_owed: int) -> ShortfallResult:
+    """The result as a reader computes it that may not see ``hidden_owed`` of the pledges in ``owed``
+    (another donor's restricted pledges): owed and available without them, and everything that follows
+    from available (status, shortfall, coverage, months to recover) by the same formulas."""
+    if not hidden_owed:
+        return result
+    owed = result.owed - hidden_owed
+    if result.on_hand is None:
+        return replace(result, owed=owed)
+    available = result.on_hand - owed if result.available is not None else None
+    if result.status not in (OK, BELOW_GUIDELINE) or result.guideline is None or available is None:
+        return replace(result, owed=owed, available=available)
+    guideline = result.guideline
+    shortfall = max(0, guideline - available)
+    months = months_to_recover(shortfall, result.rate, dict(result.inflow_by_month))
+    return replace(
+        result, owed=owed, available=available, shortfall=shortfall,
+        status=BELOW_GUIDELINE if shortfall > 0 else OK,
+        coverage=(available / guideline) if guideline > 0 else None,
+        months_to_recover=months, not_recovering=shortfall > 0 and months is None,
+        recovers_on=_recovery_date(result.as_of, months) if shortfall > 0 else None,
+    )
+# --- History: the figures a stored version keeps (docs/history.md) -------------------------------------
+
+# A pair's figures as the history keeps them: everything but the date itself and what follows from it
+# (``recovers_on`` = add_months(D, months_to_recover)). A new version starts when these change.
+VERSION_FIGURES = (
+    "status", "on_hand", "guideline", "owed", "available", "shortfall", "coverage", "rate",
+    "months_to_recover", "not_recovering", "contracted_inflow",
+)
+
+Figures = tuple  # the values of VERSION_FIGURES, in that order
+
+
+def figures_of(result: ShortfallResult) -> Figures:
+    return tuple(getattr(result, name) for name in VERSION_FIGURES)
+
+
+def result_from_figures(figures: Figures, on: date) -> ShortfallResult:
+    """The result a stored version stands for on day ``on`` (``recovers_on`` derived from the day)."""
+    values = dict(zip(VERSION_FIGURES, figures, strict=True))
+    months = values["months_to_recover"]
+    below = values["shortfall"] > 0
+    return ShortfallResult(as_of=on, recovers_on=_recovery_date(on, months) if below else None, **values)
+
+
+Segment = tuple[date, date | None, Figures]  # (valid_from, valid_to exclusive or None: open, figures)
+
+
+def versions_from(*, before: Segment | None, since: date, changes: Sequence[tuple[date, Figures | None]]
+                  ) -> list[Segment]:
+    """A pair's versions from ``since`` on, given the version that started before ``since`` (if it reaches
+    ``since``) and the figures from each date of ``changes`` on (sorted; None: no row from that date).
+
+    The version before is cut at ``since``; equal neighbours merge (a version is a stretch of unchanged
+    figures), so re-deriving what did not change gives back the same versions.
+    """
+    segments: list[Segment] = []
+    if before is not None:
+        segments.append((before[0], since, before[2]))
+    for k, (day, figures) in enumerate(changes):
+        if figures is None:
+            continue
+        end = changes[k + 1][0] if k + 1 < len(changes) else None
+        if segments and segments[-1][1] == day and segments[-1][2] == figures:
+            segments[-1] = (segments[-1][0], end, figures)
+        else:
+            segments.append((day, end, figures))
+    return segments
+
+
+# --- Snapshots: what changed between two sets of figures, and why ----------------------------------
+
+@dataclass(frozen=True)
+class FrozenPair:
+    """A pair's figures in a snapshot (or today) and what they came from."""
+
+    figures: Figures
+    reported_on: date | None  # the stock report in use
+    pledged: int  # Σ quantity of the non-cancelled national-stock pledges announced by then
+
+
+REPORT, PLEDGE, DELIVERY, GUIDELINE, PRODUCTION, CONTRACT, NEW_PAIR, PAIR_GONE, DATE_MOVED = (
+    "report", "pledge", "delivery", "guideline", "production", "contract", "new_pair", "pair_gone", "date")
+CHANGE_REASONS = (REPORT, PLEDGE, DELIVERY, GUIDELINE, PRODUCTION, CONTRACT, NEW_PAIR, PAIR_GONE, DATE_MOVED)
+
+
+def pair_changed(a: FrozenPair | None, b: FrozenPair | None) -> bool:
+    return a != b
+
+
+def change_reasons(a: FrozenPair | None, b: FrozenPair | None) -> tuple[str, ...]:
+    """Why a pair's figures differ between two snapshots (``a`` before, ``b`` after), from which inputs moved:
+    a new stock report (its date or quantity), a pledge (the quantity pledged from national stock), a delivery
+    (what has shipped: pledged − owed), the guideline, the production rate, contracted deliveries. When no
+    input moved, the date did (a guideline or rate starting, a schedule month passing)."""
+    if a is None and b is None:
+        return ()
+    if a is None:
+        return (NEW_PAIR,)
+    if b is None:
+        return (PAIR_GONE,)
+    fa = dict(zip(VERSION_FIGURES, a.figures, strict=True))
+    fb = dict(zip(VERSION_FIGURES, b.figures, strict=True))
+    reasons = []
+    if a.reported_on != b.reported_on or fa["on_hand"] != fb["on_hand"]:
+        reasons.append(REPORT)
+    if a.pledged != b.pledged:
+        reasons.append(PLEDGE)
+    if a.pledged - fa["owed"] != b.pledged - fb["owed"]:
+        reasons.append(DELIVERY)
+    if fa["guideline"] != fb["guideline"]:
+        reasons.append(GUIDELINE)
+    if fa["rate"] != fb["rate"]:
+        reasons.append(PRODUCTION)
+    if fa["contracted_inflow"] != fb["contracted_inflow"]:
+        reasons.append(CONTRACT)
+    if not reasons and a != b:
+        reasons.append(DATE_MOVED)
+    return tuple(reasons)
+
+
 COUNTED = (OK, BELOW_GUIDELINE)  # statuses with both a report and a guideline: the ones compared
 
 
@@ -404,7 +526,7 @@ class ProjectionPoint:
     available: int
     guideline: int
     contracted: int = 0  # contracted inflows counted by this month (cumulative; included in ``available``)
-    on: date | None = None  # add_months(as_of, month)
+    on: date | None = None  # add_months(as_of, month); None beyond the calendar (year 9999)
 
 
 def recovery_projection(result: ShortfallResult, *, months: int = 24) -> list[ProjectionPoint]:
@@ -419,6 +541,6 @@ def recovery_projection(result: ShortfallResult, *, months: int = 24) -> list[Pr
     return [
         ProjectionPoint(month=m, available=projected_available(result.available, result.rate, inflows, m),
                         guideline=result.guideline,
-                        contracted=sum(q for k, q in inflows.items() if k <= m), on=add_months(result.as_of, m))
+                        contracted=sum(q for k, q in inflows.items() if k <= m), on=_recovery_date(result.as_of, m))
         for m in range(max(0, months) + 1)
     ]

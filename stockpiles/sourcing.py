@@ -16,7 +16,9 @@ Built on the shortfall engine (``stockpiles.shortfalls``), never on a copy of it
   order given). The covered quantity by every month is then the most any split could have covered
   by that month, so the need is fully covered at the earliest possible month.
 - **What-if** (``what_if``): the engine's result for the donor before and after a draft pledge is
-  added to its owed pledges (only a pledge from national stock is owed: the engine's rule).
+  added to its owed pledges (only a pledge from national stock, not cancelled, is owed: the engine's
+  rule). A draft that changes a saved pledge (``replaces``) takes that pledge's place: "before" is with
+  the pledge as saved, "after" with the draft instead of it.
 """
 
 from __future__ import annotations
@@ -175,6 +177,17 @@ class DraftPledge:
     quantity: int
     from_national_stock: bool = True
     due_on: date | None = None
+    shipped: int = 0  # a change of a saved pledge: what its deliveries have already shipped
+    cancelled: bool = False
+
+    @property
+    def owed(self) -> int:
+        """What the draft takes from the donor's stock (the engine's rule: ``shortfalls.owed_quantity``)."""
+        return shortfalls.owed_quantity([self.as_owed()])
+
+    def as_owed(self) -> shortfalls.OwedPledge:
+        return shortfalls.OwedPledge(quantity=self.quantity, shipped=self.shipped, cancelled=self.cancelled,
+                                     from_national_stock=self.from_national_stock)
 
 
 @dataclass(frozen=True)
@@ -195,17 +208,27 @@ class WhatIf:
     @property
     def due_before_headroom(self) -> bool:
         """The draft is due before the donor could give it without going below its guideline."""
-        if self.draft.due_on is None or not self.draft.from_national_stock or not self.draft.quantity:
+        if self.draft.due_on is None or not self.draft.owed:
             return False
         return self.earliest_on is None or self.draft.due_on < self.earliest_on
 
 
-def what_if(inputs: shortfalls.ShortfallInputs, draft: DraftPledge) -> WhatIf:
-    """``compute_shortfall`` on the donor's inputs, and again with the draft among its owed pledges."""
+def what_if(inputs: shortfalls.ShortfallInputs, draft: DraftPledge, *,
+            replaces: shortfalls.OwedPledge | None = None) -> WhatIf:
+    """``compute_shortfall`` on the donor's inputs, and again with the draft among its owed pledges.
+
+    ``replaces``: the saved pledge the draft changes, as it is among ``inputs.pledges`` (left out of
+    "after", and of the figures the earliest date is computed from); absent from the inputs, nothing
+    is left out.
+    """
     before = shortfalls.compute_shortfall(inputs)
-    pledge = shortfalls.OwedPledge(quantity=draft.quantity, shipped=0, from_national_stock=draft.from_national_stock)
-    after = shortfalls.compute_shortfall(replace(inputs, pledges=(*inputs.pledges, pledge)))
-    month = earliest_month(before, draft.quantity)
-    on = shortfalls._recovery_date(before.as_of, month)
+    others = list(inputs.pledges)
+    if replaces is not None and replaces in others:
+        others.remove(replaces)
+    base = before if len(others) == len(inputs.pledges) else shortfalls.compute_shortfall(
+        replace(inputs, pledges=tuple(others)))
+    after = shortfalls.compute_shortfall(replace(inputs, pledges=(*others, draft.as_owed())))
+    month = earliest_month(base, max(0, draft.quantity - draft.shipped))  # left to give, whatever the source
+    on = shortfalls._recovery_date(base.as_of, month)
     return WhatIf(draft=draft, before=before, after=after, earliest_month=month if on is not None else None,
                   earliest_on=on)

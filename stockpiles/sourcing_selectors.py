@@ -24,7 +24,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from coordination import disclosure
-from coordination.access import Scope, scope_for
+from coordination.access import VIEW, Scope, scope_for
 from coordination.models import Item, Nation
 from pledges import fulfilment
 from pledges import selectors as pledge_selectors
@@ -84,6 +84,7 @@ class SourcingPlan:
     split: sourcing.Split | None  # None: hidden from this viewer
     lines: list[PlanLine] = field(default_factory=list)  # the split's lines this viewer may see
     totals_by_month: list[int | None] | None = None  # Σ headroom of every ally per month (None: hidden)
+    totals_notes: list[str] = field(default_factory=list)  # per month: why that total is hidden ('' shown)
     others_hidden: bool = False  # a nation: other nations' rows are not shown
     split_suppressed: bool = False  # a nation: the split rests on too few other nations to show
 
@@ -166,6 +167,10 @@ def sourcing_plan(*, actor, item: Item, quantity: int | None = None, as_of: dt.d
         need, need_source = quantity, "quantity"
     candidates = _candidates(nations)
     computed = _results(item_id=item.pk, nation_ids=[n.pk for n in candidates], as_of=on)
+    if not scope.is_cell:  # rule (c): other donors' pledges this reader may not see are left out (one query)
+        unseen = pledge_selectors.unseen_owed_by_pair(actor=scope, as_of=as_of, item_ids=[item.pk])
+        computed = {n: (shortfalls.without_owed(r, unseen.get((n, item.pk), 0)), own)
+                    for n, (r, own) in computed.items()}
     known: list[AllyHeadroom] = []
     unknown: list[AllyHeadroom] = []
     for nation in candidates:
@@ -185,18 +190,15 @@ def sourcing_plan(*, actor, item: Item, quantity: int | None = None, as_of: dt.d
                             rows=known, unknown=unknown, split=split, lines=lines, totals_by_month=totals)
     own_id = scope.nation_id
     reader = disclosure.reader_of(scope)
-    unseen = pledge_selectors.unseen_owed_pledges(actor=scope, as_of=as_of)
-    restricted = unseen is not None and unseen.filter(item_id=item.pk).exists()  # rule (c): one query
     given: dict[int, int] = {}
     for ln in split.lines:
         given[ln.nation_id] = given.get(ln.nation_id, 0) + ln.quantity
-    suppressed = disclosure.primary_reason(given, reader, restricted=restricted) is not None
-    # A month's total only when it passes the disclosure rules on its own contributors (that month's headroom).
-    shown_totals = [
-        disclosure.disclose(total, {r.nation.pk: r.headroom.by_month[m] for r in known}, reader,
-                            restricted=restricted).value
-        for m, total in enumerate(totals)
-    ]
+    suppressed = disclosure.primary_reason(given, reader) is not None
+    # The month totals are shown together: each month on its own contributors, and its change since now
+    # too (coordination.disclosure.series_figures), so the slope never gives one nation's production.
+    series = disclosure.series_figures(
+        [{r.nation.pk: r.headroom.by_month[m] for r in known} for m in range(horizon + 1)], reader)
+    shown_totals = [f.value for f in series]
     lines = [] if suppressed else [
         PlanLine(nation=by_id[ln.nation_id], line=ln, explanation=explain(ln, by_id[ln.nation_id]))
         for ln in split.lines if ln.nation_id == own_id
@@ -206,6 +208,7 @@ def sourcing_plan(*, actor, item: Item, quantity: int | None = None, as_of: dt.d
         rows=[r for r in known if r.nation.pk == own_id], unknown=[r for r in unknown if r.nation.pk == own_id],
         split=None if suppressed else split, lines=lines,
         totals_by_month=None if all(t is None for t in shown_totals) else shown_totals,
+        totals_notes=[f.note for f in series],
         others_hidden=True, split_suppressed=suppressed,
     )
 
@@ -228,10 +231,11 @@ class WhatIfView:
     due_on: dt.date | None
     what_if: sourcing.WhatIf
     gap: GapChange | None  # None: the recipient has no requirement of the item
+    replaces: int | None = None  # the saved pledge the draft changes ("before": as saved)
 
     @property
     def counted_as_owed(self) -> bool:
-        return self.what_if.draft.from_national_stock
+        return self.what_if.draft.from_national_stock and not self.what_if.draft.cancelled
 
 
 def default_recipient(*, item: Item | int, nations: Mapping[int, Nation]) -> Nation | None:
@@ -246,26 +250,65 @@ def default_recipient(*, item: Item | int, nations: Mapping[int, Nation]) -> Nat
     return min(pool, key=lambda n: n.code) if len(pool) >= 1 else None
 
 
+def _saved_pledge(scope: Scope, pledge_id: int) -> dict:
+    """The saved pledge a draft changes, as the database has it; a nation only its own (else
+    ``PermissionDenied``). One query."""
+    row = (Pledge.objects.restrict(scope, VIEW).filter(pk=pledge_id)
+           .values("pk", "donor_id", "recipient_id", "item_id", "quantity", "source", "status", "announced_on",
+                   "shipped_quantity", "delivered_quantity").first())
+    if row is None or (not scope.is_cell and row["donor_id"] != scope.nation_id):
+        raise PermissionDenied(_("You may only try your own nation's pledges."))
+    return row
+
+
+def _owed(row: dict, on: dt.date) -> shortfalls.OwedPledge | None:
+    """A saved pledge as the engine's inputs hold it (``stockpiles.engine``: national stock, not cancelled,
+    announced by the date), else None."""
+    if (row["source"] != Pledge.Source.NATIONAL_STOCK or row["status"] == Pledge.Status.CANCELLED
+            or row["announced_on"] > on):
+        return None
+    return shortfalls.OwedPledge(row["quantity"], row["shipped_quantity"])
+
+
+def _pledged(*, quantity: int, delivered: int, cancelled: bool) -> int:
+    """What a pledge counts as pledged in a recipient gap (``fulfilment.effective_quantity``)."""
+    return fulfilment.effective_quantity(fulfilment.PledgeFacts(
+        pledge_id=0, donor_id=0, recipient_id=0, item_id=0, quantity=quantity, delivered=delivered,
+        cancelled=cancelled))
+
+
 def sourcing_what_if(*, actor, donor: Nation, item: Item, quantity: int, source: str,
                      due_on: dt.date | None = None, recipient: Nation | None = None,
-                     nations: Mapping[int, Nation] | None = None) -> WhatIfView:
+                     nations: Mapping[int, Nation] | None = None, replaces: int | None = None,
+                     cancelled: bool = False) -> WhatIfView:
     """The donor's shortfall, coverage and months to recover before and after a draft pledge, and the
     recipient's gap before and after. Writes nothing. A nation only for its own pledges (else
-    ``PermissionDenied``). Queries: the engine's inputs for the one pair; the recipient gaps
-    (requirements, pledges, items); plus nations and the default recipient when not given."""
+    ``PermissionDenied``).
+
+    ``replaces``: the id of the saved pledge the draft changes (the admin's change form): "before" is
+    with that pledge as saved, "after" with the draft in its place (its shipped and delivered quantities
+    stay with it). ``cancelled``: the draft's status is cancelled (owed nothing; pledged what was
+    delivered).
+
+    The recipient's gap is over the pledges the reader may see (``pledges.selectors.recipient_gaps``:
+    another donor's restricted pledge never enters a nation's figure, disclosure rule (c)).
+
+    Queries: the engine's inputs for the one pair; the recipient gaps (requirements, pledges, items);
+    plus nations and the default recipient when not given, and the saved pledge with ``replaces``."""
     scope = _scope(actor)
     if not scope.is_cell and donor.pk != scope.nation_id:
         raise PermissionDenied(_("You may only try your own nation's pledges."))
     if source not in Pledge.Source.values:
         raise ValueError(f"unknown pledge source {source!r}")
-    from stockpiles.engine import shortfall_inputs
-
+    saved = _saved_pledge(scope, replaces) if replaces is not None else None
     on = timezone.localdate()
     pair = (donor.pk, item.pk)
     inputs = shortfall_inputs(pairs=[pair], as_of=on)[pair]
     draft = sourcing.DraftPledge(quantity=quantity, from_national_stock=source == Pledge.Source.NATIONAL_STOCK,
-                                 due_on=due_on)
-    result = sourcing.what_if(inputs, draft)
+                                 due_on=due_on, shipped=saved["shipped_quantity"] if saved else 0,
+                                 cancelled=cancelled)
+    same_pair = saved is not None and (saved["donor_id"], saved["item_id"]) == pair
+    result = sourcing.what_if(inputs, draft, replaces=_owed(saved, on) if same_pair else None)
     if recipient is None:
         nations = nations if nations is not None else Nation.objects.in_bulk()
         recipient = default_recipient(item=item, nations=nations)
@@ -275,8 +318,15 @@ def sourcing_what_if(*, actor, donor: Nation, item: Item, quantity: int, source:
                                                nations={recipient.pk: recipient})
         if rows:
             before = rows[0].gap
+            delivered = saved["delivered_quantity"] if saved else 0
+            pledged = before.pledged + _pledged(quantity=quantity, delivered=delivered, cancelled=cancelled)
+            reached = before.delivered + min(delivered, quantity)
+            if saved is not None and (saved["recipient_id"], saved["item_id"]) == (recipient.pk, item.pk):
+                pledged -= _pledged(quantity=saved["quantity"], delivered=delivered,
+                                    cancelled=saved["status"] == Pledge.Status.CANCELLED)
+                reached -= min(delivered, saved["quantity"])
             after = fulfilment.Gap(recipient_id=before.recipient_id, item_id=before.item_id, required=before.required,
-                                   pledged=before.pledged + quantity, delivered=before.delivered)
+                                   pledged=pledged, delivered=reached)
             gap = GapChange(recipient=recipient, before=before, after=after)
     return WhatIfView(donor=donor, item=item, recipient=recipient, source=source, due_on=due_on, what_if=result,
-                      gap=gap)
+                      gap=gap, replaces=replaces)

@@ -1,4 +1,4 @@
-"""Celery tasks: thin; they take no arguments (the marks are the queue) and call the services.
+"""Celery tasks: thin; they take no arguments (the marks are the queue) and call the engine.
 
 Both are safe to run twice or concurrently (upserts under one transaction-scoped PostgreSQL
 advisory lock), and safe to kill: a batch is one transaction, so a killed worker leaves the
@@ -47,6 +47,15 @@ def recompute_all_shortfalls() -> int:
     if marks.shortfall_marks_pending():
         marks.shortfall_request_drain()
     return count
+
+
+@shared_task(**TASK_OPTIONS, soft_time_limit=9 * 60, time_limit=10 * 60)
+def sync_stale_reporting() -> int:
+    """Celery beat (``STALE_REPORTING_CHECK_MINUTES``): raise a stale-reporting alert for each nation whose
+    latest stock report has grown older than ``REPORTING_STALE_AFTER_DAYS``, close those fresh again.
+    Returns the number raised."""
+    raised, _closed = run.stale_reporting_sync()
+    return raised
 
 
 @worker_ready.connect

@@ -7,10 +7,18 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from coordination.access import CELL, Scope
 from coordination.models import Membership
 from tests import factories
+
+# Property tests judge correctness, not speed: on a loaded 2-core machine (parallel workers, a browser, a
+# Celery worker) input generation can take seconds, which Hypothesis would report as a failure.
+hypothesis_settings.register_profile("aid", deadline=None,
+                                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+hypothesis_settings.load_profile("aid")
 
 
 def on_postgres() -> bool:

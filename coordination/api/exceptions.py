@@ -7,13 +7,16 @@ import logging
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
+from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from coordination.api.filters import parse_id
+from coordination.integrity import integrity_message
 from coordination.services import BulkValidationError, messages_of
+from coordination.text import grouped
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +25,8 @@ def too_big_message() -> str:
     from django.conf import settings
 
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    return f"The request body is larger than the {limit:,} bytes a request may carry; send fewer rows per request."
+    return _("The request body is larger than the %(limit)s bytes a request may carry; send fewer rows per "
+             "request.") % {"limit": grouped(limit)}
 
 
 def bulk_errors_body(row_errors: dict[int, dict[str, list[str]]]) -> dict:
@@ -107,8 +111,7 @@ def exception_handler(exc, context):
     if isinstance(exc, IntegrityError):
         # A concurrent write won a race the service had already checked for.
         logger.info("API write refused by the database: %s", exc)
-        return Response({"detail": "The database refused this write (it conflicts with another record); "
-                                   "nothing was written."}, status=status.HTTP_409_CONFLICT)
+        return Response({"detail": integrity_message(exc)}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, DataError | OverflowError):
         logger.info("API input out of range: %s", exc)
         return Response({"detail": "A value is out of range."}, status=status.HTTP_400_BAD_REQUEST)

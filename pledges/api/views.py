@@ -22,6 +22,7 @@ from coordination.api.base import (
 )
 from coordination.api.bulk import parse_rows, write_all_or_nothing
 from coordination.api.filters import IsoDateFilter, parse_id
+from coordination.api.pagination import KeysetPagination
 from coordination.api.schema import BULK_ERRORS, ERRORS, IDEMPOTENCY_KEY, write_schema
 from coordination.api.serializers import NATION_CODE_RE, item_resolve
 from coordination.models import Category, Item, Nation
@@ -64,6 +65,7 @@ class PledgeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
     filterset_class = PledgeFilterSet
     ordering_fields = ["announced_on", "due_on", "quantity", "value_eur", "id"]
     ordering = ["-announced_on", "-id"]
+    pagination_class = KeysetPagination  # grows to millions of rows: no count, no deep OFFSET
 
     @extend_schema(request=PledgeInSerializer, parameters=[IDEMPOTENCY_KEY], responses={201: PledgeSerializer,
                    **WRITE_ERRORS})
@@ -117,6 +119,7 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
     filterset_class = DeliveryFilterSet
     ordering_fields = ["shipped_on", "delivered_on", "quantity", "id"]
     ordering = ["-id"]
+    pagination_class = KeysetPagination  # grows to millions of rows: no count, no deep OFFSET
 
     def stamp_totals(self, deliveries, since) -> None:
         """The pledges' delivery totals changed with the deliveries: name the writer on those history rows too."""

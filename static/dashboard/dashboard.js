@@ -24,7 +24,9 @@
     var line = spec.type === "line";
     var datasets = spec.datasets.map(function (d, i) {
       /* "colour" (set by the view) keeps one nation in one colour across the charts of a page. */
-      var color = d.dashed ? "#555555" : PALETTE[(typeof d.colour === "number" ? d.colour : i) % PALETTE.length];
+      /* A dashed reference line (a guideline, 100 %) is grey unless it belongs to one nation (its colour). */
+      var color = d.dashed && typeof d.colour !== "number" ? "#555555"
+        : PALETTE[(typeof d.colour === "number" ? d.colour : i) % PALETTE.length];
       /* "colours" (one per bar) colours the bars of a single series differently; "type" mixes a bar
          series into a line chart (e.g. contracted inflows under the projected stock). */
       var fillColour = d.dashed ? "transparent" : color;
@@ -46,10 +48,14 @@
     var valueAxis = opts.indexAxis === "y" ? "x" : "y";
     var scales = {};
     scales[valueAxis] = {
-      beginAtZero: true,
-      title: { display: !!opts.yTitle, text: opts.yTitle || "" },
+      /* yLog (set by the view when one series would flatten the others): a logarithmic axis, said in its title. */
+      type: opts.yLog ? "logarithmic" : "linear",
+      beginAtZero: !opts.yLog,
+      title: { display: !!opts.yTitle, text: (opts.yTitle || "") + (opts.yLog ? " (log)" : "") },
       ticks: { callback: function (v) { return compact.format(v); } }
     };
+    /* allLabels: every category is labelled (a donor chart must name every donor, not every other one). */
+    scales[valueAxis === "y" ? "x" : "y"] = { ticks: { autoSkip: !opts.allLabels } };
     var chart = new window.Chart(canvas, {
       type: spec.type,
       data: { labels: spec.labels, datasets: datasets },

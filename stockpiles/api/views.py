@@ -26,6 +26,7 @@ from coordination.api.base import (
 )
 from coordination.api.bulk import parse_rows, write_all_or_nothing
 from coordination.api.filters import parse_id
+from coordination.api.pagination import KeysetPagination
 from coordination.api.schema import BULK_ERRORS, ERRORS, IDEMPOTENCY_KEY, write_schema
 from coordination.api.serializers import item_lookup, item_resolve, items_resolve
 from coordination.models import Nation
@@ -86,6 +87,7 @@ class StockReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVi
     filterset_class = StockReportFilterSet
     ordering_fields = ["as_of", "quantity", "created_at", "id"]
     ordering = ["-as_of", "-id"]
+    pagination_class = KeysetPagination  # grows to millions of rows: no count, no deep OFFSET
 
     def _nation(self, code: str | None) -> Nation:
         """The reporting nation: the token's own; the cell names it in the body."""

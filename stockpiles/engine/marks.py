@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from celery import current_app as app
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from coordination.models import Nation
@@ -25,12 +26,16 @@ DRAIN_TASK = "stockpiles.tasks.recompute_marked_shortfalls"
 
 
 
-def shortfall_mark_pairs(*, pairs: Iterable[Pair]) -> int:
+def shortfall_mark_pairs(*, pairs: Iterable[Pair], history_from: Mapping[Pair, dt.date] | None = None) -> int:
     """Mark (nation, item) pairs for recompute; when the transaction commits, request one drain.
 
     A mark that already exists is re-set (new ``marked_at``), so a drain that read it before this
     write will not delete it and the change is picked up by the next batch. However many pairs, a
     task is only published when none is already pending (see ``shortfall_request_drain``).
+
+    ``history_from``: pairs whose input is dated before today (a backdated stock report): the drain
+    re-derives their history from that date on (the earliest date wins while the mark waits; docs/history.md).
+    One more query per distinct date.
     """
     unique = sorted(set(pairs))
     if not unique:
@@ -43,18 +48,29 @@ def shortfall_mark_pairs(*, pairs: Iterable[Pair]) -> int:
         update_fields=["marked_at"],
         batch_size=1000,
     )
+    today = timezone.localdate()
+    by_day: dict[dt.date, set[Pair]] = {}
+    for pair, day in (history_from or {}).items():
+        if day < today:
+            by_day.setdefault(day, set()).add(pair)
+    for day, group in sorted(by_day.items()):
+        for n in {n for n, _ in group}:
+            ShortfallMark.objects.filter(nation_id=n, item_id__in={i for m, i in group if m == n}).filter(
+                Q(history_from__isnull=True) | Q(history_from__gt=day)).update(history_from=day)
     # robust: whatever goes wrong after the commit is logged and never reaches the request that wrote.
     transaction.on_commit(shortfall_request_drain, robust=True)
     return len(unique)
 
 
-def shortfall_mark_item(*, item_id: int) -> int:
+def shortfall_mark_item(*, item_id: int, history_from: dt.date | None = None) -> int:
     """An alliance-wide guideline change touches every nation holding, owing or producing the item, and
     every ally (the guideline applies to it: a ``no_report`` row appears or goes)."""
     nations = set(CurrentStock.objects.filter(item_id=item_id).values_list("nation_id", flat=True))
     nations |= set(Shortfall.objects.filter(item_id=item_id).values_list("nation_id", flat=True))
     nations |= set(Nation.objects.filter(role=Nation.Role.ALLY).values_list("pk", flat=True))
-    return shortfall_mark_pairs(pairs=[(n, item_id) for n in nations])
+    pairs = [(n, item_id) for n in nations]
+    return shortfall_mark_pairs(pairs=pairs, history_from=None if history_from is None else dict.fromkeys(pairs,
+                                                                                                       history_from))
 
 
 def shortfall_request_drain(*, force: bool = False) -> bool:
@@ -169,12 +185,13 @@ class DrainFlag:
 drainflag = DrainFlag()
 
 
-def _read_marks(*, limit: int | None) -> list[tuple[int, int, int, dt.datetime]]:
-    qs = ShortfallMark.objects.order_by("pk").values_list("pk", "nation_id", "item_id", "marked_at")
+def _read_marks(*, limit: int | None) -> list[tuple[int, int, int, dt.datetime, dt.date | None]]:
+    """(pk, nation_id, item_id, marked_at, history_from) of the oldest marks."""
+    qs = ShortfallMark.objects.order_by("pk").values_list("pk", "nation_id", "item_id", "marked_at", "history_from")
     return list(qs if limit is None else qs[:limit])
 
 
-def _delete_marks(marks: Sequence[tuple[int, int, int, dt.datetime]]) -> int:
+def _delete_marks(marks: Sequence[tuple]) -> int:
     """Delete, in one statement, exactly the marks read whose ``marked_at`` is unchanged."""
     if not marks:
         return 0
@@ -186,7 +203,7 @@ def _delete_marks(marks: Sequence[tuple[int, int, int, dt.datetime]]) -> int:
         chunk = marks[start:start + 5000]
         values = ", ".join(["(%s, %s)"] * len(chunk))
         params: list = []
-        for pk, _, _, marked_at in chunk:
+        for pk, _, _, marked_at, *_rest in chunk:
             params += [pk, connection.ops.adapt_datetimefield_value(marked_at)]
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {table} WHERE (id, marked_at) IN (VALUES {values})", params)

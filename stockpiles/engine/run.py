@@ -1,7 +1,9 @@
-"""Running the engine: full recompute, drain batches of marked pairs, overdue-alert sync, under the lock."""
+"""Running the engine: full recompute, drain batches of marked pairs, overdue- and stale-reporting-alert sync,
+under the lock."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Sequence
 
@@ -10,6 +12,7 @@ from django.db import transaction
 
 from coordination.history import background_attribution
 from stockpiles import alerts
+from stockpiles.engine.history import history_start, shortfall_history_rebuild, shortfall_history_record
 from stockpiles.engine.inputs import shortfalls_compute_with_failures
 from stockpiles.engine.lock import _engine_lock
 from stockpiles.engine.marks import _delete_marks, _read_marks
@@ -19,15 +22,25 @@ from stockpiles.models import ShortfallMark
 Pair = tuple[int, int]  # (nation_id, item_id)
 
 
-def _recompute_locked(*, pairs: Sequence[Pair] | None) -> int:
+def _recompute_locked(*, pairs: Sequence[Pair] | None, marks: Sequence[tuple] = ()) -> int:
     """Inside a transaction holding the engine lock: compute, store, drop rows without inputs, sync alerts.
 
     A pair that cannot be computed keeps its previous row, marked failed, and gets an engine-failure alert;
     every other pair is computed and stored. Its mark is deleted with the others (a deterministic failure
     would otherwise drain forever): the failure is in the row and the alert, and every full recompute and
-    every write to the pair tries it again."""
+    every write to the pair tries it again.
+
+    The history (``engine.history``) records today's figures in the same transaction, and re-derives the
+    history of marked pairs whose mark carries ``history_from`` (a backdated input) from that date on."""
     results, failures = shortfalls_compute_with_failures(pairs=pairs)
     count = shortfalls_store(results=results)
+    shortfall_history_record(results=results, pairs=pairs, failures=failures.keys())
+    backdated: dict = {}
+    for _, n, i, _, since in marks:
+        if since is not None:
+            backdated.setdefault(since, set()).add((n, i))
+    for since, group in sorted(backdated.items()):
+        shortfall_history_rebuild(pairs=group, since=since)
     shortfalls_mark_failed(failures=failures)
     _delete_rows_without_inputs(pairs=pairs, keep=results.keys() | failures.keys())
     alerts.alerts_sync(results=results, pairs=None if pairs is None else set(pairs), failures=failures)
@@ -52,7 +65,7 @@ def shortfalls_recompute(*, pairs: Sequence[Pair] | None = None) -> int:
     with background_attribution(), transaction.atomic():
         _engine_lock()
         marks = _read_marks(limit=None) if pairs is None else []
-        count = _recompute_locked(pairs=pairs)
+        count = _recompute_locked(pairs=pairs, marks=marks)
         _delete_marks(marks)
     return count
 
@@ -69,7 +82,7 @@ def shortfalls_recompute_marked(*, limit: int = 5000) -> int:
         marks = _read_marks(limit=limit)
         if not marks:
             return 0
-        _recompute_locked(pairs=[(n, i) for _, n, i, _ in marks])
+        _recompute_locked(pairs=[(n, i) for _, n, i, *_ in marks], marks=marks)
         _delete_marks(marks)
     return len(marks)
 
@@ -91,3 +104,22 @@ def shortfall_alerts_sync_overdue() -> tuple[int, int]:
     with background_attribution(), transaction.atomic():
         _engine_lock()
         return alerts.alerts_sync_overdue()
+
+
+def stale_reporting_sync() -> tuple[int, int]:
+    """Raise/close stale-reporting alerts for every nation (under the engine lock, so a drain closing one
+    after a fresh report cannot interleave). Returns (raised, closed)."""
+    with background_attribution(), transaction.atomic():
+        _engine_lock()
+        return alerts.alerts_sync_stale_reporting()
+def shortfall_history_rebuild_locked(*, since: dt.date | None = None, pairs: Sequence[Pair] | None = None,
+                                     progress=None) -> int:
+    """Re-derive the history of ``pairs`` (None: every pair) from ``since`` (None: the earliest input date)
+    to today, under the engine lock, in one transaction (the backfill of existing data, the demo load,
+    ``manage.py rebuild_shortfall_history``). Returns the versions written or changed."""
+    with background_attribution(), transaction.atomic():
+        _engine_lock()
+        start = since or history_start()
+        if start is None:
+            return 0
+        return shortfall_history_rebuild(pairs=pairs, since=start, progress=progress)

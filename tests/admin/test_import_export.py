@@ -140,7 +140,7 @@ def test_delivery_import_over_the_pledge_is_refused_whole(world, coordinator_cli
     response = preview(coordinator_client, "pledges", "delivery", "csv", content)
     result = response.context["result"]
     assert [row.number for row in result.invalid_rows] == [2]
-    assert "Only 400 of the 1000 pledged are left" in str(result.invalid_rows[0].error_dict["quantity"])
+    assert "Only 400 of the 1,000 pledged are left" in str(result.invalid_rows[0].error_dict["quantity"])
     assert pledge.deliveries.count() == 1
     pledge.refresh_from_db()
     assert pledge.allocated_quantity == 100

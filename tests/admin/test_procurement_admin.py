@@ -48,7 +48,7 @@ def test_schedule_above_the_order_is_a_row_error_and_writes_nothing(world, natio
     assert response.status_code == 200
     formset = response.context["inline_admin_formsets"][0].formset
     assert formset.forms[0].errors == {}
-    assert "Only 400 of the 1000 ordered are left to schedule" in str(formset.forms[1].errors["quantity"])
+    assert "Only 400 of the 1,000 ordered are left to schedule" in str(formset.forms[1].errors["quantity"])
     assert not Order.objects.filter(reference="NEW-1").exists()
 
 
@@ -58,7 +58,7 @@ def test_call_off_above_the_ceiling_or_before_joining_is_a_form_error(world, nat
     response = coordinator_client.post(reverse("admin:stockpiles_order_add"),
                                        _order_data(nations["POL"], item, agreement=agreement, quantity=45_001))
     errors = response.context["adminform"].form.errors
-    assert "Only 45000 of the 50000" in str(errors["quantity"])
+    assert "Only 45,000 of the 50,000" in str(errors["quantity"])
     response = coordinator_client.post(reverse("admin:stockpiles_order_add"),
                                        _order_data(nations["USA"], item, agreement=agreement, ordered_on="2024-02-01"))
     assert "joined “POL FA” on 2024-03-01" in str(response.context["adminform"].form.errors["ordered_on"])
@@ -168,7 +168,7 @@ def test_schedule_import_above_the_order_writes_nothing(world, coordinator_clien
     response = preview(coordinator_client, "stockpiles", "orderscheduleline", "csv", content)
     result = response.context["result"]
     assert response.context.get("confirm_form") is None
-    assert "Only 1000 of the 5000 ordered are left" in str({r.number: r.error_dict for r in result.invalid_rows}[2])
+    assert "Only 1,000 of the 5,000 ordered are left" in str({r.number: r.error_dict for r in result.invalid_rows}[2])
     assert OrderScheduleLine.objects.filter(order=order).count() == 1
 
 

@@ -277,8 +277,8 @@ def test_typed_filters_refuse_what_they_cannot_parse(pol, nations, url, field):
 def test_typed_filters_still_filter(pol, nations, nsn_item):
     factories.PledgeFactory(donor=nations["POL"], item=nsn_item, quantity=5)
     assert pol.get(f"/api/v1/fulfilment/donors/?item={nsn_item.pk}").json()[0]["pledged"] == 5
-    assert pol.get("/api/v1/pledges/?donor=pol&overdue=true&announced_after=2000-01-01").json()["count"] == 1
-    assert pol.get("/api/v1/pledges/?donor=USA").json()["count"] == 0
+    assert len(pol.get("/api/v1/pledges/?donor=pol&overdue=true&announced_after=2000-01-01").json()["results"]) == 1
+    assert pol.get("/api/v1/pledges/?donor=USA").json()["results"] == []
     assert pol.get("/api/v1/alerts/?open=true").status_code == 200
 
 

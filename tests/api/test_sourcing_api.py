@@ -5,6 +5,7 @@ import pytest
 
 from coordination.api.tokens import token_issue
 from pledges.models import Pledge
+from tests import factories
 from tests.api.conftest import client_with
 from tests.stockpiles import sourcing_scenario
 from tests.stockpiles.sourcing_scenario import disclosure_as_when_written  # noqa: F401  (autouse)
@@ -147,3 +148,40 @@ def test_query_counts(cell, deu, world, django_assert_max_num_queries):
 def test_in_the_schema(cell):
     schema = cell.get("/api/schema/", {"format": "json"}).json()
     assert "/api/v1/sourcing/" in schema["paths"] and "/api/v1/sourcing/what-if/" in schema["paths"]
+
+
+# --- Access and disclosure of the what-if (issue 17: a nation tries its own pledges; anything about other
+# nations follows coordination.disclosure) ----------------------------------------------------------------
+
+def test_what_if_of_another_nations_pledge_is_refused_with_a_message(deu, world):
+    count = (Pledge.objects.count(), Pledge.history.count())
+    response = deu.post(WHAT_IF, {"donor": "FRA", "item": world["shell"].pk, "quantity": 1_000}, format="json")
+    assert response.status_code == 400
+    assert response.json()["donor"] == ["You may only try your own nation's pledges."]
+    assert "donor_before" not in response.json()  # no figure of FRA's in the refusal
+    # Its own code is fine (the same as leaving the donor out).
+    response = deu.post(WHAT_IF, {"donor": "DEU", "item": world["shell"].pk, "quantity": 1_000}, format="json")
+    assert response.status_code == 200 and response.json()["donor"] == "DEU"
+    assert (Pledge.objects.count(), Pledge.history.count()) == count
+
+
+def test_the_recipient_gap_leaves_out_another_donors_restricted_pledge(deu, cell, world):
+    """Rule (c): a record the reader may not see never enters a figure shown to it. FRA's restricted pledge
+    of 20,000 to UKR is in the cell's gap, not in DEU's; FRA's public pledge of 5,000 is in both (a record
+    every nation may read on its own, so its total is not a disclosure of a hidden figure)."""
+    common = {"donor": world["FRA"], "recipient": world["UKR"], "item": world["shell"], "source": "new_production",
+              "announced_on": world["today"], "due_on": world["month"](6)}
+    factories.PledgeFactory(quantity=20_000, releasability="restricted", **common)
+    factories.PledgeFactory(quantity=5_000, releasability="public", **common)
+    body = {"item": world["shell"].pk, "quantity": 10_000}
+    mine = deu.post(WHAT_IF, body, format="json").json()
+    assert mine["recipient_before"] == {"required": 60_000, "pledged": 5_000, "uncovered": 55_000}
+    assert mine["recipient_after"] == {"required": 60_000, "pledged": 15_000, "uncovered": 45_000}
+    # The same figure as DEU's recipient gaps everywhere else (API, item page): one rule.
+    gaps = deu.get("/api/v1/fulfilment/gaps/").json()
+    listed = gaps["results"] if isinstance(gaps, dict) else gaps
+    assert [g["uncovered"] for g in listed if g["item"] == world["shell"].pk] == [55_000]
+    cells = cell.post(WHAT_IF, {**body, "donor": "DEU"}, format="json").json()
+    assert cells["recipient_before"]["uncovered"] == 35_000 and cells["recipient_after"]["uncovered"] == 25_000
+    # DEU's own figures are its own: the same for DEU and the cell, exact (no rounding of its own position).
+    assert mine["donor_before"] == cells["donor_before"] and mine["donor_after"]["shortfall"] == 12_000

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from bench import baseline, measure
@@ -138,6 +139,14 @@ def test_api_ingest_puts_every_row_in_through_the_bulk_endpoint(tiny_data):
     assert figures["api_rows_per_s"] > 0
     if figures["copy_s"] is not None:  # PostgreSQL: the COPY baseline loaded the same rows
         assert figures["copy_rows_per_s"] > 0 and figures["ratio"] > 0
+        # the second baseline: a copy of the table with only the unique index, dropped afterwards
+        assert figures["copy_bare_rows_per_s"] > 0 and figures["ratio_to_bare"] > 0
+        assert "stockreport_unique_per_day" in figures["indexes"]
+        assert not any(name.endswith(("_nation_id_e19549d7", "_item_id_40b5dba9", "_reported_by_id_4a262053"))
+                       for name in figures["indexes"])
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass(%s)", [measure.BARE_TABLE])
+            assert cursor.fetchone()[0] is None
 
 
 def test_ingest_rows_never_repeat_a_day_and_item():

@@ -90,8 +90,8 @@ def pages_for(who: str) -> list[tuple[str, str]]:
     item = Item.objects.filter(name__icontains="155").order_by("pk").first()
     pages = [("overview", "/"), ("pledges", "/pledges/"), ("procurement", "/procurement/"),
              ("item-155", f"/items/{item.pk}/"), ("sourcing", f"/sourcing/?item={item.pk}"),
-             ("reporting", "/reporting/"), ("recipient", "/recipient/"), ("tracker", "/tracker/"),
-             ("briefing", "/briefing/")]
+             ("reporting", "/reporting/"), ("directory", "/directory/?q=155"), ("recipient", "/recipient/"),
+             ("tracker", "/tracker/"), ("briefing", "/briefing/")]
     if who == "cell":  # a nation's page opens for the cell and that nation's own users (coordination.access)
         pages += [("recipient-ukr", "/nations/UKR/"), ("nation-pol", "/nations/POL/"),
                   ("nation-usa", "/nations/USA/"), ("audit", "/audit/"), ("briefing-pol", "/briefing/?nation=POL")]

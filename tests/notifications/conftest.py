@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.notifications.servers import HttpReceiver, SmtpServer
+from tests.worker.conftest import services_available, worker_factory  # noqa: F401  (test_worker.py: a real worker)
 
 
 @pytest.fixture

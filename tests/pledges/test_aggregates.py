@@ -138,7 +138,8 @@ def test_deliveries_per_month_match_the_formula_per_delivery(ledger):
 @pytest.mark.parametrize("on", [PAST, dt.date(2025, 1, 1)])
 def test_overdue_page_matches_the_rule_per_pledge(ledger, on):
     for scope in scopes(ledger):
-        overdue = sorted(((on - p.due_on).days, p.pledge_id) for p in selectors.pledge_facts(actor=scope)
+        # On a past date: the pledges announced by then, with their deliveries as of then.
+        overdue = sorted(((on - p.due_on).days, p.pledge_id) for p in selectors.pledge_facts(actor=scope, as_of=on)
                          if fulfilment.is_overdue(p, on=on))
         overdue.sort(key=lambda r: (-r[0], r[1]))
         for limit in (None, 3):
@@ -169,4 +170,6 @@ def test_rows_that_need_rounding_cost_one_query_more(ledger, django_assert_max_n
     with django_assert_max_num_queries(2):  # totals per month, the deliveries to round
         assert selectors.deliveries_per_month(actor=CELL)
     with django_assert_max_num_queries(2):  # class totals (no values), the page of candidates
+        selectors.overdue_pledges_page(actor=CELL, limit=3)
+    with django_assert_max_num_queries(3):  # a past date: the pledges' facts, their deliveries then, the rows shown
         selectors.overdue_pledges_page(actor=CELL, on=dt.date(2025, 1, 1), limit=3)

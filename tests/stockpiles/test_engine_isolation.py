@@ -84,11 +84,16 @@ def test_a_pair_that_cannot_be_computed_is_isolated(world, nations, item, today,
 def test_as_of_snapshots_and_past_dates_leave_the_bad_pair_out(world, nations, item, today, client, coordinator):
     _bad_line(nations["POL"], item, dt.date(9999, 12, 31))
     past = today - dt.timedelta(days=1)
-    rows = selectors.shortfalls_as_of(actor=CELL, as_of=past)
-    assert {(r.nation.code, r.item.pk) for r in rows} == {("USA", item.pk), ("USA", world["other"].pk),
-                                                          ("POL", world["other"].pk)}
+    engine.shortfalls_recompute(pairs=None)  # the pair fails today: its stored history stays as it was
+    rows = selectors.shortfalls_as_of(actor=CELL, as_of=past)  # a read of the history
+    assert {(r.nation.code, r.item.pk, r.result.on_hand) for r in rows} == {
+        ("USA", item.pk, 400), ("USA", world["other"].pk, 400), ("POL", world["other"].pk, 400),
+        ("POL", item.pk, 400)}
     client.force_login(coordinator)
     assert client.get("/", {"as_of": past.isoformat()}).status_code == 200
+    # computing a past date from the inputs (the command) leaves the bad pair out
+    past_computed = engine.shortfalls_compute(pairs=None, as_of=past)
+    assert (nations["POL"].pk, item.pk) not in past_computed and len(past_computed) == 3
     call_command("recompute_shortfalls", "--as-of", past.isoformat(), verbosity=0)
 
 

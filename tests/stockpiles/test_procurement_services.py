@@ -67,7 +67,7 @@ def test_call_off_rules_are_clear_field_errors(nations, item, agreement):
     call_off(usa, agreement, 2000, status=Order.Status.CANCELLED)  # a cancelled call-off takes nothing
     with pytest.raises(ValidationError) as exc:
         call_off(usa, agreement, 1001)
-    assert "Only 1000 of the 10000 under “POL 155 mm FA” are left" in str(exc.value.message_dict["quantity"])
+    assert "Only 1,000 of the 10,000 under “POL 155 mm FA” are left" in str(exc.value.message_dict["quantity"])
     assert Order.objects.exclude(status="cancelled").count() == 2 and not OrderScheduleLine.objects.exists()
 
 
@@ -105,7 +105,7 @@ def test_agreement_ceiling_and_participant_rules(nations, item, agreement):
     call_off(nations["USA"], agreement, 3000, on=dt.date(2024, 3, 5))
     with pytest.raises(ValidationError) as exc:
         ps.agreement_update(actor=CELL, agreement_id=agreement.pk, ceiling_quantity=2999)
-    assert "3000 are already called off" in str(exc.value)
+    assert "3,000 are already called off" in str(exc.value)
     with pytest.raises(ValidationError) as exc:
         ps.agreement_update(actor=CELL, agreement_id=agreement.pk, item=factories.ItemFactory(name="Other"))
     assert "its item cannot change" in str(exc.value)

@@ -21,6 +21,7 @@ Fully covered on 2024-07-15. Σ headroom by month: 40,000 / 42,000 / 61,000: no 
 A need of 120,000: Σ headroom at month 12 = 40,000 + 34,000 + 27,000 = 101,000, gap 19,000.
 """
 
+import dataclasses
 import datetime as dt
 
 from hypothesis import given, settings
@@ -134,6 +135,25 @@ def test_what_if_uses_the_engine_before_and_after():
 
     w = sourcing.what_if(DEU, sourcing.DraftPledge(quantity=10_000, from_national_stock=False))
     assert w.after == w.before  # new production is not owed from stock (the engine's rule)
+
+
+def test_what_if_of_a_change_replaces_the_saved_pledge():
+    """A saved pledge of 5,000 (1,000 shipped) raised to 10,000: "after" owes 9,000, not 4,000 + 9,000; the
+    earliest date is for what is left to give (9,000) with the saved pledge left out (available 8,000)."""
+    saved = s.OwedPledge(5_000, 1_000)
+    deu = dataclasses.replace(DEU, pledges=(saved,))
+    draft = sourcing.DraftPledge(quantity=10_000, shipped=1_000, due_on=dt.date(2024, 8, 1))
+    w = sourcing.what_if(deu, draft, replaces=saved)
+    assert (w.before.owed, w.after.owed) == (4_000, 9_000)
+    assert (w.before.shortfall, w.after.shortfall) == (6_000, 11_000)
+    # 8,000 + 3,000 m >= 10,000 + 9,000: m = 4 (2024-09-15), after the due date.
+    assert w.earliest_on == dt.date(2024, 9, 15) and w.due_before_headroom
+    # Without ``replaces`` the draft is added on top of the saved pledge.
+    assert sourcing.what_if(deu, draft).after.owed == 13_000
+    # Cancelling the saved pledge: nothing owed after, and no warning about its due date.
+    cancelled = sourcing.what_if(deu, sourcing.DraftPledge(quantity=5_000, shipped=1_000, cancelled=True,
+                                                           due_on=dt.date(2024, 6, 1)), replaces=saved)
+    assert (cancelled.after.owed, cancelled.after.shortfall) == (0, 2_000) and not cancelled.due_before_headroom
 
 
 # --- Properties ---------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from coordination import disclosure
 from coordination.access import CELL, Scope
 from coordination.models import Nation
 from pledges import services as pledge_services
@@ -82,8 +83,12 @@ def test_a_nation_sees_its_own_headroom_and_the_split_only_with_enough_other_nat
     assert {pl.nation.code for pl in plan.lines} == {"DEU"}
     assert [pl.line.quantity for pl in plan.lines] == [1_000, 2_000]
     # Month 0's total would be FRA's own headroom (ITA has none yet, DEU's is its own): hidden. From month 1
-    # FRA and ITA both have some: shown.
-    assert plan.totals_by_month[:3] == [None, 42_000, 61_000]
+    # FRA and ITA both have some, but the months are shown together: the change since now is ITA's alone
+    # (FRA's headroom does not grow), so the slope would give ITA's production and contracts: hidden too
+    # (coordination.disclosure.series_figures).
+    assert plan.totals_by_month is None
+    assert plan.totals_notes[0] == disclosure.reason_text(disclosure.FEW)
+    assert set(plan.totals_notes[1:]) == {disclosure.reason_text(disclosure.RELATED)}
 
     plan = sourcing_selectors.sourcing_plan(actor=scope_of(world["POL"]), item=world["shell"])
     assert plan.rows == [] and [r.nation.code for r in plan.unknown] == ["POL"]
@@ -117,6 +122,23 @@ def test_what_if_of_another_nations_pledge_is_refused(world):
         sourcing_selectors.sourcing_what_if(
             actor=scope_of(world["DEU"]), donor=world["FRA"], item=world["shell"], quantity=1,
             source=Pledge.Source.NATIONAL_STOCK)
+
+
+def test_what_if_of_a_change_needs_the_nations_own_saved_pledge(world):
+    fra = pledge_services.pledge_create(
+        actor=CELL, donor=world["FRA"], recipient=world["UKR"], item=world["shell"], quantity=5_000,
+        source=Pledge.Source.NATIONAL_STOCK, status=Pledge.Status.COMMITTED, releasability="public",
+        announced_on=world["today"])
+    with pytest.raises(PermissionDenied):  # DEU's draft may not stand in for FRA's pledge
+        sourcing_selectors.sourcing_what_if(
+            actor=scope_of(world["DEU"]), donor=world["DEU"], item=world["shell"], quantity=1,
+            source=Pledge.Source.NATIONAL_STOCK, replaces=fra.pk)
+    view = sourcing_selectors.sourcing_what_if(
+        actor=CELL, donor=world["FRA"], item=world["shell"], quantity=45_000, source=Pledge.Source.NATIONAL_STOCK,
+        replaces=fra.pk)
+    # FRA: 50,000 − 5,000 owed = 45,000 before; 50,000 − 45,000 after (in place of the 5,000, not on top).
+    assert (view.what_if.before.available, view.what_if.after.available) == (45_000, 5_000)
+    assert (view.gap.before.uncovered, view.gap.after.uncovered) == (55_000, 15_000)
 
 
 def test_what_if_writes_nothing(world):

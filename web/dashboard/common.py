@@ -55,6 +55,12 @@ def page(request: HttpRequest, template: str, context: dict) -> HttpResponse:
     return render(request, template, context)
 
 
+def past(text, as_of: dt.date | None) -> str:
+    """``text`` (with ``%(day)s``) for a past date, "" for today: ``past(_("No pledges announced by %(day)s."),
+    as_of) or _("No pledges recorded yet.")``. An empty state on a past date says what was true then."""
+    return str(text) % {"day": as_of.isoformat()} if as_of is not None else ""
+
+
 def with_as_of(url: str, as_of: dt.date | None) -> str:
     return url + (f"?as_of={as_of.isoformat()}" if as_of else "")
 

@@ -68,14 +68,14 @@ def read_figures(scope: Scope, as_of: dt.date | None, *, overdue_limit: int | No
         donors = pledge_selectors.fulfilment_by_donor(actor=scope, as_of=as_of)
     if overdue is None:
         overdue = pledge_selectors.overdue_pledges_page(actor=scope, on=as_of, limit=overdue_limit)
-    alerts_qs = stock_selectors.alert_list(actor=scope)
+    alerts_qs = stock_selectors.alert_list(actor=scope, open_at=as_of)  # as of D: the alerts open then
     alerts = list(alerts_qs[:alerts_limit] if alerts_limit else alerts_qs)
     alerts_total = alerts_qs.count() if alerts_limit else len(alerts)  # always one query: a fixed count
     return Figures(
         categories=stock_selectors.shortfall_by_category(actor=scope, as_of=as_of, rollup=rollup),
         overall=fulfilment.fulfilment_across_items(d.fulfilment for d in donors),
         overdue_rows=overdue[0], overdue_total=overdue[1],
-        reporting=reporting_by_nation(actor=scope), alerts=alerts, alerts_total=alerts_total,
+        reporting=reporting_by_nation(actor=scope, as_of=as_of), alerts=alerts, alerts_total=alerts_total,
     )
 
 

@@ -19,7 +19,7 @@ from coordination.selectors import item_get, nations_by_id
 from pledges import selectors as pledge_selectors
 from stockpiles import procurement_selectors, shortfalls
 from stockpiles import selectors as stock_selectors
-from web.dashboard.common import CHART_SERIES, Builders, chart, export_or_none, nation_cell, page, read_as_of
+from web.dashboard.common import CHART_SERIES, Builders, chart, export_or_none, nation_cell, page, past, read_as_of
 from web.dashboard.shared_tables import (
     ShortfallRow,
     fulfilment_cells,
@@ -62,7 +62,8 @@ def gaps_table(r: Reader) -> Table:
 def donors_table(r: Reader) -> Table:
     table = Table(key="donors", title=_("Who pledged this item"),
                   columns=fulfilment_columns(Column("donor", _("Donor"))),
-                  empty=_("No pledges of this item yet."))
+                  empty=past(_("No pledges of this item announced by %(day)s."), r.as_of)
+                  or _("No pledges of this item yet."))
     for row in pledge_selectors.fulfilment_by_donor(actor=r.scope, as_of=r.as_of, item=r.item,
                                                     nations=r.nations):
         table.rows.append([nation_cell(r.scope, row.donor, r.as_of)] + fulfilment_cells(row.fulfilment))
@@ -74,9 +75,31 @@ def exports(r: Reader) -> Builders:
             "gaps": lambda: gaps_table(r), "donors": lambda: donors_table(r)}
 
 
-def guideline_sets(values, length: int) -> list[dict]:
-    return [{"label": _("Guideline %(value)s") % {"value": format_int(value)}, "data": [value] * length, "dashed": True}
-            for value in sorted(values)]
+def guideline_sets(lines: list[tuple[str, int, int]], length: int) -> list[dict]:
+    """One dashed line per distinct guideline value, told apart: a value one nation charted has, in that
+    nation's colour and named for it ("USA guideline 1,200,000"); a value several share, grey and naming
+    them ("Guideline 60,000: DEU, FRA"). ``lines``: (nation code, guideline, colour) per charted nation."""
+    by_value: dict[int, list[tuple[str, int]]] = {}
+    for code, value, tone in lines:
+        by_value.setdefault(value, []).append((code, tone))
+    sets = []
+    for value, holders in sorted(by_value.items()):
+        if len(holders) == 1:
+            code, tone = holders[0]
+            label = _("%(code)s guideline %(value)s") % {"code": code, "value": format_int(value)}
+            sets.append({"label": label, "data": [value] * length, "dashed": True, "colour": tone})
+        else:
+            label = _("Guideline %(value)s: %(codes)s") % {
+                "value": format_int(value), "codes": ", ".join(sorted(code for code, _t in holders))}
+            sets.append({"label": label, "data": [value] * length, "dashed": True})
+    return sets
+
+
+def value_scale(datasets: list[dict]) -> dict:
+    """A logarithmic value axis when one nation's figures would flatten the others' (largest over smallest
+    positive value above 50), so that every line stays readable; the axis says so in its title."""
+    values = [v for d in datasets for v in d["data"] if isinstance(v, (int, float)) and v > 0]
+    return {"yLog": True} if values and max(values) / min(values) > 50 else {}
 
 
 def history_chart(r: Reader, rows: list[ShortfallRow], colour: dict[int, int]) -> dict:
@@ -93,8 +116,11 @@ def history_chart(r: Reader, rows: list[ShortfallRow], colour: dict[int, int]) -
         values = dict(s.points)
         datasets.append({"label": s.nation_code, "data": [values.get(d) for d in dates],
                          "colour": colour.get(s.nation_id, 0)})
-    datasets += guideline_sets({res.guideline for _n, res in charted if res.guideline is not None}, len(dates))
-    return chart("line", [d.isoformat() for d in dates], datasets, yTitle=r.item.get_unit_display())
+    codes = {s.nation_id: s.nation_code for s in history}
+    datasets += guideline_sets([(codes.get(n.pk, n.code), res.guideline, colour.get(n.pk, 0))
+                                for n, res in charted if res.guideline is not None], len(dates))
+    return chart("line", [d.isoformat() for d in dates], datasets, yTitle=r.item.get_unit_display(),
+                 **value_scale(datasets))
 
 
 def projection_chart(r: Reader, colour: dict[int, int]) -> dict:
@@ -112,10 +138,13 @@ def projection_chart(r: Reader, colour: dict[int, int]) -> dict:
                 "label": _("%(code)s: contracted inflows (cumulative)") % {"code": p.nation_code},
                 "data": [pt.contracted for pt in p.points], "colour": tone, "type": "bar",
             })
-    datasets += guideline_sets({p.result.guideline for p in projected}, PROJECTION_MONTHS + 1)
+    datasets += guideline_sets([(p.nation_code, p.result.guideline, colour.get(p.nation_id, len(colour) + index))
+                                for index, p in enumerate(projected) if p.result.guideline is not None],
+                               PROJECTION_MONTHS + 1)
     labels = ([pt.on.strftime("%Y-%m") for pt in projected[0].points] if projected
               else [_("month %(n)s") % {"n": m} for m in range(PROJECTION_MONTHS + 1)])
-    return chart("line", labels if datasets else [], datasets, yTitle=r.item.get_unit_display())
+    return chart("line", labels if datasets else [], datasets, yTitle=r.item.get_unit_display(),
+                 **value_scale(datasets))
 
 
 @require_GET

@@ -19,7 +19,7 @@ from coordination.security import log_refused
 from coordination.selectors import nation_get
 from pledges import selectors as pledge_selectors
 from stockpiles import selectors as stock_selectors
-from web.dashboard.common import PAGE_SIZE, TOP, Builders, chart, export_or_none, item_cell, page, read_as_of
+from web.dashboard.common import PAGE_SIZE, TOP, Builders, chart, export_or_none, item_cell, page, past, read_as_of
 from web.dashboard.shared_tables import (
     ShortfallRow,
     fulfilment_cells,
@@ -63,7 +63,8 @@ def stock_table(r: Reader, rows: list[ShortfallRow], total: int | None) -> Table
 def pledged_table(r: Reader) -> Table:
     table = Table(key="pledged", title=_("Pledges given, per item"),
                   columns=fulfilment_columns(Column("item", _("Item"))),
-                  empty=_("This nation has not pledged anything yet."))
+                  empty=(past(_("This nation had announced no pledge by %(day)s."), r.as_of)
+                         or _("This nation has not pledged anything yet.")))
     for row in pledge_selectors.fulfilment_by_item(actor=r.scope, as_of=r.as_of, donor=r.nation):
         table.rows.append([item_cell(row.item, r.as_of)] + fulfilment_cells(row.fulfilment))
     return table
@@ -73,9 +74,13 @@ def pledges_table(r: Reader, limit: int | None = TOP * 2) -> Table:
     """The pledges it gave (for a recipient: the pledges it receives), newest first."""
     qs = pledge_selectors.pledge_list(actor=r.scope, announced_by=r.as_of,
                                       **({"recipient": r.nation} if r.receives else {"donor": r.nation}))
-    return pledge_table(qs[:limit] if limit else qs, scope=r.scope, on=r.as_of or timezone.localdate(),
+    pledges = list(qs[:limit] if limit else qs)
+    delivered = None
+    if r.as_of is not None:  # delivered as of then: one more query
+        delivered = pledge_selectors.delivered_by_pledge_as_of(pledge_ids=[p.pk for p in pledges], as_of=r.as_of)
+    return pledge_table(pledges, scope=r.scope, on=r.as_of or timezone.localdate(), delivered=delivered,
                         key="pledges", title=_("Pledges received") if r.receives else _("Its pledges"),
-                        with_donor=r.receives)
+                        with_donor=r.receives, empty=past(_("No pledges announced by %(day)s."), r.as_of) or None)
 
 
 def training_table(r: Reader) -> Table:
@@ -85,8 +90,12 @@ def training_table(r: Reader) -> Table:
                            Column("completed", _("Trainees completed"), "int"),
                            Column("start", _("Start"), "date"), Column("end", _("End"), "date"),
                            Column("status", _("Status"))],
-                  empty=_("No training commitments recorded for this nation."))
-    for t in pledge_selectors.training_list(actor=r.scope, donor=r.nation):
+                  empty=(past(_("No training commitments recorded for this nation by %(day)s."), r.as_of)
+                         or _("No training commitments recorded for this nation.")))
+    if r.as_of is not None:
+        table.caption = _("As recorded on %(day)s: each commitment's figures from its history.") % {
+            "day": r.as_of.isoformat()}
+    for t in pledge_selectors.training_list(actor=r.scope, donor=r.nation, as_of=r.as_of):
         table.rows.append([t.programme, t.recipient.name, t.trainees_committed, t.trainees_completed,
                            t.start_on, t.end_on, t.get_status_display()])
     return table
@@ -107,11 +116,15 @@ def exports(r: Reader) -> Builders:
 
 def coverage_chart(rows: list[ShortfallRow]) -> dict:
     charted = [(item, res) for _n, item, res in rows if res.coverage is not None][:20]
+    labels = [item.name for item, _res in charted]
     return chart(
-        "bar", [item.name for item, _res in charted],
+        "bar", labels,
         [{"label": str(_("Coverage (available ÷ guideline)")),
-          "data": [round(res.coverage * 100, 1) for _i, res in charted]}],
-        indexAxis="y", yTitle="%",
+          "data": [round(res.coverage * 100, 1) for _i, res in charted]},
+         # the guideline itself: a bar reaching this line covers its guideline
+         {"label": str(_("Guideline (100 %)")), "data": [100] * len(labels), "type": "line", "dashed": True}]
+        if charted else [],
+        indexAxis="y", yTitle="%", allLabels=True,
     )
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
@@ -16,7 +17,9 @@ from coordination.access import Scope, scope_for
 from coordination.models import Nation
 from coordination.selectors import nations_by_id
 from pledges import selectors as pledge_selectors
+from pledges.fulfilment import month_starts
 from stockpiles import selectors as stock_selectors
+from stockpiles.reporting import latest_report_on, reports_stale_on
 from web.dashboard.common import (
     PAGE_SIZE,
     TOP,
@@ -27,8 +30,10 @@ from web.dashboard.common import (
     item_cell,
     nation_cell,
     page,
+    past,
     read_as_of,
     unit_label,
+    with_as_of,
 )
 from web.dashboard.headline import category_table, headlines, read_figures
 from web.dashboard.shared_tables import (
@@ -55,18 +60,30 @@ def coverage_table(r: Reader) -> Table:
         key="coverage", title=_("Coverage by nation and category"),
         caption=_("Lowest coverage (available ÷ guideline) among each nation's items in the category."),
         columns=[Column("nation", _("Nation"))] + [Column(f"c{c.pk}", c.name, "coverage") for c in matrix.categories],
-        empty=_("No stored shortfalls yet: run the shortfall recompute to fill the heat map."),
+        empty=(past(_("No figures on %(day)s: no stock report or guideline was recorded by then."), r.as_of)
+               or _("No figures yet: the heat map fills in once nations report stock of items a guideline "
+                     "applies to.")),
     )
     for nation in matrix.nations:
         table.rows.append([nation_cell(r.scope, nation, r.as_of)]
                           + [matrix.cell(nation.pk, c.pk) for c in matrix.categories])
+    if r.scope.is_cell and table.rows:
+        allies = [n for n in r.nations.values() if n.role == Nation.Role.ALLY]
+        missing = len({n.pk for n in allies} - {n.pk for n in matrix.nations})
+        if missing:
+            table.caption = format_lazy("{} {}", table.caption, _(
+                "%(shown)s of %(allies)s allies shown; the other %(missing)s have no stored figures yet (no "
+                "guideline applies to them, or the engine has not run since they were added): see Reporting.") % {
+                "shown": len(allies) - missing, "allies": len(allies), "missing": missing})
     return table
 
 
 def largest_table(r: Reader, limit: int | None = TOP) -> Table:
     rows = shortfall_rows(r.scope, as_of=r.as_of, below_only=True, limit=limit)
     return shortfall_table("shortfalls", _("Largest shortfalls"), r.scope, rows, as_of=r.as_of,
-                           empty=_("No nation is below guideline for any item."))
+                           empty=(_("No nation is below guideline for any item.") if r.scope.is_cell else
+                                  _("Your nation is not below guideline for any item. Other nations' rows are not "
+                                    "shown to you; the alliance position per item counts them.")))
 
 
 def alliance_table(r: Reader, limit: int | None = PAGE_SIZE, rows: list | None = None) -> Table:
@@ -80,14 +97,15 @@ def alliance_table(r: Reader, limit: int | None = PAGE_SIZE, rows: list | None =
             Column("counted", _("Nations counted"), "int"),
             Column("not_reporting", _("Nations not reporting"), "int"),
         ],
-        empty=_("No stored shortfalls yet."),
+        empty=(past(_("No figures on %(day)s: no stock report or guideline was recorded by then."), r.as_of)
+               or _("No stored shortfalls yet.")),
     )
     rows = list(stock_selectors.alliance_rollup(actor=r.scope, as_of=r.as_of) if rows is None else rows)
     rows.sort(key=lambda row: -(row.total_shortfall or 0))  # stable: ties stay by category and name
     table.total = len(rows)
     for row in rows[:limit] if limit else rows:
         table.rows.append([
-            Link(row.item_name, reverse("dashboard:item", args=[row.item_id])), row.category_name,
+            Link(row.item_name, with_as_of(reverse("dashboard:item", args=[row.item_id]), r.as_of)), row.category_name,
             unit_label(row.unit), *(figure_cell(row, name) for name in
                                     ("total_shortfall", "net_position", "nations_below", "nations_counted",
                                      "nations_not_reporting")),
@@ -103,7 +121,8 @@ def fulfilment_table(r: Reader, rows: list) -> Table:
     table = Table(key="fulfilment", title=_("Pledge fulfilment by donor"),
                   caption=_("In EUR across all items; quantities per item are on each nation's and item's page."),
                   columns=fulfilment_columns(Column("donor", _("Donor")), quantities=False),
-                  empty=_("No pledges recorded yet. Add pledges in the admin or through the API."))
+                  empty=(past(_("No pledges announced by %(day)s."), r.as_of)
+                         or _("No pledges recorded yet. Add pledges in the admin or through the API.")))
     for row in rows:
         table.rows.append([nation_cell(r.scope, row.donor, r.as_of)]
                           + fulfilment_cells(row.fulfilment, quantities=False))
@@ -111,17 +130,16 @@ def fulfilment_table(r: Reader, rows: list) -> Table:
 
 
 def month_rows(r: Reader) -> list:
-    rows = pledge_selectors.deliveries_per_month(actor=r.scope)
-    return [m for m in rows if m.month <= r.as_of] if r.as_of is not None else rows
+    return pledge_selectors.deliveries_per_month(actor=r.scope, until=r.as_of)
 
 
-def deliveries_table(rows: list) -> Table:
+def deliveries_table(rows: list, as_of: dt.date | None = None) -> Table:
     """Counts and EUR only: a month's deliveries are of different items, and rounds and tanks never add up."""
     table = Table(key="deliveries", title=_("Deliveries per month"),
                   caption=_("Across all items in EUR; quantities per item are on each item's page."),
                   columns=[Column("month", _("Month")), Column("count", _("Deliveries"), "int"),
                            Column("value", _("Delivered value (EUR)"), "eur")],
-                  empty=_("No delivered deliveries yet."))
+                  empty=past(_("No delivery delivered by %(day)s."), as_of) or _("No delivered deliveries yet."))
     for m in rows:
         table.rows.append([m.month.strftime("%Y-%m"), m.deliveries, m.value_eur])
     return table
@@ -133,10 +151,15 @@ def training_table(r: Reader) -> Table:
                            Column("committed", _("Trainees committed"), "int"),
                            Column("completed", _("Trainees completed"), "int"),
                            Column("share", _("Completed share"), "pct")],
-                  empty=_("No training commitments recorded yet."))
-    for row in pledge_selectors.training_summary(actor=r.scope, nations=r.nations):
+                  empty=(past(_("No training commitments recorded by %(day)s."), r.as_of)
+                         or _("No training commitments recorded yet.")))
+    if r.as_of is not None:
+        table.caption = _("As recorded on %(day)s: each commitment's figures from its history.") % {
+            "day": r.as_of.isoformat()}
+    for row in pledge_selectors.training_summary(actor=r.scope, nations=r.nations, as_of=r.as_of):
         p = row.progress
-        table.rows.append([nation_cell(r.scope, row.donor), p.programme, p.committed, p.completed, p.completed_share])
+        table.rows.append([nation_cell(r.scope, row.donor, r.as_of), p.programme, p.committed, p.completed,
+                           p.completed_share])
     return table
 
 
@@ -147,24 +170,24 @@ def overdue_table(r: Reader, limit: int | None = TOP, page: tuple[list, int] | N
                            Column("recipient", _("Recipient")), Column("due", _("Due on"), "date"),
                            Column("days", _("Days overdue"), "int"),
                            Column("outstanding", _("Outstanding quantity"), "int"), Column("unit", _("Unit"))],
-                  empty=_("No pledge is overdue."))
+                  empty=past(_("No pledge was overdue on %(day)s."), r.as_of) or _("No pledge is overdue."))
     table.total = total
     for o in rows:
-        table.rows.append([nation_cell(r.scope, o.pledge.donor), item_cell(o.pledge.item),
+        table.rows.append([nation_cell(r.scope, o.pledge.donor, r.as_of), item_cell(o.pledge.item, r.as_of),
                            o.pledge.recipient.name, o.pledge.due_on, o.days_overdue, o.outstanding,
                            unit_label(o.pledge.item.unit)])
     return table
 
 
 def alerts_table(r: Reader, limit: int | None = TOP, alerts: list | None = None, total: int | None = None) -> Table:
-    qs = stock_selectors.alert_list(actor=r.scope) if alerts is None else alerts
-    table = Table(key="alerts", title=_("Open alerts"),
+    qs = stock_selectors.alert_list(actor=r.scope, open_at=r.as_of) if alerts is None else alerts
+    table = Table(key="alerts", title=past(_("Alerts open on %(day)s"), r.as_of) or _("Open alerts"),
                   columns=[Column("opened", _("Opened"), "date"), Column("kind", _("Kind")),
                            Column("nation", _("Nation")), Column("message", _("Message"))],
-                  empty=_("No open alerts."))
+                  empty=past(_("No alert was open on %(day)s."), r.as_of) or _("No open alerts."))
     table.total = total
     for a in (qs[:limit] if limit else qs):
-        table.rows.append([a.opened_at, a.get_kind_display(), nation_cell(r.scope, a.nation), a.message])
+        table.rows.append([a.opened_at, a.get_kind_display(), nation_cell(r.scope, a.nation, r.as_of), a.message])
     return table
 
 
@@ -173,7 +196,7 @@ def exports(r: Reader) -> Builders:
     return {
         "coverage": lambda: coverage_table(r), "shortfalls": lambda: largest_table(r, None),
         "alliance": lambda: alliance_table(r, None), "fulfilment": lambda: fulfilment_table(r, donor_rows(r)),
-        "deliveries": lambda: deliveries_table(month_rows(r)), "training": lambda: training_table(r),
+        "deliveries": lambda: deliveries_table(month_rows(r), r.as_of), "training": lambda: training_table(r),
         "overdue": lambda: overdue_table(r, None), "alerts": lambda: alerts_table(r, None),
         "shortfall-categories": lambda: category_table(
             r.scope, stock_selectors.shortfall_by_category(actor=r.scope, as_of=r.as_of), r.as_of),
@@ -182,10 +205,12 @@ def exports(r: Reader) -> Builders:
 
 def charts_of(donors: list, months: list) -> dict:
     top_donors = sorted(donors, key=lambda row: -row.fulfilment.pledged_value_eur)[:12]
+    value_of = {m.month: m.value_eur for m in months}
+    filled = month_starts(min(value_of), max(value_of)) if value_of else []  # an empty month is a 0 bar, not skipped
     return {
         "deliveries_chart": chart(
-            "bar", [m.month.strftime("%Y-%m") for m in months],
-            [{"label": str(_("Delivered value (EUR)")), "data": [float(m.value_eur) for m in months]}],
+            "bar", [m.strftime("%Y-%m") for m in filled],
+            [{"label": str(_("Delivered value (EUR)")), "data": [float(value_of.get(m, 0)) for m in filled]}],
             yTitle=str(_("EUR")),
         ),
         "fulfilment_chart": chart(
@@ -194,7 +219,7 @@ def charts_of(donors: list, months: list) -> dict:
               "data": [float(row.fulfilment.pledged_value_eur) for row in top_donors]},
              {"label": str(_("Delivered (EUR)")),
               "data": [float(row.fulfilment.delivered_value_eur) for row in top_donors]}],
-            indexAxis="y", yTitle=str(_("EUR")),
+            indexAxis="y", yTitle=str(_("EUR")), allLabels=True,
         ),
     }
 
@@ -213,12 +238,22 @@ def overview(request: HttpRequest) -> HttpResponse:
     figures = read_figures(r.scope, r.as_of, alerts_limit=TOP, donors=donors, rollup=rollup, overdue=overdue)
     tables = {"categories": category_table(r.scope, figures.categories, r.as_of), "coverage": coverage_table(r),
               "shortfalls": largest_table(r), "alliance": alliance_table(r, rows=rollup),
-              "fulfilment": fulfilment_table(r, donors), "deliveries": deliveries_table(months),
+              "fulfilment": fulfilment_table(r, donors), "deliveries": deliveries_table(months, as_of),
               "training": training_table(r), "overdue": overdue_table(r, page=overdue),
               "alerts": alerts_table(r, alerts=figures.alerts, total=figures.alerts_total)}
-    last = stock_selectors.shortfalls_last_computed()
     return page(request, "dashboard/overview.html", {
         "form": form, "as_of": as_of, "scope": r.scope, "tables": tables,
         "headlines": headlines(r.scope, figures, as_of, page_url=request.path), "charts": charts_of(donors, months),
-        "last_computed": last, "stale": stock_selectors.shortfalls_are_stale(last_computed=last),
+        **freshness(r),
     })
+
+
+def freshness(r: Reader) -> dict:
+    """The banner above the figures. Today: when the engine last computed and whether that is stale. On a
+    past date: the latest stock report on or before it, stale when older than the reporting limit then."""
+    if r.as_of is not None:
+        latest = latest_report_on(actor=r.scope, as_of=r.as_of)
+        return {"latest_report": latest, "stale": reports_stale_on(last_report=latest, on=r.as_of),
+                "days_before": None if latest is None else (r.as_of - latest).days}
+    last = stock_selectors.shortfalls_last_computed()
+    return {"last_computed": last, "stale": stock_selectors.shortfalls_are_stale(last_computed=last)}

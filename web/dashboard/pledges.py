@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 from coordination.access import scope_for
 from pledges import selectors as pledge_selectors
 from pledges.filtersets import PledgeFilterSet
-from web.dashboard.common import PAGE_SIZE, export_or_none, page
+from web.dashboard.common import PAGE_SIZE, export_or_none, page, past, read_as_of
 from web.dashboard.shared_tables import pledge_table
 
 SORTS = {
@@ -62,21 +62,38 @@ def filter_fields(filterset: PledgeFilterSet, request: HttpRequest, names) -> li
 @login_required
 def pledge_list(request: HttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
-    filterset = PledgeFilterSet(request.GET or None, queryset=pledge_selectors.pledge_list(actor=scope),
-                                request=request)
+    asof_form, as_of = read_as_of(request)
+    data = request.GET.copy()
+    if as_of is not None:
+        # On a past date: announced by then, delivered and overdue as of then (the filter's own "overdue" is
+        # today's: the selector applies the rule on that date instead).
+        overdue = {"true": True, "false": False}.get(data.pop("overdue", [""])[-1])
+        base = pledge_selectors.pledge_list_as_of(actor=scope, as_of=as_of, overdue=overdue)
+    else:
+        base = pledge_selectors.pledge_list(actor=scope)
+    filterset = PledgeFilterSet(data or None, queryset=base, request=request)
     sort, ordering = ordering_of(request.GET.get("sort", ""))
+    if as_of is not None and sort.lstrip("-") == "delivered":
+        ordering = tuple(o.replace("delivered_quantity", "delivered_then") for o in ordering)
     qs = filterset.qs.order_by(*ordering)
-    today = timezone.localdate()
-    exported = export_or_none(request, {
-        "pledges": lambda: pledge_table(qs, scope=scope, on=today, key="pledges", title=_("Pledges")),
-    })
+    on = as_of or timezone.localdate()
+    empty = past(_("No pledges announced by %(day)s match."), as_of) or None
+
+    def table_of(pledges):
+        pledges = list(pledges)
+        delivered = {p.pk: p.delivered_then for p in pledges} if as_of is not None else None
+        return pledge_table(pledges, scope=scope, on=on, key="pledges", title=_("Pledges"), delivered=delivered,
+                            empty=empty)
+
+    exported = export_or_none(request, {"pledges": lambda: table_of(qs)})
     if exported is not None:
         return exported
 
     paged = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    table = pledge_table(paged.object_list, scope=scope, on=today, key="pledges", title=_("Pledges"))
+    table = table_of(paged.object_list)
     context = {"filterset": filterset, "table": table, "page": paged, "sort": sort, "scope": scope,
-               "today": today, "headers": sort_headers(table, sort)}
+               "today": timezone.localdate(), "headers": sort_headers(table, sort), "as_of": as_of,
+               "asof_form": asof_form}
     if request.htmx and not request.htmx.boosted:
         response = render(request, "dashboard/_pledge_results.html", context)
     else:

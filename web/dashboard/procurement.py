@@ -27,6 +27,7 @@ from web.dashboard.common import (
     item_cell,
     nation_cell,
     page,
+    past,
     read_as_of,
     unit_label,
 )
@@ -43,6 +44,15 @@ class Reader:
         return self.as_of or timezone.localdate()
 
 
+def validity_badge(valid_from: dt.date, valid_to: dt.date | None, on: dt.date) -> Badge:
+    """Whether an agreement was in force on ``on`` (today, or the page's as-of date), said in words."""
+    if valid_to is not None and valid_to < on:
+        return Badge(str(_("Expired")), "badge-muted")
+    if valid_from > on:
+        return Badge(str(_("Not yet in force")), "badge-muted")
+    return Badge(str(_("In force")), "badge-ok")
+
+
 def agreements_table(r: Reader, rows: list) -> Table:
     table = Table(
         key="agreements", title=_("Framework agreements: ordered vs ceiling"),
@@ -51,19 +61,21 @@ def agreements_table(r: Reader, rows: list) -> Table:
         columns=[Column("agreement", _("Agreement")), Column("item", _("Item")),
                  Column("lead", _("Lead nation")), Column("manufacturer", _("Manufacturer")),
                  Column("valid_from", _("Valid from"), "date"), Column("valid_to", _("Valid to"), "date"),
-                 Column("participants", _("Participants"), "int"),
+                 Column("validity", _("Validity"), "badge"), Column("participants", _("Participants"), "int"),
                  Column("ceiling", _("Ceiling"), "int"), Column("planned", _("Planned"), "int"),
                  Column("ordered", _("Ordered"), "int"), Column("share", _("Share of ceiling"), "pct"),
                  Column("remaining", _("Remaining"), "int"),
                  Column("price", _("Unit price (EUR)"), "eur"), Column("note", _("Note"), "badge")],
-        empty=_("No framework agreement you lead or take part in. The cell records agreements in the admin "
-                "or through the API."),
+        empty=(past(_("No framework agreement you lead or take part in was valid on %(day)s."), r.as_of)
+               or _("No framework agreement you lead or take part in. The cell records agreements in the admin "
+                    "or through the API.")),
     )
     for row in rows:
         a = row.agreement
         table.rows.append([
             a.name, item_cell(a.item, r.as_of), nation_cell(r.scope, a.lead_nation, r.as_of),
-            a.manufacturer.name if a.manufacturer else "", a.valid_from, a.valid_to, len(row.participants),
+            a.manufacturer.name if a.manufacturer else "", a.valid_from, a.valid_to,
+            validity_badge(a.valid_from, a.valid_to, r.as_of or timezone.localdate()), len(row.participants),
             row.ceiling, row.planned, *((hidden_badge(row.note),) * 3 if row.suppressed
                                         else (row.ordered, row.ordered_share, row.remaining)),
             a.unit_price_eur, hidden_badge(row.note) if row.suppressed else "",
@@ -78,7 +90,7 @@ def participants_table(r: Reader, rows: list) -> Table:
         columns=[Column("agreement", _("Agreement")), Column("nation", _("Nation")),
                  Column("joined_on", _("Joined on"), "date"), Column("planned", _("Planned"), "int"),
                  Column("ordered", _("Ordered"), "int"), Column("share", _("Ordered share of planned"), "pct")],
-        empty=_("No participants recorded yet."),
+        empty=past(_("No participant had joined by %(day)s."), r.as_of) or _("No participants recorded yet."),
     )
     for row in rows:
         for p in row.participants:
@@ -162,8 +174,9 @@ def drop_empty_column(table: Table, key: str) -> None:
 
 def exports(r: Reader) -> Builders:
     return {
-        "agreements": lambda: agreements_table(r, procurement_selectors.agreement_list(actor=r.scope)),
-        "participants": lambda: participants_table(r, procurement_selectors.agreement_list(actor=r.scope)),
+        "agreements": lambda: agreements_table(r, procurement_selectors.agreement_list(actor=r.scope, as_of=r.as_of)),
+        "participants": lambda: participants_table(r, procurement_selectors.agreement_list(actor=r.scope,
+                                                                                           as_of=r.as_of)),
         "demand": lambda: demand_table(procurement_selectors.procurement_overview(actor=r.scope, as_of=r.as_of)),
         "timeline": lambda: timeline_table(r, timeline_rows(r)),
     }
@@ -208,7 +221,7 @@ def procurement(request: HttpRequest) -> HttpResponse:
     exported = export_or_none(request, exports(r))
     if exported is not None:
         return exported
-    agreements = procurement_selectors.agreement_list(actor=r.scope)
+    agreements = procurement_selectors.agreement_list(actor=r.scope, as_of=as_of)
     demand = procurement_selectors.procurement_overview(actor=r.scope, as_of=as_of)
     timeline = timeline_rows(r)
     tables = {"agreements": agreements_table(r, agreements), "participants": participants_table(r, agreements),

@@ -7,6 +7,8 @@ it) and how many of them it has reported, flagged stale when the last report is 
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -18,11 +20,12 @@ from django.views.decorators.http import require_GET
 
 from coordination.access import scope_for
 from stockpiles.reporting import reporting_by_nation
+from web.dashboard.common import past, read_as_of, with_as_of
 from web.dashboard.exports import FORMATS, export_response
 from web.dashboard.tables import Badge, Column, Link, Table
 
 
-def reporting_table(scope) -> Table:
+def reporting_table(scope, as_of: dt.date | None = None) -> Table:
     table = Table(
         key="reporting", title=_("Reporting by nation"),
         caption=_("Items expected: those a guideline above 0 applies to (the alliance-wide one for every ally, "
@@ -34,16 +37,17 @@ def reporting_table(scope) -> Table:
             Column("reported", _("Items reported"), "int"), Column("missing", _("Not reported"), "int"),
             Column("state", _("Reporting"), "badge"),
         ],
-        empty=_("No nation is expected to report yet: no guideline applies."),
+        empty=(past(_("No nation was expected to report on %(day)s: no guideline applied then."), as_of)
+               or _("No nation is expected to report yet: no guideline applies.")),
     )
-    for row in reporting_by_nation(actor=scope):
+    for row in reporting_by_nation(actor=scope, as_of=as_of):
         if row.stale:
             state = Badge(str(_("Stale")) if row.last_report else str(_("Never reported")), "badge-bad")
         else:
             state = Badge(str(_("Current")), "badge-ok")
         nation = row.nation_name
         if scope.is_cell or row.nation_id == scope.nation_id:
-            nation = Link(row.nation_name, reverse("dashboard:nation", args=[row.nation_code]))
+            nation = Link(row.nation_name, with_as_of(reverse("dashboard:nation", args=[row.nation_code]), as_of))
         table.rows.append([nation, row.last_report, row.days_since_report, row.items_expected, row.items_reported,
                            row.items_missing, state])
     return table
@@ -53,12 +57,13 @@ def reporting_table(scope) -> Table:
 @login_required
 def reporting(request: HttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
+    form, as_of = read_as_of(request)
     fmt = request.GET.get("export")
     if fmt is not None:
         if fmt not in FORMATS or request.GET.get("table", "reporting") != "reporting":
             raise Http404(_("Unknown export."))
-        return export_response(table=reporting_table(scope), fmt=fmt)
+        return export_response(table=reporting_table(scope, as_of), fmt=fmt, as_of=as_of)
     return render(request, "dashboard/reporting.html", {
-        "scope": scope, "table": reporting_table(scope), "today": timezone.localdate(),
-        "stale_after_days": settings.REPORTING_STALE_AFTER_DAYS,
+        "scope": scope, "table": reporting_table(scope, as_of), "today": timezone.localdate(),
+        "stale_after_days": settings.REPORTING_STALE_AFTER_DAYS, "form": form, "as_of": as_of,
     })

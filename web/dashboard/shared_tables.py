@@ -4,6 +4,7 @@ each takes rows from the selectors and returns a ``Table`` (HTML and CSV/XLSX al
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from django.utils.translation import gettext_lazy as _
 
@@ -14,7 +15,7 @@ from pledges.models import Pledge
 from stockpiles import selectors as stock_selectors
 from stockpiles import shortfalls
 from stockpiles.models import Shortfall
-from web.dashboard.common import item_cell, months_cell, nation_cell, status_badge, unit_label
+from web.dashboard.common import item_cell, months_cell, nation_cell, past, status_badge, unit_label
 from web.dashboard.tables import Badge, Column, Table
 
 ShortfallRow = tuple[Nation, Item, shortfalls.ShortfallResult]
@@ -61,14 +62,24 @@ def shortfall_columns(*, with_nation: bool = True, with_item: bool = True) -> li
     return columns
 
 
+def no_figures_text(scope: Scope):
+    """An empty shortfall table, said for this reader: a nation sees only its own rows, so "no rows" is about
+    it, while the alliance figures on the same page count the others."""
+    if scope.is_cell:
+        return _("No figures yet: no nation has reported stock of an item a guideline applies to.")
+    return _("No figures for your nation here: it has no stock report for an item a guideline applies to. "
+             "Other nations' rows are not shown to you; the alliance figures on this page count them.")
+
+
 def shortfall_table(key: str, title, scope: Scope, rows: list[ShortfallRow], *, as_of, with_nation=True,
                     with_item=True, empty=None) -> Table:
     table = Table(key=key, title=title, columns=shortfall_columns(with_nation=with_nation, with_item=with_item),
                   caption=_("Owed: pledged from national stock, not yet shipped. Available = on hand − owed; "
                             "shortfall = guideline − available; months to recover at the current production rate plus "
                             "the contracted deliveries still to come."),
-                  empty=empty or _("No shortfall rows yet. Record stock reports and guidelines, then "
-                                   "run the shortfall recompute (manage.py recompute_shortfalls)."))
+                  empty=empty or past(_("No figures on %(day)s: no stock report or guideline was recorded "
+                                        "by then."), as_of)
+                  or no_figures_text(scope))
     for nation, item, r in rows:
         cells = []
         if with_nation:
@@ -107,16 +118,27 @@ def fulfilment_cells(f: fulfilment.Fulfilment, *, quantities: bool = True) -> li
     return cells + [f.pledged_value_eur, f.delivered_value_eur, f.delivered_value_share, f.overdue]
 
 
-def pledge_facts(pledge: Pledge) -> fulfilment.PledgeFacts:
+def pledge_facts(pledge: Pledge, delivered: int | None = None) -> fulfilment.PledgeFacts:
     return fulfilment.PledgeFacts(
         pledge_id=pledge.pk, donor_id=pledge.donor_id, recipient_id=pledge.recipient_id, item_id=pledge.item_id,
-        quantity=pledge.quantity, delivered=pledge.delivered_quantity, value_eur=pledge.value_eur,
+        quantity=pledge.quantity, delivered=pledge.delivered_quantity if delivered is None else delivered,
+        value_eur=pledge.value_eur,
         unit_value_eur=pledge.item.unit_value_eur, due_on=pledge.due_on,
         cancelled=pledge.status == Pledge.Status.CANCELLED,
     )
 
 
-def pledge_table(pledges, *, scope: Scope, on: dt.date, key: str, title, with_donor: bool = True) -> Table:
+def progress_of(quantity: int, delivered: int) -> str:
+    """``Pledge.progress`` for a delivered quantity other than today's (a past date's)."""
+    if delivered <= 0:
+        return Pledge.Progress.NONE
+    return Pledge.Progress.COMPLETE if delivered >= quantity else Pledge.Progress.PARTIAL
+
+
+def pledge_table(pledges, *, scope: Scope, on: dt.date, key: str, title, with_donor: bool = True,
+                 delivered: Mapping[int, int] | None = None, empty=None) -> Table:
+    """``delivered``: the quantity delivered per pledge on a past ``on`` (``delivered_by_pledge_as_of``);
+    None: today's. Overdue and progress are judged with it, on ``on``."""
     columns = []
     if with_donor:
         columns.append(Column("donor", _("Donor"), sort="donor"))
@@ -134,14 +156,16 @@ def pledge_table(pledges, *, scope: Scope, on: dt.date, key: str, title, with_do
         Column("overdue", _("Overdue"), "badge"),
     ]
     table = Table(key=key, title=title, columns=columns,
-                  empty=_("No pledges match. Clear some filters, or record pledges in the admin or the API."))
+                  empty=empty or _("No pledges match. Clear some filters, or record pledges in the admin or the API."))
+    link_on = on if delivered is not None else None
     for p in pledges:
-        overdue = fulfilment.is_overdue(pledge_facts(p), on=on)
-        cells = [nation_cell(scope, p.donor)] if with_donor else []
+        done = p.delivered_quantity if delivered is None else delivered.get(p.pk, 0)
+        overdue = fulfilment.is_overdue(pledge_facts(p, done), on=on)
+        cells = [nation_cell(scope, p.donor, link_on)] if with_donor else []
         cells += [
-            p.recipient.name, item_cell(p.item), p.quantity, p.delivered_quantity, unit_label(p.item.unit), p.value_eur,
+            p.recipient.name, item_cell(p.item, link_on), p.quantity, done, unit_label(p.item.unit), p.value_eur,
             p.announced_on,
-            p.due_on, p.get_status_display(), Pledge.Progress(p.progress).label,
+            p.due_on, p.get_status_display(), Pledge.Progress(progress_of(p.quantity, done)).label,
             Badge(_("overdue"), "badge-bad") if overdue else "",
         ]
         table.rows.append(cells)
@@ -156,7 +180,8 @@ def gap_table(gaps, *, as_of: dt.date | None, title, key: str = "gaps") -> Table
                            Column("uncovered", _("Uncovered (required − pledged)"), "int"),
                            Column("undelivered", _("Undelivered (pledged − delivered)"), "int"),
                            Column("covered", _("Covered share"), "pct")],
-                  empty=_("No requirements recorded. The recipient's needs are entered in the admin."))
+                  empty=(past(_("No requirement had started by %(day)s."), as_of)
+                         or _("No requirements recorded. The recipient's needs are entered in the admin.")))
     for g in gaps:
         table.rows.append([g.recipient.name, item_cell(g.item, as_of), g.gap.required, g.gap.pledged,
                            g.gap.delivered, g.gap.uncovered, g.gap.undelivered, g.gap.covered_share])

@@ -23,7 +23,16 @@ from coordination.models import Item, Nation
 from pledges.models import Pledge
 from stockpiles import shortfalls
 from stockpiles import sourcing_selectors as selectors
-from web.dashboard.common import CHART_SERIES, Builders, chart, export_or_none, nation_cell, page, read_as_of
+from web.dashboard.common import (
+    CHART_SERIES,
+    Builders,
+    chart,
+    export_or_none,
+    hidden_badge,
+    nation_cell,
+    page,
+    read_as_of,
+)
 from web.dashboard.tables import Badge, Column, Table
 from web.templatetags.aid_format import format_int
 
@@ -127,8 +136,12 @@ def _months_table(plan: selectors.SourcingPlan, scope: Scope) -> Table:
     )
     for row in plan.rows:
         table.rows.append([nation_cell(scope, row.nation), *row.headroom.by_month])
-    if plan.totals_by_month is not None and plan.rows:
-        table.rows.append([_("All allies (total)"), *plan.totals_by_month])
+    if plan.rows and (plan.totals_by_month is not None or any(plan.totals_notes)):
+        totals = plan.totals_by_month or [None] * len(plan.months)
+        notes = plan.totals_notes or [""] * len(plan.months)
+        # a hidden month says why (coordination.disclosure), never a blank
+        table.rows.append([_("All allies (total)"), *(hidden_badge(note) if value is None else value
+                                                      for value, note in zip(totals, notes, strict=True))])
     return table
 
 

@@ -15,6 +15,9 @@ from pledges import selectors as pledge_selectors
 from web.dashboard.common import Builders, export_or_none, page
 from web.dashboard.tables import Column, Table
 
+NOT_LOADED = _("No Kiel tracker figures loaded yet: an administrator loads the tracker's release (see the README, "
+               "Loading data).")
+
 
 def donors_table(s: pledge_selectors.TrackerSummary) -> Table:
     table = Table(key="tracker-donors", title=_("Aid to Ukraine per donor (Kiel tracker)"),
@@ -28,7 +31,7 @@ def donors_table(s: pledge_selectors.TrackerSummary) -> Table:
                            Column("humanitarian", _("Humanitarian (EUR)"), "eur"),
                            Column("committed", _("Committed (EUR)"), "eur"),
                            Column("to_allocate", _("Still to allocate (EUR)"), "eur")],
-                  empty=_("No tracker data imported. Run: python manage.py import_ust data/ukraine-support-tracker"))
+                  empty=NOT_LOADED)
     for d in [*s.donors, s.total] if s.donors else []:
         table.rows.append([d.nation.name if d.nation else _("All donors"), d.nation.code if d.nation else "",
                            d.allocated_eur, d.military_eur, d.financial_eur, d.humanitarian_eur, d.committed_eur,
@@ -42,7 +45,7 @@ def weapons_table(s: pledge_selectors.TrackerSummary) -> Table:
                             "does, with their value in EUR. Types are added up in EUR only, never in units."),
                   columns=[Column("type", _("Type")), Column("number", _("Systems"), "int"),
                            Column("value", _("Value (EUR)"), "eur"), Column("donors", _("Donors"), "int")],
-                  empty=_("No tracker data imported. Run: python manage.py import_ust data/ukraine-support-tracker"))
+                  empty=NOT_LOADED)
     for w in s.weapons:
         table.rows.append([w.category, w.number, w.value_eur, w.donors])
     if s.weapons:
@@ -55,7 +58,7 @@ def systems_table(s: pledge_selectors.TrackerSummary) -> Table:
                   columns=[Column("type", _("Type")), Column("system", _("System")),
                            Column("number", _("Systems"), "int"), Column("value", _("Value (EUR)"), "eur"),
                            Column("donors", _("Donors"), "int")],
-                  empty=_("No tracker data imported. Run: python manage.py import_ust data/ukraine-support-tracker"))
+                  empty=NOT_LOADED)
     for w in s.systems:
         table.rows.append([w.category, w.system, w.number, w.value_eur, w.donors])
     return table

@@ -4,6 +4,7 @@ from django.urls import path
 
 from web.dashboard import (
     briefing,
+    directory,
     item,
     nation,
     overview,
@@ -27,6 +28,7 @@ urlpatterns = [
     path("sourcing/what-if/", sourcing.what_if, name="sourcing-what-if"),
     path("sourcing/items/<int:pk>/", sourcing.item_panel, name="sourcing-item"),
     path("reporting/", reporting.reporting, name="reporting"),
+    path("directory/", directory.directory, name="directory"),
     path("recipient/", recipient.recipient_page, name="recipient"),
     path("recipient/<str:code>/", recipient.recipient_page, name="recipient-of"),
     path("tracker/", tracker.tracker_page, name="tracker"),
