@@ -5,7 +5,12 @@ every one go to tests/browser/artifacts/ for a person to read."""
 
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 
 from coordination.models import Item, Membership, Nation
 from tests.conftest import make_user
@@ -55,11 +60,28 @@ TOO_WIDE = """() => Array.from(document.querySelectorAll('body *'))
 PAGE_OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
 
 
+README_SHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "overview.png"
+
+
+def readme_shot(page) -> None:
+    """The README's picture of the overview: its first screen as the cell sees it, small enough to commit.
+    Written only with AID_README_SHOT=1, so that a test run leaves the tracked file alone."""
+    README_SHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(README_SHOT), clip={"x": 0, "y": 0, "width": 1440, "height": 1100})
+
+
 @pytest.fixture
-def demo_users(db):
+def demo_users(db, tmp_path):
     from loaders.demo import demo_load
+    from loaders.ust import ust_import
 
     demo_load()
+    # The Kiel tracker page's donors: the extract's monthly flows (its weapons become pledges to UKR, which
+    # would change the demo's overview; the weapons tables are checked in tests/data/test_tracker_figures.py).
+    source = settings.BASE_DIR / "data" / "ukraine-support-tracker"
+    for name in ("data_explorer.csv", "SOURCE.md"):
+        shutil.copy(source / name, tmp_path / name)
+    ust_import(directory=tmp_path)
     nations = {n.code: n for n in Nation.objects.filter(code__in=["POL", "UKR"])}
     return {"cell": make_user("cell", is_cell=True),
             "officer-pol": make_user("officer-pol", nation=nations["POL"]),
@@ -70,10 +92,11 @@ def pages_for(who: str) -> list[tuple[str, str]]:
     item = Item.objects.filter(name__icontains="155").order_by("pk").first()
     pages = [("overview", "/"), ("pledges", "/pledges/"), ("procurement", "/procurement/"),
              ("item-155", f"/items/{item.pk}/"), ("sourcing", f"/sourcing/?item={item.pk}"),
-             ("reporting", "/reporting/"), ("directory", "/directory/?q=155")]
+             ("reporting", "/reporting/"), ("directory", "/directory/?q=155"), ("recipient", "/recipient/"),
+             ("tracker", "/tracker/"), ("briefing", "/briefing/")]
     if who == "cell":  # a nation's page opens for the cell and that nation's own users (coordination.access)
         pages += [("recipient-ukr", "/nations/UKR/"), ("nation-pol", "/nations/POL/"),
-                  ("nation-usa", "/nations/USA/"), ("audit", "/audit/")]
+                  ("nation-usa", "/nations/USA/"), ("audit", "/audit/"), ("briefing-pol", "/briefing/?nation=POL")]
     elif who == "officer-pol":
         pages += [("nation-pol", "/nations/POL/")]
     else:
@@ -106,6 +129,9 @@ def test_every_page_reads_whole_in_both_languages_and_widths(session, demo_users
                     problems.append(f"{who} {language} {width} {path}: page scrolls sideways by {overflow}px: "
                                     f"{page.evaluate(TOO_WIDE)}")
                 session.shot(f"{name}-{who}-{language}-{width}")
+                if (name == "overview" and who == "cell" and language == "en" and width == 1440
+                        and os.environ.get("AID_README_SHOT") == "1"):  # refresh the README's picture on request
+                    readme_shot(page)
     assert not problems, "\n".join(problems)
     assert session.console_errors == []
     assert session.foreign_requests == []

@@ -27,7 +27,7 @@ def test_briefing_html_for_the_cell(client, coordinator, demo, settings):
     assert "@top-center" in (settings.BASE_DIR / "static/dashboard/briefing.css").read_text()  # every printed page
     for key in ("shortfall-categories", "overdue", "reporting", "alerts"):
         assert f'id="table-{key}"' in body
-    assert "€25.5 m" in body and "the coordination cell (every nation)" in body
+    assert "€25.5 m" in body and "Briefing: the coordination cell (every nation)" in body
     assert 'href="/briefing.pdf"' in body
     assert "http://" not in body and "https://" not in body  # nothing loads from elsewhere
 
@@ -72,7 +72,27 @@ def test_cell_prepares_a_nations_view_as_of_a_date(client, coordinator, demo):
     assert "€5.5 m" not in body  # POL's view: the USA's 155 mm shortfall is hidden
 
 
-@pytest.mark.parametrize("query", [{"as_of": "2999-01-01"}, {"lang": "de"}, {"snapshot": "q3"}])
+def test_briefing_from_a_frozen_snapshot(client, coordinator, demo, nations):
+    from coordination.access import CELL
+    from stockpiles import engine
+    from stockpiles import services as stock_services
+    from stockpiles.services import snapshot_create
+
+    snapshot = snapshot_create(actor=CELL, name="Weekly briefing W1")
+    # a late report: the USA is back at guideline today, the snapshot keeps what it froze
+    stock_services.stock_report_create(actor=CELL, nation=nations["USA"], item=demo["shell"], quantity=20_000,
+                                       as_of=demo["today"])
+    engine.shortfalls_recompute(pairs=None)
+    client.force_login(coordinator)
+    today = client.get("/briefing/").content.decode()
+    frozen = client.get("/briefing/", {"snapshot": snapshot.pk}).content.decode()
+    assert "€5.5 m" not in today
+    assert "Weekly briefing W1" in frozen and "€25.5 m" in frozen and "€5.5 m" in frozen
+    response = client.get("/briefing.pdf", {"snapshot": snapshot.pk})
+    assert "Weekly briefing W1" in " ".join(pdf_pages(response.content))
+
+
+@pytest.mark.parametrize("query", [{"as_of": "2999-01-01"}, {"lang": "de"}, {"snapshot": "q3"}, {"snapshot": "999"}])
 def test_briefing_bad_input_is_a_clear_400(client, coordinator, demo, query):
     client.force_login(coordinator)
     for url in ("/briefing/", "/briefing.pdf"):

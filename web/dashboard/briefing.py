@@ -4,8 +4,9 @@ What it holds: the headline figures, the alliance shortfall by category, overdue
 reporting and open alerts, with the classification banner on every printed page (CSS ``@page`` margin
 boxes). For the cell (every nation, exact figures) or a nation's own view (an officer's own; the cell may
 ask for one with ``?nation=POL``: the figures that nation would see, through ``coordination.disclosure``).
-For today or ``?as_of=``; in ``?lang=`` or the reader's language. Named snapshots (``?snapshot=``) do not
-exist in this version: the parameter is refused with a message saying so.
+For today, ``?as_of=``, or a frozen briefing snapshot (``?snapshot=<id>``: the shortfall figures are the
+snapshot's frozen rows, which late reports never change; pledges and reporting as of its date); in
+``?lang=`` or the reader's language.
 
 The PDF is made on this machine: the fonts are vendored under static/vendor/fonts/ and the URL fetcher
 given to WeasyPrint reads only the project's static files, refusing anything else (no network).
@@ -34,6 +35,9 @@ from coordination.access import Scope, scope_for
 from coordination.models import Nation
 from coordination.security import log_refused
 from coordination.selectors import nation_get
+from stockpiles import selectors as stock_selectors
+from stockpiles.models import Snapshot
+from stockpiles.snapshot_selectors import snapshot_get
 from web.dashboard.common import read_as_of, unit_label
 from web.dashboard.headline import Figures, category_table, headlines, read_figures
 from web.dashboard.tables import Badge, Column, Table
@@ -50,6 +54,7 @@ class Briefing:
     view_of: Nation | None  # the nation whose view this is (None: the cell's)
     as_of: dt.date | None
     language: str
+    snapshot: Snapshot | None = None
 
 
 def read_briefing(request: HttpRequest) -> Briefing:
@@ -68,16 +73,20 @@ def read_briefing(request: HttpRequest) -> Briefing:
             scope = Scope(nation_id=nation.pk, nation_code=nation.code, nation_role=nation.role)
     if not scope.is_cell:
         view_of = Nation.objects.get(pk=scope.nation_id)
-    if "snapshot" in request.GET:
-        raise ValueError(gettext("Named snapshots are not available in this version: use as_of=YYYY-MM-DD."))
+    snapshot = None
     form, as_of = read_as_of(request)
-    if form.is_bound and not form.is_valid():
+    if "snapshot" in request.GET:
+        snapshot = snapshot_get(actor=scope, snapshot_id=request.GET["snapshot"])
+        if snapshot is None:
+            raise ValueError(gettext("No such briefing snapshot."))
+        as_of = snapshot.as_of if snapshot.as_of < timezone.localdate() else None
+    elif form.is_bound and not form.is_valid():
         raise ValueError(" ".join(str(e) for e in form.errors.get("as_of", [])) or gettext("Enter a valid date."))
     language = request.GET.get("lang") or translation.get_language() or settings.LANGUAGE_CODE
     if language not in dict(settings.LANGUAGES):
         raise ValueError(gettext("Unknown language %(lang)s: use one of %(choices)s.") % {
             "lang": language[:10], "choices": ", ".join(dict(settings.LANGUAGES))})
-    return Briefing(scope=scope, view_of=view_of, as_of=as_of, language=language)
+    return Briefing(scope=scope, view_of=view_of, as_of=as_of, language=language, snapshot=snapshot)
 
 
 def overdue_table(b: Briefing, figures: Figures) -> Table:
@@ -121,7 +130,9 @@ def alerts_table(b: Briefing, figures: Figures) -> Table:
 
 def render_briefing(request: HttpRequest, b: Briefing, *, for_pdf: bool) -> str:
     with translation.override(b.language):
-        figures = read_figures(b.scope, b.as_of, overdue_limit=25, alerts_limit=25)
+        rollup = (stock_selectors.alliance_rollup(actor=b.scope, as_of=b.snapshot.as_of, snapshot_id=b.snapshot.pk)
+                  if b.snapshot else None)  # the snapshot's frozen rows
+        figures = read_figures(b.scope, b.as_of, overdue_limit=25, alerts_limit=25, rollup=rollup)
         context = {
             "briefing": b, "scope": b.scope, "as_of": b.as_of, "figures": figures,
             "headlines": headlines(b.scope, figures, b.as_of),

@@ -103,11 +103,14 @@ def headlines(scope: Scope, figures: Figures, as_of: dt.date | None, *, page_url
     else:  # another nation's reporting is its own business: an officer sees its own state
         own = figures.reporting[0] if figures.reporting else None
         stale = own is not None and own.stale
-        reporting = Headline("reporting", _("Your reporting"),
-                             str(_("stale") if stale else _("current")),
-                             str(_("last stock report: %(day)s")) % {
-                                 "day": own.last_report.isoformat() if own and own.last_report else "—"},
-                             reverse("dashboard:reporting"), bad=stale)
+        if own is None or (not own.items_expected and own.last_report is None):
+            reporting = Headline("reporting", _("Your reporting"), "—", str(_("no stock report expected from you")),
+                                 reverse("dashboard:reporting"))
+        else:
+            reporting = Headline("reporting", _("Your reporting"), str(_("stale") if stale else _("current")),
+                                 str(_("last stock report: %(day)s")) % {
+                                     "day": own.last_report.isoformat() if own.last_report else "—"},
+                                 reverse("dashboard:reporting"), bad=stale)
     return [
         Headline("shortfall", _("Alliance shortfall"), format_eur(figures.shortfall_eur), detail,
                  base + "#table-shortfall-categories", bad=figures.shortfall_eur > 0),
