@@ -44,13 +44,21 @@ class Reader:
         return self.as_of or timezone.localdate()
 
 
-def validity_badge(valid_from: dt.date, valid_to: dt.date | None, on: dt.date) -> Badge:
-    """Whether an agreement was in force on ``on`` (today, or the page's as-of date), said in words."""
+def validity_note(valid_from: dt.date, valid_to: dt.date | None, on: dt.date) -> str:
+    """"Expired" or "Not yet in force" when an agreement was not in force on ``on`` (today, or the page's
+    as-of date); "" when it was. Said in the note column, which a page shows only when a row has a note."""
     if valid_to is not None and valid_to < on:
-        return Badge(str(_("Expired")), "badge-muted")
+        return str(_("Expired"))
     if valid_from > on:
-        return Badge(str(_("Not yet in force")), "badge-muted")
-    return Badge(str(_("In force")), "badge-ok")
+        return str(_("Not yet in force"))
+    return ""
+
+
+def agreement_note(row, on: dt.date):
+    """The note cell of an agreement: whether it is in force, and why figures are hidden from this reader."""
+    parts = [part for part in (validity_note(row.agreement.valid_from, row.agreement.valid_to, on),
+                               row.note if row.suppressed else "") if part]
+    return Badge("; ".join(parts), "badge-muted") if parts else ""
 
 
 def agreements_table(r: Reader, rows: list) -> Table:
@@ -61,7 +69,7 @@ def agreements_table(r: Reader, rows: list) -> Table:
         columns=[Column("agreement", _("Agreement")), Column("item", _("Item")),
                  Column("lead", _("Lead nation")), Column("manufacturer", _("Manufacturer")),
                  Column("valid_from", _("Valid from"), "date"), Column("valid_to", _("Valid to"), "date"),
-                 Column("validity", _("Validity"), "badge"), Column("participants", _("Participants"), "int"),
+                 Column("participants", _("Participants"), "int"),
                  Column("ceiling", _("Ceiling"), "int"), Column("planned", _("Planned"), "int"),
                  Column("ordered", _("Ordered"), "int"), Column("share", _("Share of ceiling"), "pct"),
                  Column("remaining", _("Remaining"), "int"),
@@ -74,11 +82,10 @@ def agreements_table(r: Reader, rows: list) -> Table:
         a = row.agreement
         table.rows.append([
             a.name, item_cell(a.item, r.as_of), nation_cell(r.scope, a.lead_nation, r.as_of),
-            a.manufacturer.name if a.manufacturer else "", a.valid_from, a.valid_to,
-            validity_badge(a.valid_from, a.valid_to, r.as_of or timezone.localdate()), len(row.participants),
+            a.manufacturer.name if a.manufacturer else "", a.valid_from, a.valid_to, len(row.participants),
             row.ceiling, row.planned, *((hidden_badge(row.note),) * 3 if row.suppressed
                                         else (row.ordered, row.ordered_share, row.remaining)),
-            a.unit_price_eur, hidden_badge(row.note) if row.suppressed else "",
+            a.unit_price_eur, agreement_note(row, r.as_of or timezone.localdate()),
         ])
     return table
 
