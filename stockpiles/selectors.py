@@ -69,7 +69,7 @@ def _results(*, scope: Scope | None, as_of: dt.date | None, item_ids: Iterable[i
         if nation_ids is not None:
             qs = qs.filter(nation_id__in=nation_ids)
         return {
-            (n, i): shortfalls.result_from_figures(figures, as_of)
+            (n, i): shortfalls.result_from_figures(figures, as_of or _today())
             for n, i, *figures in qs.values_list("nation_id", "item_id", *shortfalls.VERSION_FIGURES)
         }
     qs = Shortfall.objects.all() if scope is None else Shortfall.objects.restrict(scope, VIEW)

@@ -15,6 +15,7 @@ router.register("alerts", views.AlertViewSet, basename="alert")
 router.register("agreements", views.AgreementViewSet, basename="agreement")
 router.register("orders", views.OrderViewSet, basename="order")
 router.register("order-schedule-lines", views.ScheduleLineViewSet, basename="orderscheduleline")
+router.register("snapshots", views.SnapshotViewSet, basename="snapshot")
 
 urlpatterns = [
     path("shortfalls/alliance/", views.AlliancePositionView.as_view(), name="alliance-position"),

@@ -7,8 +7,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
@@ -17,6 +18,7 @@ from coordination.models import Nation
 from coordination.selectors import nations_by_id
 from pledges import selectors as pledge_selectors
 from stockpiles import selectors as stock_selectors
+from stockpiles import snapshot_selectors
 from web.dashboard.common import (
     PAGE_SIZE,
     TOP,
@@ -46,10 +48,12 @@ class Reader:
     scope: Scope
     as_of: dt.date | None
     nations: dict[int, Nation]
+    snapshot_id: int | None = None  # a frozen snapshot opened (?snapshot=): the stock tables read its rows
 
 
 def coverage_table(r: Reader) -> Table:
-    matrix = stock_selectors.shortfall_matrix(actor=r.scope, as_of=r.as_of, nations=r.nations)
+    matrix = stock_selectors.shortfall_matrix(actor=r.scope, as_of=r.as_of, nations=r.nations,
+                                              snapshot_id=r.snapshot_id)
     table = Table(
         key="coverage", title=_("Coverage by nation and category"),
         caption=_("Lowest coverage (available ÷ guideline) among each nation's items in the category."),
@@ -63,7 +67,7 @@ def coverage_table(r: Reader) -> Table:
 
 
 def largest_table(r: Reader, limit: int | None = TOP) -> Table:
-    rows = shortfall_rows(r.scope, as_of=r.as_of, below_only=True, limit=limit)
+    rows = shortfall_rows(r.scope, as_of=r.as_of, below_only=True, limit=limit, snapshot_id=r.snapshot_id)
     return shortfall_table("shortfalls", _("Largest shortfalls"), r.scope, rows, as_of=r.as_of,
                            empty=_("No nation is below guideline for any item."))
 
@@ -81,7 +85,7 @@ def alliance_table(r: Reader, limit: int | None = PAGE_SIZE) -> Table:
         ],
         empty=_("No stored shortfalls yet."),
     )
-    rows = stock_selectors.alliance_rollup(actor=r.scope, as_of=r.as_of)
+    rows = stock_selectors.alliance_rollup(actor=r.scope, as_of=r.as_of, snapshot_id=r.snapshot_id)
     rows.sort(key=lambda row: -(row.total_shortfall or 0))  # stable: ties stay by category and name
     table.total = len(rows)
     for row in rows[:limit] if limit else rows:
@@ -199,7 +203,14 @@ def charts_of(donors: list, months: list) -> dict:
 @login_required
 def overview(request: HttpRequest) -> HttpResponse:
     form, as_of = read_as_of(request)
-    r = Reader(scope=scope_for(request.user), as_of=as_of, nations=nations_by_id())
+    scope = scope_for(request.user)
+    snapshot = None
+    if "snapshot" in request.GET:  # a frozen briefing snapshot: its stock figures, the rest as of its date
+        snapshot = snapshot_selectors.snapshot_get(actor=scope, snapshot_id=request.GET["snapshot"])
+        if snapshot is None:
+            raise Http404(_("Unknown snapshot."))
+        as_of = snapshot.as_of if snapshot.as_of < timezone.localdate() else None
+    r = Reader(scope=scope, as_of=as_of, nations=nations_by_id(), snapshot_id=getattr(snapshot, "pk", None))
     exported = export_or_none(request, exports(r))
     if exported is not None:
         return exported
@@ -209,6 +220,7 @@ def overview(request: HttpRequest) -> HttpResponse:
               "training": training_table(r), "overdue": overdue_table(r), "alerts": alerts_table(r)}
     last = stock_selectors.shortfalls_last_computed()
     return page(request, "dashboard/overview.html", {
-        "form": form, "as_of": as_of, "scope": r.scope, "tables": tables, "charts": charts_of(donors, months),
+        "form": form, "as_of": as_of, "scope": r.scope, "snapshot": snapshot,
+        "tables": tables, "charts": charts_of(donors, months),
         "last_computed": last, "stale": stock_selectors.shortfalls_are_stale(last_computed=last),
     })

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from web.dashboard import item, nation, overview, pledges, procurement, reporting, sourcing
+from web.dashboard import item, nation, overview, pledges, procurement, reporting, snapshots, sourcing
 
 app_name = "dashboard"
 
@@ -16,4 +16,6 @@ urlpatterns = [
     path("sourcing/what-if/", sourcing.what_if, name="sourcing-what-if"),
     path("sourcing/items/<int:pk>/", sourcing.item_panel, name="sourcing-item"),
     path("reporting/", reporting.reporting, name="reporting"),
+    path("snapshots/", snapshots.snapshot_list, name="snapshots"),
+    path("snapshots/compare/", snapshots.snapshot_compare, name="snapshot-compare"),
 ]
