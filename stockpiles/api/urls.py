@@ -19,6 +19,7 @@ router.register("snapshots", views.SnapshotViewSet, basename="snapshot")
 
 urlpatterns = [
     path("shortfalls/alliance/", views.AlliancePositionView.as_view(), name="alliance-position"),
+    path("shortfalls/series/", views.ShortfallSeriesView.as_view(), name="shortfall-series"),
     path("sourcing/", sourcing.SourcingView.as_view(), name="sourcing"),
     path("sourcing/what-if/", sourcing.WhatIfView.as_view(), name="sourcing-what-if"),
 

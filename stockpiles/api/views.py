@@ -603,3 +603,51 @@ class SnapshotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
                 "before": _figures(c.before), "after": _figures(c.after),
             } for c in comparison.changes],
         })
+
+
+class ShortfallSeriesView(ApiView):
+    """Shortfall over time (docs/history.md): Σ shortfall per month over the last ``months`` months, read from
+    the stored history, and the projected path ahead from today's figures (production and contracted
+    deliveries), as separate lists. Select by ``item``, ``nation`` (code), ``category``, or none (the
+    alliance). A nation's client gets its own rows only (``own_only`` true when the selection spans other
+    nations); the cell sees every pair."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("item", int, required=False), OpenApiParameter("category", int, required=False),
+                    OpenApiParameter("nation", str, required=False, description="ISO 3166-1 alpha-3 code"),
+                    OpenApiParameter("months", int, required=False, description="1 to 120 (default 24)")],
+        responses={200: inline_serializer("ShortfallSeries", {
+            "own_only": serializers.BooleanField(),
+            "past": inline_serializer("SeriesPoint", {"date": serializers.DateField(),
+                                                      "shortfall": serializers.IntegerField()}, many=True),
+            "projected": inline_serializer("ProjectedPoint", {"date": serializers.DateField(),
+                                                              "shortfall": serializers.IntegerField()}, many=True),
+        }), **{k: v for k, v in ERRORS.items() if k in (400, 401, 403)}},
+    )
+    def get(self, request):
+        errors: dict[str, list[str]] = {}
+        ids = {}
+        for name in ("item", "category"):
+            value = request.query_params.get(name)
+            ids[name] = None if value in (None, "") else parse_id(value)
+            if value not in (None, "") and ids[name] is None:
+                errors[name] = ["Give an id (a whole number from 1)."]
+        nation_id = None
+        code = request.query_params.get("nation")
+        if code:
+            nation_id = Nation.objects.filter(code=code.upper()).values_list("pk", flat=True).first()
+            if nation_id is None:
+                errors["nation"] = [f"Unknown nation {code!r}."]
+        months_raw = request.query_params.get("months", "24")
+        months = int(months_raw) if months_raw.isdigit() else 0
+        if not 1 <= months <= 120:
+            errors["months"] = ["Give a whole number of months from 1 to 120."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        series = selectors.shortfall_series(actor=request.user, item=ids["item"], category=ids["category"],
+                                            nation=nation_id, months=months, ahead=months)
+        return Response({
+            "own_only": series.own_only,
+            "past": [{"date": d, "shortfall": v} for d, v in series.past],
+            "projected": [{"date": d, "shortfall": v} for d, v in series.projected],
+        })

@@ -52,3 +52,30 @@ def test_compare_two_snapshots_and_with_today(cell, usa, pol, hand_built):  # no
     assert cell.get(f"{URL}compare/", {"a": 999999}).status_code == 400
     assert cell.get(f"{URL}compare/", {"a": a, "b": "nope"}).status_code == 400
     assert dt.date.fromisoformat(answer.json()["b"]["as_of"]) == dt.date(2024, 3, 20)
+
+
+def test_the_series_reads_the_history_month_by_month(cell, usa, pol, hand_built, item,  # noqa: F811
+                                                     django_assert_max_num_queries):
+    from django.utils import timezone
+
+    from stockpiles import shortfalls
+
+    answer = cell.get("/api/v1/shortfalls/series/", {"item": item.pk, "months": 36})
+    assert answer.status_code == 200, answer.content
+    body = answer.json()
+    today = timezone.localdate()
+    by_date = {p["date"]: p["shortfall"] for p in body["past"]}
+    assert len(body["past"]) == 37 and body["past"][-1]["date"] == today.isoformat()
+    for k in range(37):  # every point is the history's total on that day
+        day = shortfalls.add_months(today, -k)
+        expected = 0 if day < dt.date(2024, 3, 1) else 500 if day < dt.date(2024, 4, 1) else 400
+        assert by_date[day.isoformat()] == expected, day
+    # ahead: no production rate, no contract: the shortfall stays
+    assert body["projected"][0] == {"date": today.isoformat(), "shortfall": 400}
+    assert {p["shortfall"] for p in body["projected"]} == {400}
+    assert pol.get("/api/v1/shortfalls/series/", {"item": item.pk}).json()["own_only"] is True
+    assert {p["shortfall"] for p in pol.get("/api/v1/shortfalls/series/", {"item": item.pk}).json()["past"]} == {0}
+    assert usa.get("/api/v1/shortfalls/series/", {"nation": "USA"}).json()["own_only"] is False
+    assert cell.get("/api/v1/shortfalls/series/", {"months": "0"}).status_code == 400
+    assert cell.get("/api/v1/shortfalls/series/", {"nation": "XXX"}).status_code == 400
+    assert cell.get("/api/v1/shortfalls/series/", {"item": "a"}).status_code == 400
