@@ -33,6 +33,9 @@ from stockpiles.models import (
     ProductionRate,
     Shortfall,
     ShortfallMark,
+    ShortfallVersion,
+    Snapshot,
+    SnapshotRow,
     StockpileGuideline,
     StockReport,
 )
@@ -356,3 +359,42 @@ class AlertAdmin(ComputedModelAdmin):
     list_filter = ("kind", "closed_at", "nation")
     search_fields = ("message", "key", "nation__code", "item__name")
     list_select_related = ("nation", "item")
+
+
+@admin.register(ShortfallVersion)
+class ShortfallVersionAdmin(ComputedModelAdmin):
+    """The history of the figures (docs/history.md): written only by the engine."""
+
+    own_nation_field = "nation"
+    list_display = ("nation", "item", "valid_from", "valid_to", "status", "on_hand", "owed", "available",
+                    "shortfall", "recorded_at")
+    list_filter = ("status", "nation", "item__category")
+    search_fields = ("nation__code", "item__name")
+    list_select_related = ("nation", "item")
+    date_hierarchy = "valid_from"
+
+
+class SnapshotRowInline(admin.TabularInline):
+    model = SnapshotRow
+    extra = 0
+    can_delete = False
+    fields = ("nation", "item", "status", "on_hand", "owed", "available", "shortfall", "reported_on", "pledged")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        # an officer sees their own nation's frozen rows only (the access rule)
+        return super().get_queryset(request).restrict(request.user, "view").select_related("nation", "item")
+
+
+@admin.register(Snapshot)
+class SnapshotAdmin(ComputedModelAdmin):
+    """Briefing snapshots: frozen copies, never edited. The cell takes them on the dashboard's Snapshots page
+    or through the API (``stockpiles.services.snapshot_create``)."""
+
+    list_display = ("name", "as_of", "taken_at", "created_by")
+    search_fields = ("name", "note")
+    list_select_related = ("created_by",)
+    inlines = [SnapshotRowInline]

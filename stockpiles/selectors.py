@@ -71,7 +71,7 @@ def _results(*, scope: Scope | None, as_of: dt.date | None, item_ids: Iterable[i
         if nation_ids is not None:
             qs = qs.filter(nation_id__in=nation_ids)
         return {
-            (n, i): shortfalls.result_from_figures(figures, as_of)
+            (n, i): shortfalls.result_from_figures(figures, as_of or _today())
             for n, i, *figures in qs.values_list("nation_id", "item_id", *shortfalls.VERSION_FIGURES)
         }
     qs = Shortfall.objects.all() if scope is None else Shortfall.objects.restrict(scope, VIEW)
@@ -437,6 +437,45 @@ def recovery_projection(*, actor, nation: Nation | int, item: Item | int, months
     if result is None:
         return []
     return shortfalls.recovery_projection(result, months=months)
+
+
+@dataclass(frozen=True)
+class ShortfallSeries:
+    """Shortfall over time: ``past`` from the stored history (one point a month, ending today), ``projected``
+    from today's figures ahead (production and contracted deliveries). ``own_only``: a nation reading an
+    item or category across nations gets its own rows only (no other nation's figures over time)."""
+
+    past: list[tuple[dt.date, int]]
+    projected: list[tuple[dt.date, int]]
+    own_only: bool = False
+
+
+def shortfall_series(*, actor, item: int | None = None, nation: int | None = None, category: int | None = None,
+                     months: int = 24, ahead: int = 24) -> ShortfallSeries:
+    """Σ shortfall over the last ``months`` months of the pairs selected (an item, a nation, a category, or
+    any combination; none: the alliance), read from the history in one query, and the projected path
+    ahead (the engine's input queries for the selected pairs). Through the access rule: the cell sees every
+    pair; a nation its own (``own_only`` when the selection spans other nations)."""
+    scope = _scope(actor)
+    if scope.is_nobody:
+        return ShortfallSeries(past=[], projected=[])
+    today = _today()
+    dates = shortfalls.series_dates(today, months)
+    qs = ShortfallVersion.objects.restrict(scope, VIEW).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=dates[0]))
+    if item is not None:
+        qs = qs.filter(item_id=item)
+    if nation is not None:
+        qs = qs.filter(nation_id=nation)
+    if category is not None:
+        qs = qs.filter(item__category_id=category)
+    rows = list(qs.order_by().values_list("nation_id", "item_id", "valid_from", "valid_to", "shortfall"))
+    versions = [(start, end, short) for _, _, start, end, short in rows]
+    past = [(day, shortfalls.total_on(versions, day)) for day in dates]
+    current = {(n, i) for n, i, _, end, _ in rows if end is None}
+    projected = shortfalls.projected_totals(shortfalls_compute(pairs=sorted(current)).values(), ahead) \
+        if current and ahead > 0 else []
+    own_only = not scope.is_cell and (nation is None or nation != scope.nation_id)
+    return ShortfallSeries(past=past, projected=projected, own_only=own_only)
 
 
 # --- Alerts ---------------------------------------------------------------------------------------

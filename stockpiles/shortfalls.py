@@ -544,3 +544,31 @@ def recovery_projection(result: ShortfallResult, *, months: int = 24) -> list[Pr
                         contracted=sum(q for k, q in inflows.items() if k <= m), on=_recovery_date(result.as_of, m))
         for m in range(max(0, months) + 1)
     ]
+
+
+# --- Trends: shortfall over time from the history, and the projected path ahead ---------------------
+
+def series_dates(today: date, months: int) -> list[date]:
+    """The points of a past series: the same day of each of the last ``months`` months, oldest first,
+    ending today (``add_months(today, -k)``)."""
+    return [add_months(today, -k) for k in range(max(0, months), -1, -1)]
+
+
+def total_on(versions: Iterable[tuple[date, date | None, int]], on: date) -> int:
+    """Σ shortfall of the versions (valid_from, valid_to exclusive, shortfall) valid on ``on``."""
+    return sum(short for start, end, short in versions if start <= on and (end is None or on < end))
+
+
+def projected_totals(results: Iterable[ShortfallResult], months: int) -> list[tuple[date, int]]:
+    """Σ over the pairs of the projected shortfall, month by month (production and contracted deliveries,
+    ``recovery_projection``); month 0 is today. Pairs without a projection count their shortfall as it is."""
+    results = list(results)
+    if not results:
+        return []
+    totals = [0] * (max(0, months) + 1)
+    day0 = results[0].as_of
+    for r in results:
+        points = recovery_projection(r, months=months)
+        for m in range(len(totals)):
+            totals[m] += max(0, points[m].guideline - points[m].available) if points else r.shortfall
+    return [(add_months(day0, m), t) for m, t in enumerate(totals)]

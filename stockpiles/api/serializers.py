@@ -14,6 +14,7 @@ from stockpiles.models import (
     OrderScheduleLine,
     ProductionRate,
     Shortfall,
+    Snapshot,
     StockpileGuideline,
     StockReport,
 )
@@ -310,3 +311,22 @@ class ScheduleLineDetailSerializer(serializers.ModelSerializer):
 
 class ScheduleLineUpdateSerializer(ScheduleLineInSerializer):
     """Change one line, e.g. record its arrival: ``{"received_on": "2025-03-02"}``."""
+
+
+class SnapshotSerializer(serializers.ModelSerializer):
+    taken_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Snapshot
+        fields = ["id", "name", "as_of", "taken_at", "taken_by", "note"]
+        read_only_fields = fields
+
+    def get_taken_by(self, obj) -> str | None:  # created_by is select_related: no query
+        return getattr(obj.created_by, "username", None)
+
+
+class SnapshotWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    as_of = serializers.DateField(required=False, allow_null=True,
+                                  help_text="Empty: today's figures; a past date: the figures as they stood then.")
+    note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")

@@ -15,9 +15,11 @@ router.register("alerts", views.AlertViewSet, basename="alert")
 router.register("agreements", views.AgreementViewSet, basename="agreement")
 router.register("orders", views.OrderViewSet, basename="order")
 router.register("order-schedule-lines", views.ScheduleLineViewSet, basename="orderscheduleline")
+router.register("snapshots", views.SnapshotViewSet, basename="snapshot")
 
 urlpatterns = [
     path("shortfalls/alliance/", views.AlliancePositionView.as_view(), name="alliance-position"),
+    path("shortfalls/series/", views.ShortfallSeriesView.as_view(), name="shortfall-series"),
     path("sourcing/", sourcing.SourcingView.as_view(), name="sourcing"),
     path("sourcing/what-if/", sourcing.WhatIfView.as_view(), name="sourcing-what-if"),
 

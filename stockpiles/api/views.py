@@ -31,7 +31,7 @@ from coordination.api.schema import BULK_ERRORS, ERRORS, IDEMPOTENCY_KEY, write_
 from coordination.api.serializers import item_lookup, item_resolve, items_resolve
 from coordination.models import Nation
 from coordination.services import messages_of
-from stockpiles import procurement_selectors, procurement_services, selectors
+from stockpiles import procurement_selectors, procurement_services, selectors, services, shortfalls, snapshot_selectors
 from stockpiles.api.filtersets import AgreementFilterSet, OrderFilterSet, ScheduleLineFilterSet
 from stockpiles.api.serializers import (
     AgreementSerializer,
@@ -49,6 +49,8 @@ from stockpiles.api.serializers import (
     ScheduleLineDetailSerializer,
     ScheduleLineUpdateSerializer,
     ShortfallSerializer,
+    SnapshotSerializer,
+    SnapshotWriteSerializer,
     StockReportBulkResultSerializer,
     StockReportInSerializer,
     StockReportSerializer,
@@ -71,6 +73,7 @@ from stockpiles.models import (
     OrderScheduleLine,
     ProductionRate,
     Shortfall,
+    Snapshot,
     StockpileGuideline,
     StockReport,
 )
@@ -511,3 +514,142 @@ class ScheduleLineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiV
             self.stamp(OrderScheduleLine, [line], since)
             return Response(ScheduleLineDetailSerializer(self.get_queryset().get(pk=line.pk)).data)
         return self.write(request, do)
+
+
+FIGURE_FIELDS = {name: serializers.IntegerField(allow_null=True) for name in (
+    "on_hand", "guideline", "owed", "available", "shortfall", "rate", "months_to_recover", "contracted_inflow")}
+SnapshotFigures = inline_serializer("SnapshotFigures", {
+    **FIGURE_FIELDS, "status": serializers.CharField(), "coverage": serializers.FloatField(allow_null=True),
+    "not_recovering": serializers.BooleanField()})
+
+
+def _figures(result) -> dict | None:
+    if result is None:
+        return None
+    return {name: getattr(result, name) for name in (*FIGURE_FIELDS, "status", "coverage", "not_recovering")}
+
+
+class SnapshotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """Frozen briefing snapshots (docs/history.md): every client reads their names and dates; the cell takes
+    them. A snapshot's rows (``rows``) and a comparison (``compare``) show a nation's client its own
+    nation's pairs only; the cell sees every pair."""
+
+    model = Snapshot
+    serializer_class = SnapshotSerializer
+    select_related = ("created_by",)
+    ordering = ["-taken_at", "-pk"]
+
+    @extend_schema(request=SnapshotWriteSerializer, parameters=[IDEMPOTENCY_KEY],
+                   responses={201: SnapshotSerializer, **ERRORS})
+    def create(self, request):
+        def do():
+            require_cell(self.scope, what="briefing snapshots")
+            data = SnapshotWriteSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            try:
+                snapshot = services.snapshot_create(actor=self.scope, user=self.service_user, **data.validated_data)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError(messages_of(exc)) from exc
+            return Response(SnapshotSerializer(self.get_queryset().get(pk=snapshot.pk)).data,
+                            status=status.HTTP_201_CREATED)
+        return self.write(request, do)
+
+    @extend_schema(responses={200: inline_serializer("SnapshotRows", {
+        "snapshot": SnapshotSerializer(), "results": inline_serializer("SnapshotRow", {
+            "nation": serializers.CharField(), "item": serializers.IntegerField(),
+            "reported_on": serializers.DateField(allow_null=True), "figures": SnapshotFigures}, many=True)}),
+        **{k: v for k, v in ERRORS.items() if k in (401, 403, 404)}})
+    @action(detail=True, methods=["get"])
+    def rows(self, request, pk=None):
+        snapshot = self.get_object()
+        rows = selectors.shortfalls_as_of(actor=self.scope, as_of=snapshot.as_of, snapshot_id=snapshot.pk)
+        frozen = snapshot_selectors.snapshot_pairs(actor=self.scope, snapshot=snapshot)
+        return Response({"snapshot": SnapshotSerializer(snapshot).data, "results": [{
+            "nation": r.nation.code, "item": r.item.pk,
+            "reported_on": frozen[(r.nation.pk, r.item.pk)].reported_on, "figures": _figures(r.result),
+        } for r in rows]})
+
+    @extend_schema(
+        parameters=[OpenApiParameter("a", int, required=True, description="Snapshot id (before)"),
+                    OpenApiParameter("b", str, required=False,
+                                     description="Snapshot id (after), or 'today' (default)")],
+        responses={200: inline_serializer("SnapshotComparison", {
+            "a": SnapshotSerializer(), "b": SnapshotSerializer(allow_null=True),
+            "results": inline_serializer("SnapshotChange", {
+                "nation": serializers.CharField(), "item": serializers.IntegerField(),
+                "item_name": serializers.CharField(), "shortfall_delta": serializers.IntegerField(),
+                "reasons": serializers.ListField(child=serializers.ChoiceField(choices=shortfalls.CHANGE_REASONS)),
+                "before": SnapshotFigures, "after": SnapshotFigures}, many=True)}),
+            **{k: v for k, v in ERRORS.items() if k in (400, 401, 403, 404)}})
+    @action(detail=False, methods=["get"])
+    def compare(self, request):
+        def side(name: str, value):
+            if name == "b" and value in (None, "", "today"):
+                return None
+            if parse_id(value or "") is None:
+                hint = "Give a snapshot id or 'today'." if name == "b" else "Give a snapshot id."
+                raise serializers.ValidationError({name: [hint]})
+            found = snapshot_selectors.snapshot_get(actor=self.scope, snapshot_id=value)
+            if found is None:
+                raise serializers.ValidationError({name: [f"No snapshot {value}."]})
+            return found
+
+        a = side("a", request.query_params.get("a"))
+        b = side("b", request.query_params.get("b"))
+        comparison = snapshot_selectors.snapshot_compare(actor=self.scope, a=a, b=b)
+        return Response({
+            "a": SnapshotSerializer(a).data, "b": SnapshotSerializer(b).data if b else None,
+            "results": [{
+                "nation": c.nation.code, "item": c.item.pk, "item_name": c.item.name,
+                "shortfall_delta": c.shortfall_delta, "reasons": list(c.reasons),
+                "before": _figures(c.before), "after": _figures(c.after),
+            } for c in comparison.changes],
+        })
+
+
+class ShortfallSeriesView(ApiView):
+    """Shortfall over time (docs/history.md): Σ shortfall per month over the last ``months`` months, read from
+    the stored history, and the projected path ahead from today's figures (production and contracted
+    deliveries), as separate lists. Select by ``item``, ``nation`` (code), ``category``, or none (the
+    alliance). A nation's client gets its own rows only (``own_only`` true when the selection spans other
+    nations); the cell sees every pair."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("item", int, required=False), OpenApiParameter("category", int, required=False),
+                    OpenApiParameter("nation", str, required=False, description="ISO 3166-1 alpha-3 code"),
+                    OpenApiParameter("months", int, required=False, description="1 to 120 (default 24)")],
+        responses={200: inline_serializer("ShortfallSeries", {
+            "own_only": serializers.BooleanField(),
+            "past": inline_serializer("SeriesPoint", {"date": serializers.DateField(),
+                                                      "shortfall": serializers.IntegerField()}, many=True),
+            "projected": inline_serializer("ProjectedPoint", {"date": serializers.DateField(),
+                                                              "shortfall": serializers.IntegerField()}, many=True),
+        }), **{k: v for k, v in ERRORS.items() if k in (400, 401, 403)}},
+    )
+    def get(self, request):
+        errors: dict[str, list[str]] = {}
+        ids = {}
+        for name in ("item", "category"):
+            value = request.query_params.get(name)
+            ids[name] = None if value in (None, "") else parse_id(value)
+            if value not in (None, "") and ids[name] is None:
+                errors[name] = ["Give an id (a whole number from 1)."]
+        nation_id = None
+        code = request.query_params.get("nation")
+        if code:
+            nation_id = Nation.objects.filter(code=code.upper()).values_list("pk", flat=True).first()
+            if nation_id is None:
+                errors["nation"] = [f"Unknown nation {code!r}."]
+        months_raw = request.query_params.get("months", "24")
+        months = int(months_raw) if months_raw.isdigit() else 0
+        if not 1 <= months <= 120:
+            errors["months"] = ["Give a whole number of months from 1 to 120."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        series = selectors.shortfall_series(actor=request.user, item=ids["item"], category=ids["category"],
+                                            nation=nation_id, months=months, ahead=months)
+        return Response({
+            "own_only": series.own_only,
+            "past": [{"date": d, "shortfall": v} for d, v in series.past],
+            "projected": [{"date": d, "shortfall": v} for d, v in series.projected],
+        })

@@ -45,6 +45,7 @@ def world(nations, item, coordinator):
     usa_order = factories.OrderFactory(nation=usa, item=item, quantity=7000, reference="USA-1")
     factories.OrderScheduleLineFactory(order=usa_order, due_on=dt.date(2024, 7, 1), quantity=7000)
     engine.shortfalls_recompute(pairs=None)
+    stock_services.snapshot_create(actor=CELL, name="Weekly briefing")
     ShortfallMark.objects.get_or_create(nation=pol, item=item)
     Alert.objects.create(kind="below_guideline", nation=pol, item=item, key=f"below:POL:{item.pk}",
                          message="POL below guideline", opened_at=timezone.now())

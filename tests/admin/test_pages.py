@@ -17,7 +17,8 @@ MODELS = sorted(
                                                                                      "stockpiles", "auth"}),
     key=lambda m: m._meta.label,
 )
-READ_ONLY = {"stockpiles.CurrentStock", "stockpiles.Shortfall", "stockpiles.ShortfallMark", "stockpiles.Alert"}
+READ_ONLY = {"stockpiles.CurrentStock", "stockpiles.Shortfall", "stockpiles.ShortfallMark", "stockpiles.Alert",
+             "stockpiles.ShortfallVersion", "stockpiles.Snapshot"}
 
 
 def test_every_domain_model_is_registered():

@@ -5,14 +5,19 @@ every one go to tests/browser/artifacts/ for a person to read."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
+from coordination.access import CELL
 from coordination.models import Item, Membership, Nation
+from stockpiles.models import Snapshot
+from stockpiles.services import snapshot_create
 from tests.conftest import make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -82,6 +87,7 @@ def demo_users(db, tmp_path):
     for name in ("data_explorer.csv", "SOURCE.md"):
         shutil.copy(source / name, tmp_path / name)
     ust_import(directory=tmp_path)
+    snapshot_create(actor=CELL, name="Weekly briefing 2025-W23", as_of=timezone.localdate() - dt.timedelta(days=90))
     nations = {n.code: n for n in Nation.objects.filter(code__in=["POL", "UKR"])}
     return {"cell": make_user("cell", is_cell=True),
             "officer-pol": make_user("officer-pol", nation=nations["POL"]),
@@ -94,6 +100,9 @@ def pages_for(who: str) -> list[tuple[str, str]]:
              ("item-155", f"/items/{item.pk}/"), ("sourcing", f"/sourcing/?item={item.pk}"),
              ("reporting", "/reporting/"), ("directory", "/directory/?q=155"), ("recipient", "/recipient/"),
              ("tracker", "/tracker/"), ("briefing", "/briefing/")]
+    snapshot = Snapshot.objects.order_by("pk").first()
+    pages += [("snapshots", "/snapshots/"), ("snapshot-overview", f"/?snapshot={snapshot.pk}"),
+              ("snapshot-compare", f"/snapshots/compare/?a={snapshot.pk}&b=today")]
     if who == "cell":  # a nation's page opens for the cell and that nation's own users (coordination.access)
         pages += [("recipient-ukr", "/nations/UKR/"), ("nation-pol", "/nations/POL/"),
                   ("nation-usa", "/nations/USA/"), ("audit", "/audit/"), ("briefing-pol", "/briefing/?nation=POL")]

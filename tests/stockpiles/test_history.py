@@ -41,7 +41,8 @@ def hand_built(nations, item, django_capture_on_commit_callbacks):
                                status="committed", releasability="alliance")
         delivery_create(actor=CELL, pledge_id=pledge.pk, quantity=100, status="in_transit",
                         shipped_on=D(2024, 4, 1))
-    engine.shortfall_history_rebuild_locked()  # the backfill (the guideline came in without a service)
+    engine.shortfalls_recompute(pairs=None)  # the guideline came in without a service: today's rows …
+    engine.shortfall_history_rebuild_locked()  # … and the backfill
     return {"usa": usa, "pol": nations["POL"], "pledge": pledge}
 
 

@@ -93,8 +93,11 @@ def test_compare_with_today_and_a_nation_sees_only_its_own_rows(hand_built, item
     assert set(snapshot_selectors.snapshot_pairs(actor=pol, snapshot=april)) == {(nations["POL"].pk, item.pk)}
 
 
+JAN_1 = D(2024, 1, 1)
+
+
 def test_change_reasons_pure():
-    def frozen(on_hand=10, owed=0, guideline=5, rate=None, inflow=0, reported=D(2024, 1, 1), pledged=0):  # noqa: B008
+    def frozen(on_hand=10, owed=0, guideline=5, rate=None, inflow=0, reported=JAN_1, pledged=0):
         figures = ("ok", on_hand, guideline, owed, on_hand - owed, 0, 1.0, rate, 0, False, inflow)
         return shortfalls.FrozenPair(figures=figures, reported_on=reported, pledged=pledged)
 

@@ -50,9 +50,9 @@ def chart(kind: str, labels: list, datasets: list[dict], **options) -> dict:
     return {"type": kind, "labels": labels, "datasets": datasets, "options": options}
 
 
-def page(request: HttpRequest, template: str, context: dict) -> HttpResponse:
+def page(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
     context.setdefault("today", timezone.localdate())
-    return render(request, template, context)
+    return render(request, template, context, status=status)
 
 
 def past(text, as_of: dt.date | None) -> str:

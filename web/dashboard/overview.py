@@ -7,8 +7,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
@@ -19,6 +20,7 @@ from coordination.selectors import nations_by_id
 from pledges import selectors as pledge_selectors
 from pledges.fulfilment import month_starts
 from stockpiles import selectors as stock_selectors
+from stockpiles import snapshot_selectors
 from stockpiles.reporting import latest_report_on, reports_stale_on
 from web.dashboard.common import (
     PAGE_SIZE,
@@ -52,10 +54,12 @@ class Reader:
     scope: Scope
     as_of: dt.date | None
     nations: dict[int, Nation]
+    snapshot_id: int | None = None  # a frozen snapshot opened (?snapshot=): the stock tables read its rows
 
 
 def coverage_table(r: Reader) -> Table:
-    matrix = stock_selectors.shortfall_matrix(actor=r.scope, as_of=r.as_of, nations=r.nations)
+    matrix = stock_selectors.shortfall_matrix(actor=r.scope, as_of=r.as_of, nations=r.nations,
+                                              snapshot_id=r.snapshot_id)
     table = Table(
         key="coverage", title=_("Coverage by nation and category"),
         caption=_("Lowest coverage (available ÷ guideline) among each nation's items in the category."),
@@ -79,7 +83,7 @@ def coverage_table(r: Reader) -> Table:
 
 
 def largest_table(r: Reader, limit: int | None = TOP) -> Table:
-    rows = shortfall_rows(r.scope, as_of=r.as_of, below_only=True, limit=limit)
+    rows = shortfall_rows(r.scope, as_of=r.as_of, below_only=True, limit=limit, snapshot_id=r.snapshot_id)
     return shortfall_table("shortfalls", _("Largest shortfalls"), r.scope, rows, as_of=r.as_of,
                            empty=(_("No nation is below guideline for any item.") if r.scope.is_cell else
                                   _("Your nation is not below guideline for any item. Other nations' rows are not "
@@ -100,7 +104,8 @@ def alliance_table(r: Reader, limit: int | None = PAGE_SIZE, rows: list | None =
         empty=(past(_("No figures on %(day)s: no stock report or guideline was recorded by then."), r.as_of)
                or _("No stored shortfalls yet.")),
     )
-    rows = list(stock_selectors.alliance_rollup(actor=r.scope, as_of=r.as_of) if rows is None else rows)
+    rows = list(stock_selectors.alliance_rollup(actor=r.scope, as_of=r.as_of, snapshot_id=r.snapshot_id)
+                if rows is None else rows)
     rows.sort(key=lambda row: -(row.total_shortfall or 0))  # stable: ties stay by category and name
     table.total = len(rows)
     for row in rows[:limit] if limit else rows:
@@ -228,12 +233,19 @@ def charts_of(donors: list, months: list) -> dict:
 @login_required
 def overview(request: HttpRequest) -> HttpResponse:
     form, as_of = read_as_of(request)
-    r = Reader(scope=scope_for(request.user), as_of=as_of, nations=nations_by_id())
+    scope = scope_for(request.user)
+    snapshot = None
+    if "snapshot" in request.GET:  # a frozen briefing snapshot: its stock figures, the rest as of its date
+        snapshot = snapshot_selectors.snapshot_get(actor=scope, snapshot_id=request.GET["snapshot"])
+        if snapshot is None:
+            raise Http404(_("Unknown snapshot."))
+        as_of = snapshot.as_of if snapshot.as_of < timezone.localdate() else None
+    r = Reader(scope=scope, as_of=as_of, nations=nations_by_id(), snapshot_id=getattr(snapshot, "pk", None))
     exported = export_or_none(request, exports(r))
     if exported is not None:
         return exported
     donors, months = donor_rows(r), month_rows(r)
-    rollup = stock_selectors.alliance_rollup(actor=r.scope, as_of=r.as_of)
+    rollup = stock_selectors.alliance_rollup(actor=r.scope, as_of=r.as_of, snapshot_id=r.snapshot_id)
     overdue = pledge_selectors.overdue_pledges_page(actor=r.scope, on=r.as_of, limit=TOP)
     figures = read_figures(r.scope, r.as_of, alerts_limit=TOP, donors=donors, rollup=rollup, overdue=overdue)
     tables = {"categories": category_table(r.scope, figures.categories, r.as_of), "coverage": coverage_table(r),
@@ -242,7 +254,7 @@ def overview(request: HttpRequest) -> HttpResponse:
               "training": training_table(r), "overdue": overdue_table(r, page=overdue),
               "alerts": alerts_table(r, alerts=figures.alerts, total=figures.alerts_total)}
     return page(request, "dashboard/overview.html", {
-        "form": form, "as_of": as_of, "scope": r.scope, "tables": tables,
+        "form": form, "as_of": as_of, "scope": r.scope, "snapshot": snapshot, "tables": tables,
         "headlines": headlines(r.scope, figures, as_of, page_url=request.path), "charts": charts_of(donors, months),
         **freshness(r),
     })

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from coordination.access import Scope
@@ -22,9 +23,10 @@ ShortfallRow = tuple[Nation, Item, shortfalls.ShortfallResult]
 
 
 def shortfall_rows(scope: Scope, *, as_of: dt.date | None, nation=None, item=None, below_only: bool = False,
-                   limit: int | None = None) -> list[ShortfallRow]:
-    """Stored rows for today, or computed from the history for a past date; worst first. One query today."""
-    if as_of is None:
+                   limit: int | None = None, snapshot_id: int | None = None) -> list[ShortfallRow]:
+    """Stored rows for today, the stored history for a past date, or a frozen snapshot's rows; worst first.
+    One query today; three otherwise."""
+    if as_of is None and snapshot_id is None:
         qs = stock_selectors.shortfall_list(actor=scope, nation=nation, item=item)
         if below_only:
             qs = qs.filter(status=Shortfall.Status.BELOW_GUIDELINE)
@@ -33,7 +35,8 @@ def shortfall_rows(scope: Scope, *, as_of: dt.date | None, nation=None, item=Non
         return [(row.nation, row.item, stock_selectors.result_of(row)) for row in qs]
     rows = [
         (row.nation, row.item, row.result)
-        for row in stock_selectors.shortfalls_as_of(actor=scope, as_of=as_of, nation=nation, item=item)
+        for row in stock_selectors.shortfalls_as_of(actor=scope, as_of=as_of or timezone.localdate(), nation=nation,
+                                                    item=item, snapshot_id=snapshot_id)
         if not below_only or row.result.status == shortfalls.BELOW_GUIDELINE
     ]
     return rows[:limit] if limit is not None else rows

@@ -12,6 +12,7 @@ from web.dashboard import (
     procurement,
     recipient,
     reporting,
+    snapshots,
     sourcing,
     tracker,
 )
@@ -34,4 +35,6 @@ urlpatterns = [
     path("tracker/", tracker.tracker_page, name="tracker"),
     path("briefing/", briefing.briefing_page, name="briefing"),
     path("briefing.pdf", briefing.briefing_pdf, name="briefing-pdf"),
+    path("snapshots/", snapshots.snapshot_list, name="snapshots"),
+    path("snapshots/compare/", snapshots.snapshot_compare, name="snapshot-compare"),
 ]
