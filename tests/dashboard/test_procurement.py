@@ -168,13 +168,16 @@ def test_procurement_page_in_french(client, coordinator, demo, contracts):
 
 
 def test_an_agreement_says_whether_it_is_in_force_on_the_day_read(client, coordinator, demo, contracts):
+    from django.utils import translation
+
     from web.dashboard.procurement import validity_note
 
     day = dt.date(2025, 6, 1)
-    assert validity_note(dt.date(2024, 1, 1), dt.date(2025, 12, 31), day) == ""
-    assert validity_note(dt.date(2024, 1, 1), dt.date(2025, 5, 31), day) == "Expired"
-    assert validity_note(dt.date(2025, 6, 2), None, day) == "Not yet in force"
-    assert validity_note(dt.date(2024, 1, 1), None, day) == ""
+    with translation.override("en"):  # an earlier request may have left another language active
+        assert validity_note(dt.date(2024, 1, 1), dt.date(2025, 12, 31), day) == ""
+        assert validity_note(dt.date(2024, 1, 1), dt.date(2025, 5, 31), day) == "Expired"
+        assert validity_note(dt.date(2025, 6, 2), None, day) == "Not yet in force"
+        assert validity_note(dt.date(2024, 1, 1), None, day) == ""
     agreement = contracts["agreement"]
     agreement.valid_to = demo["today"] - dt.timedelta(days=1)
     agreement.save()
