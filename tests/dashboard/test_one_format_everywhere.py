@@ -108,3 +108,10 @@ def test_audit_page_reads_like_the_rest(pledge, coordinator, cell):
     assert "<code>" not in html
     when = rows[0].when
     assert f">{when:%Y-%m-%d %H:%M}</time>" in html and f"{when:%H:%M:%S}</time>" not in html
+
+
+@pytest.mark.django_db
+def test_admin_id_columns_are_not_grouped(nations, item, cell):
+    factories.PledgeFactory(pk=12345, donor=nations["USA"], recipient=nations["UKR"], item=item, quantity=5)
+    html = cell.get(reverse("admin:pledges_pledge_changelist")).content.decode()
+    assert ">12345</a>" in html and "12,345" not in html
