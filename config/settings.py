@@ -132,6 +132,11 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# One format everywhere: ISO 8601 dates (config/formats/<language>/formats.py), numbers grouped per language
+# (1,234 / 1 234) also in the admin. Ids and numbers that go into URLs, attributes or scripts use |unlocalize;
+# the API (JSON numbers) and the exports (plain numbers) are not localized.
+FORMAT_MODULE_PATH = ["config.formats"]
+USE_THOUSAND_SEPARATOR = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -254,6 +254,11 @@ class ScopedAdminMixin:
     def has_export_permission(self, request) -> bool:
         return self.has_view_permission(request)
 
+    @admin.display(description="ID", ordering="pk")
+    def record_id(self, obj) -> str:
+        """An id column: the number people quote, never grouped ("1234", not "1,234")."""
+        return str(obj.pk)
+
     # --- forms -------------------------------------------------------------------------------------
 
     def get_autocomplete_fields(self, request):

@@ -126,6 +126,8 @@ class SafeExportResource(resources.ModelResource):
     (tests/admin/test_export_formulas.py checks each registered admin)."""
 
     def export_field(self, field, instance, **kwargs):
+        if isinstance(field.widget, widgets.NumberWidget):
+            kwargs["force_native_type"] = True  # 1234, never the display's grouped "1,234"
         return spreadsheet_cell(super().export_field(field, instance, **kwargs))
 
 

@@ -9,7 +9,7 @@ from django.utils.formats import number_format
 
 
 def grouped(number) -> str:
-    """A number in a message, grouped per the active language (40,000 / 40\u202f000)."""
+    """A number in a message, grouped per the active language (40,000 / 40 000)."""
     return number_format(number, force_grouping=True)
 
 

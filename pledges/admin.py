@@ -57,10 +57,10 @@ class PledgeAdmin(LongTableAdminMixin, AidModelAdmin):
     own_nation_field = "donor"
     nation_fields = ("donor",)
     list_display = (
-        "id", "donor", "recipient", "item", "quantity", "delivered_quantity", "progress", "status", "source",
+        "record_id", "donor", "recipient", "item", "quantity", "delivered_quantity", "progress", "status", "source",
         "releasability", "announced_on", "due_on",
     )
-    list_display_links = ("id", "item")
+    list_display_links = ("record_id", "item")
     list_filter = ("status", "source", "releasability", "announced_on", "donor", "recipient")
     search_fields = ("item__name", "donor__code", "donor__name", "recipient__code", "reference")
     list_select_related = ("donor", "recipient", "item")
@@ -146,7 +146,7 @@ class DeliveryAdmin(LongTableAdminMixin, AidModelAdmin):
     has_service = True
     allow_delete = False  # set the status to cancelled instead
     own_nation_field = "pledge__donor"
-    list_display = ("id", "pledge", "donor", "item", "quantity", "status", "shipped_on", "delivered_on")
+    list_display = ("record_id", "pledge", "donor", "item", "quantity", "status", "shipped_on", "delivered_on")
     list_filter = ("status", "shipped_on", "delivered_on", "pledge__donor")
     search_fields = ("pledge__item__name", "pledge__donor__code", "reference", "=pledge__id")
     list_select_related = ("pledge__donor", "pledge__recipient", "pledge__item")

@@ -266,8 +266,8 @@ class OrderAdmin(_ServiceInlinesMixin, AidModelAdmin):
     allow_delete = False  # cancel (status) instead: the history and the agreement's figures stay whole
     own_nation_field = "nation"
     nation_fields = ("nation",)
-    list_display = ("id", "nation", "item", "agreement", "quantity", "status", "ordered_on", "reference")
-    list_display_links = ("id", "item")
+    list_display = ("record_id", "nation", "item", "agreement", "quantity", "status", "ordered_on", "reference")
+    list_display_links = ("record_id", "item")
     list_filter = ("status", "nation", "agreement", "ordered_on")
     search_fields = ("reference", "nation__code", "item__name", "agreement__name", "manufacturer__name")
     list_select_related = ("nation", "item", "agreement")

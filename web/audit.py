@@ -14,22 +14,27 @@ load_demo", "task: shortfall engine"; see ``coordination.history``). None of the
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import F, OuterRef, Q, Subquery, Value
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from coordination.history import COMMAND_PREFIX, TASK_PREFIX
 from coordination.models import ApiToken, Category, Item, Membership, Nation
+from coordination.text import grouped
 from pledges.models import AidFlow, Delivery, Pledge, Requirement, TrainingCommitment
 from stockpiles.models import (
     AgreementParticipant,
@@ -168,7 +173,8 @@ class AuditRow:
     action: str
     who: str
     nation: str
-    changes: list[tuple[str, str, str]]  # (field, old, new)
+    changes: list[tuple[str, str, str]]  # (field, old, new): raw, as in the CSV
+    shown: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)  # (label, old, new) for people
 
     @property
     def changes_text(self) -> str:
@@ -242,7 +248,66 @@ def enrich(rows: Iterable[dict]) -> list[AuditRow]:
             object_label=f"#{row['id']}",
             action=str(ACTIONS.get(row["history_type"], row["history_type"])), who=who,
             nation=names.nations.get(row["nation_ref"], ""), changes=changes,
+            shown=shown_changes(BY_KEY[row["model_key"]].model, changes),
         ))
+    return out
+
+
+# Bookkeeping a person reading the trail has no use for: two-factor counters and clocks, an alert's
+# internal condition key (its kind and message say it in words), automatic timestamps.
+DISPLAY_HIDDEN = {"t0", "tolerance", "drift", "step", "digits", "last_t", "throttling_failure_timestamp",
+                  "throttling_failure_count", "key", "created_at", "updated_at", "last_used_at", "last_login"}
+
+
+def _model_field(model, name: str):
+    try:
+        return model._meta.get_field(name)
+    except FieldDoesNotExist:
+        try:
+            return model._meta.get_field(name.removesuffix("_id"))
+        except FieldDoesNotExist:
+            return None
+
+
+def shown_value(model_field, value: str) -> str:
+    """A stored value as people read it: a choice's label, yes/no, grouped numbers, ISO dates and times to
+    the minute ("2026-12-03 07:56 UTC"). References are already names (``_Names``)."""
+    if value == "" or model_field is None or model_field.is_relation:
+        return value
+    if model_field.choices:
+        labels = {str(key): label for key, label in model_field.flatchoices}
+        return str(labels.get(value, value))
+    if isinstance(model_field, models.BooleanField):
+        return str(_("yes") if value == "True" else _("no") if value == "False" else value)
+    if isinstance(model_field, models.DateTimeField):
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if timezone.is_aware(moment):
+            moment = moment.astimezone(dt.UTC)
+        return f"{moment:%Y-%m-%d %H:%M} UTC"
+    if isinstance(model_field, models.IntegerField | models.DecimalField | models.FloatField):
+        try:
+            return grouped(Decimal(value))
+        except ArithmeticError:
+            return value
+    return value
+
+
+def shown_changes(model, changes: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """The changes for the page: fields by their labels, values formatted, bookkeeping left out."""
+    out = []
+    for name, old, new in changes:
+        if name in DISPLAY_HIDDEN:
+            continue
+        model_field = _model_field(model, name)
+        if model_field is None:
+            label = str(_("Event")) if name == str(_("event")) else name
+        else:
+            verbose = str(model_field.verbose_name)
+            label = verbose[:1].upper() + verbose[1:]
+        out.append((label, shown_value(model_field, old), shown_value(model_field, new)))
     return out
 
 
