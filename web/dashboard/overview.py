@@ -69,7 +69,8 @@ def coverage_table(r: Reader) -> Table:
 def largest_table(r: Reader, limit: int | None = TOP) -> Table:
     rows = shortfall_rows(r.scope, as_of=r.as_of, below_only=True, limit=limit)
     return shortfall_table("shortfalls", _("Largest shortfalls"), r.scope, rows, as_of=r.as_of,
-                           empty=_("No nation is below guideline for any item."))
+                           empty=past(_("No nation was below guideline for any item on %(day)s."), r.as_of)
+                           or _("No nation is below guideline for any item."))
 
 
 def alliance_table(r: Reader, limit: int | None = PAGE_SIZE) -> Table:
