@@ -132,7 +132,7 @@ class KeysetPagination(ApiPagination):
         parameters.append({
             "name": self.cursor_query_param, "required": False, "in": "query",
             "description": "The position to continue from: take it from the 'next' link, never build it.",
-            "schema": {"type": "string"},
+            "schema": {"type": "string", "minLength": 1, "maxLength": 2000, "pattern": "^[A-Za-z0-9_-]+$"},
         })
         return parameters
 
@@ -194,6 +194,8 @@ def _encode_cursor(state: dict) -> str:
 
 def _decode_cursor(raw: str, keys) -> dict:
     invalid = ValidationError({"cursor": ["Invalid cursor: take it from a 'next' link, unchanged."]})
+    if len(raw) > 2000 or not raw.replace("-", "").replace("_", "").isalnum() or not raw.isascii():
+        raise invalid
     try:
         state = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode())
     except (ValueError, binascii.Error, UnicodeDecodeError):

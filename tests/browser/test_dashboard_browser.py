@@ -233,3 +233,29 @@ def test_procurement_page_on_the_demo(session, db):
     assert canvases.first.evaluate(CANVAS_INK) > 500
     session.shot("procurement-demo")
     assert_clean(session)
+
+
+def test_as_of_on_the_overview_pledges_and_reporting_pages(session, demo, users):
+    """As of a past date: the banner names the latest stock report then; the pledges page keeps the date
+    in its filters; the reporting page counts days to it (screenshots to look at)."""
+    import datetime as dt
+
+    session.login("coordinator")
+    page = session.page
+    day = (demo["today"] - dt.timedelta(days=200)).isoformat()
+    page.goto(f"{session.base_url}/?as_of={day}")
+    banner = page.locator("p.computed").inner_text()
+    assert f"on or before {day}" in banner and "recompute" not in banner
+    session.shot("overview-as-of-banner")
+    page.goto(f"{session.base_url}/pledges/?as_of={day}")
+    assert page.locator("#f-as_of").input_value() == day
+    assert f"Pledges announced by {day}" in page.locator("p.notice[role=status]").inner_text()
+    session.shot("pledges-as-of")
+    page.goto(f"{session.base_url}/reporting/?as_of={day}")
+    assert page.locator("#id_as_of").input_value() == day
+    session.shot("reporting-as-of")
+    page.goto(f"{session.base_url}/?as_of=2019-01-01")
+    body = page.locator("main").inner_text()
+    assert "No pledges announced by 2019-01-01." in body and "recompute" not in body
+    session.shot("overview-as-of-2019")
+    assert_clean(session)

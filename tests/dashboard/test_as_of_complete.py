@@ -14,7 +14,7 @@ import io
 import pytest
 from django.utils import timezone
 
-from pledges.models import Delivery, Pledge, TrainingCommitment
+from pledges.models import Delivery, Pledge
 from stockpiles.models import Alert
 from tests import factories
 
@@ -206,11 +206,12 @@ def test_an_as_of_export_says_d_in_its_name_and_on_every_row(client, coordinator
     assert len(rows) > 1 and all(row[-1] == "2024-03-01" for row in rows[1:])
 
 
-def test_a_nation_sees_only_its_own_training_history(client, polish_officer, history):
-    TrainingCommitment.objects.filter(pk=history["early"].pk)  # the USA's: not the Polish officer's
-    client.force_login(polish_officer)
-    table = client.get("/", {"as_of": D.isoformat()}).context["tables"]["training"]
-    assert table.rows == []
+def test_a_nation_sees_only_its_own_training_history(client, polish_officer, us_officer, history):
+    client.force_login(polish_officer)  # the commitments are the USA's
+    assert client.get("/", {"as_of": D.isoformat()}).context["tables"]["training"].rows == []
+    client.force_login(us_officer)
+    rows = client.get("/", {"as_of": D.isoformat()}).context["tables"]["training"].rows
+    assert [row[1:4] for row in rows] == [["Patriot crew", 100, 10]]
 
 
 # session + user + OTP device + membership = 4, then per page (see test_query_counts.py).

@@ -85,9 +85,10 @@ def coverage_table(r: Reader) -> Table:
 def largest_table(r: Reader, limit: int | None = TOP) -> Table:
     rows = shortfall_rows(r.scope, as_of=r.as_of, below_only=True, limit=limit, snapshot_id=r.snapshot_id)
     return shortfall_table("shortfalls", _("Largest shortfalls"), r.scope, rows, as_of=r.as_of,
-                           empty=(_("No nation is below guideline for any item.") if r.scope.is_cell else
-                                  _("Your nation is not below guideline for any item. Other nations' rows are not "
-                                    "shown to you; the alliance position per item counts them.")))
+                           empty=past(_("No nation was below guideline for any item on %(day)s."), r.as_of)
+                           or (_("No nation is below guideline for any item.") if r.scope.is_cell else
+                               _("Your nation is not below guideline for any item. Other nations' rows are not "
+                                 "shown to you; the alliance position per item counts them.")))
 
 
 def alliance_table(r: Reader, limit: int | None = PAGE_SIZE, rows: list | None = None) -> Table:
