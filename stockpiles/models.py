@@ -475,10 +475,13 @@ class ShortfallVersion(NationOwnedAccess, models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["nation", "item", "valid_from"], name="shortfallversion_unique_start"),
+            models.UniqueConstraint(fields=["nation", "item", "valid_from"], name="shortfallversion_unique_start",
+                                    violation_error_message=_("This nation's figures for this item already have a "
+                                                              "version starting on this day.")),
             models.CheckConstraint(
                 condition=models.Q(valid_to__isnull=True) | models.Q(valid_to__gt=models.F("valid_from")),
-                name="shortfallversion_valid_to_after_from"),
+                name="shortfallversion_valid_to_after_from",
+                violation_error_message=_("A version of the figures must end after the day it starts.")),
         ]
         indexes = [
             # as of D for every pair: the versions started by D and not ended by it
@@ -537,7 +540,9 @@ class SnapshotRow(NationOwnedAccess, models.Model):
     objects = RestrictedQuerySet.as_manager()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["snapshot", "nation", "item"], name="snapshotrow_unique_pair")]
+        constraints = [models.UniqueConstraint(
+            fields=["snapshot", "nation", "item"], name="snapshotrow_unique_pair",
+            violation_error_message=_("This snapshot already holds this nation's figures for this item."))]
 
     def __str__(self) -> str:
         return f"{self.snapshot_id}: {self.nation_id}/{self.item_id} {self.shortfall} ({self.status})"

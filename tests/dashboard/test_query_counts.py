@@ -94,11 +94,12 @@ def test_fixed_query_counts(client, coordinator, nations, demo, django_assert_ma
 # training tables as of the date compute from the facts (pledges, deliveries shipped by then).
 AS_OF_CEILINGS = {
     # today's 18, minus the heat map's stored totals, plus: versions (heat map) and their items' categories;
-    # versions (largest) with nations and items; versions (roll-up); past deliveries per pledge
-    "overview": 4 + 18,
+    # versions (largest) with nations and items; versions (roll-up); past deliveries per pledge; the headline
+    # row as of D (items' unit values; reporting then: versions, last reports, nations) and the alerts open then
+    "overview": 4 + 25,
     # today's 10 plus: versions of the nation (all of them, not a page) with nations and items; past
-    # deliveries per pledge
-    "nation": 4 + 9,
+    # deliveries per pledge; training as recorded then (its history)
+    "nation": 4 + 10,
     "item": 4 + 20,
 }
 
