@@ -80,6 +80,8 @@ from stockpiles.models import (
 from stockpiles.reporting import reporting_by_nation
 from stockpiles.services import guideline_saved, production_rate_saved, stock_report_create, stock_reports_bulk_create
 
+ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}  # a record id, as the server parses it
+
 
 class StockReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """Stock on hand, per nation, item and day (append-only). A national token reads and writes its own nation's."""
@@ -570,8 +572,8 @@ class SnapshotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
         } for r in rows]})
 
     @extend_schema(
-        parameters=[OpenApiParameter("a", int, required=True, description="Snapshot id (before)"),
-                    OpenApiParameter("b", str, required=False,
+        parameters=[OpenApiParameter("a", ID_SCHEMA, required=True, description="Snapshot id (before)"),
+                    OpenApiParameter("b", {"type": "string", "pattern": "^(today|[1-9][0-9]{0,17})$"}, required=False,
                                      description="Snapshot id (after), or 'today' (default)")],
         responses={200: inline_serializer("SnapshotComparison", {
             "a": SnapshotSerializer(), "b": SnapshotSerializer(allow_null=True),
@@ -615,9 +617,12 @@ class ShortfallSeriesView(ApiView):
     nations); the cell sees every pair."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("item", int, required=False), OpenApiParameter("category", int, required=False),
-                    OpenApiParameter("nation", str, required=False, description="ISO 3166-1 alpha-3 code"),
-                    OpenApiParameter("months", int, required=False, description="1 to 120 (default 24)")],
+        parameters=[OpenApiParameter("item", ID_SCHEMA, required=False),
+                    OpenApiParameter("category", ID_SCHEMA, required=False),
+                    OpenApiParameter("nation", {"type": "string", "pattern": "^[A-Za-z]{2,3}$"}, required=False,
+                                     description="ISO 3166-1 alpha-3 code"),
+                    OpenApiParameter("months", {"type": "integer", "minimum": 1, "maximum": 120}, required=False,
+                                     description="1 to 120 (default 24)")],
         responses={200: inline_serializer("ShortfallSeries", {
             "own_only": serializers.BooleanField(),
             "past": inline_serializer("SeriesPoint", {"date": serializers.DateField(),
