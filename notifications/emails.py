@@ -24,6 +24,7 @@ from django.utils import timezone, translation
 from coordination.access import Scope, scope_for
 from notifications.models import EmailDelivery, Kind, NotificationPreference
 from notifications.preferences import prefs_of, unsubscribe_token
+from stockpiles.alert_text import alert_text
 from stockpiles.models import Alert
 
 logger = logging.getLogger(__name__)
@@ -139,7 +140,9 @@ def _entry(alert: Alert, event: str) -> dict:
     else:
         link = site_url(reverse("dashboard:nation", args=[alert.nation.code]))
     return {"alert": alert, "event": event, "kind": kind, "kind_label": Kind(kind).label if kind else alert.kind,
-            "link": link}
+            "link": link,
+            # a callable: the template calls it while the recipient's language is active (``_message``)
+            "details": lambda: alert_text(alert)}
 
 
 def _message(*, user, template: str, context: dict) -> EmailMultiAlternatives:

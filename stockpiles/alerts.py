@@ -134,10 +134,12 @@ def alerts_sync_engine_failures(*, failures: Mapping[Pair, str], pairs: Collecti
                 f"Correct the input row (a date out of range?).")
 
     wanted = {engine_key(n, i): (n, i) for n, i in failures}
-    return _sync_pair_alerts(kind=Alert.Kind.ENGINE_FAILURE, wanted=wanted, open_keys=open_keys, message=message)
+    return _sync_pair_alerts(kind=Alert.Kind.ENGINE_FAILURE, wanted=wanted, open_keys=open_keys, message=message,
+                             params=lambda n, i: {"error": str(failures[(n, i)])[:200]})
 
 
-def _sync_pair_alerts(*, kind: str, wanted: Mapping[str, Pair], open_keys: set[str], message) -> tuple[int, int]:
+def _sync_pair_alerts(*, kind: str, wanted: Mapping[str, Pair], open_keys: set[str], message,
+                      params=None) -> tuple[int, int]:
     """The one raise-and-close step of the per-pair alert kinds: close the open keys no longer wanted, raise
     one alert per wanted key not yet open (``message(nation_id, item_id, nations, items)``; the nations and
     items named are read in two queries). Returns (raised, closed)."""
@@ -149,7 +151,8 @@ def _sync_pair_alerts(*, kind: str, wanted: Mapping[str, Pair], open_keys: set[s
     nations = Nation.objects.in_bulk({n for n, _ in new.values()})
     items = Item.objects.in_bulk({i for _, i in new.values()})
     alerts = [
-        Alert(kind=kind, nation_id=n, item_id=i, key=key, opened_at=now, message=message(n, i, nations, items)[:500])
+        Alert(kind=kind, nation_id=n, item_id=i, key=key, opened_at=now, message=message(n, i, nations, items)[:500],
+              params=params(n, i) if params else {})
         for key, (n, i) in sorted(new.items())
     ]
     _raise(alerts, now=now)
@@ -228,8 +231,13 @@ def alerts_sync_below_guideline(*, results: Mapping[Pair, shortfalls.ShortfallRe
         return (f"{nations[n].code} {items[i].name}: {r.available:,} {items[i].unit} available against a guideline "
                 f"of {r.guideline:,}, short by {r.shortfall:,}.")
 
+    def params(n: int, i: int) -> dict:
+        r = results[(n, i)]
+        return {"available": r.available, "guideline": r.guideline, "shortfall": r.shortfall}
+
     wanted = {below_key(n, i): (n, i) for n, i in below}
-    return _sync_pair_alerts(kind=Alert.Kind.BELOW_GUIDELINE, wanted=wanted, open_keys=open_keys, message=message)
+    return _sync_pair_alerts(kind=Alert.Kind.BELOW_GUIDELINE, wanted=wanted, open_keys=open_keys, message=message,
+                             params=params)
 
 
 def alerts_sync_overdue(*, on: dt.date | None = None, pairs: Collection[Pair] | None = None,
@@ -282,6 +290,8 @@ def alerts_sync_overdue(*, on: dt.date | None = None, pairs: Collection[Pair] | 
                 f"{p.donor.code} pledge #{p.pk} of {p.quantity:,} {p.item.unit} of {p.item.name} was due on "
                 f"{p.due_on.isoformat()}; {p.quantity - min(p.delivered_quantity, p.quantity):,} not delivered."
             )[:500],
+            params={"pledge": p.pk, "quantity": p.quantity, "due_on": p.due_on.isoformat(),
+                    "outstanding": p.quantity - min(p.delivered_quantity, p.quantity)},
         ))
     _raise(alerts, now=now)
     return len(alerts), closed
@@ -328,10 +338,12 @@ def alerts_sync_stale_reporting(*, nation_ids: Collection[int] | None = None, to
         if last.get(n) is None:
             message = (f"{nations[n].code}: no stock report yet, while {expected.get(n, 0):,} items are expected; "
                        f"report at least every {days} days.")
+            params = {"last_report": None, "expected": expected.get(n, 0), "every": days}
         else:
             message = (f"{nations[n].code}: the latest stock report is of {last[n].isoformat()}, "
                        f"{(today - last[n]).days:,} days ago; report at least every {days} days.")
+            params = {"last_report": last[n].isoformat(), "days_ago": (today - last[n]).days, "every": days}
         alerts.append(Alert(kind=Alert.Kind.STALE_REPORTING, nation_id=n, key=key, opened_at=now,
-                            message=message[:500]))
+                            message=message[:500], params=params))
     _raise(alerts, now=now)
     return len(alerts), closed

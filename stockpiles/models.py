@@ -587,7 +587,10 @@ class Alert(NationOwnedAccess, models.Model):
         "pledges.Pledge", on_delete=models.CASCADE, null=True, blank=True, related_name="alerts"
     )
     key = models.CharField(max_length=100, help_text=_("Identifies the condition, e.g. below:POL:12."))
-    message = models.CharField(_("message"), max_length=500)
+    message = models.CharField(_("message"), max_length=500)  # as raised, in English: the audit's record
+    # The figures the message was made from, so that a reader sees it in their own language
+    # (stockpiles.alert_text); empty on alerts raised before it existed (their message is shown).
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
     opened_at = models.DateTimeField(_("opened at"))
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     objects = RestrictedQuerySet.as_manager()

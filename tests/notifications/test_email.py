@@ -91,7 +91,14 @@ def test_french_email_for_a_french_speaking_officer(scene, mail_to_smtp, item, n
     report(scene["pol"], item, 4000)
     message = mail_to_smtp.to(POL_OFFICER)[0]
     assert "Sous la norme" in message["Subject"], message["Subject"]
-    assert "Bonjour" in message.get_body(("plain",)).get_content()
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "Bonjour" in text
+    # The details too are in French, numbers grouped the French way (a no-break space), none in English.
+    assert "4\u00a0000 coups disponibles pour une norme de 10\u00a0000 ; manque 6\u00a0000." in text, text
+    assert "disponibles pour une norme" in html
+    assert "available against" not in text and "available against" not in html
+    assert Alert.objects.get().message.startswith("POL ")  # the stored record stays the English one
 
 
 def test_unsubscribe_link_works_without_login(scene, mail_to_smtp, item):

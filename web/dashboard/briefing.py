@@ -36,6 +36,7 @@ from coordination.models import Nation
 from coordination.security import log_refused
 from coordination.selectors import nation_get
 from stockpiles import selectors as stock_selectors
+from stockpiles.alert_text import alert_text
 from stockpiles.models import Snapshot
 from stockpiles.snapshot_selectors import snapshot_get
 from web.dashboard.common import read_as_of, unit_label
@@ -124,7 +125,7 @@ def alerts_table(b: Briefing, figures: Figures) -> Table:
                   empty=_("No open alerts."))
     table.total = figures.alerts_total
     for a in figures.alerts:
-        table.rows.append([a.opened_at, a.get_kind_display(), a.nation.name if a.nation else "", a.message])
+        table.rows.append([a.opened_at, a.get_kind_display(), a.nation.name if a.nation else "", alert_text(a)])
     return table
 
 

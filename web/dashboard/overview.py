@@ -21,6 +21,7 @@ from pledges import selectors as pledge_selectors
 from pledges.fulfilment import month_starts
 from stockpiles import selectors as stock_selectors
 from stockpiles import snapshot_selectors
+from stockpiles.alert_text import alert_text
 from stockpiles.reporting import latest_report_on, reports_stale_on
 from web.dashboard.common import (
     PAGE_SIZE,
@@ -193,7 +194,8 @@ def alerts_table(r: Reader, limit: int | None = TOP, alerts: list | None = None,
                   empty=past(_("No alert was open on %(day)s."), r.as_of) or _("No open alerts."))
     table.total = total
     for a in (qs[:limit] if limit else qs):
-        table.rows.append([a.opened_at, a.get_kind_display(), nation_cell(r.scope, a.nation, r.as_of), a.message])
+        table.rows.append([a.opened_at, a.get_kind_display(), nation_cell(r.scope, a.nation, r.as_of),
+                           alert_text(a)])
     return table
 
 
