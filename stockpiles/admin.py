@@ -51,6 +51,8 @@ from stockpiles.resources import (
     ProductionRateResource,
     ShortfallMarkResource,
     ShortfallResource,
+    ShortfallVersionResource,
+    SnapshotResource,
     StockpileGuidelineResource,
     StockReportResource,
 )
@@ -365,6 +367,7 @@ class AlertAdmin(ComputedModelAdmin):
 class ShortfallVersionAdmin(ComputedModelAdmin):
     """The history of the figures (docs/history.md): written only by the engine."""
 
+    resource_classes = [ShortfallVersionResource]
     own_nation_field = "nation"
     list_display = ("nation", "item", "valid_from", "valid_to", "status", "on_hand", "owed", "available",
                     "shortfall", "recorded_at")
@@ -394,6 +397,7 @@ class SnapshotAdmin(ComputedModelAdmin):
     """Briefing snapshots: frozen copies, never edited. The cell takes them on the dashboard's Snapshots page
     or through the API (``stockpiles.services.snapshot_create``)."""
 
+    resource_classes = [SnapshotResource]
     list_display = ("name", "as_of", "taken_at", "created_by")
     search_fields = ("name", "note")
     list_select_related = ("created_by",)

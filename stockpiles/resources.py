@@ -27,6 +27,8 @@ from stockpiles.models import (
     ProductionRate,
     Shortfall,
     ShortfallMark,
+    ShortfallVersion,
+    Snapshot,
     StockpileGuideline,
     StockReport,
 )
@@ -232,6 +234,25 @@ class ShortfallMarkResource(_ExportOnly):
     class Meta:
         model = ShortfallMark
         fields = ("nation", "item", "marked_at")
+
+
+class ShortfallVersionResource(_ExportOnly):
+    nation = nation_field("nation")
+    item = item_field()
+
+    class Meta:
+        model = ShortfallVersion
+        fields = ("nation", "item", "valid_from", "valid_to", "status", "on_hand", "guideline", "owed", "available",
+                  "shortfall", "coverage", "rate", "months_to_recover", "not_recovering", "contracted_inflow",
+                  "recorded_at")
+        export_order = fields
+
+
+class SnapshotResource(_ExportOnly):
+    class Meta:
+        model = Snapshot
+        fields = ("id", "name", "as_of", "taken_at", "note")
+        export_order = fields
 
 
 class AlertResource(_ExportOnly):

@@ -185,7 +185,7 @@ def local_fetch(url: str):
 
 def briefing_pdf_bytes(html: str) -> bytes:
     from weasyprint import HTML  # noqa: PLC0415 - WeasyPrint loads system libraries (pango): only for a PDF
-    from weasyprint.urls import URLFetcher  # noqa: PLC0415 - same
+    from weasyprint.urls import URLFetcher  # noqa: PLC0415 - WeasyPrint again: only when a PDF is asked for
 
     class LocalOnly(URLFetcher):
         def fetch(self, url, headers=None):
