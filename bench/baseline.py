@@ -49,8 +49,12 @@ pairs AS (
     SELECT nation_id, item_id FROM stockpiles_currentstock
     UNION SELECT nation_id, item_id FROM o
     UNION SELECT nation_id, item_id FROM r
-    UNION SELECT g.nation_id, g.item_id FROM stockpiles_stockpileguideline g, d
-          WHERE g.nation_id IS NOT NULL AND g.effective_from <= d.d
+    -- expected to report (shortfalls.expected_to_report): the nation's own guideline in force asks for more
+    -- than 0, or, for an ally without one, the alliance-wide guideline does
+    UNION SELECT gn.nation_id, gn.item_id FROM gn WHERE gn.minimum_quantity > 0
+    UNION SELECT n.id, ga.item_id FROM coordination_nation n, ga
+          WHERE n.role = 'ally' AND ga.minimum_quantity > 0
+            AND NOT EXISTS (SELECT 1 FROM gn WHERE gn.nation_id = n.id AND gn.item_id = ga.item_id)
 ),
 base AS (
     SELECT p.nation_id, p.item_id, cs.quantity AS on_hand,

@@ -299,6 +299,57 @@ def sourcing(*, requests: int = 20) -> dict:
     return judged(out, lambda f: f["status"] == 200 and f["p95_ms"] <= 300)
 
 
+def history(*, requests: int = 20, days: int = 56, as_of_days_ago: int = 28) -> dict:
+    """The figures as they stood: rebuild the stored history (``ShortfallVersion``) over the last ``days``
+    days (timed: the backfill an operator runs once), then time the dashboard pages as of a date
+    ``as_of_days_ago`` days back (target <= 10 queries, p95 <= 300 ms), a frozen snapshot's creation and its
+    comparison with today (target <= 1 s), and the trend (series) endpoint for the busiest item, the
+    busiest nation and the whole alliance. Baseline: /healthz through the same client."""
+    from django.urls import reverse
+
+    from stockpiles import engine, services
+    from stockpiles.models import ShortfallVersion, Snapshot
+
+    user = bench_user()
+    day = today()
+    rebuild_s, written = timed(lambda: engine.shortfall_history_rebuild_locked(since=day - dt.timedelta(days=days)))
+    as_of = (day - dt.timedelta(days=as_of_days_ago)).isoformat()
+    pages = dashboard_pages()
+    client = verified_client(user)
+    as_of_pages = {f"{name} as of {as_of}": f"{url}?as_of={as_of}" for name, url in pages.items()}
+    out = time_urls(client, {"floor (/healthz)": "/healthz", **as_of_pages}, requests=requests)
+    judged(out, lambda f: f["status"] == 200 and f["queries"] <= 10 and f["p95_ms"] <= 300)
+
+    Snapshot.objects.filter(name__startswith="bench ").delete()
+    snap_s, snapshot = timed(lambda: services.snapshot_create(actor=user, name=f"bench {as_of}",
+                                                              as_of=dt.date.fromisoformat(as_of), user=user))
+    compare = time_urls(client, {
+        "floor (/healthz)": "/healthz",
+        "snapshot vs today (page)": f"{reverse('dashboard:snapshot-compare')}?a={snapshot.pk}&b=today",
+        "snapshot overview": f"{reverse('dashboard:overview')}?snapshot={snapshot.pk}",
+    }, requests=max(5, requests // 4))
+    judged(compare, lambda f: f["status"] == 200 and f["p95_ms"] <= 1000)
+
+    series = api_path("stockpiles-api:shortfall-series", "/api/v1/shortfalls/series/")
+    item_id = busiest_item_id()
+    nation_code = pages["nation"].rstrip("/").rsplit("/", 1)[-1]
+    trends = time_urls(client, {
+        "floor (/healthz)": "/healthz",
+        "series, alliance": f"{series}",
+        "series, one item": f"{series}?item={item_id}",
+        "series, one nation": f"{series}?nation={nation_code}",
+    }, requests=requests)
+    judged(trends, lambda f: f["status"] == 200 and f["p95_ms"] <= 300)
+    return {
+        "rebuild": {"days": days, "seconds": round(rebuild_s, 1), "written": written,
+                    "versions": ShortfallVersion.objects.count()},
+        "as_of_pages": out,
+        "snapshot": {"create_ms": ms(snap_s), "rows": snapshot.rows.count(),
+                     "timed": compare},
+        "series": trends,
+    }
+
+
 def judged(out: dict[str, dict], met: Callable[[dict], bool]) -> dict[str, dict]:
     """Each timed URL's ratio to the /healthz floor and whether it meets its target."""
     floor = out["floor (/healthz)"]["p50_ms"]

@@ -70,6 +70,20 @@ def rows(results: dict) -> list[tuple[str, str, str, str, str, str]]:
                         _fmt(flat["normalised_by_write"], "x"), "<= 1.2x", ""))
     out += _timed_urls(results.get("dashboard"), "3 Dashboard {name} ({url})", "<= 10 q, p95 <= 100 ms")
     out += _timed_urls(results.get("sourcing"), "3 Sourcing {name}, one item ({url})", "p95 <= 300 ms")
+    hist = results.get("history")
+    if hist:
+        rebuild = hist["rebuild"]
+        out.append((
+            f"3 History rebuild, last {rebuild['days']} days", f"{_fmt(rebuild['seconds'], ' s')}",
+            f"{rebuild['versions']:,} versions stored", "", "", "",
+        ))
+        out += _timed_urls(hist.get("as_of_pages"), "3 Dashboard {name} ({url})", "<= 10 q, p95 <= 300 ms")
+        snap = hist.get("snapshot") or {}
+        if snap:
+            out.append((f"3 Snapshot taken, {snap['rows']:,} rows", f"{_fmt(snap['create_ms'], ' ms')}", "", "",
+                        "", ""))
+            out += _timed_urls(snap.get("timed"), "3 {name} ({url})", "p95 <= 1 s")
+        out += _timed_urls(hist.get("series"), "3 Trend {name} ({url})", "p95 <= 300 ms")
     ingest = results.get("api_ingest")
     if ingest:
         out.append((

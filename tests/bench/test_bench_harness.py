@@ -49,8 +49,16 @@ def test_sql_baseline_on_a_worked_example(nations, item, today):
     factories.PledgeFactory(donor=usa, item=item, quantity=50, announced_on=today - dt.timedelta(days=30),
                             due_on=today + dt.timedelta(days=30))
 
+    # An ally with nothing of its own is expected to report under the alliance-wide guideline (a no_report
+    # row); one whose own guideline is 0 is not (no row); the recipient never is.
+    silent = factories.NationFactory(code="DNK", name="Denmark")
+    exempt = factories.NationFactory(code="NLD", name="Netherlands")
+    factories.GuidelineFactory(item=item, nation=exempt, minimum_quantity=0)
+
     rows = {r[:2]: dict(zip(baseline.COLUMNS, r, strict=True)) for r in baseline.sql_rows(as_of=today)}
-    assert set(rows) == {(pol.pk, item.pk), (usa.pk, item.pk)}
+    assert set(rows) == {(pol.pk, item.pk), (usa.pk, item.pk), (silent.pk, item.pk)}
+    s = rows[(silent.pk, item.pk)]
+    assert (s["on_hand"], s["guideline"], s["owed"], s["shortfall"], s["status"]) == (None, 10_000, 0, 0, "no_report")
     p = rows[(pol.pk, item.pk)]
     assert (p["on_hand"], p["guideline"], p["owed"], p["available"], p["shortfall"]) == (4000, 10_000, 800, 3200, 6800)
     assert (p["coverage"], p["rate"], p["months_to_recover"], p["not_recovering"], p["status"]) == (
@@ -64,9 +72,6 @@ def test_sql_baseline_on_a_worked_example(nations, item, today):
 
 @requires_postgres
 @pytest.mark.django_db
-@pytest.mark.xfail(reason="The bench's one-statement SQL baseline (bench/measure.py) does not yet make "
-                   "the no_report rows "
-                   "the engine gained this session (issue 13 point 6); open, see the closing note.", strict=False)
 def test_sql_baseline_gives_the_engines_rows_on_generated_data(tiny_data):
     figures = measure.full_recompute(repeats=1)
     assert figures["identical"], figures["differences"]
@@ -127,6 +132,33 @@ def test_sourcing_step_measures_the_api_and_the_page(tiny_data, monkeypatch):
         assert page["status"] == 200, name
         assert page["queries"] > 0, name
     assert "3 Sourcing api, one item" in render_table({"sourcing": figures})
+
+
+@pytest.mark.django_db
+def test_history_step_rebuilds_and_times_the_as_of_pages_snapshot_and_trends(tiny_data, monkeypatch):
+    from django.test import Client
+
+    from stockpiles.models import ShortfallVersion, Snapshot
+    from tests import conftest
+
+    monkeypatch.setattr(Client, "force_login", conftest._original_force_login)
+    figures = measure.history(requests=1, days=21, as_of_days_ago=7)
+    assert figures["rebuild"]["versions"] == ShortfallVersion.objects.count() > 0
+    as_of = (measure.today() - dt.timedelta(days=7)).isoformat()
+    assert set(figures["as_of_pages"]) == {"floor (/healthz)", f"overview as of {as_of}", f"nation as of {as_of}",
+                                           f"item as of {as_of}"}
+    for name, page in figures["as_of_pages"].items():
+        assert page["status"] == 200, name
+        if not name.startswith("floor"):
+            assert page["url"].endswith(f"?as_of={as_of}") and page["queries"] > 0, name
+    snapshot = Snapshot.objects.get(name=f"bench {as_of}")
+    assert figures["snapshot"]["rows"] == snapshot.rows.count() > 0
+    assert figures["snapshot"]["timed"]["snapshot vs today (page)"]["url"].endswith(f"a={snapshot.pk}&b=today")
+    assert set(figures["series"]) == {"floor (/healthz)", "series, alliance", "series, one item", "series, one nation"}
+    assert all(page["status"] == 200 for page in figures["series"].values())
+    table = render_table({"history": figures})
+    assert "3 History rebuild, last 21 days" in table and "3 Trend series, one item" in table
+    assert f"3 Dashboard overview as of {as_of}" in table and "3 snapshot vs today (page)" in table
 
 
 # --- 4. API ingest -------------------------------------------------------------------------------------
