@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from pledges.models import Delivery, Pledge
 from stockpiles import shortfalls
-from stockpiles.engine.inputs import compute_isolated, shortfall_inputs
+from stockpiles.engine.inputs import compute_isolated, latest_reports, shortfall_inputs
 from stockpiles.models import (
     Order,
     OrderScheduleLine,
@@ -130,9 +130,10 @@ def shortfall_history_rebuild(*, pairs: Collection[Pair] | None, since: dt.date,
     timeline: Timeline = defaultdict(list)
     last: dict[Pair, shortfalls.Figures | None] = {}
     failed: set[Pair] = set()
+    stock = _StockWalk(pairs=pairs, since=since, until=until)
     for k, day in enumerate(dates):
         results, failures = compute_isolated(shortfall_inputs(pairs=None if pairs is None else sorted(pairs),
-                                                              as_of=day))
+                                                              as_of=day, latest_stock=stock.on(day)))
         failed |= failures.keys()
         seen = set(results) | set(last) | (set() if pairs is None else pairs)
         for pair in seen:
@@ -149,6 +150,34 @@ def shortfall_history_rebuild(*, pairs: Collection[Pair] | None, since: dt.date,
     for pair in (pairs or ()):
         timeline.setdefault(pair, [(since, None)])
     return _write(since=since, timeline=dict(timeline), pairs=pairs)
+
+
+class _StockWalk:
+    """The latest stock report of every pair on each date of a rebuild, dates taken in increasing order:
+    one read of the latest reports on ``since`` and one ordered pass over the reports after it (streamed),
+    instead of a scan of the whole report history per date (at 5 M reports, ~15 s per date)."""
+
+    def __init__(self, *, pairs: Collection[Pair] | None, since: dt.date, until: dt.date):
+        nation_ids = None if pairs is None else {n for n, _ in pairs}
+        item_ids = None if pairs is None else {i for _, i in pairs}
+        self.latest: dict[Pair, shortfalls.StockPoint] = {
+            (n, i): shortfalls.StockPoint(d, q)
+            for n, i, q, d in latest_reports(on=since, nation_ids=nation_ids, item_ids=item_ids)
+        }
+        later = _in_scope(StockReport.objects.filter(as_of__gt=since, as_of__lte=until), pairs).order_by("as_of")
+        self._rows = later.values_list("nation_id", "item_id", "quantity", "as_of").iterator(chunk_size=20_000)
+        self._next = next(self._rows, None)
+        self._day = since
+
+    def on(self, day: dt.date) -> dict[Pair, shortfalls.StockPoint]:
+        if day < self._day:
+            raise ValueError("_StockWalk: dates must be taken in increasing order")
+        self._day = day
+        while self._next is not None and self._next[3] <= day:
+            n, i, q, d = self._next
+            self.latest[(n, i)] = shortfalls.StockPoint(d, q)
+            self._next = next(self._rows, None)
+        return self.latest
 
 
 def _write(*, since: dt.date, timeline: Timeline, pairs: Collection[Pair] | None, skip: Iterable[Pair] = ()) -> int:

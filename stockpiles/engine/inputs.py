@@ -37,7 +37,23 @@ def _today() -> dt.date:
     return timezone.localdate()
 
 
-def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date, item_id: int | None = None
+def latest_reports(*, on: dt.date, nation_ids=None, item_ids=None):
+    """The latest stock report on or before ``on`` of every pair (optionally of these nations/items), as
+    ``(nation_id, item_id, quantity, as_of)`` rows: one query with a correlated subquery."""
+    latest_day = (
+        StockReport.objects.filter(nation_id=OuterRef("nation_id"), item_id=OuterRef("item_id"), as_of__lte=on)
+        .order_by("-as_of").values("as_of")[:1]
+    )
+    qs = StockReport.objects.filter(as_of__lte=on).filter(as_of=Subquery(latest_day)).order_by()
+    if nation_ids is not None:
+        qs = qs.filter(nation_id__in=nation_ids)
+    if item_ids is not None:
+        qs = qs.filter(item_id__in=item_ids)
+    return qs.values_list("nation_id", "item_id", "quantity", "as_of")
+
+
+def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date, item_id: int | None = None,
+                     latest_stock: Mapping[Pair, shortfalls.StockPoint] | None = None,
                      ) -> dict[Pair, shortfalls.ShortfallInputs]:
     """Gather the inputs for many pairs with a fixed number of queries.
 
@@ -45,6 +61,10 @@ def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date, item_id: i
     to report), or only
     those of ``item_id`` when given. Given pairs are returned whether or not they have inputs (the
     caller decides what an empty pair means).
+
+    ``latest_stock``: the latest report on or before ``as_of`` of every pair, when the caller already
+    holds it (the history rebuild walks the dates in order and keeps it up to date from one read of the
+    reports, instead of one scan of the report history per date); pairs outside the scope are ignored.
     """
     if pairs is None:
         nation_ids = None
@@ -65,19 +85,19 @@ def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date, item_id: i
         return qs
 
     stock: dict[Pair, list[shortfalls.StockPoint]] = defaultdict(list)
-    if as_of >= _today():
+    if latest_stock is not None:
+        for (n, i), point in latest_stock.items():
+            if (nation_ids is None or n in nation_ids) and (item_ids is None or i in item_ids) \
+                    and point.as_of <= as_of:
+                stock[(n, i)].append(point)
+    elif as_of >= _today():
         # Today's numbers: the latest report is CurrentStock (no history scan).
         for n, i, q, d in scoped(CurrentStock.objects.order_by()).values_list("nation_id", "item_id", "quantity",
                                                                                "as_of"):
             stock[(n, i)].append(shortfalls.StockPoint(d, q))
     else:
-        # A past date: the latest report on or before it, per pair (one query with a correlated subquery).
-        latest_day = (
-            StockReport.objects.filter(nation_id=OuterRef("nation_id"), item_id=OuterRef("item_id"), as_of__lte=as_of)
-            .order_by("-as_of").values("as_of")[:1]
-        )
-        qs = scoped(StockReport.objects.filter(as_of__lte=as_of)).filter(as_of=Subquery(latest_day)).order_by()
-        for n, i, q, d in qs.values_list("nation_id", "item_id", "quantity", "as_of"):
+        # A past date: the latest report on or before it, per pair.
+        for n, i, q, d in latest_reports(on=as_of, nation_ids=nation_ids, item_ids=item_ids):
             stock[(n, i)].append(shortfalls.StockPoint(d, q))
 
     # Guidelines: the alliance-wide ones per item, the national ones per pair (a pair reads only its own).
