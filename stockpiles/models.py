@@ -548,6 +548,17 @@ class SnapshotRow(NationOwnedAccess, models.Model):
         return f"{self.snapshot_id}: {self.nation_id}/{self.item_id} {self.shortfall} ({self.status})"
 
 
+class ShortfallRun(models.Model):
+    """When the engine last recomputed every pair (one row, id 1). A full recompute writes only the Shortfall
+    rows whose values changed, so the newest ``computed_at`` alone no longer says when the figures were last
+    confirmed: "last computed" is the later of the two (``stockpiles.selectors.shortfalls_last_computed``)."""
+
+    finished_at = models.DateTimeField(_("full recompute finished at"))
+
+    def __str__(self) -> str:
+        return f"full recompute finished at {self.finished_at}"
+
+
 class ShortfallMark(models.Model):
     """A (nation, item) pair whose inputs changed and whose Shortfall row awaits a recompute.
 

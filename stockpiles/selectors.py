@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from coordination import disclosure
@@ -24,7 +24,7 @@ from coordination.models import Category, Item, Nation
 from pledges.selectors import unseen_owed_by_pair
 from stockpiles import shortfalls
 from stockpiles.engine import shortfalls_compute
-from stockpiles.models import Alert, Shortfall, ShortfallMark, ShortfallVersion, SnapshotRow, StockReport
+from stockpiles.models import Alert, Shortfall, ShortfallMark, ShortfallRun, ShortfallVersion, SnapshotRow, StockReport
 
 Pair = tuple[int, int]
 
@@ -106,8 +106,12 @@ def shortfall_list(*, actor, nation: Nation | int | None = None, item: Item | in
 
 
 def shortfalls_last_computed() -> dt.datetime | None:
-    """When the engine last wrote a Shortfall row (None: never). One query."""
-    return Shortfall.objects.aggregate(last=Max("computed_at"))["last"]
+    """When the engine last computed the figures (None: never): the later of the newest row's ``computed_at``
+    and the end of the last full recompute (which rewrites only the rows that changed). One query."""
+    run = ShortfallRun.objects.order_by().values("finished_at")[:1]
+    found = Shortfall.objects.aggregate(last=Max("computed_at"), run=Max(Subquery(run)))
+    times = [t for t in (found["last"], found["run"]) if t is not None]
+    return max(times) if times else None
 
 
 def shortfalls_are_stale(*, last_computed: dt.datetime | None = None, now: dt.datetime | None = None) -> bool:

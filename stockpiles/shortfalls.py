@@ -28,6 +28,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from operator import attrgetter
 
 OK = "ok"
 BELOW_GUIDELINE = "below_guideline"
@@ -327,8 +328,11 @@ VERSION_FIGURES = (
 Figures = tuple  # the values of VERSION_FIGURES, in that order
 
 
+_figures = attrgetter(*VERSION_FIGURES)
+
+
 def figures_of(result: ShortfallResult) -> Figures:
-    return tuple(getattr(result, name) for name in VERSION_FIGURES)
+    return _figures(result)
 
 
 def result_from_figures(figures: Figures, on: date) -> ShortfallResult:

@@ -183,38 +183,41 @@ class _StockWalk:
 def _write(*, since: dt.date, timeline: Timeline, pairs: Collection[Pair] | None, skip: Iterable[Pair] = ()) -> int:
     """Make the stored versions of the pairs from ``since`` on what ``timeline`` says, with the fewest
     writes: versions that stay as they are are not touched. ``pairs`` None: every pair with a version
-    reaching ``since`` is in scope (one missing from ``timeline`` has no row from ``since``)."""
+    reaching ``since`` is in scope (one missing from ``timeline`` has no row from ``since``).
+
+    The stored versions are read as plain tuples (a full recompute reads one per pair, ~50 k, and writes
+    only the few that changed: model instances are built for those alone)."""
     skip = set(skip)
-    existing: dict[Pair, list[ShortfallVersion]] = defaultdict(list)
+    existing: dict[Pair, list[tuple]] = defaultdict(list)  # (pk, valid_from, valid_to, figures)
     qs = _in_scope(ShortfallVersion.objects.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=since)), pairs)
-    for version in qs.order_by("valid_from").only("pk", "nation_id", "item_id", "valid_from", "valid_to", *FIGURES):
-        pair = (version.nation_id, version.item_id)
+    for pk, n, i, start, end, *figures in qs.order_by("valid_from").values_list(
+            "pk", "nation_id", "item_id", "valid_from", "valid_to", *FIGURES):
+        pair = (n, i)
         if (pairs is None or pair in pairs) and pair not in skip:
-            existing[pair].append(version)
+            existing[pair].append((pk, start, end, tuple(figures)))
     now = timezone.now()
     create: list[ShortfallVersion] = []
     update: list[ShortfallVersion] = []
     delete: list[int] = []
+    no_change = [(since, None)]
     for pair in set(existing) | set(timeline):
-        stored = existing.get(pair, [])
+        stored = existing.get(pair, ())
+        changes = timeline.get(pair, no_change)
+        if len(stored) == 1 and len(changes) == 1 and stored[0][2] is None and stored[0][1] <= since \
+                and changes[0] == (since, stored[0][3]):
+            continue  # one open version, started by ``since``, with the same figures: nothing to write
         before = None
-        if stored and stored[0].valid_from < since:
-            first = stored[0]
-            before = (first.valid_from, first.valid_to, tuple(getattr(first, name) for name in FIGURES))
+        if stored and stored[0][1] < since:
+            before = stored[0][1:]
         wanted = {start: (end, figures) for start, end, figures in
-                  shortfalls.versions_from(before=before, since=since, changes=timeline.get(pair, [(since, None)]))}
-        for version in stored:
-            want = wanted.pop(version.valid_from, None)
+                  shortfalls.versions_from(before=before, since=since, changes=changes)}
+        for pk, start, end, figures in stored:
+            want = wanted.pop(start, None)
             if want is None:
-                delete.append(version.pk)
-                continue
-            end, figures = want
-            if version.valid_to != end or tuple(getattr(version, name) for name in FIGURES) != figures:
-                version.valid_to = end
-                for name, value in zip(FIGURES, figures, strict=True):
-                    setattr(version, name, value)
-                version.recorded_at = now
-                update.append(version)
+                delete.append(pk)
+            elif want != (end, figures):
+                update.append(ShortfallVersion(pk=pk, valid_to=want[0], recorded_at=now,
+                                               **dict(zip(FIGURES, want[1], strict=True))))
         for start, (end, figures) in wanted.items():
             create.append(ShortfallVersion(nation_id=pair[0], item_id=pair[1], valid_from=start, valid_to=end,
                                            recorded_at=now, **dict(zip(FIGURES, figures, strict=True))))

@@ -54,6 +54,7 @@ def latest_reports(*, on: dt.date, nation_ids=None, item_ids=None):
 
 def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date, item_id: int | None = None,
                      latest_stock: Mapping[Pair, shortfalls.StockPoint] | None = None,
+                     received_after: dt.date | None = None,
                      ) -> dict[Pair, shortfalls.ShortfallInputs]:
     """Gather the inputs for many pairs with a fixed number of queries.
 
@@ -65,6 +66,10 @@ def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date, item_id: i
     ``latest_stock``: the latest report on or before ``as_of`` of every pair, when the caller already
     holds it (the history rebuild walks the dates in order and keeps it up to date from one read of the
     reports, instead of one scan of the report history per date); pairs outside the scope are ignored.
+
+    ``received_after``: read the schedule lines received after this date (default: the oldest stock report in
+    use, or ``as_of`` if earlier), so that some pairs get exactly the inputs a read of every pair gives them
+    (the set-based full recompute, ``engine.setbased``).
     """
     if pairs is None:
         nation_ids = None
@@ -132,11 +137,13 @@ def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date, item_id: i
     # received before the pair's stock report (``ScheduledInflow.counts`` decides; the filter only
     # narrows the read, to lines received after the oldest report in use).
     inflows: dict[Pair, list[shortfalls.ScheduledInflow]] = defaultdict(list)
-    oldest_report = min((p.as_of for points in stock.values() for p in points), default=as_of)
+    if received_after is None:
+        oldest_report = min((p.as_of for points in stock.values() for p in points), default=as_of)
+        received_after = min(oldest_report, as_of)
     iqs = (
         OrderScheduleLine.objects.filter(order__ordered_on__lte=as_of)
         .exclude(order__status=Order.Status.CANCELLED)
-        .filter(Q(received_on__isnull=True) | Q(received_on__gt=min(oldest_report, as_of)))
+        .filter(Q(received_on__isnull=True) | Q(received_on__gt=received_after))
         .order_by()
     )
     for n, i, due, q, received in scoped(iqs, "order__nation_id", "order__item_id").values_list(

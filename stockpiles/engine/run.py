@@ -4,20 +4,24 @@ under the lock."""
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import time
 from collections.abc import Sequence
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from coordination.history import background_attribution
 from stockpiles import alerts
+from stockpiles.engine import setbased
 from stockpiles.engine.history import history_start, shortfall_history_rebuild, shortfall_history_record
-from stockpiles.engine.inputs import shortfalls_compute_with_failures
+from stockpiles.engine.inputs import compute_isolated, shortfall_inputs, shortfalls_compute_with_failures
 from stockpiles.engine.lock import _engine_lock
 from stockpiles.engine.marks import _delete_marks, _read_marks
 from stockpiles.engine.store import _delete_rows_without_inputs, shortfalls_mark_failed, shortfalls_store
-from stockpiles.models import ShortfallMark
+from stockpiles.models import ShortfallMark, ShortfallRun
 
 Pair = tuple[int, int]  # (nation_id, item_id)
 
@@ -32,8 +36,12 @@ def _recompute_locked(*, pairs: Sequence[Pair] | None, marks: Sequence[tuple] = 
 
     The history (``engine.history``) records today's figures in the same transaction, and re-derives the
     history of marked pairs whose mark carries ``history_from`` (a backdated input) from that date on."""
-    results, failures = shortfalls_compute_with_failures(pairs=pairs)
-    count = shortfalls_store(results=results)
+    if pairs is None and setbased.applies():
+        results, failures = _full_recompute_setbased()
+        count = len(results)
+    else:
+        results, failures = shortfalls_compute_with_failures(pairs=pairs)
+        count = shortfalls_store(results=results)
     shortfall_history_record(results=results, pairs=pairs, failures=failures.keys())
     backdated: dict = {}
     for _, n, i, _, since in marks:
@@ -46,6 +54,21 @@ def _recompute_locked(*, pairs: Sequence[Pair] | None, marks: Sequence[tuple] = 
     alerts.alerts_sync(results=results, pairs=None if pairs is None else set(pairs), failures=failures)
     _maybe_pause_for_tests()
     return count
+
+
+def _full_recompute_setbased() -> tuple[dict, dict]:
+    """PostgreSQL's full recompute: the pairs whose formulas are plain arithmetic computed and stored by the
+    database (``engine.setbased``), the others through the Python formulas with the inputs a read of every
+    pair gives them. Same rows as ``shortfalls_compute_with_failures(pairs=None)`` + ``shortfalls_store``
+    (tests/stockpiles/test_engine_setbased.py)."""
+    today = timezone.localdate()
+    results, python_pairs, received_after = setbased.compute(as_of=today)
+    setbased.store(as_of=today, pairs=results.keys())
+    rest, failures = compute_isolated(shortfall_inputs(pairs=sorted(python_pairs), as_of=today,
+                                                       received_after=received_after))
+    shortfalls_store(results=rest)
+    results.update(rest)
+    return results, failures
 
 
 def _maybe_pause_for_tests() -> None:
@@ -62,12 +85,35 @@ def shortfalls_recompute(*, pairs: Sequence[Pair] | None = None) -> int:
     syncs every alert (including pledges that became overdue because a date passed). Marks that
     existed before it started are covered by it and deleted (unless re-set meanwhile).
     """
-    with background_attribution(), transaction.atomic():
+    with _collector_paused(pairs is None), background_attribution(), transaction.atomic():
         _engine_lock()
         marks = _read_marks(limit=None) if pairs is None else []
         count = _recompute_locked(pairs=pairs, marks=marks)
         _delete_marks(marks)
+        if pairs is None:
+            _record_full_run()
     return count
+
+
+@contextmanager
+def _collector_paused(pause: bool):
+    """The full recompute builds ~50 k inputs and results that all live until it ends: the cyclic garbage
+    collector would walk them again and again (about a third of its time, measured) for nothing to free.
+    Paused for its duration; what it leaves behind is collected as usual afterwards."""
+    if not pause or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _record_full_run() -> None:
+    """The full recompute confirmed every row (it rewrites only those that changed): one upsert of ShortfallRun."""
+    ShortfallRun.objects.bulk_create([ShortfallRun(pk=1, finished_at=timezone.now())], update_conflicts=True,
+                                     unique_fields=["pk"], update_fields=["finished_at"])
 
 
 def shortfalls_recompute_marked(*, limit: int = 5000) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from operator import attrgetter
 
 from django.db import transaction
 from django.utils import timezone
@@ -24,9 +25,11 @@ RESULT_COLUMNS = (
 def shortfalls_store(*, results: dict[Pair, shortfalls.ShortfallResult]) -> int:
     """Upsert Shortfall rows by (nation, item). Running it twice changes nothing but ``computed_at``.
 
-    PostgreSQL: the rows go into a temporary table with ``COPY`` and from there into Shortfall with
-    one ``INSERT ... SELECT ... ON CONFLICT DO UPDATE`` (a 40 k-row full recompute stores in about a
-    quarter of the time of parameterised upserts). Other databases: ``bulk_create`` upserts. Same rows.
+    PostgreSQL, more than ``COPY_STORE_MIN_ROWS`` rows (a full recompute, a large drain): the rows go into
+    a temporary table with ``COPY`` and from there into Shortfall with one ``INSERT ... SELECT ... ON
+    CONFLICT DO UPDATE ... WHERE`` the values differ: an unchanged row is not rewritten and keeps its
+    ``computed_at`` (the full recompute records its end in ``ShortfallRun``). Otherwise ``bulk_create``
+    upserts, which rewrite every row. Same values either way.
     """
     now = timezone.now()
     hooks.shortfalls_stored(pairs=results.keys())  # webhooks compare the rows after the commit
@@ -72,16 +75,21 @@ def _store_by_copy(*, results: dict[Pair, shortfalls.ShortfallResult], now: dt.d
     columns = ["nation_id", "item_id", *RESULT_COLUMNS, *COMPUTED_STATE, "computed_at"]
     names = ", ".join(columns)
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns[2:])
+    # Only rows whose values changed are rewritten (a full recompute changes a few hundred of ~50 k rows;
+    # rewriting the others cost most of its time). Their ``computed_at`` stays: the full recompute records
+    # its own end (``ShortfallRun``), and "last computed" is the later of the two.
+    changed = (f"({', '.join(f'{table}.{c}' for c in columns[2:-1])}) IS DISTINCT FROM "
+               f"({', '.join(f'EXCLUDED.{c}' for c in columns[2:-1])})")
     with transaction.atomic(), connection.cursor() as cursor:
         # ON COMMIT DROP as a safety net; the table is dropped at the end (a later store may recreate it).
         cursor.execute(f"CREATE TEMP TABLE shortfall_in ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA")
-        state = tuple(COMPUTED_STATE.values())
-        rows = ((n, i, *(getattr(r, name) for name in RESULT_COLUMNS), *state, now)
-                for (n, i), r in sorted(results.items()))
+        tail = (*COMPUTED_STATE.values(), now)
+        values = attrgetter(*RESULT_COLUMNS)
+        rows = ((n, i, *values(r), *tail) for (n, i), r in sorted(results.items()))
         copy_rows(cursor, "shortfall_in", columns, rows)
         cursor.execute(
             f"INSERT INTO {table} ({names}) SELECT {names} FROM shortfall_in "
-            f"ON CONFLICT (nation_id, item_id) DO UPDATE SET {updates}"
+            f"ON CONFLICT (nation_id, item_id) DO UPDATE SET {updates} WHERE {changed}"
         )
         cursor.execute("DROP TABLE shortfall_in")
     return len(results)

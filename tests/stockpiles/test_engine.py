@@ -352,3 +352,44 @@ def test_tasks_are_safe_to_retry_and_beat_runs_the_full_recompute(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["full-shortfall-recompute"]
     assert entry["task"] == tasks.recompute_all_shortfalls.name == "stockpiles.tasks.recompute_all_shortfalls"
     assert entry["task"] in app.tasks
+
+
+@pytest.mark.django_db
+def test_full_recompute_rewrites_only_changed_rows_and_records_its_end(nations, item,
+                                                                       django_capture_on_commit_callbacks,
+                                                                       monkeypatch):
+    """The COPY store (every full recompute on PostgreSQL; forced here for any size) leaves a row whose values
+    did not change as it was, ``computed_at`` included; "last computed" is then the end of the full recompute
+    (``ShortfallRun``), so the staleness flag does not depend on rows being rewritten."""
+    from stockpiles import selectors
+    from stockpiles.models import ShortfallRun
+
+    monkeypatch.setattr(engine_store, "COPY_STORE_MIN_ROWS", 0)
+    world = build_through_services(nations, item, django_capture_on_commit_callbacks)
+    old = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    Shortfall.objects.update(computed_at=old)
+    assert not ShortfallRun.objects.exists()
+    assert selectors.shortfalls_last_computed() == old
+    before = snapshot()
+
+    tasks.recompute_all_shortfalls()
+    assert snapshot() == before
+    finished = ShortfallRun.objects.get().finished_at
+    assert selectors.shortfalls_last_computed() == finished > old
+    assert not selectors.shortfalls_are_stale(now=finished)
+    times = set(Shortfall.objects.values_list("computed_at", flat=True))
+    if connection.vendor == "postgresql":
+        assert times == {old}  # nothing changed: nothing rewritten
+    else:
+        assert times == {Shortfall.objects.first().computed_at} and old not in times  # bulk_create rewrites
+
+    # A changed input (written directly, without a mark): only that pair's row is rewritten.
+    usa_ammo = Shortfall.objects.get(nation=world["usa"], item=item)
+    factories.ProductionRateFactory(nation=world["usa"], item=item, units_per_month=3000,
+                                    effective_from=dt.date(2024, 1, 2))
+    tasks.recompute_all_shortfalls()
+    changed = Shortfall.objects.get(pk=usa_ammo.pk)
+    assert (changed.rate, changed.months_to_recover) == (3000, 2) and changed.computed_at > old
+    if connection.vendor == "postgresql":
+        assert set(Shortfall.objects.exclude(pk=usa_ammo.pk).values_list("computed_at", flat=True)) == {old}
+    assert ShortfallRun.objects.count() == 1 and ShortfallRun.objects.get().finished_at > finished
