@@ -62,15 +62,30 @@ def effective_quantity(p: PledgeFacts) -> int:
 
 
 def is_overdue(p: PledgeFacts, *, on: date) -> bool:
-    return overdue_rule(due_before=_due_before(p, on), complete=_complete(p), cancelled=p.cancelled)
+    return is_overdue_on_values(due_on=p.due_on, quantity=p.quantity, delivered=p.delivered, cancelled=p.cancelled,
+                                on=on)
+
+
+def is_overdue_on_values(*, due_on: date | None, quantity: int, delivered: int, cancelled: bool, on: date) -> bool:
+    """``is_overdue`` on the plain values (the engine's overdue sync reads ~36 k pledges at full size)."""
+    return overdue_rule(due_before=_due_before_on(due_on, on), complete=_complete_on(delivered, quantity),
+                        cancelled=cancelled)
 
 
 def _due_before(p: PledgeFacts, on: date) -> bool:
-    return p.due_on is not None and p.due_on < on
+    return _due_before_on(p.due_on, on)
+
+
+def _due_before_on(due_on: date | None, on: date) -> bool:
+    return due_on is not None and due_on < on
 
 
 def _complete(p: PledgeFacts) -> bool:
-    return p.delivered >= p.quantity
+    return _complete_on(p.delivered, p.quantity)
+
+
+def _complete_on(delivered: int, quantity: int) -> bool:
+    return delivered >= quantity
 
 
 def overdue_rule(*, due_before: bool, complete: bool, cancelled: bool) -> bool:

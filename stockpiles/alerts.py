@@ -100,20 +100,24 @@ def alerts_sync(*, results: Mapping[Pair, shortfalls.ShortfallResult],
     of every kind are read in one query, and only changes are written. ``failures``: the pairs the engine
     could not compute, with the reason. Returns (raised, closed)."""
     failures = failures or {}
-    open_keys = _open_keys(pairs=pairs)
+    by_prefix: dict[str, set[str]] = {ENGINE_PREFIX: set(), BELOW_PREFIX: set(), OVERDUE_PREFIX: set(),
+                                      STALE_PREFIX: set()}
+    for key in _open_keys(pairs=pairs):  # one pass over the open keys (a full recompute: ~70 k)
+        group = by_prefix.get(key[:key.find(":") + 1])
+        if group is not None:
+            group.add(key)
     raised_engine, closed_engine = alerts_sync_engine_failures(
         failures=failures, pairs=set(results) | set(failures) if pairs is None else pairs,
-        open_keys={k for k in open_keys if k.startswith(ENGINE_PREFIX)})
+        open_keys=by_prefix[ENGINE_PREFIX])
     # A failed pair's below-guideline alert stays as it was (its figures are the previous ones).
     below_pairs = None if pairs is None else set(pairs) - failures.keys()
     raised_below, closed_below = alerts_sync_below_guideline(
         results=results, pairs=below_pairs, skip=failures.keys(),
-        open_keys={k for k in open_keys if k.startswith(BELOW_PREFIX)})
-    raised_overdue, closed_overdue = alerts_sync_overdue(
-        pairs=pairs, open_keys={k for k in open_keys if k.startswith(OVERDUE_PREFIX)})
+        open_keys=by_prefix[BELOW_PREFIX])
+    raised_overdue, closed_overdue = alerts_sync_overdue(pairs=pairs, open_keys=by_prefix[OVERDUE_PREFIX])
     _, closed_stale = alerts_sync_stale_reporting(
         nation_ids=None if pairs is None else {n for n, _ in pairs}, raise_new=False,
-        open_keys={k for k in open_keys if k.startswith(STALE_PREFIX)})
+        open_keys=by_prefix[STALE_PREFIX])
     return raised_below + raised_overdue + raised_engine, closed_below + closed_overdue + closed_engine + closed_stale
 
 
@@ -262,14 +266,11 @@ def alerts_sync_overdue(*, on: dt.date | None = None, pairs: Collection[Pair] | 
         .values_list("pk", "donor_id", "recipient_id", "item_id", "quantity", "delivered_quantity", "due_on")
     )
     overdue: dict[str, int] = {}  # alert key -> pledge id
-    for pk, donor_id, recipient_id, item_id, quantity, delivered, due_on in candidates:
+    for pk, donor_id, _recipient_id, item_id, quantity, delivered, due_on in candidates:
         if pairs is not None and (donor_id, item_id) not in pairs:
             continue
-        facts = fulfilment.PledgeFacts(
-            pledge_id=pk, donor_id=donor_id, recipient_id=recipient_id, item_id=item_id,
-            quantity=quantity, delivered=delivered, due_on=due_on, cancelled=False,
-        )
-        if fulfilment.is_overdue(facts, on=on):
+        if fulfilment.is_overdue_on_values(due_on=due_on, quantity=quantity, delivered=delivered, cancelled=False,
+                                           on=on):
             overdue[overdue_key(pk)] = pk
     if open_keys is None:
         rows = _overdue_open_qs(pairs).values_list("key", "pledge__donor_id", "pledge__item_id")
