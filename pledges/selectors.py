@@ -45,20 +45,33 @@ def _nations(given: Mapping[int, Nation] | None, ids) -> Mapping[int, Nation]:
     return given if given is not None else Nation.objects.in_bulk(ids)
 
 
-def shipped_by_pledge_as_of(*, pledge_ids: Sequence[int], as_of: dt.date) -> dict[int, int]:
+def _shipped(qs):
+    """Deliveries that count as shipped, with the day they count from: ``shipped_on``, or ``delivered_on``
+    when no ship date was given (the one statement of that rule)."""
+    return qs.filter(status__in=Delivery.SHIPPED).annotate(shipped_day=Coalesce("shipped_on", "delivered_on"))
+
+
+def shipped_by_pledge_as_of(*, pledge_ids: Sequence[int] | None, as_of: dt.date, deliveries=None) -> dict[int, int]:
     """Quantity shipped per pledge on a past date: non-cancelled deliveries shipped on or before it.
+    ``pledge_ids`` None: every pledge (of ``deliveries`` when given, a Delivery queryset that narrows them).
 
     A delivery counts as shipped on ``shipped_on`` (or ``delivered_on`` when no ship date was given).
     """
-    if not pledge_ids:
+    if pledge_ids is not None and not pledge_ids:
         return {}
-    rows = (
-        Delivery.objects.filter(pledge_id__in=pledge_ids, status__in=Delivery.SHIPPED)
-        .filter(Q(shipped_on__lte=as_of) | Q(shipped_on__isnull=True, delivered_on__lte=as_of))
-        .values("pledge_id")
-        .annotate(total=Sum("quantity"))
-    )
+    qs = Delivery.objects.all() if deliveries is None else deliveries
+    if pledge_ids is not None:
+        qs = qs.filter(pledge_id__in=pledge_ids)
+    rows = _shipped(qs).filter(shipped_day__lte=as_of).order_by().values("pledge_id").annotate(total=Sum("quantity"))
     return {r["pledge_id"]: r["total"] for r in rows}
+
+
+def shipped_between(*, after: dt.date, until: dt.date, deliveries=None):
+    """Deliveries that count as shipped on a day in (after, until], as ``(pledge_id, day, quantity)`` in
+    day order, streamed (the history rebuild walks them date by date)."""
+    qs = Delivery.objects.all() if deliveries is None else deliveries
+    return (_shipped(qs).filter(shipped_day__gt=after, shipped_day__lte=until).order_by("shipped_day", "pk")
+            .values_list("pledge_id", "shipped_day", "quantity").iterator(chunk_size=20_000))
 
 
 def delivered_by_pledge_as_of(*, pledge_ids: Sequence[int], as_of: dt.date) -> dict[int, int]:

@@ -54,6 +54,7 @@ def latest_reports(*, on: dt.date, nation_ids=None, item_ids=None):
 
 def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date, item_id: int | None = None,
                      latest_stock: Mapping[Pair, shortfalls.StockPoint] | None = None,
+                     shipped: Mapping[int, int] | None = None,
                      ) -> dict[Pair, shortfalls.ShortfallInputs]:
     """Gather the inputs for many pairs with a fixed number of queries.
 
@@ -65,6 +66,7 @@ def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date, item_id: i
     ``latest_stock``: the latest report on or before ``as_of`` of every pair, when the caller already
     holds it (the history rebuild walks the dates in order and keeps it up to date from one read of the
     reports, instead of one scan of the report history per date); pairs outside the scope are ignored.
+    ``shipped``: likewise the quantity shipped per pledge on ``as_of`` (past dates only).
     """
     if pairs is None:
         nation_ids = None
@@ -156,7 +158,8 @@ def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date, item_id: i
             owed[(n, i)].append(shortfalls.OwedPledge(q, shipped))
     else:
         pledge_rows = list(scoped(pqs, "donor_id").values_list("pk", "donor_id", "item_id", "quantity"))
-        shipped = shipped_by_pledge_as_of(pledge_ids=[r[0] for r in pledge_rows], as_of=as_of)
+        if shipped is None:
+            shipped = shipped_by_pledge_as_of(pledge_ids=[r[0] for r in pledge_rows], as_of=as_of)
         for pk, n, i, q in pledge_rows:
             owed[(n, i)].append(shortfalls.OwedPledge(q, shipped.get(pk, 0)))
 
