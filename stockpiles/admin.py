@@ -8,6 +8,7 @@ import copy
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from coordination.access import CHANGE
@@ -209,6 +210,21 @@ class ParticipantInline(ServiceInline, admin.TabularInline):
         return procurement_services.participant_save(actor=request.user, participant=participant, user=request.user)
 
 
+class AgreementValidityFilter(admin.SimpleListFilter):
+    """In force, expired or not yet in force today."""
+
+    title = _("validity")
+    parameter_name = "validity"
+
+    def lookups(self, request, model_admin):
+        return FrameworkAgreement.Validity.choices
+
+    def queryset(self, request, queryset):
+        if self.value() not in FrameworkAgreement.Validity.values:
+            return queryset
+        return queryset.filter(FrameworkAgreement.validity_q(self.value(), timezone.localdate()))
+
+
 @admin.register(FrameworkAgreement)
 class FrameworkAgreementAdmin(_ServiceInlinesMixin, AidModelAdmin):
     """Read by the lead nation, the participants and the cell; written by the cell."""
@@ -218,12 +234,17 @@ class FrameworkAgreementAdmin(_ServiceInlinesMixin, AidModelAdmin):
     nation_write = False
     allow_delete = False  # orders protect it; end its validity instead
     list_display = ("name", "lead_nation", "item", "manufacturer", "ceiling_quantity", "unit_price_eur",
-                    "valid_from", "valid_to")
-    list_filter = ("lead_nation", "item", "valid_from")
+                    "valid_from", "valid_to", "validity")
+    list_filter = (AgreementValidityFilter, "lead_nation", "item", "valid_from")
     search_fields = ("name", "reference", "lead_nation__code", "item__name", "manufacturer__name")
     list_select_related = ("lead_nation", "item", "manufacturer")
     autocomplete_fields = ("lead_nation", "item", "manufacturer")
     inlines = [ParticipantInline]
+
+    @admin.display(description=_("validity"))
+    def validity(self, obj) -> str:
+        """Whether it is in force today: the dashboard's and the export's word."""
+        return str(obj.validity(timezone.localdate()).label)
 
     def service_save(self, *, request, obj, change):
         return procurement_services.agreement_save(actor=request.user, agreement=obj, user=request.user)

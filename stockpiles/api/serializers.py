@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -9,6 +10,7 @@ from coordination.api.serializers import BIGINT_MAX, OWN_NATION_HELP, ItemRefFie
 from stockpiles.models import (
     Alert,
     CurrentStock,
+    FrameworkAgreement,
     Manufacturer,
     Order,
     OrderScheduleLine,
@@ -187,9 +189,15 @@ class AgreementSerializer(serializers.Serializer):
     unit_price_eur = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True, allow_null=True)
     valid_from = serializers.DateField(read_only=True)
     valid_to = serializers.DateField(read_only=True, allow_null=True)
+    validity = serializers.SerializerMethodField(
+        help_text="Today: in_force, expired (valid_to has passed) or not_yet_in_force (valid_from is ahead).")
     reference = serializers.CharField(read_only=True)
     participants = serializers.SerializerMethodField()
     utilisation = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.ChoiceField(choices=FrameworkAgreement.Validity.values))
+    def get_validity(self, obj) -> str:
+        return obj.validity(timezone.localdate()).value
 
     def _row(self, obj):
         """The selector's row for this agreement (``stockpiles.procurement_selectors.agreement_list``),

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 
 from coordination.access import Scope, scope_for
 from stockpiles import procurement_selectors, shortfalls
+from stockpiles.models import FrameworkAgreement, agreement_validity
 from web.dashboard.common import (
     CHART_SERIES,
     Builders,
@@ -46,12 +47,10 @@ class Reader:
 
 def validity_note(valid_from: dt.date, valid_to: dt.date | None, on: dt.date) -> str:
     """"Expired" or "Not yet in force" when an agreement was not in force on ``on`` (today, or the page's
-    as-of date); "" when it was. Said in the note column, which a page shows only when a row has a note."""
-    if valid_to is not None and valid_to < on:
-        return str(_("Expired"))
-    if valid_from > on:
-        return str(_("Not yet in force"))
-    return ""
+    as-of date); "" when it was. Said in the note column, which a page shows only when a row has a note. The
+    words are ``FrameworkAgreement.Validity``'s, the same in the admin, its exports and the API."""
+    validity = agreement_validity(valid_from, valid_to, on)
+    return "" if validity == FrameworkAgreement.Validity.IN_FORCE else str(validity.label)
 
 
 def agreement_note(row, on: dt.date):
