@@ -202,7 +202,7 @@ def test_fixed_query_counts(client, coordinator, nations, history, django_assert
     for size in ("small", "large"):
         if size == "large":  # 20 more nations with two versions each of A, B and C
             for n in range(20):
-                nation = trend_history.factories.NationFactory(code=f"Q{chr(65 + n)}", name=f"Nation {n}")
+                nation = trend_history.factories.NationFactory(code=f"QA{chr(65 + n)}", name=f"Nation {n}")
                 for it in (history["a"], history["b"], history["c"]):
                     trend_history.version(nation, it, history["ago"](20), history["ago"](5), shortfall=10,
                                           available=90, guideline=100, contracted=5)
