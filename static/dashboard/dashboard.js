@@ -40,6 +40,10 @@
         var width = ctx.measureText(marker.label).width;
         /* the text on the side with room (right of the line unless it would leave the chart) */
         var left = x + 4 + width <= area.right ? x + 4 : x - 4 - width;
+        /* on a white ground, in the band the value axis leaves free above the lines ("grace") */
+        ctx.fillStyle = "rgba(255, 255, 255, 0.85)";
+        ctx.fillRect(left - 2, area.top + 1, width + 4, 15);
+        ctx.fillStyle = "#333333";
         ctx.fillText(marker.label, left, area.top + 12);
         ctx.restore();
       }
@@ -84,6 +88,7 @@
       /* yLog (set by the view when one series would flatten the others): a logarithmic axis, said in its title. */
       type: opts.yLog ? "logarithmic" : "linear",
       beginAtZero: !opts.yLog,
+      grace: opts.marker ? "12%" : 0,  /* a trend: room above the lines for the marker's text */
       title: { display: !!opts.yTitle, text: (opts.yTitle || "") + (opts.yLog ? " (log)" : "") },
       ticks: { callback: function (v) { return compact.format(v); } }
     };
