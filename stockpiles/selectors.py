@@ -10,11 +10,26 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
+from django.db.models import (
+    Case,
+    Count,
+    DateField,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    When,
+)
 from django.utils import timezone
 
 from coordination import disclosure
@@ -23,7 +38,7 @@ from coordination.dates import end_of_day
 from coordination.models import Category, Item, Nation
 from pledges.selectors import unseen_owed_by_pair
 from stockpiles import shortfalls
-from stockpiles.engine import shortfalls_compute
+from stockpiles.engine import inflows_by_pair, shortfalls_compute
 from stockpiles.models import Alert, Shortfall, ShortfallMark, ShortfallVersion, SnapshotRow, StockReport
 
 Pair = tuple[int, int]
@@ -441,8 +456,8 @@ def recovery_projection(*, actor, nation: Nation | int, item: Item | int, months
 
 @dataclass(frozen=True)
 class ShortfallSeries:
-    """Shortfall over time: ``past`` from the stored history (one point a month, ending today), ``projected``
-    from today's figures ahead (production and contracted deliveries). ``own_only``: a nation reading an
+    """Shortfall over time: ``past`` from the stored history (one point a month, ending at the date), ``projected``
+    from that date's figures ahead (production and contracted deliveries). ``own_only``: a nation reading an
     item or category across nations gets its own rows only (no other nation's figures over time)."""
 
     past: list[tuple[dt.date, int]]
@@ -451,31 +466,161 @@ class ShortfallSeries:
 
 
 def shortfall_series(*, actor, item: int | None = None, nation: int | None = None, category: int | None = None,
-                     months: int = 24, ahead: int = 24) -> ShortfallSeries:
-    """Σ shortfall over the last ``months`` months of the pairs selected (an item, a nation, a category, or
-    any combination; none: the alliance), read from the history in one query, and the projected path
-    ahead (the engine's input queries for the selected pairs). Through the access rule: the cell sees every
-    pair; a nation its own (``own_only`` when the selection spans other nations)."""
+                     months: int = 24, ahead: int = 24, as_of: dt.date | None = None) -> ShortfallSeries:
+    """Σ shortfall over the last ``months`` months up to ``as_of`` (today by default) of the pairs selected (an
+    item, a nation, a category, or any combination; none: the alliance), and the projected path ahead from
+    that date: ``shortfall_trend`` with no grouping (a day without any stored figures counts 0)."""
+    trend = shortfall_trend(actor=actor, item=item, nation=nation, category=category, months=months,
+                            ahead=ahead, as_of=as_of)
+    line = trend.lines[0] if trend.lines else None
+    past = [(day, (line.past[k] if line else None) or 0) for k, day in enumerate(trend.past_dates)]
+    projected = list(zip(trend.ahead_dates, line.projected, strict=True)) if line and line.projected else []
+    return ShortfallSeries(past=past, projected=projected, own_only=trend.own_only)
+
+
+# A trend's lines: grouped by (the id, the label, the unit when the line is one item's).
+TREND_GROUPS = {
+    "category": ("item__category_id", "item__category__name", None),
+    "item": ("item_id", "item__name", "item__unit"),
+    "nation": ("nation_id", "nation__name", None),
+}
+
+
+@dataclass(frozen=True)
+class TrendLine:
+    key: int | None  # the category, item or nation id; None: the whole selection
+    label: str
+    unit: str  # the item's unit when the line is one item's (grouped by item), else ""
+    past: list[int | None]  # one per ``ShortfallTrend.past_dates``; None: no figures stored for that day
+    past_guideline: list[int | None]  # Σ guideline of the same rows (a share of guideline)
+    projected: list[int]  # one per ``ShortfallTrend.ahead_dates`` (month 0 = the date); [] without a row then
+
+    @property
+    def peak(self) -> int:
+        return max([v for v in self.past if v is not None] + self.projected, default=0)
+
+
+@dataclass(frozen=True)
+class ShortfallTrend:
+    """Shortfall over time per line (``shortfall_trend``): the past month by month ending at ``as_of``, and the
+    projected path from ``as_of`` on. ``eur``: the figures are valued in EUR (items without a reference
+    value are left out: ``unvalued_items`` of them had a shortfall at the date)."""
+
+    as_of: dt.date
+    past_dates: list[dt.date]
+    ahead_dates: list[dt.date]
+    lines: list[TrendLine]
+    own_only: bool = False
+    eur: bool = False
+    unvalued_items: int = 0
+
+    @property
+    def empty(self) -> bool:
+        return not any(v is not None for line in self.lines for v in line.past)
+
+
+def _valid_on(day: dt.date) -> Q:
+    return Q(valid_from__lte=day) & (Q(valid_to__isnull=True) | Q(valid_to__gt=day))
+
+
+def shortfall_trend(*, actor, by: str | None = None, item: int | None = None, nation: int | None = None,
+                    category: int | None = None, as_of: dt.date | None = None, months: int = 24, ahead: int = 12,
+                    eur: bool = False) -> ShortfallTrend:
+    """Shortfall over time of the pairs selected (an item, a nation, a category, any combination; none: all),
+    one line per ``by`` (``TREND_GROUPS``; None: one line): Σ shortfall on the same day of each of the last
+    ``months`` months up to ``as_of`` (today by default), read from the stored history (``ShortfallVersion``),
+    and the projected path ahead from the figures valid at ``as_of``: the engine's projection of each pair
+    short then (production at its rate and its contracted deliveries, ``shortfalls.projected_shortfalls``).
+    ``eur``: each pair's shortfall times its item's reference unit value (never a sum of different units).
+
+    Through the access rule, like the API's series: the cell sees every pair, a nation its own rows only
+    (``own_only`` when the selection spans other nations); no other nation's figure over time reaches a nation.
+
+    Queries: one for the past (summed by the database per line and date), one for the pairs short at the date
+    (with the date of their stock report in use when they have contracted inflows), and one for the schedule
+    lines of those with contracted inflows, if any: three at most, at any size.
+    """
     scope = _scope(actor)
+    day = as_of or _today()
+    past_dates = shortfalls.series_dates(day, months)
+    ahead_dates = [shortfalls.add_months(day, m) for m in range(max(0, ahead) + 1)]
+    own_only = not scope.is_cell and (nation is None or nation != scope.nation_id)
     if scope.is_nobody:
-        return ShortfallSeries(past=[], projected=[])
-    today = _today()
-    dates = shortfalls.series_dates(today, months)
-    qs = ShortfallVersion.objects.restrict(scope, VIEW).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=dates[0]))
+        return ShortfallTrend(as_of=day, past_dates=past_dates, ahead_dates=ahead_dates, lines=[],
+                              own_only=own_only, eur=eur)
+    qs = ShortfallVersion.objects.restrict(scope, VIEW).filter(valid_from__lte=day).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gt=past_dates[0])).order_by()
     if item is not None:
         qs = qs.filter(item_id=item)
     if nation is not None:
         qs = qs.filter(nation_id=nation)
     if category is not None:
         qs = qs.filter(item__category_id=category)
-    rows = list(qs.order_by().values_list("nation_id", "item_id", "valid_from", "valid_to", "shortfall"))
-    versions = [(start, end, short) for _, _, start, end, short in rows]
-    past = [(day, shortfalls.total_on(versions, day)) for day in dates]
-    current = {(n, i) for n, i, _, end, _ in rows if end is None}
-    projected = shortfalls.projected_totals(shortfalls_compute(pairs=sorted(current)).values(), ahead) \
-        if current and ahead > 0 else []
-    own_only = not scope.is_cell and (nation is None or nation != scope.nation_id)
-    return ShortfallSeries(past=past, projected=projected, own_only=own_only)
+    unvalued: set[int] = set()
+    valued = qs
+    if eur:
+        valued = qs.filter(item__unit_value_eur__isnull=False)
+        value = ExpressionWrapper(F("shortfall") * F("item__unit_value_eur"),
+                                  output_field=DecimalField(max_digits=32, decimal_places=2))
+    else:
+        value = F("shortfall")
+    key_field, label_field, unit_field = TREND_GROUPS[by] if by else (None, None, None)
+
+    # 1. The past: the database sums each line's versions valid on each date (NULL: none valid that day).
+    sums = {}
+    for k, d in enumerate(past_dates):
+        sums[f"s{k}"] = Sum(Case(When(_valid_on(d), then=value), default=None))
+        sums[f"g{k}"] = Sum(Case(When(_valid_on(d), then=F("guideline")), default=None))
+    fields = [f for f in (key_field, label_field, unit_field) if f]
+    rows = list(valued.values(*fields).annotate(**sums)) if fields else [valued.aggregate(**sums)]
+
+    def whole(v) -> int | None:
+        return None if v is None else int(round(v))
+
+    lines: dict = {}
+    for row in rows:
+        past = [whole(row[f"s{k}"]) for k in range(len(past_dates))]
+        if all(v is None for v in past):
+            continue
+        key = row[key_field] if key_field else None
+        lines[key] = TrendLine(
+            key=key, label=str(row[label_field]) if label_field else "",
+            unit=row[unit_field] if unit_field else "", past=past,
+            past_guideline=[whole(row[f"g{k}"]) for k in range(len(past_dates))],
+            projected=[0] * len(ahead_dates) if past[-1] is not None else [])
+
+    # 2. Ahead: only a pair short at the date moves (available never falls in the projection).
+    report_day = Subquery(StockReport.objects.filter(
+        nation_id=OuterRef("nation_id"), item_id=OuterRef("item_id"), as_of__lte=day,
+    ).order_by("-as_of").values("as_of")[:1])
+    short = (qs.filter(_valid_on(day), shortfall__gt=0)
+             .annotate(reported_on=Case(When(contracted_inflow__gt=0, then=report_day), default=None,
+                                        output_field=DateField()))
+             .values_list(key_field or "pk", "nation_id", "item_id", "reported_on", "item__unit_value_eur",
+                          *shortfalls.VERSION_FIGURES))
+    short = list(short)
+    contracted = {(n, i): reported for _k, n, i, reported, _v, *figures in short
+                  if dict(zip(shortfalls.VERSION_FIGURES, figures, strict=True))["contracted_inflow"] > 0}
+    inflows = inflows_by_pair(reported_on=contracted, as_of=day)
+    for key, n, i, _reported, unit_value, *figures in short:
+        if eur and unit_value is None:
+            unvalued.add(i)
+            continue
+        line = lines.get(key if key_field else None)
+        if line is None or not line.projected:
+            continue
+        result = replace(shortfalls.result_from_figures(tuple(figures), day), inflow_by_month=inflows.get((n, i), ()))
+        weight = unit_value if eur else 1
+        for m, amount in enumerate(shortfalls.projected_shortfalls(result, len(ahead_dates) - 1)):
+            line.projected[m] += amount * weight
+    ordered = []
+    for line in lines.values():
+        if eur and line.projected:
+            line = replace(line, projected=[int(round(v)) for v in line.projected])
+        ordered.append(line)
+    ordered.sort(key=lambda line: (-line.peak, line.label))
+    return ShortfallTrend(as_of=day, past_dates=past_dates, ahead_dates=ahead_dates, lines=ordered,
+                          own_only=own_only, eur=eur, unvalued_items=len(unvalued))
 
 
 # --- Alerts ---------------------------------------------------------------------------------------

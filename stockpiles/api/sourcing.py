@@ -23,7 +23,7 @@ EARLIEST = dt.date(1949, 4, 4)
 READ_ERRORS = {k: v for k, v in ERRORS.items() if k in (400, 401, 403, 429)}
 
 
-def _not_future(value: dt.date) -> dt.date:
+def date_not_future(value: dt.date) -> dt.date:
     if value > timezone.localdate():
         raise serializers.ValidationError("Pick today or a past date.")
     if value < EARLIEST:
@@ -36,7 +36,7 @@ class SourcingQuerySerializer(serializers.Serializer):
     quantity = serializers.IntegerField(
         required=False, min_value=1, max_value=BIGINT_MAX,
         help_text="The quantity to source; default: the recipients' uncovered requirement of the item.")
-    as_of = serializers.DateField(required=False, validators=[_not_future],
+    as_of = serializers.DateField(required=False, validators=[date_not_future],
                                   help_text="Figures as they stood on this date (default: today).")
 
 

@@ -56,6 +56,7 @@ from stockpiles.api.serializers import (
     StockReportSerializer,
     stock_report_payload,
 )
+from stockpiles.api.sourcing import date_not_future
 from stockpiles.filtersets import (
     AlertFilterSet,
     CurrentStockFilterSet,
@@ -610,11 +611,11 @@ class SnapshotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
 
 
 class ShortfallSeriesView(ApiView):
-    """Shortfall over time (docs/history.md): Σ shortfall per month over the last ``months`` months, read from
-    the stored history, and the projected path ahead from today's figures (production and contracted
-    deliveries), as separate lists. Select by ``item``, ``nation`` (code), ``category``, or none (the
-    alliance). A nation's client gets its own rows only (``own_only`` true when the selection spans other
-    nations); the cell sees every pair."""
+    """Shortfall over time (docs/history.md): Σ shortfall per month over the last ``months`` months up to
+    ``as_of`` (default today), read from the stored history, and the projected path ahead from that date's
+    figures (production and contracted deliveries), as separate lists. Select by ``item``, ``nation``
+    (code), ``category``, or none (the alliance). A nation's client gets its own rows only (``own_only``
+    true when the selection spans other nations); the cell sees every pair."""
 
     @extend_schema(
         parameters=[OpenApiParameter("item", ID_SCHEMA, required=False),
@@ -622,7 +623,10 @@ class ShortfallSeriesView(ApiView):
                     OpenApiParameter("nation", {"type": "string", "pattern": "^[A-Za-z]{2,3}$"}, required=False,
                                      description="ISO 3166-1 alpha-3 code"),
                     OpenApiParameter("months", {"type": "integer", "minimum": 1, "maximum": 120}, required=False,
-                                     description="1 to 120 (default 24)")],
+                                     description="1 to 120 (default 24)"),
+                    OpenApiParameter("as_of", {"type": "string", "format": "date"}, required=False,
+                                     description="The series ends on this past date and the projection starts "
+                                                 "from it (default: today)")],
         responses={200: inline_serializer("ShortfallSeries", {
             "own_only": serializers.BooleanField(),
             "past": inline_serializer("SeriesPoint", {"date": serializers.DateField(),
@@ -649,10 +653,17 @@ class ShortfallSeriesView(ApiView):
         months = int(months_raw) if months_raw.isdigit() else 0
         if not 1 <= months <= 120:
             errors["months"] = ["Give a whole number of months from 1 to 120."]
+        as_of = None
+        if request.query_params.get("as_of"):
+            field = serializers.DateField(validators=[date_not_future])
+            try:
+                as_of = field.run_validation(request.query_params["as_of"])
+            except serializers.ValidationError as exc:
+                errors["as_of"] = list(exc.detail)
         if errors:
             raise serializers.ValidationError(errors)
         series = selectors.shortfall_series(actor=request.user, item=ids["item"], category=ids["category"],
-                                            nation=nation_id, months=months, ahead=months)
+                                            nation=nation_id, months=months, ahead=months, as_of=as_of)
         return Response({
             "own_only": series.own_only,
             "past": [{"date": d, "shortfall": v} for d, v in series.past],

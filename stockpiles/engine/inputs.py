@@ -37,6 +37,36 @@ def _today() -> dt.date:
     return timezone.localdate()
 
 
+def _schedule_lines(as_of: dt.date, *, received_after: dt.date):
+    """Schedule lines of the orders placed by ``as_of``, not cancelled, not received by ``received_after``
+    (the oldest stock report in use: ``ScheduledInflow.counts`` decides per pair; this only narrows the read)."""
+    return (
+        OrderScheduleLine.objects.filter(order__ordered_on__lte=as_of)
+        .exclude(order__status=Order.Status.CANCELLED)
+        .filter(Q(received_on__isnull=True) | Q(received_on__gt=received_after))
+        .order_by()
+    )
+
+
+def inflows_by_pair(*, reported_on: Mapping[Pair, dt.date | None], as_of: dt.date
+                    ) -> dict[Pair, tuple[tuple[int, int], ...]]:
+    """The contracted inflows per projection month of the given pairs as of a date (each pair with the date of
+    its stock report in use), as the engine counts them (``shortfalls.inflows_by_month``): what a projection
+    from stored figures needs, which keep only their total. One query (none for no pairs)."""
+    if not reported_on:
+        return {}
+    oldest = min((d for d in reported_on.values() if d is not None), default=as_of)
+    lines: dict[Pair, list[shortfalls.ScheduledInflow]] = defaultdict(list)
+    qs = _schedule_lines(as_of, received_after=min(oldest, as_of)).filter(
+        order__nation_id__in={n for n, _ in reported_on}, order__item_id__in={i for _, i in reported_on})
+    for n, i, due, q, received in qs.values_list("order__nation_id", "order__item_id", "due_on", "quantity",
+                                                 "received_on"):
+        if (n, i) in reported_on:
+            lines[(n, i)].append(shortfalls.ScheduledInflow(due, q, received_on=received))
+    return {pair: tuple(sorted(shortfalls.inflows_by_month(lines.get(pair, ()), as_of, day).items()))
+            for pair, day in reported_on.items()}
+
+
 def latest_reports(*, on: dt.date, nation_ids=None, item_ids=None):
     """The latest stock report on or before ``on`` of every pair (optionally of these nations/items), as
     ``(nation_id, item_id, quantity, as_of)`` rows: one query with a correlated subquery."""
@@ -135,12 +165,7 @@ def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date, item_id: i
     # narrows the read, to lines received after the oldest report in use).
     inflows: dict[Pair, list[shortfalls.ScheduledInflow]] = defaultdict(list)
     oldest_report = min((p.as_of for points in stock.values() for p in points), default=as_of)
-    iqs = (
-        OrderScheduleLine.objects.filter(order__ordered_on__lte=as_of)
-        .exclude(order__status=Order.Status.CANCELLED)
-        .filter(Q(received_on__isnull=True) | Q(received_on__gt=min(oldest_report, as_of)))
-        .order_by()
-    )
+    iqs = _schedule_lines(as_of, received_after=min(oldest_report, as_of))
     for n, i, due, q, received in scoped(iqs, "order__nation_id", "order__item_id").values_list(
         "order__nation_id", "order__item_id", "due_on", "quantity", "received_on"
     ):
