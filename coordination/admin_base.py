@@ -47,12 +47,12 @@ def item_label(item: Item, *, term: str = "") -> str:
     """An item as a picker shows it: name, unit and NSN ("AIM-120 AMRAAM (missiles) — NSN 1410-01-555-0120"),
     and, when the search term is found only in the NSN, a word saying so (a search for "155" finds AMRAAM
     by its NSN; the label makes that visible)."""
-    text = f"{item.name} ({item.get_unit_display()})"
+    text = f"{item.display_name} ({item.get_unit_display()})"
     if item.nsn:
         text += " — " + _("NSN %(nsn)s") % {"nsn": item.nsn_display}
     term = term.strip().lower()
     digits = term.replace("-", "")
-    if term and term not in item.name.lower() and digits and digits in item.nsn:
+    if term and term not in item.name.lower() and term not in item.name_fr.lower() and digits and digits in item.nsn:
         text += " · " + _("found by its NSN")
     return text
 
