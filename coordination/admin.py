@@ -121,7 +121,7 @@ class MembershipAdmin(AidModelAdmin):
     nation_write = False
     list_display = ("user", "is_cell", "nation", "language")
     list_filter = ("is_cell", "nation")
-    search_fields = ("user__username", "user__email", "nation__code", "nation__name")
+    search_fields = ("user__username", "user__email", "nation__code", "nation__name", "nation__name_fr")
     list_select_related = ("user", "nation")
     autocomplete_fields = ("user", "nation")
 

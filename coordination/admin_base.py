@@ -424,12 +424,13 @@ MATCHES_SHOWN = 200  # nations or items a search term may name at most (a prefix
 
 def catalogue_matches(term: str) -> tuple[list[int], list[int]]:
     """The nations and items a search term names: a nation by its code (exact) or the start of its name, an
-    item by its NSN (13 digits, with or without dashes) or the start of its name. Two small queries
-    (catalogue tables: hundreds of rows)."""
-    nations = list(Nation.objects.filter(models.Q(code__iexact=term) | models.Q(name__istartswith=term))
+    item by its NSN (13 digits, with or without dashes) or the start of its name (English or French name).
+    Two small queries (catalogue tables: hundreds of rows)."""
+    nations = list(Nation.objects.filter(models.Q(code__iexact=term) | models.Q(name__istartswith=term)
+                                         | models.Q(name_fr__istartswith=term))
                    .values_list("pk", flat=True)[:MATCHES_SHOWN])
     digits = term.replace("-", "").replace(" ", "")
-    item_q = models.Q(name__istartswith=term)
+    item_q = models.Q(name__istartswith=term) | models.Q(name_fr__istartswith=term)
     if digits.isdigit() and len(digits) == 13:
         item_q |= models.Q(nsn=digits)
     items = list(Item.objects.filter(item_q).values_list("pk", flat=True)[:MATCHES_SHOWN])

@@ -117,7 +117,7 @@ CATEGORIES = {
 }
 CATEGORIES_FR = {
     "ammo": "Munitions d’artillerie",
-    "ad": "Missiles intercepteurs de défense sol-air",
+    "ad": "Intercepteurs de défense sol-air",
     "armour": "Véhicules blindés",
     "artillery": "Systèmes d’artillerie",
     "training": "Formation",

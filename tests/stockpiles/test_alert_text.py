@@ -67,3 +67,17 @@ def test_the_engine_stores_the_parameters(nations, shell):
     with translation.override("fr"):
         assert alert_text(raised) == ("155 mm HE projectile : 4\u00a0000 coups disponibles pour une norme de "
                                       "10\u00a0000 ; manque 6\u00a0000.")
+
+
+def test_french_alert_names_the_item_in_french(nations, shell):
+    shell.name_fr = "Obus explosif de 155 mm"
+    shell.save()
+    a = alert(Alert.Kind.BELOW_GUIDELINE, nations["POL"], shell,
+              {"available": 30_000, "guideline": 80_000, "shortfall": 50_000})
+    with translation.override("fr"):
+        assert alert_text(a).startswith("Obus explosif de 155 mm : 30\u00a0000 coups disponibles")
+    with translation.override("en"):
+        assert alert_text(a).startswith("155 mm HE projectile: 30,000 rounds available")
+    shell.name_fr = ""  # no French name: the English one, in the French sentence
+    with translation.override("fr"):
+        assert alert_text(a).startswith("155 mm HE projectile : 30\u00a0000 coups disponibles")
