@@ -52,7 +52,8 @@ def item_label(item: Item, *, term: str = "") -> str:
         text += " — " + _("NSN %(nsn)s") % {"nsn": item.nsn_display}
     term = term.strip().lower()
     digits = term.replace("-", "")
-    if term and term not in item.name.lower() and term not in item.name_fr.lower() and digits and digits in item.nsn:
+    named = term in item.name.lower() or term in item.name_fr.lower()
+    if term and not named and digits and digits in item.nsn:
         text += " · " + _("found by its NSN")
     return text
 

@@ -138,9 +138,9 @@ ITEMS: dict[str, tuple[str, str, str, str, int]] = {
 ITEMS_FR = {
     "155": "Obus explosif de 155 mm",
     "105": "Obus explosif de 105 mm",
-    "pac3": "Missile intercepteur Patriot PAC-3 MSE",
-    "iris": "Missile intercepteur IRIS-T SLM",
-    "amraam": "Missile intercepteur AMRAAM (NASAMS)",
+    "pac3": "Intercepteur Patriot PAC-3 MSE",
+    "iris": "Intercepteur IRIS-T SLM",
+    "amraam": "Intercepteur AMRAAM (NASAMS)",
     "ifv": "Véhicule de combat d’infanterie chenillé",
     "mbt": "Char de combat, famille Leopard 2",
     "sph": "Obusier automoteur de 155 mm",

@@ -160,7 +160,7 @@ class DeliveryAdmin(LongTableAdminMixin, AidModelAdmin):
 
     @admin.display(description="item", ordering="pledge__item__name")
     def item(self, obj):
-        return obj.pledge.item.name
+        return obj.pledge.item.display_name
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))

@@ -304,7 +304,7 @@ class OrderScheduleLineAdmin(AidModelAdmin):
 
     @admin.display(description="item", ordering="order__item__name")
     def item(self, obj):
-        return obj.order.item.name
+        return obj.order.item.display_name
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         scope = self.scope(request)

@@ -35,7 +35,8 @@ def test_overdue_stale_and_failure_in_french(nations, shell):
     with translation.override("fr"):
         overdue = alert(Alert.Kind.PLEDGE_OVERDUE, nations["USA"], shell,
                         {"pledge": 7, "quantity": 40_000, "due_on": "2024-06-30", "outstanding": 10_000})
-        assert alert_text(overdue) == ("Promesse n° 7 de 40\u00a0000 coups de 155 mm HE projectile attendue le "
+        # the item's name is not joined with "de" (no "de Obus …"): any name reads right
+        assert alert_text(overdue) == ("Promesse n° 7 : 40\u00a0000 coups, 155 mm HE projectile, attendue le "
                                        "2024-06-30 ; 10\u00a0000 non livrés.")
         never = alert(Alert.Kind.STALE_REPORTING, nations["POL"], None, {"last_report": None, "expected": 12,
                                                                           "every": 35})

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 
 from coordination.access import Scope, scope_for
 from coordination.models import Nation
+from coordination.names import sort_key
 from coordination.selectors import nation_get
 from pledges import fulfilment
 from pledges import selectors as pledge_selectors
@@ -42,7 +43,7 @@ class Reader:
 
 def gap_rows(r: Reader) -> list[pledge_selectors.RecipientGap]:
     rows = pledge_selectors.recipient_gaps(actor=r.scope, recipient=r.recipient, as_of=r.as_of)
-    rows.sort(key=lambda g: (g.item.category.display_name, g.item.display_name))
+    rows.sort(key=lambda g: (sort_key(g.item.category.display_name), sort_key(g.item.display_name)))
     return rows
 
 
