@@ -100,6 +100,18 @@ OTHERS: list[tuple[str, str, str]] = [
     ("EU", "EU institutions", Nation.Role.PARTNER),
 ]
 
+# French names (coordination.names: a French reader sees these; the English name stays the key). Short
+# names as the French foreign ministry writes them.
+NATIONS_FR: dict[str, str] = {
+    "ALB": "Albanie", "BEL": "Belgique", "BGR": "Bulgarie", "CAN": "Canada", "HRV": "Croatie", "CZE": "Tchéquie",
+    "DNK": "Danemark", "EST": "Estonie", "FIN": "Finlande", "FRA": "France", "DEU": "Allemagne", "GRC": "Grèce",
+    "HUN": "Hongrie", "ISL": "Islande", "ITA": "Italie", "LVA": "Lettonie", "LTU": "Lituanie",
+    "LUX": "Luxembourg", "MNE": "Monténégro", "NLD": "Pays-Bas", "MKD": "Macédoine du Nord", "NOR": "Norvège",
+    "POL": "Pologne", "PRT": "Portugal", "ROU": "Roumanie", "SVK": "Slovaquie", "SVN": "Slovénie",
+    "ESP": "Espagne", "SWE": "Suède", "TUR": "Turquie", "GBR": "Royaume-Uni", "USA": "États-Unis",
+    "UKR": "Ukraine", "EU": "Institutions de l’UE",
+}
+
 # --- Catalogue (NSNs and unit values are illustrative) ---------------------------------------------
 
 CATEGORIES = {
@@ -108,6 +120,13 @@ CATEGORIES = {
     "armour": "Armoured vehicles",
     "artillery": "Artillery systems",
     "training": "Training",
+}
+CATEGORIES_FR = {
+    "ammo": "Munitions d’artillerie",
+    "ad": "Intercepteurs de défense sol-air",
+    "armour": "Véhicules blindés",
+    "artillery": "Systèmes d’artillerie",
+    "training": "Formation",
 }
 # key: (category key, name, unit, NSN (13 digits or ""), reference unit value in EUR)
 ITEMS: dict[str, tuple[str, str, str, str, int]] = {
@@ -120,6 +139,18 @@ ITEMS: dict[str, tuple[str, str, str, str, int]] = {
     "mbt": ("armour", "Main battle tank, Leopard 2 family", Item.Unit.VEHICLES, "2350125550002", 8_000_000),
     "sph": ("artillery", "155 mm self-propelled howitzer", Item.Unit.SYSTEMS, "1025125550155", 6_000_000),
     "place": ("training", "Training place (collective training)", Item.Unit.PLACES, "", 20_000),
+}
+# French military terms; calibres, system names and NSNs as they are.
+ITEMS_FR = {
+    "155": "Obus explosif de 155 mm",
+    "105": "Obus explosif de 105 mm",
+    "pac3": "Intercepteur Patriot PAC-3 MSE",
+    "iris": "Intercepteur IRIS-T SLM",
+    "amraam": "Intercepteur AMRAAM (NASAMS)",
+    "ifv": "Véhicule de combat d’infanterie chenillé",
+    "mbt": "Char de combat, famille Leopard 2",
+    "sph": "Obusier automoteur de 155 mm",
+    "place": "Place de formation (entraînement collectif)",
 }
 
 # --- Dates: the public facts keep theirs; everything illustrative is placed relative to today -----------
@@ -593,9 +624,18 @@ def series_value(profile: tuple[int, int, int], day: dt.date, *, start: dt.date,
 def _ensure(model, lookup: dict, defaults: dict, result: DemoResult, label: str, reason: str = ILLUSTRATIVE,
             *, also: dict | None = None):
     """Create a reference-data row when missing (validated, with a history change reason). ``also``: more
-    conditions for finding it that are not fields to set (``line__isnull``)."""
+    conditions for finding it that are not fields to set (``line__isnull``). A row that exists without the
+    French name the demo gives it gets that name (a database loaded before French names), and nothing else
+    changes."""
     obj = model.objects.filter(**lookup, **(also or {})).first()
     if obj is not None:
+        french = defaults.get("name_fr", "")
+        if french and not obj.name_fr:
+            obj.name_fr = french
+            validate_instance(obj)
+            obj._change_reason = "French name (demo scenario)"
+            obj.save(update_fields=["name_fr"])
+            result.add(f"{label} given a French name")
         return obj, False
     obj = model(**lookup, **defaults)
     validate_instance(obj)
@@ -644,22 +684,25 @@ def _load_nations(result: DemoResult, log) -> dict[str, Nation]:
     nations = {}
     for code, name, joined in ALLIES:
         reason = "NATO member and accession date (public record)"
-        nations[code], _ = _ensure(Nation, {"code": code}, {"name": name, "role": Nation.Role.ALLY,
-                                                           "joined_on": joined}, result, "nations", reason)
+        nations[code], _ = _ensure(Nation, {"code": code}, {"name": name, "name_fr": NATIONS_FR[code],
+                                                           "role": Nation.Role.ALLY, "joined_on": joined},
+                                   result, "nations", reason)
     for code, name, role in OTHERS:
-        nations[code], _ = _ensure(Nation, {"code": code}, {"name": name, "role": role}, result, "nations",
-                                   "Recipient / partner (public record)")
+        nations[code], _ = _ensure(Nation, {"code": code}, {"name": name, "name_fr": NATIONS_FR[code], "role": role},
+                                   result, "nations", "Recipient / partner (public record)")
     return nations
 
 
 def _load_catalogue(result: DemoResult, log) -> dict[str, Item]:
     log("Catalogue: categories and items (NSNs and unit values illustrative)")
     categories = {
-        key: _ensure(Category, {"name": name}, {}, result, "categories")[0] for key, name in CATEGORIES.items()
+        key: _ensure(Category, {"name": name}, {"name_fr": CATEGORIES_FR[key]}, result, "categories")[0]
+        for key, name in CATEGORIES.items()
     }
     items = {}
     for key, (cat, name, unit, nsn, value) in ITEMS.items():
-        defaults = {"category": categories[cat], "unit": unit, "unit_value_eur": Decimal(value)}
+        defaults = {"category": categories[cat], "unit": unit, "unit_value_eur": Decimal(value),
+                    "name_fr": ITEMS_FR[key]}
         if nsn and not Item.objects.filter(nsn=nsn).exists():
             defaults["nsn"] = nsn
         items[key], _ = _ensure(Item, {"name": name}, defaults, result, "items",

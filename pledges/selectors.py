@@ -19,6 +19,7 @@ from coordination import disclosure
 from coordination.access import VIEW, Scope, scope_for
 from coordination.dates import end_of_day
 from coordination.models import Item, Nation
+from coordination.names import sort_key
 from pledges import aggregates, fulfilment
 from pledges.models import AidFlow, Delivery, Pledge, Releasability, Requirement, TrainingCommitment
 
@@ -174,7 +175,7 @@ def fulfilment_by_donor(*, actor, as_of: dt.date | None = None, item=None,
     groups = _fulfilment_by(actor=actor, key="donor_id", as_of=as_of, item=item)
     nations = _nations(nations, groups.keys())
     rows = [DonorFulfilment(donor=nations[k], fulfilment=f) for k, f in groups.items()]
-    rows.sort(key=lambda r: r.donor.name)
+    rows.sort(key=lambda r: sort_key(r.donor.display_name))
     return rows
 
 
@@ -183,7 +184,7 @@ def fulfilment_by_item(*, actor, as_of: dt.date | None = None, donor=None) -> li
     groups = _fulfilment_by(actor=actor, key="item_id", as_of=as_of, donor=donor)
     items = Item.objects.select_related("category").in_bulk(groups.keys())
     rows = [ItemFulfilment(item=items[k], fulfilment=f) for k, f in groups.items()]
-    rows.sort(key=lambda r: (r.item.category.name, r.item.name))
+    rows.sort(key=lambda r: (sort_key(r.item.category.display_name), sort_key(r.item.display_name)))
     return rows
 
 
@@ -297,7 +298,7 @@ def recipient_gaps(*, actor, recipient=None, item=None, as_of: dt.date | None = 
     nations = _nations(nations, {g.recipient_id for g in gaps})
     items = Item.objects.select_related("category").in_bulk({g.item_id for g in gaps})
     rows = [RecipientGap(recipient=nations[g.recipient_id], item=items[g.item_id], gap=g) for g in gaps]
-    rows.sort(key=lambda r: (-r.gap.uncovered, r.recipient.code, r.item.name))
+    rows.sort(key=lambda r: (-r.gap.uncovered, r.recipient.code, sort_key(r.item.display_name)))
     return rows
 
 
@@ -353,7 +354,7 @@ def training_summary(*, actor, nations: Mapping[int, Nation] | None = None, as_o
     progress = fulfilment.training_progress(facts)
     nations = _nations(nations, {p.donor_id for p in progress})
     rows = [TrainingRow(donor=nations[p.donor_id], progress=p) for p in progress]
-    rows.sort(key=lambda r: (r.donor.name, r.progress.programme))
+    rows.sort(key=lambda r: (sort_key(r.donor.display_name), r.progress.programme))
     return rows
 
 
@@ -443,7 +444,7 @@ def training_for_recipient(*, actor, recipient) -> list[RecipientTraining]:
         rows = [RecipientTraining(programme=p.programme, donor=nations[p.donor_id],
                                   committed=disclosure.Figure(p.committed), completed=disclosure.Figure(p.completed))
                 for p in progress]
-        rows.sort(key=lambda r: (r.programme, r.donor.name))
+        rows.sort(key=lambda r: (r.programme, sort_key(r.donor.display_name)))
         return rows
     reader = disclosure.reader_of(scope)
     by_programme: dict[str, list[fulfilment.TrainingProgress]] = {}
@@ -529,7 +530,7 @@ def tracker_summary(*, actor) -> TrackerSummary:
     nations = Nation.objects.in_bulk(sums.keys()) if sums else {}
     donors = [TrackerDonor(nations[n], *amounts, months, first, last)
               for n, (amounts, months, first, last) in sums.items()]
-    donors.sort(key=lambda d: (-d.allocated_eur, d.nation.name))
+    donors.sort(key=lambda d: (-d.allocated_eur, sort_key(d.nation.display_name)))
     overall = [sum((getattr(d, f) for d in donors), zero) for f in _FLOW_AMOUNTS]
     total = TrackerDonor(None, *overall, sum(d.months for d in donors),
                          min((d.first_month for d in donors), default=None),

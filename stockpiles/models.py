@@ -472,7 +472,7 @@ class Shortfall(NationOwnedAccess, models.Model):
 
     def __str__(self) -> str:
         return gettext("%(nation)s, %(item)s: short by %(n)s (%(status)s)") % {
-            "nation": self.nation.code, "item": self.item.name, "n": grouped(self.shortfall),
+            "nation": self.nation.code, "item": self.item.display_name, "n": grouped(self.shortfall),
             "status": self.get_status_display().lower()}
 
 

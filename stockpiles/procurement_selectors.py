@@ -20,6 +20,7 @@ from django.utils import timezone
 from coordination import disclosure
 from coordination.access import VIEW, Scope, scope_for
 from coordination.models import Item, Nation
+from coordination.names import localized, sort_key
 from pledges.selectors import recipient_gaps
 from stockpiles import procurement, shortfalls
 from stockpiles.engine import compute_isolated, shortfall_inputs
@@ -170,6 +171,12 @@ class ScheduledDelivery:
     item_name: str
     agreement_id: int | None
     agreement_name: str | None
+    item_name_fr: str = ""
+
+    @property
+    def item_label(self) -> str:
+        """The item's name in the reader's language (``coordination.names``)."""
+        return localized(self.item_name, self.item_name_fr)
 
 
 def scheduled_deliveries(*, actor, item=None, nation=None, since: dt.date | None = None,
@@ -191,7 +198,7 @@ def scheduled_deliveries(*, actor, item=None, nation=None, since: dt.date | None
     rows = qs.order_by("due_on", "order__nation__code", "pk").values_list(
         "pk", "due_on", "quantity", "received_on", "order_id", "order__reference", "order__status",
         "order__nation_id", "order__nation__code", "order__item_id", "order__item__name", "order__agreement_id",
-        "order__agreement__name",
+        "order__agreement__name", "order__item__name_fr",
     )
     return [ScheduledDelivery(*row) for row in rows]
 
@@ -220,6 +227,17 @@ class ItemDemandRow:
     capacity_per_month: int | None
     months_of_capacity: int | None
     reasons: dict[str, str] = field(default_factory=dict)
+    item_name_fr: str = ""
+    category_name_fr: str = ""
+
+    @property
+    def item_label(self) -> str:
+        """The item's name in the reader's language (``coordination.names``); ``item_name`` stays English."""
+        return localized(self.item_name, self.item_name_fr)
+
+    @property
+    def category_label(self) -> str:
+        return localized(self.category_name, self.category_name_fr)
 
     @property
     def suppressed(self) -> bool:
@@ -316,13 +334,14 @@ def procurement_overview(*, actor, as_of: dt.date | None = None, item=None) -> l
         )
         rows.append(ItemDemandRow(
             item_id=item_id, item_name=it.name, unit=it.unit, category_name=it.category.name,
+            item_name_fr=it.name_fr, category_name_fr=it.category.name_fr,
             nation_shortfall=f.nation_shortfall.value, nations_short=f.nations_short.value,
             recipient_uncovered=d.recipient_uncovered, demand=f.demand.value, contracted=f.contracted.value,
             gap=f.gap.value, contracted_share=f.contracted_share.value,
             capacity_per_month=f.capacity_per_month.value, months_of_capacity=f.months_of_capacity.value,
             reasons={key: fig.reason for key, fig in vars(f).items() if fig.reason},
         ))
-    rows.sort(key=lambda r: (r.category_name, r.item_name))
+    rows.sort(key=lambda r: (sort_key(r.category_label), sort_key(r.item_label)))
     return rows
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from coordination.access import VIEW, Scope, scope_for
 from coordination.models import Nation
+from coordination.names import localized
 from stockpiles.models import CurrentStock, Shortfall, StockReport
 from stockpiles.selectors import shortfalls_as_of
 
@@ -32,6 +33,12 @@ class NationReporting:
     items_reported: int  # of the expected items
     stale: bool
     on: dt.date | None = None  # the day the row describes (None: today)
+    nation_name_fr: str = ""
+
+    @property
+    def nation_label(self) -> str:
+        """The nation's name in the reader's language (``coordination.names``)."""
+        return localized(self.nation_name, self.nation_name_fr)
 
     @property
     def items_missing(self) -> int:
@@ -122,12 +129,13 @@ def reporting_by_nation(*, actor, today: dt.date | None = None, as_of: dt.date |
     else:
         nations = nations.filter(pk=scope.nation_id)
     rows = []
-    for nation_id, code, name in nations.values_list("pk", "code", "name"):
+    for nation_id, code, name, name_fr in nations.values_list("pk", "code", "name", "name_fr"):
         expected = counts.get(nation_id, {}).get("expected", 0)
         reported = counts.get(nation_id, {}).get("reported", 0)
         last_report = last.get(nation_id)
         stale = is_stale(last_report=last_report, expected=expected, today=today)
-        rows.append(NationReporting(nation_id=nation_id, nation_code=code, nation_name=name, last_report=last_report,
+        rows.append(NationReporting(nation_id=nation_id, nation_code=code, nation_name=name, nation_name_fr=name_fr,
+                                    last_report=last_report,
                                     items_expected=expected, items_reported=reported, stale=stale, on=as_of))
     rows.sort(key=lambda r: (not r.stale, -r.items_missing, r.nation_code))
     return rows

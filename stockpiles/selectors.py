@@ -36,6 +36,7 @@ from coordination import disclosure
 from coordination.access import VIEW, Scope, scope_for
 from coordination.dates import end_of_day
 from coordination.models import Category, Item, Nation
+from coordination.names import localized, sort_key
 from pledges.selectors import unseen_owed_by_pair
 from stockpiles import shortfalls
 from stockpiles.engine import inflows_by_pair, shortfalls_compute
@@ -185,6 +186,17 @@ class ItemRollupRow:
     statuses: dict[str, int] = field(default_factory=dict)
     nations_not_reporting: int | None = 0  # expected to report the item and have not (no_report rows)
     reasons: dict[str, str] = field(default_factory=dict)
+    item_name_fr: str = ""
+    category_name_fr: str = ""
+
+    @property
+    def item_label(self) -> str:
+        """The item's name in the reader's language (``coordination.names``); ``item_name`` stays English."""
+        return localized(self.item_name, self.item_name_fr)
+
+    @property
+    def category_label(self) -> str:
+        return localized(self.category_name, self.category_name_fr)
 
     @property
     def suppressed(self) -> bool:
@@ -278,24 +290,25 @@ def alliance_rollup(*, actor, as_of: dt.date | None = None, item_ids: Iterable[i
     reader = disclosure.reader_of(scope)
     by_item = nation_positions(as_of=as_of, item_ids=item_ids, actor=scope, snapshot_id=snapshot_id)
     names = {
-        pk: (name, unit, category_name)
-        for pk, name, unit, category_name in Item.objects.filter(pk__in=by_item.keys()).order_by()
-        .values_list("pk", "name", "unit", "category__name")
+        pk: (name, name_fr, unit, category_name, category_name_fr)
+        for pk, name, name_fr, unit, category_name, category_name_fr in Item.objects.filter(pk__in=by_item.keys())
+        .order_by().values_list("pk", "name", "name_fr", "unit", "category__name", "category__name_fr")
     } if by_item else {}
     rows = []
     for item_id, positions in by_item.items():
-        name, unit, category_name = names[item_id]
+        name, name_fr, unit, category_name, category_name_fr = names[item_id]
         figures, statuses = rollup_disclosed(positions=positions, reader=reader)
         reasons = {key: f.reason for key, f in vars(figures).items() if f.reason}
         rows.append(ItemRollupRow(
             item_id=item_id, item_name=name, unit=unit, category_name=category_name,
+            item_name_fr=name_fr, category_name_fr=category_name_fr,
             total_shortfall=figures.total_shortfall.value, net_position=figures.net_position.value,
             nations_below=figures.nations_below.value, nations_counted=figures.nations_counted.value,
             statuses=statuses, reasons=reasons,
             # a count of other nations' reporting status: shown with the total only, like the other counts
             nations_not_reporting=statuses.get(shortfalls.NO_REPORT, 0) if statuses else None,
         ))
-    rows.sort(key=lambda row: (row.category_name, row.item_name))
+    rows.sort(key=lambda row: (sort_key(row.category_label), sort_key(row.item_label)))
     return rows
 
 
@@ -311,6 +324,12 @@ class CategoryShortfall:
     hidden: int  # items whose total is hidden from this reader (left out of ``value_eur``)
     unvalued: int  # items short with no unit value (left out of ``value_eur``)
     unit_values: dict[int, Decimal | None] = field(default_factory=dict)
+    category_name_fr: str = ""
+
+    @property
+    def category_label(self) -> str:
+        """The category's name in the reader's language (``coordination.names``)."""
+        return localized(self.category_name, self.category_name_fr)
 
     @property
     def largest(self) -> ItemRollupRow | None:
@@ -341,10 +360,11 @@ def shortfall_by_category(*, actor, as_of: dt.date | None = None, rollup: list[I
         short = [r for r in items if not r.suppressed and (r.total_shortfall or 0) > 0]
         unvalued = sum(1 for r in short if unit_values.get(r.item_id) is None)
         short.sort(key=lambda r: (-(unit_values.get(r.item_id) or 0) * r.total_shortfall, -r.total_shortfall,
-                                  r.item_name))
+                                  sort_key(r.item_label)))
         out.append(CategoryShortfall(category_name=name, items=short, value_eur=Decimal(total.value),
-                                     hidden=total.hidden, unvalued=unvalued, unit_values=unit_values))
-    out.sort(key=lambda c: (-c.value_eur, -len(c.items), c.category_name))
+                                     hidden=total.hidden, unvalued=unvalued, unit_values=unit_values,
+                                     category_name_fr=items[0].category_name_fr))
+    out.sort(key=lambda c: (-c.value_eur, -len(c.items), sort_key(c.category_label)))
     return out
 
 
@@ -400,11 +420,15 @@ def shortfall_matrix(*, actor, as_of: dt.date | None = None,
         for row, t in _stored_totals(Shortfall.objects.restrict(scope, VIEW), "nation_id", "item__category_id"):
             grouped[(row["nation_id"], row["item__category_id"])].append(t)
     cells = {key: shortfalls.coverage_of_totals(totals) for key, totals in grouped.items()}
+    # by the name the row shows in the reader's language, not by code (Germany between Czechia and Denmark
+    # read as a bug; in French, Allemagne comes first)
     if nations is None:
-        shown = list(Nation.objects.filter(pk__in={n for n, _ in grouped}).order_by("name"))
-    else:  # by the name the row shows, not by code (Germany between Czechia and Denmark read as a bug)
-        shown = sorted((nations[n] for n in {n for n, _ in grouped}), key=lambda nation: nation.name.casefold())
-    categories = list(Category.objects.filter(pk__in={c for _, c in grouped}).order_by("name"))
+        shown = list(Nation.objects.filter(pk__in={n for n, _ in grouped}))
+    else:
+        shown = [nations[n] for n in {n for n, _ in grouped}]
+    shown.sort(key=lambda nation: sort_key(nation.display_name))
+    categories = sorted(Category.objects.filter(pk__in={c for _, c in grouped}),
+                        key=lambda category: sort_key(category.display_name))
     return ShortfallMatrix(nations=shown, categories=categories, cells=cells)
 
 

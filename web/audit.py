@@ -34,6 +34,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from coordination.history import COMMAND_PREFIX, TASK_PREFIX
 from coordination.models import ApiToken, Category, Item, Membership, Nation
+from coordination.names import name_fields, name_of
 from coordination.text import grouped
 from pledges.models import AidFlow, Delivery, Pledge, Requirement, TrainingCommitment
 from stockpiles.models import (
@@ -330,7 +331,8 @@ class _Names:
         user_ids = ids(USER_REFS) | {r["history_user_id"] for r in rows if r["history_user_id"]}
         item_ids = ids(ITEM_REFS)
         self.nations = dict(Nation.objects.filter(pk__in=nation_ids).values_list("pk", "code")) if nation_ids else {}
-        self.items = dict(Item.objects.filter(pk__in=item_ids).values_list("pk", "name")) if item_ids else {}
+        self.items = {row["pk"]: name_of(row) for row in Item.objects.filter(pk__in=item_ids)
+                      .values("pk", *name_fields())} if item_ids else {}
         self.users = (dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username"))
                       if user_ids else {})
         self._refs = [(NATION_REFS, self.nations), (ITEM_REFS, self.items), (USER_REFS, self.users)]

@@ -184,6 +184,7 @@ class AgreementSerializer(serializers.Serializer):
     lead_nation = serializers.CharField(source="lead_nation.code", read_only=True)
     item = serializers.IntegerField(source="item_id", read_only=True)
     item_name = serializers.CharField(source="item.name", read_only=True)
+    item_name_fr = serializers.CharField(source="item.name_fr", read_only=True)
     manufacturer = serializers.CharField(source="manufacturer.name", read_only=True, allow_null=True, default=None)
     ceiling_quantity = serializers.IntegerField(read_only=True)
     unit_price_eur = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True, allow_null=True)

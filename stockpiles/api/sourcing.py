@@ -98,6 +98,7 @@ class SplitSerializer(serializers.Serializer):
 class SourcingSerializer(serializers.Serializer):
     item = serializers.IntegerField()
     item_name = serializers.CharField()
+    item_name_fr = serializers.CharField()
     unit = serializers.CharField()
     as_of = serializers.DateField()
     horizon_months = serializers.IntegerField()
@@ -127,7 +128,8 @@ def _result(r: shortfalls.ShortfallResult) -> dict:
 def plan_payload(plan: sourcing_selectors.SourcingPlan) -> dict:
     split = plan.split
     return {
-        "item": plan.item.pk, "item_name": plan.item.name, "unit": plan.item.unit, "as_of": plan.as_of,
+        "item": plan.item.pk, "item_name": plan.item.name, "item_name_fr": plan.item.name_fr,
+        "unit": plan.item.unit, "as_of": plan.as_of,
         "horizon_months": plan.horizon, "months": plan.months, "need": plan.need, "need_source": plan.need_source,
         "headroom": [{
             "nation": row.nation.code, **_result(row.result), "headroom_now": row.headroom.now,

@@ -243,6 +243,7 @@ class AlliancePositionView(ApiView):
             "results": inline_serializer("AllianceItemPosition", {
                 "item": serializers.IntegerField(),
                 "item_name": serializers.CharField(),
+                "item_name_fr": serializers.CharField(help_text="The French name; empty when none is recorded."),
                 "unit": serializers.CharField(),
                 "category": serializers.CharField(),
                 "total_shortfall": serializers.IntegerField(allow_null=True),
@@ -269,7 +270,8 @@ class AlliancePositionView(ApiView):
         return Response({
             "last_computed": selectors.shortfalls_last_computed(),
             "results": [{
-                "item": r.item_id, "item_name": r.item_name, "unit": r.unit, "category": r.category_name,
+                "item": r.item_id, "item_name": r.item_name, "item_name_fr": r.item_name_fr, "unit": r.unit,
+                "category": r.category_name,
                 "total_shortfall": r.total_shortfall, "net_position": r.net_position,
                 "nations_below": r.nations_below, "nations_counted": r.nations_counted,
                 "nations_not_reporting": r.nations_not_reporting,
@@ -580,7 +582,8 @@ class SnapshotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
             "a": SnapshotSerializer(), "b": SnapshotSerializer(allow_null=True),
             "results": inline_serializer("SnapshotChange", {
                 "nation": serializers.CharField(), "item": serializers.IntegerField(),
-                "item_name": serializers.CharField(), "shortfall_delta": serializers.IntegerField(),
+                "item_name": serializers.CharField(), "item_name_fr": serializers.CharField(),
+                "shortfall_delta": serializers.IntegerField(),
                 "reasons": serializers.ListField(child=serializers.ChoiceField(choices=shortfalls.CHANGE_REASONS)),
                 "before": SnapshotFigures, "after": SnapshotFigures}, many=True)}),
             **{k: v for k, v in ERRORS.items() if k in (400, 401, 403, 404)}})
@@ -603,7 +606,7 @@ class SnapshotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
         return Response({
             "a": SnapshotSerializer(a).data, "b": SnapshotSerializer(b).data if b else None,
             "results": [{
-                "nation": c.nation.code, "item": c.item.pk, "item_name": c.item.name,
+                "nation": c.nation.code, "item": c.item.pk, "item_name": c.item.name, "item_name_fr": c.item.name_fr,
                 "shortfall_delta": c.shortfall_delta, "reasons": list(c.reasons),
                 "before": _figures(c.before), "after": _figures(c.after),
             } for c in comparison.changes],

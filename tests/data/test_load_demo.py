@@ -265,3 +265,27 @@ def test_with_debug_off_no_logins_unless_asked_and_it_says_so(demo, settings):
     assert set(get_user_model().objects.filter(username__in=demo_users).values_list("username", flat=True)) == set(
         demo_users)
     assert "Demo logins (password 'demo-officer-2024' unless changed): coordinator, officer-usa" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_every_nation_category_and_item_has_a_french_name(demo):
+    from coordination.models import Category
+
+    for model in (Nation, Category, Item):
+        assert not model.objects.filter(name_fr="").exists(), model.__name__
+    french = dict(Nation.objects.values_list("code", "name_fr"))
+    assert (french["DEU"], french["USA"], french["CZE"], french["UKR"]) == ("Allemagne", "États-Unis", "Tchéquie",
+                                                                            "Ukraine")
+    shell = Item.objects.get(nsn="1320015550155")
+    assert (shell.name, shell.name_fr) == ("155 mm HE projectile", "Obus explosif de 155 mm")
+
+
+@pytest.mark.django_db
+def test_a_database_loaded_before_french_names_gets_them(demo):
+    Nation.objects.filter(code="DEU").update(name_fr="")
+    Item.objects.filter(nsn="1320015550155").update(name_fr="")
+    Nation.objects.filter(code="FRA").update(name_fr="République française")  # an edit is kept
+    call_command("load_demo", stdout=StringIO())
+    assert Nation.objects.get(code="DEU").name_fr == "Allemagne"
+    assert Item.objects.get(nsn="1320015550155").name_fr == "Obus explosif de 155 mm"
+    assert Nation.objects.get(code="FRA").name_fr == "République française"

@@ -98,7 +98,8 @@ def overdue_table(b: Briefing, figures: Figures) -> Table:
                   empty=_("No pledge is overdue."))
     table.total = figures.overdue_total
     for o in figures.overdue_rows:
-        table.rows.append([o.pledge.donor.name, o.pledge.item.name, o.pledge.due_on, o.days_overdue, o.outstanding,
+        table.rows.append([o.pledge.donor.display_name, o.pledge.item.display_name,
+                           o.pledge.due_on, o.days_overdue, o.outstanding,
                            unit_label(o.pledge.item.unit)])
     return table
 
@@ -114,7 +115,7 @@ def reporting_table(b: Briefing, figures: Figures) -> Table:
     for r in rows:
         state = (Badge(gettext("Stale") if r.last_report else gettext("Never reported"), "badge-bad") if r.stale
                  else Badge(gettext("Current"), "badge-ok"))
-        table.rows.append([r.nation_name, r.last_report, r.days_since_report, r.items_missing, state])
+        table.rows.append([r.nation_label, r.last_report, r.days_since_report, r.items_missing, state])
     return table
 
 
@@ -125,7 +126,7 @@ def alerts_table(b: Briefing, figures: Figures) -> Table:
                   empty=_("No open alerts."))
     table.total = figures.alerts_total
     for a in figures.alerts:
-        table.rows.append([a.opened_at, a.get_kind_display(), a.nation.name if a.nation else "", alert_text(a)])
+        table.rows.append([a.opened_at, a.get_kind_display(), a.nation.display_name if a.nation else "", alert_text(a)])
     return table
 
 

@@ -88,7 +88,7 @@ def headlines(scope: Scope, figures: Figures, as_of: dt.date | None, *, page_url
     if largest is not None:
         item = largest.largest
         detail += " · " + str(_("largest: %(item)s, %(units)s %(unit)s")) % {
-            "item": item.item_name, "units": format_int(item.total_shortfall), "unit": unit_label(item.unit)}
+            "item": item.item_label, "units": format_int(item.total_shortfall), "unit": unit_label(item.unit)}
     if figures.hidden_items:
         detail += " · " + ngettext("%(n)d item hidden from you is not in it",
                                    "%(n)d items hidden from you are not in it", figures.hidden_items) % {
@@ -144,7 +144,7 @@ def category_table(scope: Scope, categories: list[stock_selectors.CategoryShortf
         if not c.items and not c.hidden:
             continue
         top = c.largest
-        row = [c.category_name, len(c.items), c.value_eur,
+        row = [c.category_label, len(c.items), c.value_eur,
                item_cell_of(top, as_of) if top else "", top.total_shortfall if top else None,
                unit_label(top.unit) if top else ""]
         if not scope.is_cell:
@@ -154,5 +154,5 @@ def category_table(scope: Scope, categories: list[stock_selectors.CategoryShortf
 
 
 def item_cell_of(row: stock_selectors.ItemRollupRow, as_of: dt.date | None):
-    return Link(row.item_name, with_as_of(reverse("dashboard:item", args=[row.item_id]), as_of))
+    return Link(row.item_label, with_as_of(reverse("dashboard:item", args=[row.item_id]), as_of))
 

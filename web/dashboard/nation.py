@@ -96,7 +96,7 @@ def training_table(r: Reader) -> Table:
         table.caption = _("As recorded on %(day)s: each commitment's figures from its history.") % {
             "day": r.as_of.isoformat()}
     for t in pledge_selectors.training_list(actor=r.scope, donor=r.nation, as_of=r.as_of):
-        table.rows.append([t.programme, t.recipient.name, t.trainees_committed, t.trainees_completed,
+        table.rows.append([t.programme, t.recipient.display_name, t.trainees_committed, t.trainees_completed,
                            t.start_on, t.end_on, t.get_status_display()])
     return table
 
@@ -116,7 +116,7 @@ def exports(r: Reader) -> Builders:
 
 def coverage_chart(rows: list[ShortfallRow]) -> dict:
     charted = [(item, res) for _n, item, res in rows if res.coverage is not None][:20]
-    labels = [item.name for item, _res in charted]
+    labels = [item.display_name for item, _res in charted]
     return chart(
         "bar", labels,
         [{"label": str(_("Coverage (available ÷ guideline)")),

@@ -64,7 +64,8 @@ def coverage_table(r: Reader) -> Table:
     table = Table(
         key="coverage", title=_("Coverage by nation and category"),
         caption=_("Lowest coverage (available ÷ guideline) among each nation's items in the category."),
-        columns=[Column("nation", _("Nation"))] + [Column(f"c{c.pk}", c.name, "coverage") for c in matrix.categories],
+        columns=[Column("nation", _("Nation"))]
+        + [Column(f"c{c.pk}", c.display_name, "coverage") for c in matrix.categories],
         empty=(past(_("No figures on %(day)s: no stock report or guideline was recorded by then."), r.as_of)
                or _("No figures yet: the heat map fills in once nations report stock of items a guideline "
                      "applies to.")),
@@ -112,7 +113,8 @@ def alliance_table(r: Reader, limit: int | None = PAGE_SIZE, rows: list | None =
     table.total = len(rows)
     for row in rows[:limit] if limit else rows:
         table.rows.append([
-            Link(row.item_name, with_as_of(reverse("dashboard:item", args=[row.item_id]), r.as_of)), row.category_name,
+            Link(row.item_label, with_as_of(reverse("dashboard:item", args=[row.item_id]), r.as_of)),
+            row.category_label,
             unit_label(row.unit), *(figure_cell(row, name) for name in
                                     ("total_shortfall", "net_position", "nations_below", "nations_counted",
                                      "nations_not_reporting")),
@@ -181,7 +183,7 @@ def overdue_table(r: Reader, limit: int | None = TOP, page: tuple[list, int] | N
     table.total = total
     for o in rows:
         table.rows.append([nation_cell(r.scope, o.pledge.donor, r.as_of), item_cell(o.pledge.item, r.as_of),
-                           o.pledge.recipient.name, o.pledge.due_on, o.days_overdue, o.outstanding,
+                           o.pledge.recipient.display_name, o.pledge.due_on, o.days_overdue, o.outstanding,
                            unit_label(o.pledge.item.unit)])
     return table
 

@@ -128,7 +128,7 @@ def demand_table(rows: list) -> Table:
         if months is None and d.gap and not d.suppressed and not d.capacity_suppressed:
             months = Badge(_("no capacity"), "badge-bad")
         table.rows.append([
-            Link(d.item_name, reverse("dashboard:item", args=[d.item_id])), unit_label(d.unit),
+            Link(d.item_label, reverse("dashboard:item", args=[d.item_id])), unit_label(d.unit),
             figure_cell(d, "nation_shortfall"), figure_cell(d, "nations_short"), d.recipient_uncovered,
             *(figure_cell(d, name) for name in ("demand", "contracted", "gap", "contracted_share",
                                                 "capacity_per_month")),
@@ -163,7 +163,7 @@ def timeline_table(r: Reader, rows: list) -> Table:
     )
     for d in rows:
         table.rows.append([
-            d.due_on.strftime("%Y-%m"), d.due_on, d.item_name, d.nation_code, d.order_reference or f"#{d.order_id}",
+            d.due_on.strftime("%Y-%m"), d.due_on, d.item_label, d.nation_code, d.order_reference or f"#{d.order_id}",
             d.agreement_name or _("national contract"), d.quantity,
             Badge(_("late"), "badge-bad") if d.due_on < r.on else "",
         ])
@@ -192,10 +192,10 @@ def demand_charts(rows: list) -> list[dict]:
     """One chart per item (rounds and missiles do not share an axis), for the items with the largest demand."""
     charted = sorted((d for d in rows if not d.suppressed), key=lambda d: -(d.demand or 0))[:CHART_SERIES]
     return [{
-        "name": f"demand-chart-{d.item_id}", "title": d.item_name,
+        "name": f"demand-chart-{d.item_id}", "title": d.item_label,
         "chart": chart("bar", [str(_("Demand")), str(_("Contracted")), str(_("Not contracted")),
                                str(_("Capacity / month"))],
-                       [{"label": d.item_name, "data": [d.demand, d.contracted, d.gap, d.capacity_per_month],
+                       [{"label": d.item_label, "data": [d.demand, d.contracted, d.gap, d.capacity_per_month],
                          "colours": [1, 0, 4, 2]}], indexAxis="y", yTitle=unit_label(d.unit), legend=False),
     } for d in charted]
 
@@ -205,7 +205,7 @@ def timeline_charts(rows: list, demand: list) -> list[dict]:
     months = sorted({d.due_on.replace(day=1) for d in rows})
     by_item: dict[int, dict] = {}
     for d in rows:
-        entry = by_item.setdefault(d.item_id, {"name": d.item_name, "months": {}})
+        entry = by_item.setdefault(d.item_id, {"name": d.item_label, "months": {}})
         key = d.due_on.replace(day=1)
         entry["months"][key] = entry["months"].get(key, 0) + d.quantity
     units = {d.item_id: d.unit for d in demand}  # every item with an order is in the demand rows

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 
 from coordination.access import Scope, scope_for
 from coordination.models import Nation
+from coordination.names import sort_key
 from coordination.selectors import nation_get
 from pledges import fulfilment
 from pledges import selectors as pledge_selectors
@@ -42,7 +43,7 @@ class Reader:
 
 def gap_rows(r: Reader) -> list[pledge_selectors.RecipientGap]:
     rows = pledge_selectors.recipient_gaps(actor=r.scope, recipient=r.recipient, as_of=r.as_of)
-    rows.sort(key=lambda g: (g.item.category.name, g.item.name))
+    rows.sort(key=lambda g: (sort_key(g.item.category.display_name), sort_key(g.item.display_name)))
     return rows
 
 
@@ -61,7 +62,7 @@ def category_table(gaps: list[pledge_selectors.RecipientGap]) -> Table:
                   empty=_("No requirements recorded. The recipient's needs are entered in the admin."))
     by_category: dict[str, list] = {}
     for g in gaps:
-        by_category.setdefault(g.item.category.name, []).append((g.gap, g.item.unit_value_eur))
+        by_category.setdefault(g.item.category.display_name, []).append((g.gap, g.item.unit_value_eur))
     for name, parts in by_category.items():
         v = fulfilment.gap_value(parts)
         table.rows.append([name, v.items, v.required_eur, v.pledged_eur, v.delivered_eur, v.uncovered_eur,
@@ -81,7 +82,8 @@ def item_table(r: Reader, gaps: list[pledge_selectors.RecipientGap]) -> Table:
                            Column("covered", _("Covered share"), "pct")],
                   empty=_("No requirements recorded. The recipient's needs are entered in the admin."))
     for g in gaps:
-        table.rows.append([g.item.category.name, item_cell(g.item, r.as_of), unit_label(g.item.unit), g.gap.required,
+        table.rows.append([g.item.category.display_name, item_cell(g.item, r.as_of), unit_label(g.item.unit),
+                           g.gap.required,
                            g.gap.pledged, g.gap.delivered, g.gap.uncovered, g.gap.undelivered, g.gap.covered_share])
     return table
 

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 
 from coordination.access import VIEW, Scope, scope_for
 from coordination.models import Item, Nation
+from coordination.names import name_fields, name_of, sort_key
 from pledges.models import Pledge
 from stockpiles import shortfalls
 from stockpiles import sourcing_selectors as selectors
@@ -70,17 +71,18 @@ class WhatIfForm(forms.Form):
 
 def _donor_choices(scope: Scope, nations: Mapping[int, Nation]) -> list[tuple[int, str]]:
     """The cell tries any donor; a nation its own pledges only."""
-    return [(n.pk, f"{n.code} – {n.name}") for n in sorted(nations.values(), key=lambda n: n.code)
+    return [(n.pk, f"{n.code} – {n.display_name}") for n in sorted(nations.values(), key=lambda n: n.code)
             if n.role != Nation.Role.RECIPIENT and (scope.is_cell or n.pk == scope.nation_id)]
 
 
 def _recipient_choices(nations: Mapping[int, Nation]) -> list[tuple[int, str]]:
-    return [(n.pk, f"{n.code} – {n.name}") for n in sorted(nations.values(), key=lambda n: n.code)
+    return [(n.pk, f"{n.code} – {n.display_name}") for n in sorted(nations.values(), key=lambda n: n.code)
             if n.role == Nation.Role.RECIPIENT]
 
 
 def _item_choices() -> list[tuple[int, str]]:
-    return list(Item.objects.order_by("name").values_list("pk", "name"))
+    rows = Item.objects.order_by().values("pk", *name_fields())
+    return sorted(((row["pk"], name_of(row)) for row in rows), key=lambda choice: sort_key(choice[1]))
 
 
 def _what_if_form(scope: Scope, nations, items, data=None, *, item: Item | None = None, quantity=None):
@@ -221,7 +223,7 @@ def sourcing_page(request: HttpRequest) -> HttpResponse:
         # The what-if is about the planned item: one option, not the whole catalogue twice on the page.
         context.update(plan=plan, item=item, tables={key: build() for key, build in builders.items()},
                        chart=_headroom_chart(plan),
-                       what_if_form=_what_if_form(scope, nations, [(item.pk, item.name)], item=item,
+                       what_if_form=_what_if_form(scope, nations, [(item.pk, item.display_name)], item=item,
                                                   quantity=plan.need or None))
     else:
         context["what_if_form"] = _what_if_form(scope, nations, items)
@@ -274,7 +276,7 @@ def item_panel(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(Item.objects.restrict(scope, VIEW), pk=pk)
     nations = Nation.objects.in_bulk()
     plan = selectors.sourcing_plan(actor=scope, item=item, nations=nations)
-    items = [(item.pk, item.name)]
+    items = [(item.pk, item.display_name)]
     return render(request, "dashboard/_sourcing_panel.html", {
         "item": item, "plan": plan, "scope": scope, "today": timezone.localdate(),
         "headroom": _headroom_table(plan, scope),
