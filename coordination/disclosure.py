@@ -233,25 +233,28 @@ def series_figures(series: Sequence[Contributions], reader: Reader, *, limits: L
                    ) -> list[Figure]:
     """A series of one figure over consecutive periods (e.g. headroom month by month), shown together.
 
-    A period is shown only when it passes on its own and its change since every earlier period shown
-    (each nation's change: what production or contracts add) passes too, a change of 0 included:
-    otherwise the difference of two shown periods, the slope of the series, would give one nation's
-    rate (found by the property test: a flat series told that the one nation that might produce did not).
+    The first period is shown when it passes on its own. A later period is shown only when every earlier
+    one is, it passes on its own, and its change since every earlier period (each nation's change: what
+    production or contracts add, a change of 0 included) passes too: otherwise the difference of two shown
+    periods, the slope of the series, would give one nation's rate. A later period hidden says only
+    RELATED, whatever failed: which check failed, or a later period shown after a hidden one, would tell
+    how many nations' figures grew (found by the property test: with each nation's range known, a flat
+    series, or one hidden "fewer than 3" a month later, told that the one nation that might produce did not).
     """
     out: list[Figure] = []
-    shown_before: list[Contributions] = []
+    earlier: list[Contributions] = []
     for contributions in series:
         figure = disclose(sum(contributions.values()), contributions, reader, limits=limits)
-        if not figure.suppressed and not reader.is_cell:
-            for earlier in shown_before:
-                change = {n: contributions.get(n, 0) - earlier.get(n, 0) for n in set(contributions) | set(earlier)}
-                # A change of 0 is checked too: a flat series shown beside the first period would tell
-                # that no other nation's figure grows (each one's production 0), as a total of 0 would.
-                if primary_reason(change, reader) is not None:
-                    figure = hidden(RELATED)
-                    break
-        if not figure.suppressed:
-            shown_before.append(contributions)
+        if earlier and not reader.is_cell:
+            if figure.suppressed or any(f.suppressed for f in out):
+                figure = hidden(RELATED)
+            else:
+                for before in earlier:
+                    change = {n: contributions.get(n, 0) - before.get(n, 0) for n in set(contributions) | set(before)}
+                    if primary_reason(change, reader) is not None:
+                        figure = hidden(RELATED)
+                        break
+        earlier.append(contributions)
         out.append(figure)
     return out
 

@@ -99,7 +99,8 @@ def test_a_restricted_record_hides_the_row():
 def test_reason_texts_in_both_languages():
     from django.utils import translation
 
-    assert disclosure.reason_text(FEW) == "fewer than 3 nations"
+    with translation.override("en"):  # whatever language an earlier request in this process left active
+        assert disclosure.reason_text(FEW) == "fewer than 3 nations"
     with translation.override("fr"):
         assert disclosure.reason_text(FEW) == "moins de 3 nations"
         assert disclosure.reason_text(DOMINANT) == "une nation domine"
@@ -153,8 +154,9 @@ class World:
         return range(-(self.guideline + self.owed[nation - 1]), self.ceiling + 1)
 
     def rates(self, nation: int) -> tuple[int, ...]:
-        """The producer's possible rates (with six nations the enumeration leaves it out: rate 0, known)."""
-        return RATES if nation == self.producer and self.others < 5 else (0,)
+        """The producer's possible rates; with four or six nations the enumeration leaves it out (rate 0,
+        known) to stay small: the rate is solved for with three and five."""
+        return RATES if nation == self.producer and self.others in (2, 4) else (0,)
 
     def unseen(self) -> World:
         """The world as the solver models it: it does not know the other nations' restricted pledges."""
@@ -268,7 +270,7 @@ def worlds(draw):
     others = draw(st.sampled_from((2, 2, 3, 3, 4, 5)))  # 3–6 nations, the reader included
     n = others + 1
     guideline, ceiling = SCALE[others]
-    owed = (0, *(draw(st.sampled_from((0, 0, 1, 2) if others <= 3 else (0,))) for _ in range(others)))
+    owed = (0, *(draw(st.sampled_from((0, 0, 1) if others <= 3 else (0,))) for _ in range(others)))
     restricted = tuple(draw(st.sampled_from((0, 0, 3, 7))) for _ in range(n))
     world = World(
         others=others, own=(draw(st.integers(-guideline, ceiling)), draw(st.sampled_from((0, 3)))),
@@ -327,7 +329,7 @@ def test_the_solvers_domain_shows_figures():
 
 
 @pytest.mark.django_db(databases=[])
-@hsettings(max_examples=30)  # the "aid" profile (tests/conftest.py) otherwise
+@hsettings(max_examples=25)  # the "aid" profile (tests/conftest.py) otherwise
 @given(worlds())
 def test_no_other_nations_figure_is_determined_from_everything_it_sees_on_two_dates(drawn):
     world, day1, day2 = drawn

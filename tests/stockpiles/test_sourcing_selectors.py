@@ -78,12 +78,12 @@ def test_a_nation_sees_its_own_headroom_and_a_split_computed_from_the_totals_it_
     settings.AGGREGATE_MIN_OTHER_NATIONS = 2
     plan = sourcing_selectors.sourcing_plan(actor=scope_of(world["DEU"]), item=world["shell"])
     assert [r.nation.code for r in plan.rows] == ["DEU"] and plan.unknown == []
-    # Month 0's total would be FRA's own headroom (ITA has none yet, DEU's is its own): hidden. Month 1:
-    # FRA and ITA both have some: shown. Month 2 differs from month 1 by one other nation's growth only
-    # (its production): shown beside month 1 it would give that rate, so it is hidden (a series).
-    assert plan.totals_by_month[:3] == [None, 42_000, None]
+    # Month 0's total would be FRA's own headroom (ITA has none yet, DEU's is its own): hidden. Every later
+    # month of the series goes with it ("would reveal a hidden figure"): shown after a hidden month 0, or
+    # hidden for its own reason, it would tell how many nations' headroom grew.
+    assert plan.totals_by_month is None
     assert plan.totals_notes[2] == "would reveal a hidden figure"
-    assert plan.totals_reasons[:3] == ["few_nations", None, "related"]
+    assert plan.totals_reasons[:3] == ["few_nations", "related", "related"]
     # The split a nation sees is computed from the totals shown to it (never the others' exact headroom):
     # with month 0 hidden there is nothing to compute it from.
     assert plan.others_hidden and plan.split is None and plan.lines == [] and plan.split_suppressed
