@@ -321,8 +321,6 @@ def procurement_overview(*, actor, as_of: dt.date | None = None, item=None) -> l
             contracted=procurement.contracted_outstanding(orders.get(item_id, [])),
             capacity_per_month=sum(cap_by_nation.values()),
         )
-        if d.demand == 0 and d.contracted == 0 and d.capacity_per_month == 0:
-            continue
         contracted_by: dict[int, int] = defaultdict(int)
         for o in orders.get(item_id, []):
             contracted_by[o.nation_id] += o.outstanding
@@ -332,6 +330,8 @@ def procurement_overview(*, actor, as_of: dt.date | None = None, item=None) -> l
             national_capacity={n: cap_by_nation[n] for n in producers}, recipient_uncovered=d.recipient_uncovered,
             demand=d, reader=reader, limits={n: p.limit for n, p in by_nation.items()},
         )
+        if not f.listed:  # decided on the figures as this reader sees them (coordination.disclosure)
+            continue
         rows.append(ItemDemandRow(
             item_id=item_id, item_name=it.name, unit=it.unit, category_name=it.category.name,
             item_name_fr=it.name_fr, category_name_fr=it.category.name_fr,

@@ -237,7 +237,6 @@ def nation_positions(*, as_of: dt.date | None = None, item_ids: Iterable[int] | 
     (``pledges.selectors.unseen_owed_by_pair``), so they neither enter nor move anything it sees.
     None (or the cell): every pledge counts. One query today (two with a nation's ``actor``).
     """
-    by_item: dict[int, dict[int, NationPosition]] = defaultdict(dict)
     unseen = {} if actor is None else unseen_owed_by_pair(actor=_scope(actor), as_of=as_of, item_ids=item_ids)
     if snapshot_id is not None or _is_past(as_of):
         results = _results(scope=None, as_of=as_of, item_ids=item_ids, snapshot_id=snapshot_id)
@@ -249,6 +248,16 @@ def nation_positions(*, as_of: dt.date | None = None, item_ids: Iterable[int] | 
             (row["nation_id"], row["item_id"]): result_of(row)
             for row in qs.order_by().values("nation_id", "item_id", *_RESULT_FIELDS)
         }
+    return reader_positions(results, unseen)
+
+
+def reader_positions(results: Mapping[Pair, shortfalls.ShortfallResult], unseen: Mapping[Pair, int]
+                     ) -> dict[int, dict[int, NationPosition]]:
+    """Per item, per nation: the engine's ``results`` as one reader computes them, without the owed
+    quantities ``unseen`` (``pledges.selectors.unseen_owed_by_pair``: the pledges it may not see, rule c
+    of ``coordination.disclosure``). Pure: ``nation_positions`` reads, this computes (the property test in
+    tests/coordination/test_disclosure.py calls it)."""
+    by_item: dict[int, dict[int, NationPosition]] = defaultdict(dict)
     for (nation_id, item_id), r in results.items():
         by_item[item_id][nation_id] = _position(shortfalls.without_owed(r, unseen.get((nation_id, item_id), 0)))
     return by_item

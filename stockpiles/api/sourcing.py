@@ -111,6 +111,11 @@ class SourcingSerializer(serializers.Serializer):
         child=serializers.IntegerField(allow_null=True), allow_null=True,
         help_text="Σ headroom of every nation per month; for a nation, a month's total is null when too few "
                   "other nations have headroom in it.")
+    headroom_total_suppressed = serializers.ListField(
+        child=serializers.DictField(child=serializers.CharField(), allow_null=True), required=False,
+        help_text="Per month: null when that month's total is shown, else why it is hidden: "
+                  "{\"code\": few_nations | dominant | pinned | restricted | related, \"reason\": text} "
+                  "(docs/disclosure.md). Empty for the cell.")
     split = SplitSerializer(allow_null=True)
     others_hidden = serializers.BooleanField(help_text="Other nations' rows are not shown to you.")
     split_suppressed = serializers.BooleanField(
@@ -139,6 +144,8 @@ def plan_payload(plan: sourcing_selectors.SourcingPlan) -> dict:
         "unknown": [{"nation": row.nation.code, **_result(row.result), "reason": row.result.status}
                     for row in plan.unknown],
         "headroom_total_by_month": plan.totals_by_month,
+        "headroom_total_suppressed": [None if code is None else {"code": code, "reason": note}
+                                      for code, note in zip(plan.totals_reasons, plan.totals_notes, strict=True)],
         "split": None if split is None else {
             "need": split.need, "covered": split.covered, "gap": split.gap, "covered_on": split.covered_on,
             "covered_month": split.covered_month,

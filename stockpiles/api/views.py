@@ -9,10 +9,11 @@ from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from coordination import disclosure
-from coordination.access import VIEW, require_cell
+from coordination.access import VIEW, require_cell, scope_for
 from coordination.api.attribution import change_reason
 from coordination.api.base import (
     ApiView,
@@ -618,7 +619,8 @@ class ShortfallSeriesView(ApiView):
     ``as_of`` (default today), read from the stored history, and the projected path ahead from that date's
     figures (production and contracted deliveries), as separate lists. Select by ``item``, ``nation``
     (code), ``category``, or none (the alliance). A nation's client gets its own rows only (``own_only``
-    true when the selection spans other nations); the cell sees every pair."""
+    true when the selection spans other nations), and 403 for another nation's series (never that nation's
+    figures, nor zeros in their place); the cell sees every pair."""
 
     @extend_schema(
         parameters=[OpenApiParameter("item", ID_SCHEMA, required=False),
@@ -665,6 +667,10 @@ class ShortfallSeriesView(ApiView):
                 errors["as_of"] = list(exc.detail)
         if errors:
             raise serializers.ValidationError(errors)
+        scope = scope_for(request.user)
+        if nation_id is not None and not scope.is_cell and nation_id != scope.nation_id:
+            # another nation's series would be a sum over none of the reader's pairs: never a series of zeros
+            raise PermissionDenied("A nation reads its own nation's series only.")
         series = selectors.shortfall_series(actor=request.user, item=ids["item"], category=ids["category"],
                                             nation=nation_id, months=months, ahead=months, as_of=as_of)
         return Response({
