@@ -129,8 +129,8 @@ def test_query_counts(cell_client, deu_client, world, django_assert_max_num_quer
     cell_client.get(url)  # the session's first write after login is not the page's
     # session, user (membership, OTP device); the catalogue (choices and the item); nations; the recipient's gap
     # (requirements, pledges); engine inputs (current stock, guidelines, rates, schedule lines, pledges; the allies
-    # from the nations)
-    with django_assert_max_num_queries(2 + 9):
+    # from the nations); the restricted-pledge check
+    with django_assert_max_num_queries(2 + 10):
         cell_client.get(url, {"item": world["shell"].pk})
     panel = reverse("dashboard:sourcing-item", args=[world["shell"].pk])
     with django_assert_max_num_queries(4 + 12):  # + allies; restricted-pledge check (nations)
