@@ -19,6 +19,7 @@ from django.db.models import (
     Count,
     DateField,
     DecimalField,
+    Exists,
     ExpressionWrapper,
     F,
     Max,
@@ -29,11 +30,12 @@ from django.db.models import (
     Subquery,
     Sum,
     When,
+    Window,
 )
 from django.utils import timezone
 
 from coordination import disclosure
-from coordination.access import VIEW, Scope, scope_for
+from coordination.access import VIEW, Scope, can_see_nation_detail, scope_for
 from coordination.dates import end_of_day
 from coordination.models import Category, Item, Nation
 from coordination.names import localized, sort_key
@@ -108,6 +110,129 @@ def versions_valid_on(day: dt.date, *, scope: Scope | None) -> QuerySet[Shortfal
     return qs.filter(valid_from__lte=day).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=day)).order_by()
 
 
+@dataclass(frozen=True)
+class StoredItem:
+    """An item as the stored figures' read brings it (joined): what the pages' tables name and value."""
+
+    name: str
+    unit: str
+    category_id: int
+    category_name: str
+    unit_value_eur: Decimal | None
+    name_fr: str = ""
+    category_name_fr: str = ""
+
+
+_ITEM_FIELDS = ("item__name", "item__unit", "item__category_id", "item__category__name", "item__unit_value_eur",
+                "item__name_fr", "item__category__name_fr")
+
+
+@dataclass(frozen=True)
+class StoredFigures:
+    """Every pair's figures on one date, read once per request: today's Shortfall rows, the history's versions
+    valid on a past date (docs/history.md), or a frozen snapshot's rows; with their items (name, unit,
+    category, unit value) joined, and for today when the engine last wrote and whether a recompute is
+    pending too long (``shortfalls_are_stale``). Unrestricted: the alliance aggregates read every pair
+    (through ``coordination.disclosure``); a reader's own rows come out through ``visible`` (the access rule
+    of ``coordination.access``). One query (``stored_figures``)."""
+
+    as_of: dt.date | None
+    snapshot_id: int | None
+    results: dict[Pair, shortfalls.ShortfallResult]
+    items: dict[int, StoredItem]
+    last_computed: dt.datetime | None = None
+    pending_too_long: bool = False
+
+    def visible(self, scope: Scope) -> dict[Pair, shortfalls.ShortfallResult]:
+        """The pairs ``scope`` may see (own nation, or every pair for the cell)."""
+        if scope.is_nobody:
+            return {}
+        return {pair: r for pair, r in self.results.items() if can_see_nation_detail(scope, pair[0])}
+
+    @property
+    def stale(self) -> bool:
+        """Today's figures are stale (``shortfalls_are_stale``'s rule, on what this read brought)."""
+        if self.last_computed is None:
+            return True
+        return shortfalls_are_stale(last_computed=self.last_computed, pending_too_long=self.pending_too_long)
+
+
+def stored_figures(*, as_of: dt.date | None = None, snapshot_id: int | None = None,
+                   item_ids: Iterable[int] | None = None, nation_ids: Iterable[int] | None = None) -> StoredFigures:
+    """Every pair's stored figures for today, a past ``as_of`` or a frozen snapshot (see ``StoredFigures``),
+    for aggregates and, through ``StoredFigures.visible``, a reader's own rows; only those of ``item_ids`` or
+    ``nation_ids`` when given (then without the staleness answers). One query."""
+    item_fields = dict.fromkeys(_ITEM_FIELDS)
+    items: dict[int, StoredItem] = {}
+
+    def item_of(item_id: int, row) -> None:
+        if item_id not in items:
+            items[item_id] = StoredItem(*row)
+
+    results: dict[Pair, shortfalls.ShortfallResult] = {}
+    last = None
+    pending = False
+    if snapshot_id is not None or _is_past(as_of):
+        if snapshot_id is not None:
+            qs = SnapshotRow.objects.filter(snapshot_id=snapshot_id).order_by()
+        else:
+            qs = versions_valid_on(as_of, scope=None)
+        if item_ids is not None:
+            qs = qs.filter(item_id__in=set(item_ids))
+        if nation_ids is not None:
+            qs = qs.filter(nation_id__in=set(nation_ids))
+        n_fig = len(shortfalls.VERSION_FIGURES)
+        for n, i, *rest in qs.values_list("nation_id", "item_id", *shortfalls.VERSION_FIGURES, *item_fields):
+            results[(n, i)] = shortfalls.result_from_figures(rest[:n_fig], as_of or _today())
+            item_of(i, rest[n_fig:])
+    else:
+        now = timezone.now()
+        qs = Shortfall.objects.order_by()
+        if item_ids is not None:
+            qs = qs.filter(item_id__in=set(item_ids))
+        if nation_ids is not None:
+            qs = qs.filter(nation_id__in=set(nation_ids))
+        whole = item_ids is None and nation_ids is None
+        if whole:  # the staleness banner's second question, answered in the same statement (evaluated once)
+            qs = qs.annotate(_pending=Exists(ShortfallMark.objects.filter(
+                marked_at__lt=now - settings.SHORTFALL_PENDING_STALE_AFTER)))
+        extra = ("_pending",) if whole else ()
+        for row in qs.values("nation_id", "item_id", *_RESULT_FIELDS, "computed_at", *item_fields, *extra):
+            results[(row["nation_id"], row["item_id"])] = result_of(row)
+            item_of(row["item_id"], [row[f] for f in _ITEM_FIELDS])
+            if last is None or row["computed_at"] > last:
+                last = row["computed_at"]
+            pending = pending or bool(row.get("_pending"))
+    return StoredFigures(as_of=as_of if _is_past(as_of) or snapshot_id is not None else None,
+                         snapshot_id=snapshot_id, results=results, items=items, last_computed=last,
+                         pending_too_long=pending)
+
+
+def stored_shortfall_rows(*, actor, stored: StoredFigures, nations: Mapping[int, Nation], nation: int | None = None,
+                          item: int | None = None, below_only: bool = False, limit: int | None = None
+                          ) -> list[PastShortfall]:
+    """The reader's rows of ``stored`` (own nation, or all for the cell), worst first (by shortfall, nation
+    code, item name), optionally one nation's or one item's, only those below guideline, the first ``limit``.
+    No query: names from ``nations`` (every nation by id) and the items joined to the read."""
+    rows = []
+    for (n, i), r in stored.visible(_scope(actor)).items():
+        if (nation is not None and n != nation) or (item is not None and i != item):
+            continue
+        if below_only and r.status != shortfalls.BELOW_GUIDELINE:
+            continue
+        rows.append(((-r.shortfall, nations[n].code, stored.items[i].name), n, i, r))
+    rows.sort(key=lambda row: row[0])
+    if limit is not None:
+        rows = rows[:limit]
+    return [PastShortfall(nation=nations[n], item=_item_of(i, stored.items[i]), result=r) for _k, n, i, r in rows]
+
+
+def _item_of(item_id: int, item: StoredItem) -> Item:
+    """An Item (with its category) from the joined columns, for the tables that name and link it."""
+    return Item(pk=item_id, name=item.name, name_fr=item.name_fr, unit=item.unit, unit_value_eur=item.unit_value_eur,
+                category=Category(pk=item.category_id, name=item.category_name, name_fr=item.category_name_fr))
+
+
 # --- Per-nation shortfalls ----------------------------------------------------------------------
 
 def shortfall_list(*, actor, nation: Nation | int | None = None, item: Item | int | None = None
@@ -126,14 +251,18 @@ def shortfalls_last_computed() -> dt.datetime | None:
     return Shortfall.objects.aggregate(last=Max("computed_at"))["last"]
 
 
-def shortfalls_are_stale(*, last_computed: dt.datetime | None = None, now: dt.datetime | None = None) -> bool:
+def shortfalls_are_stale(*, last_computed: dt.datetime | None = None, now: dt.datetime | None = None,
+                         pending_too_long: bool | None = None) -> bool:
     """True when the stored figures are older than ``settings.SHORTFALL_STALE_AFTER`` (or missing), or when
     a write's recompute has waited longer than ``settings.SHORTFALL_PENDING_STALE_AFTER`` (a drain that
-    failed or was lost leaves its marks: the rows of those pairs are out of date). At most two queries."""
+    failed or was lost leaves its marks: the rows of those pairs are out of date). At most two queries;
+    none when the caller has both answers (``pending_too_long``: ``StoredFigures``)."""
     now = now or timezone.now()
     last = last_computed if last_computed is not None else shortfalls_last_computed()
     if last is None or now - last > settings.SHORTFALL_STALE_AFTER:
         return True
+    if pending_too_long is not None:
+        return pending_too_long
     return ShortfallMark.objects.filter(marked_at__lt=now - settings.SHORTFALL_PENDING_STALE_AFTER).exists()
 
 
@@ -186,6 +315,7 @@ class ItemRollupRow:
     statuses: dict[str, int] = field(default_factory=dict)
     nations_not_reporting: int | None = 0  # expected to report the item and have not (no_report rows)
     reasons: dict[str, str] = field(default_factory=dict)
+    unit_value_eur: Decimal | None = None  # the item's reference value (for the EUR figures per category)
     item_name_fr: str = ""
     category_name_fr: str = ""
 
@@ -227,7 +357,8 @@ def _position(r: shortfalls.ShortfallResult) -> NationPosition:
 
 
 def nation_positions(*, as_of: dt.date | None = None, item_ids: Iterable[int] | None = None, actor=None,
-                     snapshot_id: int | None = None) -> dict[int, dict[int, NationPosition]]:
+                     snapshot_id: int | None = None, stored: StoredFigures | None = None
+                     ) -> dict[int, dict[int, NationPosition]]:
     """Per item, per nation: status, shortfall, surplus and the largest shortfall a reader knows it could
     have (guideline + owed) — stored rows today, the history's versions for a past ``as_of``, a frozen
     snapshot's rows for ``snapshot_id``. For aggregates only: never shown per nation.
@@ -235,10 +366,14 @@ def nation_positions(*, as_of: dt.date | None = None, item_ids: Iterable[int] | 
     ``actor``: the reader (rule c of ``coordination.disclosure``): every other donor's pledges this
     reader may not see are left out of that donor's owed, available, shortfall and surplus
     (``pledges.selectors.unseen_owed_by_pair``), so they neither enter nor move anything it sees.
-    None (or the cell): every pledge counts. One query today (two with a nation's ``actor``).
+    None (or the cell): every pledge counts. One query today (two with a nation's ``actor``); none but the
+    nation's with ``stored`` (``stored_figures`` for the same date, read once per request).
     """
     unseen = {} if actor is None else unseen_owed_by_pair(actor=_scope(actor), as_of=as_of, item_ids=item_ids)
-    if snapshot_id is not None or _is_past(as_of):
+    if stored is not None:
+        wanted = None if item_ids is None else set(item_ids)
+        results = {p: r for p, r in stored.results.items() if wanted is None or p[1] in wanted}
+    elif snapshot_id is not None or _is_past(as_of):
         results = _results(scope=None, as_of=as_of, item_ids=item_ids, snapshot_id=snapshot_id)
     else:
         qs = Shortfall.objects.all()
@@ -283,29 +418,28 @@ def rollup_disclosed(*, positions: Mapping[int, NationPosition], reader: disclos
 
 
 def alliance_rollup(*, actor, as_of: dt.date | None = None, item_ids: Iterable[int] | None = None,
-                    snapshot_id: int | None = None) -> list[ItemRollupRow]:
+                    snapshot_id: int | None = None, stored: StoredFigures | None = None) -> list[ItemRollupRow]:
     """Per item: gross total shortfall (no netting between nations), net position, nations below.
 
     The figures follow ``shortfalls.rollup_of_totals`` (gross total over every row; net and counts over
     compared rows) and are disclosed through ``coordination.disclosure.rollup_figures``: outside the
     cell, checked for enough other nations, dominance, restricted pledges (``pledges.selectors.
     unseen_owed_by_pair``: left out of the figures this reader sees) and rounded. Three queries for a
-    nation (positions; the pledges it may not see; items), two for the cell, or the engine's input
-    queries for a past ``as_of``.
+    nation (positions with their items; the pledges it may not see), one for the cell; with ``stored``
+    (``stored_figures`` for the same date, read once per request) one for a nation, none for the cell.
     """
     scope = _scope(actor)
     if scope.is_nobody:
         return []
     reader = disclosure.reader_of(scope)
-    by_item = nation_positions(as_of=as_of, item_ids=item_ids, actor=scope, snapshot_id=snapshot_id)
-    names = {
-        pk: (name, name_fr, unit, category_name, category_name_fr)
-        for pk, name, name_fr, unit, category_name, category_name_fr in Item.objects.filter(pk__in=by_item.keys())
-        .order_by().values_list("pk", "name", "name_fr", "unit", "category__name", "category__name_fr")
-    } if by_item else {}
+    if stored is None:
+        stored = stored_figures(as_of=as_of, snapshot_id=snapshot_id, item_ids=item_ids)
+    by_item = nation_positions(as_of=stored.as_of, item_ids=item_ids, actor=scope, stored=stored)
     rows = []
     for item_id, positions in by_item.items():
-        name, name_fr, unit, category_name, category_name_fr = names[item_id]
+        item = stored.items[item_id]
+        name, name_fr, unit = item.name, item.name_fr, item.unit
+        category_name, category_name_fr = item.category_name, item.category_name_fr
         figures, statuses = rollup_disclosed(positions=positions, reader=reader)
         reasons = {key: f.reason for key, f in vars(figures).items() if f.reason}
         rows.append(ItemRollupRow(
@@ -316,6 +450,7 @@ def alliance_rollup(*, actor, as_of: dt.date | None = None, item_ids: Iterable[i
             statuses=statuses, reasons=reasons,
             # a count of other nations' reporting status: shown with the total only, like the other counts
             nations_not_reporting=statuses.get(shortfalls.NO_REPORT, 0) if statuses else None,
+            unit_value_eur=item.unit_value_eur,
         ))
     rows.sort(key=lambda row: (sort_key(row.category_label), sort_key(row.item_label)))
     return rows
@@ -353,11 +488,10 @@ def shortfall_by_category(*, actor, as_of: dt.date | None = None, rollup: list[I
                           ) -> list[CategoryShortfall]:
     """The alliance roll-up (``alliance_rollup``: disclosed per item; the caller's ``rollup`` when it has read
     it for the same actor and date) summed per category in EUR, through ``disclosure.total_of_shown`` (a
-    hidden item never enters a total). Categories by EUR, largest first. Three queries (the roll-up's two
-    and the items' unit values); one with ``rollup``."""
+    hidden item never enters a total). Categories by EUR, largest first. The roll-up's queries; none with
+    ``rollup`` (its rows carry the items' unit values)."""
     rows = alliance_rollup(actor=actor, as_of=as_of) if rollup is None else rollup
-    unit_values = dict(Item.objects.filter(pk__in=[r.item_id for r in rows]).order_by()
-                       .values_list("pk", "unit_value_eur")) if rows else {}
+    unit_values = {r.item_id: r.unit_value_eur for r in rows}
     by_category: dict[str, list[ItemRollupRow]] = defaultdict(list)
     for row in rows:
         by_category[row.category_name].append(row)
@@ -405,18 +539,30 @@ class ShortfallMatrix:
 
 
 def shortfall_matrix(*, actor, as_of: dt.date | None = None,
-                     nations: Mapping[int, Nation] | None = None, snapshot_id: int | None = None) -> ShortfallMatrix:
+                     nations: Mapping[int, Nation] | None = None, snapshot_id: int | None = None,
+                     stored: StoredFigures | None = None) -> ShortfallMatrix:
     """Coverage per nation and category: the cell sees every nation, a nation only its own row.
 
     Built with ``shortfalls.coverage_of_totals``. Three queries for today's figures (stored rows
     summed per nation, category and status; nations unless given as ``nations``, every nation by id;
     categories). For today's figures the cells do
-    not name their worst item (the database returns the lowest coverage, not its item).
+    not name their worst item (the database returns the lowest coverage, not its item). With ``stored``
+    (``stored_figures`` for the same date, read once per request) and ``nations``: no query, the reader's
+    rows of it summed by ``shortfalls.status_totals``.
     """
     scope = _scope(actor)
     grouped: dict[Pair, list[shortfalls.StatusTotals]] = defaultdict(list)
+    category_names: dict[int, tuple[str, str]] = {}
     if scope.is_nobody:
         pass
+    elif stored is not None:
+        members: dict[Pair, list[shortfalls.ShortfallResult]] = defaultdict(list)
+        for (n, i), r in stored.visible(scope).items():
+            item = stored.items[i]
+            category_names[item.category_id] = (item.category_name, item.category_name_fr)
+            members[(n, item.category_id)].append(r)
+        for key, results in members.items():
+            grouped[key] = shortfalls.status_totals(results)
     elif snapshot_id is not None or _is_past(as_of):
         results = _results(scope=scope, as_of=as_of, snapshot_id=snapshot_id)
         category_of = dict(Item.objects.filter(pk__in={i for _, i in results}).values_list("pk", "category_id"))
@@ -436,8 +582,11 @@ def shortfall_matrix(*, actor, as_of: dt.date | None = None,
     else:
         shown = [nations[n] for n in {n for n, _ in grouped}]
     shown.sort(key=lambda nation: sort_key(nation.display_name))
-    categories = sorted(Category.objects.filter(pk__in={c for _, c in grouped}),
-                        key=lambda category: sort_key(category.display_name))
+    if stored is not None:
+        categories = [Category(pk=pk, name=name, name_fr=name_fr) for pk, (name, name_fr) in category_names.items()]
+    else:
+        categories = list(Category.objects.filter(pk__in={c for _, c in grouped}))
+    categories.sort(key=lambda category: (sort_key(category.display_name), category.pk))
     return ShortfallMatrix(nations=shown, categories=categories, cells=cells)
 
 
@@ -674,3 +823,20 @@ def alert_list(*, actor, open_only: bool = True, kind: str | None = None, open_a
     if kind:
         qs = qs.filter(kind=kind)
     return qs.order_by("-opened_at", "-pk")
+
+
+def alerts_page(*, actor, open_at: dt.date | None = None, limit: int | None = None) -> tuple[list[Alert], int]:
+    """The first ``limit`` alerts of ``alert_list`` (all when None), with their nation, item and pledge, and how
+    many there are: one query (the count is a window over the same rows)."""
+    qs = alert_list(actor=actor, open_at=open_at)
+    if limit is None:
+        rows = list(qs)
+        return rows, len(rows)
+    return page_with_count(qs, limit)
+
+
+def page_with_count(qs: QuerySet, limit: int) -> tuple[list, int]:
+    """The first ``limit`` rows of ``qs`` and how many rows it has: one query (the count is a window over the
+    same rows)."""
+    rows = list(qs.annotate(_total=Window(Count("pk")))[:limit])
+    return rows, (rows[0]._total if rows else 0)

@@ -117,11 +117,12 @@ def explain(line: sourcing.SplitLine, nation: Nation) -> str:
     return text
 
 
-def _results(*, item_id: int, nation_ids, as_of: dt.date) -> dict[int, tuple[shortfalls.ShortfallResult, bool]]:
+def _results(*, item_id: int, nation_ids, as_of: dt.date, allies=None
+             ) -> dict[int, tuple[shortfalls.ShortfallResult, bool]]:
     """The engine's result per given nation for the item, and whether the pair has inputs of its own (a report,
     a rate, a national-stock pledge, a schedule line). A pair the engine cannot compute is left out (logged by
     ``compute_isolated``), as in every other read."""
-    inputs = shortfall_inputs(pairs=[(n, item_id) for n in nation_ids], as_of=as_of)
+    inputs = shortfall_inputs(pairs=[(n, item_id) for n in nation_ids], as_of=as_of, allies=allies)
     results: dict[int, tuple[shortfalls.ShortfallResult, bool]] = {}
     for (n, _i), inp in inputs.items():
         try:
@@ -142,8 +143,8 @@ def uncovered_need(*, actor, item: Item | int, as_of: dt.date | None = None,
                    nations: Mapping[int, Nation] | None = None) -> int:
     """The recipients' uncovered requirement of the item (required − pledged), over the pledges the viewer
     may see (``pledges.selectors.recipient_gaps``)."""
-    gaps = pledge_selectors.recipient_gaps(actor=actor, item=item, as_of=as_of, nations=nations)
-    return sum(g.gap.uncovered for g in gaps)
+    gaps = pledge_selectors.recipient_gap_figures(actor=actor, item=item, as_of=as_of)
+    return sum(g.uncovered for g in gaps)
 
 
 def sourcing_plan(*, actor, item: Item, quantity: int | None = None, as_of: dt.date | None = None,
@@ -167,7 +168,9 @@ def sourcing_plan(*, actor, item: Item, quantity: int | None = None, as_of: dt.d
         need, need_source = uncovered_need(actor=scope, item=item, as_of=as_of, nations=nations), "requirement"
     else:
         need, need_source = quantity, "quantity"
-    computed = _results(item_id=item.pk, nation_ids=[n.pk for n in _candidates(nations)], as_of=on)
+    candidates = _candidates(nations)
+    computed = _results(item_id=item.pk, nation_ids=[n.pk for n in candidates], as_of=on,
+                        allies=[n.pk for n in candidates if n.role == Nation.Role.ALLY])
     # rule (c): other donors' pledges this reader may not see are left out (one query)
     unseen = {} if scope.is_cell else pledge_selectors.unseen_owed_by_pair(actor=scope, as_of=as_of,
                                                                             item_ids=[item.pk])

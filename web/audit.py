@@ -194,7 +194,7 @@ def _text(value) -> str:
 def enrich(rows: Iterable[dict]) -> list[AuditRow]:
     """History rows (dicts from ``audit_queryset``) → display rows with who, nation and the changes.
 
-    Queries: per model present, its history rows and their predecessors (2); users; nations; items.
+    Queries: per model present, its history rows with their predecessors (1); users; nations; items.
     """
     rows = list(rows)
     by_model: dict[str, list[dict]] = defaultdict(list)
@@ -204,14 +204,16 @@ def enrich(rows: Iterable[dict]) -> list[AuditRow]:
     previous: dict[tuple[str, int], object] = {}
     for key, group in by_model.items():
         history = BY_KEY[key].model.history
-        records = {r.history_id: r for r in history.filter(history_id__in=[g["history_id"] for g in group])}
-        full.update({(key, hid): r for hid, r in records.items()})
         latest = max(g["history_date"] for g in group)
         earlier = defaultdict(list)
+        # the rows shown and every earlier row of the same objects (a shown row is one of them: same id, not later)
         candidates = (history.filter(id__in={g["id"] for g in group}, history_date__lte=latest)
                       .order_by("id", "history_date", "history_id"))
+        shown = {g["history_id"] for g in group}
         for r in candidates:
             earlier[r.id].append(r)
+            if r.history_id in shown:
+                full[(key, r.history_id)] = r
         for g in group:
             chain = earlier[g["id"]]
             before = [r for r in chain if (r.history_date, r.history_id) < (g["history_date"], g["history_id"])]

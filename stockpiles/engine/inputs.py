@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
@@ -84,7 +84,7 @@ def latest_reports(*, on: dt.date, nation_ids=None, item_ids=None):
 
 def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date, item_id: int | None = None,
                      latest_stock: Mapping[Pair, shortfalls.StockPoint] | None = None,
-                     shipped: Mapping[int, int] | None = None,
+                     shipped: Mapping[int, int] | None = None, allies: Iterable[int] | None = None,
                      ) -> dict[Pair, shortfalls.ShortfallInputs]:
     """Gather the inputs for many pairs with a fixed number of queries.
 
@@ -96,7 +96,8 @@ def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date, item_id: i
     ``latest_stock``: the latest report on or before ``as_of`` of every pair, when the caller already
     holds it (the history rebuild walks the dates in order and keeps it up to date from one read of the
     reports, instead of one scan of the report history per date); pairs outside the scope are ignored.
-    ``shipped``: likewise the quantity shipped per pledge on ``as_of`` (past dates only).
+    ``shipped``: likewise the quantity shipped per pledge on ``as_of`` (past dates only). ``allies``: the ids
+    of the allies when the caller has read the nations (one query less).
     """
     if pairs is None:
         nation_ids = None
@@ -148,10 +149,13 @@ def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date, item_id: i
                 shortfalls.GuidelinePeriod(minimum, start, end, national=True))
 
     # Allies: the alliance-wide guideline applies to them (``shortfalls.expected_to_report``).
-    aqs = Nation.objects.filter(role=Nation.Role.ALLY).order_by()
-    if nation_ids is not None:
-        aqs = aqs.filter(pk__in=nation_ids)
-    allies = set(aqs.values_list("pk", flat=True))
+    if allies is not None:
+        allies = set(allies)
+    else:
+        aqs = Nation.objects.filter(role=Nation.Role.ALLY).order_by()
+        if nation_ids is not None:
+            aqs = aqs.filter(pk__in=nation_ids)
+        allies = set(aqs.values_list("pk", flat=True))
 
     # The nation's own production only: a production line's rows are industrial capacity
     # (stockpiles.procurement.industrial_capacity), not what the nation's stock regains.

@@ -129,9 +129,10 @@ def test_the_page_in_french(client, world):
 def test_query_counts(cell_client, deu_client, world, django_assert_max_num_queries):
     url = reverse("dashboard:sourcing")
     cell_client.get(url)  # the session's first write after login is not the page's
-    # session, user, OTP device, membership; item choices; nations; item; recipient gaps (requirements, pledges,
-    # items); engine inputs (current stock, guidelines, rates, schedule lines, pledges)
-    with django_assert_max_num_queries(4 + 14):  # + the engine's allies read; restricted-pledge check (nations)
+    # session, user (membership, OTP device); the catalogue (choices and the item); nations; the recipient's gap
+    # (requirements, pledges); engine inputs (current stock, guidelines, rates, schedule lines, pledges; the allies
+    # from the nations); the restricted-pledge check
+    with django_assert_max_num_queries(2 + 10):
         cell_client.get(url, {"item": world["shell"].pk})
     panel = reverse("dashboard:sourcing-item", args=[world["shell"].pk])
     with django_assert_max_num_queries(4 + 12):  # + allies; restricted-pledge check (nations)

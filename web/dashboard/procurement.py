@@ -139,13 +139,12 @@ def demand_table(rows: list) -> Table:
 
 
 def timeline_rows(r: Reader) -> list:
-    """Schedule lines not received by the date; on a past date, of the orders placed by then (one more query)."""
-    placed = None if r.as_of is None else procurement_selectors.order_ids_placed_by(actor=r.scope, on=r.as_of)
+    """Schedule lines not received by the date; on a past date, of the orders placed by then. One query."""
     return [
         d for d in procurement_selectors.scheduled_deliveries(actor=r.scope, since=None,
                                                                include_received=r.as_of is not None)
         if shortfalls.ScheduledInflow(due_on=d.due_on, quantity=d.quantity, received_on=d.received_on).counts(r.on)
-        and (placed is None or d.order_id in placed)
+        and (r.as_of is None or d.ordered_on <= r.as_of)
     ]
 
 
@@ -227,8 +226,9 @@ def procurement(request: HttpRequest) -> HttpResponse:
     exported = export_or_none(request, exports(r))
     if exported is not None:
         return exported
-    agreements = procurement_selectors.agreement_list(actor=r.scope, as_of=as_of)
-    demand = procurement_selectors.procurement_overview(actor=r.scope, as_of=as_of)
+    orders = procurement_selectors.order_facts(as_of=as_of)  # read once: call-offs and contracted quantities
+    agreements = procurement_selectors.agreement_list(actor=r.scope, as_of=as_of, order_rows=orders)
+    demand = procurement_selectors.procurement_overview(actor=r.scope, as_of=as_of, order_rows=orders)
     timeline = timeline_rows(r)
     tables = {"agreements": agreements_table(r, agreements), "participants": participants_table(r, agreements),
               "demand": demand_table(demand), "timeline": timeline_table(r, timeline)}

@@ -85,6 +85,11 @@ def _item_choices() -> list[tuple[int, str]]:
     return sorted(((row["pk"], name_of(row)) for row in rows), key=lambda choice: sort_key(choice[1]))
 
 
+def _catalogue() -> dict[int, Item]:
+    """Every item with its category, by name (the choices, and the item planned: one read)."""
+    return {item.pk: item for item in Item.objects.select_related("category").order_by("name")}
+
+
 def _what_if_form(scope: Scope, nations, items, data=None, *, item: Item | None = None, quantity=None):
     initial = {"item": item.pk if item else None, "quantity": quantity, "source": Pledge.Source.NATIONAL_STOCK}
     if not scope.is_cell:
@@ -204,13 +209,14 @@ def sourcing_page(request: HttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
     if scope.is_nobody:
         raise PermissionDenied
-    items = _item_choices()
+    catalogue = _catalogue()
+    items = [(pk, item.name) for pk, item in catalogue.items()]
     asof_form, as_of = read_as_of(request)
     form = SourcingForm(request.GET if "item" in request.GET else None, items=items)
     nations = Nation.objects.in_bulk()
     context: dict = {"form": form, "asof_form": asof_form, "as_of": as_of, "scope": scope, "plan": None}
     if form.is_bound and form.is_valid():
-        item = Item.objects.select_related("category").get(pk=form.cleaned_data["item"])
+        item = catalogue[form.cleaned_data["item"]]
         plan = selectors.sourcing_plan(actor=scope, item=item, quantity=form.cleaned_data["quantity"],
                                        as_of=as_of, nations=nations)
         builders: Builders = {"headroom": lambda: _headroom_table(plan, scope),
