@@ -66,7 +66,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.user.is_verified(): the session carries a confirmed OTP device (django-otp).
-    "django_otp.middleware.OTPMiddleware",
+    "web.middleware.OTPMiddleware",
     "web.middleware.SessionRefreshMiddleware",
     "web.middleware.UserLanguageMiddleware",
     # Two-factor rule: cell users, users with a device, and everyone in /admin/ must be OTP-verified.
@@ -154,7 +154,8 @@ STORAGES = {
 # django-axes first: it refuses a locked-out username+IP before any password is checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend whose per-request user read joins the Membership (scope and language: no query of their own)
+    "coordination.auth.MembershipBackend",
 ]
 
 LOGIN_URL = "/accounts/login/"

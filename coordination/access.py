@@ -49,10 +49,12 @@ def scope_for(user) -> Scope:
         return cached
     if getattr(user, "is_superuser", False):
         scope = CELL
+        joined = _joined_membership(user)
+        if joined is not _NOT_JOINED:  # the language came with the user's read: no query for it either
+            user._aid_language_cache = joined.language if joined is not None else ""
     else:
         # The user's Membership through its relation (coordination.models imports this module, not the reverse).
-        membership_model = get_user_model()._meta.get_field("membership").related_model
-        membership = membership_model.objects.select_related("nation").filter(user_id=user.pk).first()
+        membership = _membership_of(user)
         try:  # the dashboard language is on the same row: one read per request serves both
             user._aid_language_cache = membership.language if membership is not None else ""
         except AttributeError:  # pragma: no cover - exotic user objects
@@ -69,6 +71,33 @@ def scope_for(user) -> Scope:
     except AttributeError:  # pragma: no cover - exotic user objects
         pass
     return scope
+
+
+_NOT_JOINED = object()
+
+
+def _joined_membership(user):
+    """The user's Membership read with the user (``coordination.auth.MembershipBackend``: None when the user
+    has none), or ``_NOT_JOINED`` when it was not read with it."""
+    try:  # ``__class__``: a lazy ``request.user`` stands for its user
+        descriptor = user.__class__.membership
+    except AttributeError:  # pragma: no cover - exotic user objects
+        return _NOT_JOINED
+    if not descriptor.is_cached(user):
+        return _NOT_JOINED
+    try:
+        return user.membership
+    except descriptor.RelatedObjectDoesNotExist:
+        return None
+
+
+def _membership_of(user):
+    """The user's Membership with its nation: the one read with the user, else one query."""
+    joined = _joined_membership(user)
+    if joined is not _NOT_JOINED:
+        return joined
+    membership_model = get_user_model()._meta.get_field("membership").related_model
+    return membership_model.objects.select_related("nation").filter(user_id=user.pk).first()
 
 
 NONE_Q = models.Q(pk__in=[])

@@ -14,7 +14,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
-from django.db.models import Case, Value, When
+from django.db.models import Case, Q, Value, When
 
 from coordination.access import scope_for
 from coordination.admin_base import AidModelAdmin, LabelledAutocompleteJsonView, ScopedAdminMixin, item_label
@@ -45,25 +45,25 @@ class ReferenceDataAdmin(AidModelAdmin):
 @admin.register(Nation)
 class NationAdmin(ReferenceDataAdmin):
     resource_classes = [NationResource]
-    list_display = ("code", "name", "role", "joined_on")
+    list_display = ("code", "name", "name_fr", "role", "joined_on")
     list_filter = ("role",)
-    search_fields = ("code", "name")
+    search_fields = ("code", "name", "name_fr")
     ordering = ("name",)
 
 
 @admin.register(Category)
 class CategoryAdmin(ReferenceDataAdmin):
     resource_classes = [CategoryResource]
-    list_display = ("name",)
-    search_fields = ("name",)
+    list_display = ("name", "name_fr")
+    search_fields = ("name", "name_fr")
 
 
 @admin.register(Item)
 class ItemAdmin(ReferenceDataAdmin):
     resource_classes = [ItemResource]
-    list_display = ("name", "category", "unit", "nsn_formatted", "unit_value_eur")
+    list_display = ("name", "name_fr", "category", "unit", "nsn_formatted", "unit_value_eur")
     list_filter = ("category", "unit")
-    search_fields = ("name", "nsn", "category__name")
+    search_fields = ("name", "name_fr", "nsn", "category__name", "category__name_fr")
     list_select_related = ("category",)
     autocomplete_fields = ("category",)
 
@@ -80,7 +80,8 @@ class ItemAdmin(ReferenceDataAdmin):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         if term:
             queryset = queryset.annotate(
-                name_match=Case(When(name__icontains=term, then=Value(0)), default=Value(1))
+                name_match=Case(When(Q(name__icontains=term) | Q(name_fr__icontains=term), then=Value(0)),
+                                default=Value(1))
             ).order_by("name_match", "name")
         return queryset, may_have_duplicates
 
@@ -120,7 +121,7 @@ class MembershipAdmin(AidModelAdmin):
     nation_write = False
     list_display = ("user", "is_cell", "nation", "language")
     list_filter = ("is_cell", "nation")
-    search_fields = ("user__username", "user__email", "nation__code", "nation__name")
+    search_fields = ("user__username", "user__email", "nation__code", "nation__name", "nation__name_fr")
     list_select_related = ("user", "nation")
     autocomplete_fields = ("user", "nation")
 

@@ -47,12 +47,13 @@ def item_label(item: Item, *, term: str = "") -> str:
     """An item as a picker shows it: name, unit and NSN ("AIM-120 AMRAAM (missiles) — NSN 1410-01-555-0120"),
     and, when the search term is found only in the NSN, a word saying so (a search for "155" finds AMRAAM
     by its NSN; the label makes that visible)."""
-    text = f"{item.name} ({item.get_unit_display()})"
+    text = f"{item.display_name} ({item.get_unit_display()})"
     if item.nsn:
         text += " — " + _("NSN %(nsn)s") % {"nsn": item.nsn_display}
     term = term.strip().lower()
     digits = term.replace("-", "")
-    if term and term not in item.name.lower() and digits and digits in item.nsn:
+    named = term in item.name.lower() or term in item.name_fr.lower()
+    if term and not named and digits and digits in item.nsn:
         text += " · " + _("found by its NSN")
     return text
 
@@ -424,12 +425,13 @@ MATCHES_SHOWN = 200  # nations or items a search term may name at most (a prefix
 
 def catalogue_matches(term: str) -> tuple[list[int], list[int]]:
     """The nations and items a search term names: a nation by its code (exact) or the start of its name, an
-    item by its NSN (13 digits, with or without dashes) or the start of its name. Two small queries
-    (catalogue tables: hundreds of rows)."""
-    nations = list(Nation.objects.filter(models.Q(code__iexact=term) | models.Q(name__istartswith=term))
+    item by its NSN (13 digits, with or without dashes) or the start of its name (English or French name).
+    Two small queries (catalogue tables: hundreds of rows)."""
+    nations = list(Nation.objects.filter(models.Q(code__iexact=term) | models.Q(name__istartswith=term)
+                                         | models.Q(name_fr__istartswith=term))
                    .values_list("pk", flat=True)[:MATCHES_SHOWN])
     digits = term.replace("-", "").replace(" ", "")
-    item_q = models.Q(name__istartswith=term)
+    item_q = models.Q(name__istartswith=term) | models.Q(name_fr__istartswith=term)
     if digits.isdigit() and len(digits) == 13:
         item_q |= models.Q(nsn=digits)
     items = list(Item.objects.filter(item_q).values_list("pk", flat=True)[:MATCHES_SHOWN])

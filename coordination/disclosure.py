@@ -32,8 +32,10 @@ Public API (stable; the briefing and every page call these):
 - ``Reader``, ``reader_of(scope)``; ``Figure`` (``value``, ``reason``, ``suppressed``, ``note``);
 - ``disclose(value, contributions, reader, restricted=False, limits=None)`` for one aggregate;
   ``primary_reason(...)`` for the check alone; ``released(value, reader)`` for records the reader reads;
-- ``rollup_figures(...)``, ``demand_figures(...)`` for rows of figures shown together;
-  ``series_figures(...)`` for one figure over consecutive periods (sourcing's headroom by month);
+- ``rollup_figures(...)``, ``demand_figures(...)`` (``DemandFigures.listed``: whether the row is listed) for
+  rows of figures shown together; ``series_figures(...)`` for one figure over consecutive periods
+  (sourcing's headroom by month) and ``others_from_shown(...)``, the other nations' part of it as the reader
+  may know it (what sourcing's split for a nation is computed from);
 - ``rounded(value, reader)``, ``reason_text(code)``, ``suppressed_text(figure)`` (the words a
   page, an export or the API shows in place of a hidden figure), ``REASONS`` and the codes.
 
@@ -48,7 +50,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
+from django.utils.translation import ngettext
 
 FEW = "few_nations"  # fewer than AGGREGATE_MIN_OTHER_NATIONS other nations contribute
 DOMINANT = "dominant"  # one other nation makes up more than AGGREGATE_DOMINANCE_PERCENT %
@@ -96,16 +98,20 @@ def min_other_nations() -> int:
     return int(settings.AGGREGATE_MIN_OTHER_NATIONS)
 
 
+_TEXTS = {
+    DOMINANT: _("one nation dominates"),
+    RESTRICTED: _("includes records you may not see"),
+    RELATED: _("would reveal a hidden figure"),
+    PINNED: _("would narrow one nation's figure"),
+}
+
+
 def reason_text(reason: str) -> str:
-    n = min_other_nations()
-    texts = {
-        FEW: ngettext_lazy("fewer than %(n)d other nation", "fewer than %(n)d nations", n) % {"n": n},
-        DOMINANT: _("one nation dominates"),
-        RESTRICTED: _("includes records you may not see"),
-        RELATED: _("would reveal a hidden figure"),
-        PINNED: _("would narrow one nation's figure"),
-    }
-    return str(texts[reason])
+    """The reason in the active language (read when called: a page, an export or the API in the user's)."""
+    if reason == FEW:
+        n = min_other_nations()
+        return ngettext("fewer than %(n)d other nation", "fewer than %(n)d nations", n) % {"n": n}
+    return str(_TEXTS[reason])
 
 
 def suppressed_text(figure: Figure) -> str:
@@ -227,24 +233,48 @@ def series_figures(series: Sequence[Contributions], reader: Reader, *, limits: L
                    ) -> list[Figure]:
     """A series of one figure over consecutive periods (e.g. headroom month by month), shown together.
 
-    A period is shown only when it passes on its own and its change since every earlier period shown
-    (each nation's change: what production or contracts add) passes too: otherwise the difference of
-    two shown periods, the slope of the series, would give one nation's rate.
+    The first period is shown when it passes on its own. A later period is shown only when every earlier
+    one is, it passes on its own, and its change since every earlier period (each nation's change: what
+    production or contracts add, a change of 0 included) passes too: otherwise the difference of two shown
+    periods, the slope of the series, would give one nation's rate. A later period hidden says only
+    RELATED, whatever failed: which check failed, or a later period shown after a hidden one, would tell
+    how many nations' figures grew (found by the property test: with each nation's range known, a flat
+    series, or one hidden "fewer than 3" a month later, told that the one nation that might produce did not).
     """
     out: list[Figure] = []
-    shown_before: list[Contributions] = []
+    earlier: list[Contributions] = []
     for contributions in series:
         figure = disclose(sum(contributions.values()), contributions, reader, limits=limits)
-        if not figure.suppressed and not reader.is_cell:
-            for earlier in shown_before:
-                change = {n: contributions.get(n, 0) - earlier.get(n, 0) for n in set(contributions) | set(earlier)}
-                if any(change.values()) and primary_reason(change, reader) is not None:
-                    figure = hidden(RELATED)
-                    break
-        if not figure.suppressed:
-            shown_before.append(contributions)
+        if earlier and not reader.is_cell:
+            if figure.suppressed or any(f.suppressed for f in out):
+                figure = hidden(RELATED)
+            else:
+                for before in earlier:
+                    change = {n: contributions.get(n, 0) - before.get(n, 0) for n in set(contributions) | set(before)}
+                    if primary_reason(change, reader) is not None:
+                        figure = hidden(RELATED)
+                        break
+        earlier.append(contributions)
         out.append(figure)
     return out
+
+
+def others_from_shown(series: Sequence[Figure], own: Sequence[int | float]) -> list[int | float] | None:
+    """What a reader may know of the other nations' part of a series shown to it (``series_figures``) by
+    period, for a figure that never falls (headroom): the shown figure minus its own contribution, at least
+    0; a hidden period counts as the last shown one before it, and no period more than a later one. None
+    when the first period is hidden: whatever would be computed from the others' part (sourcing's split for
+    a nation) is then hidden too. Anything computed from this is computed from shown figures only (rule b),
+    so it tells nothing the series does not."""
+    if not series or series[0].suppressed or series[0].value is None:
+        return None
+    values: list[int | float] = []
+    for f, o in zip(series, own, strict=True):
+        values.append(values[-1] if f.suppressed or f.value is None else max(0, f.value - o))
+    out: list[int | float] = []
+    for v in reversed(values):
+        out.append(v if not out else min(v, out[-1]))
+    return out[::-1]
 
 
 # --- Figures shown together --------------------------------------------------------------------------
@@ -319,6 +349,14 @@ class DemandFigures:
     @property
     def reason(self) -> str | None:
         return self.nation_shortfall.reason or self.contracted.reason
+
+    @property
+    def listed(self) -> bool:
+        """Whether the row is listed at all: when a figure is hidden (it says so) or a shown one is not 0.
+        Decided on the figures as shown, never on exact ones: leaving out a row because the exact demand is 0
+        would tell a nation that every other nation's shortfall is 0."""
+        figures = (self.nation_shortfall, self.demand, self.contracted, self.gap, self.capacity_per_month)
+        return any(f.suppressed or f.value for f in figures)
 
 
 def demand_figures(*, shortfall: Contributions, contracted: Contributions, national_capacity: Contributions,

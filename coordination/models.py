@@ -12,6 +12,7 @@ from simple_history.models import HistoricalRecords
 
 from coordination.access import CatalogueAccess, RestrictedQuerySet
 from coordination.dates import validate_historic_date_window
+from coordination.names import display_name
 
 nation_code_validator = RegexValidator(
     r"^([A-Z]{3}|EU)$",
@@ -28,6 +29,8 @@ class Nation(CatalogueAccess, models.Model):
 
     code = models.CharField(_("code"), max_length=3, unique=True, validators=[nation_code_validator])
     name = models.CharField(_("name"), max_length=100, unique=True)
+    name_fr = models.CharField(_("French name"), max_length=100, blank=True, default="",
+                               help_text=_("Shown to French readers; empty: the English name is shown."))
     role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.ALLY)
     joined_on = models.DateField(_("joined on"), null=True, blank=True, validators=[validate_historic_date_window])
     history = HistoricalRecords()
@@ -44,11 +47,18 @@ class Nation(CatalogueAccess, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.code})"
+        return f"{self.display_name} ({self.code})"
+
+    @property
+    def display_name(self) -> str:
+        """The name in the reader's language (``coordination.names``)."""
+        return display_name(self)
 
 
 class Category(CatalogueAccess, models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
+    name_fr = models.CharField(_("French name"), max_length=100, blank=True, default="",
+                               help_text=_("Shown to French readers; empty: the English name is shown."))
     history = HistoricalRecords()
     objects = RestrictedQuerySet.as_manager()
 
@@ -57,7 +67,12 @@ class Category(CatalogueAccess, models.Model):
         verbose_name_plural = _("categories")
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the reader's language (``coordination.names``)."""
+        return display_name(self)
 
 
 class Item(CatalogueAccess, models.Model):
@@ -71,6 +86,8 @@ class Item(CatalogueAccess, models.Model):
 
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="items")
     name = models.CharField(_("name"), max_length=200, unique=True)
+    name_fr = models.CharField(_("French name"), max_length=200, blank=True, default="",
+                               help_text=_("Shown to French readers; empty: the English name is shown."))
     unit = models.CharField(_("unit"), max_length=10, choices=Unit.choices, default=Unit.UNITS)
     nsn = models.CharField(
         _("NATO Stock Number"), max_length=13, blank=True, default="", validators=[nsn_validator]
@@ -94,7 +111,12 @@ class Item(CatalogueAccess, models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the reader's language (``coordination.names``)."""
+        return display_name(self)
 
     @property
     def nsn_display(self) -> str:

@@ -58,7 +58,8 @@ NSN_TEXT = re.compile(r"^(\d{13}|\d{4}-\d{2}-\d{3}-\d{4})$")
 
 
 def item_find(value) -> Item | None:
-    """An item as spreadsheets name it: its NSN (13 digits or 4-2-3-4), its name, or its id; one rule for
+    """An item as spreadsheets name it: its NSN (13 digits or 4-2-3-4), its name (English, or French when
+    only one item has it), or its id; one rule for
     every import (the API takes an id or an NSN)."""
     if isinstance(value, float) and value.is_integer():  # a spreadsheet's number cell: 1410015550120.0
         value = int(value)
@@ -70,6 +71,9 @@ def item_find(value) -> Item | None:
         if found is not None:
             return found
     found = Item.objects.filter(name=text).first() or Item.objects.filter(name__iexact=text).first()
+    if found is None:  # a French spreadsheet: the French name, when it names exactly one item
+        french = list(Item.objects.filter(name_fr__iexact=text).exclude(name_fr="")[:2])
+        found = french[0] if len(french) == 1 else None
     if found is None and text.isdigit() and len(text) < 19:
         found = Item.objects.filter(pk=int(text)).first()
     return found
@@ -251,14 +255,14 @@ class BulkCreateResource(AidResource):
 class NationResource(AidResource):
     class Meta(AidResource.Meta):
         model = Nation
-        fields = ("code", "name", "role", "joined_on")
+        fields = ("code", "name", "name_fr", "role", "joined_on")
         import_id_fields = ("code",)
 
 
 class CategoryResource(AidResource):
     class Meta(AidResource.Meta):
         model = Category
-        fields = ("name",)
+        fields = ("name", "name_fr")
         import_id_fields = ("name",)
 
 
@@ -267,7 +271,7 @@ class ItemResource(AidResource):
 
     class Meta(AidResource.Meta):
         model = Item
-        fields = ("name", "category", "unit", "nsn", "unit_value_eur")
+        fields = ("name", "name_fr", "category", "unit", "nsn", "unit_value_eur")
         import_id_fields = ("name",)
 
 

@@ -21,4 +21,4 @@ def amount_of(quantity, item) -> str:
     """"40,000 rounds, 155 mm HE": a quantity with the item's unit and name."""
     if item is None:
         return grouped(quantity)
-    return f"{grouped(quantity)} {item.get_unit_display()}, {item.name}"
+    return f"{grouped(quantity)} {item.get_unit_display()}, {item.display_name}"

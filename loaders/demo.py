@@ -12,8 +12,13 @@ guidelines. Every other number (stocks, guidelines, most pledges, deliveries, tr
 values) is illustrative demo data and says so in the record (``reference``/``notes`` or the history
 entry's change reason).
 
+Dates: the source facts keep theirs; every illustrative date (due dates, deliveries, stock reports,
+training, requirements, guideline periods, illustrative production rates, agreements, orders and their
+schedules) is placed relative to the day the demo is loaded (``demo_load(today=...)``, ``load_demo
+--today``), so the demo reads like a live operation on any day (see "Dates" below).
+
 Writes go through the services with the cell as the actor. Loading is idempotent: every record has a
-natural key (code, name, dates or a ``DEMO-…`` reference) and is only created when missing.
+natural key (code, name, figures or a ``DEMO-…`` reference) and is only created when missing.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from coordination.access import CELL
@@ -94,6 +100,18 @@ OTHERS: list[tuple[str, str, str]] = [
     ("EU", "EU institutions", Nation.Role.PARTNER),
 ]
 
+# French names (coordination.names: a French reader sees these; the English name stays the key). Short
+# names as the French foreign ministry writes them.
+NATIONS_FR: dict[str, str] = {
+    "ALB": "Albanie", "BEL": "Belgique", "BGR": "Bulgarie", "CAN": "Canada", "HRV": "Croatie", "CZE": "Tchéquie",
+    "DNK": "Danemark", "EST": "Estonie", "FIN": "Finlande", "FRA": "France", "DEU": "Allemagne", "GRC": "Grèce",
+    "HUN": "Hongrie", "ISL": "Islande", "ITA": "Italie", "LVA": "Lettonie", "LTU": "Lituanie",
+    "LUX": "Luxembourg", "MNE": "Monténégro", "NLD": "Pays-Bas", "MKD": "Macédoine du Nord", "NOR": "Norvège",
+    "POL": "Pologne", "PRT": "Portugal", "ROU": "Roumanie", "SVK": "Slovaquie", "SVN": "Slovénie",
+    "ESP": "Espagne", "SWE": "Suède", "TUR": "Turquie", "GBR": "Royaume-Uni", "USA": "États-Unis",
+    "UKR": "Ukraine", "EU": "Institutions de l’UE",
+}
+
 # --- Catalogue (NSNs and unit values are illustrative) ---------------------------------------------
 
 CATEGORIES = {
@@ -102,6 +120,13 @@ CATEGORIES = {
     "armour": "Armoured vehicles",
     "artillery": "Artillery systems",
     "training": "Training",
+}
+CATEGORIES_FR = {
+    "ammo": "Munitions d’artillerie",
+    "ad": "Intercepteurs de défense sol-air",
+    "armour": "Véhicules blindés",
+    "artillery": "Systèmes d’artillerie",
+    "training": "Formation",
 }
 # key: (category key, name, unit, NSN (13 digits or ""), reference unit value in EUR)
 ITEMS: dict[str, tuple[str, str, str, str, int]] = {
@@ -115,15 +140,83 @@ ITEMS: dict[str, tuple[str, str, str, str, int]] = {
     "sph": ("artillery", "155 mm self-propelled howitzer", Item.Unit.SYSTEMS, "1025125550155", 6_000_000),
     "place": ("training", "Training place (collective training)", Item.Unit.PLACES, "", 20_000),
 }
+# French military terms; calibres, system names and NSNs as they are.
+ITEMS_FR = {
+    "155": "Obus explosif de 155 mm",
+    "105": "Obus explosif de 105 mm",
+    "pac3": "Intercepteur Patriot PAC-3 MSE",
+    "iris": "Intercepteur IRIS-T SLM",
+    "amraam": "Intercepteur AMRAAM (NASAMS)",
+    "ifv": "Véhicule de combat d’infanterie chenillé",
+    "mbt": "Char de combat, famille Leopard 2",
+    "sph": "Obusier automoteur de 155 mm",
+    "place": "Place de formation (entraînement collectif)",
+}
+
+# --- Dates: the public facts keep theirs; everything illustrative is placed relative to today -----------
+# A scenario date is a ``dt.date`` (a source fact, or history that belongs to one: the US ramp-up, the EU's
+# one million rounds by the end of 2024 and its deliveries) or a ``Days``/``Months`` resolved against the
+# day the demo is loaded (``load_demo --today``, the real today by default). So the demo reads like a live
+# operation whatever the day: older pledges delivered, some due in the coming weeks and months, a few
+# overdue by days to a few months (never years), stock reports from the last week, agreements in force and
+# one that has expired. Loading again completes the scenario: stock reports are added after each series'
+# latest, requirements for months not yet stated; the rest keeps the dates of the first load.
+
+
+@dataclass(frozen=True)
+class Days:
+    """``n`` days from today (negative: before today)."""
+
+    n: int
+
+
+@dataclass(frozen=True)
+class Months:
+    """The first day of the month ``n`` months from today's month, plus ``days``: ``Months(-11, -1)`` is
+    the last day of the month eleven months before this one's."""
+
+    n: int
+    days: int = 0
+
+
+When = dt.date | Days | Months
+
+
+def on_day(when: When | None, today: dt.date) -> dt.date | None:
+    """The date a scenario date stands for when the demo is loaded on ``today``."""
+    if when is None or isinstance(when, dt.date):
+        return when
+    if isinstance(when, Days):
+        return today + dt.timedelta(days=when.n)
+    return add_months(today.replace(day=1), when.n) + dt.timedelta(days=when.days)
+
+
+# The demo's today must have its public facts behind it (the last: the EU's one million rounds, due and
+# delivered by 2024-12-31), and cannot be after the real today (stock reports are never in the future).
+EARLIEST_TODAY = dt.date(2025, 1, 1)
+
+
+def today_problem(today: dt.date) -> str | None:
+    """Why the demo cannot be built for ``today``, or None."""
+    real = timezone.localdate()
+    if today > real:
+        return (f"The demo cannot be dated {today.isoformat()}: that is after today ({real.isoformat()}), and "
+                "stock reports are never dated in the future.")
+    if today < EARLIEST_TODAY:
+        return (f"The demo cannot be dated {today.isoformat()}: give a day from {EARLIEST_TODAY.isoformat()} "
+                "(its source facts, such as the EU's one million rounds by the end of 2024, must be behind it).")
+    return None
+
 
 # --- Guidelines: (item, nation or None for the alliance default, minimum, from, to) -----------------
-# The alliance-wide 155 mm default is revised upwards in mid-2024 ("allies are revising stockpile
-# guidelines", source fact); the numbers themselves are illustrative.
-REVISION = dt.date(2024, 7, 1)
-GUIDELINES: list[tuple[str, str | None, int, dt.date, dt.date | None]] = [
-    ("155", None, 60_000, dt.date(2020, 1, 1), REVISION - dt.timedelta(days=1)),
+# The alliance-wide 155 mm default is revised upwards 29 months before this month ("allies are revising
+# stockpile guidelines", source fact); the numbers and dates themselves are illustrative.
+BASELINE = Months(-84)  # in force since long before the stock series starts
+REVISION, REVISED = Months(-29), Months(-29, -1)  # the revision, and the last day of the guideline it replaces
+GUIDELINES: list[tuple[str, str | None, int, When, When | None]] = [
+    ("155", None, 60_000, BASELINE, REVISED),
     ("155", None, 80_000, REVISION, None),
-    ("155", "USA", 1_200_000, dt.date(2020, 1, 1), REVISION - dt.timedelta(days=1)),
+    ("155", "USA", 1_200_000, BASELINE, REVISED),
     ("155", "USA", 1_500_000, REVISION, None),
     ("155", "DEU", 250_000, REVISION, None),
     ("155", "FRA", 200_000, REVISION, None),
@@ -131,35 +224,37 @@ GUIDELINES: list[tuple[str, str | None, int, dt.date, dt.date | None]] = [
     ("155", "POL", 300_000, REVISION, None),
     ("155", "ITA", 120_000, REVISION, None),
     ("155", "EST", 40_000, REVISION, None),
-    ("105", "USA", 350_000, dt.date(2020, 1, 1), None),
-    ("105", "GBR", 50_000, dt.date(2020, 1, 1), None),
-    ("pac3", "USA", 2_400, dt.date(2020, 1, 1), None),
-    ("pac3", "DEU", 350, dt.date(2020, 1, 1), None),
-    ("pac3", "NLD", 180, dt.date(2020, 1, 1), None),
-    ("iris", "DEU", 250, dt.date(2020, 1, 1), None),
-    ("amraam", "USA", 4_000, dt.date(2020, 1, 1), None),
-    ("amraam", "NOR", 250, dt.date(2020, 1, 1), None),
-    ("ifv", "USA", 2_800, dt.date(2020, 1, 1), None),
-    ("ifv", "DEU", 650, dt.date(2020, 1, 1), None),
-    ("ifv", "POL", 1_100, dt.date(2020, 1, 1), None),
-    ("ifv", "DNK", 50, dt.date(2020, 1, 1), None),
-    ("ifv", "SWE", 480, dt.date(2020, 1, 1), None),
-    ("mbt", "POL", 700, dt.date(2020, 1, 1), None),
-    ("mbt", "DEU", 320, dt.date(2020, 1, 1), None),
-    ("mbt", "ESP", 320, dt.date(2020, 1, 1), None),
-    ("mbt", "PRT", 37, dt.date(2020, 1, 1), None),
-    ("mbt", "NOR", 50, dt.date(2020, 1, 1), None),
-    ("sph", "DEU", 110, dt.date(2020, 1, 1), None),
-    ("sph", "ITA", 70, dt.date(2020, 1, 1), None),
-    ("sph", "NLD", 60, dt.date(2020, 1, 1), None),
-    ("sph", "GBR", 90, dt.date(2020, 1, 1), None),
+    ("105", "USA", 350_000, BASELINE, None),
+    ("105", "GBR", 50_000, BASELINE, None),
+    ("pac3", "USA", 2_400, BASELINE, None),
+    ("pac3", "DEU", 350, BASELINE, None),
+    ("pac3", "NLD", 180, BASELINE, None),
+    ("iris", "DEU", 250, BASELINE, None),
+    ("amraam", "USA", 4_000, BASELINE, None),
+    ("amraam", "NOR", 250, BASELINE, None),
+    ("ifv", "USA", 2_800, BASELINE, None),
+    ("ifv", "DEU", 650, BASELINE, None),
+    ("ifv", "POL", 1_100, BASELINE, None),
+    ("ifv", "DNK", 50, BASELINE, None),
+    ("ifv", "SWE", 480, BASELINE, None),
+    ("mbt", "POL", 700, BASELINE, None),
+    ("mbt", "DEU", 320, BASELINE, None),
+    ("mbt", "ESP", 320, BASELINE, None),
+    ("mbt", "PRT", 37, BASELINE, None),
+    ("mbt", "NOR", 50, BASELINE, None),
+    ("sph", "DEU", 110, BASELINE, None),
+    ("sph", "ITA", 70, BASELINE, None),
+    ("sph", "NLD", 60, BASELINE, None),
+    ("sph", "GBR", 90, BASELINE, None),
 ]
 
 # --- Production rates: (nation, item, units per month, effective from, reference) ------------------
 US_155_SOURCE = "Source fact: US 155 mm production about 14,000 rounds a month before February 2022"
 US_155_TARGET = "Source fact: US 155 mm production close to 80,000 rounds a month by mid-2024"
 EU_RAMP = ILLUSTRATIVE + "; European defence production rose by more than 40 percent (source fact)"
-RATES: list[tuple[str, str, int, dt.date, str]] = [
+# The series that carry a source fact keep their dates (the US ramp-up with its steps, the European
+# ramp); the purely illustrative rates start some months before this month.
+RATES: list[tuple[str, str, int, When, str]] = [
     ("USA", "155", 14_000, dt.date(2021, 1, 1), US_155_SOURCE),
     ("USA", "155", 20_000, dt.date(2022, 10, 1), ILLUSTRATIVE + " (ramp-up step)"),
     ("USA", "155", 28_000, dt.date(2023, 4, 1), ILLUSTRATIVE + " (ramp-up step)"),
@@ -170,18 +265,18 @@ RATES: list[tuple[str, str, int, dt.date, str]] = [
     ("DEU", "155", 25_000, dt.date(2024, 6, 1), EU_RAMP),
     ("FRA", "155", 5_500, dt.date(2021, 1, 1), ILLUSTRATIVE),
     ("FRA", "155", 8_000, dt.date(2024, 3, 1), EU_RAMP),
-    ("GBR", "155", 5_000, dt.date(2023, 6, 1), ILLUSTRATIVE),
+    ("GBR", "155", 5_000, Months(-42), ILLUSTRATIVE),
     ("POL", "155", 6_000, dt.date(2024, 1, 1), EU_RAMP),
-    ("ESP", "155", 3_000, dt.date(2023, 1, 1), ILLUSTRATIVE),
-    ("CAN", "155", 2_000, dt.date(2023, 9, 1), ILLUSTRATIVE),
-    ("USA", "105", 3_000, dt.date(2021, 1, 1), ILLUSTRATIVE),
-    ("USA", "pac3", 45, dt.date(2023, 1, 1), ILLUSTRATIVE),
-    ("DEU", "iris", 10, dt.date(2023, 6, 1), ILLUSTRATIVE),
-    ("DEU", "ifv", 4, dt.date(2023, 1, 1), ILLUSTRATIVE),
-    ("SWE", "ifv", 2, dt.date(2023, 1, 1), ILLUSTRATIVE),
-    ("POL", "mbt", 3, dt.date(2024, 1, 1), ILLUSTRATIVE),
-    ("DEU", "mbt", 2, dt.date(2024, 1, 1), ILLUSTRATIVE),
-    ("DEU", "sph", 1, dt.date(2024, 1, 1), ILLUSTRATIVE),
+    ("ESP", "155", 3_000, Months(-47), ILLUSTRATIVE),
+    ("CAN", "155", 2_000, Months(-39), ILLUSTRATIVE),
+    ("USA", "105", 3_000, Months(-71), ILLUSTRATIVE),
+    ("USA", "pac3", 45, Months(-47), ILLUSTRATIVE),
+    ("DEU", "iris", 10, Months(-42), ILLUSTRATIVE),
+    ("DEU", "ifv", 4, Months(-47), ILLUSTRATIVE),
+    ("SWE", "ifv", 2, Months(-47), ILLUSTRATIVE),
+    ("POL", "mbt", 3, Months(-35), ILLUSTRATIVE),
+    ("DEU", "mbt", 2, Months(-35), ILLUSTRATIVE),
+    ("DEU", "sph", 1, Months(-35), ILLUSTRATIVE),
 ]
 
 # --- Joint procurement -----------------------------------------------------------------------------
@@ -223,18 +318,20 @@ LINES = [
 ]
 # Agreements: (name, lead, item, manufacturer or None, ceiling, unit price EUR, valid from, valid to, reference,
 #              [(participant, planned quantity, joined on)])
-AGREEMENTS = [
-    (DEU_FA, "DEU", "155", "Illustrative German ammunition maker", 600_000, 4_000, dt.date(2023, 6, 1),
-     dt.date(2029, 12, 31), DEU_FA_SOURCE, [
-         ("DEU", 300_000, dt.date(2023, 6, 1)),
-         ("EST", 20_000, dt.date(2024, 3, 15)),  # joined later (source fact; the date is illustrative)
+# Germany's agreement is in force (from 42 months before this month to the end of the month 36 months
+# after it); the EU's ended 11 months ago: it is shown as expired, and its orders still deliver.
+AGREEMENTS: list[tuple[str, str, str, str | None, int, int, When, When | None, str, list[tuple[str, int, When]]]] = [
+    (DEU_FA, "DEU", "155", "Illustrative German ammunition maker", 600_000, 4_000, Months(-42), Months(37, -1),
+     DEU_FA_SOURCE, [
+         ("DEU", 300_000, Months(-42)),
+         ("EST", 20_000, Months(-33, 14)),  # joined later (source fact; the date is illustrative)
      ]),
-    (EU_JP, "EU", "155", None, 1_000_000, 3_500, dt.date(2023, 5, 5), dt.date(2025, 12, 31), EU_JP_SOURCE, [
-        ("POL", 150_000, dt.date(2023, 5, 5)),
-        ("FRA", 100_000, dt.date(2023, 5, 5)),
-        ("CZE", 80_000, dt.date(2023, 5, 5)),
-        ("NLD", 50_000, dt.date(2023, 9, 1)),
-        ("EST", 10_000, dt.date(2023, 5, 5)),
+    (EU_JP, "EU", "155", None, 1_000_000, 3_500, Months(-43, 4), Months(-11, -1), EU_JP_SOURCE, [
+        ("POL", 150_000, Months(-43, 4)),
+        ("FRA", 100_000, Months(-43, 4)),
+        ("CZE", 80_000, Months(-43, 4)),
+        ("NLD", 50_000, Months(-39)),
+        ("EST", 10_000, Months(-43, 4)),
     ]),
 ]
 
@@ -248,7 +345,7 @@ class OrderSpec:
     nation: str
     item: str
     quantity: int
-    ordered_on: dt.date
+    ordered_on: When
     agreement: str | None = None
     schedule: tuple[tuple[int, int, bool], ...] = ()
     status: str = "confirmed"
@@ -257,28 +354,33 @@ class OrderSpec:
 ORDERS = [
     # Germany's call-off under its own agreement: 60,000 over the next two months. Without it Germany
     # (short 90,000 at 25,000 a month) recovers in 4 months; with it in 2 (see tests/data/test_load_demo.py).
-    OrderSpec("DEMO-DEU-FA-1", "DEU", "155", 60_000, dt.date(2024, 9, 1), DEU_FA, ((1, 30_000, False),
-                                                                                    (2, 30_000, False))),
+    OrderSpec("DEMO-DEU-FA-1", "DEU", "155", 60_000, Months(-27), DEU_FA, ((1, 30_000, False), (2, 30_000, False))),
     # Estonia, after joining: with no national production it was not recovering; the schedule closes its gap.
-    OrderSpec("DEMO-EST-FA-1", "EST", "155", 12_000, dt.date(2024, 4, 2), DEU_FA, ((1, 6_000, False),
-                                                                                   (2, 6_000, False))),
-    OrderSpec("DEMO-POL-EU-1", "POL", "155", 100_000, dt.date(2023, 6, 1), EU_JP, ((-12, 40_000, True),
-                                                                                   (3, 30_000, False),
-                                                                                   (6, 30_000, False))),
-    OrderSpec("DEMO-FRA-EU-1", "FRA", "155", 50_000, dt.date(2023, 7, 1), EU_JP, ((4, 25_000, False),
-                                                                                  (8, 25_000, False))),
-    OrderSpec("DEMO-CZE-EU-1", "CZE", "155", 30_000, dt.date(2023, 8, 1), EU_JP, ((5, 30_000, False),)),
-    OrderSpec("DEMO-GBR-NAT-1", "GBR", "155", 40_000, dt.date(2024, 1, 10), None, ((2, 10_000, False),
-                                                                                   (5, 15_000, False),
-                                                                                   (9, 15_000, False))),
-    OrderSpec("DEMO-NLD-EU-1", "NLD", "155", 10_000, dt.date(2023, 10, 1), EU_JP, (), "cancelled"),
+    OrderSpec("DEMO-EST-FA-1", "EST", "155", 12_000, Months(-32, 1), DEU_FA, ((1, 6_000, False), (2, 6_000, False))),
+    OrderSpec("DEMO-POL-EU-1", "POL", "155", 100_000, Months(-42), EU_JP, ((-12, 40_000, True),
+                                                                           (3, 30_000, False),
+                                                                           (6, 30_000, False))),
+    OrderSpec("DEMO-FRA-EU-1", "FRA", "155", 50_000, Months(-41), EU_JP, ((4, 25_000, False), (8, 25_000, False))),
+    OrderSpec("DEMO-CZE-EU-1", "CZE", "155", 30_000, Months(-40), EU_JP, ((5, 30_000, False),)),
+    OrderSpec("DEMO-GBR-NAT-1", "GBR", "155", 40_000, Months(-35, 9), None, ((2, 10_000, False),
+                                                                            (5, 15_000, False),
+                                                                            (9, 15_000, False))),
+    OrderSpec("DEMO-NLD-EU-1", "NLD", "155", 10_000, Months(-38), EU_JP, (), "cancelled"),
 ]
 
-# --- Stock report history: monthly from January 2022 to this month (illustrative) -----------------
-# (nation, item): (stock in January 2022, low point in September 2023, stock this month). Months in
-# between are interpolated linearly, so charts have a drawdown and a partial recovery.
-SERIES_START = dt.date(2022, 1, 1)
-LOW_POINT = dt.date(2023, 9, 1)
+# --- Stock report history (illustrative) ----------------------------------------------------------
+# Each series: a report on the first of every month from 59 months before this month, and the latest
+# one to 5 days before today (nations report on different days). (nation, item): (stock at the series'
+# start, low point 39 months before this month, latest stock); interpolated linearly by day in between,
+# so charts have a drawdown and a partial recovery.
+SERIES_START, LOW_POINT = Months(-59), Months(-39)
+
+
+def report_lag(code: str) -> int:
+    """How many days before today a nation's latest stock report is dated: 1 to 5, by nation."""
+    return 1 + sum(map(ord, code)) % 5
+
+
 STOCKS: dict[tuple[str, str], tuple[int, int, int]] = {
     ("USA", "155"): (1_600_000, 900_000, 1_150_000),
     ("DEU", "155"): (220_000, 90_000, 180_000),
@@ -325,15 +427,16 @@ STOCKS: dict[tuple[str, str], tuple[int, int, int]] = {
 }
 
 # --- Pledges and their deliveries -----------------------------------------------------------------
-FUTURE = "future"  # replaced by 30 June of next year, so the pledge is not overdue
+# Dates in days from today (``Days``), except the EU's promise (a source fact with its dates). Older
+# pledges are delivered; some are due in the coming weeks and months; four are overdue by 10 to 75 days.
 
 
 @dataclass(frozen=True)
 class DeliverySpec:
     quantity: int
     status: str
-    shipped_on: dt.date | None = None
-    delivered_on: dt.date | None = None
+    shipped_on: When | None = None
+    delivered_on: When | None = None
 
 
 @dataclass(frozen=True)
@@ -342,8 +445,8 @@ class PledgeSpec:
     donor: str
     item: str
     quantity: int
-    announced_on: dt.date
-    due_on: dt.date | str | None
+    announced_on: When
+    due_on: When | None
     source: str
     status: str
     releasability: str = "alliance"
@@ -355,112 +458,126 @@ S, C, A, X = Pledge.Status.ANNOUNCED, Pledge.Status.COMMITTED, Pledge.Status.ALL
 STOCK, NEW, PROC = Pledge.Source.NATIONAL_STOCK, Pledge.Source.NEW_PRODUCTION, Pledge.Source.PROCUREMENT
 D = Delivery.Status
 d = dt.date
+
+
+def ago(n: int) -> Days:
+    """``n`` days before today."""
+    return Days(-n)
+
+
+def ahead(n: int) -> Days:
+    """``n`` days after today."""
+    return Days(n)
+
+
 EU_1M = ("Source fact: the EU promised one million rounds by 2024. The split into two tracks and the "
          "deliveries are illustrative demo data.")
 
 PLEDGES: list[PledgeSpec] = [
     # United States, 155 mm from stock: owed = (200,000 - 180,000 shipped) + (100,000 - 30,000) = 90,000.
-    PledgeSpec("DEMO-USA-155-1", "USA", "155", 200_000, d(2022, 4, 21), d(2023, 6, 30), STOCK, A, "public", (
-        DeliverySpec(120_000, D.CONFIRMED, d(2022, 5, 2), d(2022, 6, 15)),
-        DeliverySpec(40_000, D.DELIVERED, d(2022, 9, 1), d(2022, 10, 10)),
-        DeliverySpec(20_000, D.IN_TRANSIT, d(2026, 10, 1)),
+    # The first is overdue by 45 days: 20,000 in transit, 20,000 still to ship.
+    PledgeSpec("DEMO-USA-155-1", "USA", "155", 200_000, ago(610), ago(45), STOCK, A, "public", (
+        DeliverySpec(120_000, D.CONFIRMED, ago(590), ago(545)),
+        DeliverySpec(40_000, D.DELIVERED, ago(400), ago(362)),
+        DeliverySpec(20_000, D.IN_TRANSIT, ago(12)),
         DeliverySpec(20_000, D.SCHEDULED),
     )),
-    PledgeSpec("DEMO-USA-155-2", "USA", "155", 100_000, d(2024, 5, 10), d(2025, 6, 30), STOCK, C, "alliance", (
-        DeliverySpec(30_000, D.CONFIRMED, d(2024, 8, 1), d(2024, 9, 5)),
+    PledgeSpec("DEMO-USA-155-2", "USA", "155", 100_000, ago(210), ahead(75), STOCK, C, "alliance", (
+        DeliverySpec(30_000, D.CONFIRMED, ago(120), ago(88)),
         DeliverySpec(10_000, D.CANCELLED),
     )),
-    PledgeSpec("DEMO-USA-155-3", "USA", "155", 150_000, d(2025, 9, 15), FUTURE, NEW, S, "public"),
-    PledgeSpec("DEMO-USA-155-4", "USA", "155", 25_000, d(2023, 2, 1), d(2023, 12, 31), STOCK, X, "alliance", (
+    PledgeSpec("DEMO-USA-155-3", "USA", "155", 150_000, ago(40), ahead(300), NEW, S, "public"),
+    PledgeSpec("DEMO-USA-155-4", "USA", "155", 25_000, ago(1400), ago(1070), STOCK, X, "alliance", (
         DeliverySpec(25_000, D.CANCELLED),
     )),
-    PledgeSpec("DEMO-USA-PAC3-1", "USA", "pac3", 60, d(2024, 7, 9), d(2025, 3, 31), STOCK, A, "restricted", (
-        DeliverySpec(40, D.DELIVERED, d(2024, 9, 1), d(2024, 10, 1)),
+    PledgeSpec("DEMO-USA-PAC3-1", "USA", "pac3", 60, ago(450), ago(20), STOCK, A, "restricted", (
+        DeliverySpec(40, D.DELIVERED, ago(300), ago(270)),
     )),
-    PledgeSpec("DEMO-USA-IFV-1", "USA", "ifv", 300, d(2023, 1, 6), d(2023, 6, 30), STOCK, A, "public", (
-        DeliverySpec(300, D.CONFIRMED, d(2023, 1, 20), d(2023, 3, 15)),
+    PledgeSpec("DEMO-USA-IFV-1", "USA", "ifv", 300, ago(1430), ago(1250), STOCK, A, "public", (
+        DeliverySpec(300, D.CONFIRMED, ago(1416), ago(1360)),
     )),
-    PledgeSpec("DEMO-USA-105-1", "USA", "105", 80_000, d(2022, 6, 1), d(2023, 3, 31), STOCK, A, "public", (
-        DeliverySpec(80_000, D.CONFIRMED, d(2022, 6, 20), d(2022, 8, 1)),
+    PledgeSpec("DEMO-USA-105-1", "USA", "105", 80_000, ago(1650), ago(1350), STOCK, A, "public", (
+        DeliverySpec(80_000, D.CONFIRMED, ago(1630), ago(1590)),
     )),
-    # The EU's one-million-round promise (source fact), as two procurement tracks.
+    # The EU's one-million-round promise (source fact: announced 2023-03-20, due by the end of 2024), as two
+    # procurement tracks, delivered by then (the deliveries and their dates are illustrative).
     PledgeSpec("DEMO-EU-1M-T1", "EU", "155", 500_000, d(2023, 3, 20), d(2024, 12, 31), PROC, A, "public", (
         DeliverySpec(300_000, D.CONFIRMED, d(2023, 5, 1), d(2023, 11, 30)),
-        DeliverySpec(150_000, D.DELIVERED, d(2024, 1, 15), d(2024, 6, 30)),
-        DeliverySpec(20_000, D.IN_TRANSIT, d(2026, 10, 15)),
+        DeliverySpec(150_000, D.CONFIRMED, d(2024, 1, 15), d(2024, 6, 30)),
+        DeliverySpec(50_000, D.DELIVERED, d(2024, 9, 2), d(2024, 12, 10)),
     ), EU_1M),
     PledgeSpec("DEMO-EU-1M-T2", "EU", "155", 500_000, d(2023, 3, 20), d(2024, 12, 31), PROC, C, "public", (
         DeliverySpec(180_000, D.CONFIRMED, d(2024, 3, 1), d(2024, 9, 30)),
-        DeliverySpec(90_000, D.DELIVERED, d(2025, 2, 1), d(2025, 5, 31)),
-        DeliverySpec(60_000, D.SCHEDULED),
+        DeliverySpec(200_000, D.CONFIRMED, d(2024, 6, 3), d(2024, 11, 29)),
+        DeliverySpec(120_000, D.DELIVERED, d(2024, 10, 1), d(2024, 12, 20)),
     ), EU_1M),
     # Other allies (illustrative).
-    PledgeSpec("DEMO-DEU-155-1", "DEU", "155", 120_000, d(2023, 6, 1), d(2024, 6, 30), STOCK, A, "alliance", (
-        DeliverySpec(80_000, D.CONFIRMED, d(2023, 7, 1), d(2023, 9, 1)),
-        DeliverySpec(20_000, D.DELIVERED, d(2024, 2, 1), d(2024, 3, 15)),
+    PledgeSpec("DEMO-DEU-155-1", "DEU", "155", 120_000, ago(540), ahead(21), STOCK, A, "alliance", (
+        DeliverySpec(80_000, D.CONFIRMED, ago(500), ago(440)),
+        DeliverySpec(20_000, D.DELIVERED, ago(150), ago(105)),
     )),
-    PledgeSpec("DEMO-DEU-IRIS-1", "DEU", "iris", 40, d(2024, 9, 10), FUTURE, STOCK, C, "restricted", (
-        DeliverySpec(20, D.DELIVERED, d(2025, 1, 10), d(2025, 2, 1)),
+    PledgeSpec("DEMO-DEU-IRIS-1", "DEU", "iris", 40, ago(450), ahead(160), STOCK, C, "restricted", (
+        DeliverySpec(20, D.DELIVERED, ago(330), ago(305)),
     )),
-    PledgeSpec("DEMO-DEU-MBT-1", "DEU", "mbt", 18, d(2023, 1, 25), d(2023, 4, 30), STOCK, A, "public", (
-        DeliverySpec(18, D.CONFIRMED, d(2023, 3, 1), d(2023, 3, 27)),
+    PledgeSpec("DEMO-DEU-MBT-1", "DEU", "mbt", 18, ago(1410), ago(1315), STOCK, A, "public", (
+        DeliverySpec(18, D.CONFIRMED, ago(1375), ago(1345)),
     )),
-    PledgeSpec("DEMO-DEU-PAC3-1", "DEU", "pac3", 30, d(2024, 4, 13), d(2024, 12, 31), STOCK, A, "restricted", (
-        DeliverySpec(30, D.CONFIRMED, d(2024, 6, 1), d(2024, 7, 1)),
+    PledgeSpec("DEMO-DEU-PAC3-1", "DEU", "pac3", 30, ago(700), ago(400), STOCK, A, "restricted", (
+        DeliverySpec(30, D.CONFIRMED, ago(520), ago(490)),
     )),
-    PledgeSpec("DEMO-FRA-155-1", "FRA", "155", 50_000, d(2024, 1, 18), FUTURE, STOCK, C, "alliance", (
-        DeliverySpec(10_000, D.IN_TRANSIT, d(2026, 9, 1)),
+    PledgeSpec("DEMO-FRA-155-1", "FRA", "155", 50_000, ago(330), ahead(120), STOCK, C, "alliance", (
+        DeliverySpec(10_000, D.IN_TRANSIT, ago(9)),
     )),
-    PledgeSpec("DEMO-GBR-155-1", "GBR", "155", 60_000, d(2022, 11, 1), d(2023, 6, 30), STOCK, A, "public", (
-        DeliverySpec(60_000, D.CONFIRMED, d(2022, 12, 1), d(2023, 2, 1)),
+    PledgeSpec("DEMO-GBR-155-1", "GBR", "155", 60_000, ago(1490), ago(1250), STOCK, A, "public", (
+        DeliverySpec(60_000, D.CONFIRMED, ago(1460), ago(1400)),
     )),
-    PledgeSpec("DEMO-GBR-105-1", "GBR", "105", 20_000, d(2024, 2, 1), d(2024, 12, 31), STOCK, A, "alliance", (
-        DeliverySpec(5_000, D.DELIVERED, d(2024, 4, 1), d(2024, 5, 1)),
+    PledgeSpec("DEMO-GBR-105-1", "GBR", "105", 20_000, ago(400), ago(75), STOCK, A, "alliance", (
+        DeliverySpec(5_000, D.DELIVERED, ago(330), ago(300)),
     )),
-    PledgeSpec("DEMO-GBR-PLACE-1", "GBR", "place", 10_000, d(2023, 1, 10), FUTURE, PROC, A, "public", (
-        DeliverySpec(8_000, D.DELIVERED, d(2023, 2, 1), d(2024, 12, 31)),
+    PledgeSpec("DEMO-GBR-PLACE-1", "GBR", "place", 10_000, ago(1420), ahead(90), PROC, A, "public", (
+        DeliverySpec(8_000, D.DELIVERED, ago(1400), ago(30)),
     )),
-    PledgeSpec("DEMO-POL-155-1", "POL", "155", 40_000, d(2025, 11, 5), FUTURE, STOCK, S, "alliance"),
-    PledgeSpec("DEMO-POL-MBT-1", "POL", "mbt", 14, d(2023, 2, 1), d(2023, 3, 31), STOCK, A, "public", (
-        DeliverySpec(14, D.CONFIRMED, d(2023, 2, 20), d(2023, 2, 24)),
+    PledgeSpec("DEMO-POL-155-1", "POL", "155", 40_000, ago(28), ahead(180), STOCK, S, "alliance"),
+    PledgeSpec("DEMO-POL-MBT-1", "POL", "mbt", 14, ago(1400), ago(1340), STOCK, A, "public", (
+        DeliverySpec(14, D.CONFIRMED, ago(1381), ago(1377)),
     )),
-    PledgeSpec("DEMO-NLD-155-1", "NLD", "155", 25_000, d(2024, 3, 1), d(2024, 9, 30), STOCK, A, "alliance", (
-        DeliverySpec(15_000, D.DELIVERED, d(2024, 5, 1), d(2024, 6, 1)),
+    PledgeSpec("DEMO-NLD-155-1", "NLD", "155", 25_000, ago(280), ago(10), STOCK, A, "alliance", (
+        DeliverySpec(15_000, D.DELIVERED, ago(220), ago(190)),
     )),
-    PledgeSpec("DEMO-DNK-155-1", "DNK", "155", 8_000, d(2023, 1, 19), d(2023, 6, 30), STOCK, A, "public", (
-        DeliverySpec(8_000, D.CONFIRMED, d(2023, 2, 1), d(2023, 3, 1)),
+    PledgeSpec("DEMO-DNK-155-1", "DNK", "155", 8_000, ago(1415), ago(1250), STOCK, A, "public", (
+        DeliverySpec(8_000, D.CONFIRMED, ago(1400), ago(1372)),
     )),
-    PledgeSpec("DEMO-CZE-155-1", "CZE", "155", 300_000, d(2024, 2, 17), d(2025, 3, 31), PROC, C, "alliance", (
-        DeliverySpec(150_000, D.DELIVERED, d(2024, 6, 1), d(2024, 10, 1)),
-        DeliverySpec(50_000, D.IN_TRANSIT, d(2026, 11, 1)),
+    PledgeSpec("DEMO-CZE-155-1", "CZE", "155", 300_000, ago(650), ahead(45), PROC, C, "alliance", (
+        DeliverySpec(150_000, D.DELIVERED, ago(550), ago(430)),
+        DeliverySpec(50_000, D.IN_TRANSIT, ago(30)),
     )),
-    PledgeSpec("DEMO-ESP-MBT-1", "ESP", "mbt", 10, d(2025, 5, 20), FUTURE, STOCK, S, "public"),
-    PledgeSpec("DEMO-SWE-IFV-1", "SWE", "ifv", 50, d(2023, 1, 19), d(2023, 12, 31), STOCK, A, "public", (
-        DeliverySpec(50, D.CONFIRMED, d(2023, 3, 1), d(2023, 4, 15)),
+    PledgeSpec("DEMO-ESP-MBT-1", "ESP", "mbt", 10, ago(190), ahead(200), STOCK, S, "public"),
+    PledgeSpec("DEMO-SWE-IFV-1", "SWE", "ifv", 50, ago(1415), ago(1070), STOCK, A, "public", (
+        DeliverySpec(50, D.CONFIRMED, ago(1400), ago(1355)),
     )),
-    PledgeSpec("DEMO-NOR-AMRAAM-1", "NOR", "amraam", 40, d(2024, 6, 1), d(2025, 6, 30), STOCK, X, "restricted"),
-    PledgeSpec("DEMO-ITA-SPH-1", "ITA", "sph", 6, d(2023, 5, 1), d(2024, 3, 31), STOCK, A, "alliance", (
-        DeliverySpec(6, D.CONFIRMED, d(2023, 8, 1), d(2023, 9, 1)),
+    PledgeSpec("DEMO-NOR-AMRAAM-1", "NOR", "amraam", 40, ago(500), ago(150), STOCK, X, "restricted"),
+    PledgeSpec("DEMO-ITA-SPH-1", "ITA", "sph", 6, ago(1310), ago(980), STOCK, A, "alliance", (
+        DeliverySpec(6, D.CONFIRMED, ago(1220), ago(1190)),
     )),
 ]
 
-# --- Training commitments (illustrative numbers) ---------------------------------------------------
+# --- Training commitments (illustrative numbers and dates) -----------------------------------------
 TC = TrainingCommitment.Status
-TRAINING: list[tuple[str, str, int, int, dt.date, dt.date | str | None, str]] = [
-    ("USA", "F-16 pilot", 12, 12, d(2023, 10, 1), d(2024, 6, 30), TC.COMPLETED),
-    ("DNK", "F-16 pilot", 20, 14, d(2023, 8, 1), FUTURE, TC.IN_PROGRESS),
-    ("NLD", "F-16 pilot", 18, 10, d(2023, 9, 1), FUTURE, TC.IN_PROGRESS),
-    ("NOR", "F-16 pilot", 6, 0, d(2026, 1, 15), FUTURE, TC.PLANNED),
-    ("DEU", "Leopard 2 crew", 300, 300, d(2023, 2, 1), d(2023, 6, 30), TC.COMPLETED),
-    ("POL", "Leopard 2 crew", 120, 120, d(2023, 2, 10), d(2023, 5, 31), TC.COMPLETED),
-    ("PRT", "Leopard 2 crew", 40, 40, d(2023, 3, 1), d(2023, 6, 30), TC.COMPLETED),
-    ("DEU", "Patriot operator", 90, 90, d(2023, 1, 15), d(2023, 4, 15), TC.COMPLETED),
-    ("USA", "Patriot operator", 65, 65, d(2023, 1, 16), d(2023, 3, 31), TC.COMPLETED),
-    ("GBR", "Basic infantry (collective training)", 30_000, 28_000, d(2022, 6, 1), FUTURE, TC.IN_PROGRESS),
-    ("FRA", "CAESAR gun crew", 150, 150, d(2022, 5, 1), d(2022, 7, 31), TC.COMPLETED),
-    ("SWE", "CV90 crew", 200, 160, d(2023, 3, 1), FUTURE, TC.IN_PROGRESS),
-    ("ESP", "HAWK operator", 40, 0, d(2024, 1, 15), d(2024, 6, 30), TC.CANCELLED),
-    ("EU", "Basic and specialised training (EU mission)", 60_000, 45_000, d(2022, 11, 15), FUTURE, TC.IN_PROGRESS),
+TRAINING: list[tuple[str, str, int, int, When, When | None, str]] = [
+    ("USA", "F-16 pilot", 12, 12, ago(1160), ago(890), TC.COMPLETED),
+    ("DNK", "F-16 pilot", 20, 14, ago(1220), ahead(200), TC.IN_PROGRESS),
+    ("NLD", "F-16 pilot", 18, 10, ago(1190), ahead(260), TC.IN_PROGRESS),
+    ("NOR", "F-16 pilot", 6, 0, ahead(45), ahead(400), TC.PLANNED),
+    ("DEU", "Leopard 2 crew", 300, 300, ago(1400), ago(1250), TC.COMPLETED),
+    ("POL", "Leopard 2 crew", 120, 120, ago(1390), ago(1280), TC.COMPLETED),
+    ("PRT", "Leopard 2 crew", 40, 40, ago(1370), ago(1250), TC.COMPLETED),
+    ("DEU", "Patriot operator", 90, 90, ago(1420), ago(1330), TC.COMPLETED),
+    ("USA", "Patriot operator", 65, 65, ago(1415), ago(1345), TC.COMPLETED),
+    ("GBR", "Basic infantry (collective training)", 30_000, 28_000, ago(1650), ahead(120), TC.IN_PROGRESS),
+    ("FRA", "CAESAR gun crew", 150, 150, ago(1680), ago(1590), TC.COMPLETED),
+    ("SWE", "CV90 crew", 200, 160, ago(1370), ahead(90), TC.IN_PROGRESS),
+    ("ESP", "HAWK operator", 40, 0, ago(1050), ago(890), TC.CANCELLED),
+    ("EU", "Basic and specialised training (EU mission)", 60_000, 45_000, ago(1480), ahead(330), TC.IN_PROGRESS),
 ]
 
 # --- Demo logins (local use only) ------------------------------------------------------------------
@@ -486,23 +603,39 @@ def month_starts(first: dt.date, last: dt.date) -> list[dt.date]:
     return out
 
 
-def series_value(profile: tuple[int, int, int], month: dt.date, months: list[dt.date]) -> int:
-    """Linear from the January 2022 value to the low point, then to this month's value."""
-    start, low, end = profile
-    if month <= LOW_POINT:
-        span = months.index(LOW_POINT) if LOW_POINT in months else 1
-        pos = months.index(month)
-        return round(start + (low - start) * pos / max(span, 1))
-    first = months.index(LOW_POINT)
-    span = len(months) - 1 - first
-    pos = months.index(month) - first
-    return round(low + (end - low) * pos / max(span, 1))
+def report_dates(code: str, today: dt.date) -> list[dt.date]:
+    """A nation's stock report dates: the first of each month from the series' start, then the latest,
+    ``report_lag(code)`` days before today."""
+    latest = today - dt.timedelta(days=report_lag(code))
+    first = on_day(SERIES_START, today)
+    return [m for m in month_starts(first, latest) if m < latest] + [latest]
 
 
-def _ensure(model, lookup: dict, defaults: dict, result: DemoResult, label: str, reason: str = ILLUSTRATIVE):
-    """Create a reference-data row when missing (validated, with a history change reason)."""
-    obj = model.objects.filter(**lookup).first()
+def series_value(profile: tuple[int, int, int], day: dt.date, *, start: dt.date, low: dt.date,
+                 latest: dt.date) -> int:
+    """Linear by day from the start value (on ``start``) to the low point (on ``low``), then to the latest
+    value (on ``latest``)."""
+    first, bottom, last = profile
+    if day <= low:
+        return round(first + (bottom - first) * (day - start).days / max((low - start).days, 1))
+    return round(bottom + (last - bottom) * (day - low).days / max((latest - low).days, 1))
+
+
+def _ensure(model, lookup: dict, defaults: dict, result: DemoResult, label: str, reason: str = ILLUSTRATIVE,
+            *, also: dict | None = None):
+    """Create a reference-data row when missing (validated, with a history change reason). ``also``: more
+    conditions for finding it that are not fields to set (``line__isnull``). A row that exists without the
+    French name the demo gives it gets that name (a database loaded before French names), and nothing else
+    changes."""
+    obj = model.objects.filter(**lookup, **(also or {})).first()
     if obj is not None:
+        french = defaults.get("name_fr", "")
+        if french and not obj.name_fr:
+            obj.name_fr = french
+            validate_instance(obj)
+            obj._change_reason = "French name (demo scenario)"
+            obj.save(update_fields=["name_fr"])
+            result.add(f"{label} given a French name")
         return obj, False
     obj = model(**lookup, **defaults)
     validate_instance(obj)
@@ -518,18 +651,23 @@ def demo_is_loaded() -> bool:
 
 def demo_load(*, today: dt.date | None = None, logins: bool = False,
               log: Callable[[str], None] = lambda s: None) -> DemoResult:
-    """Build (or complete) the demo scenario. Idempotent; one transaction."""
+    """Build (or complete) the demo scenario, its illustrative dates placed relative to ``today`` (the real
+    today by default; see ``on_day``). Idempotent; one transaction. ``ValueError`` for a day the scenario
+    cannot be dated on (``today_problem``)."""
     today = today or timezone.localdate()
-    future = dt.date(today.year + 1, 6, 30)
+    problem = today_problem(today)
+    if problem:
+        raise ValueError(problem)
     result = DemoResult()
+    log(f"Dated relative to {today.isoformat()} (source facts keep their own dates)")
     # The scenario's alerts and deliveries are its starting state, not news: no email or webhook for them.
     with notification_receivers.muted(), transaction.atomic():
         nations = _load_nations(result, log)
         items = _load_catalogue(result, log)
-        _load_guidelines_and_rates(nations, items, result, log)
+        _load_guidelines_and_rates(nations, items, today, result, log)
         _load_stock_reports(nations, items, today, result, log)
-        _load_pledges(nations, items, future, result, log)
-        _load_training(nations, future, result, log)
+        _load_pledges(nations, items, today, result, log)
+        _load_training(nations, today, result, log)
         _load_requirements(nations, items, today, result, log)
         _load_procurement(nations, items, today, result, log)
         if logins:
@@ -546,22 +684,25 @@ def _load_nations(result: DemoResult, log) -> dict[str, Nation]:
     nations = {}
     for code, name, joined in ALLIES:
         reason = "NATO member and accession date (public record)"
-        nations[code], _ = _ensure(Nation, {"code": code}, {"name": name, "role": Nation.Role.ALLY,
-                                                           "joined_on": joined}, result, "nations", reason)
+        nations[code], _ = _ensure(Nation, {"code": code}, {"name": name, "name_fr": NATIONS_FR[code],
+                                                           "role": Nation.Role.ALLY, "joined_on": joined},
+                                   result, "nations", reason)
     for code, name, role in OTHERS:
-        nations[code], _ = _ensure(Nation, {"code": code}, {"name": name, "role": role}, result, "nations",
-                                   "Recipient / partner (public record)")
+        nations[code], _ = _ensure(Nation, {"code": code}, {"name": name, "name_fr": NATIONS_FR[code], "role": role},
+                                   result, "nations", "Recipient / partner (public record)")
     return nations
 
 
 def _load_catalogue(result: DemoResult, log) -> dict[str, Item]:
     log("Catalogue: categories and items (NSNs and unit values illustrative)")
     categories = {
-        key: _ensure(Category, {"name": name}, {}, result, "categories")[0] for key, name in CATEGORIES.items()
+        key: _ensure(Category, {"name": name}, {"name_fr": CATEGORIES_FR[key]}, result, "categories")[0]
+        for key, name in CATEGORIES.items()
     }
     items = {}
     for key, (cat, name, unit, nsn, value) in ITEMS.items():
-        defaults = {"category": categories[cat], "unit": unit, "unit_value_eur": Decimal(value)}
+        defaults = {"category": categories[cat], "unit": unit, "unit_value_eur": Decimal(value),
+                    "name_fr": ITEMS_FR[key]}
         if nsn and not Item.objects.filter(nsn=nsn).exists():
             defaults["nsn"] = nsn
         items[key], _ = _ensure(Item, {"name": name}, defaults, result, "items",
@@ -569,46 +710,57 @@ def _load_catalogue(result: DemoResult, log) -> dict[str, Item]:
     return items
 
 
-def _load_guidelines_and_rates(nations, items, result: DemoResult, log) -> None:
+def _load_guidelines_and_rates(nations, items, today: dt.date, result: DemoResult, log) -> None:
+    """Keyed without their dates (by item, nation and figure), so loading again on a later day adds no
+    second, overlapping period."""
     log("Stockpile guidelines and production rates")
     for item_key, code, minimum, start, end in GUIDELINES:
         guideline, created = _ensure(
             StockpileGuideline,
-            {"item": items[item_key], "nation": nations[code] if code else None, "effective_from": start},
-            {"minimum_quantity": minimum, "effective_to": end}, result, "guidelines",
+            {"item": items[item_key], "nation": nations[code] if code else None, "minimum_quantity": minimum},
+            {"effective_from": on_day(start, today), "effective_to": on_day(end, today)}, result, "guidelines",
             ILLUSTRATIVE + "; allies are revising stockpile guidelines (source fact)",
         )
         if created:
             guideline_saved(guideline=guideline)
     for code, item_key, units, start, reference in RATES:
         rate, created = _ensure(
-            ProductionRate, {"nation": nations[code], "item": items[item_key], "effective_from": start},
-            {"units_per_month": units, "reference": reference}, result, "production rates", reference,
+            ProductionRate, {"nation": nations[code], "item": items[item_key], "units_per_month": units},
+            {"effective_from": on_day(start, today), "reference": reference}, result, "production rates", reference,
+            also={"line__isnull": True},
         )
         if created:
             production_rate_saved(rate=rate)
 
 
 def _load_stock_reports(nations, items, today: dt.date, result: DemoResult, log) -> None:
-    months = month_starts(SERIES_START, today)
-    existing = set(
-        StockReport.objects.filter(as_of__gte=SERIES_START).values_list("nation__code", "item_id", "as_of")
-    )
+    """Each series' reports (``report_dates``) after its latest on file: none when loaded again on the same
+    day, the missing ones up to a later day."""
+    start, low = on_day(SERIES_START, today), on_day(LOW_POINT, today)
+    latest_on_file = {
+        (code, item_id): latest for code, item_id, latest in
+        StockReport.objects.filter(item__in=[items[key] for _, key in STOCKS]).order_by()
+        .values("nation__code", "item_id").annotate(latest=Max("as_of")).values_list("nation__code", "item_id",
+                                                                                    "latest")
+    }
     by_nation: dict[str, list[dict]] = {}
     for (code, item_key), profile in STOCKS.items():
         item = items[item_key]
-        for month in months:
-            if (code, item.pk, month) not in existing:
-                by_nation.setdefault(code, []).append(
-                    {"item": item, "quantity": series_value(profile, month, months), "as_of": month}
-                )
-    log(f"Stock reports: {len(STOCKS)} series × {len(months)} months")
+        dates = report_dates(code, today)
+        after = latest_on_file.get((code, item.pk))
+        for day in dates:
+            if after is None or day > after:
+                by_nation.setdefault(code, []).append({
+                    "item": item, "as_of": day,
+                    "quantity": series_value(profile, day, start=start, low=low, latest=dates[-1]),
+                })
+    log(f"Stock reports: {len(STOCKS)} series, monthly from {start.isoformat()}, the latest from the last week")
     for code, rows in sorted(by_nation.items()):
         stock_reports_bulk_create(actor=CELL, nation=nations[code], rows=rows)
         result.add("stock reports", len(rows))
 
 
-def _load_pledges(nations, items, future: dt.date, result: DemoResult, log) -> None:
+def _load_pledges(nations, items, today: dt.date, result: DemoResult, log) -> None:
     log(f"Pledges and deliveries: {len(PLEDGES)} pledges")
     existing = set(Pledge.objects.filter(reference__startswith="DEMO-").values_list("reference", flat=True))
     rows = []
@@ -619,15 +771,15 @@ def _load_pledges(nations, items, future: dt.date, result: DemoResult, log) -> N
         item = items[spec.item]
         pledge = pledge_create(
             actor=CELL, donor=nations[spec.donor], recipient=nations["UKR"], item=item, quantity=spec.quantity,
-            value_eur=Decimal(spec.quantity) * item.unit_value_eur, announced_on=spec.announced_on,
-            due_on=future if spec.due_on == FUTURE else spec.due_on, source=spec.source, status=spec.status,
+            value_eur=Decimal(spec.quantity) * item.unit_value_eur, announced_on=on_day(spec.announced_on, today),
+            due_on=on_day(spec.due_on, today), source=spec.source, status=spec.status,
             releasability=spec.releasability, reference=reference, notes=spec.notes,
         )
         result.add("pledges")
         for n, dspec in enumerate(spec.deliveries, 1):
             rows.append({
                 "pledge_id": pledge.pk, "quantity": dspec.quantity, "status": dspec.status,
-                "shipped_on": dspec.shipped_on, "delivered_on": dspec.delivered_on,
+                "shipped_on": on_day(dspec.shipped_on, today), "delivered_on": on_day(dspec.delivered_on, today),
                 "reference": f"{spec.key}/D{n} ({ILLUSTRATIVE})",
             })
     if rows:
@@ -635,7 +787,7 @@ def _load_pledges(nations, items, future: dt.date, result: DemoResult, log) -> N
         result.add("deliveries", len(rows))
 
 
-def _load_training(nations, future: dt.date, result: DemoResult, log) -> None:
+def _load_training(nations, today: dt.date, result: DemoResult, log) -> None:
     log(f"Training commitments: {len(TRAINING)}")
     existing = set(TrainingCommitment.objects.values_list("donor__code", "programme"))
     for code, programme, committed, completed, start, end, status in TRAINING:
@@ -643,7 +795,7 @@ def _load_training(nations, future: dt.date, result: DemoResult, log) -> None:
             continue
         training_commitment_save(actor=CELL, commitment=TrainingCommitment(
             donor=nations[code], recipient=nations["UKR"], programme=programme, trainees_committed=committed,
-            trainees_completed=completed, start_on=start, end_on=future if end == FUTURE else end, status=status,
+            trainees_completed=completed, start_on=on_day(start, today), end_on=on_day(end, today), status=status,
             reference=ILLUSTRATIVE,
         ))
         result.add("training commitments")
@@ -675,7 +827,8 @@ def _load_requirements(nations, items, today: dt.date, result: DemoResult, log) 
 
 
 def _load_procurement(nations, items, today: dt.date, result: DemoResult, log) -> None:
-    """Manufacturers, production lines with their capacity series, the two agreements, orders with schedules."""
+    """Manufacturers, production lines with their capacity series (source-fact dates), the two agreements and
+    the orders with their schedules (dated relative to today)."""
     log("Joint procurement: manufacturers, production lines, framework agreements, orders")
     makers = {}
     for name, code, reference in MANUFACTURERS:
@@ -707,7 +860,8 @@ def _load_procurement(nations, items, today: dt.date, result: DemoResult, log) -
             agreement = ps.agreement_create(
                 actor=CELL, name=name, lead_nation=nations[lead], item=items[item_key],
                 manufacturer=makers[maker] if maker else None, ceiling_quantity=ceiling,
-                unit_price_eur=Decimal(price), valid_from=start, valid_to=end, reference=reference,
+                unit_price_eur=Decimal(price), valid_from=on_day(start, today), valid_to=on_day(end, today),
+                reference=reference,
                 notes=reference,
             )
             result.add("framework agreements")
@@ -716,7 +870,7 @@ def _load_procurement(nations, items, today: dt.date, result: DemoResult, log) -
         for code, planned, on in participants:
             if code not in joined:
                 ps.participant_join(actor=CELL, agreement_id=agreement.pk, nation=nations[code],
-                                    planned_quantity=planned, joined_on=on)
+                                    planned_quantity=planned, joined_on=on_day(on, today))
                 result.add("agreement participants")
     this_month = today.replace(day=1)
     existing = set(Order.objects.filter(reference__startswith="DEMO-").values_list("reference", flat=True))
@@ -729,7 +883,7 @@ def _load_procurement(nations, items, today: dt.date, result: DemoResult, log) -
             schedule.append({"due_on": due, "quantity": quantity, "received_on": due if received else None})
         ps.order_create(
             actor=CELL, nation=nations[spec.nation], item=items[spec.item], quantity=spec.quantity,
-            ordered_on=spec.ordered_on, agreement=agreements[spec.agreement] if spec.agreement else None,
+            ordered_on=on_day(spec.ordered_on, today), agreement=agreements[spec.agreement] if spec.agreement else None,
             status=spec.status, reference=spec.reference, schedule=schedule,
             notes=ILLUSTRATIVE + " (quantities and schedule)" + (f"; under {spec.agreement}" if spec.agreement else
                                                                   "; a national contract"),

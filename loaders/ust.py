@@ -304,7 +304,7 @@ def _nations(codes: dict[str, str], result: ImportSummary) -> dict[str, Nation]:
         role = (Nation.Role.RECIPIENT if code == "UKR" else
                 Nation.Role.ALLY if code in allies else Nation.Role.PARTNER)
         nation = Nation(code=code, name=name if name not in taken else f"{name} ({code})", role=role,
-                        joined_on=allies.get(code))
+                        name_fr=demo.NATIONS_FR.get(code, ""), joined_on=allies.get(code))
         validate_instance(nation)
         nation._change_reason = SOURCE
         nation.save()

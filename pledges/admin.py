@@ -62,7 +62,8 @@ class PledgeAdmin(LongTableAdminMixin, AidModelAdmin):
     )
     list_display_links = ("record_id", "item")
     list_filter = ("status", "source", "releasability", "announced_on", "donor", "recipient")
-    search_fields = ("item__name", "donor__code", "donor__name", "recipient__code", "reference")
+    search_fields = ("item__name", "item__name_fr", "donor__code",
+                     "donor__name", "donor__name_fr", "recipient__code", "reference")
     list_select_related = ("donor", "recipient", "item")
     autocomplete_fields = ("donor", "recipient", "item")
     readonly_fields = ("allocated_quantity", "shipped_quantity", "delivered_quantity", "progress", "created_at",
@@ -148,7 +149,7 @@ class DeliveryAdmin(LongTableAdminMixin, AidModelAdmin):
     own_nation_field = "pledge__donor"
     list_display = ("record_id", "pledge", "donor", "item", "quantity", "status", "shipped_on", "delivered_on")
     list_filter = ("status", "shipped_on", "delivered_on", "pledge__donor")
-    search_fields = ("pledge__item__name", "pledge__donor__code", "reference", "=pledge__id")
+    search_fields = ("pledge__item__name", "pledge__item__name_fr", "pledge__donor__code", "reference", "=pledge__id")
     list_select_related = ("pledge__donor", "pledge__recipient", "pledge__item")
     autocomplete_fields = ("pledge",)
     readonly_fields = ("created_at", "updated_at")
@@ -159,7 +160,7 @@ class DeliveryAdmin(LongTableAdminMixin, AidModelAdmin):
 
     @admin.display(description="item", ordering="pledge__item__name")
     def item(self, obj):
-        return obj.pledge.item.name
+        return obj.pledge.item.display_name
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
@@ -187,7 +188,7 @@ class TrainingCommitmentAdmin(AidModelAdmin):
     list_display = ("programme", "donor", "recipient", "trainees_committed", "trainees_completed", "status",
                     "start_on", "end_on")
     list_filter = ("status", "donor", "recipient")
-    search_fields = ("programme", "donor__code", "donor__name", "reference")
+    search_fields = ("programme", "donor__code", "donor__name", "donor__name_fr", "reference")
     list_select_related = ("donor", "recipient")
     autocomplete_fields = ("donor", "recipient")
     readonly_fields = ("updated_at",)
@@ -209,7 +210,7 @@ class RequirementAdmin(AidModelAdmin):
     nation_fields = ("recipient",)
     list_display = ("item", "recipient", "quantity", "period_from", "period_to", "priority")
     list_filter = ("priority", "recipient", "item__category")
-    search_fields = ("item__name", "recipient__code", "notes")
+    search_fields = ("item__name", "item__name_fr", "recipient__code", "notes")
     list_select_related = ("item", "recipient")
     autocomplete_fields = ("recipient", "item")
 
@@ -236,7 +237,7 @@ class AidFlowAdmin(AidModelAdmin):
     nation_write = False
     list_display = ("nation", "month", "allocated_eur", "military_eur", "committed_eur", "to_be_allocated_eur")
     list_filter = ("month", "nation")
-    search_fields = ("nation__code", "nation__name", "source")
+    search_fields = ("nation__code", "nation__name", "nation__name_fr", "source")
     list_select_related = ("nation",)
     autocomplete_fields = ("nation",)
     date_hierarchy = "month"

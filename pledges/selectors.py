@@ -19,6 +19,7 @@ from coordination import disclosure
 from coordination.access import VIEW, Scope, scope_for
 from coordination.dates import end_of_day
 from coordination.models import Item, Nation
+from coordination.names import sort_key
 from pledges import aggregates, fulfilment
 from pledges.models import AidFlow, Delivery, Pledge, Releasability, Requirement, TrainingCommitment
 
@@ -45,20 +46,33 @@ def _nations(given: Mapping[int, Nation] | None, ids) -> Mapping[int, Nation]:
     return given if given is not None else Nation.objects.in_bulk(ids)
 
 
-def shipped_by_pledge_as_of(*, pledge_ids: Sequence[int], as_of: dt.date) -> dict[int, int]:
+def _shipped(qs):
+    """Deliveries that count as shipped, with the day they count from: ``shipped_on``, or ``delivered_on``
+    when no ship date was given (the one statement of that rule)."""
+    return qs.filter(status__in=Delivery.SHIPPED).annotate(shipped_day=Coalesce("shipped_on", "delivered_on"))
+
+
+def shipped_by_pledge_as_of(*, pledge_ids: Sequence[int] | None, as_of: dt.date, deliveries=None) -> dict[int, int]:
     """Quantity shipped per pledge on a past date: non-cancelled deliveries shipped on or before it.
+    ``pledge_ids`` None: every pledge (of ``deliveries`` when given, a Delivery queryset that narrows them).
 
     A delivery counts as shipped on ``shipped_on`` (or ``delivered_on`` when no ship date was given).
     """
-    if not pledge_ids:
+    if pledge_ids is not None and not pledge_ids:
         return {}
-    rows = (
-        Delivery.objects.filter(pledge_id__in=pledge_ids, status__in=Delivery.SHIPPED)
-        .filter(Q(shipped_on__lte=as_of) | Q(shipped_on__isnull=True, delivered_on__lte=as_of))
-        .values("pledge_id")
-        .annotate(total=Sum("quantity"))
-    )
+    qs = Delivery.objects.all() if deliveries is None else deliveries
+    if pledge_ids is not None:
+        qs = qs.filter(pledge_id__in=pledge_ids)
+    rows = _shipped(qs).filter(shipped_day__lte=as_of).order_by().values("pledge_id").annotate(total=Sum("quantity"))
     return {r["pledge_id"]: r["total"] for r in rows}
+
+
+def shipped_between(*, after: dt.date, until: dt.date, deliveries=None):
+    """Deliveries that count as shipped on a day in (after, until], as ``(pledge_id, day, quantity)`` in
+    day order, streamed (the history rebuild walks them date by date)."""
+    qs = Delivery.objects.all() if deliveries is None else deliveries
+    return (_shipped(qs).filter(shipped_day__gt=after, shipped_day__lte=until).order_by("shipped_day", "pk")
+            .values_list("pledge_id", "shipped_day", "quantity").iterator(chunk_size=20_000))
 
 
 def delivered_by_pledge_as_of(*, pledge_ids: Sequence[int], as_of: dt.date) -> dict[int, int]:
@@ -88,7 +102,8 @@ def _facts(rows: list[dict], *, delivered: dict[int, int] | None = None) -> list
 
 def pledge_facts(*, actor, as_of: dt.date | None = None, donor=None, item=None, recipient=None
                  ) -> list[fulfilment.PledgeFacts]:
-    """The pledges the user may see, as ``fulfilment.PledgeFacts``. One query (two for a past date)."""
+    """The pledges the user may see, as ``fulfilment.PledgeFacts``. One query (for a past date with their
+    deliveries as of then in the same statement)."""
     return _pledge_facts(scope=_scope(actor), as_of=as_of, donor=donor, item=item, recipient=recipient)
 
 
@@ -115,9 +130,13 @@ def _pledge_facts(*, scope: Scope | None, as_of: dt.date | None = None, donor=No
     status are today's: a later reduction or cancellation is not undone).
     """
     qs, past = _pledges(scope=scope, as_of=as_of, donor=donor, item=item, recipient=recipient)
-    rows = list(qs.order_by().values(*_FACT_FIELDS))
-    delivered = delivered_by_pledge_as_of(pledge_ids=[r["pk"] for r in rows], as_of=as_of) if past else None
-    return _facts(rows, delivered=delivered)
+    if not past:
+        return _facts(list(qs.order_by().values(*_FACT_FIELDS)))
+    # delivered as of then (``delivered_by_pledge_as_of``'s rule), summed per pledge in the same statement
+    then = (Delivery.objects.filter(pledge_id=OuterRef("pk"), status__in=Delivery.DELIVERED, delivered_on__lte=as_of)
+            .order_by().values("pledge_id").annotate(total=Sum("quantity")).values("total"))
+    rows = list(qs.order_by().annotate(_then=Coalesce(Subquery(then), Value(0))).values(*_FACT_FIELDS, "_then"))
+    return _facts(rows, delivered={r["pk"]: r["_then"] for r in rows})
 
 
 # --- Fulfilment -------------------------------------------------------------------------------------
@@ -134,15 +153,17 @@ class ItemFulfilment:
     fulfilment: fulfilment.Fulfilment
 
 
-def _fulfilment_by(*, actor, key: str, as_of: dt.date | None, donor=None, item=None
-                   ) -> dict[int, fulfilment.Fulfilment]:
+def _fulfilment_by(*, actor, key: str, as_of: dt.date | None, donor=None, item=None,
+                   facts: list[fulfilment.PledgeFacts] | None = None) -> dict[int, fulfilment.Fulfilment]:
     """``fulfilment.fulfilment_of_totals`` per ``key`` on the pledges the user may see: summed by the
     database (``aggregates.pledge_totals_by``, one or two queries); for a past date, on the pledges' facts with
-    their deliveries as of then (``fulfilment.fulfilment_by``, two queries; the same rules)."""
+    their deliveries as of then (``fulfilment.fulfilment_by``, one query; the same rules), or on the caller's
+    ``facts`` (``pledge_facts`` for the same reader, filters and date; no query)."""
     on = as_of or _today()
     qs, past = _pledges(scope=_scope(actor), as_of=as_of, donor=donor, item=item)
-    if past:  # delivered as of then: a correlated sum per pledge is slower in SQL than this read
-        facts = _pledge_facts(scope=_scope(actor), as_of=as_of, donor=donor, item=item)
+    if past or facts is not None:
+        if facts is None:
+            facts = _pledge_facts(scope=_scope(actor), as_of=as_of, donor=donor, item=item)
         return fulfilment.fulfilment_by(facts, lambda p: getattr(p, key), on=on)
     groups: dict[int, list[fulfilment.PledgeTotals]] = {}
     for k, totals in aggregates.pledge_totals_by(qs, on=on, key=key):
@@ -151,17 +172,19 @@ def _fulfilment_by(*, actor, key: str, as_of: dt.date | None, donor=None, item=N
 
 
 def fulfilment_by_donor(*, actor, as_of: dt.date | None = None, item=None,
-                        nations: Mapping[int, Nation] | None = None) -> list[DonorFulfilment]:
+                        nations: Mapping[int, Nation] | None = None,
+                        facts: list[fulfilment.PledgeFacts] | None = None) -> list[DonorFulfilment]:
     """Pledged, delivered, shares by quantity and EUR value, overdue count: per donor, by donor name.
 
     Over the pledges the user may see, summed by the database. Two queries (three for a past date, or
     when some pledge's delivered value needs rounding); one less when the caller passes ``nations``
-    (every nation by id, read once per request).
+    (every nation by id, read once per request), and for a past date none but that with ``facts``
+    (``pledge_facts`` for the same reader, item and date).
     """
-    groups = _fulfilment_by(actor=actor, key="donor_id", as_of=as_of, item=item)
+    groups = _fulfilment_by(actor=actor, key="donor_id", as_of=as_of, item=item, facts=facts)
     nations = _nations(nations, groups.keys())
     rows = [DonorFulfilment(donor=nations[k], fulfilment=f) for k, f in groups.items()]
-    rows.sort(key=lambda r: r.donor.name)
+    rows.sort(key=lambda r: sort_key(r.donor.display_name))
     return rows
 
 
@@ -170,7 +193,7 @@ def fulfilment_by_item(*, actor, as_of: dt.date | None = None, donor=None) -> li
     groups = _fulfilment_by(actor=actor, key="item_id", as_of=as_of, donor=donor)
     items = Item.objects.select_related("category").in_bulk(groups.keys())
     rows = [ItemFulfilment(item=items[k], fulfilment=f) for k, f in groups.items()]
-    rows.sort(key=lambda r: (r.item.category.name, r.item.name))
+    rows.sort(key=lambda r: (sort_key(r.item.category.display_name), sort_key(r.item.display_name)))
     return rows
 
 
@@ -186,7 +209,8 @@ def overdue_pledges(*, actor, on: dt.date | None = None, donor=None) -> list[Ove
     return overdue_pledges_page(actor=actor, on=on, donor=donor)[0]
 
 
-def overdue_pledges_page(*, actor, on: dt.date | None = None, donor=None, limit: int | None = None
+def overdue_pledges_page(*, actor, on: dt.date | None = None, donor=None, limit: int | None = None,
+                         total: int | None = None, facts: list[fulfilment.PledgeFacts] | None = None
                          ) -> tuple[list[OverduePledge], int]:
     """The first ``limit`` overdue pledges (all when None), most overdue first, and how many there are.
 
@@ -197,16 +221,21 @@ def overdue_pledges_page(*, actor, on: dt.date | None = None, donor=None, limit:
 
     For a past ``on``: judged on that date, over the pledges announced by then with their deliveries as of
     then (``delivered_by_pledge_as_of``); a pledge not yet due then is not overdue. Three queries.
+
+    A caller that has read them for the same reader, donor and date passes ``total`` (today: the overdue count
+    of ``fulfilment_by_donor``'s rows together) or ``facts`` (a past date: ``pledge_facts``): one query less,
+    or two.
     """
     on = on or _today()
     if on < _today():
-        return _overdue_pledges_past(scope=_scope(actor), on=on, donor=donor, limit=limit)
+        return _overdue_pledges_past(scope=_scope(actor), on=on, donor=donor, limit=limit, facts=facts)
     qs = Pledge.objects.restrict(_scope(actor), VIEW)
     if donor is not None:
         qs = qs.filter(donor_id=_pk(donor))
-    total = fulfilment.fulfilment_of_totals(
-        t for _, t in aggregates.pledge_totals_by(qs, on=on, key=None, values=False)
-    ).overdue
+    if total is None:
+        total = fulfilment.fulfilment_of_totals(
+            t for _, t in aggregates.pledge_totals_by(qs, on=on, key=None, values=False)
+        ).overdue
     candidates = (  # narrows the read; ``fulfilment.is_overdue`` decides
         qs.filter(due_on__lt=on, delivered_quantity__lt=F("quantity")).exclude(status=Pledge.Status.CANCELLED)
         .select_related("donor", "recipient", "item").order_by("due_on", "pk")  # most overdue first
@@ -231,14 +260,17 @@ def overdue_pledges_page(*, actor, on: dt.date | None = None, donor=None, limit:
     return rows, total
 
 
-def _overdue_pledges_past(*, scope: Scope, on: dt.date, donor, limit: int | None
-                          ) -> tuple[list[OverduePledge], int]:
+def _overdue_pledges_past(*, scope: Scope, on: dt.date, donor, limit: int | None,
+                          facts: list[fulfilment.PledgeFacts] | None = None) -> tuple[list[OverduePledge], int]:
     """``overdue_pledges_page`` on a past date: the facts as of then decide (``fulfilment.is_overdue``).
-    Three queries: the pledges' facts, their deliveries as of then, the rows shown with their names."""
-    facts = _pledge_facts(scope=scope, as_of=on, donor=donor)
+    Three queries: the pledges' facts, their deliveries as of then, the rows shown with their names (one
+    with the caller's ``facts``)."""
+    if facts is None:
+        facts = _pledge_facts(scope=scope, as_of=on, donor=donor)
     overdue = sorted((f for f in facts if fulfilment.is_overdue(f, on=on)), key=lambda f: (f.due_on, f.pledge_id))
     shown = overdue[:limit] if limit is not None else overdue
-    pledges = Pledge.objects.select_related("donor", "recipient", "item").in_bulk([f.pledge_id for f in shown])
+    pledges = (Pledge.objects.select_related("donor", "recipient", "item").in_bulk([f.pledge_id for f in shown])
+               if shown else {})
     rows = [
         OverduePledge(pledge=pledges[f.pledge_id], days_overdue=fulfilment.days_overdue(f, on=on),
                       outstanding=f.quantity - min(f.delivered, f.quantity))
@@ -257,14 +289,32 @@ class RecipientGap:
 
 
 def recipient_gaps(*, actor, recipient=None, item=None, as_of: dt.date | None = None,
-                   nations: Mapping[int, Nation] | None = None) -> list[RecipientGap]:
+                   nations: Mapping[int, Nation] | None = None, facts: list[fulfilment.PledgeFacts] | None = None,
+                   items: Mapping[int, Item] | None = None) -> list[RecipientGap]:
     """Per (recipient, item) with a requirement: required, pledged, delivered, uncovered, undelivered.
 
     Over the non-cancelled pledges the viewer may see: every pledge for the cell; for a nation,
     restricted pledges of other donors are left out, so a total never reveals one of them.
     For a past ``as_of``: requirements starting by then, pledges announced by then, deliveries by
-    then. Four queries (five for a past date; three with ``nations``); largest uncovered first.
+    then. Four queries (five for a past date; three with ``nations``); largest uncovered first. A caller that
+    has read them for the same reader, filters and date passes ``facts`` (``pledge_facts``: the pledges the
+    reader may see) and ``items`` (by id, with their categories): one query (the requirements).
     """
+    gaps = recipient_gap_figures(actor=actor, recipient=recipient, item=item, as_of=as_of, facts=facts)
+    if not gaps:
+        return []
+    nations = _nations(nations, {g.recipient_id for g in gaps})
+    if items is None:
+        items = Item.objects.select_related("category").in_bulk({g.item_id for g in gaps})
+    rows = [RecipientGap(recipient=nations[g.recipient_id], item=items[g.item_id], gap=g) for g in gaps]
+    rows.sort(key=lambda r: (-r.gap.uncovered, r.recipient.code, sort_key(r.item.display_name)))
+    return rows
+
+
+def recipient_gap_figures(*, actor, recipient=None, item=None, as_of: dt.date | None = None,
+                          facts: list[fulfilment.PledgeFacts] | None = None) -> list[fulfilment.Gap]:
+    """The figures of ``recipient_gaps`` without the names (``fulfilment.Gap``: recipient and item by id), for
+    aggregates that name nothing. Two queries (requirements, pledges); one with the caller's ``facts``."""
     requirements = Requirement.objects.all()
     if recipient is not None:
         requirements = requirements.filter(recipient_id=_pk(recipient))
@@ -279,13 +329,9 @@ def recipient_gaps(*, actor, recipient=None, item=None, as_of: dt.date | None = 
     if not needs:
         return []
     scope = _scope(actor)
-    facts = _pledge_facts(scope=None if scope.is_cell else scope, as_of=as_of, recipient=recipient, item=item)
-    gaps = fulfilment.recipient_gaps(needs, facts)
-    nations = _nations(nations, {g.recipient_id for g in gaps})
-    items = Item.objects.select_related("category").in_bulk({g.item_id for g in gaps})
-    rows = [RecipientGap(recipient=nations[g.recipient_id], item=items[g.item_id], gap=g) for g in gaps]
-    rows.sort(key=lambda r: (-r.gap.uncovered, r.recipient.code, r.item.name))
-    return rows
+    if facts is None:
+        facts = _pledge_facts(scope=None if scope.is_cell else scope, as_of=as_of, recipient=recipient, item=item)
+    return fulfilment.recipient_gaps(needs, facts)
 
 
 # --- Training ---------------------------------------------------------------------------------------
@@ -340,7 +386,7 @@ def training_summary(*, actor, nations: Mapping[int, Nation] | None = None, as_o
     progress = fulfilment.training_progress(facts)
     nations = _nations(nations, {p.donor_id for p in progress})
     rows = [TrainingRow(donor=nations[p.donor_id], progress=p) for p in progress]
-    rows.sort(key=lambda r: (r.donor.name, r.progress.programme))
+    rows.sort(key=lambda r: (sort_key(r.donor.display_name), r.progress.programme))
     return rows
 
 
@@ -410,11 +456,13 @@ class RecipientTraining:
         return fulfilment.share(min(self.completed.value, self.committed.value), self.committed.value)
 
 
-def training_for_recipient(*, actor, recipient) -> list[RecipientTraining]:
+def training_for_recipient(*, actor, recipient, nations: Mapping[int, Nation] | None = None
+                           ) -> list[RecipientTraining]:
     """Trainees committed vs completed for ``recipient``, by programme. Training commitments belong to their
     donors (``coordination.access``): the cell sees each donor's; a nation sees each programme's total
     over every donor through ``coordination.disclosure`` (checked together: completed is shown only with
-    committed) plus its own part. One query (two for the cell: the donors)."""
+    committed) plus its own part. One query (two for the cell: the donors, unless the caller passes ``nations``,
+    every nation by id)."""
     scope = _scope(actor)
     if scope.is_nobody:
         return []
@@ -426,11 +474,11 @@ def training_for_recipient(*, actor, recipient) -> list[RecipientTraining]:
     ]
     progress = fulfilment.training_progress(facts)
     if scope.is_cell:
-        nations = Nation.objects.in_bulk({p.donor_id for p in progress})
+        nations = _nations(nations, {p.donor_id for p in progress})
         rows = [RecipientTraining(programme=p.programme, donor=nations[p.donor_id],
                                   committed=disclosure.Figure(p.committed), completed=disclosure.Figure(p.completed))
                 for p in progress]
-        rows.sort(key=lambda r: (r.programme, r.donor.name))
+        rows.sort(key=lambda r: (r.programme, sort_key(r.donor.display_name)))
         return rows
     reader = disclosure.reader_of(scope)
     by_programme: dict[str, list[fulfilment.TrainingProgress]] = {}
@@ -516,7 +564,7 @@ def tracker_summary(*, actor) -> TrackerSummary:
     nations = Nation.objects.in_bulk(sums.keys()) if sums else {}
     donors = [TrackerDonor(nations[n], *amounts, months, first, last)
               for n, (amounts, months, first, last) in sums.items()]
-    donors.sort(key=lambda d: (-d.allocated_eur, d.nation.name))
+    donors.sort(key=lambda d: (-d.allocated_eur, sort_key(d.nation.display_name)))
     overall = [sum((getattr(d, f) for d in donors), zero) for f in _FLOW_AMOUNTS]
     total = TrackerDonor(None, *overall, sum(d.months for d in donors),
                          min((d.first_month for d in donors), default=None),
@@ -564,7 +612,7 @@ def pledge_list(*, actor, donor=None, recipient=None, announced_by: dt.date | No
     return qs.order_by("-announced_on", "-pk")
 
 
-def pledge_list_as_of(*, actor, as_of: dt.date, overdue: bool | None = None):
+def pledge_list_as_of(*, actor, as_of: dt.date, overdue: bool | None = None, donor=None, recipient=None):
     """``pledge_list`` on a past date: the pledges announced by then, each with ``delivered_then`` (its
     delivered quantity as of then, ``delivered_by_pledge_as_of``'s rule, a correlated sum in the same query);
     ``overdue`` keeps only those overdue then (or only those not: ``fulfilment.is_overdue`` on that date, in
@@ -572,7 +620,7 @@ def pledge_list_as_of(*, actor, as_of: dt.date, overdue: bool | None = None):
     delivered = (Delivery.objects.filter(pledge_id=OuterRef("pk"), status__in=Delivery.DELIVERED,
                                          delivered_on__lte=as_of)
                  .order_by().values("pledge_id").annotate(total=Sum("quantity")).values("total"))
-    qs = pledge_list(actor=actor, announced_by=as_of).annotate(
+    qs = pledge_list(actor=actor, announced_by=as_of, donor=donor, recipient=recipient).annotate(
         delivered_then=Coalesce(Subquery(delivered), Value(0)))
     if overdue is not None:
         rule = (Q(due_on__lt=as_of) & Q(delivered_then__lt=F("quantity")) & ~Q(status=Pledge.Status.CANCELLED))
@@ -618,7 +666,7 @@ def unseen_owed_by_pair(*, actor, as_of: dt.date | None = None, item_ids=None) -
     """Per (donor, item): what the pledges of ``unseen_owed_pledges`` add to that donor's owed on
     ``as_of`` (pledged − shipped, shipped as of then; the engine's ``owed`` rule), so a reader's figures
     can be computed without them (rule c of ``coordination.disclosure``). Empty for the cell.
-    One query today, two for a past date; none for the cell.
+    One query (for a past date with each pledge's shipments as of then in the same statement); none for the cell.
     """
     qs = unseen_owed_pledges(actor=actor, as_of=as_of)
     if qs is None:
@@ -631,9 +679,12 @@ def unseen_owed_by_pair(*, actor, as_of: dt.date | None = None, item_ids=None) -
                                                                    "shipped_quantity"):
             out[(donor_id, item_id)] = out.get((donor_id, item_id), 0) + max(0, quantity - shipped)
         return out
-    rows = list(qs.values_list("pk", "donor_id", "item_id", "quantity"))
-    shipped_by = shipped_by_pledge_as_of(pledge_ids=[r[0] for r in rows], as_of=as_of)
-    for pk, donor_id, item_id, quantity in rows:
-        out[(donor_id, item_id)] = out.get((donor_id, item_id), 0) + max(0, quantity - shipped_by.get(pk, 0))
+    # shipped as of then (``shipped_by_pledge_as_of``'s rule), summed per pledge in the same statement
+    shipped = (Delivery.objects.filter(pledge_id=OuterRef("pk"), status__in=Delivery.SHIPPED)
+               .filter(Q(shipped_on__lte=as_of) | Q(shipped_on__isnull=True, delivered_on__lte=as_of))
+               .order_by().values("pledge_id").annotate(total=Sum("quantity")).values("total"))
+    for donor_id, item_id, quantity, shipped_then in qs.annotate(
+            _shipped=Coalesce(Subquery(shipped), Value(0))).values_list("donor_id", "item_id", "quantity", "_shipped"):
+        out[(donor_id, item_id)] = out.get((donor_id, item_id), 0) + max(0, quantity - shipped_then)
     return {pair: q for pair, q in out.items() if q}
 

@@ -8,6 +8,7 @@ import copy
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from coordination.access import CHANGE
@@ -72,7 +73,8 @@ class StockReportAdmin(LongTableAdminMixin, AidModelAdmin):
     nation_fields = ("nation",)
     list_display = ("nation", "item", "quantity", "as_of", "reported_by", "created_at")
     list_filter = ("as_of", "nation", "item__category")
-    search_fields = ("nation__code", "nation__name", "item__name")  # the help text; indexed_search does it
+    search_fields = ("nation__code", "nation__name",
+                     "nation__name_fr", "item__name", "item__name_fr")  # the help text; indexed_search does it
     search_help_text = _("A nation's code or the start of its name, an item's NSN or the start of its name.")
     list_select_related = ("nation", "item", "reported_by")
     autocomplete_fields = ("nation", "item")
@@ -104,7 +106,7 @@ class StockpileGuidelineAdmin(AidModelAdmin):
     nation_write = False  # guidelines are the cell's; nations read the alliance-wide and their own
     list_display = ("item", "nation", "minimum_quantity", "effective_from", "effective_to")
     list_filter = ("item__category", "nation", "effective_from")
-    search_fields = ("item__name", "nation__code", "nation__name")
+    search_fields = ("item__name", "item__name_fr", "nation__code", "nation__name", "nation__name_fr")
     list_select_related = ("item", "nation")
     autocomplete_fields = ("item", "nation")
 
@@ -126,7 +128,8 @@ class ProductionRateAdmin(AidModelAdmin):
     nation_fields = ("nation",)
     list_display = ("nation", "item", "line", "units_per_month", "effective_from", "reference")
     list_filter = ("nation", "item__category", "effective_from", ("line", admin.EmptyFieldListFilter))
-    search_fields = ("nation__code", "nation__name", "item__name", "reference", "line__name",
+    search_fields = ("nation__code", "nation__name", "nation__name_fr",
+                     "item__name", "item__name_fr", "reference", "line__name",
                      "line__manufacturer__name")
     list_select_related = ("nation", "item", "line")
     autocomplete_fields = ("nation", "item", "line")
@@ -173,7 +176,7 @@ class ManufacturerAdmin(AidModelAdmin):
     nation_write = False  # industrial reference data: the cell's
     list_display = ("name", "nation", "reference")
     list_filter = ("nation",)
-    search_fields = ("name", "nation__code", "nation__name", "reference")
+    search_fields = ("name", "nation__code", "nation__name", "nation__name_fr", "reference")
     list_select_related = ("nation",)
     autocomplete_fields = ("nation",)
 
@@ -188,7 +191,7 @@ class ProductionLineAdmin(_ServiceInlinesMixin, AidModelAdmin):
     nation_write = False
     list_display = ("name", "manufacturer", "item", "location")
     list_filter = ("manufacturer__nation", "item__category", "item")
-    search_fields = ("name", "location", "manufacturer__name", "item__name", "reference")
+    search_fields = ("name", "location", "manufacturer__name", "item__name", "item__name_fr", "reference")
     list_select_related = ("manufacturer", "item")
     autocomplete_fields = ("manufacturer", "item")
     inlines = [LineRateInline]
@@ -209,6 +212,21 @@ class ParticipantInline(ServiceInline, admin.TabularInline):
         return procurement_services.participant_save(actor=request.user, participant=participant, user=request.user)
 
 
+class AgreementValidityFilter(admin.SimpleListFilter):
+    """In force, expired or not yet in force today."""
+
+    title = _("validity")
+    parameter_name = "validity"
+
+    def lookups(self, request, model_admin):
+        return FrameworkAgreement.Validity.choices
+
+    def queryset(self, request, queryset):
+        if self.value() not in FrameworkAgreement.Validity.values:
+            return queryset
+        return queryset.filter(FrameworkAgreement.validity_q(self.value(), timezone.localdate()))
+
+
 @admin.register(FrameworkAgreement)
 class FrameworkAgreementAdmin(_ServiceInlinesMixin, AidModelAdmin):
     """Read by the lead nation, the participants and the cell; written by the cell."""
@@ -218,12 +236,17 @@ class FrameworkAgreementAdmin(_ServiceInlinesMixin, AidModelAdmin):
     nation_write = False
     allow_delete = False  # orders protect it; end its validity instead
     list_display = ("name", "lead_nation", "item", "manufacturer", "ceiling_quantity", "unit_price_eur",
-                    "valid_from", "valid_to")
-    list_filter = ("lead_nation", "item", "valid_from")
-    search_fields = ("name", "reference", "lead_nation__code", "item__name", "manufacturer__name")
+                    "valid_from", "valid_to", "validity")
+    list_filter = (AgreementValidityFilter, "lead_nation", "item", "valid_from")
+    search_fields = ("name", "reference", "lead_nation__code", "item__name", "item__name_fr", "manufacturer__name")
     list_select_related = ("lead_nation", "item", "manufacturer")
     autocomplete_fields = ("lead_nation", "item", "manufacturer")
     inlines = [ParticipantInline]
+
+    @admin.display(description=_("validity"))
+    def validity(self, obj) -> str:
+        """Whether it is in force today: the dashboard's and the export's word."""
+        return str(obj.validity(timezone.localdate()).label)
 
     def service_save(self, *, request, obj, change):
         return procurement_services.agreement_save(actor=request.user, agreement=obj, user=request.user)
@@ -237,7 +260,7 @@ class AgreementParticipantAdmin(AidModelAdmin):
     allow_delete = False
     list_display = ("agreement", "nation", "planned_quantity", "joined_on")
     list_filter = ("agreement", "nation", "joined_on")
-    search_fields = ("agreement__name", "nation__code", "nation__name")
+    search_fields = ("agreement__name", "nation__code", "nation__name", "nation__name_fr")
     list_select_related = ("agreement", "nation")
     autocomplete_fields = ("agreement", "nation")
 
@@ -271,7 +294,8 @@ class OrderAdmin(_ServiceInlinesMixin, AidModelAdmin):
     list_display = ("record_id", "nation", "item", "agreement", "quantity", "status", "ordered_on", "reference")
     list_display_links = ("record_id", "item")
     list_filter = ("status", "nation", "agreement", "ordered_on")
-    search_fields = ("reference", "nation__code", "item__name", "agreement__name", "manufacturer__name")
+    search_fields = ("reference", "nation__code", "item__name",
+                     "item__name_fr", "agreement__name", "manufacturer__name")
     list_select_related = ("nation", "item", "agreement")
     autocomplete_fields = ("nation", "item", "agreement", "manufacturer")
     readonly_fields = ("created_at", "updated_at")
@@ -289,7 +313,8 @@ class OrderScheduleLineAdmin(AidModelAdmin):
     own_nation_field = "order__nation"
     list_display = ("order", "nation", "item", "due_on", "quantity", "received_on")
     list_filter = ("received_on", "due_on", "order__nation")
-    search_fields = ("order__reference", "order__nation__code", "order__item__name", "=order__id")
+    search_fields = ("order__reference", "order__nation__code",
+                     "order__item__name", "order__item__name_fr", "=order__id")
     list_select_related = ("order__nation", "order__item")
     autocomplete_fields = ("order",)
     date_hierarchy = "due_on"
@@ -300,7 +325,7 @@ class OrderScheduleLineAdmin(AidModelAdmin):
 
     @admin.display(description="item", ordering="order__item__name")
     def item(self, obj):
-        return obj.order.item.name
+        return obj.order.item.display_name
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         scope = self.scope(request)
@@ -325,7 +350,7 @@ class CurrentStockAdmin(ComputedModelAdmin):
     own_nation_field = "nation"
     list_display = ("nation", "item", "quantity", "as_of")
     list_filter = ("nation", "item__category")
-    search_fields = ("nation__code", "item__name")
+    search_fields = ("nation__code", "item__name", "item__name_fr")
     list_select_related = ("nation", "item")
 
 
@@ -336,7 +361,7 @@ class ShortfallAdmin(ComputedModelAdmin):
     list_display = ("nation", "item", "status", "on_hand", "guideline", "owed", "available", "shortfall",
                     "coverage_percent", "months_to_recover", "contracted_inflow", "recovers_on", "computed_at")
     list_filter = ("status", "not_recovering", "nation", "item__category")
-    search_fields = ("nation__code", "item__name")
+    search_fields = ("nation__code", "item__name", "item__name_fr")
     list_select_related = ("nation", "item")
 
     @admin.display(description="coverage", ordering="coverage")
@@ -350,7 +375,7 @@ class ShortfallMarkAdmin(ComputedModelAdmin):
     cell_only = True
     list_display = ("nation", "item", "marked_at")
     list_select_related = ("nation", "item")
-    search_fields = ("nation__code", "item__name")
+    search_fields = ("nation__code", "item__name", "item__name_fr")
 
 
 @admin.register(Alert)
@@ -359,7 +384,7 @@ class AlertAdmin(ComputedModelAdmin):
     own_nation_field = "nation"
     list_display = ("message", "kind", "nation", "item", "opened_at", "closed_at")
     list_filter = ("kind", "closed_at", "nation")
-    search_fields = ("message", "key", "nation__code", "item__name")
+    search_fields = ("message", "key", "nation__code", "item__name", "item__name_fr")
     list_select_related = ("nation", "item")
 
 
@@ -372,7 +397,7 @@ class ShortfallVersionAdmin(ComputedModelAdmin):
     list_display = ("nation", "item", "valid_from", "valid_to", "status", "on_hand", "owed", "available",
                     "shortfall", "recorded_at")
     list_filter = ("status", "nation", "item__category")
-    search_fields = ("nation__code", "item__name")
+    search_fields = ("nation__code", "item__name", "item__name_fr")
     list_select_related = ("nation", "item")
     date_hierarchy = "valid_from"
 

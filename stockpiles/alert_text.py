@@ -24,12 +24,12 @@ def alert_text(alert: Alert) -> str:
     if alert.kind == Alert.Kind.BELOW_GUIDELINE:
         return _("%(item)s: %(available)s %(unit)s available against a guideline of %(guideline)s, short by "
                  "%(shortfall)s.") % {
-            "item": alert.item.name, "available": grouped(p["available"]), "unit": unit,
+            "item": alert.item.display_name, "available": grouped(p["available"]), "unit": unit,
             "guideline": grouped(p["guideline"]), "shortfall": grouped(p["shortfall"])}
     if alert.kind == Alert.Kind.PLEDGE_OVERDUE:
         return _("Pledge #%(pledge)s of %(quantity)s %(unit)s of %(item)s was due on %(due)s; %(outstanding)s not "
                  "delivered.") % {
-            "pledge": p["pledge"], "quantity": grouped(p["quantity"]), "unit": unit, "item": alert.item.name,
+            "pledge": p["pledge"], "quantity": grouped(p["quantity"]), "unit": unit, "item": alert.item.display_name,
             "due": p["due_on"], "outstanding": grouped(p["outstanding"])}
     if alert.kind == Alert.Kind.STALE_REPORTING:
         if p.get("last_report") is None:
@@ -40,5 +40,5 @@ def alert_text(alert: Alert) -> str:
     if alert.kind == Alert.Kind.ENGINE_FAILURE:
         return _("%(item)s: the shortfall engine could not compute this pair (%(error)s); its previous figures are "
                  "kept and marked as failed. Correct the input row (a date out of range?).") % {
-            "item": alert.item.name, "error": p.get("error", "")}
+            "item": alert.item.display_name, "error": p.get("error", "")}
     return alert.message

@@ -271,8 +271,29 @@ class FrameworkAgreement(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    class Validity(models.TextChoices):
+        """Whether an agreement is in force on a day: the one word every door shows (the dashboard's note, the
+        admin's list and export, the API)."""
+
+        IN_FORCE = "in_force", _("In force")
+        EXPIRED = "expired", _("Expired")
+        NOT_YET_IN_FORCE = "not_yet_in_force", _("Not yet in force")
+
     def in_force(self, on) -> bool:
         return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)
+
+    def validity(self, on) -> FrameworkAgreement.Validity:
+        """In force, expired (its ``valid_to`` is before ``on``) or not yet in force on ``on``."""
+        return agreement_validity(self.valid_from, self.valid_to, on)
+
+    @classmethod
+    def validity_q(cls, validity: str, on) -> models.Q:
+        """The agreements with that validity on ``on`` (the admin's filter)."""
+        if validity == cls.Validity.EXPIRED:
+            return models.Q(valid_to__lt=on)
+        if validity == cls.Validity.NOT_YET_IN_FORCE:
+            return models.Q(valid_from__gt=on)
+        return models.Q(valid_from__lte=on) & (models.Q(valid_to__isnull=True) | models.Q(valid_to__gte=on))
 
     @classmethod
     def access_q(cls, scope: Scope, action: str) -> models.Q:
@@ -282,6 +303,15 @@ class FrameworkAgreement(models.Model):
                                                                   nation_id=scope.nation_id))
             )
         return NONE_Q
+
+
+def agreement_validity(valid_from, valid_to, on) -> FrameworkAgreement.Validity:
+    """``FrameworkAgreement.validity`` on plain dates (for rows read without the model)."""
+    if valid_to is not None and valid_to < on:
+        return FrameworkAgreement.Validity.EXPIRED
+    if valid_from > on:
+        return FrameworkAgreement.Validity.NOT_YET_IN_FORCE
+    return FrameworkAgreement.Validity.IN_FORCE
 
 
 class AgreementParticipant(models.Model):
@@ -442,7 +472,7 @@ class Shortfall(NationOwnedAccess, models.Model):
 
     def __str__(self) -> str:
         return gettext("%(nation)s, %(item)s: short by %(n)s (%(status)s)") % {
-            "nation": self.nation.code, "item": self.item.name, "n": grouped(self.shortfall),
+            "nation": self.nation.code, "item": self.item.display_name, "n": grouped(self.shortfall),
             "status": self.get_status_display().lower()}
 
 

@@ -123,6 +123,7 @@ class OrderFacts:
     received: int = 0
     cancelled: bool = False
     agreement_id: int | None = None
+    ordered_on: date | None = None
 
     @property
     def outstanding(self) -> int:

@@ -12,19 +12,28 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from coordination import disclosure
 from coordination.access import VIEW, Scope, scope_for
 from coordination.models import Item, Nation
-from pledges.selectors import recipient_gaps
+from coordination.names import localized, sort_key
+from pledges.selectors import recipient_gap_figures
 from stockpiles import procurement, shortfalls
 from stockpiles.engine import compute_isolated, shortfall_inputs
-from stockpiles.models import AgreementParticipant, FrameworkAgreement, Order, OrderScheduleLine, ProductionRate
-from stockpiles.selectors import nation_positions
+from stockpiles.models import (
+    AgreementParticipant,
+    CurrentStock,
+    FrameworkAgreement,
+    Order,
+    OrderScheduleLine,
+    ProductionRate,
+    StockReport,
+)
+from stockpiles.selectors import StoredFigures, nation_positions, stored_figures
 
 
 def _scope(actor) -> Scope:
@@ -69,9 +78,11 @@ class AgreementRow:
         return disclosure.reason_text(self.reason) if self.reason else ""
 
 
-def agreement_list(*, actor, item=None, as_of: dt.date | None = None) -> list[AgreementRow]:
+def agreement_list(*, actor, item=None, as_of: dt.date | None = None,
+                   order_rows: list[procurement.OrderFacts] | None = None) -> list[AgreementRow]:
     """Agreements the actor may see, with participants and utilisation (ordered vs ceiling, per
-    participant and in total). Three queries (agreements, participants, call-off totals).
+    participant and in total). Three queries (agreements, participants, call-off totals); two with
+    ``order_rows`` (``order_facts``: every order with its date, read once for the page).
 
     For a past ``as_of``: the agreements valid then (from ``valid_from`` to ``valid_to``), the participants
     that had joined by then, and the call-offs placed by then.
@@ -99,10 +110,17 @@ def agreement_list(*, actor, item=None, as_of: dt.date | None = None) -> list[Ag
     for p in joined.select_related("nation").order_by("joined_on", "nation__code"):
         participants[p.agreement_id].append(p)
     orders: dict[int, list[procurement.OrderFacts]] = defaultdict(list)
-    for agreement_id, nation_id, item_id, total in (
-        placed.exclude(status=Order.Status.CANCELLED).order_by()
-        .values_list("agreement_id", "nation_id", "item_id").annotate(total=Sum("quantity"))
-    ):
+    if order_rows is not None:  # the same call-off totals from the orders read once
+        totals: dict[tuple[int, int, int], int] = defaultdict(int)
+        for o in order_rows:
+            if (o.agreement_id in ids and not o.cancelled
+                    and (as_of is None or (o.ordered_on is not None and o.ordered_on <= as_of))):
+                totals[(o.agreement_id, o.nation_id, o.item_id)] += o.quantity
+        placed_totals = [(a, n, i, t) for (a, n, i), t in totals.items()]
+    else:
+        placed_totals = (placed.exclude(status=Order.Status.CANCELLED).order_by()
+                         .values_list("agreement_id", "nation_id", "item_id").annotate(total=Sum("quantity")))
+    for agreement_id, nation_id, item_id, total in placed_totals:
         orders[agreement_id].append(procurement.OrderFacts(order_id=0, nation_id=nation_id, item_id=item_id,
                                                            quantity=total, agreement_id=agreement_id))
     rows = []
@@ -170,6 +188,13 @@ class ScheduledDelivery:
     item_name: str
     agreement_id: int | None
     agreement_name: str | None
+    item_name_fr: str = ""
+
+    @property
+    def item_label(self) -> str:
+        """The item's name in the reader's language (``coordination.names``)."""
+        return localized(self.item_name, self.item_name_fr)
+    ordered_on: dt.date | None = None  # the order's date (a past date's timeline: the orders placed by then)
 
 
 def scheduled_deliveries(*, actor, item=None, nation=None, since: dt.date | None = None,
@@ -191,7 +216,7 @@ def scheduled_deliveries(*, actor, item=None, nation=None, since: dt.date | None
     rows = qs.order_by("due_on", "order__nation__code", "pk").values_list(
         "pk", "due_on", "quantity", "received_on", "order_id", "order__reference", "order__status",
         "order__nation_id", "order__nation__code", "order__item_id", "order__item__name", "order__agreement_id",
-        "order__agreement__name",
+        "order__agreement__name", "order__item__name_fr", "order__ordered_on",
     )
     return [ScheduledDelivery(*row) for row in rows]
 
@@ -220,6 +245,17 @@ class ItemDemandRow:
     capacity_per_month: int | None
     months_of_capacity: int | None
     reasons: dict[str, str] = field(default_factory=dict)
+    item_name_fr: str = ""
+    category_name_fr: str = ""
+
+    @property
+    def item_label(self) -> str:
+        """The item's name in the reader's language (``coordination.names``); ``item_name`` stays English."""
+        return localized(self.item_name, self.item_name_fr)
+
+    @property
+    def category_label(self) -> str:
+        return localized(self.category_name, self.category_name_fr)
 
     @property
     def suppressed(self) -> bool:
@@ -235,10 +271,9 @@ class ItemDemandRow:
         return disclosure.reason_text(reason) if reason else ""
 
 
-def capacity_in_force(*, as_of: dt.date | None = None, item_ids=None) -> dict[int, dict[int, int]]:
-    """Industrial capacity per item and nation at a date (``procurement.capacity_by_nation``). One query."""
-    on = as_of or _today()
-    qs = ProductionRate.objects.filter(effective_from__lte=on).order_by()
+def _capacity_rates(*, as_of: dt.date, item_ids=None) -> dict[int, list[procurement.CapacityRate]]:
+    """The production rates (a nation's own and its lines') in force by ``as_of``, per item. One query."""
+    qs = ProductionRate.objects.filter(effective_from__lte=as_of).order_by()
     if item_ids is not None:
         qs = qs.filter(item_id__in=set(item_ids))
     rates: dict[int, list[procurement.CapacityRate]] = defaultdict(list)
@@ -246,30 +281,47 @@ def capacity_in_force(*, as_of: dt.date | None = None, item_ids=None) -> dict[in
         "item_id", "nation_id", "line_id", "units_per_month", "effective_from"
     ):
         rates[item_id].append(procurement.CapacityRate(nation_id, units, start, line_id))
-    return {item_id: procurement.capacity_by_nation(series, on) for item_id, series in rates.items()}
+    return rates
 
 
-def _order_facts(*, as_of: dt.date, item_ids=None) -> list[procurement.OrderFacts]:
-    """Every order placed by ``as_of`` with what was received by then (for aggregates). One query."""
-    qs = Order.objects.filter(ordered_on__lte=as_of).order_by()
+def capacity_in_force(*, as_of: dt.date | None = None, item_ids=None) -> dict[int, dict[int, int]]:
+    """Industrial capacity per item and nation at a date (``procurement.capacity_by_nation``). One query."""
+    on = as_of or _today()
+    return {item_id: procurement.capacity_by_nation(series, on)
+            for item_id, series in _capacity_rates(as_of=on, item_ids=item_ids).items()}
+
+
+def _order_facts(*, as_of: dt.date, item_ids=None, placed_by: bool = True) -> list[procurement.OrderFacts]:
+    """Every order placed by ``as_of`` (``placed_by`` False: every order, each with its ``ordered_on``) with
+    what was received by then (for aggregates). One query."""
+    qs = Order.objects.filter(ordered_on__lte=as_of) if placed_by else Order.objects.all()
+    qs = qs.order_by()
     if item_ids is not None:
         qs = qs.filter(item_id__in=set(item_ids))
-    rows = qs.values_list("pk", "nation_id", "item_id", "quantity", "status", "agreement_id").annotate(
+    rows = qs.values_list("pk", "nation_id", "item_id", "quantity", "status", "agreement_id", "ordered_on").annotate(
         received=Sum("schedule__quantity", filter=Q(schedule__received_on__lte=as_of))
     )
     return [
         procurement.OrderFacts(order_id=pk, nation_id=n, item_id=i, quantity=q, received=received or 0,
-                               cancelled=status == Order.Status.CANCELLED, agreement_id=a)
-        for pk, n, i, q, status, a, received in rows
+                               cancelled=status == Order.Status.CANCELLED, agreement_id=a, ordered_on=on)
+        for pk, n, i, q, status, a, on, received in rows
     ]
 
 
-def procurement_overview(*, actor, as_of: dt.date | None = None, item=None) -> list[ItemDemandRow]:
+def order_facts(*, as_of: dt.date | None = None) -> list[procurement.OrderFacts]:
+    """Every order (for aggregates: the call-offs under agreements, the contracted quantities) with its date
+    and what was received by ``as_of`` (today by default), read once for a page that shows both. One query."""
+    return _order_facts(as_of=as_of or _today(), placed_by=False)
+
+
+def procurement_overview(*, actor, as_of: dt.date | None = None, item=None,
+                         order_rows: list[procurement.OrderFacts] | None = None) -> list[ItemDemandRow]:
     """Per item with any demand, contract or capacity: aggregated demand vs under contract vs capacity.
 
     Demand = Σ nation shortfalls (stored rows today, computed for a past date) + the recipient's
     uncovered requirement (``pledges.selectors.recipient_gaps``, the recipient-gap formula, as this
-    viewer may see it). A fixed number of queries (pinned in the tests).
+    viewer may see it). A fixed number of queries (pinned in the tests); one less with ``order_rows``
+    (``order_facts`` for the same date, read once for the page; ``item`` None).
     """
 
     scope = _scope(actor)
@@ -279,21 +331,31 @@ def procurement_overview(*, actor, as_of: dt.date | None = None, item=None) -> l
     on = as_of or _today()
     item_ids = None if item is None else [_pk(item)]
     past = as_of is not None and as_of < _today()
-    positions = nation_positions(as_of=as_of if past else None, item_ids=item_ids, actor=scope)
+    stored = stored_figures(as_of=as_of if past else None, item_ids=item_ids)  # with the items' names
+    positions = nation_positions(as_of=stored.as_of, item_ids=item_ids, actor=scope, stored=stored)
     gaps: dict[int, list] = defaultdict(list)
-    for row in recipient_gaps(actor=scope, item=item, as_of=as_of if past else None):
-        gaps[row.item.pk].append(row.gap)
+    for gap in recipient_gap_figures(actor=scope, item=item, as_of=as_of if past else None):
+        gaps[gap.item_id].append(gap)
     orders: dict[int, list[procurement.OrderFacts]] = defaultdict(list)
-    for o in _order_facts(as_of=on, item_ids=item_ids):
-        orders[o.item_id].append(o)
-    capacity = capacity_in_force(as_of=on, item_ids=item_ids)
-    national_producers = _national_producers(capacity_by_item=capacity, as_of=on, item_ids=item_ids)
+    if order_rows is None:
+        order_rows = _order_facts(as_of=on, item_ids=item_ids)
+    for o in order_rows:
+        if o.ordered_on is None or o.ordered_on <= on:  # the caller's ``order_facts``: every order, dated
+            orders[o.item_id].append(o)
+    rates = _capacity_rates(as_of=on, item_ids=item_ids)
+    capacity = {item_id: procurement.capacity_by_nation(series, on) for item_id, series in rates.items()}
+    national_producers = _national_producers(capacity_by_item=capacity, as_of=on, item_ids=item_ids, rates=rates)
 
     wanted = set(positions) | set(gaps) | set(orders) | set(capacity)
-    items = Item.objects.select_related("category").in_bulk(wanted)
+    items = {i: (it.name, it.unit, it.category_name, it.name_fr, it.category_name_fr)
+             for i, it in stored.items.items()}
+    missing = wanted - set(items)  # items with demand, contracts or capacity but no shortfall row: one query
+    if missing:
+        items.update({i: (name, unit, category) for i, name, unit, category in Item.objects.filter(pk__in=missing)
+                      .order_by().values_list("pk", "name", "unit", "category__name")})
     rows = []
     for item_id in wanted:
-        it = items[item_id]
+        name, unit, category_name, name_fr, category_name_fr = items[item_id]
         cap_by_nation = capacity.get(item_id, {})
         by_nation = positions.get(item_id, {})
         d = procurement.aggregate_demand(
@@ -303,8 +365,6 @@ def procurement_overview(*, actor, as_of: dt.date | None = None, item=None) -> l
             contracted=procurement.contracted_outstanding(orders.get(item_id, [])),
             capacity_per_month=sum(cap_by_nation.values()),
         )
-        if d.demand == 0 and d.contracted == 0 and d.capacity_per_month == 0:
-            continue
         contracted_by: dict[int, int] = defaultdict(int)
         for o in orders.get(item_id, []):
             contracted_by[o.nation_id] += o.outstanding
@@ -314,28 +374,36 @@ def procurement_overview(*, actor, as_of: dt.date | None = None, item=None) -> l
             national_capacity={n: cap_by_nation[n] for n in producers}, recipient_uncovered=d.recipient_uncovered,
             demand=d, reader=reader, limits={n: p.limit for n, p in by_nation.items()},
         )
+        if not f.listed:  # decided on the figures as this reader sees them (coordination.disclosure)
+            continue
         rows.append(ItemDemandRow(
-            item_id=item_id, item_name=it.name, unit=it.unit, category_name=it.category.name,
+            item_id=item_id, item_name=name, unit=unit, category_name=category_name,
+            item_name_fr=name_fr, category_name_fr=category_name_fr,
             nation_shortfall=f.nation_shortfall.value, nations_short=f.nations_short.value,
             recipient_uncovered=d.recipient_uncovered, demand=f.demand.value, contracted=f.contracted.value,
             gap=f.gap.value, contracted_share=f.contracted_share.value,
             capacity_per_month=f.capacity_per_month.value, months_of_capacity=f.months_of_capacity.value,
             reasons={key: fig.reason for key, fig in vars(f).items() if fig.reason},
         ))
-    rows.sort(key=lambda r: (r.category_name, r.item_name))
+    rows.sort(key=lambda r: (sort_key(r.category_label), sort_key(r.item_label)))
     return rows
 
 
-def _national_producers(*, capacity_by_item: dict[int, dict[int, int]], as_of: dt.date, item_ids
-                        ) -> dict[int, set[int]]:
+def _national_producers(*, capacity_by_item: dict[int, dict[int, int]], as_of: dt.date, item_ids,
+                        rates: dict[int, list[procurement.CapacityRate]] | None = None) -> dict[int, set[int]]:
     """Per item, the nations whose capacity comes from their own (nation-owned) rate, not from lines:
     exactly those without a line rate for the item (the rule of ``procurement.capacity_by_nation``).
-    One query (the (item, nation) pairs that have line rates); none when there is no capacity.
+    One query (the (item, nation) pairs that have line rates); none when there is no capacity, or when the
+    caller passes the ``rates`` in force it read (``_capacity_rates``, same date and items).
     """
-    lines = set(
-        ProductionRate.objects.filter(line__isnull=False, effective_from__lte=as_of).order_by()
-        .values_list("item_id", "nation_id").distinct()
-    ) if capacity_by_item else set()
+    if rates is not None:
+        lines = {(item_id, r.nation_id) for item_id, series in rates.items() for r in series
+                 if r.line_id is not None}
+    else:
+        lines = set(
+            ProductionRate.objects.filter(line__isnull=False, effective_from__lte=as_of).order_by()
+            .values_list("item_id", "nation_id").distinct()
+        ) if capacity_by_item else set()
     return {
         item_id: {n for n in by_nation if (item_id, n) not in lines}
         for item_id, by_nation in capacity_by_item.items()
@@ -386,3 +454,48 @@ def item_projection(*, actor, item, as_of: dt.date | None = None, months: int = 
 def order_ids_placed_by(*, actor, on: dt.date) -> set[int]:
     """Ids of the orders the actor may see that were placed on or before ``on``. One query."""
     return set(order_list(actor=actor).filter(ordered_on__lte=on).values_list("pk", flat=True))
+
+
+def item_projection_stored(*, actor, item, stored: StoredFigures, nations, months: int = 24
+                           ) -> list[NationProjection]:
+    """``item_projection`` from figures already read for the page (``stored_figures`` of the same date, with
+    ``nations`` by id): each nation's stored result for the item, with the contracted inflows of its orders'
+    schedules counted by the engine's rule (``shortfalls.inflows_by_month``: placed by the date, not
+    cancelled, not received before the stock report in use). One query: the schedule lines the reader may
+    see, each with its pair's stock report date then."""
+    scope = _scope(actor)
+    if scope.is_nobody:
+        return []
+    item_id = _pk(item)
+    results = {n: r for (n, i), r in stored.visible(scope).items()
+               if i == item_id and r.status != shortfalls.NO_REPORT}
+    if not results:
+        return []
+    on = stored.as_of or _today()
+    if on >= _today():
+        reports = CurrentStock.objects.filter(nation_id=OuterRef("order__nation_id"), item_id=item_id)
+    else:
+        reports = StockReport.objects.filter(nation_id=OuterRef("order__nation_id"), item_id=item_id, as_of__lte=on)
+    lines = (OrderScheduleLine.objects.restrict(scope, VIEW)
+             .filter(order__item_id=item_id, order__ordered_on__lte=on, order__nation_id__in=results.keys())
+             .exclude(order__status=Order.Status.CANCELLED).order_by()
+             .annotate(_reported_on=Subquery(reports.order_by("-as_of").values("as_of")[:1])))
+    inflows: dict[int, list[shortfalls.ScheduledInflow]] = defaultdict(list)
+    reported_on: dict[int, dt.date | None] = {}
+    for n, due, q, received, reported in lines.values_list("order__nation_id", "due_on", "quantity", "received_on",
+                                                           "_reported_on"):
+        inflows[n].append(shortfalls.ScheduledInflow(due, q, received_on=received))
+        reported_on[n] = reported
+    rows = []
+    for n, r in results.items():
+        r = replace(r, as_of=on, inflow_by_month=tuple(sorted(
+            shortfalls.inflows_by_month(inflows.get(n, ()), on, reported_on.get(n)).items())))
+        without = shortfalls.months_to_recover(r.shortfall, r.rate) if r.status == shortfalls.BELOW_GUIDELINE else None
+        rows.append(NationProjection(
+            nation_id=n, nation_code=nations[n].code, result=r,
+            points=shortfalls.recovery_projection(r, months=months),
+            months_without_contracts=without,
+            recovers_on_without_contracts=shortfalls.add_months(on, without) if without else None,
+        ))
+    rows.sort(key=lambda p: (-p.result.shortfall, p.nation_code))
+    return rows

@@ -10,6 +10,7 @@ reported are those with a stock report. Stale: the latest report is older than
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -18,8 +19,9 @@ from django.utils import timezone
 
 from coordination.access import VIEW, Scope, scope_for
 from coordination.models import Nation
+from coordination.names import localized
 from stockpiles.models import CurrentStock, Shortfall, StockReport
-from stockpiles.selectors import shortfalls_as_of
+from stockpiles.selectors import StoredFigures, shortfalls_as_of
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,12 @@ class NationReporting:
     items_reported: int  # of the expected items
     stale: bool
     on: dt.date | None = None  # the day the row describes (None: today)
+    nation_name_fr: str = ""
+
+    @property
+    def nation_label(self) -> str:
+        """The nation's name in the reader's language (``coordination.names``)."""
+        return localized(self.nation_name, self.nation_name_fr)
 
     @property
     def items_missing(self) -> int:
@@ -67,6 +75,25 @@ def last_report_by_nation(*, actor, as_of: dt.date) -> dict[int, dt.date]:
     return {pk: last for pk, last in rows if last is not None}
 
 
+def nations_with_last_report(*, actor, as_of: dt.date | None = None) -> dict[int, Nation]:
+    """Every nation by id (reference data: everyone reads it; read once per request for the tables that name
+    nations), each with ``last_report``: the date of its latest stock report (on or before a past ``as_of``)
+    when the reader may see it (its own, or every nation's for the cell; None otherwise or without one).
+    One query: one index probe per nation, as ``last_report_by_nation``."""
+    scope = actor if isinstance(actor, Scope) else scope_for(actor)
+    if scope.is_nobody:
+        nations = Nation.objects.in_bulk()
+        for nation in nations.values():
+            nation.last_report = None
+        return nations
+    if as_of is not None and as_of < timezone.localdate():
+        latest = StockReport.objects.restrict(scope, VIEW).filter(nation_id=OuterRef("pk"), as_of__lte=as_of)
+    else:
+        latest = CurrentStock.objects.restrict(scope, VIEW).filter(nation_id=OuterRef("pk"))
+    return Nation.objects.annotate(last_report=Subquery(latest.order_by("-as_of", "-id").values("as_of")[:1])
+                                   ).in_bulk()
+
+
 def latest_report_on(*, actor, as_of: dt.date) -> dt.date | None:
     """The latest stock report on or before ``as_of`` among the nations the user may see. One query."""
     return max(last_report_by_nation(actor=actor, as_of=as_of).values(), default=None)
@@ -81,19 +108,27 @@ def reports_stale_on(*, last_report: dt.date | None, on: dt.date) -> bool:
 def _counts_as_of(scope: Scope, as_of: dt.date) -> dict[int, dict]:
     """Expected and reported items per nation on a past date: from the shortfall pairs as they stood
     then (the engine's inputs as of that date), by the same rule as the stored rows."""
+    return _counts_of(((row.nation.pk, row.item.pk), row.result) for row in shortfalls_as_of(actor=scope, as_of=as_of))
+
+
+def _counts_of(pairs) -> dict[int, dict]:
+    """Expected (guideline above 0) and reported (with a stock report) items per nation of (pair, result)s."""
     counts: dict[int, dict] = {}
-    for row in shortfalls_as_of(actor=scope, as_of=as_of):
-        if row.result.guideline is not None and row.result.guideline > 0:
-            entry = counts.setdefault(row.nation.pk, {"expected": 0, "reported": 0})
+    for (nation_id, _item_id), result in pairs:
+        if result.guideline is not None and result.guideline > 0:
+            entry = counts.setdefault(nation_id, {"expected": 0, "reported": 0})
             entry["expected"] += 1
-            entry["reported"] += row.result.on_hand is not None
+            entry["reported"] += result.on_hand is not None
     return counts
 
 
-def reporting_by_nation(*, actor, today: dt.date | None = None, as_of: dt.date | None = None
+def reporting_by_nation(*, actor, today: dt.date | None = None, as_of: dt.date | None = None,
+                        stored: StoredFigures | None = None, nations: Mapping[int, Nation] | None = None
                         ) -> list[NationReporting]:
     """One row per nation the user may see (its own for an officer; every ally, and every nation with a
-    report or an expectation, for the cell), stale ones first. Three queries.
+    report or an expectation, for the cell), stale ones first. Three queries; none when the caller passes
+    what it has read once for the request for the same reader and date: ``stored`` (``stored_figures``)
+    and ``nations`` (``nations_with_last_report``).
 
     For a past ``as_of``: the latest report on or before it, days and staleness counted to it, and the
     items expected and reported then (``shortfalls_as_of``: the engine's inputs as of that date).
@@ -103,6 +138,14 @@ def reporting_by_nation(*, actor, today: dt.date | None = None, as_of: dt.date |
         return []
     today = as_of or today or timezone.localdate()
     expected_q = Q(guideline__gt=0)
+    if stored is not None and nations is not None:
+        counts = _counts_of(stored.visible(scope).items())
+        last = {pk: n.last_report for pk, n in nations.items() if n.last_report is not None}
+        shown = [n for n in nations.values() if scope.is_cell or n.pk == scope.nation_id]
+        if scope.is_cell:
+            shown = [n for n in shown if n.role == Nation.Role.ALLY or n.pk in counts or n.pk in last]
+        return _reporting_rows([(n.pk, n.code, n.name, n.name_fr) for n in shown], counts, last, today=today,
+                               as_of=as_of)
     if as_of is not None:
         counts = _counts_as_of(scope, as_of)
         last = last_report_by_nation(actor=scope, as_of=as_of)
@@ -121,13 +164,19 @@ def reporting_by_nation(*, actor, today: dt.date | None = None, as_of: dt.date |
         nations = nations.filter(Q(role=Nation.Role.ALLY) | Q(pk__in=set(counts) | set(last)))
     else:
         nations = nations.filter(pk=scope.nation_id)
+    return _reporting_rows(nations.values_list("pk", "code", "name", "name_fr"), counts, last, today=today, as_of=as_of)
+
+
+def _reporting_rows(nations, counts: dict[int, dict], last: dict[int, dt.date], *, today: dt.date,
+                    as_of: dt.date | None) -> list[NationReporting]:
     rows = []
-    for nation_id, code, name in nations.values_list("pk", "code", "name"):
+    for nation_id, code, name, name_fr in nations:
         expected = counts.get(nation_id, {}).get("expected", 0)
         reported = counts.get(nation_id, {}).get("reported", 0)
         last_report = last.get(nation_id)
         stale = is_stale(last_report=last_report, expected=expected, today=today)
-        rows.append(NationReporting(nation_id=nation_id, nation_code=code, nation_name=name, last_report=last_report,
+        rows.append(NationReporting(nation_id=nation_id, nation_code=code, nation_name=name, nation_name_fr=name_fr,
+                                    last_report=last_report,
                                     items_expected=expected, items_reported=reported, stale=stale, on=as_of))
     rows.sort(key=lambda r: (not r.stale, -r.items_missing, r.nation_code))
     return rows

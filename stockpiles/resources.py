@@ -4,6 +4,8 @@ of the computed tables."""
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+from import_export import fields
 
 from coordination.resources import (
     AidResource,
@@ -140,12 +142,17 @@ class FrameworkAgreementResource(AidResource):
     lead_nation = nation_field("lead_nation")
     item = item_field()
     manufacturer = fk_field(Manufacturer, "manufacturer", "name")
+    # Export only: whether it is in force on the day of the export (the admin list's and the dashboard's word).
+    validity = fields.Field(column_name="validity", readonly=True)
 
     class Meta(AidResource.Meta):
         model = FrameworkAgreement
         fields = ("id", "name", "lead_nation", "item", "manufacturer", "ceiling_quantity", "unit_price_eur",
-                  "valid_from", "valid_to", "reference", "notes")
+                  "valid_from", "valid_to", "validity", "reference", "notes")
         import_id_fields = ("id",)
+
+    def dehydrate_validity(self, agreement: FrameworkAgreement) -> str:
+        return str(agreement.validity(timezone.localdate()).label)
 
     def service_save(self, *, instance, is_create, actor):
         return procurement_services.agreement_save(actor=actor, agreement=instance, user=actor)

@@ -10,20 +10,38 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, F, Max, Min, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Case,
+    Count,
+    DateField,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    When,
+    Window,
+)
 from django.utils import timezone
 
 from coordination import disclosure
-from coordination.access import VIEW, Scope, scope_for
+from coordination.access import VIEW, Scope, can_see_nation_detail, scope_for
 from coordination.dates import end_of_day
 from coordination.models import Category, Item, Nation
+from coordination.names import localized, sort_key
 from pledges.selectors import unseen_owed_by_pair
 from stockpiles import shortfalls
-from stockpiles.engine import shortfalls_compute
+from stockpiles.engine import inflows_by_pair, shortfalls_compute
 from stockpiles.models import Alert, Shortfall, ShortfallMark, ShortfallRun, ShortfallVersion, SnapshotRow, StockReport
 
 Pair = tuple[int, int]
@@ -92,6 +110,129 @@ def versions_valid_on(day: dt.date, *, scope: Scope | None) -> QuerySet[Shortfal
     return qs.filter(valid_from__lte=day).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=day)).order_by()
 
 
+@dataclass(frozen=True)
+class StoredItem:
+    """An item as the stored figures' read brings it (joined): what the pages' tables name and value."""
+
+    name: str
+    unit: str
+    category_id: int
+    category_name: str
+    unit_value_eur: Decimal | None
+    name_fr: str = ""
+    category_name_fr: str = ""
+
+
+_ITEM_FIELDS = ("item__name", "item__unit", "item__category_id", "item__category__name", "item__unit_value_eur",
+                "item__name_fr", "item__category__name_fr")
+
+
+@dataclass(frozen=True)
+class StoredFigures:
+    """Every pair's figures on one date, read once per request: today's Shortfall rows, the history's versions
+    valid on a past date (docs/history.md), or a frozen snapshot's rows; with their items (name, unit,
+    category, unit value) joined, and for today when the engine last wrote and whether a recompute is
+    pending too long (``shortfalls_are_stale``). Unrestricted: the alliance aggregates read every pair
+    (through ``coordination.disclosure``); a reader's own rows come out through ``visible`` (the access rule
+    of ``coordination.access``). One query (``stored_figures``)."""
+
+    as_of: dt.date | None
+    snapshot_id: int | None
+    results: dict[Pair, shortfalls.ShortfallResult]
+    items: dict[int, StoredItem]
+    last_computed: dt.datetime | None = None
+    pending_too_long: bool = False
+
+    def visible(self, scope: Scope) -> dict[Pair, shortfalls.ShortfallResult]:
+        """The pairs ``scope`` may see (own nation, or every pair for the cell)."""
+        if scope.is_nobody:
+            return {}
+        return {pair: r for pair, r in self.results.items() if can_see_nation_detail(scope, pair[0])}
+
+    @property
+    def stale(self) -> bool:
+        """Today's figures are stale (``shortfalls_are_stale``'s rule, on what this read brought)."""
+        if self.last_computed is None:
+            return True
+        return shortfalls_are_stale(last_computed=self.last_computed, pending_too_long=self.pending_too_long)
+
+
+def stored_figures(*, as_of: dt.date | None = None, snapshot_id: int | None = None,
+                   item_ids: Iterable[int] | None = None, nation_ids: Iterable[int] | None = None) -> StoredFigures:
+    """Every pair's stored figures for today, a past ``as_of`` or a frozen snapshot (see ``StoredFigures``),
+    for aggregates and, through ``StoredFigures.visible``, a reader's own rows; only those of ``item_ids`` or
+    ``nation_ids`` when given (then without the staleness answers). One query."""
+    item_fields = dict.fromkeys(_ITEM_FIELDS)
+    items: dict[int, StoredItem] = {}
+
+    def item_of(item_id: int, row) -> None:
+        if item_id not in items:
+            items[item_id] = StoredItem(*row)
+
+    results: dict[Pair, shortfalls.ShortfallResult] = {}
+    last = None
+    pending = False
+    if snapshot_id is not None or _is_past(as_of):
+        if snapshot_id is not None:
+            qs = SnapshotRow.objects.filter(snapshot_id=snapshot_id).order_by()
+        else:
+            qs = versions_valid_on(as_of, scope=None)
+        if item_ids is not None:
+            qs = qs.filter(item_id__in=set(item_ids))
+        if nation_ids is not None:
+            qs = qs.filter(nation_id__in=set(nation_ids))
+        n_fig = len(shortfalls.VERSION_FIGURES)
+        for n, i, *rest in qs.values_list("nation_id", "item_id", *shortfalls.VERSION_FIGURES, *item_fields):
+            results[(n, i)] = shortfalls.result_from_figures(rest[:n_fig], as_of or _today())
+            item_of(i, rest[n_fig:])
+    else:
+        now = timezone.now()
+        qs = Shortfall.objects.order_by()
+        if item_ids is not None:
+            qs = qs.filter(item_id__in=set(item_ids))
+        if nation_ids is not None:
+            qs = qs.filter(nation_id__in=set(nation_ids))
+        whole = item_ids is None and nation_ids is None
+        if whole:  # the staleness banner's second question, answered in the same statement (evaluated once)
+            qs = qs.annotate(_pending=Exists(ShortfallMark.objects.filter(
+                marked_at__lt=now - settings.SHORTFALL_PENDING_STALE_AFTER)))
+        extra = ("_pending",) if whole else ()
+        for row in qs.values("nation_id", "item_id", *_RESULT_FIELDS, "computed_at", *item_fields, *extra):
+            results[(row["nation_id"], row["item_id"])] = result_of(row)
+            item_of(row["item_id"], [row[f] for f in _ITEM_FIELDS])
+            if last is None or row["computed_at"] > last:
+                last = row["computed_at"]
+            pending = pending or bool(row.get("_pending"))
+    return StoredFigures(as_of=as_of if _is_past(as_of) or snapshot_id is not None else None,
+                         snapshot_id=snapshot_id, results=results, items=items, last_computed=last,
+                         pending_too_long=pending)
+
+
+def stored_shortfall_rows(*, actor, stored: StoredFigures, nations: Mapping[int, Nation], nation: int | None = None,
+                          item: int | None = None, below_only: bool = False, limit: int | None = None
+                          ) -> list[PastShortfall]:
+    """The reader's rows of ``stored`` (own nation, or all for the cell), worst first (by shortfall, nation
+    code, item name), optionally one nation's or one item's, only those below guideline, the first ``limit``.
+    No query: names from ``nations`` (every nation by id) and the items joined to the read."""
+    rows = []
+    for (n, i), r in stored.visible(_scope(actor)).items():
+        if (nation is not None and n != nation) or (item is not None and i != item):
+            continue
+        if below_only and r.status != shortfalls.BELOW_GUIDELINE:
+            continue
+        rows.append(((-r.shortfall, nations[n].code, stored.items[i].name), n, i, r))
+    rows.sort(key=lambda row: row[0])
+    if limit is not None:
+        rows = rows[:limit]
+    return [PastShortfall(nation=nations[n], item=_item_of(i, stored.items[i]), result=r) for _k, n, i, r in rows]
+
+
+def _item_of(item_id: int, item: StoredItem) -> Item:
+    """An Item (with its category) from the joined columns, for the tables that name and link it."""
+    return Item(pk=item_id, name=item.name, name_fr=item.name_fr, unit=item.unit, unit_value_eur=item.unit_value_eur,
+                category=Category(pk=item.category_id, name=item.category_name, name_fr=item.category_name_fr))
+
+
 # --- Per-nation shortfalls ----------------------------------------------------------------------
 
 def shortfall_list(*, actor, nation: Nation | int | None = None, item: Item | int | None = None
@@ -114,14 +255,18 @@ def shortfalls_last_computed() -> dt.datetime | None:
     return max(times) if times else None
 
 
-def shortfalls_are_stale(*, last_computed: dt.datetime | None = None, now: dt.datetime | None = None) -> bool:
+def shortfalls_are_stale(*, last_computed: dt.datetime | None = None, now: dt.datetime | None = None,
+                         pending_too_long: bool | None = None) -> bool:
     """True when the stored figures are older than ``settings.SHORTFALL_STALE_AFTER`` (or missing), or when
     a write's recompute has waited longer than ``settings.SHORTFALL_PENDING_STALE_AFTER`` (a drain that
-    failed or was lost leaves its marks: the rows of those pairs are out of date). At most two queries."""
+    failed or was lost leaves its marks: the rows of those pairs are out of date). At most two queries;
+    none when the caller has both answers (``pending_too_long``: ``StoredFigures``)."""
     now = now or timezone.now()
     last = last_computed if last_computed is not None else shortfalls_last_computed()
     if last is None or now - last > settings.SHORTFALL_STALE_AFTER:
         return True
+    if pending_too_long is not None:
+        return pending_too_long
     return ShortfallMark.objects.filter(marked_at__lt=now - settings.SHORTFALL_PENDING_STALE_AFTER).exists()
 
 
@@ -174,6 +319,18 @@ class ItemRollupRow:
     statuses: dict[str, int] = field(default_factory=dict)
     nations_not_reporting: int | None = 0  # expected to report the item and have not (no_report rows)
     reasons: dict[str, str] = field(default_factory=dict)
+    unit_value_eur: Decimal | None = None  # the item's reference value (for the EUR figures per category)
+    item_name_fr: str = ""
+    category_name_fr: str = ""
+
+    @property
+    def item_label(self) -> str:
+        """The item's name in the reader's language (``coordination.names``); ``item_name`` stays English."""
+        return localized(self.item_name, self.item_name_fr)
+
+    @property
+    def category_label(self) -> str:
+        return localized(self.category_name, self.category_name_fr)
 
     @property
     def suppressed(self) -> bool:
@@ -204,7 +361,8 @@ def _position(r: shortfalls.ShortfallResult) -> NationPosition:
 
 
 def nation_positions(*, as_of: dt.date | None = None, item_ids: Iterable[int] | None = None, actor=None,
-                     snapshot_id: int | None = None) -> dict[int, dict[int, NationPosition]]:
+                     snapshot_id: int | None = None, stored: StoredFigures | None = None
+                     ) -> dict[int, dict[int, NationPosition]]:
     """Per item, per nation: status, shortfall, surplus and the largest shortfall a reader knows it could
     have (guideline + owed) — stored rows today, the history's versions for a past ``as_of``, a frozen
     snapshot's rows for ``snapshot_id``. For aggregates only: never shown per nation.
@@ -212,11 +370,14 @@ def nation_positions(*, as_of: dt.date | None = None, item_ids: Iterable[int] | 
     ``actor``: the reader (rule c of ``coordination.disclosure``): every other donor's pledges this
     reader may not see are left out of that donor's owed, available, shortfall and surplus
     (``pledges.selectors.unseen_owed_by_pair``), so they neither enter nor move anything it sees.
-    None (or the cell): every pledge counts. One query today (two with a nation's ``actor``).
+    None (or the cell): every pledge counts. One query today (two with a nation's ``actor``); none but the
+    nation's with ``stored`` (``stored_figures`` for the same date, read once per request).
     """
-    by_item: dict[int, dict[int, NationPosition]] = defaultdict(dict)
     unseen = {} if actor is None else unseen_owed_by_pair(actor=_scope(actor), as_of=as_of, item_ids=item_ids)
-    if snapshot_id is not None or _is_past(as_of):
+    if stored is not None:
+        wanted = None if item_ids is None else set(item_ids)
+        results = {p: r for p, r in stored.results.items() if wanted is None or p[1] in wanted}
+    elif snapshot_id is not None or _is_past(as_of):
         results = _results(scope=None, as_of=as_of, item_ids=item_ids, snapshot_id=snapshot_id)
     else:
         qs = Shortfall.objects.all()
@@ -226,6 +387,16 @@ def nation_positions(*, as_of: dt.date | None = None, item_ids: Iterable[int] | 
             (row["nation_id"], row["item_id"]): result_of(row)
             for row in qs.order_by().values("nation_id", "item_id", *_RESULT_FIELDS)
         }
+    return reader_positions(results, unseen)
+
+
+def reader_positions(results: Mapping[Pair, shortfalls.ShortfallResult], unseen: Mapping[Pair, int]
+                     ) -> dict[int, dict[int, NationPosition]]:
+    """Per item, per nation: the engine's ``results`` as one reader computes them, without the owed
+    quantities ``unseen`` (``pledges.selectors.unseen_owed_by_pair``: the pledges it may not see, rule c
+    of ``coordination.disclosure``). Pure: ``nation_positions`` reads, this computes (the property test in
+    tests/coordination/test_disclosure.py calls it)."""
+    by_item: dict[int, dict[int, NationPosition]] = defaultdict(dict)
     for (nation_id, item_id), r in results.items():
         by_item[item_id][nation_id] = _position(shortfalls.without_owed(r, unseen.get((nation_id, item_id), 0)))
     return by_item
@@ -251,40 +422,41 @@ def rollup_disclosed(*, positions: Mapping[int, NationPosition], reader: disclos
 
 
 def alliance_rollup(*, actor, as_of: dt.date | None = None, item_ids: Iterable[int] | None = None,
-                    snapshot_id: int | None = None) -> list[ItemRollupRow]:
+                    snapshot_id: int | None = None, stored: StoredFigures | None = None) -> list[ItemRollupRow]:
     """Per item: gross total shortfall (no netting between nations), net position, nations below.
 
     The figures follow ``shortfalls.rollup_of_totals`` (gross total over every row; net and counts over
     compared rows) and are disclosed through ``coordination.disclosure.rollup_figures``: outside the
     cell, checked for enough other nations, dominance, restricted pledges (``pledges.selectors.
     unseen_owed_by_pair``: left out of the figures this reader sees) and rounded. Three queries for a
-    nation (positions; the pledges it may not see; items), two for the cell, or the engine's input
-    queries for a past ``as_of``.
+    nation (positions with their items; the pledges it may not see), one for the cell; with ``stored``
+    (``stored_figures`` for the same date, read once per request) one for a nation, none for the cell.
     """
     scope = _scope(actor)
     if scope.is_nobody:
         return []
     reader = disclosure.reader_of(scope)
-    by_item = nation_positions(as_of=as_of, item_ids=item_ids, actor=scope, snapshot_id=snapshot_id)
-    names = {
-        pk: (name, unit, category_name)
-        for pk, name, unit, category_name in Item.objects.filter(pk__in=by_item.keys()).order_by()
-        .values_list("pk", "name", "unit", "category__name")
-    } if by_item else {}
+    if stored is None:
+        stored = stored_figures(as_of=as_of, snapshot_id=snapshot_id, item_ids=item_ids)
+    by_item = nation_positions(as_of=stored.as_of, item_ids=item_ids, actor=scope, stored=stored)
     rows = []
     for item_id, positions in by_item.items():
-        name, unit, category_name = names[item_id]
+        item = stored.items[item_id]
+        name, name_fr, unit = item.name, item.name_fr, item.unit
+        category_name, category_name_fr = item.category_name, item.category_name_fr
         figures, statuses = rollup_disclosed(positions=positions, reader=reader)
         reasons = {key: f.reason for key, f in vars(figures).items() if f.reason}
         rows.append(ItemRollupRow(
             item_id=item_id, item_name=name, unit=unit, category_name=category_name,
+            item_name_fr=name_fr, category_name_fr=category_name_fr,
             total_shortfall=figures.total_shortfall.value, net_position=figures.net_position.value,
             nations_below=figures.nations_below.value, nations_counted=figures.nations_counted.value,
             statuses=statuses, reasons=reasons,
             # a count of other nations' reporting status: shown with the total only, like the other counts
             nations_not_reporting=statuses.get(shortfalls.NO_REPORT, 0) if statuses else None,
+            unit_value_eur=item.unit_value_eur,
         ))
-    rows.sort(key=lambda row: (row.category_name, row.item_name))
+    rows.sort(key=lambda row: (sort_key(row.category_label), sort_key(row.item_label)))
     return rows
 
 
@@ -300,6 +472,12 @@ class CategoryShortfall:
     hidden: int  # items whose total is hidden from this reader (left out of ``value_eur``)
     unvalued: int  # items short with no unit value (left out of ``value_eur``)
     unit_values: dict[int, Decimal | None] = field(default_factory=dict)
+    category_name_fr: str = ""
+
+    @property
+    def category_label(self) -> str:
+        """The category's name in the reader's language (``coordination.names``)."""
+        return localized(self.category_name, self.category_name_fr)
 
     @property
     def largest(self) -> ItemRollupRow | None:
@@ -314,11 +492,10 @@ def shortfall_by_category(*, actor, as_of: dt.date | None = None, rollup: list[I
                           ) -> list[CategoryShortfall]:
     """The alliance roll-up (``alliance_rollup``: disclosed per item; the caller's ``rollup`` when it has read
     it for the same actor and date) summed per category in EUR, through ``disclosure.total_of_shown`` (a
-    hidden item never enters a total). Categories by EUR, largest first. Three queries (the roll-up's two
-    and the items' unit values); one with ``rollup``."""
+    hidden item never enters a total). Categories by EUR, largest first. The roll-up's queries; none with
+    ``rollup`` (its rows carry the items' unit values)."""
     rows = alliance_rollup(actor=actor, as_of=as_of) if rollup is None else rollup
-    unit_values = dict(Item.objects.filter(pk__in=[r.item_id for r in rows]).order_by()
-                       .values_list("pk", "unit_value_eur")) if rows else {}
+    unit_values = {r.item_id: r.unit_value_eur for r in rows}
     by_category: dict[str, list[ItemRollupRow]] = defaultdict(list)
     for row in rows:
         by_category[row.category_name].append(row)
@@ -330,10 +507,11 @@ def shortfall_by_category(*, actor, as_of: dt.date | None = None, rollup: list[I
         short = [r for r in items if not r.suppressed and (r.total_shortfall or 0) > 0]
         unvalued = sum(1 for r in short if unit_values.get(r.item_id) is None)
         short.sort(key=lambda r: (-(unit_values.get(r.item_id) or 0) * r.total_shortfall, -r.total_shortfall,
-                                  r.item_name))
+                                  sort_key(r.item_label)))
         out.append(CategoryShortfall(category_name=name, items=short, value_eur=Decimal(total.value),
-                                     hidden=total.hidden, unvalued=unvalued, unit_values=unit_values))
-    out.sort(key=lambda c: (-c.value_eur, -len(c.items), c.category_name))
+                                     hidden=total.hidden, unvalued=unvalued, unit_values=unit_values,
+                                     category_name_fr=items[0].category_name_fr))
+    out.sort(key=lambda c: (-c.value_eur, -len(c.items), sort_key(c.category_label)))
     return out
 
 
@@ -365,18 +543,30 @@ class ShortfallMatrix:
 
 
 def shortfall_matrix(*, actor, as_of: dt.date | None = None,
-                     nations: Mapping[int, Nation] | None = None, snapshot_id: int | None = None) -> ShortfallMatrix:
+                     nations: Mapping[int, Nation] | None = None, snapshot_id: int | None = None,
+                     stored: StoredFigures | None = None) -> ShortfallMatrix:
     """Coverage per nation and category: the cell sees every nation, a nation only its own row.
 
     Built with ``shortfalls.coverage_of_totals``. Three queries for today's figures (stored rows
     summed per nation, category and status; nations unless given as ``nations``, every nation by id;
     categories). For today's figures the cells do
-    not name their worst item (the database returns the lowest coverage, not its item).
+    not name their worst item (the database returns the lowest coverage, not its item). With ``stored``
+    (``stored_figures`` for the same date, read once per request) and ``nations``: no query, the reader's
+    rows of it summed by ``shortfalls.status_totals``.
     """
     scope = _scope(actor)
     grouped: dict[Pair, list[shortfalls.StatusTotals]] = defaultdict(list)
+    category_names: dict[int, tuple[str, str]] = {}
     if scope.is_nobody:
         pass
+    elif stored is not None:
+        members: dict[Pair, list[shortfalls.ShortfallResult]] = defaultdict(list)
+        for (n, i), r in stored.visible(scope).items():
+            item = stored.items[i]
+            category_names[item.category_id] = (item.category_name, item.category_name_fr)
+            members[(n, item.category_id)].append(r)
+        for key, results in members.items():
+            grouped[key] = shortfalls.status_totals(results)
     elif snapshot_id is not None or _is_past(as_of):
         results = _results(scope=scope, as_of=as_of, snapshot_id=snapshot_id)
         category_of = dict(Item.objects.filter(pk__in={i for _, i in results}).values_list("pk", "category_id"))
@@ -389,11 +579,18 @@ def shortfall_matrix(*, actor, as_of: dt.date | None = None,
         for row, t in _stored_totals(Shortfall.objects.restrict(scope, VIEW), "nation_id", "item__category_id"):
             grouped[(row["nation_id"], row["item__category_id"])].append(t)
     cells = {key: shortfalls.coverage_of_totals(totals) for key, totals in grouped.items()}
+    # by the name the row shows in the reader's language, not by code (Germany between Czechia and Denmark
+    # read as a bug; in French, Allemagne comes first)
     if nations is None:
-        shown = list(Nation.objects.filter(pk__in={n for n, _ in grouped}).order_by("name"))
-    else:  # by the name the row shows, not by code (Germany between Czechia and Denmark read as a bug)
-        shown = sorted((nations[n] for n in {n for n, _ in grouped}), key=lambda nation: nation.name.casefold())
-    categories = list(Category.objects.filter(pk__in={c for _, c in grouped}).order_by("name"))
+        shown = list(Nation.objects.filter(pk__in={n for n, _ in grouped}))
+    else:
+        shown = [nations[n] for n in {n for n, _ in grouped}]
+    shown.sort(key=lambda nation: sort_key(nation.display_name))
+    if stored is not None:
+        categories = [Category(pk=pk, name=name, name_fr=name_fr) for pk, (name, name_fr) in category_names.items()]
+    else:
+        categories = list(Category.objects.filter(pk__in={c for _, c in grouped}))
+    categories.sort(key=lambda category: (sort_key(category.display_name), category.pk))
     return ShortfallMatrix(nations=shown, categories=categories, cells=cells)
 
 
@@ -445,8 +642,8 @@ def recovery_projection(*, actor, nation: Nation | int, item: Item | int, months
 
 @dataclass(frozen=True)
 class ShortfallSeries:
-    """Shortfall over time: ``past`` from the stored history (one point a month, ending today), ``projected``
-    from today's figures ahead (production and contracted deliveries). ``own_only``: a nation reading an
+    """Shortfall over time: ``past`` from the stored history (one point a month, ending at the date), ``projected``
+    from that date's figures ahead (production and contracted deliveries). ``own_only``: a nation reading an
     item or category across nations gets its own rows only (no other nation's figures over time)."""
 
     past: list[tuple[dt.date, int]]
@@ -455,31 +652,161 @@ class ShortfallSeries:
 
 
 def shortfall_series(*, actor, item: int | None = None, nation: int | None = None, category: int | None = None,
-                     months: int = 24, ahead: int = 24) -> ShortfallSeries:
-    """Σ shortfall over the last ``months`` months of the pairs selected (an item, a nation, a category, or
-    any combination; none: the alliance), read from the history in one query, and the projected path
-    ahead (the engine's input queries for the selected pairs). Through the access rule: the cell sees every
-    pair; a nation its own (``own_only`` when the selection spans other nations)."""
+                     months: int = 24, ahead: int = 24, as_of: dt.date | None = None) -> ShortfallSeries:
+    """Σ shortfall over the last ``months`` months up to ``as_of`` (today by default) of the pairs selected (an
+    item, a nation, a category, or any combination; none: the alliance), and the projected path ahead from
+    that date: ``shortfall_trend`` with no grouping (a day without any stored figures counts 0)."""
+    trend = shortfall_trend(actor=actor, item=item, nation=nation, category=category, months=months,
+                            ahead=ahead, as_of=as_of)
+    line = trend.lines[0] if trend.lines else None
+    past = [(day, (line.past[k] if line else None) or 0) for k, day in enumerate(trend.past_dates)]
+    projected = list(zip(trend.ahead_dates, line.projected, strict=True)) if line and line.projected else []
+    return ShortfallSeries(past=past, projected=projected, own_only=trend.own_only)
+
+
+# A trend's lines: grouped by (the id, the label, the unit when the line is one item's).
+TREND_GROUPS = {
+    "category": ("item__category_id", "item__category__name", None),
+    "item": ("item_id", "item__name", "item__unit"),
+    "nation": ("nation_id", "nation__name", None),
+}
+
+
+@dataclass(frozen=True)
+class TrendLine:
+    key: int | None  # the category, item or nation id; None: the whole selection
+    label: str
+    unit: str  # the item's unit when the line is one item's (grouped by item), else ""
+    past: list[int | None]  # one per ``ShortfallTrend.past_dates``; None: no figures stored for that day
+    past_guideline: list[int | None]  # Σ guideline of the same rows (a share of guideline)
+    projected: list[int]  # one per ``ShortfallTrend.ahead_dates`` (month 0 = the date); [] without a row then
+
+    @property
+    def peak(self) -> int:
+        return max([v for v in self.past if v is not None] + self.projected, default=0)
+
+
+@dataclass(frozen=True)
+class ShortfallTrend:
+    """Shortfall over time per line (``shortfall_trend``): the past month by month ending at ``as_of``, and the
+    projected path from ``as_of`` on. ``eur``: the figures are valued in EUR (items without a reference
+    value are left out: ``unvalued_items`` of them had a shortfall at the date)."""
+
+    as_of: dt.date
+    past_dates: list[dt.date]
+    ahead_dates: list[dt.date]
+    lines: list[TrendLine]
+    own_only: bool = False
+    eur: bool = False
+    unvalued_items: int = 0
+
+    @property
+    def empty(self) -> bool:
+        return not any(v is not None for line in self.lines for v in line.past)
+
+
+def _valid_on(day: dt.date) -> Q:
+    return Q(valid_from__lte=day) & (Q(valid_to__isnull=True) | Q(valid_to__gt=day))
+
+
+def shortfall_trend(*, actor, by: str | None = None, item: int | None = None, nation: int | None = None,
+                    category: int | None = None, as_of: dt.date | None = None, months: int = 24, ahead: int = 12,
+                    eur: bool = False) -> ShortfallTrend:
+    """Shortfall over time of the pairs selected (an item, a nation, a category, any combination; none: all),
+    one line per ``by`` (``TREND_GROUPS``; None: one line): Σ shortfall on the same day of each of the last
+    ``months`` months up to ``as_of`` (today by default), read from the stored history (``ShortfallVersion``),
+    and the projected path ahead from the figures valid at ``as_of``: the engine's projection of each pair
+    short then (production at its rate and its contracted deliveries, ``shortfalls.projected_shortfalls``).
+    ``eur``: each pair's shortfall times its item's reference unit value (never a sum of different units).
+
+    Through the access rule, like the API's series: the cell sees every pair, a nation its own rows only
+    (``own_only`` when the selection spans other nations); no other nation's figure over time reaches a nation.
+
+    Queries: one for the past (summed by the database per line and date), one for the pairs short at the date
+    (with the date of their stock report in use when they have contracted inflows), and one for the schedule
+    lines of those with contracted inflows, if any: three at most, at any size.
+    """
     scope = _scope(actor)
+    day = as_of or _today()
+    past_dates = shortfalls.series_dates(day, months)
+    ahead_dates = [shortfalls.add_months(day, m) for m in range(max(0, ahead) + 1)]
+    own_only = not scope.is_cell and (nation is None or nation != scope.nation_id)
     if scope.is_nobody:
-        return ShortfallSeries(past=[], projected=[])
-    today = _today()
-    dates = shortfalls.series_dates(today, months)
-    qs = ShortfallVersion.objects.restrict(scope, VIEW).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=dates[0]))
+        return ShortfallTrend(as_of=day, past_dates=past_dates, ahead_dates=ahead_dates, lines=[],
+                              own_only=own_only, eur=eur)
+    qs = ShortfallVersion.objects.restrict(scope, VIEW).filter(valid_from__lte=day).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gt=past_dates[0])).order_by()
     if item is not None:
         qs = qs.filter(item_id=item)
     if nation is not None:
         qs = qs.filter(nation_id=nation)
     if category is not None:
         qs = qs.filter(item__category_id=category)
-    rows = list(qs.order_by().values_list("nation_id", "item_id", "valid_from", "valid_to", "shortfall"))
-    versions = [(start, end, short) for _, _, start, end, short in rows]
-    past = [(day, shortfalls.total_on(versions, day)) for day in dates]
-    current = {(n, i) for n, i, _, end, _ in rows if end is None}
-    projected = shortfalls.projected_totals(shortfalls_compute(pairs=sorted(current)).values(), ahead) \
-        if current and ahead > 0 else []
-    own_only = not scope.is_cell and (nation is None or nation != scope.nation_id)
-    return ShortfallSeries(past=past, projected=projected, own_only=own_only)
+    unvalued: set[int] = set()
+    valued = qs
+    if eur:
+        valued = qs.filter(item__unit_value_eur__isnull=False)
+        value = ExpressionWrapper(F("shortfall") * F("item__unit_value_eur"),
+                                  output_field=DecimalField(max_digits=32, decimal_places=2))
+    else:
+        value = F("shortfall")
+    key_field, label_field, unit_field = TREND_GROUPS[by] if by else (None, None, None)
+
+    # 1. The past: the database sums each line's versions valid on each date (NULL: none valid that day).
+    sums = {}
+    for k, d in enumerate(past_dates):
+        sums[f"s{k}"] = Sum(Case(When(_valid_on(d), then=value), default=None))
+        sums[f"g{k}"] = Sum(Case(When(_valid_on(d), then=F("guideline")), default=None))
+    fields = [f for f in (key_field, label_field, unit_field) if f]
+    rows = list(valued.values(*fields).annotate(**sums)) if fields else [valued.aggregate(**sums)]
+
+    def whole(v) -> int | None:
+        return None if v is None else int(round(v))
+
+    lines: dict = {}
+    for row in rows:
+        past = [whole(row[f"s{k}"]) for k in range(len(past_dates))]
+        if all(v is None for v in past):
+            continue
+        key = row[key_field] if key_field else None
+        lines[key] = TrendLine(
+            key=key, label=str(row[label_field]) if label_field else "",
+            unit=row[unit_field] if unit_field else "", past=past,
+            past_guideline=[whole(row[f"g{k}"]) for k in range(len(past_dates))],
+            projected=[0] * len(ahead_dates) if past[-1] is not None else [])
+
+    # 2. Ahead: only a pair short at the date moves (available never falls in the projection).
+    report_day = Subquery(StockReport.objects.filter(
+        nation_id=OuterRef("nation_id"), item_id=OuterRef("item_id"), as_of__lte=day,
+    ).order_by("-as_of").values("as_of")[:1])
+    short = (qs.filter(_valid_on(day), shortfall__gt=0)
+             .annotate(reported_on=Case(When(contracted_inflow__gt=0, then=report_day), default=None,
+                                        output_field=DateField()))
+             .values_list(key_field or "pk", "nation_id", "item_id", "reported_on", "item__unit_value_eur",
+                          *shortfalls.VERSION_FIGURES))
+    short = list(short)
+    contracted = {(n, i): reported for _k, n, i, reported, _v, *figures in short
+                  if dict(zip(shortfalls.VERSION_FIGURES, figures, strict=True))["contracted_inflow"] > 0}
+    inflows = inflows_by_pair(reported_on=contracted, as_of=day)
+    for key, n, i, _reported, unit_value, *figures in short:
+        if eur and unit_value is None:
+            unvalued.add(i)
+            continue
+        line = lines.get(key if key_field else None)
+        if line is None or not line.projected:
+            continue
+        result = replace(shortfalls.result_from_figures(tuple(figures), day), inflow_by_month=inflows.get((n, i), ()))
+        weight = unit_value if eur else 1
+        for m, amount in enumerate(shortfalls.projected_shortfalls(result, len(ahead_dates) - 1)):
+            line.projected[m] += amount * weight
+    ordered = []
+    for line in lines.values():
+        if eur and line.projected:
+            line = replace(line, projected=[int(round(v)) for v in line.projected])
+        ordered.append(line)
+    ordered.sort(key=lambda line: (-line.peak, line.label))
+    return ShortfallTrend(as_of=day, past_dates=past_dates, ahead_dates=ahead_dates, lines=ordered,
+                          own_only=own_only, eur=eur, unvalued_items=len(unvalued))
 
 
 # --- Alerts ---------------------------------------------------------------------------------------
@@ -500,3 +827,20 @@ def alert_list(*, actor, open_only: bool = True, kind: str | None = None, open_a
     if kind:
         qs = qs.filter(kind=kind)
     return qs.order_by("-opened_at", "-pk")
+
+
+def alerts_page(*, actor, open_at: dt.date | None = None, limit: int | None = None) -> tuple[list[Alert], int]:
+    """The first ``limit`` alerts of ``alert_list`` (all when None), with their nation, item and pledge, and how
+    many there are: one query (the count is a window over the same rows)."""
+    qs = alert_list(actor=actor, open_at=open_at)
+    if limit is None:
+        rows = list(qs)
+        return rows, len(rows)
+    return page_with_count(qs, limit)
+
+
+def page_with_count(qs: QuerySet, limit: int) -> tuple[list, int]:
+    """The first ``limit`` rows of ``qs`` and how many rows it has: one query (the count is a window over the
+    same rows)."""
+    rows = list(qs.annotate(_total=Window(Count("pk")))[:limit])
+    return rows, (rows[0]._total if rows else 0)

@@ -563,6 +563,16 @@ def total_on(versions: Iterable[tuple[date, date | None, int]], on: date) -> int
     return sum(short for start, end, short in versions if start <= on and (end is None or on < end))
 
 
+def projected_shortfalls(result: ShortfallResult, months: int) -> list[int]:
+    """The pair's shortfall month by month ahead, month 0 being ``result.as_of``: guideline − the projected
+    available stock (production at the rate and contracted deliveries, ``recovery_projection``), never below
+    0. A pair without a projection (no report or no guideline) keeps its shortfall as it is."""
+    points = recovery_projection(result, months=months)
+    if not points:
+        return [result.shortfall] * (max(0, months) + 1)
+    return [max(0, p.guideline - p.available) for p in points]
+
+
 def projected_totals(results: Iterable[ShortfallResult], months: int) -> list[tuple[date, int]]:
     """Σ over the pairs of the projected shortfall, month by month (production and contracted deliveries,
     ``recovery_projection``); month 0 is today. Pairs without a projection count their shortfall as it is."""
@@ -572,7 +582,6 @@ def projected_totals(results: Iterable[ShortfallResult], months: int) -> list[tu
     totals = [0] * (max(0, months) + 1)
     day0 = results[0].as_of
     for r in results:
-        points = recovery_projection(r, months=months)
-        for m in range(len(totals)):
-            totals[m] += max(0, points[m].guideline - points[m].available) if points else r.shortfall
+        for m, short in enumerate(projected_shortfalls(r, months)):
+            totals[m] += short
     return [(add_months(day0, m), t) for m, t in enumerate(totals)]

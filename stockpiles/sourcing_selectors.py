@@ -5,17 +5,18 @@ The figures are the engine's (``stockpiles.engine.shortfall_inputs`` + ``stockpi
 arranged by the pure planner ``stockpiles.sourcing``. A fixed number of queries per call (pinned in
 tests/stockpiles/test_sourcing_selectors.py).
 
-Access: the cell sees every ally. A nation sees its own headroom; other nations' figures never, and the
-proposed split (which is built from them) only when at least ``AGGREGATE_MIN_OTHER_NATIONS`` other
-nations give something in it (``coordination.disclosure``); then it sees its own
-lines and the totals, never another nation's line. A nation runs the what-if of its own pledges only.
+Access: the cell sees every ally. A nation sees its own headroom; other nations' figures never; the
+month-by-month total of headroom as ``coordination.disclosure.series_figures`` allows; and a split
+computed from its own headroom and those shown totals (the others taken together), shown only when
+month 0's total is (``plan_from_results``): its own lines and the split's totals, never another
+nation's line. A nation runs the what-if of its own pledges only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -85,6 +86,7 @@ class SourcingPlan:
     lines: list[PlanLine] = field(default_factory=list)  # the split's lines this viewer may see
     totals_by_month: list[int | None] | None = None  # Σ headroom of every ally per month (None: hidden)
     totals_notes: list[str] = field(default_factory=list)  # per month: why that total is hidden ('' shown)
+    totals_reasons: list[str | None] = field(default_factory=list)  # per month: the reason code (None: shown)
     others_hidden: bool = False  # a nation: other nations' rows are not shown
     split_suppressed: bool = False  # a nation: the split rests on too few other nations to show
 
@@ -115,11 +117,12 @@ def explain(line: sourcing.SplitLine, nation: Nation) -> str:
     return text
 
 
-def _results(*, item_id: int, nation_ids, as_of: dt.date) -> dict[int, tuple[shortfalls.ShortfallResult, bool]]:
+def _results(*, item_id: int, nation_ids, as_of: dt.date, allies=None
+             ) -> dict[int, tuple[shortfalls.ShortfallResult, bool]]:
     """The engine's result per given nation for the item, and whether the pair has inputs of its own (a report,
     a rate, a national-stock pledge, a schedule line). A pair the engine cannot compute is left out (logged by
     ``compute_isolated``), as in every other read."""
-    inputs = shortfall_inputs(pairs=[(n, item_id) for n in nation_ids], as_of=as_of)
+    inputs = shortfall_inputs(pairs=[(n, item_id) for n in nation_ids], as_of=as_of, allies=allies)
     results: dict[int, tuple[shortfalls.ShortfallResult, bool]] = {}
     for (n, _i), inp in inputs.items():
         try:
@@ -140,8 +143,8 @@ def uncovered_need(*, actor, item: Item | int, as_of: dt.date | None = None,
                    nations: Mapping[int, Nation] | None = None) -> int:
     """The recipients' uncovered requirement of the item (required − pledged), over the pledges the viewer
     may see (``pledges.selectors.recipient_gaps``)."""
-    gaps = pledge_selectors.recipient_gaps(actor=actor, item=item, as_of=as_of, nations=nations)
-    return sum(g.gap.uncovered for g in gaps)
+    gaps = pledge_selectors.recipient_gap_figures(actor=actor, item=item, as_of=as_of)
+    return sum(g.uncovered for g in gaps)
 
 
 def sourcing_plan(*, actor, item: Item, quantity: int | None = None, as_of: dt.date | None = None,
@@ -166,50 +169,86 @@ def sourcing_plan(*, actor, item: Item, quantity: int | None = None, as_of: dt.d
     else:
         need, need_source = quantity, "quantity"
     candidates = _candidates(nations)
-    computed = _results(item_id=item.pk, nation_ids=[n.pk for n in candidates], as_of=on)
-    if not scope.is_cell:  # rule (c): other donors' pledges this reader may not see are left out (one query)
-        unseen = pledge_selectors.unseen_owed_by_pair(actor=scope, as_of=as_of, item_ids=[item.pk])
-        computed = {n: (shortfalls.without_owed(r, unseen.get((n, item.pk), 0)), own)
-                    for n, (r, own) in computed.items()}
+    computed = _results(item_id=item.pk, nation_ids=[n.pk for n in candidates], as_of=on,
+                        allies=[n.pk for n in candidates if n.role == Nation.Role.ALLY])
+    # rule (c): other donors' pledges this reader may not see are left out (one query)
+    unseen = {} if scope.is_cell else pledge_selectors.unseen_owed_by_pair(actor=scope, as_of=as_of,
+                                                                            item_ids=[item.pk])
+    return plan_from_results(item=item, as_of=on, need=need, need_source=need_source, nations=nations,
+                             computed=computed, unseen=unseen, reader=disclosure.reader_of(scope), horizon=horizon)
+
+
+OTHERS = 0  # the other nations taken together in a nation's split (no nation has id 0)
+
+
+def _others_headroom(by_month: Sequence[int], *, as_of: dt.date) -> sourcing.Headroom:
+    """The other nations together as one ally whose headroom by month is ``by_month``."""
+    result = shortfalls.ShortfallResult(as_of=as_of, status=shortfalls.OK, on_hand=None, guideline=None, owed=0,
+                                        available=None, shortfall=0, coverage=None, rate=None,
+                                        months_to_recover=None, not_recovering=False)
+    return sourcing.Headroom(nation_id=OTHERS, result=result, known=True, now=by_month[0], by_month=tuple(by_month))
+
+
+def plan_from_results(*, item: Item, as_of: dt.date, need: int, need_source: str, nations: Mapping[int, Nation],
+                      computed: Mapping[int, tuple[shortfalls.ShortfallResult, bool]],
+                      unseen: Mapping[tuple[int, int], int],
+                      reader: disclosure.Reader, horizon: int | None = None) -> SourcingPlan:
+    """The plan as ``reader`` sees it, from the engine's result per candidate nation (and whether the pair has
+    inputs of its own) and the owed quantities it may not see (``unseen``, per (nation, item)). Pure: no query
+    (``sourcing_plan`` reads; the property test in tests/coordination/test_disclosure.py calls this).
+
+    The cell sees every nation and the split. A nation sees its own headroom, the month-by-month total
+    through ``disclosure.series_figures``, and a split computed **from those shown figures** (its own
+    headroom and the others' together, ``disclosure.others_from_shown``), never from the others' exact
+    figures: the covered quantity, the date and its own lines of a split over the exact figures would
+    give back, with the quantity asked varied, the exact totals the series shows only rounded."""
+    on = as_of
+    horizon = horizon_months() if horizon is None else horizon
+    months = [shortfalls.add_months(on, m) for m in range(horizon + 1)]
+    computed = {n: (shortfalls.without_owed(r, unseen.get((n, item.pk), 0)), own) for n, (r, own) in computed.items()}
     known: list[AllyHeadroom] = []
     unknown: list[AllyHeadroom] = []
-    for nation in candidates:
+    for nation in _candidates(nations):
+        if nation.pk not in computed:
+            continue
         result, own = computed[nation.pk]
         if not own and nation.role != Nation.Role.ALLY:
             continue  # a partner with nothing of its own for the item is not a candidate
         h = sourcing.headroom(nation.pk, result, horizon=horizon, quantity=need if need > 0 else None)
         (known if h.known else unknown).append(AllyHeadroom(nation=nation, headroom=h))
     known.sort(key=lambda r: (-(r.headroom.now or 0), -(r.headroom.at_horizon or 0), r.nation.code))
-    split = sourcing.propose_split([r.headroom for r in known], need=need, horizon=horizon, as_of=on)
     by_id = {r.nation.pk: r.nation for r in known}
-    totals = [sum(r.headroom.by_month[m] for r in known) for m in range(horizon + 1)]
-    if scope.is_cell:
+    if reader.is_cell:
+        split = sourcing.propose_split([r.headroom for r in known], need=need, horizon=horizon, as_of=on)
+        totals = [sum(r.headroom.by_month[m] for r in known) for m in range(horizon + 1)]
         lines = [PlanLine(nation=by_id[ln.nation_id], line=ln, explanation=explain(ln, by_id[ln.nation_id]))
                  for ln in split.lines]
         return SourcingPlan(item=item, as_of=on, horizon=horizon, months=months, need=need, need_source=need_source,
                             rows=known, unknown=unknown, split=split, lines=lines, totals_by_month=totals)
-    own_id = scope.nation_id
-    reader = disclosure.reader_of(scope)
-    given: dict[int, int] = {}
-    for ln in split.lines:
-        given[ln.nation_id] = given.get(ln.nation_id, 0) + ln.quantity
-    suppressed = disclosure.primary_reason(given, reader) is not None
-    # The month totals are shown together: each month on its own contributors, and its change since now
-    # too (coordination.disclosure.series_figures), so the slope never gives one nation's production.
-    series = disclosure.series_figures(
-        [{r.nation.pk: r.headroom.by_month[m] for r in known} for m in range(horizon + 1)], reader)
+    own_id = reader.nation_id
+    # The month totals are shown together: each month on its own contributors, and its change since every
+    # earlier month shown too (coordination.disclosure.series_figures), so the slope never gives one
+    # nation's production.
+    by_nation = [(r.nation.pk, r.headroom.by_month) for r in known]
+    series = disclosure.series_figures([{n: by_month[m] for n, by_month in by_nation} for m in range(horizon + 1)],
+                                       reader)
     shown_totals = [f.value for f in series]
-    lines = [] if suppressed else [
-        PlanLine(nation=by_id[ln.nation_id], line=ln, explanation=explain(ln, by_id[ln.nation_id]))
-        for ln in split.lines if ln.nation_id == own_id
-    ]
+    mine = [r for r in known if r.nation.pk == own_id]
+    own_by_month = list(mine[0].headroom.by_month) if mine else [0] * (horizon + 1)
+    others = disclosure.others_from_shown(series, own_by_month)
+    split, lines = None, []
+    if others is not None:
+        split = sourcing.propose_split([*(r.headroom for r in mine), _others_headroom(others, as_of=on)],
+                                       need=need, horizon=horizon, as_of=on)
+        lines = [PlanLine(nation=by_id[ln.nation_id], line=ln, explanation=explain(ln, by_id[ln.nation_id]))
+                 for ln in split.lines if ln.nation_id == own_id]
     return SourcingPlan(
         item=item, as_of=on, horizon=horizon, months=months, need=need, need_source=need_source,
-        rows=[r for r in known if r.nation.pk == own_id], unknown=[r for r in unknown if r.nation.pk == own_id],
-        split=None if suppressed else split, lines=lines,
+        rows=mine, unknown=[r for r in unknown if r.nation.pk == own_id],
+        split=split, lines=lines,
         totals_by_month=None if all(t is None for t in shown_totals) else shown_totals,
-        totals_notes=[f.note for f in series],
-        others_hidden=True, split_suppressed=suppressed,
+        totals_notes=[f.note for f in series], totals_reasons=[f.reason for f in series],
+        others_hidden=True, split_suppressed=split is None,
     )
 
 

@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
+from django.utils import translation
 from django_otp import DEVICE_ID_SESSION_KEY
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -29,6 +30,14 @@ requires_postgres = pytest.mark.skipif(
     "not __import__('django.db', fromlist=['connection']).connection.vendor == 'postgresql'",
     reason="needs PostgreSQL (set DATABASE_URL=postgres://...)",
 )
+
+
+@pytest.fixture(autouse=True)
+def default_language_after_each_test():
+    """A request in French leaves French active in the thread (the language middleware activates it and
+    nothing deactivates it): the next test starts in the default language again, whatever ran before."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -34,6 +34,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from coordination.history import COMMAND_PREFIX, TASK_PREFIX
 from coordination.models import ApiToken, Category, Item, Membership, Nation
+from coordination.names import name_fields, name_of
 from coordination.text import grouped
 from pledges.models import AidFlow, Delivery, Pledge, Requirement, TrainingCommitment
 from stockpiles.models import (
@@ -193,7 +194,7 @@ def _text(value) -> str:
 def enrich(rows: Iterable[dict]) -> list[AuditRow]:
     """History rows (dicts from ``audit_queryset``) → display rows with who, nation and the changes.
 
-    Queries: per model present, its history rows and their predecessors (2); users; nations; items.
+    Queries: per model present, its history rows with their predecessors (1); users; nations; items.
     """
     rows = list(rows)
     by_model: dict[str, list[dict]] = defaultdict(list)
@@ -203,14 +204,16 @@ def enrich(rows: Iterable[dict]) -> list[AuditRow]:
     previous: dict[tuple[str, int], object] = {}
     for key, group in by_model.items():
         history = BY_KEY[key].model.history
-        records = {r.history_id: r for r in history.filter(history_id__in=[g["history_id"] for g in group])}
-        full.update({(key, hid): r for hid, r in records.items()})
         latest = max(g["history_date"] for g in group)
         earlier = defaultdict(list)
+        # the rows shown and every earlier row of the same objects (a shown row is one of them: same id, not later)
         candidates = (history.filter(id__in={g["id"] for g in group}, history_date__lte=latest)
                       .order_by("id", "history_date", "history_id"))
+        shown = {g["history_id"] for g in group}
         for r in candidates:
             earlier[r.id].append(r)
+            if r.history_id in shown:
+                full[(key, r.history_id)] = r
         for g in group:
             chain = earlier[g["id"]]
             before = [r for r in chain if (r.history_date, r.history_id) < (g["history_date"], g["history_id"])]
@@ -330,7 +333,8 @@ class _Names:
         user_ids = ids(USER_REFS) | {r["history_user_id"] for r in rows if r["history_user_id"]}
         item_ids = ids(ITEM_REFS)
         self.nations = dict(Nation.objects.filter(pk__in=nation_ids).values_list("pk", "code")) if nation_ids else {}
-        self.items = dict(Item.objects.filter(pk__in=item_ids).values_list("pk", "name")) if item_ids else {}
+        self.items = {row["pk"]: name_of(row) for row in Item.objects.filter(pk__in=item_ids)
+                      .values("pk", *name_fields())} if item_ids else {}
         self.users = (dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username"))
                       if user_ids else {})
         self._refs = [(NATION_REFS, self.nations), (ITEM_REFS, self.items), (USER_REFS, self.users)]

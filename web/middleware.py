@@ -13,6 +13,7 @@ without writing the session on every request.
 from __future__ import annotations
 
 import time
+from functools import partial
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -20,11 +21,40 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
+from django.utils.functional import SimpleLazyObject
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.middleware import OTPMiddleware as DjangoOTPMiddleware
 
+from coordination.auth import checking_device
 from coordination.otp import otp_required_for, user_has_confirmed_device
 from web.dashboard.selectors import user_language
 from web.dashboard.services import membership_set_language
 from web.views import healthz
+
+
+class OTPMiddleware(DjangoOTPMiddleware):
+    """django-otp's middleware (``request.user.otp_device``, ``is_verified()``) without a query of its own:
+    the session's device is checked in the user's read (``coordination.auth.MembershipBackend``: it exists,
+    is the user's and is confirmed, django-otp's ``_finalize_device`` rule). ``otp_device`` is then the
+    device, loaded only if something reads it. Any other case (another backend, no device in the session)
+    takes django-otp's own path."""
+
+    def _verify_user_sync(self, request, user):
+        persistent_id = request.session.get(DEVICE_ID_SESSION_KEY)
+        if not persistent_id:
+            return super()._verify_user_sync(request, user)
+        persistent_id = self._normalize_persistent_id(persistent_id)
+        with checking_device(persistent_id):
+            authenticated = user.is_authenticated  # loads the user (lazy): one query with the check
+        confirmed = getattr(user, "_otp_device_confirmed", None) if authenticated else None
+        if confirmed is None:
+            return super()._verify_user_sync(request, user)
+        self._init_user_fields(user)
+        if confirmed:
+            user.otp_device = SimpleLazyObject(partial(self._device_from_persistent_id, persistent_id))
+        else:
+            del request.session[DEVICE_ID_SESSION_KEY]
+        return user
 
 
 class UserLanguageMiddleware:

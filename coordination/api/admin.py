@@ -30,7 +30,7 @@ class ApiTokenAdmin(SimpleHistoryAdmin):
     form = ApiTokenForm
     list_display = ["name", "nation", "prefix", "status", "created_at", "expires_at", "last_used_at", "revoked_at"]
     list_filter = ["nation", "revoked_at", "expires_at"]
-    search_fields = ["name", "prefix", "nation__code", "nation__name"]
+    search_fields = ["name", "prefix", "nation__code", "nation__name", "nation__name_fr"]
     list_select_related = ["nation"]
     readonly_fields = ["prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
     actions = ["revoke"]

@@ -116,41 +116,43 @@ class NationCodeField(serializers.SlugRelatedField):
 class NationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Nation
-        fields = ["code", "name", "role", "joined_on"]
+        fields = ["code", "name", "name_fr", "role", "joined_on"]
 
 
 class CategorySerializer(serializers.ModelSerializer):
     class Meta:
         model = Category
-        fields = ["id", "name"]
+        fields = ["id", "name", "name_fr"]
 
 
 class ItemSerializer(serializers.ModelSerializer):
     category_name = serializers.CharField(source="category.name", read_only=True)
+    category_name_fr = serializers.CharField(source="category.name_fr", read_only=True)
     nsn_display = serializers.CharField(read_only=True)
 
     class Meta:
         model = Item
-        fields = ["id", "name", "category", "category_name", "unit", "nsn", "nsn_display", "unit_value_eur"]
+        fields = ["id", "name", "name_fr", "category", "category_name", "category_name_fr", "unit", "nsn",
+                  "nsn_display", "unit_value_eur"]
 
 
 class NationWriteSerializer(serializers.ModelSerializer):
     class Meta:
         model = Nation
-        fields = ["code", "name", "role", "joined_on"]
+        fields = ["code", "name", "name_fr", "role", "joined_on"]
         validators: list = []  # uniqueness and constraints are checked by the model validation on save
 
 
 class CategoryWriteSerializer(serializers.ModelSerializer):
     class Meta:
         model = Category
-        fields = ["name"]
+        fields = ["name", "name_fr"]
         validators: list = []
 
 
 class ItemWriteSerializer(serializers.ModelSerializer):
     class Meta:
         model = Item
-        fields = ["category", "name", "unit", "nsn", "unit_value_eur"]
+        fields = ["category", "name", "name_fr", "unit", "nsn", "unit_value_eur"]
         extra_kwargs = {"unit_value_eur": {"min_value": 0}, "name": {"validators": []}}
         validators: list = []

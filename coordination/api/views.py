@@ -33,7 +33,7 @@ class NationViewSet(RecordWriteMixin, ReadOnlyApiViewSet):
     serializer_class = NationSerializer
     lookup_field = "code"
     filterset_fields = {"role": ["exact"]}
-    ordering_fields = ["code", "name", "joined_on"]
+    ordering_fields = ["code", "name", "name_fr", "joined_on"]
     ordering = ["code"]
 
     def get_object(self):
@@ -63,8 +63,9 @@ class ItemViewSet(RecordWriteMixin, ReadOnlyApiViewSet):
     model = Item
     serializer_class = ItemSerializer
     select_related = ("category",)
-    filterset_fields = {"category": ["exact"], "nsn": ["exact"], "unit": ["exact"], "name": ["icontains"]}
-    ordering_fields = ["name", "id", "nsn"]
+    filterset_fields = {"category": ["exact"], "nsn": ["exact"], "unit": ["exact"], "name": ["icontains"],
+                        "name_fr": ["icontains"]}
+    ordering_fields = ["name", "name_fr", "id", "nsn"]
     ordering = ["name"]
 
 

@@ -335,6 +335,7 @@ class FulfilmentByItemView(ApiView):
                                     description="Donor nation code")],
         responses={200: inline_serializer("ItemFulfilment", {"item": serializers.IntegerField(),
                                                              "item_name": serializers.CharField(),
+                                                             "item_name_fr": serializers.CharField(),
                                                              **FULFILMENT_FIELDS}, many=True)},
     )
     def get(self, request):
@@ -347,7 +348,8 @@ class FulfilmentByItemView(ApiView):
             if donor is None:
                 raise serializers.ValidationError({"donor": [f"Unknown nation code {code}."]})
         rows = selectors.fulfilment_by_item(actor=request.user, donor=donor)
-        return Response([{"item": r.item.pk, "item_name": r.item.name, **_fulfilment(r.fulfilment)} for r in rows])
+        return Response([{"item": r.item.pk, "item_name": r.item.name, "item_name_fr": r.item.name_fr,
+                          **_fulfilment(r.fulfilment)} for r in rows])
 
 
 class RecipientGapView(ApiView):
@@ -356,13 +358,14 @@ class RecipientGapView(ApiView):
 
     @extend_schema(responses={200: inline_serializer("RecipientGap", {
         "recipient": serializers.CharField(), "item": serializers.IntegerField(), "item_name": serializers.CharField(),
-        "required": serializers.IntegerField(), "pledged": serializers.IntegerField(),
+        "item_name_fr": serializers.CharField(), "required": serializers.IntegerField(),
+        "pledged": serializers.IntegerField(),
         "delivered": serializers.IntegerField(), "uncovered": serializers.IntegerField(),
         "undelivered": serializers.IntegerField(),
     }, many=True)})
     def get(self, request):
         return Response([{
-            "recipient": r.recipient.code, "item": r.item.pk, "item_name": r.item.name,
+            "recipient": r.recipient.code, "item": r.item.pk, "item_name": r.item.name, "item_name_fr": r.item.name_fr,
             "required": r.gap.required, "pledged": r.gap.pledged, "delivered": r.gap.delivered,
             "uncovered": r.gap.uncovered, "undelivered": r.gap.undelivered,
         } for r in selectors.recipient_gaps(actor=request.user)])
@@ -391,6 +394,7 @@ _TRACKER_AMOUNTS = ("allocated_eur", "military_eur", "financial_eur", "humanitar
 
 def _tracker_donor(d: selectors.TrackerDonor) -> dict:
     return {"donor": d.nation.code if d.nation else None, "name": d.nation.name if d.nation else None,
+            "name_fr": d.nation.name_fr if d.nation else None,
             **{f: f"{getattr(d, f):.2f}" for f in _TRACKER_AMOUNTS}, "months": d.months,
             "first_month": d.first_month, "last_month": d.last_month}
 
@@ -401,6 +405,7 @@ def _tracker_weapons(w: selectors.TrackerWeapons) -> dict:
 
 
 _TRACKER_DONOR = {"donor": serializers.CharField(allow_null=True), "name": serializers.CharField(allow_null=True),
+                  "name_fr": serializers.CharField(allow_null=True, allow_blank=True),
                   **{f: serializers.DecimalField(max_digits=22, decimal_places=2) for f in _TRACKER_AMOUNTS},
                   "months": serializers.IntegerField(), "first_month": serializers.DateField(allow_null=True),
                   "last_month": serializers.DateField(allow_null=True)}

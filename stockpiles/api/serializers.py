@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -9,6 +10,7 @@ from coordination.api.serializers import BIGINT_MAX, OWN_NATION_HELP, ItemRefFie
 from stockpiles.models import (
     Alert,
     CurrentStock,
+    FrameworkAgreement,
     Manufacturer,
     Order,
     OrderScheduleLine,
@@ -182,14 +184,21 @@ class AgreementSerializer(serializers.Serializer):
     lead_nation = serializers.CharField(source="lead_nation.code", read_only=True)
     item = serializers.IntegerField(source="item_id", read_only=True)
     item_name = serializers.CharField(source="item.name", read_only=True)
+    item_name_fr = serializers.CharField(source="item.name_fr", read_only=True)
     manufacturer = serializers.CharField(source="manufacturer.name", read_only=True, allow_null=True, default=None)
     ceiling_quantity = serializers.IntegerField(read_only=True)
     unit_price_eur = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True, allow_null=True)
     valid_from = serializers.DateField(read_only=True)
     valid_to = serializers.DateField(read_only=True, allow_null=True)
+    validity = serializers.SerializerMethodField(
+        help_text="Today: in_force, expired (valid_to has passed) or not_yet_in_force (valid_from is ahead).")
     reference = serializers.CharField(read_only=True)
     participants = serializers.SerializerMethodField()
     utilisation = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.ChoiceField(choices=FrameworkAgreement.Validity.values))
+    def get_validity(self, obj) -> str:
+        return obj.validity(timezone.localdate()).value
 
     def _row(self, obj):
         """The selector's row for this agreement (``stockpiles.procurement_selectors.agreement_list``),

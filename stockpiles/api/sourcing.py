@@ -23,7 +23,7 @@ EARLIEST = dt.date(1949, 4, 4)
 READ_ERRORS = {k: v for k, v in ERRORS.items() if k in (400, 401, 403, 429)}
 
 
-def _not_future(value: dt.date) -> dt.date:
+def date_not_future(value: dt.date) -> dt.date:
     if value > timezone.localdate():
         raise serializers.ValidationError("Pick today or a past date.")
     if value < EARLIEST:
@@ -36,7 +36,7 @@ class SourcingQuerySerializer(serializers.Serializer):
     quantity = serializers.IntegerField(
         required=False, min_value=1, max_value=BIGINT_MAX,
         help_text="The quantity to source; default: the recipients' uncovered requirement of the item.")
-    as_of = serializers.DateField(required=False, validators=[_not_future],
+    as_of = serializers.DateField(required=False, validators=[date_not_future],
                                   help_text="Figures as they stood on this date (default: today).")
 
 
@@ -98,6 +98,7 @@ class SplitSerializer(serializers.Serializer):
 class SourcingSerializer(serializers.Serializer):
     item = serializers.IntegerField()
     item_name = serializers.CharField()
+    item_name_fr = serializers.CharField()
     unit = serializers.CharField()
     as_of = serializers.DateField()
     horizon_months = serializers.IntegerField()
@@ -110,6 +111,11 @@ class SourcingSerializer(serializers.Serializer):
         child=serializers.IntegerField(allow_null=True), allow_null=True,
         help_text="Σ headroom of every nation per month; for a nation, a month's total is null when too few "
                   "other nations have headroom in it.")
+    headroom_total_suppressed = serializers.ListField(
+        child=serializers.DictField(child=serializers.CharField(), allow_null=True), required=False,
+        help_text="Per month: null when that month's total is shown, else why it is hidden: "
+                  "{\"code\": few_nations | dominant | pinned | restricted | related, \"reason\": text} "
+                  "(docs/disclosure.md). Empty for the cell.")
     split = SplitSerializer(allow_null=True)
     others_hidden = serializers.BooleanField(help_text="Other nations' rows are not shown to you.")
     split_suppressed = serializers.BooleanField(
@@ -127,7 +133,8 @@ def _result(r: shortfalls.ShortfallResult) -> dict:
 def plan_payload(plan: sourcing_selectors.SourcingPlan) -> dict:
     split = plan.split
     return {
-        "item": plan.item.pk, "item_name": plan.item.name, "unit": plan.item.unit, "as_of": plan.as_of,
+        "item": plan.item.pk, "item_name": plan.item.name, "item_name_fr": plan.item.name_fr,
+        "unit": plan.item.unit, "as_of": plan.as_of,
         "horizon_months": plan.horizon, "months": plan.months, "need": plan.need, "need_source": plan.need_source,
         "headroom": [{
             "nation": row.nation.code, **_result(row.result), "headroom_now": row.headroom.now,
@@ -137,6 +144,8 @@ def plan_payload(plan: sourcing_selectors.SourcingPlan) -> dict:
         "unknown": [{"nation": row.nation.code, **_result(row.result), "reason": row.result.status}
                     for row in plan.unknown],
         "headroom_total_by_month": plan.totals_by_month,
+        "headroom_total_suppressed": [None if code is None else {"code": code, "reason": note}
+                                      for code, note in zip(plan.totals_reasons, plan.totals_notes, strict=True)],
         "split": None if split is None else {
             "need": split.need, "covered": split.covered, "gap": split.gap, "covered_on": split.covered_on,
             "covered_month": split.covered_month,

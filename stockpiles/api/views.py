@@ -9,10 +9,11 @@ from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from coordination import disclosure
-from coordination.access import VIEW, require_cell
+from coordination.access import VIEW, require_cell, scope_for
 from coordination.api.attribution import change_reason
 from coordination.api.base import (
     ApiView,
@@ -56,6 +57,7 @@ from stockpiles.api.serializers import (
     StockReportSerializer,
     stock_report_payload,
 )
+from stockpiles.api.sourcing import date_not_future
 from stockpiles.filtersets import (
     AlertFilterSet,
     CurrentStockFilterSet,
@@ -242,6 +244,7 @@ class AlliancePositionView(ApiView):
             "results": inline_serializer("AllianceItemPosition", {
                 "item": serializers.IntegerField(),
                 "item_name": serializers.CharField(),
+                "item_name_fr": serializers.CharField(help_text="The French name; empty when none is recorded."),
                 "unit": serializers.CharField(),
                 "category": serializers.CharField(),
                 "total_shortfall": serializers.IntegerField(allow_null=True),
@@ -268,7 +271,8 @@ class AlliancePositionView(ApiView):
         return Response({
             "last_computed": selectors.shortfalls_last_computed(),
             "results": [{
-                "item": r.item_id, "item_name": r.item_name, "unit": r.unit, "category": r.category_name,
+                "item": r.item_id, "item_name": r.item_name, "item_name_fr": r.item_name_fr, "unit": r.unit,
+                "category": r.category_name,
                 "total_shortfall": r.total_shortfall, "net_position": r.net_position,
                 "nations_below": r.nations_below, "nations_counted": r.nations_counted,
                 "nations_not_reporting": r.nations_not_reporting,
@@ -579,7 +583,8 @@ class SnapshotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
             "a": SnapshotSerializer(), "b": SnapshotSerializer(allow_null=True),
             "results": inline_serializer("SnapshotChange", {
                 "nation": serializers.CharField(), "item": serializers.IntegerField(),
-                "item_name": serializers.CharField(), "shortfall_delta": serializers.IntegerField(),
+                "item_name": serializers.CharField(), "item_name_fr": serializers.CharField(),
+                "shortfall_delta": serializers.IntegerField(),
                 "reasons": serializers.ListField(child=serializers.ChoiceField(choices=shortfalls.CHANGE_REASONS)),
                 "before": SnapshotFigures, "after": SnapshotFigures}, many=True)}),
             **{k: v for k, v in ERRORS.items() if k in (400, 401, 403, 404)}})
@@ -602,7 +607,7 @@ class SnapshotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
         return Response({
             "a": SnapshotSerializer(a).data, "b": SnapshotSerializer(b).data if b else None,
             "results": [{
-                "nation": c.nation.code, "item": c.item.pk, "item_name": c.item.name,
+                "nation": c.nation.code, "item": c.item.pk, "item_name": c.item.name, "item_name_fr": c.item.name_fr,
                 "shortfall_delta": c.shortfall_delta, "reasons": list(c.reasons),
                 "before": _figures(c.before), "after": _figures(c.after),
             } for c in comparison.changes],
@@ -610,11 +615,12 @@ class SnapshotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
 
 
 class ShortfallSeriesView(ApiView):
-    """Shortfall over time (docs/history.md): Σ shortfall per month over the last ``months`` months, read from
-    the stored history, and the projected path ahead from today's figures (production and contracted
-    deliveries), as separate lists. Select by ``item``, ``nation`` (code), ``category``, or none (the
-    alliance). A nation's client gets its own rows only (``own_only`` true when the selection spans other
-    nations); the cell sees every pair."""
+    """Shortfall over time (docs/history.md): Σ shortfall per month over the last ``months`` months up to
+    ``as_of`` (default today), read from the stored history, and the projected path ahead from that date's
+    figures (production and contracted deliveries), as separate lists. Select by ``item``, ``nation``
+    (code), ``category``, or none (the alliance). A nation's client gets its own rows only (``own_only``
+    true when the selection spans other nations), and 403 for another nation's series (never that nation's
+    figures, nor zeros in their place); the cell sees every pair."""
 
     @extend_schema(
         parameters=[OpenApiParameter("item", ID_SCHEMA, required=False),
@@ -622,7 +628,10 @@ class ShortfallSeriesView(ApiView):
                     OpenApiParameter("nation", {"type": "string", "pattern": "^[A-Za-z]{2,3}$"}, required=False,
                                      description="ISO 3166-1 alpha-3 code"),
                     OpenApiParameter("months", {"type": "integer", "minimum": 1, "maximum": 120}, required=False,
-                                     description="1 to 120 (default 24)")],
+                                     description="1 to 120 (default 24)"),
+                    OpenApiParameter("as_of", {"type": "string", "format": "date"}, required=False,
+                                     description="The series ends on this past date and the projection starts "
+                                                 "from it (default: today)")],
         responses={200: inline_serializer("ShortfallSeries", {
             "own_only": serializers.BooleanField(),
             "past": inline_serializer("SeriesPoint", {"date": serializers.DateField(),
@@ -649,10 +658,21 @@ class ShortfallSeriesView(ApiView):
         months = int(months_raw) if months_raw.isdigit() else 0
         if not 1 <= months <= 120:
             errors["months"] = ["Give a whole number of months from 1 to 120."]
+        as_of = None
+        if request.query_params.get("as_of"):
+            field = serializers.DateField(validators=[date_not_future])
+            try:
+                as_of = field.run_validation(request.query_params["as_of"])
+            except serializers.ValidationError as exc:
+                errors["as_of"] = list(exc.detail)
         if errors:
             raise serializers.ValidationError(errors)
+        scope = scope_for(request.user)
+        if nation_id is not None and not scope.is_cell and nation_id != scope.nation_id:
+            # another nation's series would be a sum over none of the reader's pairs: never a series of zeros
+            raise PermissionDenied("A nation reads its own nation's series only.")
         series = selectors.shortfall_series(actor=request.user, item=ids["item"], category=ids["category"],
-                                            nation=nation_id, months=months, ahead=months)
+                                            nation=nation_id, months=months, ahead=months, as_of=as_of)
         return Response({
             "own_only": series.own_only,
             "past": [{"date": d, "shortfall": v} for d, v in series.past],

@@ -20,6 +20,7 @@ from django.db.models import Min, Q
 from django.utils import timezone
 
 from pledges.models import Delivery, Pledge
+from pledges.selectors import shipped_between, shipped_by_pledge_as_of
 from stockpiles import shortfalls
 from stockpiles.engine.inputs import compute_isolated, latest_reports, shortfall_inputs
 from stockpiles.models import (
@@ -131,9 +132,12 @@ def shortfall_history_rebuild(*, pairs: Collection[Pair] | None, since: dt.date,
     last: dict[Pair, shortfalls.Figures | None] = {}
     failed: set[Pair] = set()
     stock = _StockWalk(pairs=pairs, since=since, until=until)
+    shipped = _ShippedWalk(pairs=pairs, since=since, until=until)
     for k, day in enumerate(dates):
-        results, failures = compute_isolated(shortfall_inputs(pairs=None if pairs is None else sorted(pairs),
-                                                              as_of=day, latest_stock=stock.on(day)))
+        past = day < _today()
+        results, failures = compute_isolated(shortfall_inputs(
+            pairs=None if pairs is None else sorted(pairs), as_of=day, latest_stock=stock.on(day),
+            shipped=shipped.on(day) if past else None))  # today's: the pledges' own shipped totals
         failed |= failures.keys()
         seen = set(results) | set(last) | (set() if pairs is None else pairs)
         for pair in seen:
@@ -178,6 +182,30 @@ class _StockWalk:
             self.latest[(n, i)] = shortfalls.StockPoint(d, q)
             self._next = next(self._rows, None)
         return self.latest
+
+
+class _ShippedWalk:
+    """The quantity shipped per pledge on each date of a rebuild, dates in increasing order: one sum per
+    pledge on ``since`` and one ordered pass over the deliveries shipped after it (streamed), instead of
+    summing every delivery again per date. Same rule as ``pledges.selectors.shipped_by_pledge_as_of``."""
+
+    def __init__(self, *, pairs: Collection[Pair] | None, since: dt.date, until: dt.date):
+        deliveries = Delivery.objects.filter(pledge__source=Pledge.Source.NATIONAL_STOCK)
+        deliveries = _in_scope(deliveries, pairs, "pledge__donor_id", "pledge__item_id")
+        self.shipped: dict[int, int] = shipped_by_pledge_as_of(pledge_ids=None, as_of=since, deliveries=deliveries)
+        self._rows = shipped_between(after=since, until=until, deliveries=deliveries)
+        self._next = next(self._rows, None)
+        self._day = since
+
+    def on(self, day: dt.date) -> dict[int, int]:
+        if day < self._day:
+            raise ValueError("_ShippedWalk: dates must be taken in increasing order")
+        self._day = day
+        while self._next is not None and self._next[1] <= day:
+            pledge_id, _, quantity = self._next
+            self.shipped[pledge_id] = self.shipped.get(pledge_id, 0) + quantity
+            self._next = next(self._rows, None)
+        return self.shipped
 
 
 def _write(*, since: dt.date, timeline: Timeline, pairs: Collection[Pair] | None, skip: Iterable[Pair] = ()) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
@@ -37,6 +37,36 @@ def _today() -> dt.date:
     return timezone.localdate()
 
 
+def _schedule_lines(as_of: dt.date, *, received_after: dt.date):
+    """Schedule lines of the orders placed by ``as_of``, not cancelled, not received by ``received_after``
+    (the oldest stock report in use: ``ScheduledInflow.counts`` decides per pair; this only narrows the read)."""
+    return (
+        OrderScheduleLine.objects.filter(order__ordered_on__lte=as_of)
+        .exclude(order__status=Order.Status.CANCELLED)
+        .filter(Q(received_on__isnull=True) | Q(received_on__gt=received_after))
+        .order_by()
+    )
+
+
+def inflows_by_pair(*, reported_on: Mapping[Pair, dt.date | None], as_of: dt.date
+                    ) -> dict[Pair, tuple[tuple[int, int], ...]]:
+    """The contracted inflows per projection month of the given pairs as of a date (each pair with the date of
+    its stock report in use), as the engine counts them (``shortfalls.inflows_by_month``): what a projection
+    from stored figures needs, which keep only their total. One query (none for no pairs)."""
+    if not reported_on:
+        return {}
+    oldest = min((d for d in reported_on.values() if d is not None), default=as_of)
+    lines: dict[Pair, list[shortfalls.ScheduledInflow]] = defaultdict(list)
+    qs = _schedule_lines(as_of, received_after=min(oldest, as_of)).filter(
+        order__nation_id__in={n for n, _ in reported_on}, order__item_id__in={i for _, i in reported_on})
+    for n, i, due, q, received in qs.values_list("order__nation_id", "order__item_id", "due_on", "quantity",
+                                                 "received_on"):
+        if (n, i) in reported_on:
+            lines[(n, i)].append(shortfalls.ScheduledInflow(due, q, received_on=received))
+    return {pair: tuple(sorted(shortfalls.inflows_by_month(lines.get(pair, ()), as_of, day).items()))
+            for pair, day in reported_on.items()}
+
+
 def latest_reports(*, on: dt.date, nation_ids=None, item_ids=None):
     """The latest stock report on or before ``on`` of every pair (optionally of these nations/items), as
     ``(nation_id, item_id, quantity, as_of)`` rows: one query with a correlated subquery."""
@@ -54,6 +84,7 @@ def latest_reports(*, on: dt.date, nation_ids=None, item_ids=None):
 
 def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date, item_id: int | None = None,
                      latest_stock: Mapping[Pair, shortfalls.StockPoint] | None = None,
+                     shipped: Mapping[int, int] | None = None, allies: Iterable[int] | None = None,
                      received_after: dt.date | None = None,
                      ) -> dict[Pair, shortfalls.ShortfallInputs]:
     """Gather the inputs for many pairs with a fixed number of queries.
@@ -66,6 +97,8 @@ def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date, item_id: i
     ``latest_stock``: the latest report on or before ``as_of`` of every pair, when the caller already
     holds it (the history rebuild walks the dates in order and keeps it up to date from one read of the
     reports, instead of one scan of the report history per date); pairs outside the scope are ignored.
+    ``shipped``: likewise the quantity shipped per pledge on ``as_of`` (past dates only). ``allies``: the ids
+    of the allies when the caller has read the nations (one query less).
 
     ``received_after``: read the schedule lines received after this date (default: the oldest stock report in
     use, or ``as_of`` if earlier), so that some pairs get exactly the inputs a read of every pair gives them
@@ -121,10 +154,13 @@ def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date, item_id: i
                 shortfalls.GuidelinePeriod(minimum, start, end, national=True))
 
     # Allies: the alliance-wide guideline applies to them (``shortfalls.expected_to_report``).
-    aqs = Nation.objects.filter(role=Nation.Role.ALLY).order_by()
-    if nation_ids is not None:
-        aqs = aqs.filter(pk__in=nation_ids)
-    allies = set(aqs.values_list("pk", flat=True))
+    if allies is not None:
+        allies = set(allies)
+    else:
+        aqs = Nation.objects.filter(role=Nation.Role.ALLY).order_by()
+        if nation_ids is not None:
+            aqs = aqs.filter(pk__in=nation_ids)
+        allies = set(aqs.values_list("pk", flat=True))
 
     # The nation's own production only: a production line's rows are industrial capacity
     # (stockpiles.procurement.industrial_capacity), not what the nation's stock regains.
@@ -140,12 +176,7 @@ def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date, item_id: i
     if received_after is None:
         oldest_report = min((p.as_of for points in stock.values() for p in points), default=as_of)
         received_after = min(oldest_report, as_of)
-    iqs = (
-        OrderScheduleLine.objects.filter(order__ordered_on__lte=as_of)
-        .exclude(order__status=Order.Status.CANCELLED)
-        .filter(Q(received_on__isnull=True) | Q(received_on__gt=received_after))
-        .order_by()
-    )
+    iqs = _schedule_lines(as_of, received_after=received_after)
     for n, i, due, q, received in scoped(iqs, "order__nation_id", "order__item_id").values_list(
         "order__nation_id", "order__item_id", "due_on", "quantity", "received_on"
     ):
@@ -163,7 +194,8 @@ def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date, item_id: i
             owed[(n, i)].append(shortfalls.OwedPledge(q, shipped))
     else:
         pledge_rows = list(scoped(pqs, "donor_id").values_list("pk", "donor_id", "item_id", "quantity"))
-        shipped = shipped_by_pledge_as_of(pledge_ids=[r[0] for r in pledge_rows], as_of=as_of)
+        if shipped is None:
+            shipped = shipped_by_pledge_as_of(pledge_ids=[r[0] for r in pledge_rows], as_of=as_of)
         for pk, n, i, q in pledge_rows:
             owed[(n, i)].append(shortfalls.OwedPledge(q, shipped.get(pk, 0)))
 

@@ -53,7 +53,9 @@ def test_a_quantity_and_an_nsn(cell, world):
     assert (body["split"]["covered"], body["split"]["gap"], body["split"]["covered_on"]) == (101_000, 19_000, None)
 
 
-def test_a_nation_sees_only_its_own_row_and_its_own_lines(deu, world):
+def test_a_nation_sees_only_its_own_row_and_its_own_lines(deu, world, settings):
+    # One other nation enough: every month's total is shown, so DEU's split (computed from those totals) is too.
+    settings.AGGREGATE_MIN_OTHER_NATIONS = 1
     body = deu.get(URL, {"item": world["shell"].pk}).json()
     assert [r["nation"] for r in body["headroom"]] == ["DEU"]
     assert body["unknown"] == [] and body["others_hidden"] is True

@@ -71,17 +71,19 @@ def build(nations: dict) -> dict:
             "ammo": ammo, "air": air, "today": today}
 
 
-def bulk(nations: dict, *, extra_nations: int, items_per_category: int = 3) -> None:
-    """Many more nations, items, pledges and shortfall rows: for fixed-query-count tests."""
+def bulk(nations: dict, *, extra_nations: int, items_per_category: int = 3, prefix: str = "Bulk",
+         first: int = 0) -> None:
+    """Many more nations, items, pledges and shortfall rows: for fixed-query-count tests. Called again with
+    another ``prefix`` and ``first`` (the first new nation's number), it adds as many again."""
     ukr = nations["UKR"]
-    cats = [factories.CategoryFactory(name=f"Bulk category {c}") for c in range(3)]
-    items = [factories.ItemFactory(name=f"Bulk item {c}-{i}", category=cat)
+    cats = [factories.CategoryFactory(name=f"{prefix} category {c}") for c in range(3)]
+    items = [factories.ItemFactory(name=f"{prefix} item {c}-{i}", category=cat)
              for c, cat in enumerate(cats) for i in range(items_per_category)]
     for item in items:
         factories.GuidelineFactory(item=item, minimum_quantity=1000)
     today = timezone.localdate()
-    for n in range(extra_nations):
-        nation = factories.NationFactory(code=f"X{chr(65 + n // 26)}{chr(65 + n % 26)}", name=f"Bulk nation {n}")
+    for n in range(first, first + extra_nations):
+        nation = factories.NationFactory(code=f"X{chr(65 + n // 26)}{chr(65 + n % 26)}", name=f"{prefix} nation {n}")
         stock_services.stock_reports_bulk_create(
             actor=CELL, nation=nation,
             rows=[{"item": item, "quantity": 100 * (k + 1), "as_of": today - dt.timedelta(days=3)}

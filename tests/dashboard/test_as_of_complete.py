@@ -214,22 +214,25 @@ def test_a_nation_sees_only_its_own_training_history(client, polish_officer, us_
     assert [row[1:4] for row in rows] == [["Patriot crew", 100, 10]]
 
 
-# session + user + OTP device + membership = 4, then per page (see test_query_counts.py).
+# session + user (with its membership and the OTP device check) = 2, then per page (see test_query_counts.py and
+# test_every_page_ten_queries.py: every page within 10).
 AS_OF_CEILINGS = {
-    # nations; fulfilment (pledges, deliveries as of D); deliveries per month; heat map, largest and roll-up
-    # computed as of D (each: the engine's inputs, 8 to 10); training history (one); overdue (pledges,
-    # deliveries as of D, the rows shown); alerts open at D (one); latest report per nation (banner, one)
-    "/": 4 + 36,
-    # nation; stock rows as of D (the engine's inputs); fulfilment by item (pledges, deliveries, items); its
-    # pledges and their deliveries as of D; training history (one)
-    "/nations/USA/": 4 + 16,
-    # agreements valid at D (agreements, participants joined, call-offs placed); demand as of D; schedule lines
-    "/procurement/": 4 + 16,
+    # nations with their last report as of D (banner, reporting); the versions valid at D (heat map, largest,
+    # roll-up, categories, reporting counts); the pledges as of D with their deliveries then (fulfilment,
+    # overdue); deliveries per month; the overdue rows shown; alerts open at D (with their count); training
+    # history; for a nation, the other donors' pledges it may not see
+    "/": 2 + 8,
+    # nation; its versions at D; fulfilment by item (pledges as of D, items); its pledges with their deliveries
+    # as of D; training history
+    "/nations/USA/": 2 + 6,
+    # agreements valid at D (agreements, participants); orders (call-offs, contracted); versions at D;
+    # requirements, pledges as of D; rates; schedule lines; items without a version
+    "/procurement/": 2 + 9,
     # the pairs as of D (the engine's inputs, nations, items); latest report per nation (one); nations
-    "/reporting/": 4 + 14,
+    "/reporting/": 2 + 14,
     # filter choices (donor, recipient, category, item) and their validation; count; the page (with the
     # deliveries as of D in the same query)
-    "/pledges/": 4 + 7,
+    "/pledges/": 2 + 7,
 }
 
 

@@ -44,7 +44,7 @@ def test_the_cell_sees_every_nation_with_stale_and_missing_reports(reporting_wor
                                                                     django_assert_max_num_queries):
     client.force_login(coordinator)
     client.get("/api/v1/whoami/")  # the session's first request stamps it (see test_query_counts.login)
-    with django_assert_max_num_queries(4 + 3):  # session, user, device, membership; counts, last reports, nations
+    with django_assert_max_num_queries(2 + 3):  # session, user (membership, device); counts, last reports, nations
         response = client.get("/reporting/")
     assert response.status_code == 200
     rows = {_name(r[0]): r for r in response.context["table"].rows}

@@ -41,8 +41,8 @@ def test_the_cell_freezes_opens_and_compares(client, coordinator, nations, histo
     assert after == before
     as_of_now = client.get("/", {"as_of": "2025-06-01", "export": "csv", "table": "shortfalls"}).content
     assert as_of_now != before
-    with django_assert_max_num_queries(4 + 8):  # the snapshot; both sides (its rows; today: rows, reports,
-        # pledges); nations; items; the snapshot list for the pickers; the language's membership read
+    with django_assert_max_num_queries(2 + 7):  # the snapshots (the pickers and both sides); both sides' rows (its
+        # rows; today: rows, reports, pledges); nations; items
         compare = client.get("/snapshots/compare/", {"a": snapshot.pk, "b": "today"})
     assert compare.status_code == 200
     exported = client.get("/snapshots/compare/", {"a": snapshot.pk, "b": "today", "export": "csv",
@@ -78,7 +78,7 @@ def test_the_snapshot_overview_has_a_fixed_count(client, coordinator, nations, h
 
     snapshot = services.snapshot_create(actor=CELL, name="Briefing", as_of=dt.date(2025, 6, 1))
     login(client, coordinator)
-    with django_assert_max_num_queries(4 + 26) as small:  # the as-of overview's 25 (test_query_counts) + the snapshot
+    with django_assert_max_num_queries(2 + 9) as small:  # the as-of overview's (test_query_counts) + the snapshot
         assert client.get("/", {"snapshot": snapshot.pk}).status_code == 200
     scenario.bulk(nations, extra_nations=20)
     big = services.snapshot_create(actor=CELL, name="Bigger", as_of=dt.date(2025, 6, 1))

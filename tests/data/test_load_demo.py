@@ -22,6 +22,7 @@ from stockpiles.models import (
     StockpileGuideline,
     StockReport,
 )
+from stockpiles.shortfalls import add_months
 
 MODELS = (Nation, Item, Pledge, Delivery, TrainingCommitment, Requirement, StockReport, StockpileGuideline,
           ProductionRate, Shortfall, Manufacturer, ProductionLine, FrameworkAgreement, AgreementParticipant, Order,
@@ -87,8 +88,11 @@ def test_us_155mm_production_ramp_is_the_source_fact(demo):
 def test_eu_promised_one_million_rounds(demo):
     eu = Pledge.objects.filter(donor__code="EU", item__name="155 mm HE projectile")
     assert sum(eu.values_list("quantity", flat=True)) == 1_000_000
-    assert all(p.due_on == dt.date(2024, 12, 31) for p in eu)
+    assert all((p.announced_on, p.due_on) == (dt.date(2023, 3, 20), dt.date(2024, 12, 31)) for p in eu)
     assert all("one million rounds" in p.notes for p in eu)
+    # Delivered by then (illustrative deliveries): a public promise of 2024 is not shown years overdue.
+    assert all(p.delivered_quantity == p.quantity for p in eu)
+    assert max(Delivery.objects.filter(pledge__in=eu).values_list("delivered_on", flat=True)) <= dt.date(2024, 12, 31)
 
 
 @pytest.mark.django_db
@@ -122,7 +126,9 @@ def test_every_status_is_present(demo, today):
         TrainingCommitment.Status.values)
     overdue = [p for p in Pledge.objects.exclude(status=Pledge.Status.CANCELLED)
                if p.due_on and p.due_on < today and p.delivered_quantity < p.quantity]
-    assert {p.reference.split(" ")[0] for p in overdue} >= {"DEMO-USA-155-1", "DEMO-EU-1M-T1", "DEMO-NLD-155-1"}
+    # Dated relative to today: four pledges overdue by 10 to 75 days (tests/data/test_demo_dates.py).
+    assert {p.reference.split(" ")[0]: (today - p.due_on).days for p in overdue} == {
+        "DEMO-USA-155-1": 45, "DEMO-USA-PAC3-1": 20, "DEMO-GBR-105-1": 75, "DEMO-NLD-155-1": 10}
     us1 = Pledge.objects.get(reference__startswith="DEMO-USA-155-1 ")
     assert (us1.allocated_quantity, us1.shipped_quantity, us1.delivered_quantity) == (200_000, 180_000, 160_000)
     assert {"F-16 pilot", "Leopard 2 crew"} <= set(TrainingCommitment.objects.values_list("programme", flat=True))
@@ -130,12 +136,18 @@ def test_every_status_is_present(demo, today):
 
 @pytest.mark.django_db
 def test_monthly_stock_history_and_requirements(demo, today):
-    us = StockReport.objects.filter(nation__code="USA", item__name="155 mm HE projectile").order_by("as_of")
-    months = (today.year - 2022) * 12 + today.month
-    assert us.count() == months
-    assert (us.first().as_of, us.first().quantity) == (dt.date(2022, 1, 1), 1_600_000)
-    assert us.get(as_of=dt.date(2023, 9, 1)).quantity == 900_000
-    assert us.last().quantity == 1_150_000
+    """Five years of history before today: the first of every month from 59 months before this one (the
+    low point 39 months before), and the latest report from the last week."""
+    us = list(StockReport.objects.filter(nation__code="USA", item__name="155 mm HE projectile").order_by("as_of"))
+    this_month = today.replace(day=1)
+    start, low = add_months(this_month, -59), add_months(this_month, -39)
+    latest = us[-1].as_of
+    assert today - dt.timedelta(days=5) <= latest < today
+    assert [r.as_of for r in us[:-1]] == [add_months(start, n) for n in range(len(us) - 1)]
+    assert add_months(us[-2].as_of, 1) >= latest > us[-2].as_of  # monthly up to the latest
+    assert (us[0].as_of, us[0].quantity) == (start, 1_600_000)
+    assert next(r.quantity for r in us if r.as_of == low) == 900_000 == min(r.quantity for r in us)
+    assert us[-1].quantity == 1_150_000
     need = Requirement.objects.filter(recipient__code="UKR", item__name="155 mm HE projectile")
     assert need.count() == 12 and set(need.values_list("quantity", flat=True)) == {200_000}
 
@@ -173,7 +185,7 @@ SHELL = "155 mm HE projectile"
 
 
 @pytest.mark.django_db
-def test_procurement_source_facts(demo):
+def test_procurement_source_facts(demo, today):
     deu_fa = FrameworkAgreement.objects.get(name__startswith="DEMO Germany")
     assert deu_fa.lead_nation.code == "DEU" and "Source fact: Estonia joined" in deu_fa.reference
     members = dict(deu_fa.participants.values_list("nation__code", "joined_on"))
@@ -181,6 +193,10 @@ def test_procurement_source_facts(demo):
     eu = FrameworkAgreement.objects.get(name__startswith="DEMO EU one-million")
     assert (eu.lead_nation.code, eu.ceiling_quantity) == ("EU", 1_000_000)
     assert "Source fact: the EU promised one million rounds" in eu.reference
+    # Dated relative to today: Germany's agreement is in force, the EU's ended 11 months ago.
+    assert deu_fa.validity(today) == FrameworkAgreement.Validity.IN_FORCE
+    assert eu.validity(today) == FrameworkAgreement.Validity.EXPIRED
+    assert eu.valid_to == add_months(today.replace(day=1), -11) - dt.timedelta(days=1)
     us_line = ProductionRate.objects.filter(line__manufacturer__nation__code="USA", item__name=SHELL)
     series = list(us_line.order_by("effective_from").values_list("units_per_month", "reference"))
     assert series[0][0] == 14_000 and series[-1][0] == 80_000
@@ -249,3 +265,27 @@ def test_with_debug_off_no_logins_unless_asked_and_it_says_so(demo, settings):
     assert set(get_user_model().objects.filter(username__in=demo_users).values_list("username", flat=True)) == set(
         demo_users)
     assert "Demo logins (password 'demo-officer-2024' unless changed): coordinator, officer-usa" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_every_nation_category_and_item_has_a_french_name(demo):
+    from coordination.models import Category
+
+    for model in (Nation, Category, Item):
+        assert not model.objects.filter(name_fr="").exists(), model.__name__
+    french = dict(Nation.objects.values_list("code", "name_fr"))
+    assert (french["DEU"], french["USA"], french["CZE"], french["UKR"]) == ("Allemagne", "États-Unis", "Tchéquie",
+                                                                            "Ukraine")
+    shell = Item.objects.get(nsn="1320015550155")
+    assert (shell.name, shell.name_fr) == ("155 mm HE projectile", "Obus explosif de 155 mm")
+
+
+@pytest.mark.django_db
+def test_a_database_loaded_before_french_names_gets_them(demo):
+    Nation.objects.filter(code="DEU").update(name_fr="")
+    Item.objects.filter(nsn="1320015550155").update(name_fr="")
+    Nation.objects.filter(code="FRA").update(name_fr="République française")  # an edit is kept
+    call_command("load_demo", stdout=StringIO())
+    assert Nation.objects.get(code="DEU").name_fr == "Allemagne"
+    assert Item.objects.get(nsn="1320015550155").name_fr == "Obus explosif de 155 mm"
+    assert Nation.objects.get(code="FRA").name_fr == "République française"

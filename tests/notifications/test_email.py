@@ -101,6 +101,25 @@ def test_french_email_for_a_french_speaking_officer(scene, mail_to_smtp, item, n
     assert Alert.objects.get().message.startswith("POL ")  # the stored record stays the English one
 
 
+def test_french_email_names_nation_and_item_in_french(scene, mail_to_smtp, item, nations):
+    from coordination.models import Item, Nation
+
+    Nation.objects.filter(code="POL").update(name_fr="Pologne")
+    Item.objects.filter(pk=item.pk).update(name_fr="Obus explosif de 155 mm")
+    membership = scene["people"]["POL"].membership
+    membership.language = "fr"
+    membership.save()
+    report(scene["pol"], item, 4000)
+    message = mail_to_smtp.to(POL_OFFICER)[0]
+    assert "Obus explosif de 155 mm" in message["Subject"], message["Subject"]
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    for body in (text, html):
+        assert "Pologne (POL)" in body and "Obus explosif de 155 mm : 4\u00a0000 coups" in body, body
+        assert "Poland" not in body and "155 mm HE projectile" not in body
+    assert "155 mm HE projectile" in Alert.objects.get().message  # the stored record stays the English one
+
+
 def test_unsubscribe_link_works_without_login(scene, mail_to_smtp, item):
     report(scene["pol"], item, 4000)
     text = mail_to_smtp.to(POL_OFFICER)[0].get_body(("plain",)).get_content()

@@ -35,7 +35,8 @@ def test_overdue_stale_and_failure_in_french(nations, shell):
     with translation.override("fr"):
         overdue = alert(Alert.Kind.PLEDGE_OVERDUE, nations["USA"], shell,
                         {"pledge": 7, "quantity": 40_000, "due_on": "2024-06-30", "outstanding": 10_000})
-        assert alert_text(overdue) == ("Promesse n° 7 de 40\u00a0000 coups de 155 mm HE projectile attendue le "
+        # the item's name is not joined with "de" (no "de Obus …"): any name reads right
+        assert alert_text(overdue) == ("Promesse n° 7 : 40\u00a0000 coups, 155 mm HE projectile, attendue le "
                                        "2024-06-30 ; 10\u00a0000 non livrés.")
         never = alert(Alert.Kind.STALE_REPORTING, nations["POL"], None, {"last_report": None, "expected": 12,
                                                                           "every": 35})
@@ -67,3 +68,17 @@ def test_the_engine_stores_the_parameters(nations, shell):
     with translation.override("fr"):
         assert alert_text(raised) == ("155 mm HE projectile : 4\u00a0000 coups disponibles pour une norme de "
                                       "10\u00a0000 ; manque 6\u00a0000.")
+
+
+def test_french_alert_names_the_item_in_french(nations, shell):
+    shell.name_fr = "Obus explosif de 155 mm"
+    shell.save()
+    a = alert(Alert.Kind.BELOW_GUIDELINE, nations["POL"], shell,
+              {"available": 30_000, "guideline": 80_000, "shortfall": 50_000})
+    with translation.override("fr"):
+        assert alert_text(a).startswith("Obus explosif de 155 mm : 30\u00a0000 coups disponibles")
+    with translation.override("en"):
+        assert alert_text(a).startswith("155 mm HE projectile: 30,000 rounds available")
+    shell.name_fr = ""  # no French name: the English one, in the French sentence
+    with translation.override("fr"):
+        assert alert_text(a).startswith("155 mm HE projectile : 30\u00a0000 coups disponibles")

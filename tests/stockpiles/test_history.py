@@ -183,3 +183,21 @@ def test_the_rebuild_is_idempotent_and_the_command_reports(hand_built, capsys):
 def test_the_rebuild_command_refuses_a_bad_date():
     with pytest.raises(CommandError, match="not a date"):
         call_command("rebuild_shortfall_history", "--since", "2024-13-01")
+
+
+def test_a_rebuild_from_a_middle_date_walks_reports_and_shipments_from_there(hand_built, item):
+    """The rebuild keeps the latest reports and the shipped quantities from one read on ``since`` and walks
+    the later ones (engine.history): rebuilt from a date after a shipment and between two reports, the
+    stored figures are those computed from the inputs on every later day, and the versions are unchanged."""
+    before = versions(hand_built["usa"], item)
+    for since in (D(2024, 2, 15), D(2024, 4, 15)):
+        engine.shortfall_history_rebuild_locked(since=since)
+        assert versions(hand_built["usa"], item) == before == EXPECTED_USA, since
+        day = since
+        while day < D(2024, 6, 1):
+            stored = {(r.nation.pk, r.item.pk): r.result for r in selectors.shortfalls_as_of(actor=CELL, as_of=day)}
+            computed = engine.shortfalls_compute(pairs=None, as_of=day)
+            assert stored.keys() == computed.keys(), day
+            for pair, result in computed.items():
+                assert stored[pair] == result.__class__(**{**vars(result), "inflow_by_month": ()}), (day, pair)
+            day += dt.timedelta(days=9)

@@ -74,32 +74,36 @@ def test_a_pledge_already_owed_reduces_the_headroom(world):
     assert plan.need == 45_000  # 60,000 − 15,000 pledged
 
 
-def test_a_nation_sees_its_own_headroom_and_the_split_only_with_enough_other_nations(world, settings):
+def test_a_nation_sees_its_own_headroom_and_a_split_computed_from_the_totals_it_is_shown(world, settings):
     settings.AGGREGATE_MIN_OTHER_NATIONS = 2
     plan = sourcing_selectors.sourcing_plan(actor=scope_of(world["DEU"]), item=world["shell"])
     assert [r.nation.code for r in plan.rows] == ["DEU"] and plan.unknown == []
-    assert plan.others_hidden and not plan.split_suppressed  # FRA and ITA give in the split: two others
-    assert {pl.nation.code for pl in plan.lines} == {"DEU"}
-    assert [pl.line.quantity for pl in plan.lines] == [1_000, 2_000]
-    # Month 0's total would be FRA's own headroom (ITA has none yet, DEU's is its own): hidden. Month 1:
-    # FRA and ITA both have some: shown. Month 2 differs from month 1 by one other nation's growth only
-    # (its production): shown beside month 1 it would give that rate, so it is hidden (a series).
-    assert plan.totals_by_month[:3] == [None, 42_000, None]
+    # Month 0's total would be FRA's own headroom (ITA has none yet, DEU's is its own): hidden. Every later
+    # month of the series goes with it ("would reveal a hidden figure"): shown after a hidden month 0, or
+    # hidden for its own reason, it would tell how many nations' headroom grew.
+    assert plan.totals_by_month is None
     assert plan.totals_notes[2] == "would reveal a hidden figure"
+    assert plan.totals_reasons[:3] == ["few_nations", "related", "related"]
+    # The split a nation sees is computed from the totals shown to it (never the others' exact headroom):
+    # with month 0 hidden there is nothing to compute it from.
+    assert plan.others_hidden and plan.split is None and plan.lines == [] and plan.split_suppressed
 
     plan = sourcing_selectors.sourcing_plan(actor=scope_of(world["POL"]), item=world["shell"])
     assert plan.rows == [] and [r.nation.code for r in plan.unknown] == ["POL"]
+
+    # One other nation is enough here: every month is shown, and DEU's split from those totals (its own
+    # headroom and the others' together) gives it the lines the cell's split gives it.
+    settings.AGGREGATE_MIN_OTHER_NATIONS = 1
+    plan = sourcing_selectors.sourcing_plan(actor=scope_of(world["DEU"]), item=world["shell"])
+    assert None not in plan.totals_by_month and not plan.split_suppressed
+    assert {pl.nation.code for pl in plan.lines} == {"DEU"}
+    assert [pl.line.quantity for pl in plan.lines] == [1_000, 2_000]
+    assert (plan.split.covered, plan.split.covered_month) == (60_000, 2)
 
     settings.AGGREGATE_MIN_OTHER_NATIONS = 3
     plan = sourcing_selectors.sourcing_plan(actor=scope_of(world["DEU"]), item=world["shell"])
     assert plan.split is None and plan.lines == [] and plan.split_suppressed
     assert plan.totals_by_month is None
-
-    # 30,000 is asked of FRA alone: one other nation, so DEU does not see the split (it would be FRA's figure).
-    settings.AGGREGATE_MIN_OTHER_NATIONS = 2
-    plan = sourcing_selectors.sourcing_plan(actor=scope_of(world["DEU"]), item=world["shell"],
-                                            quantity=30_000)
-    assert plan.split is None and plan.split_suppressed
 
 
 def test_what_if_before_and_after(world):

@@ -38,6 +38,7 @@ from coordination.selectors import nation_get
 from stockpiles import selectors as stock_selectors
 from stockpiles.alert_text import alert_text
 from stockpiles.models import Snapshot
+from stockpiles.reporting import nations_with_last_report
 from stockpiles.snapshot_selectors import snapshot_get
 from web.dashboard.common import read_as_of, unit_label
 from web.dashboard.headline import Figures, category_table, headlines, read_figures
@@ -56,6 +57,7 @@ class Briefing:
     as_of: dt.date | None
     language: str
     snapshot: Snapshot | None = None
+    nations: dict | None = None  # every nation by id with its last report (``nations_with_last_report``), read once
 
 
 def read_briefing(request: HttpRequest) -> Briefing:
@@ -72,8 +74,6 @@ def read_briefing(request: HttpRequest) -> Briefing:
             raise Http404(_("No such nation."))
         if scope.is_cell:  # the cell prepares a nation's own view: what that nation's users would see
             scope = Scope(nation_id=nation.pk, nation_code=nation.code, nation_role=nation.role)
-    if not scope.is_cell:
-        view_of = Nation.objects.get(pk=scope.nation_id)
     snapshot = None
     form, as_of = read_as_of(request)
     if "snapshot" in request.GET:
@@ -87,7 +87,10 @@ def read_briefing(request: HttpRequest) -> Briefing:
     if language not in dict(settings.LANGUAGES):
         raise ValueError(gettext("Unknown language %(lang)s: use one of %(choices)s.") % {
             "lang": language[:10], "choices": ", ".join(dict(settings.LANGUAGES))})
-    return Briefing(scope=scope, view_of=view_of, as_of=as_of, language=language, snapshot=snapshot)
+    nations = nations_with_last_report(actor=scope, as_of=as_of)
+    if not scope.is_cell:
+        view_of = nations[scope.nation_id]
+    return Briefing(scope=scope, view_of=view_of, as_of=as_of, language=language, snapshot=snapshot, nations=nations)
 
 
 def overdue_table(b: Briefing, figures: Figures) -> Table:
@@ -98,7 +101,8 @@ def overdue_table(b: Briefing, figures: Figures) -> Table:
                   empty=_("No pledge is overdue."))
     table.total = figures.overdue_total
     for o in figures.overdue_rows:
-        table.rows.append([o.pledge.donor.name, o.pledge.item.name, o.pledge.due_on, o.days_overdue, o.outstanding,
+        table.rows.append([o.pledge.donor.display_name, o.pledge.item.display_name,
+                           o.pledge.due_on, o.days_overdue, o.outstanding,
                            unit_label(o.pledge.item.unit)])
     return table
 
@@ -114,7 +118,7 @@ def reporting_table(b: Briefing, figures: Figures) -> Table:
     for r in rows:
         state = (Badge(gettext("Stale") if r.last_report else gettext("Never reported"), "badge-bad") if r.stale
                  else Badge(gettext("Current"), "badge-ok"))
-        table.rows.append([r.nation_name, r.last_report, r.days_since_report, r.items_missing, state])
+        table.rows.append([r.nation_label, r.last_report, r.days_since_report, r.items_missing, state])
     return table
 
 
@@ -125,15 +129,15 @@ def alerts_table(b: Briefing, figures: Figures) -> Table:
                   empty=_("No open alerts."))
     table.total = figures.alerts_total
     for a in figures.alerts:
-        table.rows.append([a.opened_at, a.get_kind_display(), a.nation.name if a.nation else "", alert_text(a)])
+        table.rows.append([a.opened_at, a.get_kind_display(), a.nation.display_name if a.nation else "", alert_text(a)])
     return table
 
 
 def render_briefing(request: HttpRequest, b: Briefing, *, for_pdf: bool) -> str:
     with translation.override(b.language):
-        rollup = (stock_selectors.alliance_rollup(actor=b.scope, as_of=b.snapshot.as_of, snapshot_id=b.snapshot.pk)
-                  if b.snapshot else None)  # the snapshot's frozen rows
-        figures = read_figures(b.scope, b.as_of, overdue_limit=25, alerts_limit=25, rollup=rollup)
+        stored = (stock_selectors.stored_figures(as_of=b.snapshot.as_of, snapshot_id=b.snapshot.pk) if b.snapshot
+                  else stock_selectors.stored_figures(as_of=b.as_of))  # a snapshot's frozen rows
+        figures = read_figures(b.scope, b.as_of, overdue_limit=25, alerts_limit=25, stored=stored, nations=b.nations)
         context = {
             "briefing": b, "scope": b.scope, "as_of": b.as_of, "figures": figures,
             "headlines": headlines(b.scope, figures, b.as_of),

@@ -68,12 +68,12 @@ def with_as_of(url: str, as_of: dt.date | None) -> str:
 def nation_cell(scope: Scope, nation: Nation, as_of: dt.date | None = None):
     """A nation's name, linked to its page when the reader may open it (coordination.access)."""
     if not can_see_nation_detail(scope, nation.pk):
-        return nation.name
-    return Link(nation.name, with_as_of(reverse("dashboard:nation", args=[nation.code]), as_of))
+        return nation.display_name
+    return Link(nation.display_name, with_as_of(reverse("dashboard:nation", args=[nation.code]), as_of))
 
 
 def item_cell(item: Item, as_of: dt.date | None = None) -> Link:
-    return Link(item.name, with_as_of(reverse("dashboard:item", args=[item.pk]), as_of))
+    return Link(item.display_name, with_as_of(reverse("dashboard:item", args=[item.pk]), as_of))
 
 
 def unit_label(unit: str) -> str:

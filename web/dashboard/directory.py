@@ -35,7 +35,7 @@ def items_table(scope: Scope, q: str, limit: int | None = PAGE_SIZE) -> Table:
                   empty=_("No item matches “%(q)s”.") % {"q": q} if q else _("No items in the catalogue yet."))
     table.total = total if limit and total > len(items) else None
     for item in items:
-        table.rows.append([item_cell(item), item.category.name, unit_label(item.unit), item.nsn or "—"])
+        table.rows.append([item_cell(item), item.category.display_name, unit_label(item.unit), item.nsn or "—"])
     return table
 
 

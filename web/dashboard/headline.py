@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -61,21 +62,28 @@ class Figures:
 
 def read_figures(scope: Scope, as_of: dt.date | None, *, overdue_limit: int | None = 15,
                  alerts_limit: int | None = 15, donors: list | None = None, rollup: list | None = None,
-                 overdue: tuple[list, int] | None = None) -> Figures:
-    """The figures; a page that has already read the donors' fulfilment, the roll-up or the overdue page
-    for the same reader and date passes them in (read once per request)."""
+                 overdue: tuple[list, int] | None = None, stored: stock_selectors.StoredFigures | None = None,
+                 nations: dict | None = None) -> Figures:
+    """The figures; a page that has already read the donors' fulfilment, the roll-up, the overdue page, the
+    stored figures (``stock_selectors.stored_figures``) or the nations with their last reports
+    (``nations_with_last_report``) for the same reader and date passes them in (read once per request)."""
+    past = as_of is not None and as_of < timezone.localdate()
+    facts = pledge_selectors.pledge_facts(actor=scope, as_of=as_of) if past and None in (donors, overdue) else None
     if donors is None:
-        donors = pledge_selectors.fulfilment_by_donor(actor=scope, as_of=as_of)
+        donors = pledge_selectors.fulfilment_by_donor(actor=scope, as_of=as_of, nations=nations, facts=facts)
+    overall = fulfilment.fulfilment_across_items(d.fulfilment for d in donors)
     if overdue is None:
-        overdue = pledge_selectors.overdue_pledges_page(actor=scope, on=as_of, limit=overdue_limit)
-    alerts_qs = stock_selectors.alert_list(actor=scope, open_at=as_of)  # as of D: the alerts open then
-    alerts = list(alerts_qs[:alerts_limit] if alerts_limit else alerts_qs)
-    alerts_total = alerts_qs.count() if alerts_limit else len(alerts)  # always one query: a fixed count
+        overdue = pledge_selectors.overdue_pledges_page(actor=scope, on=as_of, limit=overdue_limit,
+                                                        total=overall.overdue, facts=facts)
+    # as of D: the alerts open then
+    alerts, alerts_total = stock_selectors.alerts_page(actor=scope, open_at=as_of, limit=alerts_limit)
+    if rollup is None and stored is not None:
+        rollup = stock_selectors.alliance_rollup(actor=scope, stored=stored)
     return Figures(
         categories=stock_selectors.shortfall_by_category(actor=scope, as_of=as_of, rollup=rollup),
-        overall=fulfilment.fulfilment_across_items(d.fulfilment for d in donors),
-        overdue_rows=overdue[0], overdue_total=overdue[1],
-        reporting=reporting_by_nation(actor=scope, as_of=as_of), alerts=alerts, alerts_total=alerts_total,
+        overall=overall, overdue_rows=overdue[0], overdue_total=overdue[1],
+        reporting=reporting_by_nation(actor=scope, as_of=as_of, stored=stored, nations=nations),
+        alerts=alerts, alerts_total=alerts_total,
     )
 
 
@@ -88,7 +96,7 @@ def headlines(scope: Scope, figures: Figures, as_of: dt.date | None, *, page_url
     if largest is not None:
         item = largest.largest
         detail += " · " + str(_("largest: %(item)s, %(units)s %(unit)s")) % {
-            "item": item.item_name, "units": format_int(item.total_shortfall), "unit": unit_label(item.unit)}
+            "item": item.item_label, "units": format_int(item.total_shortfall), "unit": unit_label(item.unit)}
     if figures.hidden_items:
         detail += " · " + ngettext("%(n)d item hidden from you is not in it",
                                    "%(n)d items hidden from you are not in it", figures.hidden_items) % {
@@ -144,7 +152,7 @@ def category_table(scope: Scope, categories: list[stock_selectors.CategoryShortf
         if not c.items and not c.hidden:
             continue
         top = c.largest
-        row = [c.category_name, len(c.items), c.value_eur,
+        row = [c.category_label, len(c.items), c.value_eur,
                item_cell_of(top, as_of) if top else "", top.total_shortfall if top else None,
                unit_label(top.unit) if top else ""]
         if not scope.is_cell:
@@ -154,5 +162,5 @@ def category_table(scope: Scope, categories: list[stock_selectors.CategoryShortf
 
 
 def item_cell_of(row: stock_selectors.ItemRollupRow, as_of: dt.date | None):
-    return Link(row.item_name, with_as_of(reverse("dashboard:item", args=[row.item_id]), as_of))
+    return Link(row.item_label, with_as_of(reverse("dashboard:item", args=[row.item_id]), as_of))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -25,7 +26,6 @@ from web.dashboard.shared_tables import (
     fulfilment_cells,
     fulfilment_columns,
     gap_table,
-    shortfall_rows,
     shortfall_table,
 )
 from web.dashboard.tables import Column, Table
@@ -41,6 +41,21 @@ class Reader:
     item: Item
     nations: dict[int, Nation]
 
+    @cached_property
+    def stored(self) -> stock_selectors.StoredFigures:
+        """Every nation's figures for the item on the page's date, read once (rows, roll-up, projection)."""
+        return stock_selectors.stored_figures(as_of=self.as_of, item_ids=[self.item.pk])
+
+    @cached_property
+    def facts(self) -> list:
+        """The item's pledges the reader may see (as of a past date: delivered as of then), read once for the
+        recipient's gap and the donors' fulfilment."""
+        return pledge_selectors.pledge_facts(actor=self.scope, as_of=self.as_of, item=self.item)
+
+    def rows(self) -> list[ShortfallRow]:
+        return [(row.nation, row.item, row.result) for row in stock_selectors.stored_shortfall_rows(
+            actor=self.scope, stored=self.stored, nations=self.nations, item=self.item.pk)]
+
 
 def nations_table(r: Reader, rows: list[ShortfallRow]) -> Table:
     table = shortfall_table("nations", _("Nations: stock vs guideline and recovery"), r.scope, rows, as_of=r.as_of,
@@ -55,7 +70,8 @@ def nations_table(r: Reader, rows: list[ShortfallRow]) -> Table:
 
 
 def gaps_table(r: Reader) -> Table:
-    rows = pledge_selectors.recipient_gaps(actor=r.scope, item=r.item, as_of=r.as_of, nations=r.nations)
+    rows = pledge_selectors.recipient_gaps(actor=r.scope, item=r.item, as_of=r.as_of, nations=r.nations,
+                                           facts=r.facts, items={r.item.pk: r.item})
     return gap_table(rows, as_of=r.as_of, title=_("Recipient requirement vs pledged vs delivered"))
 
 
@@ -65,13 +81,13 @@ def donors_table(r: Reader) -> Table:
                   empty=past(_("No pledges of this item announced by %(day)s."), r.as_of)
                   or _("No pledges of this item yet."))
     for row in pledge_selectors.fulfilment_by_donor(actor=r.scope, as_of=r.as_of, item=r.item,
-                                                    nations=r.nations):
+                                                    nations=r.nations, facts=r.facts):
         table.rows.append([nation_cell(r.scope, row.donor, r.as_of)] + fulfilment_cells(row.fulfilment))
     return table
 
 
 def exports(r: Reader) -> Builders:
-    return {"nations": lambda: nations_table(r, shortfall_rows(r.scope, as_of=r.as_of, item=r.item)),
+    return {"nations": lambda: nations_table(r, r.rows()),
             "gaps": lambda: gaps_table(r), "donors": lambda: donors_table(r)}
 
 
@@ -126,8 +142,8 @@ def history_chart(r: Reader, rows: list[ShortfallRow], colour: dict[int, int]) -
 def projection_chart(r: Reader, colour: dict[int, int]) -> dict:
     """Available stock month by month with the nation's production and the contracted inflows of its orders'
     schedules (the engine's projection), for the nations below guideline the reader may see; inflows as bars."""
-    projected = [p for p in procurement_selectors.item_projection(actor=r.scope, item=r.item, as_of=r.as_of,
-                                                                  months=PROJECTION_MONTHS)
+    projected = [p for p in procurement_selectors.item_projection_stored(actor=r.scope, item=r.item, stored=r.stored,
+                                                                         nations=r.nations, months=PROJECTION_MONTHS)
                  if p.result.status == shortfalls.BELOW_GUIDELINE and p.points][:CHART_SERIES]
     datasets = []
     for index, p in enumerate(projected):
@@ -159,9 +175,9 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     exported = export_or_none(request, exports(r))
     if exported is not None:
         return exported
-    rows = shortfall_rows(scope, as_of=as_of, item=item)
+    rows = r.rows()
     tables = {"nations": nations_table(r, rows), "gaps": gaps_table(r), "donors": donors_table(r)}
-    rollup = next(iter(stock_selectors.alliance_rollup(actor=scope, as_of=as_of, item_ids=[item.pk])), None)
+    rollup = next(iter(stock_selectors.alliance_rollup(actor=scope, item_ids=[item.pk], stored=r.stored)), None)
     charted = [n for n, _i, res in rows if res.available is not None][:CHART_SERIES]
     colour = {n.pk: index for index, n in enumerate(charted)}
     return page(request, "dashboard/item.html", {

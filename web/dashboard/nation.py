@@ -26,7 +26,6 @@ from web.dashboard.shared_tables import (
     fulfilment_columns,
     gap_table,
     pledge_table,
-    shortfall_rows,
     shortfall_table,
 )
 from web.dashboard.tables import Column, Table
@@ -45,12 +44,17 @@ class Reader:
 
 def stock_rows(r: Reader, limit: int | None = PAGE_SIZE) -> tuple[list[ShortfallRow], int | None]:
     """Worst first: the rows shown (``limit``; all for an export) and the total when there are more."""
-    if r.as_of is None:  # stored rows: the database cuts, and counts only when there may be more
-        rows = shortfall_rows(r.scope, as_of=None, nation=r.nation, limit=limit)
-        more = limit is not None and len(rows) == limit
-        total = stock_selectors.shortfall_list(actor=r.scope, nation=r.nation).count() if more else None
-        return rows, total
-    rows = shortfall_rows(r.scope, as_of=r.as_of, nation=r.nation)  # computed from the history: all of them
+    if r.as_of is None:  # stored rows: the database cuts and counts (in the same query)
+        qs = stock_selectors.shortfall_list(actor=r.scope, nation=r.nation)
+        if limit is None:
+            rows = [(row.nation, row.item, stock_selectors.result_of(row)) for row in qs]
+            return rows, None
+        page_rows, count = stock_selectors.page_with_count(qs, limit)
+        rows = [(row.nation, row.item, stock_selectors.result_of(row)) for row in page_rows]
+        return rows, (count if count > limit else None)
+    stored = stock_selectors.stored_figures(as_of=r.as_of, nation_ids=[r.nation.pk])  # the history: all of them
+    rows = [(row.nation, row.item, row.result) for row in stock_selectors.stored_shortfall_rows(
+        actor=r.scope, stored=stored, nations={r.nation.pk: r.nation})]
     return (rows[:limit] if limit else rows), len(rows)
 
 
@@ -72,12 +76,15 @@ def pledged_table(r: Reader) -> Table:
 
 def pledges_table(r: Reader, limit: int | None = TOP * 2) -> Table:
     """The pledges it gave (for a recipient: the pledges it receives), newest first."""
-    qs = pledge_selectors.pledge_list(actor=r.scope, announced_by=r.as_of,
-                                      **({"recipient": r.nation} if r.receives else {"donor": r.nation}))
-    pledges = list(qs[:limit] if limit else qs)
+    whose = {"recipient": r.nation} if r.receives else {"donor": r.nation}
     delivered = None
-    if r.as_of is not None:  # delivered as of then: one more query
-        delivered = pledge_selectors.delivered_by_pledge_as_of(pledge_ids=[p.pk for p in pledges], as_of=r.as_of)
+    if r.as_of is not None:  # delivered as of then: a correlated sum in the same query
+        qs = pledge_selectors.pledge_list_as_of(actor=r.scope, as_of=r.as_of, **whose)
+        pledges = list(qs[:limit] if limit else qs)
+        delivered = {p.pk: p.delivered_then for p in pledges}
+    else:
+        qs = pledge_selectors.pledge_list(actor=r.scope, **whose)
+        pledges = list(qs[:limit] if limit else qs)
     return pledge_table(pledges, scope=r.scope, on=r.as_of or timezone.localdate(), delivered=delivered,
                         key="pledges", title=_("Pledges received") if r.receives else _("Its pledges"),
                         with_donor=r.receives, empty=past(_("No pledges announced by %(day)s."), r.as_of) or None)
@@ -96,7 +103,7 @@ def training_table(r: Reader) -> Table:
         table.caption = _("As recorded on %(day)s: each commitment's figures from its history.") % {
             "day": r.as_of.isoformat()}
     for t in pledge_selectors.training_list(actor=r.scope, donor=r.nation, as_of=r.as_of):
-        table.rows.append([t.programme, t.recipient.name, t.trainees_committed, t.trainees_completed,
+        table.rows.append([t.programme, t.recipient.display_name, t.trainees_committed, t.trainees_completed,
                            t.start_on, t.end_on, t.get_status_display()])
     return table
 
@@ -116,7 +123,7 @@ def exports(r: Reader) -> Builders:
 
 def coverage_chart(rows: list[ShortfallRow]) -> dict:
     charted = [(item, res) for _n, item, res in rows if res.coverage is not None][:20]
-    labels = [item.name for item, _res in charted]
+    labels = [item.display_name for item, _res in charted]
     return chart(
         "bar", labels,
         [{"label": str(_("Coverage (available ÷ guideline)")),

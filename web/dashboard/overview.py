@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -16,13 +17,12 @@ from django.views.decorators.http import require_GET
 
 from coordination.access import Scope, scope_for
 from coordination.models import Nation
-from coordination.selectors import nations_by_id
 from pledges import selectors as pledge_selectors
-from pledges.fulfilment import month_starts
+from pledges.fulfilment import fulfilment_across_items, month_starts
 from stockpiles import selectors as stock_selectors
 from stockpiles import snapshot_selectors
 from stockpiles.alert_text import alert_text
-from stockpiles.reporting import latest_report_on, reports_stale_on
+from stockpiles.reporting import nations_with_last_report, reports_stale_on
 from web.dashboard.common import (
     PAGE_SIZE,
     TOP,
@@ -42,7 +42,6 @@ from web.dashboard.headline import category_table, headlines, read_figures
 from web.dashboard.shared_tables import (
     fulfilment_cells,
     fulfilment_columns,
-    shortfall_rows,
     shortfall_table,
 )
 from web.dashboard.tables import Column, Link, Table
@@ -50,21 +49,34 @@ from web.dashboard.tables import Column, Link, Table
 
 @dataclass(frozen=True)
 class Reader:
-    """Who reads the page, for which date, and the nations by id (read once)."""
+    """Who reads the page, for which date, and the nations by id with their last reports (read once)."""
 
     scope: Scope
     as_of: dt.date | None
     nations: dict[int, Nation]
     snapshot_id: int | None = None  # a frozen snapshot opened (?snapshot=): the stock tables read its rows
 
+    @cached_property
+    def stored(self) -> stock_selectors.StoredFigures:
+        """Every pair's figures on the page's date (or the snapshot's), read once for every stock table."""
+        return stock_selectors.stored_figures(as_of=self.as_of, snapshot_id=self.snapshot_id)
+
+    @cached_property
+    def facts(self) -> list | None:
+        """A past date's pledges as of then (None today: the tables sum today's figures in SQL), read once."""
+        if self.as_of is None or self.as_of >= timezone.localdate():
+            return None
+        return pledge_selectors.pledge_facts(actor=self.scope, as_of=self.as_of)
+
 
 def coverage_table(r: Reader) -> Table:
     matrix = stock_selectors.shortfall_matrix(actor=r.scope, as_of=r.as_of, nations=r.nations,
-                                              snapshot_id=r.snapshot_id)
+                                              snapshot_id=r.snapshot_id, stored=r.stored)
     table = Table(
         key="coverage", title=_("Coverage by nation and category"),
         caption=_("Lowest coverage (available ÷ guideline) among each nation's items in the category."),
-        columns=[Column("nation", _("Nation"))] + [Column(f"c{c.pk}", c.name, "coverage") for c in matrix.categories],
+        columns=[Column("nation", _("Nation"))]
+        + [Column(f"c{c.pk}", c.display_name, "coverage") for c in matrix.categories],
         empty=(past(_("No figures on %(day)s: no stock report or guideline was recorded by then."), r.as_of)
                or _("No figures yet: the heat map fills in once nations report stock of items a guideline "
                      "applies to.")),
@@ -84,7 +96,8 @@ def coverage_table(r: Reader) -> Table:
 
 
 def largest_table(r: Reader, limit: int | None = TOP) -> Table:
-    rows = shortfall_rows(r.scope, as_of=r.as_of, below_only=True, limit=limit, snapshot_id=r.snapshot_id)
+    rows = [(row.nation, row.item, row.result) for row in stock_selectors.stored_shortfall_rows(
+        actor=r.scope, stored=r.stored, nations=r.nations, below_only=True, limit=limit)]
     return shortfall_table("shortfalls", _("Largest shortfalls"), r.scope, rows, as_of=r.as_of,
                            empty=past(_("No nation was below guideline for any item on %(day)s."), r.as_of)
                            or (_("No nation is below guideline for any item.") if r.scope.is_cell else
@@ -106,13 +119,13 @@ def alliance_table(r: Reader, limit: int | None = PAGE_SIZE, rows: list | None =
         empty=(past(_("No figures on %(day)s: no stock report or guideline was recorded by then."), r.as_of)
                or _("No stored shortfalls yet.")),
     )
-    rows = list(stock_selectors.alliance_rollup(actor=r.scope, as_of=r.as_of, snapshot_id=r.snapshot_id)
-                if rows is None else rows)
+    rows = list(stock_selectors.alliance_rollup(actor=r.scope, stored=r.stored) if rows is None else rows)
     rows.sort(key=lambda row: -(row.total_shortfall or 0))  # stable: ties stay by category and name
     table.total = len(rows)
     for row in rows[:limit] if limit else rows:
         table.rows.append([
-            Link(row.item_name, with_as_of(reverse("dashboard:item", args=[row.item_id]), r.as_of)), row.category_name,
+            Link(row.item_label, with_as_of(reverse("dashboard:item", args=[row.item_id]), r.as_of)),
+            row.category_label,
             unit_label(row.unit), *(figure_cell(row, name) for name in
                                     ("total_shortfall", "net_position", "nations_below", "nations_counted",
                                      "nations_not_reporting")),
@@ -121,7 +134,7 @@ def alliance_table(r: Reader, limit: int | None = PAGE_SIZE, rows: list | None =
 
 
 def donor_rows(r: Reader) -> list:
-    return pledge_selectors.fulfilment_by_donor(actor=r.scope, as_of=r.as_of, nations=r.nations)
+    return pledge_selectors.fulfilment_by_donor(actor=r.scope, as_of=r.as_of, nations=r.nations, facts=r.facts)
 
 
 def fulfilment_table(r: Reader, rows: list) -> Table:
@@ -171,7 +184,8 @@ def training_table(r: Reader) -> Table:
 
 
 def overdue_table(r: Reader, limit: int | None = TOP, page: tuple[list, int] | None = None) -> Table:
-    rows, total = page or pledge_selectors.overdue_pledges_page(actor=r.scope, on=r.as_of, limit=limit)
+    rows, total = page or pledge_selectors.overdue_pledges_page(actor=r.scope, on=r.as_of, limit=limit,
+                                                                facts=r.facts)
     table = Table(key="overdue", title=_("Overdue pledges"),
                   columns=[Column("donor", _("Donor")), Column("item", _("Item")),
                            Column("recipient", _("Recipient")), Column("due", _("Due on"), "date"),
@@ -181,19 +195,20 @@ def overdue_table(r: Reader, limit: int | None = TOP, page: tuple[list, int] | N
     table.total = total
     for o in rows:
         table.rows.append([nation_cell(r.scope, o.pledge.donor, r.as_of), item_cell(o.pledge.item, r.as_of),
-                           o.pledge.recipient.name, o.pledge.due_on, o.days_overdue, o.outstanding,
+                           o.pledge.recipient.display_name, o.pledge.due_on, o.days_overdue, o.outstanding,
                            unit_label(o.pledge.item.unit)])
     return table
 
 
 def alerts_table(r: Reader, limit: int | None = TOP, alerts: list | None = None, total: int | None = None) -> Table:
-    qs = stock_selectors.alert_list(actor=r.scope, open_at=r.as_of) if alerts is None else alerts
+    if alerts is None:
+        alerts, total = stock_selectors.alerts_page(actor=r.scope, open_at=r.as_of, limit=limit)
     table = Table(key="alerts", title=past(_("Alerts open on %(day)s"), r.as_of) or _("Open alerts"),
                   columns=[Column("opened", _("Opened"), "date"), Column("kind", _("Kind")),
                            Column("nation", _("Nation")), Column("message", _("Message"))],
                   empty=past(_("No alert was open on %(day)s."), r.as_of) or _("No open alerts."))
     table.total = total
-    for a in (qs[:limit] if limit else qs):
+    for a in alerts:
         table.rows.append([a.opened_at, a.get_kind_display(), nation_cell(r.scope, a.nation, r.as_of),
                            alert_text(a)])
     return table
@@ -207,7 +222,8 @@ def exports(r: Reader) -> Builders:
         "deliveries": lambda: deliveries_table(month_rows(r), r.as_of), "training": lambda: training_table(r),
         "overdue": lambda: overdue_table(r, None), "alerts": lambda: alerts_table(r, None),
         "shortfall-categories": lambda: category_table(
-            r.scope, stock_selectors.shortfall_by_category(actor=r.scope, as_of=r.as_of), r.as_of),
+            r.scope, stock_selectors.shortfall_by_category(
+                actor=r.scope, rollup=stock_selectors.alliance_rollup(actor=r.scope, stored=r.stored)), r.as_of),
     }
 
 
@@ -243,14 +259,18 @@ def overview(request: HttpRequest) -> HttpResponse:
         if snapshot is None:
             raise Http404(_("Unknown snapshot."))
         as_of = snapshot.as_of if snapshot.as_of < timezone.localdate() else None
-    r = Reader(scope=scope, as_of=as_of, nations=nations_by_id(), snapshot_id=getattr(snapshot, "pk", None))
+    r = Reader(scope=scope, as_of=as_of, nations=nations_with_last_report(actor=scope, as_of=as_of),
+               snapshot_id=getattr(snapshot, "pk", None))
     exported = export_or_none(request, exports(r))
     if exported is not None:
         return exported
     donors, months = donor_rows(r), month_rows(r)
-    rollup = stock_selectors.alliance_rollup(actor=r.scope, as_of=r.as_of, snapshot_id=r.snapshot_id)
-    overdue = pledge_selectors.overdue_pledges_page(actor=r.scope, on=r.as_of, limit=TOP)
-    figures = read_figures(r.scope, r.as_of, alerts_limit=TOP, donors=donors, rollup=rollup, overdue=overdue)
+    rollup = stock_selectors.alliance_rollup(actor=r.scope, stored=r.stored)
+    overdue = pledge_selectors.overdue_pledges_page(
+        actor=r.scope, on=r.as_of, limit=TOP, facts=r.facts,
+        total=fulfilment_across_items(d.fulfilment for d in donors).overdue)
+    figures = read_figures(r.scope, r.as_of, alerts_limit=TOP, donors=donors, rollup=rollup, overdue=overdue,
+                           stored=r.stored, nations=r.nations)
     tables = {"categories": category_table(r.scope, figures.categories, r.as_of), "coverage": coverage_table(r),
               "shortfalls": largest_table(r), "alliance": alliance_table(r, rows=rollup),
               "fulfilment": fulfilment_table(r, donors), "deliveries": deliveries_table(months, as_of),
@@ -266,9 +286,11 @@ def overview(request: HttpRequest) -> HttpResponse:
 def freshness(r: Reader) -> dict:
     """The banner above the figures. Today: when the engine last computed and whether that is stale. On a
     past date: the latest stock report on or before it, stale when older than the reporting limit then."""
-    if r.as_of is not None:
-        latest = latest_report_on(actor=r.scope, as_of=r.as_of)
+    if r.as_of is not None:  # the latest report among the nations the reader may see (their last reports)
+        latest = max((n.last_report for n in r.nations.values() if n.last_report is not None), default=None)
         return {"latest_report": latest, "stale": reports_stale_on(last_report=latest, on=r.as_of),
                 "days_before": None if latest is None else (r.as_of - latest).days}
-    last = stock_selectors.shortfalls_last_computed()
-    return {"last_computed": last, "stale": stock_selectors.shortfalls_are_stale(last_computed=last)}
+    if r.snapshot_id is not None:  # a snapshot of today's figures: the banner is about today's stored rows
+        last = stock_selectors.shortfalls_last_computed()
+        return {"last_computed": last, "stale": stock_selectors.shortfalls_are_stale(last_computed=last)}
+    return {"last_computed": r.stored.last_computed, "stale": r.stored.stale}

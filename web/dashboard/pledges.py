@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from coordination.access import scope_for
+from coordination.names import name_expression, sort_key
 from pledges import selectors as pledge_selectors
 from pledges.filtersets import PledgeFilterSet
 from web.dashboard.common import PAGE_SIZE, export_or_none, page, past, read_as_of
@@ -31,6 +32,15 @@ def ordering_of(sort: str) -> tuple[str, tuple[str, ...]]:
     if field is None:
         return "", ("-announced_on", "-pk")
     return sort, tuple(("-" + f if sort.startswith("-") else f) for f in field) + ("pk",)
+
+
+def _shown_name_order(order: str):
+    """A sort by a nation's or item's name sorts by the name the reader sees (``coordination.names``)."""
+    field = order.lstrip("-")
+    if not field.endswith("__name"):
+        return order
+    expression = name_expression(field.removesuffix("name"))
+    return expression.desc() if order.startswith("-") else expression.asc()
 
 
 def sort_headers(table, sort: str) -> list[dict]:
@@ -54,6 +64,8 @@ def filter_fields(filterset: PledgeFilterSet, request: HttpRequest, names) -> li
             if value == "":
                 continue
             options.append((value, label, value in chosen))
+        if hasattr(field, "queryset"):  # nations, items, categories: by the name the reader sees
+            options.sort(key=lambda option: sort_key(str(option[1])))
         fields.append({"name": name, "label": field.label, "options": options})
     return fields
 
@@ -75,7 +87,7 @@ def pledge_list(request: HttpRequest) -> HttpResponse:
     sort, ordering = ordering_of(request.GET.get("sort", ""))
     if as_of is not None and sort.lstrip("-") == "delivered":
         ordering = tuple(o.replace("delivered_quantity", "delivered_then") for o in ordering)
-    qs = filterset.qs.order_by(*ordering)
+    qs = filterset.qs.order_by(*(_shown_name_order(o) for o in ordering))
     on = as_of or timezone.localdate()
     empty = past(_("No pledges announced by %(day)s match."), as_of) or None
 

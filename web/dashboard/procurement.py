@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 
 from coordination.access import Scope, scope_for
 from stockpiles import procurement_selectors, shortfalls
+from stockpiles.models import FrameworkAgreement, agreement_validity
 from web.dashboard.common import (
     CHART_SERIES,
     Builders,
@@ -46,12 +47,10 @@ class Reader:
 
 def validity_note(valid_from: dt.date, valid_to: dt.date | None, on: dt.date) -> str:
     """"Expired" or "Not yet in force" when an agreement was not in force on ``on`` (today, or the page's
-    as-of date); "" when it was. Said in the note column, which a page shows only when a row has a note."""
-    if valid_to is not None and valid_to < on:
-        return str(_("Expired"))
-    if valid_from > on:
-        return str(_("Not yet in force"))
-    return ""
+    as-of date); "" when it was. Said in the note column, which a page shows only when a row has a note. The
+    words are ``FrameworkAgreement.Validity``'s, the same in the admin, its exports and the API."""
+    validity = agreement_validity(valid_from, valid_to, on)
+    return "" if validity == FrameworkAgreement.Validity.IN_FORCE else str(validity.label)
 
 
 def agreement_note(row, on: dt.date):
@@ -129,7 +128,7 @@ def demand_table(rows: list) -> Table:
         if months is None and d.gap and not d.suppressed and not d.capacity_suppressed:
             months = Badge(_("no capacity"), "badge-bad")
         table.rows.append([
-            Link(d.item_name, reverse("dashboard:item", args=[d.item_id])), unit_label(d.unit),
+            Link(d.item_label, reverse("dashboard:item", args=[d.item_id])), unit_label(d.unit),
             figure_cell(d, "nation_shortfall"), figure_cell(d, "nations_short"), d.recipient_uncovered,
             *(figure_cell(d, name) for name in ("demand", "contracted", "gap", "contracted_share",
                                                 "capacity_per_month")),
@@ -140,13 +139,12 @@ def demand_table(rows: list) -> Table:
 
 
 def timeline_rows(r: Reader) -> list:
-    """Schedule lines not received by the date; on a past date, of the orders placed by then (one more query)."""
-    placed = None if r.as_of is None else procurement_selectors.order_ids_placed_by(actor=r.scope, on=r.as_of)
+    """Schedule lines not received by the date; on a past date, of the orders placed by then. One query."""
     return [
         d for d in procurement_selectors.scheduled_deliveries(actor=r.scope, since=None,
                                                                include_received=r.as_of is not None)
         if shortfalls.ScheduledInflow(due_on=d.due_on, quantity=d.quantity, received_on=d.received_on).counts(r.on)
-        and (placed is None or d.order_id in placed)
+        and (r.as_of is None or d.ordered_on <= r.as_of)
     ]
 
 
@@ -164,7 +162,7 @@ def timeline_table(r: Reader, rows: list) -> Table:
     )
     for d in rows:
         table.rows.append([
-            d.due_on.strftime("%Y-%m"), d.due_on, d.item_name, d.nation_code, d.order_reference or f"#{d.order_id}",
+            d.due_on.strftime("%Y-%m"), d.due_on, d.item_label, d.nation_code, d.order_reference or f"#{d.order_id}",
             d.agreement_name or _("national contract"), d.quantity,
             Badge(_("late"), "badge-bad") if d.due_on < r.on else "",
         ])
@@ -193,10 +191,10 @@ def demand_charts(rows: list) -> list[dict]:
     """One chart per item (rounds and missiles do not share an axis), for the items with the largest demand."""
     charted = sorted((d for d in rows if not d.suppressed), key=lambda d: -(d.demand or 0))[:CHART_SERIES]
     return [{
-        "name": f"demand-chart-{d.item_id}", "title": d.item_name,
+        "name": f"demand-chart-{d.item_id}", "title": d.item_label,
         "chart": chart("bar", [str(_("Demand")), str(_("Contracted")), str(_("Not contracted")),
                                str(_("Capacity / month"))],
-                       [{"label": d.item_name, "data": [d.demand, d.contracted, d.gap, d.capacity_per_month],
+                       [{"label": d.item_label, "data": [d.demand, d.contracted, d.gap, d.capacity_per_month],
                          "colours": [1, 0, 4, 2]}], indexAxis="y", yTitle=unit_label(d.unit), legend=False),
     } for d in charted]
 
@@ -206,7 +204,7 @@ def timeline_charts(rows: list, demand: list) -> list[dict]:
     months = sorted({d.due_on.replace(day=1) for d in rows})
     by_item: dict[int, dict] = {}
     for d in rows:
-        entry = by_item.setdefault(d.item_id, {"name": d.item_name, "months": {}})
+        entry = by_item.setdefault(d.item_id, {"name": d.item_label, "months": {}})
         key = d.due_on.replace(day=1)
         entry["months"][key] = entry["months"].get(key, 0) + d.quantity
     units = {d.item_id: d.unit for d in demand}  # every item with an order is in the demand rows
@@ -228,8 +226,9 @@ def procurement(request: HttpRequest) -> HttpResponse:
     exported = export_or_none(request, exports(r))
     if exported is not None:
         return exported
-    agreements = procurement_selectors.agreement_list(actor=r.scope, as_of=as_of)
-    demand = procurement_selectors.procurement_overview(actor=r.scope, as_of=as_of)
+    orders = procurement_selectors.order_facts(as_of=as_of)  # read once: call-offs and contracted quantities
+    agreements = procurement_selectors.agreement_list(actor=r.scope, as_of=as_of, order_rows=orders)
+    demand = procurement_selectors.procurement_overview(actor=r.scope, as_of=as_of, order_rows=orders)
     timeline = timeline_rows(r)
     tables = {"agreements": agreements_table(r, agreements), "participants": participants_table(r, agreements),
               "demand": demand_table(demand), "timeline": timeline_table(r, timeline)}

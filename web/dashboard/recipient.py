@@ -16,7 +16,8 @@ from django.views.decorators.http import require_GET
 
 from coordination.access import Scope, scope_for
 from coordination.models import Nation
-from coordination.selectors import nation_get
+from coordination.names import sort_key
+from coordination.selectors import nations_by_id
 from pledges import fulfilment
 from pledges import selectors as pledge_selectors
 from web.dashboard.common import (
@@ -38,11 +39,12 @@ class Reader:
     scope: Scope
     as_of: dt.date | None
     recipient: Nation
+    nations: dict[int, Nation] | None = None  # every nation by id, read once
 
 
 def gap_rows(r: Reader) -> list[pledge_selectors.RecipientGap]:
-    rows = pledge_selectors.recipient_gaps(actor=r.scope, recipient=r.recipient, as_of=r.as_of)
-    rows.sort(key=lambda g: (g.item.category.name, g.item.name))
+    rows = pledge_selectors.recipient_gaps(actor=r.scope, recipient=r.recipient, as_of=r.as_of, nations=r.nations)
+    rows.sort(key=lambda g: (sort_key(g.item.category.display_name), sort_key(g.item.display_name)))
     return rows
 
 
@@ -61,7 +63,7 @@ def category_table(gaps: list[pledge_selectors.RecipientGap]) -> Table:
                   empty=_("No requirements recorded. The recipient's needs are entered in the admin."))
     by_category: dict[str, list] = {}
     for g in gaps:
-        by_category.setdefault(g.item.category.name, []).append((g.gap, g.item.unit_value_eur))
+        by_category.setdefault(g.item.category.display_name, []).append((g.gap, g.item.unit_value_eur))
     for name, parts in by_category.items():
         v = fulfilment.gap_value(parts)
         table.rows.append([name, v.items, v.required_eur, v.pledged_eur, v.delivered_eur, v.uncovered_eur,
@@ -81,7 +83,8 @@ def item_table(r: Reader, gaps: list[pledge_selectors.RecipientGap]) -> Table:
                            Column("covered", _("Covered share"), "pct")],
                   empty=_("No requirements recorded. The recipient's needs are entered in the admin."))
     for g in gaps:
-        table.rows.append([g.item.category.name, item_cell(g.item, r.as_of), unit_label(g.item.unit), g.gap.required,
+        table.rows.append([g.item.category.display_name, item_cell(g.item, r.as_of), unit_label(g.item.unit),
+                           g.gap.required,
                            g.gap.pledged, g.gap.delivered, g.gap.uncovered, g.gap.undelivered, g.gap.covered_share])
     return table
 
@@ -91,7 +94,7 @@ def figure(f):
 
 
 def training_table(r: Reader) -> Table:
-    rows = pledge_selectors.training_for_recipient(actor=r.scope, recipient=r.recipient)
+    rows = pledge_selectors.training_for_recipient(actor=r.scope, recipient=r.recipient, nations=r.nations)
     columns = [Column("programme", _("Programme"))]
     if r.scope.is_cell:
         columns.append(Column("donor", _("Donor")))
@@ -139,11 +142,14 @@ def exports(r: Reader) -> Builders:
             "training": lambda: training_table(r), "deliveries": lambda: deliveries_table(month_rows(r))}
 
 
-def recipient_of(scope: Scope, code: str | None) -> Nation:
+def recipient_of(code: str | None, nations: dict[int, Nation]) -> Nation:
+    """The recipient ``code`` names (the first recipient by code without one), from every nation by id (reference
+    data: every reader reads it, ``coordination.selectors.nations_by_id``)."""
+    by_code = sorted(nations.values(), key=lambda n: n.code)
     if code:
-        nation = nation_get(actor=scope, code=code)
+        nation = next((n for n in by_code if n.code == code.upper()), None)
     else:
-        nation = Nation.objects.filter(role=Nation.Role.RECIPIENT).order_by("code").first()
+        nation = next((n for n in by_code if n.role == Nation.Role.RECIPIENT), None)
     if nation is None or nation.role != Nation.Role.RECIPIENT:
         raise Http404(_("No such recipient."))
     return nation
@@ -154,7 +160,8 @@ def recipient_of(scope: Scope, code: str | None) -> Nation:
 def recipient_page(request: HttpRequest, code: str | None = None) -> HttpResponse:
     scope = scope_for(request.user)
     form, as_of = read_as_of(request)
-    r = Reader(scope=scope, as_of=as_of, recipient=recipient_of(scope, code))
+    nations = nations_by_id()
+    r = Reader(scope=scope, as_of=as_of, recipient=recipient_of(code, nations), nations=nations)
     exported = export_or_none(request, exports(r))
     if exported is not None:
         return exported

@@ -45,9 +45,9 @@ def reporting_table(scope, as_of: dt.date | None = None) -> Table:
             state = Badge(str(_("Stale")) if row.last_report else str(_("Never reported")), "badge-bad")
         else:
             state = Badge(str(_("Current")), "badge-ok")
-        nation = row.nation_name
+        nation = row.nation_label
         if scope.is_cell or row.nation_id == scope.nation_id:
-            nation = Link(row.nation_name, with_as_of(reverse("dashboard:nation", args=[row.nation_code]), as_of))
+            nation = Link(row.nation_label, with_as_of(reverse("dashboard:nation", args=[row.nation_code]), as_of))
         table.rows.append([nation, row.last_report, row.days_since_report, row.items_expected, row.items_reported,
                            row.items_missing, state])
     return table

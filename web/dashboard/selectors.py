@@ -12,7 +12,7 @@ def user_language(*, user) -> str:
     needs no Membership, so then it is read here and cached the same way."""
 
     cached = getattr(user, "_aid_language_cache", None)
-    if cached is None and not getattr(user, "is_superuser", False):
+    if cached is None:  # the scope reads the Membership (for a superuser: only when it came with the user)
         scope_for(user)
         cached = getattr(user, "_aid_language_cache", None)
     if cached is None:

@@ -92,7 +92,7 @@ def shortfall_table(key: str, title, scope: Scope, rows: list[ShortfallRow], *, 
         cells += [r.shortfall, r.coverage, months_cell(r), r.on_hand, r.owed, r.available, r.guideline, r.rate,
                   status_badge(r.status)]
         if with_item:
-            cells.append(item.category.name)
+            cells.append(item.category.display_name)
         table.rows.append(cells)
     return table
 
@@ -166,7 +166,8 @@ def pledge_table(pledges, *, scope: Scope, on: dt.date, key: str, title, with_do
         overdue = fulfilment.is_overdue(pledge_facts(p, done), on=on)
         cells = [nation_cell(scope, p.donor, link_on)] if with_donor else []
         cells += [
-            p.recipient.name, item_cell(p.item, link_on), p.quantity, done, unit_label(p.item.unit), p.value_eur,
+            p.recipient.display_name, item_cell(p.item, link_on), p.quantity, done, unit_label(p.item.unit),
+            p.value_eur,
             p.announced_on,
             p.due_on, p.get_status_display(), Pledge.Progress(progress_of(p.quantity, done)).label,
             Badge(_("overdue"), "badge-bad") if overdue else "",
@@ -186,6 +187,6 @@ def gap_table(gaps, *, as_of: dt.date | None, title, key: str = "gaps") -> Table
                   empty=(past(_("No requirement had started by %(day)s."), as_of)
                          or _("No requirements recorded. The recipient's needs are entered in the admin.")))
     for g in gaps:
-        table.rows.append([g.recipient.name, item_cell(g.item, as_of), g.gap.required, g.gap.pledged,
+        table.rows.append([g.recipient.display_name, item_cell(g.item, as_of), g.gap.required, g.gap.pledged,
                            g.gap.delivered, g.gap.uncovered, g.gap.undelivered, g.gap.covered_share])
     return table

@@ -80,10 +80,16 @@ def snapshot_list(request: HttpRequest) -> HttpResponse:
     }, status=400 if form.errors else 200)
 
 
-def _side(scope, value: str | None, *, today_allowed: bool):
+def _side(snapshots: list, value: str | None, *, today_allowed: bool):
+    """The snapshot ``value`` names among the reader's ``snapshots`` (``snapshot_selectors.snapshot_list``, read
+    once for the page's choices too); None for today where allowed; 404 for anything else."""
     if today_allowed and value in (None, "", "today"):
         return None
-    snapshot = snapshot_selectors.snapshot_get(actor=scope, snapshot_id=value)
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        raise Http404(_("Unknown snapshot.")) from None
+    snapshot = next((s for s in snapshots if s.pk == pk), None)
     if snapshot is None:
         raise Http404(_("Unknown snapshot."))
     return snapshot
@@ -118,8 +124,9 @@ def changes_table(comparison: snapshot_selectors.Comparison, scope) -> Table:
 @login_required
 def snapshot_compare(request: HttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
-    a = _side(scope, request.GET.get("a"), today_allowed=False)
-    b = _side(scope, request.GET.get("b"), today_allowed=True)
+    snapshots = list(snapshot_selectors.snapshot_list(actor=scope))
+    a = _side(snapshots, request.GET.get("a"), today_allowed=False)
+    b = _side(snapshots, request.GET.get("b"), today_allowed=True)
     comparison = snapshot_selectors.snapshot_compare(actor=scope, a=a, b=b)
     table = changes_table(comparison, scope)
     fmt = request.GET.get("export")
@@ -129,5 +136,5 @@ def snapshot_compare(request: HttpRequest) -> HttpResponse:
         return export_response(table=table, fmt=fmt, as_of=comparison.b_as_of)
     return page(request, "dashboard/snapshot_compare.html", {
         "scope": scope, "comparison": comparison, "table": table, "today": timezone.localdate(),
-        "snapshots": list(snapshot_selectors.snapshot_list(actor=scope)),
+        "snapshots": snapshots,
     })

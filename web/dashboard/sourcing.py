@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 
 from coordination.access import VIEW, Scope, scope_for
 from coordination.models import Item, Nation
+from coordination.names import name_fields, name_of, sort_key
 from pledges.models import Pledge
 from stockpiles import shortfalls
 from stockpiles import sourcing_selectors as selectors
@@ -70,17 +71,23 @@ class WhatIfForm(forms.Form):
 
 def _donor_choices(scope: Scope, nations: Mapping[int, Nation]) -> list[tuple[int, str]]:
     """The cell tries any donor; a nation its own pledges only."""
-    return [(n.pk, f"{n.code} – {n.name}") for n in sorted(nations.values(), key=lambda n: n.code)
+    return [(n.pk, f"{n.code} – {n.display_name}") for n in sorted(nations.values(), key=lambda n: n.code)
             if n.role != Nation.Role.RECIPIENT and (scope.is_cell or n.pk == scope.nation_id)]
 
 
 def _recipient_choices(nations: Mapping[int, Nation]) -> list[tuple[int, str]]:
-    return [(n.pk, f"{n.code} – {n.name}") for n in sorted(nations.values(), key=lambda n: n.code)
+    return [(n.pk, f"{n.code} – {n.display_name}") for n in sorted(nations.values(), key=lambda n: n.code)
             if n.role == Nation.Role.RECIPIENT]
 
 
 def _item_choices() -> list[tuple[int, str]]:
-    return list(Item.objects.order_by("name").values_list("pk", "name"))
+    rows = Item.objects.order_by().values("pk", *name_fields())
+    return sorted(((row["pk"], name_of(row)) for row in rows), key=lambda choice: sort_key(choice[1]))
+
+
+def _catalogue() -> dict[int, Item]:
+    """Every item with its category, by name (the choices, and the item planned: one read)."""
+    return {item.pk: item for item in Item.objects.select_related("category").order_by("name")}
 
 
 def _what_if_form(scope: Scope, nations, items, data=None, *, item: Item | None = None, quantity=None):
@@ -202,13 +209,14 @@ def sourcing_page(request: HttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
     if scope.is_nobody:
         raise PermissionDenied
-    items = _item_choices()
+    catalogue = _catalogue()
+    items = [(pk, item.name) for pk, item in catalogue.items()]
     asof_form, as_of = read_as_of(request)
     form = SourcingForm(request.GET if "item" in request.GET else None, items=items)
     nations = Nation.objects.in_bulk()
     context: dict = {"form": form, "asof_form": asof_form, "as_of": as_of, "scope": scope, "plan": None}
     if form.is_bound and form.is_valid():
-        item = Item.objects.select_related("category").get(pk=form.cleaned_data["item"])
+        item = catalogue[form.cleaned_data["item"]]
         plan = selectors.sourcing_plan(actor=scope, item=item, quantity=form.cleaned_data["quantity"],
                                        as_of=as_of, nations=nations)
         builders: Builders = {"headroom": lambda: _headroom_table(plan, scope),
@@ -221,7 +229,7 @@ def sourcing_page(request: HttpRequest) -> HttpResponse:
         # The what-if is about the planned item: one option, not the whole catalogue twice on the page.
         context.update(plan=plan, item=item, tables={key: build() for key, build in builders.items()},
                        chart=_headroom_chart(plan),
-                       what_if_form=_what_if_form(scope, nations, [(item.pk, item.name)], item=item,
+                       what_if_form=_what_if_form(scope, nations, [(item.pk, item.display_name)], item=item,
                                                   quantity=plan.need or None))
     else:
         context["what_if_form"] = _what_if_form(scope, nations, items)
@@ -274,7 +282,7 @@ def item_panel(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(Item.objects.restrict(scope, VIEW), pk=pk)
     nations = Nation.objects.in_bulk()
     plan = selectors.sourcing_plan(actor=scope, item=item, nations=nations)
-    items = [(item.pk, item.name)]
+    items = [(item.pk, item.display_name)]
     return render(request, "dashboard/_sourcing_panel.html", {
         "item": item, "plan": plan, "scope": scope, "today": timezone.localdate(),
         "headroom": _headroom_table(plan, scope),

@@ -33,7 +33,7 @@ def donors_table(s: pledge_selectors.TrackerSummary) -> Table:
                            Column("to_allocate", _("Still to allocate (EUR)"), "eur")],
                   empty=NOT_LOADED)
     for d in [*s.donors, s.total] if s.donors else []:
-        table.rows.append([d.nation.name if d.nation else _("All donors"), d.nation.code if d.nation else "",
+        table.rows.append([d.nation.display_name if d.nation else _("All donors"), d.nation.code if d.nation else "",
                            d.allocated_eur, d.military_eur, d.financial_eur, d.humanitarian_eur, d.committed_eur,
                            d.to_be_allocated_eur])
     return table

@@ -15,6 +15,7 @@ from web.dashboard import (
     snapshots,
     sourcing,
     tracker,
+    trends,
 )
 
 app_name = "dashboard"
@@ -37,4 +38,5 @@ urlpatterns = [
     path("briefing.pdf", briefing.briefing_pdf, name="briefing-pdf"),
     path("snapshots/", snapshots.snapshot_list, name="snapshots"),
     path("snapshots/compare/", snapshots.snapshot_compare, name="snapshot-compare"),
+    path("trends/", trends.trend_panel, name="trend"),
 ]

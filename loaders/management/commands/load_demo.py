@@ -1,5 +1,7 @@
 """Load the demo scenario (source facts plus illustrative data). Thin: the scenario is loaders.demo."""
 
+import argparse
+import datetime as dt
 import logging
 import time
 
@@ -12,10 +14,18 @@ from coordination.services import BulkValidationError
 from loaders import demo
 
 
+def _iso_day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"“{text}” is not a date: give it as YYYY-MM-DD.") from None
+
+
 class Command(BaseCommand):
     help = (
         "Load the demo scenario: 32 allies, Ukraine, EU institutions, catalogue, guidelines, production "
         "rates (US 155 mm 14,000 -> 80,000 rounds/month), stock history, pledges, deliveries, training. "
+        "Illustrative dates are placed relative to today (--today to choose the day); source facts keep theirs. "
         "Idempotent: re-running only adds what is missing."
     )
 
@@ -26,19 +36,30 @@ class Command(BaseCommand):
                             help="Create demo logins (default: only when DEBUG is on; with DEBUG off, none "
                                  "unless --logins).")
         parser.add_argument("--no-logins", action="store_false", dest="logins")
+        parser.add_argument("--today", type=_iso_day, default=None, metavar="YYYY-MM-DD",
+                            help="The day the scenario is built around (default: today; not after today, from "
+                                 f"{demo.EARLIEST_TODAY.isoformat()}): tests use it to get the same dates every run.")
 
-    def handle(self, *args, if_empty=False, logins=None, **options):
+    def handle(self, *args, if_empty=False, logins=None, today=None, **options):
         options["explicit_no_logins"] = logins is False
         if if_empty and demo.demo_is_loaded():
             self.stdout.write("Nations already exist; demo data not loaded (--if-empty).")
             return
+        if isinstance(today, str):  # call_command(..., today="YYYY-MM-DD") skips the parser's type
+            try:
+                today = _iso_day(today)
+            except argparse.ArgumentTypeError as exc:
+                raise CommandError(str(exc)) from None
+        problem = demo.today_problem(today) if today is not None else None
+        if problem:
+            raise CommandError(problem)
         logins = settings.DEBUG if logins is None else logins
         started = time.monotonic()
         # In-process (eager) recompute tasks would log one line each; the command recomputes once itself.
         logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
         try:
             with command_attribution("load_demo"):
-                result = demo.demo_load(logins=logins, log=lambda line: self.stdout.write(f"  {line}"))
+                result = demo.demo_load(today=today, logins=logins, log=lambda line: self.stdout.write(f"  {line}"))
         except BulkValidationError as exc:
             raise CommandError(f"Demo data refused: {exc.row_errors}") from exc
         except ValidationError as exc:

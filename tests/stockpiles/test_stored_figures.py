@@ -1,0 +1,109 @@
+"""One read of the stored figures per request (``selectors.stored_figures``) gives every table what its own
+reads gave: the heat map, the roll-up and its categories, the largest shortfalls, the reporting counts, the
+freshness answers and the item projection, today, on a past date and in a frozen snapshot, for the cell and
+for a nation (whose rows only it sees)."""
+
+import datetime as dt
+
+import pytest
+
+from coordination.access import CELL, Scope
+from coordination.selectors import nations_by_id
+from stockpiles import engine, procurement_selectors, selectors
+from stockpiles.reporting import nations_with_last_report, reporting_by_nation
+from stockpiles.services import snapshot_create
+from tests.dashboard import scenario
+
+pytestmark = pytest.mark.django_db
+
+PAST = dt.date(2025, 6, 1)
+
+
+@pytest.fixture
+def world(nations):
+    demo = scenario.build(nations)
+    demo.update(scenario.procurement(nations, demo))
+    scenario.bulk(nations, extra_nations=4)
+    engine.shortfall_history_rebuild_locked()
+    demo["snapshot"] = snapshot_create(actor=CELL, name="W23", as_of=PAST)
+    return demo
+
+
+def readers(nations):
+    pol = nations["POL"]
+    return [CELL, Scope(nation_id=pol.pk, nation_code="POL", nation_role="ally")]
+
+
+def cells(matrix):
+    return ([n.pk for n in matrix.nations], [(c.pk, c.name) for c in matrix.categories],
+            {k: (round(v.coverage, 9) if v.coverage is not None else None, v.items_counted, v.items_below,
+                 v.items_not_reported) for k, v in matrix.cells.items()})
+
+
+@pytest.mark.parametrize("when", ["today", "past", "snapshot"])
+def test_one_read_gives_what_each_table_read(world, nations, when, django_assert_max_num_queries):
+    as_of = None if when == "today" else PAST
+    snapshot_id = world["snapshot"].pk if when == "snapshot" else None
+    everyone = nations_by_id()
+    with django_assert_max_num_queries(1):
+        stored = selectors.stored_figures(as_of=as_of, snapshot_id=snapshot_id)
+    for scope in readers(nations):
+        own = selectors.alliance_rollup(actor=scope, as_of=as_of, snapshot_id=snapshot_id)
+        with django_assert_max_num_queries(0 if scope.is_cell else 2):  # a nation: the pledges it may not see
+            shared = selectors.alliance_rollup(actor=scope, stored=stored)
+        assert shared == own
+        with django_assert_max_num_queries(0):
+            by_category = selectors.shortfall_by_category(actor=scope, rollup=shared)
+            matrix = selectors.shortfall_matrix(actor=scope, nations=everyone, stored=stored)
+            largest = selectors.stored_shortfall_rows(actor=scope, stored=stored, nations=everyone, below_only=True)
+        assert by_category == selectors.shortfall_by_category(actor=scope, rollup=own)
+        assert cells(matrix) == cells(selectors.shortfall_matrix(actor=scope, as_of=as_of, nations=everyone,
+                                                                 snapshot_id=snapshot_id))
+        expected = [(r.nation.pk, r.item.pk, r.item.name, r.item.category.name, r.result.shortfall)
+                    for r in selectors.shortfalls_as_of(actor=scope, as_of=as_of or dt.date.today(),
+                                                        snapshot_id=snapshot_id)
+                    if r.result.status == "below_guideline"]
+        assert [(r.nation.pk, r.item.pk, r.item.name, r.item.category.name, r.result.shortfall)
+                for r in largest] == expected
+        assert {r.nation.pk for r in largest} <= ({nations["POL"].pk} if not scope.is_cell else set(everyone))
+
+
+@pytest.mark.parametrize("as_of", [None, PAST])
+def test_reporting_from_the_one_read(world, nations, as_of, django_assert_max_num_queries):
+    stored = selectors.stored_figures(as_of=as_of)
+    for scope in readers(nations):
+        with django_assert_max_num_queries(1):  # every nation, with its last report the reader may see
+            named = nations_with_last_report(actor=scope, as_of=as_of)
+        with django_assert_max_num_queries(0):
+            shared = reporting_by_nation(actor=scope, as_of=as_of, stored=stored, nations=named)
+        assert shared == reporting_by_nation(actor=scope, as_of=as_of)
+        others = [n for pk, n in named.items() if pk != scope.nation_id and n.last_report is not None]
+        assert scope.is_cell or not others  # another nation's reporting stays its own business
+
+
+def test_freshness_from_the_one_read(world, django_assert_max_num_queries):
+    stored = selectors.stored_figures()
+    assert stored.last_computed == selectors.shortfalls_last_computed()
+    expected = selectors.shortfalls_are_stale(last_computed=stored.last_computed)
+    with django_assert_max_num_queries(0):
+        assert stored.stale == expected
+
+
+@pytest.mark.parametrize("as_of", [None, PAST])
+def test_the_item_projection_from_the_one_read_is_the_engine_s(world, nations, as_of, django_assert_max_num_queries):
+    shell = world["shell"]
+    stored = selectors.stored_figures(as_of=as_of, item_ids=[shell.pk])
+    everyone = nations_by_id()
+    for scope in readers(nations):
+        with django_assert_max_num_queries(1):  # the schedule lines the reader may see
+            shared = procurement_selectors.item_projection_stored(actor=scope, item=shell, stored=stored,
+                                                                  nations=everyone)
+        engine_rows = procurement_selectors.item_projection(actor=scope, item=shell, as_of=as_of)
+
+        def key(rows):
+            return [(p.nation_id, p.nation_code, p.result.shortfall, p.result.status, p.points,
+                     p.months_without_contracts, p.recovers_on_without_contracts) for p in rows]
+
+        assert key(shared) == key(engine_rows)
+        if scope.is_cell and as_of is None:  # the USA call-off's schedule is in it
+            assert any(pt.contracted for p in shared for pt in p.points)
