@@ -21,9 +21,10 @@ def collector_paused() -> Iterator[None]:
 
     A 10,000-row request makes a few hundred thousand objects that live until it ends; while they pile
     up the collector runs hundreds of times and, once or twice, over the whole process (0.05 s quiet to
-    0.9 s under load, measured: up to a fifth of the request). They form no cycles and are freed by
-    reference counting when the request is done, so nothing waits for the collector: it resumes after.
-    Nested or concurrent use leaves it on as soon as the outermost user that paused it is done."""
+    0.9 s under load, measured: up to a fifth of the request). They are freed by reference counting when
+    the request is done; any cycle among them waits for the collector's next run once it resumes (when
+    the block ends, also on an error). It is process-wide: a block started while it was already off
+    leaves it off; with threads, one block's end turns it back on for all (harmless: it only runs)."""
     was_on = gc.isenabled()
     gc.disable()
     try:

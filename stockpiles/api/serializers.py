@@ -107,11 +107,12 @@ def stock_report_payload(reports) -> list[dict]:
     nsns: dict[int, str | None] = {}
     out = []
     for r in reports:
-        if r.nation_id not in codes:
-            codes[r.nation_id] = r.nation.code
-        if r.item_id not in nsns:
-            nsns[r.item_id] = r.item.nsn
-        out.append({"id": r.id, "nation": codes[r.nation_id], "item": r.item_id, "item_nsn": nsns[r.item_id],
+        nation_id, item_id = r.nation_id, r.item_id  # descriptors: read once
+        if nation_id not in codes:
+            codes[nation_id] = r.nation.code
+        if item_id not in nsns:
+            nsns[item_id] = r.item.nsn
+        out.append({"id": r.id, "nation": codes[nation_id], "item": item_id, "item_nsn": nsns[item_id],
                     "quantity": r.quantity, "as_of": once(days, as_of, r.as_of),
                     "created_at": once(times, created_at, r.created_at)})
     return out

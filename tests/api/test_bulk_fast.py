@@ -136,3 +136,30 @@ def test_the_depth_guard_visits_containers_only():
         check_body({"x": deep})
     with pytest.raises(ParseError, match="nested"):
         check_body([[deep, 1], "s"])
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the COPY path is PostgreSQL's")
+def test_copy_path_instances_honour_init_signals(nations, today, coordinator):
+    """The COPY path builds its instances without ``Model.__init__`` only while nothing listens to the
+    model's init signals; with a listener they go through ``__init__`` (the listener sees every one)."""
+    from django.db.models.signals import post_init
+
+    from coordination.access import CELL
+    from stockpiles import services
+
+    items = [factories.ItemFactory(name=f"Signal item {n}") for n in range(5)]
+    seen = []
+
+    def listener(sender, instance, **kwargs):
+        seen.append(instance)
+
+    rows = [{"item": item, "quantity": 1, "as_of": today - dt.timedelta(days=d + 1)}
+            for item in items for d in range(services.COPY_INSERT_MIN_ROWS // 5)]
+    post_init.connect(listener, sender=StockReport)
+    try:
+        reports = services.stock_reports_bulk_create(actor=CELL, nation=nations["POL"], rows=rows, user=coordinator)
+    finally:
+        post_init.disconnect(listener, sender=StockReport)
+    assert len(seen) == len(rows) == len(reports) and all(not r._state.adding and r.pk for r in reports)
+    assert {r.pk for r in reports} == set(StockReport.objects.values_list("pk", flat=True))
+    assert reports[0].nation == nations["POL"] and reports[0].item == items[0]
