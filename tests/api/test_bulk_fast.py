@@ -7,6 +7,7 @@ import gc
 import itertools
 
 import pytest
+from django.db import connection  # noqa: F401 (named by the skipif condition below)
 from rest_framework.exceptions import ParseError, ValidationError
 
 from coordination.api.guards import MAX_BODY_DEPTH, check_body
