@@ -11,6 +11,7 @@ aggregate (no rule of their own here). The numbers come from ``stockpiles.procur
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
@@ -34,6 +35,8 @@ from stockpiles.models import (
     StockReport,
 )
 from stockpiles.selectors import StoredFigures, nation_positions, stored_figures
+
+logger = logging.getLogger(__name__)
 
 
 def _scope(actor) -> Scope:
@@ -351,8 +354,9 @@ def procurement_overview(*, actor, as_of: dt.date | None = None, item=None,
              for i, it in stored.items.items()}
     missing = wanted - set(items)  # items with demand, contracts or capacity but no shortfall row: one query
     if missing:
-        items.update({i: (name, unit, category) for i, name, unit, category in Item.objects.filter(pk__in=missing)
-                      .order_by().values_list("pk", "name", "unit", "category__name")})
+        items.update({i: (name, unit, category, name_fr, category_fr)
+                      for i, name, unit, category, name_fr, category_fr in Item.objects.filter(pk__in=missing)
+                      .order_by().values_list("pk", "name", "unit", "category__name", "name_fr", "category__name_fr")})
     rows = []
     for item_id in wanted:
         name, unit, category_name, name_fr, category_name_fr = items[item_id]
@@ -488,8 +492,12 @@ def item_projection_stored(*, actor, item, stored: StoredFigures, nations, month
         reported_on[n] = reported
     rows = []
     for n, r in results.items():
-        r = replace(r, as_of=on, inflow_by_month=tuple(sorted(
-            shortfalls.inflows_by_month(inflows.get(n, ()), on, reported_on.get(n)).items())))
+        try:
+            by_month = shortfalls.inflows_by_month(inflows.get(n, ()), on, reported_on.get(n))
+        except (ValueError, OverflowError):  # a schedule line no month reaches (year 9999): as the engine, skip it
+            logger.warning("Projection: nation %s, item %s has a schedule line beyond the calendar", n, item_id)
+            continue
+        r = replace(r, as_of=on, inflow_by_month=tuple(sorted(by_month.items())))
         without = shortfalls.months_to_recover(r.shortfall, r.rate) if r.status == shortfalls.BELOW_GUIDELINE else None
         rows.append(NationProjection(
             nation_id=n, nation_code=nations[n].code, result=r,

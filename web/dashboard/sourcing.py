@@ -86,8 +86,10 @@ def _item_choices() -> list[tuple[int, str]]:
 
 
 def _catalogue() -> dict[int, Item]:
-    """Every item with its category, by name (the choices, and the item planned: one read)."""
-    return {item.pk: item for item in Item.objects.select_related("category").order_by("name")}
+    """Every item with its category, by the name in the reader's language (the choices, and the item
+    planned: one read)."""
+    items = sorted(Item.objects.select_related("category"), key=lambda item: sort_key(item.display_name))
+    return {item.pk: item for item in items}
 
 
 def _what_if_form(scope: Scope, nations, items, data=None, *, item: Item | None = None, quantity=None):
@@ -210,7 +212,7 @@ def sourcing_page(request: HttpRequest) -> HttpResponse:
     if scope.is_nobody:
         raise PermissionDenied
     catalogue = _catalogue()
-    items = [(pk, item.name) for pk, item in catalogue.items()]
+    items = [(pk, item.display_name) for pk, item in catalogue.items()]
     asof_form, as_of = read_as_of(request)
     form = SourcingForm(request.GET if "item" in request.GET else None, items=items)
     nations = Nation.objects.in_bulk()
