@@ -197,11 +197,15 @@ def stored_figures(*, as_of: dt.date | None = None, snapshot_id: int | None = No
             qs = qs.annotate(_pending=Exists(ShortfallMark.objects.filter(
                 marked_at__lt=now - settings.SHORTFALL_PENDING_STALE_AFTER)))
         extra = ("_pending",) if whole else ()
-        for row in qs.values("nation_id", "item_id", *_RESULT_FIELDS, "computed_at", *item_fields, *extra):
+        # the end of the last full recompute, which rewrites only the rows that changed
+        # (``shortfalls_last_computed``): an uncorrelated subquery, evaluated once
+        qs = qs.annotate(_run=Subquery(ShortfallRun.objects.order_by().values("finished_at")[:1]))
+        for row in qs.values("nation_id", "item_id", *_RESULT_FIELDS, "computed_at", "_run", *item_fields, *extra):
             results[(row["nation_id"], row["item_id"])] = result_of(row)
             item_of(row["item_id"], [row[f] for f in _ITEM_FIELDS])
-            if last is None or row["computed_at"] > last:
-                last = row["computed_at"]
+            for moment in (row["computed_at"], row["_run"]):
+                if moment is not None and (last is None or moment > last):
+                    last = moment
             pending = pending or bool(row.get("_pending"))
     return StoredFigures(as_of=as_of if _is_past(as_of) or snapshot_id is not None else None,
                          snapshot_id=snapshot_id, results=results, items=items, last_computed=last,
