@@ -9,17 +9,44 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from django.conf import settings as django_settings
+from django.core.servers.basehttp import ThreadedWSGIServer
+from django.test.testcases import LiveServerThread
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+class SerialWSGIServer(ThreadedWSGIServer):
+    """The live server answering one request at a time (each still on its own thread, so a kept-alive
+    connection never blocks another). On SQLite the test database is in memory and the live server's threads
+    share the test's one connection: a page and the panel htmx loads right after it (the trends, the
+    sourcing panel) at once could leave both requests waiting inside SQLite for ever (seen: the suite hung).
+    PostgreSQL gives each thread its own connection and keeps the threaded server."""
+
+    _lock = threading.Lock()
+
+    def set_app(self, application):
+        lock = self._lock
+
+        def one_at_a_time(environ, start_response):
+            with lock:
+                return application(environ, start_response)
+
+        super().set_app(one_at_a_time)
+
+
+if django_settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    LiveServerThread.server_class = SerialWSGIServer
 
 
 @pytest.fixture(scope="module")
