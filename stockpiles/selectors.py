@@ -669,10 +669,10 @@ def shortfall_series(*, actor, item: int | None = None, nation: int | None = Non
 
 
 # A trend's lines: grouped by (the id, the label, the unit when the line is one item's).
-TREND_GROUPS = {
-    "category": ("item__category_id", "item__category__name", None),
-    "item": ("item_id", "item__name", "item__unit"),
-    "nation": ("nation_id", "nation__name", None),
+TREND_GROUPS = {  # key, English name, unit, French name (the line's label: ``coordination.names.localized``)
+    "category": ("item__category_id", "item__category__name", None, "item__category__name_fr"),
+    "item": ("item_id", "item__name", "item__unit", "item__name_fr"),
+    "nation": ("nation_id", "nation__name", None, "nation__name_fr"),
 }
 
 
@@ -754,14 +754,14 @@ def shortfall_trend(*, actor, by: str | None = None, item: int | None = None, na
                                   output_field=DecimalField(max_digits=32, decimal_places=2))
     else:
         value = F("shortfall")
-    key_field, label_field, unit_field = TREND_GROUPS[by] if by else (None, None, None)
+    key_field, label_field, unit_field, label_fr_field = TREND_GROUPS[by] if by else (None, None, None, None)
 
     # 1. The past: the database sums each line's versions valid on each date (NULL: none valid that day).
     sums = {}
     for k, d in enumerate(past_dates):
         sums[f"s{k}"] = Sum(Case(When(_valid_on(d), then=value), default=None))
         sums[f"g{k}"] = Sum(Case(When(_valid_on(d), then=F("guideline")), default=None))
-    fields = [f for f in (key_field, label_field, unit_field) if f]
+    fields = [f for f in (key_field, label_field, unit_field, label_fr_field) if f]
     rows = list(valued.values(*fields).annotate(**sums)) if fields else [valued.aggregate(**sums)]
 
     def whole(v) -> int | None:
@@ -774,7 +774,7 @@ def shortfall_trend(*, actor, by: str | None = None, item: int | None = None, na
             continue
         key = row[key_field] if key_field else None
         lines[key] = TrendLine(
-            key=key, label=str(row[label_field]) if label_field else "",
+            key=key, label=localized(str(row[label_field]), row[label_fr_field] or "") if label_field else "",
             unit=row[unit_field] if unit_field else "", past=past,
             past_guideline=[whole(row[f"g{k}"]) for k in range(len(past_dates))],
             projected=[0] * len(ahead_dates) if past[-1] is not None else [])

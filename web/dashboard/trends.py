@@ -134,7 +134,7 @@ def trend_panel(request: HttpRequest) -> HttpResponse:
                                                 months=MONTHS, ahead=AHEAD)
         context.update(chart=item_chart(trend, item, scope, as_of), kind="item",
                        title=(_("Shortfall over time: %(item)s, by nation") if not trend.own_only
-                              else _("Shortfall over time: %(item)s, your nation")) % {"item": item.name})
+                              else _("Shortfall over time: %(item)s, your nation")) % {"item": item.display_name})
     elif code is not None:
         nation = nation_get(actor=scope, code=code)
         if nation is None or not can_see_nation_detail(scope, nation.pk):
