@@ -21,7 +21,7 @@ from coordination.access import VIEW, Scope, scope_for
 from coordination.models import Nation
 from coordination.names import localized
 from stockpiles.models import CurrentStock, Shortfall, StockReport
-from stockpiles.selectors import StoredFigures, shortfalls_as_of
+from stockpiles.selectors import StoredFigures, StoredSummary, shortfalls_as_of
 
 
 @dataclass(frozen=True)
@@ -123,11 +123,12 @@ def _counts_of(pairs) -> dict[int, dict]:
 
 
 def reporting_by_nation(*, actor, today: dt.date | None = None, as_of: dt.date | None = None,
-                        stored: StoredFigures | None = None, nations: Mapping[int, Nation] | None = None
-                        ) -> list[NationReporting]:
+                        stored: StoredFigures | None = None, nations: Mapping[int, Nation] | None = None,
+                        summary: StoredSummary | None = None) -> list[NationReporting]:
     """One row per nation the user may see (its own for an officer; every ally, and every nation with a
     report or an expectation, for the cell), stale ones first. Three queries; none when the caller passes
-    what it has read once for the request for the same reader and date: ``stored`` (``stored_figures``)
+    what it has read once for the request for the same reader and date: ``stored`` (``stored_figures``) or
+    for the cell ``summary`` (``stored_summary``: the items expected and reported per nation, summed by the database)
     and ``nations`` (``nations_with_last_report``).
 
     For a past ``as_of``: the latest report on or before it, days and staleness counted to it, and the
@@ -138,8 +139,9 @@ def reporting_by_nation(*, actor, today: dt.date | None = None, as_of: dt.date |
         return []
     today = as_of or today or timezone.localdate()
     expected_q = Q(guideline__gt=0)
-    if stored is not None and nations is not None:
-        counts = _counts_of(stored.visible(scope).items())
+    from_summary = summary is not None and scope.is_cell
+    if (stored is not None or from_summary) and nations is not None:
+        counts = summary.reporting if from_summary else _counts_of(stored.visible(scope).items())
         last = {pk: n.last_report for pk, n in nations.items() if n.last_report is not None}
         shown = [n for n in nations.values() if scope.is_cell or n.pk == scope.nation_id]
         if scope.is_cell:

@@ -15,13 +15,19 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import (
+    BigIntegerField,
+    BooleanField,
     Case,
+    CharField,
     Count,
     DateField,
+    DateTimeField,
     DecimalField,
     Exists,
     ExpressionWrapper,
     F,
+    FloatField,
+    IntegerField,
     Max,
     Min,
     OuterRef,
@@ -29,9 +35,11 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    Value,
     When,
     Window,
 )
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from coordination import disclosure
@@ -210,6 +218,190 @@ def stored_figures(*, as_of: dt.date | None = None, snapshot_id: int | None = No
     return StoredFigures(as_of=as_of if _is_past(as_of) or snapshot_id is not None else None,
                          snapshot_id=snapshot_id, results=results, items=items, last_computed=last,
                          pending_too_long=pending)
+
+
+def _stored_rows(*, as_of: dt.date | None, snapshot_id: int | None) -> QuerySet:
+    """Every pair's stored row for the date, unrestricted (aggregates only): a frozen snapshot's rows, the
+    history's versions valid on a past date, or today's Shortfall rows."""
+    if snapshot_id is not None:
+        return SnapshotRow.objects.filter(snapshot_id=snapshot_id).order_by()
+    if _is_past(as_of):
+        return versions_valid_on(as_of, scope=None)
+    return Shortfall.objects.order_by()
+
+
+_EXPECTED = Q(guideline__gt=0)  # a nation is expected to report an item a guideline above 0 applies to
+_SUMMARY_NAMES = ("name", "unit", "unit_value_eur", "name_fr", "category_name", "category_name_fr")
+
+
+@dataclass(frozen=True)
+class StoredSummary:
+    """The stored figures of one date (today's rows, a past date's versions, a snapshot's rows) summed by the
+    database, for the pages over the whole alliance read by the cell: per item and status (the roll-up, by
+    ``shortfalls.rollup_of_totals``), per nation, category and status (the heat map, by
+    ``shortfalls.coverage_of_totals``), the items expected and reported per nation (reporting), and today's
+    freshness answers; a few thousand rows whatever the alliance's size, where ``StoredFigures`` brings every
+    pair. Exact and unrestricted: the cell's (a nation's aggregates need each nation's figure to be disclosed,
+    ``coordination.disclosure``: ``StoredFigures``). One query (``stored_summary``)."""
+
+    as_of: dt.date | None
+    snapshot_id: int | None
+    by_item: dict[int, list[shortfalls.StatusTotals]]
+    items: dict[int, StoredItem]
+    by_nation_category: dict[Pair, list[shortfalls.StatusTotals]]
+    category_names: dict[int, tuple[str, str]]
+    reporting: dict[int, dict]  # nation id -> {"expected": n, "reported": n}
+    largest: list = field(default_factory=list)  # ((nation, item), StoredItem, result): ``stored_summary(largest=)``
+    last_computed: dt.datetime | None = None
+    pending_too_long: bool = False
+
+    @property
+    def stale(self) -> bool:
+        """Today's figures are stale (``shortfalls_are_stale``'s rule, on what this read brought)."""
+        if self.last_computed is None:
+            return True
+        return shortfalls_are_stale(last_computed=self.last_computed, pending_too_long=self.pending_too_long)
+
+
+def stored_summary(*, as_of: dt.date | None = None, snapshot_id: int | None = None, largest: int = 0
+                   ) -> StoredSummary:
+    """``StoredSummary`` for today, a past ``as_of`` or a frozen snapshot, in one statement: two groupings of the
+    same rows (per item and status, with the item's names; per nation, category and status, with the
+    category's names and the reporting counts) and, with ``largest``, the ``largest`` rows below guideline
+    (``StoredSummary.largest``), joined by UNION ALL; and for today when the engine last wrote and whether a
+    recompute is pending too long. Sums, counts and minima only: the rules are applied by ``shortfalls`` on
+    the totals."""
+    today = snapshot_id is None and not _is_past(as_of)
+    qs = _stored_rows(as_of=as_of, snapshot_id=snapshot_id)
+
+    def null(field):
+        return Cast(Value(None), output_field=field)
+
+    if today:
+        now = timezone.now()
+        freshness = {
+            "last": Max("computed_at"),
+            "run": Max(Subquery(ShortfallRun.objects.order_by().values("finished_at")[:1])),
+            "pending": Max(Case(When(Exists(ShortfallMark.objects.filter(
+                marked_at__lt=now - settings.SHORTFALL_PENDING_STALE_AFTER)), then=Value(1)), default=Value(0))),
+        }
+    else:
+        freshness = {"last": null(DateTimeField()), "run": null(DateTimeField()), "pending": Value(0)}
+    sums = {"n": Count("pk"), "total": Sum("shortfall"), "surplus": Sum(F("available") - F("guideline")),
+            "low": Min("coverage"), "expected": Count("pk", filter=_EXPECTED),
+            "reported": Count("pk", filter=_EXPECTED & Q(on_hand__isnull=False)), **freshness}
+    # a row's own figures (the largest rows' branch; NULL in the sums' branches)
+    row_figures = {f"f_{name}": F(name) for name in _ROW_FIGURES}
+    row_figures.update({"f_as_of": F("as_of") if today else null(DateField()),
+                        "f_recovers_on": F("recovers_on") if today else null(DateField())})
+    no_figures = {name: null(_ROW_FIGURE_TYPES.get(name, BigIntegerField())) for name in row_figures}
+    item_names = {"name": F("item__name"), "unit": F("item__unit"), "unit_value_eur": F("item__unit_value_eur"),
+                  "name_fr": F("item__name_fr"), "category_name": F("item__category__name"),
+                  "category_name_fr": F("item__category__name_fr")}
+    # grouped by ids only (narrow keys: the database sums in memory); the names ride along as Max()
+    by_item = qs.values(
+        kind=Value("i"), g_item=F("item_id"), g_nation=null(IntegerField()), g_status=F("status"),
+    ).annotate(g_category=Max("item__category_id"), **{k: Max(v) for k, v in item_names.items()}, **sums,
+               **no_figures)
+    by_nation_category = qs.values(
+        kind=Value("n"), g_item=null(IntegerField()), g_nation=F("nation_id"), g_status=F("status"),
+        g_category=F("item__category_id"),
+    ).annotate(
+        name=null(CharField()), unit=null(CharField()),
+        unit_value_eur=null(DecimalField(max_digits=14, decimal_places=2)), name_fr=null(CharField()),
+        category_name=Max("item__category__name"), category_name_fr=Max("item__category__name_fr"), **sums,
+        **no_figures)
+    parts = [by_item, by_nation_category]
+    if largest:  # the worst rows below guideline, picked by the database (ordered again below: by nation code)
+        worst = (qs.filter(status=shortfalls.BELOW_GUIDELINE).order_by("-shortfall", "nation__code", "item__name")
+                 .values("pk")[:largest])
+        parts.append(qs.filter(pk__in=Subquery(worst)).values(
+            kind=Value("r"), g_item=F("item_id"), g_nation=F("nation_id"), g_status=F("status"),
+            g_category=F("item__category_id"), **item_names, n=Value(1), total=F("shortfall"),
+            surplus=F("available") - F("guideline"), low=F("coverage"), expected=Value(0), reported=Value(0),
+            last=null(DateTimeField()), run=null(DateTimeField()), pending=Value(0), **row_figures))
+    columns = ("kind", "g_item", "g_nation", "g_status", "g_category", *_SUMMARY_NAMES, *sums, *row_figures)
+    items_of: dict[int, list[shortfalls.StatusTotals]] = defaultdict(list)
+    cells: dict[Pair, list[shortfalls.StatusTotals]] = defaultdict(list)
+    items: dict[int, StoredItem] = {}
+    categories: dict[int, tuple[str, str]] = {}
+    reporting: dict[int, dict] = {}
+    rows_below: list[tuple[Pair, StoredItem, shortfalls.ShortfallResult]] = []
+    last = None
+    pending = False
+    for values in parts[0].union(*parts[1:], all=True).values_list(*columns):
+        row = dict(zip(columns, values, strict=True))
+        kind = row["kind"]
+        if kind in ("i", "r"):
+            item = StoredItem(
+                name=row["name"], unit=row["unit"], category_id=row["g_category"], category_name=row["category_name"],
+                unit_value_eur=row["unit_value_eur"], name_fr=row["name_fr"] or "",
+                category_name_fr=row["category_name_fr"] or "")
+            items.setdefault(row["g_item"], item)
+        if kind == "r":
+            figures = {name: row[f"f_{name}"] for name in _ROW_FIGURES}
+            figures.update(status=row["g_status"], shortfall=row["total"])
+            result = (result_of({**figures, "as_of": row["f_as_of"], "recovers_on": row["f_recovers_on"]}) if today
+                      else shortfalls.result_from_figures(tuple(figures[f] for f in shortfalls.VERSION_FIGURES),
+                                                          as_of or _today()))
+            rows_below.append(((row["g_nation"], row["g_item"]), item, result))
+            continue
+        totals = shortfalls.StatusTotals(status=row["g_status"], count=row["n"], shortfall=int(row["total"] or 0),
+                                         surplus=int(row["surplus"] or 0), min_coverage=row["low"])
+        if kind == "i":
+            items_of[row["g_item"]].append(totals)
+        else:
+            cells[(row["g_nation"], row["g_category"])].append(totals)
+            categories[row["g_category"]] = (row["category_name"], row["category_name_fr"] or "")
+            counts = reporting.setdefault(row["g_nation"], {"expected": 0, "reported": 0})
+            counts["expected"] += row["expected"]
+            counts["reported"] += row["reported"]
+        for moment in (row["last"], row["run"]):
+            if moment is not None and (last is None or moment > last):
+                last = moment
+        pending = pending or bool(row["pending"])
+    return StoredSummary(as_of=None if today else as_of, snapshot_id=snapshot_id, by_item=dict(items_of),
+                         items=items, by_nation_category=dict(cells), category_names=categories,
+                         reporting={n: c for n, c in reporting.items() if c["expected"]},
+                         largest=rows_below, last_computed=last, pending_too_long=pending)
+
+
+# a stored row's figures besides status and shortfall, and their types where not a whole number
+_ROW_FIGURES = ("on_hand", "guideline", "owed", "available", "coverage", "rate", "months_to_recover",
+                "not_recovering", "contracted_inflow")
+_ROW_FIGURE_TYPES = {"f_coverage": FloatField(), "f_months_to_recover": IntegerField(),
+                     "f_not_recovering": BooleanField(), "f_as_of": DateField(), "f_recovers_on": DateField()}
+
+
+def largest_of_summary(summary: StoredSummary, nations: Mapping[int, Nation]) -> list[PastShortfall]:
+    """``StoredSummary.largest`` worst first, as ``stored_shortfall_rows`` orders them (shortfall, nation code,
+    item name). No query."""
+    rows = sorted(summary.largest, key=lambda row: (-row[2].shortfall, nations[row[0][0]].code, row[1].name))
+    return [PastShortfall(nation=nations[n], item=_item_of(i, item), result=r) for (n, i), item, r in rows]
+
+
+def largest_stored_rows(*, actor, nations: Mapping[int, Nation], as_of: dt.date | None = None,
+                        snapshot_id: int | None = None, limit: int | None = None) -> list[PastShortfall]:
+    """The reader's stored rows below guideline on the date (own nation, or all for the cell), worst first (by
+    shortfall, nation code, item name), the first ``limit``: ``stored_shortfall_rows(below_only=True)`` ordered
+    and cut by the database. One query (names of nations from ``nations``, every nation by id)."""
+    scope = _scope(actor)
+    if scope.is_nobody:
+        return []
+    qs = _stored_rows(as_of=as_of, snapshot_id=snapshot_id)
+    if not scope.is_cell:
+        qs = qs.filter(nation_id=scope.nation_id)
+    qs = qs.filter(status=shortfalls.BELOW_GUIDELINE).order_by("-shortfall", "nation__code", "item__name")
+    today = snapshot_id is None and not _is_past(as_of)
+    figures = _RESULT_FIELDS if today else shortfalls.VERSION_FIGURES
+    rows = qs.values_list("nation_id", "item_id", *figures, *_ITEM_FIELDS)
+    out = []
+    for n, i, *rest in (rows if limit is None else rows[:limit]):
+        values, item = rest[:len(figures)], StoredItem(*rest[len(figures):])
+        result = (result_of(dict(zip(figures, values, strict=True))) if today
+                  else shortfalls.result_from_figures(tuple(values), as_of or _today()))
+        out.append(PastShortfall(nation=nations[n], item=_item_of(i, item), result=result))
+    return out
 
 
 def stored_shortfall_rows(*, actor, stored: StoredFigures, nations: Mapping[int, Nation], nation: int | None = None,
@@ -426,7 +618,8 @@ def rollup_disclosed(*, positions: Mapping[int, NationPosition], reader: disclos
 
 
 def alliance_rollup(*, actor, as_of: dt.date | None = None, item_ids: Iterable[int] | None = None,
-                    snapshot_id: int | None = None, stored: StoredFigures | None = None) -> list[ItemRollupRow]:
+                    snapshot_id: int | None = None, stored: StoredFigures | None = None,
+                    summary: StoredSummary | None = None) -> list[ItemRollupRow]:
     """Per item: gross total shortfall (no netting between nations), net position, nations below.
 
     The figures follow ``shortfalls.rollup_of_totals`` (gross total over every row; net and counts over
@@ -435,10 +628,15 @@ def alliance_rollup(*, actor, as_of: dt.date | None = None, item_ids: Iterable[i
     unseen_owed_by_pair``: left out of the figures this reader sees) and rounded. Three queries for a
     nation (positions with their items; the pledges it may not see), one for the cell; with ``stored``
     (``stored_figures`` for the same date, read once per request) one for a nation, none for the cell.
+    ``summary`` (``stored_summary`` for the same date), for the cell only: the same rows from the database's
+    sums per item and status (``shortfalls.rollup_of_totals``), no query.
     """
     scope = _scope(actor)
     if scope.is_nobody:
         return []
+    if summary is not None and scope.is_cell and item_ids is None:
+        return _sorted_rollup(_rollup_row(i, summary.items[i], shortfalls.rollup_of_totals(totals))
+                              for i, totals in summary.by_item.items())
     reader = disclosure.reader_of(scope)
     if stored is None:
         stored = stored_figures(as_of=as_of, snapshot_id=snapshot_id, item_ids=item_ids)
@@ -460,8 +658,21 @@ def alliance_rollup(*, actor, as_of: dt.date | None = None, item_ids: Iterable[i
             nations_not_reporting=statuses.get(shortfalls.NO_REPORT, 0) if statuses else None,
             unit_value_eur=item.unit_value_eur,
         ))
-    rows.sort(key=lambda row: (sort_key(row.category_label), sort_key(row.item_label)))
-    return rows
+    return _sorted_rollup(rows)
+
+
+def _sorted_rollup(rows: Iterable[ItemRollupRow]) -> list[ItemRollupRow]:
+    """By category, then item, by the names the reader reads."""
+    return sorted(rows, key=lambda row: (sort_key(row.category_label), sort_key(row.item_label)))
+
+
+def _rollup_row(item_id: int, item: StoredItem, r: shortfalls.ItemRollup) -> ItemRollupRow:
+    """The cell's roll-up row (exact: nothing is disclosed to a nation from it)."""
+    return ItemRollupRow(
+        item_id=item_id, item_name=item.name, unit=item.unit, category_name=item.category_name,
+        item_name_fr=item.name_fr, category_name_fr=item.category_name_fr, total_shortfall=r.total_shortfall,
+        net_position=r.net_position, nations_below=r.nations_below, nations_counted=r.nations_counted,
+        statuses=dict(r.statuses), nations_not_reporting=r.nations_not_reporting, unit_value_eur=item.unit_value_eur)
 
 
 @dataclass(frozen=True)
@@ -548,7 +759,7 @@ class ShortfallMatrix:
 
 def shortfall_matrix(*, actor, as_of: dt.date | None = None,
                      nations: Mapping[int, Nation] | None = None, snapshot_id: int | None = None,
-                     stored: StoredFigures | None = None) -> ShortfallMatrix:
+                     stored: StoredFigures | None = None, summary: StoredSummary | None = None) -> ShortfallMatrix:
     """Coverage per nation and category: the cell sees every nation, a nation only its own row.
 
     Built with ``shortfalls.coverage_of_totals``. Three queries for today's figures (stored rows
@@ -556,13 +767,17 @@ def shortfall_matrix(*, actor, as_of: dt.date | None = None,
     categories). For today's figures the cells do
     not name their worst item (the database returns the lowest coverage, not its item). With ``stored``
     (``stored_figures`` for the same date, read once per request) and ``nations``: no query, the reader's
-    rows of it summed by ``shortfalls.status_totals``.
+    rows of it summed by ``shortfalls.status_totals``. With ``summary`` (``stored_summary``, the cell's), no query:
+    its sums per nation, category and status.
     """
     scope = _scope(actor)
     grouped: dict[Pair, list[shortfalls.StatusTotals]] = defaultdict(list)
     category_names: dict[int, tuple[str, str]] = {}
     if scope.is_nobody:
         pass
+    elif summary is not None and scope.is_cell:
+        grouped.update(summary.by_nation_category)
+        category_names = {c: summary.category_names[c] for _n, c in grouped}
     elif stored is not None:
         members: dict[Pair, list[shortfalls.ShortfallResult]] = defaultdict(list)
         for (n, i), r in stored.visible(scope).items():
@@ -590,7 +805,7 @@ def shortfall_matrix(*, actor, as_of: dt.date | None = None,
     else:
         shown = [nations[n] for n in {n for n, _ in grouped}]
     shown.sort(key=lambda nation: sort_key(nation.display_name))
-    if stored is not None:
+    if stored is not None or (summary is not None and scope.is_cell):
         categories = [Category(pk=pk, name=name, name_fr=name_fr) for pk, (name, name_fr) in category_names.items()]
     else:
         categories = list(Category.objects.filter(pk__in={c for _, c in grouped}))

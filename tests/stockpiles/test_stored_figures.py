@@ -107,3 +107,52 @@ def test_the_item_projection_from_the_one_read_is_the_engine_s(world, nations, a
         assert key(shared) == key(engine_rows)
         if scope.is_cell and as_of is None:  # the USA call-off's schedule is in it
             assert any(pt.contracted for p in shared for pt in p.points)
+
+
+@pytest.mark.parametrize("when", ["today", "past", "snapshot"])
+def test_the_cells_sums_give_what_every_pair_gives(world, nations, when, django_assert_max_num_queries):
+    """The cell's pages read the database's sums (``stored_summary``, one statement) instead of every pair: the
+    roll-up, the categories, the heat map, the reporting counts, the largest rows and the freshness answers are
+    the same as from every pair (``stored_figures``)."""
+    as_of = None if when == "today" else PAST
+    snapshot_id = world["snapshot"].pk if when == "snapshot" else None
+    everyone = nations_with_last_report(actor=CELL, as_of=as_of)
+    stored = selectors.stored_figures(as_of=as_of, snapshot_id=snapshot_id)
+    with django_assert_max_num_queries(1):
+        summary = selectors.stored_summary(as_of=as_of, snapshot_id=snapshot_id)
+    assert summary.by_item and summary.by_nation_category  # the scenario has rows on every date
+    with django_assert_max_num_queries(0):
+        rollup = selectors.alliance_rollup(actor=CELL, summary=summary)
+        matrix = selectors.shortfall_matrix(actor=CELL, nations=everyone, summary=summary)
+        reporting = reporting_by_nation(actor=CELL, as_of=as_of, summary=summary, nations=everyone)
+    assert rollup == selectors.alliance_rollup(actor=CELL, stored=stored)
+    assert selectors.shortfall_by_category(actor=CELL, rollup=rollup) == selectors.shortfall_by_category(
+        actor=CELL, rollup=selectors.alliance_rollup(actor=CELL, stored=stored))
+    assert cells(matrix) == cells(selectors.shortfall_matrix(actor=CELL, nations=everyone, stored=stored))
+    assert reporting == reporting_by_nation(actor=CELL, as_of=as_of, stored=stored, nations=everyone)
+    assert (summary.last_computed, summary.stale) == (stored.last_computed, stored.stale)
+    for limit in (None, 3):
+        with django_assert_max_num_queries(1):
+            largest = selectors.largest_stored_rows(actor=CELL, nations=everyone, as_of=as_of,
+                                                    snapshot_id=snapshot_id, limit=limit)
+        expected = selectors.stored_shortfall_rows(actor=CELL, stored=stored, nations=everyone, below_only=True,
+                                                   limit=limit)
+        assert [(r.nation.pk, r.item.pk, r.item.name, r.result) for r in largest] == [
+            (r.nation.pk, r.item.pk, r.item.name, r.result) for r in expected]
+        assert when != "today" or len(largest) > (1 if limit is None else 2)  # the scenario's rows below today
+    with django_assert_max_num_queries(1):
+        with_rows = selectors.stored_summary(as_of=as_of, snapshot_id=snapshot_id, largest=3)
+    assert [(r.nation.pk, r.item.pk, r.item.name, r.result) for r in selectors.largest_of_summary(with_rows, everyone)
+            ] == [(r.nation.pk, r.item.pk, r.item.name, r.result) for r in selectors.stored_shortfall_rows(
+                actor=CELL, stored=stored, nations=everyone, below_only=True, limit=3)]
+    assert (with_rows.by_item, with_rows.by_nation_category, with_rows.reporting) == (
+        summary.by_item, summary.by_nation_category, summary.reporting)
+
+
+def test_a_nations_largest_rows_are_its_own(world, nations):
+    pol = Scope(nation_id=nations["POL"].pk, nation_code="POL", nation_role="ally")
+    everyone = nations_with_last_report(actor=CELL)
+    rows = selectors.largest_stored_rows(actor=pol, nations=everyone)
+    assert {r.nation.pk for r in rows} <= {nations["POL"].pk}
+    assert [r.result for r in rows] == [r.result for r in selectors.stored_shortfall_rows(
+        actor=pol, stored=selectors.stored_figures(), nations=everyone, below_only=True)]

@@ -135,9 +135,11 @@ def alerts_table(b: Briefing, figures: Figures) -> Table:
 
 def render_briefing(request: HttpRequest, b: Briefing, *, for_pdf: bool) -> str:
     with translation.override(b.language):
-        stored = (stock_selectors.stored_figures(as_of=b.snapshot.as_of, snapshot_id=b.snapshot.pk) if b.snapshot
-                  else stock_selectors.stored_figures(as_of=b.as_of))  # a snapshot's frozen rows
-        figures = read_figures(b.scope, b.as_of, overdue_limit=25, alerts_limit=25, stored=stored, nations=b.nations)
+        day = {"as_of": b.snapshot.as_of, "snapshot_id": b.snapshot.pk} if b.snapshot else {"as_of": b.as_of}
+        # the cell: the database's sums; a nation: every pair, for the figures disclosed to it
+        read = {"summary": stock_selectors.stored_summary(**day)} if b.scope.is_cell else {
+            "stored": stock_selectors.stored_figures(**day)}
+        figures = read_figures(b.scope, b.as_of, overdue_limit=25, alerts_limit=25, nations=b.nations, **read)
         context = {
             "briefing": b, "scope": b.scope, "as_of": b.as_of, "figures": figures,
             "headlines": headlines(b.scope, figures, b.as_of),

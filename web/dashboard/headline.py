@@ -63,10 +63,11 @@ class Figures:
 def read_figures(scope: Scope, as_of: dt.date | None, *, overdue_limit: int | None = 15,
                  alerts_limit: int | None = 15, donors: list | None = None, rollup: list | None = None,
                  overdue: tuple[list, int] | None = None, stored: stock_selectors.StoredFigures | None = None,
-                 nations: dict | None = None) -> Figures:
+                 nations: dict | None = None, summary: stock_selectors.StoredSummary | None = None) -> Figures:
     """The figures; a page that has already read the donors' fulfilment, the roll-up, the overdue page, the
     stored figures (``stock_selectors.stored_figures``) or the nations with their last reports
-    (``nations_with_last_report``) for the same reader and date passes them in (read once per request)."""
+    (``nations_with_last_report``) for the same reader and date passes them in (read once per request); the
+    cell's page passes the database's sums (``stock_selectors.stored_summary``) instead of the stored figures."""
     past = as_of is not None and as_of < timezone.localdate()
     facts = pledge_selectors.pledge_facts(actor=scope, as_of=as_of) if past and None in (donors, overdue) else None
     if donors is None:
@@ -77,12 +78,12 @@ def read_figures(scope: Scope, as_of: dt.date | None, *, overdue_limit: int | No
                                                         total=overall.overdue, facts=facts)
     # as of D: the alerts open then
     alerts, alerts_total = stock_selectors.alerts_page(actor=scope, open_at=as_of, limit=alerts_limit)
-    if rollup is None and stored is not None:
-        rollup = stock_selectors.alliance_rollup(actor=scope, stored=stored)
+    if rollup is None and (stored is not None or summary is not None):
+        rollup = stock_selectors.alliance_rollup(actor=scope, stored=stored, summary=summary)
     return Figures(
         categories=stock_selectors.shortfall_by_category(actor=scope, as_of=as_of, rollup=rollup),
         overall=overall, overdue_rows=overdue[0], overdue_total=overdue[1],
-        reporting=reporting_by_nation(actor=scope, as_of=as_of, stored=stored, nations=nations),
+        reporting=reporting_by_nation(actor=scope, as_of=as_of, stored=stored, nations=nations, summary=summary),
         alerts=alerts, alerts_total=alerts_total,
     )
 

@@ -58,8 +58,19 @@ class Reader:
 
     @cached_property
     def stored(self) -> stock_selectors.StoredFigures:
-        """Every pair's figures on the page's date (or the snapshot's), read once for every stock table."""
+        """Every pair's figures on the page's date (or the snapshot's), read once for every stock table of a
+        nation's page (its aggregates are disclosed from each nation's figure)."""
         return stock_selectors.stored_figures(as_of=self.as_of, snapshot_id=self.snapshot_id)
+
+    @cached_property
+    def summary(self) -> stock_selectors.StoredSummary:
+        """The same figures summed by the database, read once for every stock table of the cell's page."""
+        return stock_selectors.stored_summary(as_of=self.as_of, snapshot_id=self.snapshot_id, largest=TOP)
+
+    @property
+    def read(self) -> dict:
+        """What the stock tables are built from: the cell's sums, or a nation's every pair."""
+        return {"summary": self.summary} if self.scope.is_cell else {"stored": self.stored}
 
     @cached_property
     def facts(self) -> list | None:
@@ -71,7 +82,7 @@ class Reader:
 
 def coverage_table(r: Reader) -> Table:
     matrix = stock_selectors.shortfall_matrix(actor=r.scope, as_of=r.as_of, nations=r.nations,
-                                              snapshot_id=r.snapshot_id, stored=r.stored)
+                                              snapshot_id=r.snapshot_id, **r.read)
     table = Table(
         key="coverage", title=_("Coverage by nation and category"),
         caption=_("Lowest coverage (available ÷ guideline) among each nation's items in the category."),
@@ -96,8 +107,15 @@ def coverage_table(r: Reader) -> Table:
 
 
 def largest_table(r: Reader, limit: int | None = TOP) -> Table:
-    rows = [(row.nation, row.item, row.result) for row in stock_selectors.stored_shortfall_rows(
-        actor=r.scope, stored=r.stored, nations=r.nations, below_only=True, limit=limit)]
+    if r.scope.is_cell and limit == TOP:  # read with the sums
+        found = stock_selectors.largest_of_summary(r.summary, r.nations)
+    elif r.scope.is_cell:  # the export: every row, ordered by the database
+        found = stock_selectors.largest_stored_rows(actor=r.scope, nations=r.nations, as_of=r.as_of,
+                                                    snapshot_id=r.snapshot_id, limit=limit)
+    else:
+        found = stock_selectors.stored_shortfall_rows(actor=r.scope, stored=r.stored, nations=r.nations,
+                                                      below_only=True, limit=limit)
+    rows = [(row.nation, row.item, row.result) for row in found]
     return shortfall_table("shortfalls", _("Largest shortfalls"), r.scope, rows, as_of=r.as_of,
                            empty=past(_("No nation was below guideline for any item on %(day)s."), r.as_of)
                            or (_("No nation is below guideline for any item.") if r.scope.is_cell else
@@ -119,7 +137,7 @@ def alliance_table(r: Reader, limit: int | None = PAGE_SIZE, rows: list | None =
         empty=(past(_("No figures on %(day)s: no stock report or guideline was recorded by then."), r.as_of)
                or _("No stored shortfalls yet.")),
     )
-    rows = list(stock_selectors.alliance_rollup(actor=r.scope, stored=r.stored) if rows is None else rows)
+    rows = list(stock_selectors.alliance_rollup(actor=r.scope, **r.read) if rows is None else rows)
     rows.sort(key=lambda row: -(row.total_shortfall or 0))  # stable: ties stay by category and name
     table.total = len(rows)
     for row in rows[:limit] if limit else rows:
@@ -223,7 +241,7 @@ def exports(r: Reader) -> Builders:
         "overdue": lambda: overdue_table(r, None), "alerts": lambda: alerts_table(r, None),
         "shortfall-categories": lambda: category_table(
             r.scope, stock_selectors.shortfall_by_category(
-                actor=r.scope, rollup=stock_selectors.alliance_rollup(actor=r.scope, stored=r.stored)), r.as_of),
+                actor=r.scope, rollup=stock_selectors.alliance_rollup(actor=r.scope, **r.read)), r.as_of),
     }
 
 
@@ -265,12 +283,12 @@ def overview(request: HttpRequest) -> HttpResponse:
     if exported is not None:
         return exported
     donors, months = donor_rows(r), month_rows(r)
-    rollup = stock_selectors.alliance_rollup(actor=r.scope, stored=r.stored)
+    rollup = stock_selectors.alliance_rollup(actor=r.scope, **r.read)
     overdue = pledge_selectors.overdue_pledges_page(
         actor=r.scope, on=r.as_of, limit=TOP, facts=r.facts,
         total=fulfilment_across_items(d.fulfilment for d in donors).overdue)
     figures = read_figures(r.scope, r.as_of, alerts_limit=TOP, donors=donors, rollup=rollup, overdue=overdue,
-                           stored=r.stored, nations=r.nations)
+                           nations=r.nations, **r.read)
     tables = {"categories": category_table(r.scope, figures.categories, r.as_of), "coverage": coverage_table(r),
               "shortfalls": largest_table(r), "alliance": alliance_table(r, rows=rollup),
               "fulfilment": fulfilment_table(r, donors), "deliveries": deliveries_table(months, as_of),
@@ -293,4 +311,5 @@ def freshness(r: Reader) -> dict:
     if r.snapshot_id is not None:  # a snapshot of today's figures: the banner is about today's stored rows
         last = stock_selectors.shortfalls_last_computed()
         return {"last_computed": last, "stale": stock_selectors.shortfalls_are_stale(last_computed=last)}
-    return {"last_computed": r.stored.last_computed, "stale": r.stored.stale}
+    read = r.summary if r.scope.is_cell else r.stored
+    return {"last_computed": read.last_computed, "stale": read.stale}
