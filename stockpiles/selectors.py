@@ -27,6 +27,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FloatField,
+    Func,
     IntegerField,
     Max,
     Min,
@@ -1059,7 +1060,11 @@ def alerts_page(*, actor, open_at: dt.date | None = None, limit: int | None = No
 
 
 def page_with_count(qs: QuerySet, limit: int) -> tuple[list, int]:
-    """The first ``limit`` rows of ``qs`` and how many rows it has: one query (the count is a window over the
-    same rows)."""
-    rows = list(qs.annotate(_total=Window(Count("pk")))[:limit])
-    return rows, (rows[0]._total if rows else 0)
+    """The first ``limit`` rows of ``qs`` and how many rows it has: one query. The count is a scalar subquery
+    over the same filter without the joins (``select_related``) and the order, evaluated once: a window over the
+    joined rows would join every one of them (56 k alerts: 170 ms against a few ms)."""
+    total = Subquery(qs.order_by().annotate(_n=Func(F("pk"), function="COUNT")).values("_n"))
+    rows = list(qs.annotate(_total=total)[:limit])
+    if rows:
+        return rows, rows[0]._total
+    return rows, 0
