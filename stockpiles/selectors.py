@@ -38,7 +38,6 @@ from django.db.models import (
     Sum,
     Value,
     When,
-    Window,
 )
 from django.db.models.functions import Cast
 from django.utils import timezone
