@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from coordination.history import background_attribution
@@ -21,7 +21,7 @@ from stockpiles.engine.inputs import compute_isolated, shortfall_inputs, shortfa
 from stockpiles.engine.lock import _engine_lock
 from stockpiles.engine.marks import _delete_marks, _read_marks
 from stockpiles.engine.store import _delete_rows_without_inputs, shortfalls_mark_failed, shortfalls_store
-from stockpiles.models import ShortfallMark, ShortfallRun
+from stockpiles.models import ShortfallMark, ShortfallRun, ShortfallVersion
 
 Pair = tuple[int, int]  # (nation_id, item_id)
 
@@ -168,4 +168,14 @@ def shortfall_history_rebuild_locked(*, since: dt.date | None = None, pairs: Seq
         start = since or history_start()
         if start is None:
             return 0
-        return shortfall_history_rebuild(pairs=pairs, since=start, progress=progress)
+        written = shortfall_history_rebuild(pairs=pairs, since=start, progress=progress)
+    if written >= ANALYZE_AFTER_VERSIONS and connection.vendor == "postgresql":
+        # the planner's statistics for the new versions now, not when autovacuum comes by: with the counts of
+        # before a large backfill it picks nested loops for "the versions valid on a day" (the overview as of
+        # a date at full size: 650 ms -> 170 ms for that read)
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {ShortfallVersion._meta.db_table}")
+    return written
+
+
+ANALYZE_AFTER_VERSIONS = 10_000  # a rebuild writing this many versions refreshes the table's statistics

@@ -6,11 +6,13 @@ import datetime as dt
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.utils import timezone
 
 from coordination.access import CELL, Scope
 from pledges.services import delivery_create, pledge_create, pledge_update
 from stockpiles import engine, selectors, services
+from stockpiles.engine import run
 from stockpiles.models import ShortfallVersion
 from tests import factories
 
@@ -201,3 +203,21 @@ def test_a_rebuild_from_a_middle_date_walks_reports_and_shipments_from_there(han
             for pair, result in computed.items():
                 assert stored[pair] == result.__class__(**{**vars(result), "inflow_by_month": ()}), (day, pair)
             day += dt.timedelta(days=9)
+
+
+def test_a_large_rebuild_refreshes_the_planners_statistics_on_postgresql(hand_built, monkeypatch):
+    """After a rebuild that writes many versions the table is analysed at once (PostgreSQL): the planner
+    then knows how many versions there are (``pg_class.reltuples``, -1 before any ANALYZE) instead of
+    picking nested loops for "the versions valid on a day" until autovacuum comes by."""
+    if connection.vendor != "postgresql":
+        pytest.skip("ANALYZE and pg_class are PostgreSQL's")
+
+    def reltuples() -> float:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [ShortfallVersion._meta.db_table])
+            return cursor.fetchone()[0]
+
+    monkeypatch.setattr(run, "ANALYZE_AFTER_VERSIONS", 1)
+    ShortfallVersion.objects.all().delete()
+    engine.shortfall_history_rebuild_locked(since=D(2024, 1, 1))
+    assert reltuples() == ShortfallVersion.objects.count() > 0
