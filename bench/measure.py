@@ -231,6 +231,28 @@ def bench_user(username: str = "bench-cell"):
     return user
 
 
+def bench_officer(nation_code: str, username: str = "bench-officer"):
+    """An officer of ``nation_code`` (a nation's user: its own rows, the others' only as disclosed aggregates)."""
+    from django.contrib.auth import get_user_model
+
+    from coordination.models import Membership, Nation
+
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        user = get_user_model().objects.create_user(username=username, password=None, email="")
+    Membership.objects.update_or_create(user=user, defaults={"is_cell": False,
+                                                             "nation": Nation.objects.get(code=nation_code)})
+    return user
+
+
+def officer_pages(pages: dict[str, str], suffix: str = "") -> dict[str, str]:
+    """The overview and the officer's own nation page, as the officer of the nation with the most rows
+    (``dashboard_pages``' nation)."""
+    code = pages["nation"].rstrip("/").rsplit("/", 1)[-1]
+    return {f"overview (officer of {code}){suffix}": pages["overview"],
+            f"own nation (officer of {code}){suffix}": pages["nation"]}
+
+
 def busiest_item_id() -> int | None:
     """The item with the most current stock rows (the most nations in its tables)."""
     from django.db.models import Count
@@ -280,7 +302,10 @@ def verified_client(user):
 def dashboard(*, requests: int = 20) -> dict:
     """Server time (Django test client, in process) and SQL queries per page; baseline: /healthz."""
     client = verified_client(bench_user())
-    out = time_urls(client, {"floor (/healthz)": "/healthz", **dashboard_pages()}, requests=requests)
+    pages = dashboard_pages()
+    out = time_urls(client, {"floor (/healthz)": "/healthz", **pages}, requests=requests)
+    officer = verified_client(bench_officer(pages["nation"].rstrip("/").rsplit("/", 1)[-1]))
+    out.update(time_urls(officer, officer_pages(pages), requests=requests))
     return judged(out, lambda f: f["status"] == 200 and f["queries"] <= 10 and f["p95_ms"] <= 100)
 
 
@@ -318,6 +343,9 @@ def history(*, requests: int = 20, days: int = 56, as_of_days_ago: int = 28) -> 
     client = verified_client(user)
     as_of_pages = {f"{name} as of {as_of}": f"{url}?as_of={as_of}" for name, url in pages.items()}
     out = time_urls(client, {"floor (/healthz)": "/healthz", **as_of_pages}, requests=requests)
+    officer = verified_client(bench_officer(pages["nation"].rstrip("/").rsplit("/", 1)[-1]))
+    out.update(time_urls(officer, {name: f"{url}?as_of={as_of}" for name, url in
+                                   officer_pages(pages, f" as of {as_of}").items()}, requests=requests))
     judged(out, lambda f: f["status"] == 200 and f["queries"] <= 10 and f["p95_ms"] <= 300)
 
     Snapshot.objects.filter(name__startswith="bench ").delete()
