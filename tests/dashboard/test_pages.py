@@ -228,3 +228,23 @@ def test_audit_page_for_the_cell_only(client, coordinator, polish_officer, demo)
     assert response.context["page"].paginator.count > 0  # the demo's records all have a "created" row
     client.force_login(polish_officer)
     assert client.get("/audit/").status_code == 404
+
+
+def test_a_donor_of_many_items_shows_its_largest_pledges_and_exports_them_all(client, coordinator, nations):
+    """The per-item pledge table of a donor of more items than a page holds: the largest pledged value first,
+    the page cut at PAGE_SIZE with "Showing 50 of 53", the export every item."""
+    from tests import factories
+    from web.dashboard.common import PAGE_SIZE
+
+    usa, ukr = nations["USA"], nations["UKR"]
+    for k in range(PAGE_SIZE + 3):
+        factories.PledgeFactory(donor=usa, recipient=ukr, item=factories.ItemFactory(name=f"Pledged item {k:02d}"),
+                                quantity=10, value_eur=1000 * (k + 1))
+    client.force_login(coordinator)
+    response = client.get("/nations/usa/")
+    table = response.context["tables"]["pledged"]
+    assert table.total == PAGE_SIZE + 3 and len(table.rows) == PAGE_SIZE
+    assert [text(row[0]) for row in table.rows[:2]] == ["Pledged item 52", "Pledged item 51"]
+    assert f"Showing {PAGE_SIZE} of {PAGE_SIZE + 3}" in response.content.decode()
+    exported = client.get("/nations/usa/?export=csv&table=pledged").content.decode().splitlines()
+    assert len(exported) == 1 + PAGE_SIZE + 3 and "Pledged item 00" in exported[-1]

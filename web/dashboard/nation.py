@@ -64,12 +64,19 @@ def stock_table(r: Reader, rows: list[ShortfallRow], total: int | None) -> Table
     return table
 
 
-def pledged_table(r: Reader) -> Table:
+def pledged_table(r: Reader, limit: int | None = PAGE_SIZE) -> Table:
+    """Largest pledged value first (a donor of a thousand items: the page shows the first ``limit``, the
+    export every one)."""
     table = Table(key="pledged", title=_("Pledges given, per item"),
+                  caption=_("Largest pledged value first."),
                   columns=fulfilment_columns(Column("item", _("Item"))),
                   empty=(past(_("This nation had announced no pledge by %(day)s."), r.as_of)
                          or _("This nation has not pledged anything yet.")))
-    for row in pledge_selectors.fulfilment_by_item(actor=r.scope, as_of=r.as_of, donor=r.nation):
+    rows = pledge_selectors.fulfilment_by_item(actor=r.scope, as_of=r.as_of, donor=r.nation)
+    rows.sort(key=lambda row: -row.fulfilment.pledged_value_eur)  # stable: ties stay by category and item
+    if limit is not None and len(rows) > limit:
+        table.total, rows = len(rows), rows[:limit]
+    for row in rows:
         table.rows.append([item_cell(row.item, r.as_of)] + fulfilment_cells(row.fulfilment))
     return table
 
@@ -114,8 +121,9 @@ def gaps_table(r: Reader) -> Table:
 
 
 def exports(r: Reader) -> Builders:
-    builders: Builders = {"stock": lambda: stock_table(r, *stock_rows(r, None)), "pledged": lambda: pledged_table(r),
-                          "pledges": lambda: pledges_table(r, None), "training": lambda: training_table(r)}
+    builders: Builders = {"stock": lambda: stock_table(r, *stock_rows(r, None)),
+                          "pledged": lambda: pledged_table(r, None), "pledges": lambda: pledges_table(r, None),
+                          "training": lambda: training_table(r)}
     if r.receives:
         builders["gaps"] = lambda: gaps_table(r)
     return builders
