@@ -297,6 +297,8 @@ def stored_summary(*, as_of: dt.date | None = None, snapshot_id: int | None = No
     sums = {"n": Count("pk"), "total": Sum("shortfall"), "surplus": Sum(F("available") - F("guideline")),
             "low": Min("coverage"), "expected": Count("pk", filter=_EXPECTED),
             "reported": Count("pk", filter=_EXPECTED & Q(on_hand__isnull=False)), **freshness}
+    # the freshness answers once (per nation and category: a few hundred rows), not on every item's row too
+    item_sums = {**sums, "last": null(DateTimeField()), "run": null(DateTimeField()), "pending": Value(0)}
     # a row's own figures (the largest rows' branch; NULL in the sums' branches)
     row_figures = {f"f_{name}": F(name) for name in _ROW_FIGURES}
     row_figures.update({"f_as_of": F("as_of") if today else null(DateField()),
@@ -308,7 +310,7 @@ def stored_summary(*, as_of: dt.date | None = None, snapshot_id: int | None = No
     # grouped by ids only (narrow keys: the database sums in memory); the names ride along as Max()
     by_item = qs.values(
         kind=Value("i"), g_item=F("item_id"), g_nation=null(IntegerField()), g_status=F("status"),
-    ).annotate(g_category=Max("item__category_id"), **{k: Max(v) for k, v in item_names.items()}, **sums,
+    ).annotate(g_category=Max("item__category_id"), **{k: Max(v) for k, v in item_names.items()}, **item_sums,
                **no_figures)
     by_nation_category = qs.values(
         kind=Value("n"), g_item=null(IntegerField()), g_nation=F("nation_id"), g_status=F("status"),
