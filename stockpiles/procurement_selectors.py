@@ -21,7 +21,7 @@ from django.utils import timezone
 from coordination import disclosure
 from coordination.access import VIEW, Scope, scope_for
 from coordination.models import Item, Nation
-from coordination.names import localized, sort_key
+from coordination.names import CategoryLabel, ItemLabel, sort_key
 from pledges.selectors import recipient_gap_figures
 from stockpiles import procurement, shortfalls
 from stockpiles.engine import compute_isolated, shortfall_inputs
@@ -177,7 +177,10 @@ def order_list(*, actor, nation=None, item=None, agreement=None, status: str | N
 
 
 @dataclass(frozen=True)
-class ScheduledDelivery:
+class ScheduledDelivery(ItemLabel):
+    """A delivery schedule line with its order's figures; ``item_label``: the item's name in the reader's
+    language (``coordination.names``)."""
+
     line_id: int
     due_on: dt.date
     quantity: int
@@ -192,11 +195,6 @@ class ScheduledDelivery:
     agreement_id: int | None
     agreement_name: str | None
     item_name_fr: str = ""
-
-    @property
-    def item_label(self) -> str:
-        """The item's name in the reader's language (``coordination.names``)."""
-        return localized(self.item_name, self.item_name_fr)
     ordered_on: dt.date | None = None  # the order's date (a past date's timeline: the orders placed by then)
 
 
@@ -227,11 +225,12 @@ def scheduled_deliveries(*, actor, item=None, nation=None, since: dt.date | None
 # --- Aggregated demand vs contracted vs capacity -----------------------------------------------------
 
 @dataclass(frozen=True)
-class ItemDemandRow:
+class ItemDemandRow(ItemLabel, CategoryLabel):
     """Per item: demand (nation shortfalls + the recipient's uncovered need) vs contracted vs capacity.
 
     A figure is None when ``coordination.disclosure.demand_figures`` hides it from this viewer;
-    ``reasons`` names why (field name → reason code).
+    ``reasons`` names why (field name → reason code). ``item_label``/``category_label``: its names in the
+    reader's language (``coordination.names``).
     """
 
     item_id: int
@@ -250,15 +249,6 @@ class ItemDemandRow:
     reasons: dict[str, str] = field(default_factory=dict)
     item_name_fr: str = ""
     category_name_fr: str = ""
-
-    @property
-    def item_label(self) -> str:
-        """The item's name in the reader's language (``coordination.names``); ``item_name`` stays English."""
-        return localized(self.item_name, self.item_name_fr)
-
-    @property
-    def category_label(self) -> str:
-        return localized(self.category_name, self.category_name_fr)
 
     @property
     def suppressed(self) -> bool:

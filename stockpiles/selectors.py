@@ -38,7 +38,7 @@ from coordination import disclosure
 from coordination.access import VIEW, Scope, can_see_nation_detail, scope_for
 from coordination.dates import end_of_day
 from coordination.models import Category, Item, Nation
-from coordination.names import localized, sort_key
+from coordination.names import CategoryLabel, ItemLabel, localized, sort_key
 from pledges.selectors import unseen_owed_by_pair
 from stockpiles import shortfalls
 from stockpiles.engine import inflows_by_pair, shortfalls_compute
@@ -305,11 +305,12 @@ def shortfalls_as_of(*, actor, as_of: dt.date, nation: Nation | int | None = Non
 # --- Alliance aggregates --------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class ItemRollupRow:
+class ItemRollupRow(ItemLabel, CategoryLabel):
     """The alliance position for one item, as this reader may see it (``coordination.disclosure``).
 
     A figure is None when suppressed for this reader; ``reasons`` names why (field name → reason code,
     ``disclosure.reason_text`` for the words). The cell always sees every figure, exact.
+    ``item_label``/``category_label``: its names in the reader's language (``coordination.names``).
     """
 
     item_id: int
@@ -326,15 +327,6 @@ class ItemRollupRow:
     unit_value_eur: Decimal | None = None  # the item's reference value (for the EUR figures per category)
     item_name_fr: str = ""
     category_name_fr: str = ""
-
-    @property
-    def item_label(self) -> str:
-        """The item's name in the reader's language (``coordination.names``); ``item_name`` stays English."""
-        return localized(self.item_name, self.item_name_fr)
-
-    @property
-    def category_label(self) -> str:
-        return localized(self.category_name, self.category_name_fr)
 
     @property
     def suppressed(self) -> bool:
@@ -465,10 +457,10 @@ def alliance_rollup(*, actor, as_of: dt.date | None = None, item_ids: Iterable[i
 
 
 @dataclass(frozen=True)
-class CategoryShortfall:
+class CategoryShortfall(CategoryLabel):
     """One category's alliance shortfall as the reader may see it. Units never add up across items: the
     category's figure is in EUR (each item's roll-up total × its unit value); the largest item is named
-    with its shortfall in its own unit."""
+    with its shortfall in its own unit. ``category_label``: its name in the reader's language."""
 
     category_name: str
     items: list[ItemRollupRow]  # the items short (total shown and > 0), largest EUR first
@@ -477,11 +469,6 @@ class CategoryShortfall:
     unvalued: int  # items short with no unit value (left out of ``value_eur``)
     unit_values: dict[int, Decimal | None] = field(default_factory=dict)
     category_name_fr: str = ""
-
-    @property
-    def category_label(self) -> str:
-        """The category's name in the reader's language (``coordination.names``)."""
-        return localized(self.category_name, self.category_name_fr)
 
     @property
     def largest(self) -> ItemRollupRow | None:
