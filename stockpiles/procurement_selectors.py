@@ -24,7 +24,7 @@ from coordination.models import Item, Nation
 from coordination.names import CategoryLabel, ItemLabel, sort_key
 from pledges.selectors import recipient_gap_figures
 from stockpiles import procurement, shortfalls
-from stockpiles.engine import compute_isolated, shortfall_inputs
+from stockpiles.engine import compute_isolated, latest_report_subquery, shortfall_inputs
 from stockpiles.models import (
     AgreementParticipant,
     CurrentStock,
@@ -32,7 +32,6 @@ from stockpiles.models import (
     Order,
     OrderScheduleLine,
     ProductionRate,
-    StockReport,
 )
 from stockpiles.selectors import StoredFigures, nation_positions, stored_figures
 
@@ -467,13 +466,14 @@ def item_projection_stored(*, actor, item, stored: StoredFigures, nations, month
         return []
     on = stored.as_of or _today()
     if on >= _today():
-        reports = CurrentStock.objects.filter(nation_id=OuterRef("order__nation_id"), item_id=item_id)
+        report_day = Subquery(CurrentStock.objects.filter(nation_id=OuterRef("order__nation_id"), item_id=item_id)
+                              .order_by("-as_of").values("as_of")[:1])
     else:
-        reports = StockReport.objects.filter(nation_id=OuterRef("order__nation_id"), item_id=item_id, as_of__lte=on)
+        report_day = latest_report_subquery(on, nation=OuterRef("order__nation_id"), item=item_id)
     lines = (OrderScheduleLine.objects.restrict(scope, VIEW)
              .filter(order__item_id=item_id, order__ordered_on__lte=on, order__nation_id__in=results.keys())
              .exclude(order__status=Order.Status.CANCELLED).order_by()
-             .annotate(_reported_on=Subquery(reports.order_by("-as_of").values("as_of")[:1])))
+             .annotate(_reported_on=report_day))
     inflows: dict[int, list[shortfalls.ScheduledInflow]] = defaultdict(list)
     reported_on: dict[int, dt.date | None] = {}
     for n, due, q, received, reported in lines.values_list("order__nation_id", "due_on", "quantity", "received_on",

@@ -24,7 +24,6 @@ from django.db.models import (
     F,
     Max,
     Min,
-    OuterRef,
     Q,
     QuerySet,
     Subquery,
@@ -41,7 +40,7 @@ from coordination.models import Category, Item, Nation
 from coordination.names import CategoryLabel, ItemLabel, localized, sort_key
 from pledges.selectors import unseen_owed_by_pair
 from stockpiles import shortfalls
-from stockpiles.engine import inflows_by_pair, shortfalls_compute
+from stockpiles.engine import inflows_by_pair, latest_report_subquery, shortfalls_compute
 from stockpiles.models import Alert, Shortfall, ShortfallMark, ShortfallRun, ShortfallVersion, SnapshotRow, StockReport
 
 Pair = tuple[int, int]
@@ -767,9 +766,7 @@ def shortfall_trend(*, actor, by: str | None = None, item: int | None = None, na
             projected=[0] * len(ahead_dates) if past[-1] is not None else [])
 
     # 2. Ahead: only a pair short at the date moves (available never falls in the projection).
-    report_day = Subquery(StockReport.objects.filter(
-        nation_id=OuterRef("nation_id"), item_id=OuterRef("item_id"), as_of__lte=day,
-    ).order_by("-as_of").values("as_of")[:1])
+    report_day = latest_report_subquery(day)
     short = (qs.filter(_valid_on(day), shortfall__gt=0)
              .annotate(reported_on=Case(When(contracted_inflow__gt=0, then=report_day), default=None,
                                         output_field=DateField()))
