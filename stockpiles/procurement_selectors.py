@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from coordination import disclosure
 from coordination.access import VIEW, Scope, scope_for
-from coordination.models import Item, Nation
+from coordination.models import Nation
 from coordination.names import CategoryLabel, ItemLabel, sort_key
 from pledges.selectors import recipient_gap_figures
 from stockpiles import procurement, shortfalls
@@ -33,7 +33,7 @@ from stockpiles.models import (
     OrderScheduleLine,
     ProductionRate,
 )
-from stockpiles.selectors import StoredFigures, nation_positions, stored_figures
+from stockpiles.selectors import StoredFigures, nation_positions, stored_figures, stored_items
 
 logger = logging.getLogger(__name__)
 
@@ -339,16 +339,11 @@ def procurement_overview(*, actor, as_of: dt.date | None = None, item=None,
     national_producers = _national_producers(capacity_by_item=capacity, as_of=on, item_ids=item_ids, rates=rates)
 
     wanted = set(positions) | set(gaps) | set(orders) | set(capacity)
-    items = {i: (it.name, it.unit, it.category_name, it.name_fr, it.category_name_fr)
-             for i, it in stored.items.items()}
-    missing = wanted - set(items)  # items with demand, contracts or capacity but no shortfall row: one query
-    if missing:
-        items.update({i: (name, unit, category, name_fr, category_fr)
-                      for i, name, unit, category, name_fr, category_fr in Item.objects.filter(pk__in=missing)
-                      .order_by().values_list("pk", "name", "unit", "category__name", "name_fr", "category__name_fr")})
+    # the items with demand, contracts or capacity but no shortfall row: one query (none when there is none)
+    items = {**stored.items, **stored_items(wanted - set(stored.items))}
     rows = []
     for item_id in wanted:
-        name, unit, category_name, name_fr, category_name_fr = items[item_id]
+        it = items[item_id]
         cap_by_nation = capacity.get(item_id, {})
         by_nation = positions.get(item_id, {})
         d = procurement.aggregate_demand(
@@ -370,8 +365,8 @@ def procurement_overview(*, actor, as_of: dt.date | None = None, item=None,
         if not f.listed:  # decided on the figures as this reader sees them (coordination.disclosure)
             continue
         rows.append(ItemDemandRow(
-            item_id=item_id, item_name=name, unit=unit, category_name=category_name,
-            item_name_fr=name_fr, category_name_fr=category_name_fr,
+            item_id=item_id, item_name=it.name, unit=it.unit, category_name=it.category_name,
+            item_name_fr=it.name_fr, category_name_fr=it.category_name_fr,
             nation_shortfall=f.nation_shortfall.value, nations_short=f.nations_short.value,
             recipient_uncovered=d.recipient_uncovered, demand=f.demand.value, contracted=f.contracted.value,
             gap=f.gap.value, contracted_share=f.contracted_share.value,
