@@ -20,11 +20,11 @@ from django.utils import timezone
 
 from coordination import disclosure
 from coordination.access import VIEW, Scope, scope_for
-from coordination.models import Item, Nation
-from coordination.names import localized, sort_key
+from coordination.models import Nation
+from coordination.names import CategoryLabel, ItemLabel, sort_key
 from pledges.selectors import recipient_gap_figures
 from stockpiles import procurement, shortfalls
-from stockpiles.engine import compute_isolated, shortfall_inputs
+from stockpiles.engine import compute_isolated, latest_report_subquery, shortfall_inputs
 from stockpiles.models import (
     AgreementParticipant,
     CurrentStock,
@@ -32,9 +32,8 @@ from stockpiles.models import (
     Order,
     OrderScheduleLine,
     ProductionRate,
-    StockReport,
 )
-from stockpiles.selectors import StoredFigures, nation_positions, stored_figures
+from stockpiles.selectors import StoredFigures, nation_positions, stored_figures, stored_items
 
 logger = logging.getLogger(__name__)
 
@@ -177,7 +176,10 @@ def order_list(*, actor, nation=None, item=None, agreement=None, status: str | N
 
 
 @dataclass(frozen=True)
-class ScheduledDelivery:
+class ScheduledDelivery(ItemLabel):
+    """A delivery schedule line with its order's figures; ``item_label``: the item's name in the reader's
+    language (``coordination.names``)."""
+
     line_id: int
     due_on: dt.date
     quantity: int
@@ -192,11 +194,6 @@ class ScheduledDelivery:
     agreement_id: int | None
     agreement_name: str | None
     item_name_fr: str = ""
-
-    @property
-    def item_label(self) -> str:
-        """The item's name in the reader's language (``coordination.names``)."""
-        return localized(self.item_name, self.item_name_fr)
     ordered_on: dt.date | None = None  # the order's date (a past date's timeline: the orders placed by then)
 
 
@@ -227,11 +224,12 @@ def scheduled_deliveries(*, actor, item=None, nation=None, since: dt.date | None
 # --- Aggregated demand vs contracted vs capacity -----------------------------------------------------
 
 @dataclass(frozen=True)
-class ItemDemandRow:
+class ItemDemandRow(ItemLabel, CategoryLabel):
     """Per item: demand (nation shortfalls + the recipient's uncovered need) vs contracted vs capacity.
 
     A figure is None when ``coordination.disclosure.demand_figures`` hides it from this viewer;
-    ``reasons`` names why (field name → reason code).
+    ``reasons`` names why (field name → reason code). ``item_label``/``category_label``: its names in the
+    reader's language (``coordination.names``).
     """
 
     item_id: int
@@ -250,15 +248,6 @@ class ItemDemandRow:
     reasons: dict[str, str] = field(default_factory=dict)
     item_name_fr: str = ""
     category_name_fr: str = ""
-
-    @property
-    def item_label(self) -> str:
-        """The item's name in the reader's language (``coordination.names``); ``item_name`` stays English."""
-        return localized(self.item_name, self.item_name_fr)
-
-    @property
-    def category_label(self) -> str:
-        return localized(self.category_name, self.category_name_fr)
 
     @property
     def suppressed(self) -> bool:
@@ -350,16 +339,11 @@ def procurement_overview(*, actor, as_of: dt.date | None = None, item=None,
     national_producers = _national_producers(capacity_by_item=capacity, as_of=on, item_ids=item_ids, rates=rates)
 
     wanted = set(positions) | set(gaps) | set(orders) | set(capacity)
-    items = {i: (it.name, it.unit, it.category_name, it.name_fr, it.category_name_fr)
-             for i, it in stored.items.items()}
-    missing = wanted - set(items)  # items with demand, contracts or capacity but no shortfall row: one query
-    if missing:
-        items.update({i: (name, unit, category, name_fr, category_fr)
-                      for i, name, unit, category, name_fr, category_fr in Item.objects.filter(pk__in=missing)
-                      .order_by().values_list("pk", "name", "unit", "category__name", "name_fr", "category__name_fr")})
+    # the items with demand, contracts or capacity but no shortfall row: one query (none when there is none)
+    items = {**stored.items, **stored_items(wanted - set(stored.items))}
     rows = []
     for item_id in wanted:
-        name, unit, category_name, name_fr, category_name_fr = items[item_id]
+        it = items[item_id]
         cap_by_nation = capacity.get(item_id, {})
         by_nation = positions.get(item_id, {})
         d = procurement.aggregate_demand(
@@ -381,8 +365,8 @@ def procurement_overview(*, actor, as_of: dt.date | None = None, item=None,
         if not f.listed:  # decided on the figures as this reader sees them (coordination.disclosure)
             continue
         rows.append(ItemDemandRow(
-            item_id=item_id, item_name=name, unit=unit, category_name=category_name,
-            item_name_fr=name_fr, category_name_fr=category_name_fr,
+            item_id=item_id, item_name=it.name, unit=it.unit, category_name=it.category_name,
+            item_name_fr=it.name_fr, category_name_fr=it.category_name_fr,
             nation_shortfall=f.nation_shortfall.value, nations_short=f.nations_short.value,
             recipient_uncovered=d.recipient_uncovered, demand=f.demand.value, contracted=f.contracted.value,
             gap=f.gap.value, contracted_share=f.contracted_share.value,
@@ -477,13 +461,14 @@ def item_projection_stored(*, actor, item, stored: StoredFigures, nations, month
         return []
     on = stored.as_of or _today()
     if on >= _today():
-        reports = CurrentStock.objects.filter(nation_id=OuterRef("order__nation_id"), item_id=item_id)
+        report_day = Subquery(CurrentStock.objects.filter(nation_id=OuterRef("order__nation_id"), item_id=item_id)
+                              .order_by("-as_of").values("as_of")[:1])
     else:
-        reports = StockReport.objects.filter(nation_id=OuterRef("order__nation_id"), item_id=item_id, as_of__lte=on)
+        report_day = latest_report_subquery(on, nation=OuterRef("order__nation_id"), item=item_id)
     lines = (OrderScheduleLine.objects.restrict(scope, VIEW)
              .filter(order__item_id=item_id, order__ordered_on__lte=on, order__nation_id__in=results.keys())
              .exclude(order__status=Order.Status.CANCELLED).order_by()
-             .annotate(_reported_on=Subquery(reports.order_by("-as_of").values("as_of")[:1])))
+             .annotate(_reported_on=report_day))
     inflows: dict[int, list[shortfalls.ScheduledInflow]] = defaultdict(list)
     reported_on: dict[int, dt.date | None] = {}
     for n, due, q, received, reported in lines.values_list("order__nation_id", "due_on", "quantity", "received_on",

@@ -31,7 +31,6 @@ from django.db.models import (
     IntegerField,
     Max,
     Min,
-    OuterRef,
     Q,
     QuerySet,
     Subquery,
@@ -46,10 +45,10 @@ from coordination import disclosure
 from coordination.access import VIEW, Scope, can_see_nation_detail, scope_for
 from coordination.dates import end_of_day
 from coordination.models import Category, Item, Nation
-from coordination.names import localized, sort_key
+from coordination.names import CategoryLabel, ItemLabel, localized, sort_key
 from pledges.selectors import unseen_owed_by_pair
 from stockpiles import shortfalls
-from stockpiles.engine import inflows_by_pair, shortfalls_compute
+from stockpiles.engine import inflows_by_pair, latest_report_subquery, shortfalls_compute
 from stockpiles.models import Alert, Shortfall, ShortfallMark, ShortfallRun, ShortfallVersion, SnapshotRow, StockReport
 
 Pair = tuple[int, int]
@@ -132,7 +131,18 @@ class StoredItem:
 
 
 _ITEM_FIELDS = ("item__name", "item__unit", "item__category_id", "item__category__name", "item__unit_value_eur",
-                "item__name_fr", "item__category__name_fr")
+                "item__name_fr", "item__category__name_fr")  # a StoredItem's, in its order, joined to a pair's row
+
+
+def stored_items(item_ids: Iterable[int]) -> dict[int, StoredItem]:
+    """The items of ``item_ids`` by id, read as ``stored_figures`` joins them (``StoredItem``): for the items a
+    page shows without a stored row. One query (none without ids)."""
+    ids = set(item_ids)
+    if not ids:
+        return {}
+    columns = [f.removeprefix("item__") for f in _ITEM_FIELDS]
+    return {pk: StoredItem(*row)
+            for pk, *row in Item.objects.filter(pk__in=ids).order_by().values_list("pk", *columns)}
 
 
 @dataclass(frozen=True)
@@ -506,11 +516,12 @@ def shortfalls_as_of(*, actor, as_of: dt.date, nation: Nation | int | None = Non
 # --- Alliance aggregates --------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class ItemRollupRow:
+class ItemRollupRow(ItemLabel, CategoryLabel):
     """The alliance position for one item, as this reader may see it (``coordination.disclosure``).
 
     A figure is None when suppressed for this reader; ``reasons`` names why (field name → reason code,
     ``disclosure.reason_text`` for the words). The cell always sees every figure, exact.
+    ``item_label``/``category_label``: its names in the reader's language (``coordination.names``).
     """
 
     item_id: int
@@ -527,15 +538,6 @@ class ItemRollupRow:
     unit_value_eur: Decimal | None = None  # the item's reference value (for the EUR figures per category)
     item_name_fr: str = ""
     category_name_fr: str = ""
-
-    @property
-    def item_label(self) -> str:
-        """The item's name in the reader's language (``coordination.names``); ``item_name`` stays English."""
-        return localized(self.item_name, self.item_name_fr)
-
-    @property
-    def category_label(self) -> str:
-        return localized(self.category_name, self.category_name_fr)
 
     @property
     def suppressed(self) -> bool:
@@ -685,10 +687,10 @@ def _rollup_row(item_id: int, item: StoredItem, r: shortfalls.ItemRollup) -> Ite
 
 
 @dataclass(frozen=True)
-class CategoryShortfall:
+class CategoryShortfall(CategoryLabel):
     """One category's alliance shortfall as the reader may see it. Units never add up across items: the
     category's figure is in EUR (each item's roll-up total × its unit value); the largest item is named
-    with its shortfall in its own unit."""
+    with its shortfall in its own unit. ``category_label``: its name in the reader's language."""
 
     category_name: str
     items: list[ItemRollupRow]  # the items short (total shown and > 0), largest EUR first
@@ -697,11 +699,6 @@ class CategoryShortfall:
     unvalued: int  # items short with no unit value (left out of ``value_eur``)
     unit_values: dict[int, Decimal | None] = field(default_factory=dict)
     category_name_fr: str = ""
-
-    @property
-    def category_label(self) -> str:
-        """The category's name in the reader's language (``coordination.names``)."""
-        return localized(self.category_name, self.category_name_fr)
 
     @property
     def largest(self) -> ItemRollupRow | None:
@@ -1004,9 +1001,7 @@ def shortfall_trend(*, actor, by: str | None = None, item: int | None = None, na
             projected=[0] * len(ahead_dates) if past[-1] is not None else [])
 
     # 2. Ahead: only a pair short at the date moves (available never falls in the projection).
-    report_day = Subquery(StockReport.objects.filter(
-        nation_id=OuterRef("nation_id"), item_id=OuterRef("item_id"), as_of__lte=day,
-    ).order_by("-as_of").values("as_of")[:1])
+    report_day = latest_report_subquery(day)
     short = (qs.filter(_valid_on(day), shortfall__gt=0)
              .annotate(reported_on=Case(When(contracted_inflow__gt=0, then=report_day), default=None,
                                         output_field=DateField()))
