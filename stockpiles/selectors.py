@@ -22,6 +22,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    IntegerField,
     Max,
     Min,
     OuterRef,
@@ -29,6 +30,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    Value,
     When,
     Window,
 )
@@ -713,6 +715,54 @@ def _valid_on(day: dt.date) -> Q:
     return Q(valid_from__lte=day) & (Q(valid_to__isnull=True) | Q(valid_to__gt=day))
 
 
+def _dates_before(field: str, days: Sequence[dt.date]) -> Case:
+    """How many of ``days`` (ascending) fall before the date in ``field``: for a version's ``valid_from`` the
+    index of the first of them it is valid on, for its ``valid_to`` the first it is no longer valid on
+    (``_valid_on``: from inclusive, to exclusive); ``len(days)`` when the field is NULL (still current) or after
+    them all. Tested from the latest date down (the history's versions are mostly recent)."""
+    n = len(days)
+    return Case(When(**{f"{field}__isnull": True}, then=Value(n)),
+                *(When(**{f"{field}__gt": days[k]}, then=Value(k + 1)) for k in range(n - 1, -1, -1)),
+                default=Value(0), output_field=IntegerField())
+
+
+def _whole(v) -> int | None:
+    return None if v is None else int(round(v))
+
+
+def _trend_past(rows: Iterable[dict], key_field: str | None, n: int
+                ) -> dict[int | None, tuple[dict, list[int | None], list[int | None]]]:
+    """Each line's past from the sums per (line, ``start``, ``end``) of ``shortfall_trend`` (``s``, ``g``: Σ value
+    and Σ guideline; ``ns``, ``ng``: how many of them are not NULL): on the k-th date, the versions with
+    start <= k < end, i.e. those started by k minus those ended by k (a version ends after it starts). A date
+    with no value counted is None, like a SQL sum over no row. Lines without any value are left out. Returns
+    {key: (a row of the line, for its labels; past; past guideline)}."""
+    acc: dict = {}
+    for row in rows:
+        key = row[key_field] if key_field else None
+        if key not in acc:
+            acc[key] = (row, [0] * (n + 1), [0] * (n + 1), [0] * (n + 1), [0] * (n + 1))
+        _row, s, g, ns, ng = acc[key]
+        start, end = row["start"], row["end"]
+        if start >= end:  # valid on none of the dates
+            continue
+        for deltas, v in ((s, row["s"]), (g, row["g"]), (ns, row["ns"]), (ng, row["ng"])):
+            if v is not None:
+                deltas[start] += v
+                deltas[end] -= v
+    out = {}
+    for key, (row, s, g, ns, ng) in acc.items():
+        past, past_guideline = [], []
+        ts = tg = tns = tng = 0
+        for k in range(n):
+            ts, tg, tns, tng = ts + s[k], tg + g[k], tns + ns[k], tng + ng[k]
+            past.append(_whole(ts) if tns else None)
+            past_guideline.append(_whole(tg) if tng else None)
+        if any(v is not None for v in past):
+            out[key] = (row, past, past_guideline)
+    return out
+
+
 def shortfall_trend(*, actor, by: str | None = None, item: int | None = None, nation: int | None = None,
                     category: int | None = None, as_of: dt.date | None = None, months: int = 24, ahead: int = 12,
                     eur: bool = False) -> ShortfallTrend:
@@ -756,27 +806,20 @@ def shortfall_trend(*, actor, by: str | None = None, item: int | None = None, na
         value = F("shortfall")
     key_field, label_field, unit_field, label_fr_field = TREND_GROUPS[by] if by else (None, None, None, None)
 
-    # 1. The past: the database sums each line's versions valid on each date (NULL: none valid that day).
-    sums = {}
-    for k, d in enumerate(past_dates):
-        sums[f"s{k}"] = Sum(Case(When(_valid_on(d), then=value), default=None))
-        sums[f"g{k}"] = Sum(Case(When(_valid_on(d), then=F("guideline")), default=None))
+    # 1. The past. A version is valid on the past dates from the first one on or after its start up to (not
+    # including) the first one on or after its end (``_valid_on``): the database sums each line's versions per
+    # (start index, end index), the line's value on the k-th date is Σ over those started by k − Σ over those
+    # ended by k (``_trend_past``). One scan with two small expressions per row, whatever the number of dates.
     fields = [f for f in (key_field, label_field, unit_field, label_fr_field) if f]
-    rows = list(valued.values(*fields).annotate(**sums)) if fields else [valued.aggregate(**sums)]
-
-    def whole(v) -> int | None:
-        return None if v is None else int(round(v))
+    rows = valued.values(*fields, start=_dates_before("valid_from", past_dates),
+                         end=_dates_before("valid_to", past_dates)).annotate(
+        s=Sum(value), g=Sum("guideline"), ns=Count(value), ng=Count("guideline")).order_by()
 
     lines: dict = {}
-    for row in rows:
-        past = [whole(row[f"s{k}"]) for k in range(len(past_dates))]
-        if all(v is None for v in past):
-            continue
-        key = row[key_field] if key_field else None
+    for key, (row, past, past_guideline) in _trend_past(rows, key_field, len(past_dates)).items():
         lines[key] = TrendLine(
             key=key, label=localized(str(row[label_field]), row[label_fr_field] or "") if label_field else "",
-            unit=row[unit_field] if unit_field else "", past=past,
-            past_guideline=[whole(row[f"g{k}"]) for k in range(len(past_dates))],
+            unit=row[unit_field] if unit_field else "", past=past, past_guideline=past_guideline,
             projected=[0] * len(ahead_dates) if past[-1] is not None else [])
 
     # 2. Ahead: only a pair short at the date moves (available never falls in the projection).
