@@ -830,26 +830,25 @@ def shortfall_trend(*, actor, by: str | None = None, item: int | None = None, na
              .annotate(reported_on=Case(When(contracted_inflow__gt=0, then=report_day), default=None,
                                         output_field=DateField()))
              .values_list(key_field or "pk", "nation_id", "item_id", "reported_on", "item__unit_value_eur",
-                          *shortfalls.VERSION_FIGURES))
+                          "available", "guideline", "rate", "shortfall", "contracted_inflow"))
     short = list(short)
-    contracted = {(n, i): reported for _k, n, i, reported, _v, *figures in short
-                  if dict(zip(shortfalls.VERSION_FIGURES, figures, strict=True))["contracted_inflow"] > 0}
+    contracted = {(n, i): reported for _k, n, i, reported, *_v, contracted in short if contracted > 0}
     inflows = inflows_by_pair(reported_on=contracted, as_of=day)
-    for key, n, i, _reported, unit_value, *figures in short:
+    # Σ of each pair's ``shortfalls.projected_shortfalls`` per line, without listing every pair's months
+    ahead_sums = {key: shortfalls.ProjectedSum(len(ahead_dates) - 1) for key, line in lines.items() if line.projected}
+    for key, n, i, _reported, unit_value, available, guideline, rate, shortfall, _contracted in short:
         if eur and unit_value is None:
             unvalued.add(i)
             continue
-        line = lines.get(key if key_field else None)
-        if line is None or not line.projected:
-            continue
-        result = replace(shortfalls.result_from_figures(tuple(figures), day), inflow_by_month=inflows.get((n, i), ()))
-        weight = unit_value if eur else 1
-        for m, amount in enumerate(shortfalls.projected_shortfalls(result, len(ahead_dates) - 1)):
-            line.projected[m] += amount * weight
+        total = ahead_sums.get(key if key_field else None)
+        if total is not None:
+            total.add(available=available, guideline=guideline, rate=rate, shortfall=shortfall,
+                      inflow_by_month=inflows.get((n, i), ()), weight=unit_value if eur else 1)
     ordered = []
-    for line in lines.values():
-        if eur and line.projected:
-            line = replace(line, projected=[int(round(v)) for v in line.projected])
+    for key, line in lines.items():
+        if key in ahead_sums:
+            totals = ahead_sums[key].totals()
+            line = replace(line, projected=[int(round(v)) for v in totals] if eur else totals)
         ordered.append(line)
     ordered.sort(key=lambda line: (-line.peak, line.label))
     return ShortfallTrend(as_of=day, past_dates=past_dates, ahead_dates=ahead_dates, lines=ordered,
