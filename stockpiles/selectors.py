@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from itertools import accumulate
 
 from django.conf import settings
 from django.db import connection
@@ -795,13 +796,10 @@ def _trend_past(rows: Iterable[dict], n: int) -> dict[int | None, tuple[dict, li
                 deltas[end] -= v
     out = {}
     for key, (row, s, g, ns, ng) in acc.items():
-        past, past_guideline = [], []
-        ts = tg = tns = tng = 0
-        for k in range(n):
-            ts, tg, tns, tng = ts + s[k], tg + g[k], tns + ns[k], tng + ng[k]
-            past.append(_whole(ts) if tns else None)
-            past_guideline.append(_whole(tg) if tng else None)
+        past = [_whole(v) if c else None for v, c in zip(accumulate(s[:n]), accumulate(ns[:n]), strict=True)]
         if any(v is not None for v in past):
+            past_guideline = [_whole(v) if c else None
+                              for v, c in zip(accumulate(g[:n]), accumulate(ng[:n]), strict=True)]
             out[key] = (row, past, past_guideline)
     return out
 
