@@ -15,6 +15,7 @@ from decimal import Decimal
 from itertools import accumulate
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     BigIntegerField,
@@ -751,7 +752,10 @@ def _past_sums(qs: QuerySet[ShortfallVersion], *, by: str | None, eur: bool, pas
         span = ExpressionWrapper(F("item_id") * mm + span, output_field=BigIntegerField())
     inner = qs.values(*(["nation_id"] if by == "nation" else []), span=span).annotate(
         s=Sum("shortfall"), g=Sum("guideline"), ns=Count("shortfall"), ng=Count("guideline")).order_by()
-    inner_sql, params = inner.query.sql_with_params()
+    try:
+        inner_sql, params = inner.query.sql_with_params()
+    except EmptyResultSet:  # a selection that cannot match (e.g. ``.none()``)
+        return []
     q = connection.ops.quote_name
     item, category, nation = (q(m._meta.db_table) for m in (Item, Category, Nation))
     key, labels = {
