@@ -7,12 +7,15 @@ Records a user reads go through ``restrict(actor, "view")``; the numbers come fr
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import reduce
 
-from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import BooleanField, Case, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from coordination import disclosure
@@ -639,6 +642,20 @@ def training_list(*, actor, donor=None, as_of: dt.date | None = None):
     return qs.order_by("programme", "pk")
 
 
+def _unseen_q(scope: Scope, as_of: dt.date | None) -> Q | None:
+    """The condition of ``unseen_owed_pledges`` (None for the cell)."""
+    if scope.is_cell:
+        return None
+    on = as_of or _today()
+    q = (Q(releasability=Releasability.RESTRICTED, source=Pledge.Source.NATIONAL_STOCK, announced_on__lte=on)
+         & ~Q(status=Pledge.Status.CANCELLED))
+    if scope.nation_id is not None:
+        q &= ~Q(donor_id=scope.nation_id)
+    if on >= _today():
+        q &= Q(shipped_quantity__lt=F("quantity"))
+    return q
+
+
 def unseen_owed_pledges(*, actor, as_of: dt.date | None = None):
     """Pledges inside other nations' figures (owed, available, shortfall) that this reader may not see:
     restricted, non-cancelled pledges of another donor's national stock announced by ``as_of`` (today:
@@ -648,18 +665,97 @@ def unseen_owed_pledges(*, actor, as_of: dt.date | None = None):
     Rule c of ``coordination.disclosure``: a restricted pledge never enters a figure another nation
     sees, on any date; ``unseen_owed_by_pair`` gives what to take out of each donor's owed.
     """
+    q = _unseen_q(_scope(actor), as_of)
+    return None if q is None else Pledge.objects.filter(q).order_by()
+
+
+def owed_q(on: dt.date) -> Q:
+    """The pledges the shortfall engine counts as owed on ``on`` (``stockpiles.engine.shortfall_inputs``):
+    from national stock, announced by then, not cancelled."""
+    return Q(source=Pledge.Source.NATIONAL_STOCK, announced_on__lte=on) & ~Q(status=Pledge.Status.CANCELLED)
+
+
+def _shipped_then(as_of: dt.date):
+    """Per pledge (a correlated sum): the quantity shipped on a past date (``shipped_by_pledge_as_of``'s rule)."""
+    return (Delivery.objects.filter(pledge_id=OuterRef("pk"), status__in=Delivery.SHIPPED)
+            .filter(Q(shipped_on__lte=as_of) | Q(shipped_on__isnull=True, delivered_on__lte=as_of))
+            .order_by().values("pledge_id").annotate(total=Sum("quantity")).values("total"))
+
+
+@dataclass(frozen=True)
+class ReaderPledges:
+    """A reader's pledges of one read (``reader_pledges``)."""
+
+    facts: list[fulfilment.PledgeFacts]  # ``pledge_facts`` for the reader (every pledge for the cell)
+    unseen: dict[tuple[int, int], int]  # ``unseen_owed_by_pair`` for the reader
+    owed: dict[tuple[int, int], list[tuple[int, int]]]  # (quantity, shipped then) per (donor, item): ``owed_q``
+
+
+def reader_pledges(*, actor, as_of: dt.date | None = None, item=None, owed: bool = False) -> ReaderPledges:
+    """In one statement: the pledges the reader may see as facts (what ``recipient_gap_figures`` reads for it:
+    every pledge for the cell; for a past ``as_of`` those announced by then, with their deliveries as of then),
+    what ``unseen_owed_by_pair`` gives for it on the same date, and with ``owed`` the pledges the engine counts
+    as owed on that date (``owed_q``: every donor's, whoever reads) with their quantity shipped then. Each row
+    carries which of the three it belongs to (the same conditions as the separate reads); the shipments as of a
+    past date are summed only for the pledges that need them. Optionally of one ``item``. One query.
+    """
     scope = _scope(actor)
-    if scope.is_cell:
-        return None
-    on = as_of or _today()
-    qs = (Pledge.objects.filter(releasability=Releasability.RESTRICTED,
-                                source=Pledge.Source.NATIONAL_STOCK, announced_on__lte=on)
-          .exclude(status=Pledge.Status.CANCELLED).order_by())
-    if scope.nation_id is not None:
-        qs = qs.exclude(donor_id=scope.nation_id)
-    if on >= _today():
-        qs = qs.filter(shipped_quantity__lt=F("quantity"))
-    return qs
+    today = _today()
+    past = as_of is not None and as_of < today
+    on = as_of or today
+    seen = Q() if scope.is_cell else Pledge.access_q(scope, VIEW)
+    if past:
+        seen &= Q(announced_on__lte=as_of)
+    parts = {"_seen": seen, "_unseen": _unseen_q(scope, as_of), "_owed": owed_q(on) if owed else None}
+    parts = {key: q for key, q in parts.items() if q is not None}
+    qs = Pledge.objects.order_by()
+    if item is not None:
+        qs = qs.filter(item_id=_pk(item))
+    if all(q for q in parts.values()):  # an empty Q (every pledge) reads every row
+        qs = qs.filter(reduce(operator.or_, parts.values()))
+    qs = qs.annotate(**{key: ExpressionWrapper(q, output_field=BooleanField()) if q else Value(True)
+                        for key, q in parts.items()})
+    fields = [*_FACT_FIELDS, "shipped_quantity", *parts]
+    if past:
+        then = (Delivery.objects.filter(pledge_id=OuterRef("pk"), status__in=Delivery.DELIVERED,
+                                        delivered_on__lte=as_of)
+                .order_by().values("pledge_id").annotate(total=Sum("quantity")).values("total"))
+        shipped_for = [q for key, q in parts.items() if key != "_seen"]
+        shipped = Value(0)
+        if set(parts) == {"_seen", "_unseen"}:
+            # a pledge the reader may see is never one it may not (releasable_q): one correlated sum per row,
+            # delivered then for the first, shipped then for the second (two sums per row cost PostgreSQL's
+            # planner estimate enough to JIT-compile the statement at full size: ~1 s of compiling)
+            unseen = Exact(OuterRef("_unseen"), True)
+            either = (Delivery.objects.filter(pledge_id=OuterRef("pk"))
+                      .filter((Q(unseen) & Q(status__in=Delivery.SHIPPED)
+                               & (Q(shipped_on__lte=as_of) | Q(shipped_on__isnull=True, delivered_on__lte=as_of)))
+                              | (~Q(unseen) & Q(status__in=Delivery.DELIVERED, delivered_on__lte=as_of)))
+                      .order_by().values("pledge_id").annotate(total=Sum("quantity")).values("total"))
+            then = shipped = either
+        elif shipped_for:
+            shipped = Case(When(reduce(operator.or_, shipped_for), then=Coalesce(Subquery(_shipped_then(as_of)),
+                                                                                 Value(0))), default=Value(0))
+        qs = qs.annotate(_then=Coalesce(Subquery(then), Value(0)))
+        fields.append("_then")
+        if shipped is not then:  # else ``_then`` holds the shipments of the rows that need them
+            qs = qs.annotate(_shipped=shipped)
+            fields.append("_shipped")
+    rows = list(qs.values(*fields))
+    seen_rows = [r for r in rows if r["_seen"]]
+    facts = _facts(seen_rows, delivered={r["pk"]: r["_then"] for r in seen_rows} if past else None)
+    unseen: dict[tuple[int, int], int] = {}
+    owed_rows: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for r in rows:
+        pair = (r["donor_id"], r["item_id"])
+        shipped_then = r.get("_shipped", r.get("_then")) if past else r["shipped_quantity"]
+        if r.get("_unseen"):
+            unseen[pair] = unseen.get(pair, 0) + max(0, r["quantity"] - shipped_then)
+        if r.get("_owed"):
+            owed_rows.setdefault(pair, []).append((r["quantity"], shipped_then))
+    if past:
+        unseen = {pair: q for pair, q in unseen.items() if q}
+    return ReaderPledges(facts=facts, unseen=unseen, owed=owed_rows)
 
 
 def unseen_owed_by_pair(*, actor, as_of: dt.date | None = None, item_ids=None) -> dict[tuple[int, int], int]:
@@ -680,11 +776,8 @@ def unseen_owed_by_pair(*, actor, as_of: dt.date | None = None, item_ids=None) -
             out[(donor_id, item_id)] = out.get((donor_id, item_id), 0) + max(0, quantity - shipped)
         return out
     # shipped as of then (``shipped_by_pledge_as_of``'s rule), summed per pledge in the same statement
-    shipped = (Delivery.objects.filter(pledge_id=OuterRef("pk"), status__in=Delivery.SHIPPED)
-               .filter(Q(shipped_on__lte=as_of) | Q(shipped_on__isnull=True, delivered_on__lte=as_of))
-               .order_by().values("pledge_id").annotate(total=Sum("quantity")).values("total"))
-    for donor_id, item_id, quantity, shipped_then in qs.annotate(
-            _shipped=Coalesce(Subquery(shipped), Value(0))).values_list("donor_id", "item_id", "quantity", "_shipped"):
+    rows = qs.annotate(_shipped=Coalesce(Subquery(_shipped_then(as_of)), Value(0)))
+    for donor_id, item_id, quantity, shipped_then in rows.values_list("donor_id", "item_id", "quantity", "_shipped"):
         out[(donor_id, item_id)] = out.get((donor_id, item_id), 0) + max(0, quantity - shipped_then)
     return {pair: q for pair, q in out.items() if q}
 

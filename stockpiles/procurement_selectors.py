@@ -24,7 +24,7 @@ from coordination.access import VIEW, Scope, scope_for
 from coordination.models import Nation
 from coordination.names import CategoryLabel, ItemLabel, sort_key
 from pledges import fulfilment
-from pledges.selectors import recipient_gap_figures
+from pledges.selectors import reader_pledges, recipient_gap_figures
 from stockpiles import procurement, shortfalls
 from stockpiles.engine import compute_isolated, latest_report_subquery, shortfall_inputs
 from stockpiles.models import (
@@ -35,7 +35,14 @@ from stockpiles.models import (
     OrderScheduleLine,
     ProductionRate,
 )
-from stockpiles.selectors import NationPosition, StoredFigures, nation_positions, stored_figures, stored_items
+from stockpiles.selectors import (
+    NationPosition,
+    StoredFigures,
+    nation_positions,
+    reader_positions,
+    stored_figures,
+    stored_items,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -326,9 +333,13 @@ def procurement_overview(*, actor, as_of: dt.date | None = None, item=None,
     item_ids = None if item is None else [_pk(item)]
     past = as_of is not None and as_of < _today()
     stored = stored_figures(as_of=as_of if past else None, item_ids=item_ids)  # with the items' names
-    positions = nation_positions(as_of=stored.as_of, item_ids=item_ids, actor=scope, stored=stored)
+    if scope.is_cell:
+        facts, positions = None, nation_positions(as_of=stored.as_of, item_ids=item_ids, stored=stored)
+    else:  # the pledges it may see (the gap) and the other donors' it may not (rule c): one statement
+        pledges = reader_pledges(actor=scope, as_of=as_of if past else None, item=item)
+        facts, positions = pledges.facts, reader_positions(stored.results, pledges.unseen)
     gaps: dict[int, list] = defaultdict(list)
-    for gap in recipient_gap_figures(actor=scope, item=item, as_of=as_of if past else None):
+    for gap in recipient_gap_figures(actor=scope, item=item, as_of=as_of if past else None, facts=facts):
         gaps[gap.item_id].append(gap)
     orders: dict[int, list[procurement.OrderFacts]] = defaultdict(list)
     if order_rows is None:

@@ -14,13 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.db.models import Case, Count, Max, OuterRef, Q, Subquery, When
 from django.utils import timezone
 
 from coordination.access import VIEW, Scope, scope_for
 from coordination.models import Nation
 from coordination.names import localized
-from stockpiles.models import CurrentStock, Shortfall, StockReport
+from stockpiles.models import CurrentStock, Shortfall, Snapshot, StockReport
 from stockpiles.selectors import StoredFigures, StoredSummary, shortfalls_as_of
 
 
@@ -92,6 +92,41 @@ def nations_with_last_report(*, actor, as_of: dt.date | None = None) -> dict[int
         latest = CurrentStock.objects.restrict(scope, VIEW).filter(nation_id=OuterRef("pk"))
     return Nation.objects.annotate(last_report=Subquery(latest.order_by("-as_of", "-id").values("as_of")[:1])
                                    ).in_bulk()
+
+
+_SNAPSHOT_FIELDS = ("pk", "name", "as_of", "taken_at", "created_by_id", "note")
+
+
+def snapshot_with_nations(*, actor, snapshot_id) -> tuple[Snapshot | None, dict[int, Nation]]:
+    """A frozen snapshot (``snapshot_selectors.snapshot_get``: None when unknown or not a whole number, then
+    no nations and no query) and ``nations_with_last_report`` as of its date (today's when it is of today),
+    read together: one query, each nation row with the snapshot's fields (uncorrelated subqueries) and its
+    last report on or before the snapshot's date (a past date's reports, or today's current stock, chosen in
+    the statement). The snapshot is read on its own (one query more) only when no nation carries it."""
+    try:
+        pk = int(snapshot_id)
+    except (TypeError, ValueError):
+        return None, {}
+    scope = actor if isinstance(actor, Scope) else scope_for(actor)
+    if scope.is_nobody:
+        return None, {}
+    snapshot = Snapshot.objects.restrict(scope, VIEW).filter(pk=pk).order_by()
+    fields = {f"_snapshot_{name}": Subquery(snapshot.values(name)[:1]) for name in _SNAPSHOT_FIELDS}
+    past = (StockReport.objects.restrict(scope, VIEW)
+            .filter(nation_id=OuterRef("pk"), as_of__lte=OuterRef("_snapshot_as_of")))
+    today = CurrentStock.objects.restrict(scope, VIEW).filter(nation_id=OuterRef("pk"))
+    nations = Nation.objects.annotate(**fields).annotate(last_report=Case(
+        When(_snapshot_as_of__lt=timezone.localdate(),
+             then=Subquery(past.order_by("-as_of", "-id").values("as_of")[:1])),
+        default=Subquery(today.order_by("-as_of", "-id").values("as_of")[:1]))).in_bulk()
+    first = next(iter(nations.values()), None)
+    if first is None:  # no nation to carry the snapshot
+        return Snapshot.objects.restrict(scope, VIEW).filter(pk=pk).first(), nations
+    if first._snapshot_pk is None:
+        return None, nations
+    found = Snapshot(**{name: getattr(first, f"_snapshot_{name}") for name in _SNAPSHOT_FIELDS})
+    found._state.adding, found._state.db = False, "default"
+    return found, nations
 
 
 def latest_report_on(*, actor, as_of: dt.date) -> dt.date | None:

@@ -117,12 +117,12 @@ def explain(line: sourcing.SplitLine, nation: Nation) -> str:
     return text
 
 
-def _results(*, item_id: int, nation_ids, as_of: dt.date, allies=None
+def _results(*, item_id: int, nation_ids, as_of: dt.date, allies=None, owed=None
              ) -> dict[int, tuple[shortfalls.ShortfallResult, bool]]:
     """The engine's result per given nation for the item, and whether the pair has inputs of its own (a report,
     a rate, a national-stock pledge, a schedule line). A pair the engine cannot compute is left out (logged by
-    ``compute_isolated``), as in every other read."""
-    inputs = shortfall_inputs(pairs=[(n, item_id) for n in nation_ids], as_of=as_of, allies=allies)
+    ``compute_isolated``), as in every other read. ``owed``: the pledges owed, when read (``shortfall_inputs``)."""
+    inputs = shortfall_inputs(pairs=[(n, item_id) for n in nation_ids], as_of=as_of, allies=allies, owed=owed)
     results: dict[int, tuple[shortfalls.ShortfallResult, bool]] = {}
     for (n, _i), inp in inputs.items():
         try:
@@ -140,10 +140,11 @@ def _candidates(nations: Mapping[int, Nation]) -> list[Nation]:
 
 
 def uncovered_need(*, actor, item: Item | int, as_of: dt.date | None = None,
-                   nations: Mapping[int, Nation] | None = None) -> int:
+                   nations: Mapping[int, Nation] | None = None,
+                   facts: list[fulfilment.PledgeFacts] | None = None) -> int:
     """The recipients' uncovered requirement of the item (required − pledged), over the pledges the viewer
-    may see (``pledges.selectors.recipient_gaps``)."""
-    gaps = pledge_selectors.recipient_gap_figures(actor=actor, item=item, as_of=as_of)
+    may see (``pledges.selectors.recipient_gaps``; ``facts``: those pledges of the item, when read)."""
+    gaps = pledge_selectors.recipient_gap_figures(actor=actor, item=item, as_of=as_of, facts=facts)
     return sum(g.uncovered for g in gaps)
 
 
@@ -152,9 +153,11 @@ def sourcing_plan(*, actor, item: Item, quantity: int | None = None, as_of: dt.d
     """Headroom of every ally for ``item`` now and over the horizon, the earliest date each could give
     ``quantity`` (default: the recipients' uncovered need), and the proposed split.
 
-    Queries: nations (unless given), the engine's inputs for the item (current stock or the report
-    history, guidelines, rates, schedule lines, pledges); without ``quantity`` the recipient gaps
-    (requirements, pledges, items).
+    Queries: nations (unless given); the item's pledges in one statement (``pledges.selectors.reader_pledges``:
+    those the engine counts as owed, with their shipments as of a past date; those the reader may see, for the
+    recipients' gap; for a nation, the other donors' pledges it may not see, rule c); the engine's other inputs
+    for the item (current stock or the report history, guidelines, rates, schedule lines); without ``quantity``
+    the recipients' requirements.
     """
     scope = _scope(actor)
     on = as_of or timezone.localdate()
@@ -164,16 +167,17 @@ def sourcing_plan(*, actor, item: Item, quantity: int | None = None, as_of: dt.d
         return SourcingPlan(item=item, as_of=on, horizon=horizon, months=months, need=0, need_source="quantity",
                             rows=[], unknown=[], split=None, others_hidden=True, split_suppressed=True)
     nations = nations if nations is not None else Nation.objects.in_bulk()
+    # the item's pledges, read once: owed (the engine), seen (the gap), unseen (rule c: left out below)
+    pledges = pledge_selectors.reader_pledges(actor=scope, as_of=as_of, item=item, owed=True)
     if quantity is None:
-        need, need_source = uncovered_need(actor=scope, item=item, as_of=as_of, nations=nations), "requirement"
+        need = uncovered_need(actor=scope, item=item, as_of=as_of, nations=nations, facts=pledges.facts)
+        need_source = "requirement"
     else:
         need, need_source = quantity, "quantity"
     candidates = _candidates(nations)
     computed = _results(item_id=item.pk, nation_ids=[n.pk for n in candidates], as_of=on,
-                        allies=[n.pk for n in candidates if n.role == Nation.Role.ALLY])
-    # rule (c): other donors' pledges this reader may not see are left out (one query)
-    unseen = {} if scope.is_cell else pledge_selectors.unseen_owed_by_pair(actor=scope, as_of=as_of,
-                                                                            item_ids=[item.pk])
+                        allies=[n.pk for n in candidates if n.role == Nation.Role.ALLY], owed=pledges.owed)
+    unseen = pledges.unseen  # empty for the cell
     return plan_from_results(item=item, as_of=on, need=need, need_source=need_source, nations=nations,
                              computed=computed, unseen=unseen, reader=disclosure.reader_of(scope), horizon=horizon)
 

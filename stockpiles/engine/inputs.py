@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from coordination.models import Nation
 from pledges.models import Pledge
-from pledges.selectors import shipped_by_pledge_as_of
+from pledges.selectors import owed_q, shipped_by_pledge_as_of
 from stockpiles import shortfalls
 from stockpiles.models import (
     CurrentStock,
@@ -94,6 +94,7 @@ def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date, item_id: i
                      latest_stock: Mapping[Pair, shortfalls.StockPoint] | None = None,
                      shipped: Mapping[int, int] | None = None, allies: Iterable[int] | None = None,
                      received_after: dt.date | None = None,
+                     owed: Mapping[Pair, Sequence[tuple[int, int]]] | None = None,
                      ) -> dict[Pair, shortfalls.ShortfallInputs]:
     """Gather the inputs for many pairs with a fixed number of queries.
 
@@ -111,6 +112,11 @@ def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date, item_id: i
     ``received_after``: read the schedule lines received after this date (default: the oldest stock report in
     use, or ``as_of`` if earlier), so that some pairs get exactly the inputs a read of every pair gives them
     (the set-based full recompute, ``engine.setbased``).
+
+    ``owed``: the (quantity, shipped on ``as_of``) of the pledges the engine counts as owed
+    (``pledges.selectors.owed_q``) per pair, when the caller has read them (``pledges.selectors.reader_pledges``:
+    the sourcing planner reads them with the reader's other pledges in one statement); pairs outside the scope
+    are ignored. One query less (two for a past date).
     """
     if pairs is None:
         nation_ids = None
@@ -190,13 +196,13 @@ def shortfall_inputs(*, pairs: Sequence[Pair] | None, as_of: dt.date, item_id: i
     ):
         inflows[(n, i)].append(shortfalls.ScheduledInflow(due, q, received_on=received))
 
-    owed: dict[Pair, list[shortfalls.OwedPledge]] = defaultdict(list)
-    pqs = (
-        Pledge.objects.filter(source=Pledge.Source.NATIONAL_STOCK, announced_on__lte=as_of)
-        .exclude(status=Pledge.Status.CANCELLED)
-        .order_by()
-    )
-    if as_of >= _today():
+    given_owed, owed = owed, defaultdict(list)
+    pqs = Pledge.objects.filter(owed_q(as_of)).order_by()
+    if given_owed is not None:
+        for (n, i), rows in given_owed.items():
+            if (nation_ids is None or n in nation_ids) and (item_ids is None or i in item_ids):
+                owed[(n, i)].extend(shortfalls.OwedPledge(q, shipped) for q, shipped in rows)
+    elif as_of >= _today():
         rows = scoped(pqs, "donor_id").values_list("donor_id", "item_id", "quantity", "shipped_quantity")
         for n, i, q, shipped in rows:
             owed[(n, i)].append(shortfalls.OwedPledge(q, shipped))

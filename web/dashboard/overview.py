@@ -20,9 +20,8 @@ from coordination.models import Nation
 from pledges import selectors as pledge_selectors
 from pledges.fulfilment import fulfilment_across_items, month_starts
 from stockpiles import selectors as stock_selectors
-from stockpiles import snapshot_selectors
 from stockpiles.alert_text import alert_text
-from stockpiles.reporting import nations_with_last_report, reports_stale_on
+from stockpiles.reporting import nations_with_last_report, reports_stale_on, snapshot_with_nations
 from web.dashboard.common import (
     PAGE_SIZE,
     TOP,
@@ -273,12 +272,14 @@ def overview(request: HttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
     snapshot = None
     if "snapshot" in request.GET:  # a frozen briefing snapshot: its stock figures, the rest as of its date
-        snapshot = snapshot_selectors.snapshot_get(actor=scope, snapshot_id=request.GET["snapshot"])
+        # read with the nations and their last reports as of its date (one query)
+        snapshot, nations = snapshot_with_nations(actor=scope, snapshot_id=request.GET["snapshot"])
         if snapshot is None:
             raise Http404(_("Unknown snapshot."))
         as_of = snapshot.as_of if snapshot.as_of < timezone.localdate() else None
-    r = Reader(scope=scope, as_of=as_of, nations=nations_with_last_report(actor=scope, as_of=as_of),
-               snapshot_id=getattr(snapshot, "pk", None))
+    else:
+        nations = nations_with_last_report(actor=scope, as_of=as_of)
+    r = Reader(scope=scope, as_of=as_of, nations=nations, snapshot_id=getattr(snapshot, "pk", None))
     exported = export_or_none(request, exports(r))
     if exported is not None:
         return exported
