@@ -293,15 +293,7 @@ def reader_figures(*, actor, as_of: dt.date | None = None, snapshot_id: int | No
     def null(field):
         return Cast(Value(None), output_field=field)
 
-    if today:
-        now = timezone.now()
-        run = Subquery(ShortfallRun.objects.order_by().values("finished_at")[:1])
-        pending = Case(When(Exists(ShortfallMark.objects.filter(
-            marked_at__lt=now - settings.SHORTFALL_PENDING_STALE_AFTER)), then=Value(1)), default=Value(0))
-        grouped_fresh = {"last": Max("computed_at"), "run": Max(run), "pending": Max(pending)}
-        row_fresh = {"last": F("computed_at"), "run": run, "pending": pending}
-    else:
-        grouped_fresh = row_fresh = {"last": null(DateTimeField()), "run": null(DateTimeField()), "pending": Value(0)}
+    no_fresh = {"last": null(DateTimeField()), "run": null(DateTimeField()), "pending": Value(0)}
     item_names = {"name": F("item__name"), "unit": F("item__unit"), "unit_value_eur": F("item__unit_value_eur"),
                   "name_fr": F("item__name_fr"), "category_name": F("item__category__name"),
                   "category_name_fr": F("item__category__name_fr"), "category_id": F("item__category_id")}
@@ -331,25 +323,42 @@ def reader_figures(*, actor, as_of: dt.date | None = None, snapshot_id: int | No
     no_stats = {name: null(big) for name in stats}
     no_figures = {name: null(_ROW_FIGURE_TYPES.get(name, big)) for name in row_figures}
     # the branches' columns in the same order (a UNION matches them by position)
-    columns = ("kind", "g_item", "g_nation", "g_status", *item_names, *stats, *grouped_fresh, "f_shortfall",
+    columns = ("kind", "g_item", "g_nation", "g_status", *item_names, *stats, *no_fresh, "f_shortfall",
                "f_hidden", *row_figures)
     branch_stats = qs.filter(~hidden_in).values(
         kind=Value("s"), g_item=F("item_id"), g_nation=null(IntegerField()), g_status=F("status"),
-    ).annotate(**{k: Max(v) for k, v in item_names.items()}, **stats, **grouped_fresh, f_shortfall=null(big),
+    ).annotate(**{k: Max(v) for k, v in item_names.items()}, **stats, **no_fresh, f_shortfall=null(big),
                f_hidden=Value(0), **no_figures)
     # the reader's rows, and apart the rows of the pairs with pledges hidden from it (a semi-join; an OR of the
     # two, or a marker computed per row, made PostgreSQL expect a costly plan and compile it: JIT, ~0.7 s)
     branch_own, branch_hidden = (rows.values(
         kind=Value("p"), g_item=F("item_id"), g_nation=F("nation_id"), g_status=F("status"), **item_names,
-        **no_stats, **row_fresh, f_shortfall=F("shortfall"), f_hidden=Value(flag), **row_figures)
+        **no_stats, **no_fresh, f_shortfall=F("shortfall"), f_hidden=Value(flag), **row_figures)
         for rows, flag in ((qs.filter(mine), 0), (qs.filter(hidden_in), 1)))
+    parts = [branch_own, branch_hidden]
+    if today:  # when the engine last wrote a row, the last full recompute, a recompute pending too long: on one row
+        # (uncorrelated subqueries, evaluated once; ``stored_figures``' answers), not a timestamp on each row
+        fresh = {"last": Subquery(qs.order_by("-computed_at").values("computed_at")[:1]),
+                 "run": Subquery(ShortfallRun.objects.order_by().values("finished_at")[:1]),
+                 "pending": Case(When(Exists(ShortfallMark.objects.filter(
+                     marked_at__lt=timezone.now() - settings.SHORTFALL_PENDING_STALE_AFTER)), then=Value(1)),
+                     default=Value(0))}
+        parts.append(qs.filter(pk=Subquery(qs.order_by("pk").values("pk")[:1])).values(
+            kind=Value("f"), g_item=F("item_id"), g_nation=null(IntegerField()), g_status=F("status"),
+            **item_names, **no_stats, **fresh, f_shortfall=null(big), f_hidden=Value(0), **no_figures))
     groups: dict[int, list[dict]] = defaultdict(list)
     results: dict[Pair, shortfalls.ShortfallResult] = {}
     items: dict[int, StoredItem] = {}
     last = None
     pending_long = False
-    for values in branch_stats.union(branch_own, branch_hidden, all=True).values_list(*columns):
+    for values in branch_stats.union(*parts, all=True).values_list(*columns):
         row = dict(zip(columns, values, strict=True))
+        if row["kind"] == "f":
+            for moment in (row["last"], row["run"]):
+                if moment is not None and (last is None or moment > last):
+                    last = moment
+            pending_long = bool(row["pending"])
+            continue
         item_id = row["g_item"]
         items.setdefault(item_id, StoredItem(
             name=row["name"], unit=row["unit"], category_id=row["category_id"], category_name=row["category_name"],
@@ -369,10 +378,6 @@ def reader_figures(*, actor, as_of: dt.date | None = None, snapshot_id: int | No
                 groups[item_id].append(_group_of(position, mine=pair[0] == me))
         else:
             groups[item_id].append(row)
-        for moment in (row["last"], row["run"]):
-            if moment is not None and (last is None or moment > last):
-                last = moment
-        pending_long = pending_long or bool(row["pending"])
     return ReaderFigures(
         nation_id=me, as_of=None if today else as_of, snapshot_id=snapshot_id, results=results, items=items,
         stats={i: _rollup_stats(g) for i, g in groups.items()}, last_computed=last, pending_too_long=pending_long)
