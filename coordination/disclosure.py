@@ -444,7 +444,9 @@ def demand_figures(*, shortfall: Contributions, contracted: Contributions, natio
     ``shortfall``: nation → shortfall; ``contracted``: nation → quantity still to come on its orders
     (only nations' orders count here, never as contributors to the shortfall); ``national_capacity``:
     nation → capacity from its own rates (capacity from production lines is reference data: not
-    passed); ``demand``: the ``procurement.aggregate_demand`` result; ``limits`` as in ``rollup_figures``.
+    passed, it is in ``demand.capacity_per_month`` only; the capacity is checked on the national part, so
+    an item whose capacity comes from lines only is hidden from a nation too); ``demand``: the
+    ``procurement.aggregate_demand`` result; ``limits`` as in ``rollup_figures``.
 
     The reader sees the recipient's uncovered need, so demand (= Σ shortfall + uncovered), gap, share
     and months of capacity are computed **from the shown figures** (the rounded shortfall, contracted and
@@ -457,8 +459,9 @@ def demand_figures(*, shortfall: Contributions, contracted: Contributions, natio
             demand.contracted_share, demand.capacity_per_month, demand.months_of_capacity)))
     short = disclose(demand.nation_shortfall, shortfall, reader, restricted=restricted, limits=limits)
     contr = disclose(demand.contracted, contracted, reader)
-    cap_reason = primary_reason(national_capacity, reader) if any(national_capacity.values()) else None
-    cap = hidden(cap_reason) if cap_reason else shown(demand.capacity_per_month, reader)
+    # Checked on the nations' own rates whether or not any is non-zero: shown whenever none was, it told a
+    # nation with no rate of its own that no other nation produced the item (found by the property test).
+    cap = disclose(demand.capacity_per_month, national_capacity, reader)
     from_shown = type(demand)(  # the same formulas (procurement.ItemDemand) on the shown figures
         item_id=demand.item_id, nation_shortfall=short.value or 0, nations_short=demand.nations_short,
         recipient_uncovered=recipient_uncovered, contracted=contr.value or 0,

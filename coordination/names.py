@@ -9,7 +9,9 @@ module only feeds it:
 - ``NAME_FIELDS``/``name_of(row, prefix)``: a ``values()`` row that selected both columns (no extra query:
   selectors add ``f"{prefix}name_fr"`` beside ``f"{prefix}name"``);
 - ``name_expression(prefix)``: the same rule in SQL, for ``order_by`` on a paginated list (sorting by the
-  shown name); ``tests/coordination/test_names.py`` checks it gives what ``localized`` gives.
+  shown name); ``tests/coordination/test_names.py`` checks it gives what ``localized`` gives;
+- ``ItemLabel``/``CategoryLabel``: ``item_label``/``category_label`` for a result row (a dataclass) that
+  carries ``item_name``/``item_name_fr`` or ``category_name``/``category_name_fr``.
 
 Why not django-modeltranslation: it keeps ``name`` as the database column and rewrites lookups only on the
 registered model's own manager, so the many ``values("item__name")`` reads through pledges, stock reports
@@ -60,6 +62,25 @@ def name_expression(prefix: str = "", language: str | None = None):
     if _language(language) != FRENCH:
         return F(f"{prefix}name")
     return Coalesce(NullIf(F(f"{prefix}name_fr"), Value("")), F(f"{prefix}name"))
+
+
+class ItemLabel:
+    """Mixin for a result row (a dataclass, frozen or not) with ``item_name`` and ``item_name_fr`` fields: the
+    item's name in the reader's language as ``item_label``; ``item_name`` stays English. No fields of its own
+    (a dataclass inheriting it keeps its field order and defaults)."""
+
+    @property
+    def item_label(self) -> str:
+        return localized(self.item_name, self.item_name_fr)
+
+
+class CategoryLabel:
+    """Mixin for a result row with ``category_name`` and ``category_name_fr`` fields: ``category_label``, the
+    category's name in the reader's language (as ``ItemLabel``)."""
+
+    @property
+    def category_label(self) -> str:
+        return localized(self.category_name, self.category_name_fr)
 
 
 def sort_key(text: str) -> str:

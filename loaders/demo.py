@@ -110,6 +110,10 @@ NATIONS_FR: dict[str, str] = {
     "POL": "Pologne", "PRT": "Portugal", "ROU": "Roumanie", "SVK": "Slovaquie", "SVN": "Slovénie",
     "ESP": "Espagne", "SWE": "Suède", "TUR": "Turquie", "GBR": "Royaume-Uni", "USA": "États-Unis",
     "UKR": "Ukraine", "EU": "Institutions de l’UE",
+    # partners that are donors in the Kiel tracker data (loaders/ust.py creates them on import)
+    "AUS": "Australie", "AUT": "Autriche", "CHE": "Suisse", "CHN": "Chine", "CYP": "Chypre", "IND": "Inde",
+    "IRL": "Irlande", "JPN": "Japon", "KOR": "Corée du Sud", "MLT": "Malte", "NZL": "Nouvelle-Zélande",
+    "TWN": "Taïwan",
 }
 
 # --- Catalogue (NSNs and unit values are illustrative) ---------------------------------------------

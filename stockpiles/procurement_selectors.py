@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
@@ -20,11 +21,12 @@ from django.utils import timezone
 
 from coordination import disclosure
 from coordination.access import VIEW, Scope, scope_for
-from coordination.models import Item, Nation
-from coordination.names import localized, sort_key
+from coordination.models import Nation
+from coordination.names import CategoryLabel, ItemLabel, sort_key
+from pledges import fulfilment
 from pledges.selectors import recipient_gap_figures
 from stockpiles import procurement, shortfalls
-from stockpiles.engine import compute_isolated, shortfall_inputs
+from stockpiles.engine import compute_isolated, latest_report_subquery, shortfall_inputs
 from stockpiles.models import (
     AgreementParticipant,
     CurrentStock,
@@ -32,9 +34,8 @@ from stockpiles.models import (
     Order,
     OrderScheduleLine,
     ProductionRate,
-    StockReport,
 )
-from stockpiles.selectors import StoredFigures, nation_positions, stored_figures
+from stockpiles.selectors import NationPosition, StoredFigures, nation_positions, stored_figures, stored_items
 
 logger = logging.getLogger(__name__)
 
@@ -177,7 +178,10 @@ def order_list(*, actor, nation=None, item=None, agreement=None, status: str | N
 
 
 @dataclass(frozen=True)
-class ScheduledDelivery:
+class ScheduledDelivery(ItemLabel):
+    """A delivery schedule line with its order's figures; ``item_label``: the item's name in the reader's
+    language (``coordination.names``)."""
+
     line_id: int
     due_on: dt.date
     quantity: int
@@ -192,11 +196,6 @@ class ScheduledDelivery:
     agreement_id: int | None
     agreement_name: str | None
     item_name_fr: str = ""
-
-    @property
-    def item_label(self) -> str:
-        """The item's name in the reader's language (``coordination.names``)."""
-        return localized(self.item_name, self.item_name_fr)
     ordered_on: dt.date | None = None  # the order's date (a past date's timeline: the orders placed by then)
 
 
@@ -227,11 +226,12 @@ def scheduled_deliveries(*, actor, item=None, nation=None, since: dt.date | None
 # --- Aggregated demand vs contracted vs capacity -----------------------------------------------------
 
 @dataclass(frozen=True)
-class ItemDemandRow:
+class ItemDemandRow(ItemLabel, CategoryLabel):
     """Per item: demand (nation shortfalls + the recipient's uncovered need) vs contracted vs capacity.
 
     A figure is None when ``coordination.disclosure.demand_figures`` hides it from this viewer;
-    ``reasons`` names why (field name → reason code).
+    ``reasons`` names why (field name → reason code). ``item_label``/``category_label``: its names in the
+    reader's language (``coordination.names``).
     """
 
     item_id: int
@@ -250,15 +250,6 @@ class ItemDemandRow:
     reasons: dict[str, str] = field(default_factory=dict)
     item_name_fr: str = ""
     category_name_fr: str = ""
-
-    @property
-    def item_label(self) -> str:
-        """The item's name in the reader's language (``coordination.names``); ``item_name`` stays English."""
-        return localized(self.item_name, self.item_name_fr)
-
-    @property
-    def category_label(self) -> str:
-        return localized(self.category_name, self.category_name_fr)
 
     @property
     def suppressed(self) -> bool:
@@ -346,43 +337,20 @@ def procurement_overview(*, actor, as_of: dt.date | None = None, item=None,
         if o.ordered_on is None or o.ordered_on <= on:  # the caller's ``order_facts``: every order, dated
             orders[o.item_id].append(o)
     rates = _capacity_rates(as_of=on, item_ids=item_ids)
-    capacity = {item_id: procurement.capacity_by_nation(series, on) for item_id, series in rates.items()}
-    national_producers = _national_producers(capacity_by_item=capacity, as_of=on, item_ids=item_ids, rates=rates)
 
-    wanted = set(positions) | set(gaps) | set(orders) | set(capacity)
-    items = {i: (it.name, it.unit, it.category_name, it.name_fr, it.category_name_fr)
-             for i, it in stored.items.items()}
-    missing = wanted - set(items)  # items with demand, contracts or capacity but no shortfall row: one query
-    if missing:
-        items.update({i: (name, unit, category, name_fr, category_fr)
-                      for i, name, unit, category, name_fr, category_fr in Item.objects.filter(pk__in=missing)
-                      .order_by().values_list("pk", "name", "unit", "category__name", "name_fr", "category__name_fr")})
+    wanted = set(positions) | set(gaps) | set(orders) | set(rates)
+    # the items with demand, contracts or capacity but no shortfall row: one query (none when there is none)
+    items = {**stored.items, **stored_items(wanted - set(stored.items))}
     rows = []
     for item_id in wanted:
-        name, unit, category_name, name_fr, category_name_fr = items[item_id]
-        cap_by_nation = capacity.get(item_id, {})
-        by_nation = positions.get(item_id, {})
-        d = procurement.aggregate_demand(
-            item_id=item_id,
-            shortfalls=by_nation.values(),
-            gaps=gaps.get(item_id, []),
-            contracted=procurement.contracted_outstanding(orders.get(item_id, [])),
-            capacity_per_month=sum(cap_by_nation.values()),
-        )
-        contracted_by: dict[int, int] = defaultdict(int)
-        for o in orders.get(item_id, []):
-            contracted_by[o.nation_id] += o.outstanding
-        producers = national_producers.get(item_id, set())
-        f = disclosure.demand_figures(
-            shortfall={n: p.shortfall for n, p in by_nation.items()}, contracted=contracted_by,
-            national_capacity={n: cap_by_nation[n] for n in producers}, recipient_uncovered=d.recipient_uncovered,
-            demand=d, reader=reader, limits={n: p.limit for n, p in by_nation.items()},
-        )
+        it = items[item_id]
+        d, f = demand_row(item_id=item_id, positions=positions.get(item_id, {}), gaps=gaps.get(item_id, []),
+                          orders=orders.get(item_id, []), rates=rates.get(item_id, []), on=on, reader=reader)
         if not f.listed:  # decided on the figures as this reader sees them (coordination.disclosure)
             continue
         rows.append(ItemDemandRow(
-            item_id=item_id, item_name=name, unit=unit, category_name=category_name,
-            item_name_fr=name_fr, category_name_fr=category_name_fr,
+            item_id=item_id, item_name=it.name, unit=it.unit, category_name=it.category_name,
+            item_name_fr=it.name_fr, category_name_fr=it.category_name_fr,
             nation_shortfall=f.nation_shortfall.value, nations_short=f.nations_short.value,
             recipient_uncovered=d.recipient_uncovered, demand=f.demand.value, contracted=f.contracted.value,
             gap=f.gap.value, contracted_share=f.contracted_share.value,
@@ -393,25 +361,37 @@ def procurement_overview(*, actor, as_of: dt.date | None = None, item=None,
     return rows
 
 
-def _national_producers(*, capacity_by_item: dict[int, dict[int, int]], as_of: dt.date, item_ids,
-                        rates: dict[int, list[procurement.CapacityRate]] | None = None) -> dict[int, set[int]]:
-    """Per item, the nations whose capacity comes from their own (nation-owned) rate, not from lines:
-    exactly those without a line rate for the item (the rule of ``procurement.capacity_by_nation``).
-    One query (the (item, nation) pairs that have line rates); none when there is no capacity, or when the
-    caller passes the ``rates`` in force it read (``_capacity_rates``, same date and items).
-    """
-    if rates is not None:
-        lines = {(item_id, r.nation_id) for item_id, series in rates.items() for r in series
-                 if r.line_id is not None}
-    else:
-        lines = set(
-            ProductionRate.objects.filter(line__isnull=False, effective_from__lte=as_of).order_by()
-            .values_list("item_id", "nation_id").distinct()
-        ) if capacity_by_item else set()
-    return {
-        item_id: {n for n in by_nation if (item_id, n) not in lines}
-        for item_id, by_nation in capacity_by_item.items()
-    }
+def demand_row(*, item_id: int, positions: Mapping[int, NationPosition], gaps: Iterable[fulfilment.Gap],
+               orders: Iterable[procurement.OrderFacts], rates: Iterable[procurement.CapacityRate], on: dt.date,
+               reader: disclosure.Reader) -> tuple[procurement.ItemDemand, disclosure.DemandFigures]:
+    """One item's demand row, exact (``procurement.aggregate_demand``) and as ``reader`` may see it
+    (``disclosure.demand_figures``), from each nation's position as that reader computes it
+    (``nation_positions``), the recipient gaps over the pledges it may see, the orders placed by ``on``
+    (``OrderFacts``, every nation's) and the production rates in force (``_capacity_rates``, the item's).
+    Pure: ``procurement_overview`` reads, this computes (the property test in
+    tests/coordination/test_disclosure.py calls it).
+
+    Contracted per nation: the outstanding quantity of its orders. Capacity per nation:
+    ``procurement.capacity_by_nation``; a nation's own rate (no line for the item) is its national
+    capacity, a figure of that nation; line capacity is not passed as a nation's figure."""
+    rates = list(rates)
+    orders = list(orders)
+    cap_by_nation = procurement.capacity_by_nation(rates, on)
+    with_lines = {r.nation_id for r in rates if r.line_id is not None}
+    demand = procurement.aggregate_demand(
+        item_id=item_id, shortfalls=positions.values(), gaps=gaps,
+        contracted=procurement.contracted_outstanding(orders), capacity_per_month=sum(cap_by_nation.values()),
+    )
+    contracted_by: dict[int, int] = defaultdict(int)
+    for o in orders:
+        contracted_by[o.nation_id] += o.outstanding
+    figures = disclosure.demand_figures(
+        shortfall={n: p.shortfall for n, p in positions.items()}, contracted=contracted_by,
+        national_capacity={n: c for n, c in cap_by_nation.items() if n not in with_lines},
+        recipient_uncovered=demand.recipient_uncovered, demand=demand, reader=reader,
+        limits={n: p.limit for n, p in positions.items()},
+    )
+    return demand, figures
 
 
 # --- Projection per nation for one item --------------------------------------------------------------
@@ -477,13 +457,14 @@ def item_projection_stored(*, actor, item, stored: StoredFigures, nations, month
         return []
     on = stored.as_of or _today()
     if on >= _today():
-        reports = CurrentStock.objects.filter(nation_id=OuterRef("order__nation_id"), item_id=item_id)
+        report_day = Subquery(CurrentStock.objects.filter(nation_id=OuterRef("order__nation_id"), item_id=item_id)
+                              .order_by("-as_of").values("as_of")[:1])
     else:
-        reports = StockReport.objects.filter(nation_id=OuterRef("order__nation_id"), item_id=item_id, as_of__lte=on)
+        report_day = latest_report_subquery(on, nation=OuterRef("order__nation_id"), item=item_id)
     lines = (OrderScheduleLine.objects.restrict(scope, VIEW)
              .filter(order__item_id=item_id, order__ordered_on__lte=on, order__nation_id__in=results.keys())
              .exclude(order__status=Order.Status.CANCELLED).order_by()
-             .annotate(_reported_on=Subquery(reports.order_by("-as_of").values("as_of")[:1])))
+             .annotate(_reported_on=report_day))
     inflows: dict[int, list[shortfalls.ScheduledInflow]] = defaultdict(list)
     reported_on: dict[int, dt.date | None] = {}
     for n, due, q, received, reported in lines.values_list("order__nation_id", "due_on", "quantity", "received_on",

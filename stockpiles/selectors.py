@@ -12,8 +12,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from itertools import accumulate
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import (
     BigIntegerField,
     BooleanField,
@@ -46,10 +49,10 @@ from coordination import disclosure
 from coordination.access import VIEW, Scope, can_see_nation_detail, scope_for
 from coordination.dates import end_of_day
 from coordination.models import Category, Item, Nation
-from coordination.names import localized, sort_key
+from coordination.names import CategoryLabel, ItemLabel, localized, sort_key
 from pledges.selectors import unseen_owed_by_pair, unseen_owed_pledges
 from stockpiles import shortfalls
-from stockpiles.engine import inflows_by_pair, shortfalls_compute
+from stockpiles.engine import inflows_by_pair, latest_report_subquery, shortfalls_compute
 from stockpiles.models import Alert, Shortfall, ShortfallMark, ShortfallRun, ShortfallVersion, SnapshotRow, StockReport
 
 Pair = tuple[int, int]
@@ -132,7 +135,18 @@ class StoredItem:
 
 
 _ITEM_FIELDS = ("item__name", "item__unit", "item__category_id", "item__category__name", "item__unit_value_eur",
-                "item__name_fr", "item__category__name_fr")
+                "item__name_fr", "item__category__name_fr")  # a StoredItem's, in its order, joined to a pair's row
+
+
+def stored_items(item_ids: Iterable[int]) -> dict[int, StoredItem]:
+    """The items of ``item_ids`` by id, read as ``stored_figures`` joins them (``StoredItem``): for the items a
+    page shows without a stored row. One query (none without ids)."""
+    ids = set(item_ids)
+    if not ids:
+        return {}
+    columns = [f.removeprefix("item__") for f in _ITEM_FIELDS]
+    return {pk: StoredItem(*row)
+            for pk, *row in Item.objects.filter(pk__in=ids).order_by().values_list("pk", *columns)}
 
 
 @dataclass(frozen=True)
@@ -493,6 +507,8 @@ def stored_summary(*, as_of: dt.date | None = None, snapshot_id: int | None = No
     sums = {"n": Count("pk"), "total": Sum("shortfall"), "surplus": Sum(F("available") - F("guideline")),
             "low": Min("coverage"), "expected": Count("pk", filter=_EXPECTED),
             "reported": Count("pk", filter=_EXPECTED & Q(on_hand__isnull=False)), **freshness}
+    # the freshness answers once (per nation and category: a few hundred rows), not on every item's row too
+    item_sums = {**sums, "last": null(DateTimeField()), "run": null(DateTimeField()), "pending": Value(0)}
     # a row's own figures (the largest rows' branch; NULL in the sums' branches)
     row_figures = {f"f_{name}": F(name) for name in _ROW_FIGURES}
     row_figures.update({"f_as_of": F("as_of") if today else null(DateField()),
@@ -504,7 +520,7 @@ def stored_summary(*, as_of: dt.date | None = None, snapshot_id: int | None = No
     # grouped by ids only (narrow keys: the database sums in memory); the names ride along as Max()
     by_item = qs.values(
         kind=Value("i"), g_item=F("item_id"), g_nation=null(IntegerField()), g_status=F("status"),
-    ).annotate(g_category=Max("item__category_id"), **{k: Max(v) for k, v in item_names.items()}, **sums,
+    ).annotate(g_category=Max("item__category_id"), **{k: Max(v) for k, v in item_names.items()}, **item_sums,
                **no_figures)
     by_nation_category = qs.values(
         kind=Value("n"), g_item=null(IntegerField()), g_nation=F("nation_id"), g_status=F("status"),
@@ -700,11 +716,12 @@ def shortfalls_as_of(*, actor, as_of: dt.date, nation: Nation | int | None = Non
 # --- Alliance aggregates --------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class ItemRollupRow:
+class ItemRollupRow(ItemLabel, CategoryLabel):
     """The alliance position for one item, as this reader may see it (``coordination.disclosure``).
 
     A figure is None when suppressed for this reader; ``reasons`` names why (field name → reason code,
     ``disclosure.reason_text`` for the words). The cell always sees every figure, exact.
+    ``item_label``/``category_label``: its names in the reader's language (``coordination.names``).
     """
 
     item_id: int
@@ -721,15 +738,6 @@ class ItemRollupRow:
     unit_value_eur: Decimal | None = None  # the item's reference value (for the EUR figures per category)
     item_name_fr: str = ""
     category_name_fr: str = ""
-
-    @property
-    def item_label(self) -> str:
-        """The item's name in the reader's language (``coordination.names``); ``item_name`` stays English."""
-        return localized(self.item_name, self.item_name_fr)
-
-    @property
-    def category_label(self) -> str:
-        return localized(self.category_name, self.category_name_fr)
 
     @property
     def suppressed(self) -> bool:
@@ -896,10 +904,10 @@ def _rollup_row(item_id: int, item: StoredItem, r: shortfalls.ItemRollup) -> Ite
 
 
 @dataclass(frozen=True)
-class CategoryShortfall:
+class CategoryShortfall(CategoryLabel):
     """One category's alliance shortfall as the reader may see it. Units never add up across items: the
     category's figure is in EUR (each item's roll-up total × its unit value); the largest item is named
-    with its shortfall in its own unit."""
+    with its shortfall in its own unit. ``category_label``: its name in the reader's language."""
 
     category_name: str
     items: list[ItemRollupRow]  # the items short (total shown and > 0), largest EUR first
@@ -908,11 +916,6 @@ class CategoryShortfall:
     unvalued: int  # items short with no unit value (left out of ``value_eur``)
     unit_values: dict[int, Decimal | None] = field(default_factory=dict)
     category_name_fr: str = ""
-
-    @property
-    def category_label(self) -> str:
-        """The category's name in the reader's language (``coordination.names``)."""
-        return localized(self.category_name, self.category_name_fr)
 
     @property
     def largest(self) -> ItemRollupRow | None:
@@ -1148,6 +1151,96 @@ def _valid_on(day: dt.date) -> Q:
     return Q(valid_from__lte=day) & (Q(valid_to__isnull=True) | Q(valid_to__gt=day))
 
 
+def _dates_before(field: str, days: Sequence[dt.date]) -> Case:
+    """How many of ``days`` (ascending) fall before the date in ``field``: for a version's ``valid_from`` the
+    index of the first of them it is valid on, for its ``valid_to`` the first it is no longer valid on
+    (``_valid_on``: from inclusive, to exclusive); ``len(days)`` when the field is NULL (still current) or after
+    them all. Tested from the latest date down (the history's versions are mostly recent)."""
+    n = len(days)
+    return Case(When(**{f"{field}__isnull": True}, then=Value(n)),
+                *(When(**{f"{field}__gt": days[k]}, then=Value(k + 1)) for k in range(n - 1, -1, -1)),
+                default=Value(0), output_field=IntegerField())
+
+
+def _whole(v) -> int | None:
+    return None if v is None else int(round(v))
+
+
+def _past_sums(qs: QuerySet[ShortfallVersion], *, by: str | None, eur: bool, past_dates: Sequence[dt.date]
+               ) -> list[dict]:
+    """The sums of ``shortfall_trend``'s past per line and ``span`` (start x (n + 1) + end, the indexes of
+    ``_dates_before``; one number: the planner estimates the groups of one expression, of two by their product, and
+    then sorts to disk at full size): ``s`` Σ shortfall (x the item's unit value in EUR; items without one left
+    out), ``g`` Σ guideline, ``ns`` and ``ng`` how many of them are not NULL, with the line's ``key`` and labels.
+
+    The versions are summed per item (and nation) first, on the versions table alone; the items, categories and
+    nations are joined to those sums (a few thousand rows at full size), not to every version: the join and the
+    EUR products per version cost more than the scan. One query."""
+    n = len(past_dates)
+    span = ExpressionWrapper(_dates_before("valid_from", past_dates) * (n + 1) + _dates_before("valid_to", past_dates),
+                             output_field=IntegerField())
+    by_item = eur or by in ("category", "item")  # the item's unit value, category or name
+    mm = (n + 1) * (n + 1)
+    if by_item:  # (item, span) as one number too: item x (n + 1)² + span
+        span = ExpressionWrapper(F("item_id") * mm + span, output_field=BigIntegerField())
+    inner = qs.values(*(["nation_id"] if by == "nation" else []), span=span).annotate(
+        s=Sum("shortfall"), g=Sum("guideline"), ns=Count("shortfall"), ng=Count("guideline")).order_by()
+    try:
+        inner_sql, params = inner.query.sql_with_params()
+    except EmptyResultSet:  # a selection that cannot match (e.g. ``.none()``)
+        return []
+    q = connection.ops.quote_name
+    item, category, nation = (q(m._meta.db_table) for m in (Item, Category, Nation))
+    key, labels = {
+        None: ("NULL", "NULL, NULL, NULL"),
+        "category": (f"i.{q('category_id')}", f"MIN(c.{q('name')}), NULL, MIN(c.{q('name_fr')})"),
+        "item": (f"i.{q('id')}", f"MIN(i.{q('name')}), MIN(i.{q('unit')}), MIN(i.{q('name_fr')})"),
+        "nation": (f"v.{q('nation_id')}", f"MIN(n.{q('name')}), NULL, MIN(n.{q('name_fr')})"),
+    }[by]
+    value = f"v.{q('s')} * i.{q('unit_value_eur')}" if eur else f"v.{q('s')}"
+    span_of = f"v.{q('span')} - v.{q('span')} / {mm} * {mm}" if by_item else f"v.{q('span')}"
+    sql = (f"SELECT {key}, {span_of}, SUM({value}), SUM(v.{q('g')}), SUM(v.{q('ns')}), SUM(v.{q('ng')}), {labels} "
+           f"FROM ({inner_sql}) v "
+           + (f"INNER JOIN {item} i ON i.{q('id')} = v.{q('span')} / {mm} " if by_item else "")
+           + (f"INNER JOIN {category} c ON c.{q('id')} = i.{q('category_id')} " if by == "category" else "")
+           + (f"INNER JOIN {nation} n ON n.{q('id')} = v.{q('nation_id')} " if by == "nation" else "")
+           + (f"WHERE i.{q('unit_value_eur')} IS NOT NULL " if eur else "")
+           + (f"GROUP BY {key}, {span_of}" if by else f"GROUP BY {span_of}"))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = ("key", "span", "s", "g", "ns", "ng", "label", "unit", "label_fr")
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _trend_past(rows: Iterable[dict], n: int) -> dict[int | None, tuple[dict, list[int | None], list[int | None]]]:
+    """Each line's past from the sums per (line ``key``, ``span``) of ``_past_sums`` (``s``, ``g``: Σ value
+    and Σ guideline; ``ns``, ``ng``: how many of them are not NULL): on the k-th date, the versions with
+    start <= k < end, i.e. those started by k minus those ended by k (a version ends after it starts). A date
+    with no value counted is None, like a SQL sum over no row. Lines without any value are left out. Returns
+    {key: (a row of the line, for its labels; past; past guideline)}."""
+    acc: dict = {}
+    for row in rows:
+        key = row["key"]
+        if key not in acc:
+            acc[key] = (row, [0] * (n + 1), [0] * (n + 1), [0] * (n + 1), [0] * (n + 1))
+        _row, s, g, ns, ng = acc[key]
+        start, end = divmod(row["span"], n + 1)
+        if start >= end:  # valid on none of the dates
+            continue
+        for deltas, v in ((s, row["s"]), (g, row["g"]), (ns, row["ns"]), (ng, row["ng"])):
+            if v is not None:
+                deltas[start] += v
+                deltas[end] -= v
+    out = {}
+    for key, (row, s, g, ns, ng) in acc.items():
+        past = [_whole(v) if c else None for v, c in zip(accumulate(s[:n]), accumulate(ns[:n]), strict=True)]
+        if any(v is not None for v in past):
+            past_guideline = [_whole(v) if c else None
+                              for v, c in zip(accumulate(g[:n]), accumulate(ng[:n]), strict=True)]
+            out[key] = (row, past, past_guideline)
+    return out
+
+
 def shortfall_trend(*, actor, by: str | None = None, item: int | None = None, nation: int | None = None,
                     category: int | None = None, as_of: dt.date | None = None, months: int = 24, ahead: int = 12,
                     eur: bool = False) -> ShortfallTrend:
@@ -1182,66 +1275,46 @@ def shortfall_trend(*, actor, by: str | None = None, item: int | None = None, na
     if category is not None:
         qs = qs.filter(item__category_id=category)
     unvalued: set[int] = set()
-    valued = qs
-    if eur:
-        valued = qs.filter(item__unit_value_eur__isnull=False)
-        value = ExpressionWrapper(F("shortfall") * F("item__unit_value_eur"),
-                                  output_field=DecimalField(max_digits=32, decimal_places=2))
-    else:
-        value = F("shortfall")
-    key_field, label_field, unit_field, label_fr_field = TREND_GROUPS[by] if by else (None, None, None, None)
+    key_field = TREND_GROUPS[by][0] if by else None
 
-    # 1. The past: the database sums each line's versions valid on each date (NULL: none valid that day).
-    sums = {}
-    for k, d in enumerate(past_dates):
-        sums[f"s{k}"] = Sum(Case(When(_valid_on(d), then=value), default=None))
-        sums[f"g{k}"] = Sum(Case(When(_valid_on(d), then=F("guideline")), default=None))
-    fields = [f for f in (key_field, label_field, unit_field, label_fr_field) if f]
-    rows = list(valued.values(*fields).annotate(**sums)) if fields else [valued.aggregate(**sums)]
-
-    def whole(v) -> int | None:
-        return None if v is None else int(round(v))
+    # 1. The past. A version is valid on the past dates from the first one on or after its start up to (not
+    # including) the first one on or after its end (``_valid_on``): the database sums the versions per item (and
+    # nation) and (start index, end index), the line's value on the k-th date is Σ over those started by k − Σ over
+    # those ended by k (``_trend_past``). One scan with two small expressions per row, whatever the number of dates.
+    rows = _past_sums(qs, by=by, eur=eur, past_dates=past_dates)
 
     lines: dict = {}
-    for row in rows:
-        past = [whole(row[f"s{k}"]) for k in range(len(past_dates))]
-        if all(v is None for v in past):
-            continue
-        key = row[key_field] if key_field else None
+    for key, (row, past, past_guideline) in _trend_past(rows, len(past_dates)).items():
         lines[key] = TrendLine(
-            key=key, label=localized(str(row[label_field]), row[label_fr_field] or "") if label_field else "",
-            unit=row[unit_field] if unit_field else "", past=past,
-            past_guideline=[whole(row[f"g{k}"]) for k in range(len(past_dates))],
+            key=key, label=localized(str(row["label"]), row["label_fr"] or "") if by else "",
+            unit=row["unit"] or "", past=past, past_guideline=past_guideline,
             projected=[0] * len(ahead_dates) if past[-1] is not None else [])
 
     # 2. Ahead: only a pair short at the date moves (available never falls in the projection).
-    report_day = Subquery(StockReport.objects.filter(
-        nation_id=OuterRef("nation_id"), item_id=OuterRef("item_id"), as_of__lte=day,
-    ).order_by("-as_of").values("as_of")[:1])
+    report_day = latest_report_subquery(day)
     short = (qs.filter(_valid_on(day), shortfall__gt=0)
              .annotate(reported_on=Case(When(contracted_inflow__gt=0, then=report_day), default=None,
                                         output_field=DateField()))
              .values_list(key_field or "pk", "nation_id", "item_id", "reported_on", "item__unit_value_eur",
-                          *shortfalls.VERSION_FIGURES))
+                          "available", "guideline", "rate", "shortfall", "contracted_inflow"))
     short = list(short)
-    contracted = {(n, i): reported for _k, n, i, reported, _v, *figures in short
-                  if dict(zip(shortfalls.VERSION_FIGURES, figures, strict=True))["contracted_inflow"] > 0}
+    contracted = {(n, i): reported for _k, n, i, reported, *_v, contracted in short if contracted > 0}
     inflows = inflows_by_pair(reported_on=contracted, as_of=day)
-    for key, n, i, _reported, unit_value, *figures in short:
+    # Σ of each pair's ``shortfalls.projected_shortfalls`` per line, without listing every pair's months
+    ahead_sums = {key: shortfalls.ProjectedSum(len(ahead_dates) - 1) for key, line in lines.items() if line.projected}
+    for key, n, i, _reported, unit_value, available, guideline, rate, shortfall, _contracted in short:
         if eur and unit_value is None:
             unvalued.add(i)
             continue
-        line = lines.get(key if key_field else None)
-        if line is None or not line.projected:
-            continue
-        result = replace(shortfalls.result_from_figures(tuple(figures), day), inflow_by_month=inflows.get((n, i), ()))
-        weight = unit_value if eur else 1
-        for m, amount in enumerate(shortfalls.projected_shortfalls(result, len(ahead_dates) - 1)):
-            line.projected[m] += amount * weight
+        total = ahead_sums.get(key if key_field else None)
+        if total is not None:
+            total.add(available=available, guideline=guideline, rate=rate, shortfall=shortfall,
+                      inflow_by_month=inflows.get((n, i), ()), weight=unit_value if eur else 1)
     ordered = []
-    for line in lines.values():
-        if eur and line.projected:
-            line = replace(line, projected=[int(round(v)) for v in line.projected])
+    for key, line in lines.items():
+        if key in ahead_sums:
+            totals = ahead_sums[key].totals()
+            line = replace(line, projected=[int(round(v)) for v in totals] if eur else totals)
         ordered.append(line)
     ordered.sort(key=lambda line: (-line.peak, line.label))
     return ShortfallTrend(as_of=day, past_dates=past_dates, ahead_dates=ahead_dates, lines=ordered,

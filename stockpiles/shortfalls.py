@@ -573,6 +573,54 @@ def projected_shortfalls(result: ShortfallResult, months: int) -> list[int]:
     return [max(0, p.guideline - p.available) for p in points]
 
 
+class ProjectedSum:
+    """Σ over many pairs of ``projected_shortfalls`` month by month (month 0 .. ``months``), each pair weighted
+    (1, or its unit value for EUR), without listing every pair's months: a pair without contracted inflows adds a
+    constant (no projection, or no production) or a line falling by its rate until it reaches 0 (kept as two
+    difference arrays, level and slope); a pair with contracted inflows adds its months one by one
+    (``projected_available``). Equal to the sum of ``projected_shortfalls`` (tests/stockpiles/test_shortfalls.py).
+    """
+
+    def __init__(self, months: int):
+        self.n = max(0, months) + 1
+        self._level = [0] * (self.n + 1)
+        self._slope = [0] * (self.n + 1)
+        self._each = [0] * self.n
+
+    def add(self, *, available: int | None, guideline: int | None, rate: int | None, shortfall: int,
+            inflow_by_month: tuple[tuple[int, int], ...] = (), weight=1) -> None:
+        n = self.n
+        if available is None or guideline is None:  # no projection: the shortfall as it is
+            self._level[0] += shortfall * weight
+            return
+        if inflow_by_month:
+            inflows = dict(inflow_by_month)
+            for m in range(n):
+                self._each[m] += max(0, guideline - projected_available(available, rate, inflows, m)) * weight
+            return
+        r = rate if rate and rate > 0 else 0
+        base = guideline - available  # month m: max(0, base - m * r)
+        if r == 0:
+            if base > 0:
+                self._level[0] += base * weight
+            return
+        stop = min(n, max(0, -(-base // r)))  # the first month at or above the guideline: base - m * r <= 0
+        if stop:
+            self._level[0] += base * weight
+            self._level[stop] -= base * weight
+            self._slope[0] += r * weight
+            self._slope[stop] -= r * weight
+
+    def totals(self) -> list:
+        out = []
+        level = slope = 0
+        for m in range(self.n):
+            level += self._level[m]
+            slope += self._slope[m]
+            out.append(level - m * slope + self._each[m])
+        return out
+
+
 def projected_totals(results: Iterable[ShortfallResult], months: int) -> list[tuple[date, int]]:
     """Σ over the pairs of the projected shortfall, month by month (production and contracted deliveries,
     ``recovery_projection``); month 0 is today. Pairs without a projection count their shortfall as it is."""

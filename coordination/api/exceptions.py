@@ -84,6 +84,30 @@ def _log_foreign_target_writes(request, view, exc) -> None:
 
 
 def exception_handler(exc, context):
+    """The error as JSON (``_handle``), its texts made encodable: a message that echoes the input (DRF's
+    '"\\ud800" is not a valid choice.') must not turn a 400 into a 500 in the renderer."""
+    response = _handle(exc, context)
+    if response is not None:
+        response.data = encodable(response.data)
+    return response
+
+
+def encodable(value):
+    """``value`` with every text encodable as UTF-8: an unpaired surrogate is written as its escape (\\ud800)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "backslashreplace").decode("utf-8")
+        return value
+    if isinstance(value, dict):
+        return {encodable(k): encodable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [encodable(v) for v in value]
+    return value
+
+
+def _handle(exc, context):
     request = context.get("request")
     try:
         _log_refusal(exc, context)

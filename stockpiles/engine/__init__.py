@@ -9,6 +9,7 @@ from stockpiles.engine.history import (
 from stockpiles.engine.inputs import (
     compute_isolated,
     inflows_by_pair,
+    latest_report_subquery,
     shortfall_inputs,
     shortfall_pairs,
     shortfalls_compute,
@@ -34,7 +35,8 @@ from stockpiles.engine.run import (
 from stockpiles.engine.store import RESULT_COLUMNS, shortfalls_mark_failed, shortfalls_store
 
 __all__ = [
-    "ENGINE_LOCK_KEY", "RESULT_COLUMNS", "compute_isolated", "inflows_by_pair", "shortfalls_compute_with_failures",
+    "ENGINE_LOCK_KEY", "RESULT_COLUMNS", "compute_isolated", "inflows_by_pair", "latest_report_subquery",
+    "shortfalls_compute_with_failures",
     "DrainFlag", "drainflag", "shortfall_alerts_sync_overdue", "history_start", "shortfall_history_rebuild",
     "shortfall_history_rebuild_locked", "shortfall_history_record",
     "shortfall_inputs", "shortfall_mark_item", "shortfall_mark_pairs", "shortfall_marks_pending",

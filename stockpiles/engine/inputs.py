@@ -67,14 +67,22 @@ def inflows_by_pair(*, reported_on: Mapping[Pair, dt.date | None], as_of: dt.dat
             for pair, day in reported_on.items()}
 
 
+def latest_report_subquery(on: dt.date, *, nation=None, item=None) -> Subquery:
+    """The date of the latest stock report on or before ``on`` of the outer row's pair, as a correlated
+    subquery (NULL: none): the pair is the outer row's ``nation_id`` and ``item_id`` unless ``nation``/``item``
+    give another reference (``OuterRef("order__nation_id")``) or an id. ``latest_reports``, the projection's
+    contracted inflows and the trend's read it thus."""
+    return Subquery(
+        StockReport.objects.filter(nation_id=OuterRef("nation_id") if nation is None else nation,
+                                   item_id=OuterRef("item_id") if item is None else item, as_of__lte=on)
+        .order_by("-as_of").values("as_of")[:1]
+    )
+
+
 def latest_reports(*, on: dt.date, nation_ids=None, item_ids=None):
     """The latest stock report on or before ``on`` of every pair (optionally of these nations/items), as
     ``(nation_id, item_id, quantity, as_of)`` rows: one query with a correlated subquery."""
-    latest_day = (
-        StockReport.objects.filter(nation_id=OuterRef("nation_id"), item_id=OuterRef("item_id"), as_of__lte=on)
-        .order_by("-as_of").values("as_of")[:1]
-    )
-    qs = StockReport.objects.filter(as_of__lte=on).filter(as_of=Subquery(latest_day)).order_by()
+    qs = StockReport.objects.filter(as_of__lte=on).filter(as_of=latest_report_subquery(on)).order_by()
     if nation_ids is not None:
         qs = qs.filter(nation_id__in=nation_ids)
     if item_ids is not None:

@@ -130,31 +130,42 @@ def test_procurement_lists_an_item_on_the_figures_a_nation_sees(alliance, today)
 
 
 def test_a_restricted_pledge_never_enters_what_pol_reads_of_fulfilment(alliance, today):
-    """Fulfilment per donor and per item, overdue pledges and the recipient's gaps are sums over the pledges
-    POL may read one by one: DEU's restricted pledge leaves them as they were; a public one moves them."""
+    """Fulfilment per donor and per item, overdue pledges, deliveries per month and the recipient's gaps, today
+    and on a past date, are sums over the pledges POL may read one by one: DEU's restricted pledge, with a
+    delivery, leaves them as they were; a public one moves them."""
     pol = scope_of(alliance["POL"])
     item = alliance["item"]
     factories.RequirementFactory(recipient=alliance["UKR"], item=item, quantity=500,
                                  period_from=today - dt.timedelta(days=60), period_to=today + dt.timedelta(days=300))
 
+    past = today - dt.timedelta(days=2)
+
     def reads():
-        return (
-            [(r.donor.code, r.fulfilment) for r in pledge_selectors.fulfilment_by_donor(actor=pol)],
-            [(r.item.pk, r.fulfilment) for r in pledge_selectors.fulfilment_by_item(actor=pol)],
-            [(r.recipient.code, r.gap) for r in pledge_selectors.recipient_gaps(actor=pol)],
-            [o.pledge.pk for o in pledge_selectors.overdue_pledges(actor=pol)],
-            sourcing_selectors.uncovered_need(actor=pol, item=item),
-        )
+        return tuple(
+            (
+                [(r.donor.code, r.fulfilment) for r in pledge_selectors.fulfilment_by_donor(actor=pol, as_of=on)],
+                [(r.item.pk, r.fulfilment) for r in pledge_selectors.fulfilment_by_item(actor=pol, as_of=on)],
+                [(r.recipient.code, r.gap) for r in pledge_selectors.recipient_gaps(actor=pol, as_of=on)],
+                [o.pledge.pk for o in pledge_selectors.overdue_pledges(actor=pol, on=on)],
+                pledge_selectors.deliveries_per_month(actor=pol, until=on),
+            ) for on in (None, past)
+        ) + (sourcing_selectors.uncovered_need(actor=pol, item=item),)
 
     def pledge(releasability):
-        return pledge_services.pledge_create(
+        created = pledge_services.pledge_create(
             actor=CELL, donor=alliance["DEU"], recipient=alliance["UKR"], item=item, quantity=30,
             announced_on=today - dt.timedelta(days=20), due_on=today - dt.timedelta(days=5),
             source=Pledge.Source.NATIONAL_STOCK, status=Pledge.Status.COMMITTED, releasability=releasability,
             reference=f"DEU {releasability}")
+        pledge_services.delivery_create(actor=CELL, pledge_id=created.pk, quantity=10, status="delivered",
+                                        delivered_on=today - dt.timedelta(days=10))
+        return created
 
     before = reads()
     pledge("restricted")
     assert reads() == before
     pledge("public")
-    assert reads() != before
+    after = reads()
+    for on in (0, 1):  # each read moves with a pledge POL may read, today and on the past date
+        assert all(a != b for a, b in zip(after[on], before[on], strict=True)), on
+    assert after[2] != before[2]

@@ -159,3 +159,10 @@ def test_a_write_refused_by_the_services_names_the_line_and_rolls_back_the_file(
         run_import(tmp_path)
     assert Pledge.objects.get(pk=abrams.pk).quantity == 31
     assert Pledge.objects.get(reference="UST weapons.csv: Belgium / Tanks / Leopard-1").value_eur == 516317
+
+
+def test_every_nation_of_the_tracker_has_a_french_name(imported):
+    """A French reader sees every donor in French, the partners the import creates (Australia, Japan …) too."""
+    without = sorted(Nation.objects.filter(name_fr="").values_list("code", flat=True))
+    assert without == []
+    assert Nation.objects.get(code="AUS").name_fr == "Australie"

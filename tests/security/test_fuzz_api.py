@@ -109,6 +109,19 @@ def test_unpaired_surrogates_are_a_400(clients, resource, body):
     assert "surrogate" in json.dumps(response.json()).lower()
 
 
+@pytest.mark.parametrize("resource,body", [
+    ("nations", {"role": "\ud800"}),  # DRF's choice message echoes the value: '"\ud800" is not a valid choice.'
+    ("pledges", {"source": "\udfff", "status": "x\ud800"}),
+    ("deliveries", {"status": "\ud800"}),
+])
+def test_a_message_that_echoes_a_surrogate_is_still_a_400(clients, resource, body):
+    """An error message quoting the input (a choice field's) carries the surrogate into the response: written as
+    its escape, the answer is a 400 with that field named, not a 500 in the renderer."""
+    response = clients["cell"].post(f"/api/v1/{resource}/", data=json.dumps(body), content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert set(body) <= set(response.json())
+
+
 def send(client: APIClient, method: str, url: str, body) -> None:
     # json.dumps escapes lone surrogates (\ud800), as a real client's JSON would carry them.
     response = getattr(client, method)(url, data=json.dumps(body), content_type="application/json")

@@ -1,6 +1,7 @@
 """stockpiles.shortfalls: worked examples written out by hand, and properties (hypothesis)."""
 
 import datetime as dt
+from decimal import Decimal
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -182,3 +183,30 @@ def test_rollup_equals_sum_of_parts(many):
     assert sum(r.statuses.values()) == len(results)
     # Gross never less than what netting would give: a surplus never hides another nation's shortfall.
     assert r.total_shortfall >= max(0, -r.net_position)
+
+
+_pair = st.tuples(
+    st.one_of(st.none(), st.integers(-500, 5_000)),  # available
+    st.one_of(st.none(), st.integers(0, 5_000)),  # guideline
+    st.one_of(st.none(), st.integers(-50, 800)),  # rate
+    st.integers(0, 5_000),  # shortfall as stored
+    st.lists(st.tuples(st.integers(0, 30), st.integers(1, 2_000)), max_size=3, unique_by=lambda t: t[0]),  # inflows
+    st.sampled_from([1, 3, Decimal("2.50")]),  # weight (EUR: the unit value)
+)
+
+
+@given(pairs=st.lists(_pair, max_size=12), months=st.integers(0, 30))
+def test_projected_sum_is_the_sum_of_each_pairs_projection(pairs, months):
+    """``ProjectedSum`` (difference arrays for the pairs without contracts) == Σ weight x ``projected_shortfalls``."""
+    total = s.ProjectedSum(months)
+    expected = [0] * (months + 1)
+    for available, guideline, rate, shortfall, inflows, weight in pairs:
+        result = s.ShortfallResult(
+            as_of=dt.date(2025, 1, 31), status="below_guideline", on_hand=available, guideline=guideline, owed=0,
+            available=available, shortfall=shortfall, coverage=None, rate=rate, months_to_recover=None,
+            not_recovering=False, inflow_by_month=tuple(sorted(inflows)))
+        for m, v in enumerate(s.projected_shortfalls(result, months)):
+            expected[m] += v * weight
+        total.add(available=available, guideline=guideline, rate=rate, shortfall=shortfall,
+                  inflow_by_month=result.inflow_by_month, weight=weight)
+    assert total.totals() == expected

@@ -89,6 +89,22 @@ def test_freshness_from_the_one_read(world, django_assert_max_num_queries):
         assert stored.stale == expected
 
 
+def test_items_read_alone_are_named_as_the_one_read_joins_them(world, django_assert_max_num_queries):
+    """``stored_items`` (the items a page shows without a stored row, e.g. the procurement demand's) gives the
+    same ``StoredItem`` as ``stored_figures``' join: the same columns in the same order."""
+    shell = world["shell"]
+    shell.name_fr = "Obus de 155 mm"
+    shell.save()
+    stored = selectors.stored_figures()
+    assert shell.pk in stored.items and stored.items[shell.pk].name_fr == "Obus de 155 mm"
+    assert any(item.unit_value_eur is not None for item in stored.items.values())
+    with django_assert_max_num_queries(1):
+        alone = selectors.stored_items(stored.items)
+    assert alone == stored.items
+    with django_assert_max_num_queries(0):
+        assert selectors.stored_items([]) == {}
+
+
 @pytest.mark.parametrize("as_of", [None, PAST])
 def test_the_item_projection_from_the_one_read_is_the_engine_s(world, nations, as_of, django_assert_max_num_queries):
     shell = world["shell"]

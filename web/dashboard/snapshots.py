@@ -34,6 +34,10 @@ REASON_LABELS = {
 }
 
 
+# The comparison page shows this many changed pairs, the largest first; the export has them all.
+COMPARE_PAGE = 100
+
+
 class SnapshotForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120,
                            widget=forms.TextInput(attrs={"placeholder": _("Weekly briefing 2024-W18")}))
@@ -109,13 +113,26 @@ def changes_table(comparison: snapshot_selectors.Comparison, scope) -> Table:
                  Column("status", _("Status now"), "badge"), Column("why", _("Why"))],
         empty=_("Nothing changed between the two."),
     )
+    table.total = comparison.total if comparison.total > len(comparison.changes) else None
+    # An export holds every changed pair (tens of thousands at full size) over ~50 nations, ~1,000 items, a few
+    # statuses and reason sets: each cell is built once per value, not once per row (a URL reversed per row
+    # took most of the export's time).
+    nations, items, badges, whys = {}, {}, {}, {}
     for c in comparison.changes:
-        why = ", ".join(str(REASON_LABELS[r]) for r in c.reasons)
+        if c.nation.pk not in nations:
+            nations[c.nation.pk] = nation_cell(scope, c.nation)
+        if c.item.pk not in items:
+            items[c.item.pk] = item_cell(c.item)
+        status = c.after.status if c.after else None
+        if status not in badges:
+            badges[status] = status_badge(status) if c.after else Badge(_("no row"), "badge-muted")
+        if c.reasons not in whys:
+            whys[c.reasons] = ", ".join(str(REASON_LABELS[r]) for r in c.reasons)
         table.rows.append([
-            nation_cell(scope, c.nation), item_cell(c.item),
+            nations[c.nation.pk], items[c.item.pk],
             c.before.shortfall if c.before else None, c.after.shortfall if c.after else None, c.shortfall_delta,
             c.before.available if c.before else None, c.after.available if c.after else None,
-            status_badge(c.after.status) if c.after else Badge(_("no row"), "badge-muted"), why,
+            badges[status], whys[c.reasons],
         ])
     return table
 
@@ -127,12 +144,14 @@ def snapshot_compare(request: HttpRequest) -> HttpResponse:
     snapshots = list(snapshot_selectors.snapshot_list(actor=scope))
     a = _side(snapshots, request.GET.get("a"), today_allowed=False)
     b = _side(snapshots, request.GET.get("b"), today_allowed=True)
-    comparison = snapshot_selectors.snapshot_compare(actor=scope, a=a, b=b)
-    table = changes_table(comparison, scope)
     fmt = request.GET.get("export")
+    if fmt is not None and (fmt not in FORMATS or request.GET.get("table", "changes") != "changes"):
+        raise Http404(_("Unknown export."))
+    # The page shows the largest changes; the export has every changed pair.
+    comparison = snapshot_selectors.snapshot_compare(actor=scope, a=a, b=b,
+                                                     limit=None if fmt is not None else COMPARE_PAGE)
+    table = changes_table(comparison, scope)
     if fmt is not None:
-        if fmt not in FORMATS or request.GET.get("table", "changes") != "changes":
-            raise Http404(_("Unknown export."))
         return export_response(table=table, fmt=fmt, as_of=comparison.b_as_of)
     return page(request, "dashboard/snapshot_compare.html", {
         "scope": scope, "comparison": comparison, "table": table, "today": timezone.localdate(),
