@@ -36,6 +36,10 @@ Public API (stable; the briefing and every page call these):
   rows of figures shown together; ``series_figures(...)`` for one figure over consecutive periods
   (sourcing's headroom by month) and ``others_from_shown(...)``, the other nations' part of it as the reader
   may know it (what sourcing's split for a nation is computed from);
+- the same rules on a few aggregates instead of every nation's contribution (what a database can sum):
+  ``Contributors`` / ``contributors(...)``, ``primary_reason_of(...)``, ``RollupStats`` /
+  ``rollup_figures_of(...)`` (the dict-taking functions build these and call them: one implementation of each
+  rule);
 - ``rounded(value, reader)``, ``reason_text(code)``, ``suppressed_text(figure)`` (the words a
   page, an export or the API shows in place of a hidden figure), ``REASONS`` and the codes.
 
@@ -119,23 +123,67 @@ def suppressed_text(figure: Figure) -> str:
     return figure.note
 
 
+@dataclass(frozen=True)
+class Contributors:
+    """What rules (a) decide one figure on, for one reader: of the nations other than the reader with a
+    non-zero contribution, how many (``k``), the sum and the largest of their contributions' magnitudes, the
+    reader's own contribution (magnitude), and over those same ``k`` nations whether every one's limit is
+    known (``caps_known``) with the sum, the smallest and the largest of the limits. The rules read nothing
+    else, so the database can compute these per item (``stockpiles.selectors.reader_figures``) and the
+    decision is the one the contributions themselves give (``contributors``)."""
+
+    k: int = 0
+    total: int | float = 0
+    largest: int | float = 0
+    own: int | float = 0
+    caps_known: bool = False
+    cap_sum: int | float = 0
+    cap_min: int | float | None = None
+    cap_max: int | float | None = None
+
+
+def _of_others(others: Mapping[int, int | float], own: int | float, limits: Limits | None) -> Contributors:
+    limits = limits or {}
+    caps = [limits.get(n) for n in others]
+    known = all(c is not None for c in caps)
+    values = list(others.values())
+    return Contributors(
+        k=len(values), total=sum(values), largest=max(values, default=0), own=own, caps_known=known,
+        cap_sum=sum(caps) if known else 0, cap_min=min(caps) if known and caps else None,
+        cap_max=max(caps) if known and caps else None)
+
+
+def contributors(contributions: Contributions, reader: Reader, limits: Limits | None = None) -> Contributors:
+    """The ``Contributors`` of one figure from each nation's contribution (and what the reader knows of each
+    one's largest value, ``limits``: a nation left out, or None, has no known limit)."""
+    others = {n: abs(v) for n, v in contributions.items() if n != reader.nation_id and v}
+    own = abs(contributions.get(reader.nation_id, 0) or 0)
+    return _of_others(others, own, limits)
+
+
 def primary_reason(contributions: Contributions, reader: Reader, *, restricted: bool = False,
                    limits: Limits | None = None) -> str | None:
     """Rule (a) and (c) for one figure, the sum of ``contributions`` shown rounded: None when the reader
     may see it, else the reason. ``limits``: what the reader knows of each contributor's largest value
-    (a nation left out, or None, has no known limit)."""
+    (a nation left out, or None, has no known limit). ``primary_reason_of`` on ``contributors(...)``."""
     if reader.is_cell:
         return None
     if restricted:
         return RESTRICTED
-    others = {n: abs(v) for n, v in contributions.items() if n != reader.nation_id and v}
-    if len(others) < min_other_nations():
+    return primary_reason_of(contributors(contributions, reader, limits), reader)
+
+
+def primary_reason_of(c: Contributors, reader: Reader, *, restricted: bool = False) -> str | None:
+    """``primary_reason`` from the figure's ``Contributors`` (the one implementation of rules a and c)."""
+    if reader.is_cell:
+        return None
+    if restricted:
+        return RESTRICTED
+    if c.k < min_other_nations():
         return FEW
-    values = list(others.values())
-    if max(values) * 100 > float(settings.AGGREGATE_DOMINANCE_PERCENT) * sum(values):
+    if c.largest * 100 > float(settings.AGGREGATE_DOMINANCE_PERCENT) * c.total:
         return DOMINANT
-    own = abs(contributions.get(reader.nation_id, 0) or 0)
-    return pinned_reason(others, reader, own=own, limits=limits)
+    return pinned_reason_of(c, reader)
 
 
 def exact_range(shown_value: int | float, reader: Reader) -> tuple[int | float, int | float]:
@@ -167,25 +215,29 @@ def pinned_reason(others: Mapping[int, int | float], reader: Reader, *, own: int
     number of contributors and their limits) and never of the exact sum: so "hidden for this reason"
     tells the reader only that the whole rounding interval lies near a bound, a region at least twice
     the protection wide, and a shown figure leaves its whole rounding interval open.
+    ``pinned_reason_of`` on the others' ``Contributors``.
     """
-    limits = limits or {}
-    k = len(others)
+    return pinned_reason_of(_of_others(others, own, limits), reader)
+
+
+def pinned_reason_of(c: Contributors, reader: Reader) -> str | None:
+    """``pinned_reason`` from the ``Contributors`` (the one implementation of the rule). A limit too low, or
+    the others' too low, narrows one nation when it does for the smallest limit, or for the sum of the
+    others' limits without the largest: the two extremes of "for some contributor"."""
+    k = c.k
     if not k:
         return None
-    total = sum(others.values())
-    lo, hi = exact_range(rounded(own + total, reader), reader)
-    lo, hi = lo - own, hi - own
+    lo, hi = exact_range(rounded(c.own + c.total, reader), reader)
+    lo, hi = lo - c.own, hi - c.own
     margin = 2 * protection(max(1, lo) / k)
     if lo - k < margin:  # the interval reaches down to "every one of them at 1"
         return PINNED
-    caps = [limits.get(n) for n in others]
-    if all(c is not None for c in caps):
-        cap_sum = sum(caps)
-        if cap_sum - hi < margin:  # ... or up to "every one of them at its limit"
+    if c.caps_known:
+        if c.cap_sum - hi < margin:  # ... or up to "every one of them at its limit"
             return PINNED
-        for cap in caps:  # a limit so low, or the others' so low, that the limits alone narrow one
-            if cap - 1 < margin or (k > 1 and (cap_sum - cap) - (k - 1) < margin):
-                return PINNED
+        # a limit so low, or the others' so low, that the limits alone narrow one
+        if c.cap_min - 1 < margin or (k > 1 and (c.cap_sum - c.cap_max) - (k - 1) < margin):
+            return PINNED
     return None
 
 
@@ -311,26 +363,51 @@ def rollup_figures(*, shortfall: Contributions, surplus: Contributions, counted:
     of the surpluses minus the shown total (never a second rounding of the total). The counts are shown
     only with the total (they tell how many contributed to it).
     """
-    total_value = sum(shortfall.values())
-    net_value = sum(surplus.values())
-    below_value = sum(1 for v in shortfall.values() if v > 0)
+    positive, _negative = _split(surplus)
+    stats = RollupStats(
+        total=sum(shortfall.values()), below=sum(1 for v in shortfall.values() if v > 0), counted=len(counted),
+        net=sum(surplus.values()), surpluses=sum(positive.values()),
+        shortfall=contributors(shortfall, reader, limits), surplus=contributors(positive, reader, surplus_limits),
+        others_not_short=any(n != reader.nation_id and not shortfall.get(n) for n in counted))
+    return rollup_figures_of(stats, reader, restricted=restricted)
+
+
+@dataclass(frozen=True)
+class RollupStats:
+    """What ``rollup_figures`` decides one item's row on, for one reader: Σ shortfall (``total``), how many
+    nations are short (``below``) and compared (``counted``), Σ surplus of the compared (``net``, the cell's),
+    Σ of their positive surpluses (``surpluses``), the ``Contributors`` of the shortfall (limits: guideline +
+    owed) and of the compared nations' positive surpluses (no known ceiling), and whether another compared
+    nation than the reader has no shortfall (``others_not_short``)."""
+
+    total: int | float
+    below: int
+    counted: int
+    net: int | float
+    surpluses: int | float
+    shortfall: Contributors
+    surplus: Contributors
+    others_not_short: bool
+
+
+def rollup_figures_of(s: RollupStats, reader: Reader, *, restricted: bool = False) -> RollupFigures:
+    """``rollup_figures`` from the item's ``RollupStats`` (the one implementation of its rules)."""
     if reader.is_cell:
-        return RollupFigures(Figure(total_value), Figure(net_value), Figure(below_value), Figure(len(counted)))
-    total = disclose(total_value, shortfall, reader, restricted=restricted, limits=limits)
+        return RollupFigures(Figure(s.total), Figure(s.net), Figure(s.below), Figure(s.counted))
+    reason = primary_reason_of(s.shortfall, reader, restricted=restricted)
+    total = hidden(reason) if reason else shown(s.total, reader)
     if total.suppressed:
         related = hidden(RELATED if total.reason != RESTRICTED else RESTRICTED)
         return RollupFigures(total, related, related, related)
-    positive, _negative = _split(surplus)
     # net = Σ positive surpluses − total. It is shown as rounded(Σ positive surpluses) − the shown total:
     # rounding the net on its own would be a second rounding of the total (the reader knows its own
     # surplus), and the two together narrow it. When every other compared nation is short, the surpluses
     # are the reader's own and the net tells nothing the total does not; otherwise they are a figure of
     # their own, checked like any other (an "at guideline" nation would otherwise be seen at exactly 0).
-    surpluses = rounded(sum(positive.values()), reader)
-    others_not_short = any(n != reader.nation_id and not shortfall.get(n) for n in counted)
-    reason = primary_reason(positive, reader, limits=surplus_limits) if others_not_short else None
+    surpluses = rounded(s.surpluses, reader)
+    reason = primary_reason_of(s.surplus, reader) if s.others_not_short else None
     net = hidden(reason) if reason else Figure(surpluses - total.value)
-    return RollupFigures(total, net, Figure(below_value), Figure(len(counted)))
+    return RollupFigures(total, net, Figure(s.below), Figure(s.counted))
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from django.db.models import (
     IntegerField,
     Max,
     Min,
+    OuterRef,
     Q,
     QuerySet,
     Subquery,
@@ -41,7 +42,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast
+from django.db.models.functions import Abs, Cast
 from django.utils import timezone
 
 from coordination import disclosure
@@ -49,7 +50,7 @@ from coordination.access import VIEW, Scope, can_see_nation_detail, scope_for
 from coordination.dates import end_of_day
 from coordination.models import Category, Item, Nation
 from coordination.names import CategoryLabel, ItemLabel, localized, sort_key
-from pledges.selectors import unseen_owed_by_pair
+from pledges.selectors import unseen_owed_by_pair, unseen_owed_pledges
 from stockpiles import shortfalls
 from stockpiles.engine import inflows_by_pair, latest_report_subquery, shortfalls_compute
 from stockpiles.models import Alert, Shortfall, ShortfallMark, ShortfallRun, ShortfallVersion, SnapshotRow, StockReport
@@ -248,6 +249,202 @@ def _stored_rows(*, as_of: dt.date | None, snapshot_id: int | None) -> QuerySet:
     if _is_past(as_of):
         return versions_valid_on(as_of, scope=None)
     return Shortfall.objects.order_by()
+
+
+@dataclass(frozen=True)
+class ReaderFigures:
+    """What a nation's overview and briefing need of one date's stored figures (today's rows, a past date's
+    versions, a snapshot's rows), read by ``reader_figures`` for that nation: per item the few aggregates over
+    its nations that the roll-up is disclosed on (``stats``: ``disclosure.RollupStats`` for this reader and the
+    count per status), and the reader's own pairs in full (``results``). Takes the place of ``StoredFigures``
+    where a nation's pages read only the roll-up and their own rows (``visible``, ``items``, ``stale``);
+    ``alliance_rollup(stored=...)`` reads it."""
+
+    nation_id: int
+    as_of: dt.date | None
+    snapshot_id: int | None
+    results: dict[Pair, shortfalls.ShortfallResult]
+    items: dict[int, StoredItem]
+    stats: dict[int, tuple[disclosure.RollupStats, dict[str, int]]]
+    last_computed: dt.datetime | None = None
+    pending_too_long: bool = False
+
+    def visible(self, scope: Scope) -> dict[Pair, shortfalls.ShortfallResult]:
+        """The reader's own pairs (the only scope this read serves)."""
+        if scope.is_cell or scope.nation_id != self.nation_id:
+            raise ValueError("ReaderFigures serves the nation it was read for only")
+        return dict(self.results)
+
+    @property
+    def stale(self) -> bool:
+        """Today's figures are stale (``shortfalls_are_stale``'s rule, on what this read brought)."""
+        if self.last_computed is None:
+            return True
+        return shortfalls_are_stale(last_computed=self.last_computed, pending_too_long=self.pending_too_long)
+
+
+def reader_figures(*, actor, as_of: dt.date | None = None, snapshot_id: int | None = None) -> ReaderFigures:
+    """``ReaderFigures`` of a nation (``actor``) for today, a past ``as_of`` or a frozen snapshot. Two queries,
+    as ``stored_figures`` and the roll-up's pledges: what the pledges it may not see take out of each other
+    donor's owed (``unseen_owed_by_pair``, rule c), then one statement: per item and status the aggregates of
+    ``disclosure.RollupStats`` (Count/Sum/Max/Min with a filter: the reader's own apart from the others') over
+    the rows of the pairs without such pledges, and by UNION ALL in full the rows of the pairs with them
+    (``Exists`` over the same pledges: a few thousand) and of the reader, with the items' names; for today,
+    when the engine last wrote and whether a recompute is pending too long. The pairs with such pledges are
+    computed without them (``shortfalls.without_owed``, as ``nation_positions`` does) and added to their
+    item's aggregates: the roll-up is the one the per-pair path gives (tests/stockpiles/test_reader_figures.py)."""
+    scope = _scope(actor)
+    if scope.is_cell or scope.nation_id is None:
+        raise ValueError("reader_figures reads for one nation")
+    me = scope.nation_id
+    today = snapshot_id is None and not _is_past(as_of)
+    day = None if today else as_of  # the date ``nation_positions`` reads the pledges on (``StoredFigures.as_of``)
+    unseen = unseen_owed_by_pair(actor=scope, as_of=day)
+    hidden_in = Exists(unseen_owed_pledges(actor=scope, as_of=day).filter(
+        donor_id=OuterRef("nation_id"), item_id=OuterRef("item_id")))
+    qs = _stored_rows(as_of=as_of, snapshot_id=snapshot_id)
+
+    def null(field):
+        return Cast(Value(None), output_field=field)
+
+    no_fresh = {"last": null(DateTimeField()), "run": null(DateTimeField()), "pending": Value(0)}
+    item_names = {"name": F("item__name"), "unit": F("item__unit"), "unit_value_eur": F("item__unit_value_eur"),
+                  "name_fr": F("item__name_fr"), "category_name": F("item__category__name"),
+                  "category_name_fr": F("item__category__name_fr"), "category_id": F("item__category_id")}
+    surplus = F("available") - F("guideline")
+    limit = F("guideline") + Case(When(owed__gt=0, then=F("owed")), default=Value(0))  # NationPosition.limit
+    mine, others = Q(nation_id=me), ~Q(nation_id=me)
+    short = others & ~Q(shortfall=0)  # the other nations contributing to the shortfall figure
+    compared = Q(status__in=shortfalls.COUNTED)
+    positive = compared & Q(available__gt=F("guideline"))  # a compared nation's surplus above 0
+    big = BigIntegerField()
+    stats = {
+        "n": Count("pk"), "total": Sum("shortfall"), "below": Count("pk", filter=Q(shortfall__gt=0)),
+        "net": Sum(surplus, filter=compared),
+        "s_k": Count("pk", filter=short), "s_total": Sum(Abs("shortfall"), filter=short),
+        "s_largest": Max(Abs("shortfall"), filter=short), "s_own": Sum(Abs("shortfall"), filter=mine),
+        "s_unknown": Count("pk", filter=short & Q(guideline__isnull=True)),
+        "s_cap_sum": Sum(limit, filter=short, output_field=big),
+        "s_cap_min": Min(limit, filter=short, output_field=big),
+        "s_cap_max": Max(limit, filter=short, output_field=big),
+        "u_k": Count("pk", filter=positive & others), "u_total": Sum(surplus, filter=positive & others),
+        "u_largest": Max(surplus, filter=positive & others), "u_own": Sum(surplus, filter=positive & mine),
+        "not_short": Count("pk", filter=compared & others & Q(shortfall=0)),
+    }
+    row_figures = {f"f_{name}": F(name) for name in _ROW_FIGURES}
+    row_figures.update({"f_as_of": F("as_of") if today else null(DateField()),
+                        "f_recovers_on": F("recovers_on") if today else null(DateField())})
+    no_stats = {name: null(big) for name in stats}
+    no_figures = {name: null(_ROW_FIGURE_TYPES.get(name, big)) for name in row_figures}
+    # the branches' columns in the same order (a UNION matches them by position)
+    columns = ("kind", "g_item", "g_nation", "g_status", *item_names, *stats, *no_fresh, "f_shortfall",
+               "f_hidden", *row_figures)
+    branch_stats = qs.filter(~hidden_in).values(
+        kind=Value("s"), g_item=F("item_id"), g_nation=null(IntegerField()), g_status=F("status"),
+    ).annotate(**{k: Max(v) for k, v in item_names.items()}, **stats, **no_fresh, f_shortfall=null(big),
+               f_hidden=Value(0), **no_figures)
+    # the reader's rows, and apart the rows of the pairs with pledges hidden from it (a semi-join; an OR of the
+    # two, or a marker computed per row, made PostgreSQL expect a costly plan and compile it: JIT, ~0.7 s)
+    branch_own, branch_hidden = (rows.values(
+        kind=Value("p"), g_item=F("item_id"), g_nation=F("nation_id"), g_status=F("status"), **item_names,
+        **no_stats, **no_fresh, f_shortfall=F("shortfall"), f_hidden=Value(flag), **row_figures)
+        for rows, flag in ((qs.filter(mine), 0), (qs.filter(hidden_in), 1)))
+    parts = [branch_own, branch_hidden]
+    if today:  # when the engine last wrote a row, the last full recompute, a recompute pending too long: on one row
+        # (uncorrelated subqueries, evaluated once; ``stored_figures``' answers), not a timestamp on each row
+        fresh = {"last": Subquery(qs.order_by("-computed_at").values("computed_at")[:1]),
+                 "run": Subquery(ShortfallRun.objects.order_by().values("finished_at")[:1]),
+                 "pending": Case(When(Exists(ShortfallMark.objects.filter(
+                     marked_at__lt=timezone.now() - settings.SHORTFALL_PENDING_STALE_AFTER)), then=Value(1)),
+                     default=Value(0))}
+        parts.append(qs.filter(pk=Subquery(qs.order_by("pk").values("pk")[:1])).values(
+            kind=Value("f"), g_item=F("item_id"), g_nation=null(IntegerField()), g_status=F("status"),
+            **item_names, **no_stats, **fresh, f_shortfall=null(big), f_hidden=Value(0), **no_figures))
+    groups: dict[int, list[dict]] = defaultdict(list)
+    results: dict[Pair, shortfalls.ShortfallResult] = {}
+    items: dict[int, StoredItem] = {}
+    last = None
+    pending_long = False
+    for values in branch_stats.union(*parts, all=True).values_list(*columns):
+        row = dict(zip(columns, values, strict=True))
+        if row["kind"] == "f":
+            for moment in (row["last"], row["run"]):
+                if moment is not None and (last is None or moment > last):
+                    last = moment
+            pending_long = bool(row["pending"])
+            continue
+        item_id = row["g_item"]
+        items.setdefault(item_id, StoredItem(
+            name=row["name"], unit=row["unit"], category_id=row["category_id"], category_name=row["category_name"],
+            unit_value_eur=row["unit_value_eur"], name_fr=row["name_fr"] or "",
+            category_name_fr=row["category_name_fr"] or ""))
+        if row["kind"] == "p":
+            figures = {name: row[f"f_{name}"] for name in _ROW_FIGURES}
+            figures.update(status=row["g_status"], shortfall=row["f_shortfall"])
+            pair = (row["g_nation"], item_id)
+            result = (result_of({**figures, "as_of": row["f_as_of"], "recovers_on": row["f_recovers_on"]}) if today
+                      else shortfalls.result_from_figures(tuple(figures[f] for f in shortfalls.VERSION_FIGURES),
+                                                          as_of or _today()))
+            if pair[0] == me:
+                results[pair] = result
+            if row["f_hidden"]:  # not in the sums: the pair as this reader computes it, added to its item's
+                position = _position(shortfalls.without_owed(result, unseen.get(pair, 0)))
+                groups[item_id].append(_group_of(position, mine=pair[0] == me))
+        else:
+            groups[item_id].append(row)
+    return ReaderFigures(
+        nation_id=me, as_of=None if today else as_of, snapshot_id=snapshot_id, results=results, items=items,
+        stats={i: _rollup_stats(g) for i, g in groups.items()}, last_computed=last, pending_too_long=pending_long)
+
+
+def _group_of(p: NationPosition, *, mine: bool) -> dict:
+    """One nation's position as the aggregates ``reader_figures`` sums per item and status (the same filters)."""
+    compared = p.status in shortfalls.COUNTED
+    short = not mine and p.shortfall != 0
+    positive = compared and p.surplus is not None and p.surplus > 0
+    cap = p.limit if short else None
+    return {
+        "g_status": p.status, "n": 1, "total": p.shortfall, "below": int(p.shortfall > 0),
+        "net": p.surplus if compared else None,
+        "s_k": int(short), "s_total": abs(p.shortfall) if short else None,
+        "s_largest": abs(p.shortfall) if short else None, "s_own": abs(p.shortfall) if mine else None,
+        "s_unknown": int(short and p.limit is None), "s_cap_sum": cap, "s_cap_min": cap, "s_cap_max": cap,
+        "u_k": int(positive and not mine), "u_total": p.surplus if positive and not mine else None,
+        "u_largest": p.surplus if positive and not mine else None, "u_own": p.surplus if positive and mine else None,
+        "not_short": int(compared and not mine and p.shortfall == 0),
+    }
+
+
+def _rollup_stats(groups: list[dict]) -> tuple[disclosure.RollupStats, dict[str, int]]:
+    """One item's ``disclosure.RollupStats`` and count per status from its rows' aggregates (per status, and
+    per pair for the pairs with pledges hidden from the reader): counts and sums add up, extremes compare."""
+
+    def whole(name: str) -> int:
+        return sum(int(g[name] or 0) for g in groups)
+
+    def extreme(name: str, pick):
+        found = [int(g[name]) for g in groups if g[name] is not None]
+        return pick(found) if found else None
+
+    s_k, u_k = whole("s_k"), whole("u_k")
+    caps_known = whole("s_unknown") == 0
+    shortfall = disclosure.Contributors(
+        k=s_k, total=whole("s_total"), largest=extreme("s_largest", max) or 0, own=whole("s_own"),
+        caps_known=caps_known, cap_sum=whole("s_cap_sum") if caps_known else 0,
+        cap_min=extreme("s_cap_min", min) if caps_known else None,
+        cap_max=extreme("s_cap_max", max) if caps_known else None)
+    # a surplus has no known ceiling (``NationPosition.surplus_limit`` is None): caps known only with k = 0
+    surplus = disclosure.Contributors(k=u_k, total=whole("u_total"), largest=extreme("u_largest", max) or 0,
+                                      own=whole("u_own"), caps_known=u_k == 0)
+    statuses: dict[str, int] = {}
+    for g in groups:
+        statuses[g["g_status"]] = statuses.get(g["g_status"], 0) + int(g["n"])
+    stats = disclosure.RollupStats(
+        total=whole("total"), below=whole("below"),
+        counted=sum(n for status, n in statuses.items() if status in shortfalls.COUNTED),
+        net=whole("net"), surpluses=whole("u_total") + whole("u_own"), shortfall=shortfall, surplus=surplus,
+        others_not_short=whole("not_short") > 0)
+    return stats, statuses
 
 
 _EXPECTED = Q(guideline__gt=0)  # a nation is expected to report an item a guideline above 0 applies to
@@ -583,6 +780,8 @@ def nation_positions(*, as_of: dt.date | None = None, item_ids: Iterable[int] | 
     None (or the cell): every pledge counts. One query today (two with a nation's ``actor``); none but the
     nation's with ``stored`` (``stored_figures`` for the same date, read once per request).
     """
+    if isinstance(stored, ReaderFigures):  # a nation's own pairs and aggregates: not every pair
+        raise TypeError("nation_positions reads every pair: pass StoredFigures")
     unseen = {} if actor is None else unseen_owed_by_pair(actor=_scope(actor), as_of=as_of, item_ids=item_ids)
     if stored is not None:
         wanted = None if item_ids is None else set(item_ids)
@@ -632,7 +831,7 @@ def rollup_disclosed(*, positions: Mapping[int, NationPosition], reader: disclos
 
 
 def alliance_rollup(*, actor, as_of: dt.date | None = None, item_ids: Iterable[int] | None = None,
-                    snapshot_id: int | None = None, stored: StoredFigures | None = None,
+                    snapshot_id: int | None = None, stored: StoredFigures | ReaderFigures | None = None,
                     summary: StoredSummary | None = None) -> list[ItemRollupRow]:
     """Per item: gross total shortfall (no netting between nations), net position, nations below.
 
@@ -643,7 +842,9 @@ def alliance_rollup(*, actor, as_of: dt.date | None = None, item_ids: Iterable[i
     nation (positions with their items; the pledges it may not see), one for the cell; with ``stored``
     (``stored_figures`` for the same date, read once per request) one for a nation, none for the cell.
     ``summary`` (``stored_summary`` for the same date), for the cell only: the same rows from the database's
-    sums per item and status (``shortfalls.rollup_of_totals``), no query.
+    sums per item and status (``shortfalls.rollup_of_totals``), no query. ``stored`` may be the nation's
+    ``ReaderFigures`` (``reader_figures`` for the same date and that nation): the same rows from its per-item
+    statistics (``disclosure.rollup_figures_of``) and, for the items rule (c) touches, its pairs; no query.
     """
     scope = _scope(actor)
     if scope.is_nobody:
@@ -652,27 +853,40 @@ def alliance_rollup(*, actor, as_of: dt.date | None = None, item_ids: Iterable[i
         return _sorted_rollup(_rollup_row(i, summary.items[i], shortfalls.rollup_of_totals(totals))
                               for i, totals in summary.by_item.items())
     reader = disclosure.reader_of(scope)
+    if isinstance(stored, ReaderFigures):
+        if scope.is_cell or scope.nation_id != stored.nation_id or item_ids is not None:
+            raise ValueError("ReaderFigures serves the whole roll-up of the nation it was read for only")
+        return _sorted_rollup(_rollup_of_reader(stored, reader))
     if stored is None:
         stored = stored_figures(as_of=as_of, snapshot_id=snapshot_id, item_ids=item_ids)
     by_item = nation_positions(as_of=stored.as_of, item_ids=item_ids, actor=scope, stored=stored)
-    rows = []
-    for item_id, positions in by_item.items():
-        item = stored.items[item_id]
-        name, name_fr, unit = item.name, item.name_fr, item.unit
-        category_name, category_name_fr = item.category_name, item.category_name_fr
-        figures, statuses = rollup_disclosed(positions=positions, reader=reader)
-        reasons = {key: f.reason for key, f in vars(figures).items() if f.reason}
-        rows.append(ItemRollupRow(
-            item_id=item_id, item_name=name, unit=unit, category_name=category_name,
-            item_name_fr=name_fr, category_name_fr=category_name_fr,
-            total_shortfall=figures.total_shortfall.value, net_position=figures.net_position.value,
-            nations_below=figures.nations_below.value, nations_counted=figures.nations_counted.value,
-            statuses=statuses, reasons=reasons,
-            # a count of other nations' reporting status: shown with the total only, like the other counts
-            nations_not_reporting=statuses.get(shortfalls.NO_REPORT, 0) if statuses else None,
-            unit_value_eur=item.unit_value_eur,
-        ))
-    return _sorted_rollup(rows)
+    return _sorted_rollup(_disclosed_row(item_id, stored.items[item_id], *rollup_disclosed(positions=positions,
+                                                                                           reader=reader))
+                          for item_id, positions in by_item.items())
+
+
+def _rollup_of_reader(read: ReaderFigures, reader: disclosure.Reader) -> Iterable[ItemRollupRow]:
+    """The roll-up rows from a nation's ``ReaderFigures``: each item's statistics through
+    ``disclosure.rollup_figures_of``, the count per status with the total only (as ``rollup_disclosed``)."""
+    for item_id, (stats, statuses) in read.stats.items():
+        figures = disclosure.rollup_figures_of(stats, reader)
+        yield _disclosed_row(item_id, read.items[item_id], figures,
+                             {} if figures.total_shortfall.suppressed else statuses)
+
+
+def _disclosed_row(item_id: int, item: StoredItem, figures: disclosure.RollupFigures, statuses: dict[str, int]
+                   ) -> ItemRollupRow:
+    """One item's roll-up row as a nation sees it."""
+    return ItemRollupRow(
+        item_id=item_id, item_name=item.name, unit=item.unit, category_name=item.category_name,
+        item_name_fr=item.name_fr, category_name_fr=item.category_name_fr,
+        total_shortfall=figures.total_shortfall.value, net_position=figures.net_position.value,
+        nations_below=figures.nations_below.value, nations_counted=figures.nations_counted.value,
+        statuses=statuses, reasons={key: f.reason for key, f in vars(figures).items() if f.reason},
+        # a count of other nations' reporting status: shown with the total only, like the other counts
+        nations_not_reporting=statuses.get(shortfalls.NO_REPORT, 0) if statuses else None,
+        unit_value_eur=item.unit_value_eur,
+    )
 
 
 def _sorted_rollup(rows: Iterable[ItemRollupRow]) -> list[ItemRollupRow]:

@@ -136,9 +136,9 @@ def alerts_table(b: Briefing, figures: Figures) -> Table:
 def render_briefing(request: HttpRequest, b: Briefing, *, for_pdf: bool) -> str:
     with translation.override(b.language):
         day = {"as_of": b.snapshot.as_of, "snapshot_id": b.snapshot.pk} if b.snapshot else {"as_of": b.as_of}
-        # the cell: the database's sums; a nation: every pair, for the figures disclosed to it
+        # the cell: the database's sums; a nation: its own pairs and the aggregates its roll-up is disclosed on
         read = {"summary": stock_selectors.stored_summary(**day)} if b.scope.is_cell else {
-            "stored": stock_selectors.stored_figures(**day)}
+            "stored": stock_selectors.reader_figures(actor=b.scope, **day)}
         figures = read_figures(b.scope, b.as_of, overdue_limit=25, alerts_limit=25, nations=b.nations, **read)
         context = {
             "briefing": b, "scope": b.scope, "as_of": b.as_of, "figures": figures,

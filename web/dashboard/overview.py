@@ -56,9 +56,12 @@ class Reader:
     snapshot_id: int | None = None  # a frozen snapshot opened (?snapshot=): the stock tables read its rows
 
     @cached_property
-    def stored(self) -> stock_selectors.StoredFigures:
-        """Every pair's figures on the page's date (or the snapshot's), read once for every stock table of a
-        nation's page (its aggregates are disclosed from each nation's figure)."""
+    def stored(self) -> stock_selectors.StoredFigures | stock_selectors.ReaderFigures:
+        """A nation's read of the page's date (or the snapshot's), once for every stock table of its page: its
+        own pairs and, per item, the aggregates its roll-up is disclosed on (``reader_figures``); every pair
+        (``stored_figures``) for an account without a nation."""
+        if self.scope.nation_id is not None and not self.scope.is_cell:
+            return stock_selectors.reader_figures(actor=self.scope, as_of=self.as_of, snapshot_id=self.snapshot_id)
         return stock_selectors.stored_figures(as_of=self.as_of, snapshot_id=self.snapshot_id)
 
     @cached_property
@@ -68,7 +71,7 @@ class Reader:
 
     @property
     def read(self) -> dict:
-        """What the stock tables are built from: the cell's sums, or a nation's every pair."""
+        """What the stock tables are built from: the cell's sums, or a nation's read (``stored``)."""
         return {"summary": self.summary} if self.scope.is_cell else {"stored": self.stored}
 
     @cached_property
