@@ -121,6 +121,31 @@ def versions_valid_on(day: dt.date, *, scope: Scope | None) -> QuerySet[Shortfal
     return qs.filter(valid_from__lte=day).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=day)).order_by()
 
 
+def _last_full_run() -> Subquery:
+    """When the last full recompute ended (it rewrites only the rows that changed): an uncorrelated subquery."""
+    return Subquery(ShortfallRun.objects.order_by().values("finished_at")[:1])
+
+
+def _marks_pending_too_long(now: dt.datetime | None = None) -> QuerySet[ShortfallMark]:
+    """The marks of writes whose recompute has waited longer than ``settings.SHORTFALL_PENDING_STALE_AFTER``."""
+    return ShortfallMark.objects.filter(marked_at__lt=(now or timezone.now()) - settings.SHORTFALL_PENDING_STALE_AFTER)
+
+
+class Freshness:
+    """``stale`` for a read that brought ``last_computed`` and ``pending_too_long`` (``StoredFigures``,
+    ``StoredSummary``, ``ReaderFigures``)."""
+
+    last_computed: dt.datetime | None
+    pending_too_long: bool
+
+    @property
+    def stale(self) -> bool:
+        """Today's figures are stale (``shortfalls_are_stale``'s rule, on what this read brought)."""
+        if self.last_computed is None:
+            return True
+        return shortfalls_are_stale(last_computed=self.last_computed, pending_too_long=self.pending_too_long)
+
+
 @dataclass(frozen=True)
 class StoredItem:
     """An item as the stored figures' read brings it (joined): what the pages' tables name and value."""
@@ -150,7 +175,7 @@ def stored_items(item_ids: Iterable[int]) -> dict[int, StoredItem]:
 
 
 @dataclass(frozen=True)
-class StoredFigures:
+class StoredFigures(Freshness):
     """Every pair's figures on one date, read once per request: today's Shortfall rows, the history's versions
     valid on a past date (docs/history.md), or a frozen snapshot's rows; with their items (name, unit,
     category, unit value) joined, and for today when the engine last wrote and whether a recompute is
@@ -170,13 +195,6 @@ class StoredFigures:
         if scope.is_nobody:
             return {}
         return {pair: r for pair, r in self.results.items() if can_see_nation_detail(scope, pair[0])}
-
-    @property
-    def stale(self) -> bool:
-        """Today's figures are stale (``shortfalls_are_stale``'s rule, on what this read brought)."""
-        if self.last_computed is None:
-            return True
-        return shortfalls_are_stale(last_computed=self.last_computed, pending_too_long=self.pending_too_long)
 
 
 def stored_figures(*, as_of: dt.date | None = None, snapshot_id: int | None = None,
@@ -216,8 +234,7 @@ def stored_figures(*, as_of: dt.date | None = None, snapshot_id: int | None = No
             qs = qs.filter(nation_id__in=set(nation_ids))
         whole = item_ids is None and nation_ids is None
         if whole:  # the staleness banner's second question, answered in the same statement (evaluated once)
-            qs = qs.annotate(_pending=Exists(ShortfallMark.objects.filter(
-                marked_at__lt=now - settings.SHORTFALL_PENDING_STALE_AFTER)))
+            qs = qs.annotate(_pending=Exists(_marks_pending_too_long(now)))
         extra = ("_pending",) if whole else ()
         # when the engine last wrote a row, and the end of the last full recompute (which rewrites only the rows
         # that changed; ``shortfalls_last_computed``): uncorrelated subqueries, evaluated once and returned on
@@ -225,7 +242,7 @@ def stored_figures(*, as_of: dt.date | None = None, snapshot_id: int | None = No
         first = Q(pk=Subquery(qs.order_by("pk").values("pk")[:1]))
         moments = {
             "_last": Subquery(qs.order_by("-computed_at").values("computed_at")[:1]),
-            "_run": Subquery(ShortfallRun.objects.order_by().values("finished_at")[:1]),
+            "_run": _last_full_run(),
         }
         qs = qs.annotate(**{name: Case(When(first, then=moment), default=None, output_field=DateTimeField())
                             for name, moment in moments.items()})
@@ -252,7 +269,7 @@ def _stored_rows(*, as_of: dt.date | None, snapshot_id: int | None) -> QuerySet:
 
 
 @dataclass(frozen=True)
-class ReaderFigures:
+class ReaderFigures(Freshness):
     """What a nation's overview and briefing need of one date's stored figures (today's rows, a past date's
     versions, a snapshot's rows), read by ``reader_figures`` for that nation: per item the few aggregates over
     its nations that the roll-up is disclosed on (``stats``: ``disclosure.RollupStats`` for this reader and the
@@ -274,13 +291,6 @@ class ReaderFigures:
         if scope.is_cell or scope.nation_id != self.nation_id:
             raise ValueError("ReaderFigures serves the nation it was read for only")
         return dict(self.results)
-
-    @property
-    def stale(self) -> bool:
-        """Today's figures are stale (``shortfalls_are_stale``'s rule, on what this read brought)."""
-        if self.last_computed is None:
-            return True
-        return shortfalls_are_stale(last_computed=self.last_computed, pending_too_long=self.pending_too_long)
 
 
 def reader_figures(*, actor, as_of: dt.date | None = None, snapshot_id: int | None = None) -> ReaderFigures:
@@ -353,9 +363,8 @@ def reader_figures(*, actor, as_of: dt.date | None = None, snapshot_id: int | No
     if today:  # when the engine last wrote a row, the last full recompute, a recompute pending too long: on one row
         # (uncorrelated subqueries, evaluated once; ``stored_figures``' answers), not a timestamp on each row
         fresh = {"last": Subquery(qs.order_by("-computed_at").values("computed_at")[:1]),
-                 "run": Subquery(ShortfallRun.objects.order_by().values("finished_at")[:1]),
-                 "pending": Case(When(Exists(ShortfallMark.objects.filter(
-                     marked_at__lt=timezone.now() - settings.SHORTFALL_PENDING_STALE_AFTER)), then=Value(1)),
+                 "run": _last_full_run(),
+                 "pending": Case(When(Exists(_marks_pending_too_long()), then=Value(1)),
                      default=Value(0))}
         parts.append(qs.filter(pk=Subquery(qs.order_by("pk").values("pk")[:1])).values(
             kind=Value("f"), g_item=F("item_id"), g_nation=null(IntegerField()), g_status=F("status"),
@@ -452,7 +461,7 @@ _SUMMARY_NAMES = ("name", "unit", "unit_value_eur", "name_fr", "category_name", 
 
 
 @dataclass(frozen=True)
-class StoredSummary:
+class StoredSummary(Freshness):
     """The stored figures of one date (today's rows, a past date's versions, a snapshot's rows) summed by the
     database, for the pages over the whole alliance read by the cell: per item and status (the roll-up, by
     ``shortfalls.rollup_of_totals``), per nation, category and status (the heat map, by
@@ -471,13 +480,6 @@ class StoredSummary:
     largest: list = field(default_factory=list)  # ((nation, item), StoredItem, result): ``stored_summary(largest=)``
     last_computed: dt.datetime | None = None
     pending_too_long: bool = False
-
-    @property
-    def stale(self) -> bool:
-        """Today's figures are stale (``shortfalls_are_stale``'s rule, on what this read brought)."""
-        if self.last_computed is None:
-            return True
-        return shortfalls_are_stale(last_computed=self.last_computed, pending_too_long=self.pending_too_long)
 
 
 def stored_summary(*, as_of: dt.date | None = None, snapshot_id: int | None = None, largest: int = 0
@@ -498,9 +500,8 @@ def stored_summary(*, as_of: dt.date | None = None, snapshot_id: int | None = No
         now = timezone.now()
         freshness = {
             "last": Max("computed_at"),
-            "run": Max(Subquery(ShortfallRun.objects.order_by().values("finished_at")[:1])),
-            "pending": Max(Case(When(Exists(ShortfallMark.objects.filter(
-                marked_at__lt=now - settings.SHORTFALL_PENDING_STALE_AFTER)), then=Value(1)), default=Value(0))),
+            "run": Max(_last_full_run()),
+            "pending": Max(Case(When(Exists(_marks_pending_too_long(now)), then=Value(1)), default=Value(0))),
         }
     else:
         freshness = {"last": null(DateTimeField()), "run": null(DateTimeField()), "pending": Value(0)}
@@ -664,8 +665,7 @@ def shortfall_list(*, actor, nation: Nation | int | None = None, item: Item | in
 def shortfalls_last_computed() -> dt.datetime | None:
     """When the engine last computed the figures (None: never): the later of the newest row's ``computed_at``
     and the end of the last full recompute (which rewrites only the rows that changed). One query."""
-    run = ShortfallRun.objects.order_by().values("finished_at")[:1]
-    found = Shortfall.objects.aggregate(last=Max("computed_at"), run=Max(Subquery(run)))
+    found = Shortfall.objects.aggregate(last=Max("computed_at"), run=Max(_last_full_run()))
     times = [t for t in (found["last"], found["run"]) if t is not None]
     return max(times) if times else None
 
@@ -682,7 +682,7 @@ def shortfalls_are_stale(*, last_computed: dt.datetime | None = None, now: dt.da
         return True
     if pending_too_long is not None:
         return pending_too_long
-    return ShortfallMark.objects.filter(marked_at__lt=now - settings.SHORTFALL_PENDING_STALE_AFTER).exists()
+    return _marks_pending_too_long(now).exists()
 
 
 @dataclass(frozen=True)
