@@ -433,17 +433,20 @@ def item_projection(*, actor, item, as_of: dt.date | None = None, months: int = 
     # A nation that has not reported the item has nothing to project (its no_report row says so elsewhere).
     results = {n: r for (n, _i), r in computed.items() if r.status != shortfalls.NO_REPORT}
     nations = Nation.objects.in_bulk(results.keys())
-    rows = []
-    for n, r in results.items():
-        without = shortfalls.months_to_recover(r.shortfall, r.rate) if r.status == shortfalls.BELOW_GUIDELINE else None
-        rows.append(NationProjection(
-            nation_id=n, nation_code=nations[n].code, result=r,
-            points=shortfalls.recovery_projection(r, months=months),
-            months_without_contracts=without,
-            recovers_on_without_contracts=shortfalls.add_months(on, without) if without else None,
-        ))
+    rows = [_projection(n, nations[n].code, r, on=on, months=months) for n, r in results.items()]
     rows.sort(key=lambda p: (-p.result.shortfall, p.nation_code))
     return rows
+
+
+def _projection(nation_id: int, code: str, r: shortfalls.ShortfallResult, *, on: dt.date, months: int
+                ) -> NationProjection:
+    """One nation's projection row: month by month with its contracts, and when it would recover without them."""
+    without = shortfalls.months_to_recover(r.shortfall, r.rate) if r.status == shortfalls.BELOW_GUIDELINE else None
+    return NationProjection(
+        nation_id=nation_id, nation_code=code, result=r, points=shortfalls.recovery_projection(r, months=months),
+        months_without_contracts=without,
+        recovers_on_without_contracts=shortfalls.add_months(on, without) if without else None,
+    )
 
 
 def order_ids_placed_by(*, actor, on: dt.date) -> set[int]:
@@ -490,12 +493,6 @@ def item_projection_stored(*, actor, item, stored: StoredFigures, nations, month
             logger.warning("Projection: nation %s, item %s has a schedule line beyond the calendar", n, item_id)
             continue
         r = replace(r, as_of=on, inflow_by_month=tuple(sorted(by_month.items())))
-        without = shortfalls.months_to_recover(r.shortfall, r.rate) if r.status == shortfalls.BELOW_GUIDELINE else None
-        rows.append(NationProjection(
-            nation_id=n, nation_code=nations[n].code, result=r,
-            points=shortfalls.recovery_projection(r, months=months),
-            months_without_contracts=without,
-            recovers_on_without_contracts=shortfalls.add_months(on, without) if without else None,
-        ))
+        rows.append(_projection(n, nations[n].code, r, on=on, months=months))
     rows.sort(key=lambda p: (-p.result.shortfall, p.nation_code))
     return rows
