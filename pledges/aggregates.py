@@ -26,6 +26,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Sum,
+    Value,
 )
 from django.db.models.functions import Coalesce, Least, TruncMonth
 
@@ -90,20 +91,28 @@ def _value_cents(prefix: str = "") -> Coalesce:
                     Cents(F(f"{prefix}item__unit_value_eur")) * F(f"{prefix}quantity"))
 
 
-def pledge_totals_by(qs: QuerySet[Pledge], *, on: dt.date, key: str | None, values: bool = True
-                     ) -> list[tuple[object, fulfilment.PledgeTotals]]:
+def pledge_totals_by(qs: QuerySet[Pledge], *, on: dt.date, key: str | None, values: bool = True,
+                     delivered: tuple[object, object] | None = None) -> list[tuple[object, fulfilment.PledgeTotals]]:
     """(key value, totals) per ``key`` (a field, e.g. ``donor_id``; None: one group) and class, with
-    each pledge's stored delivered quantity (today's figures).
+    each pledge's stored delivered quantity (today's figures). ``delivered`` = (condition, expression): the
+    pledges that match the condition take the expression as their delivered quantity instead (e.g. a
+    correlated sum as of a past date), computed only on them: the two sets are summed apart in one statement
+    (UNION ALL), as PostgreSQL evaluates a correlated expression once per reference on every row it is in.
 
     ``values=False``: counts and quantities only (every class unvalued), for the overdue figures.
-    One query; a second one reads the pledges whose delivered value needs rounding, when there are any.
+    One query; one more per set whose delivered values need rounding, when there are any.
     """
-    qs = qs.order_by().annotate(_delivered=F("delivered_quantity"))
+    qs = qs.order_by()
+    parts = [qs.annotate(_delivered=F("delivered_quantity"))]
+    if delivered is not None:
+        condition, expression = delivered
+        parts = [qs.filter(~condition).annotate(_delivered=F("delivered_quantity")),
+                 qs.filter(condition).annotate(_delivered=expression)]
     sums = {}
     if values:
-        qs = qs.annotate(_value=_value_cents()).annotate(
+        parts = [part.annotate(_value=_value_cents()).annotate(
             _share=WholeQuotient(F("_value") * Least(F("_delivered"), F("quantity")), F("quantity")),
-        )
+        ) for part in parts]
         sums = {"value": Sum("_value"), "share": Sum("_share"), "exact": Count("_share")}
     flags = {
         "_cancelled": _flag(Q(status=Pledge.Status.CANCELLED)),
@@ -111,9 +120,12 @@ def pledge_totals_by(qs: QuerySet[Pledge], *, on: dt.date, key: str | None, valu
         "_due_before": _flag(Q(due_on__lt=on)),
     }
     valued = {"_valued": _flag(Q(_value__isnull=False))} if values else {}
-    rows = qs.values(**({} if key is None else {"_key": F(key)}), **flags, **valued).annotate(
+    columns = ["_part", *(["_key"] if key is not None else []), *flags, *valued, "n", "quantity", "done", *sums]
+    grouped = [part.values(_part=Value(i), **({} if key is None else {"_key": F(key)}), **flags, **valued).annotate(
         n=Count("pk"), quantity=Sum("quantity"), done=Sum("_delivered"), **sums,
-    )
+    ).values_list(*columns) for i, part in enumerate(parts)]
+    rows = [dict(zip(columns, r, strict=True))
+            for r in (grouped[0].union(*grouped[1:], all=True) if len(grouped) > 1 else grouped[0])]
     out = [
         (r.get("_key"), fulfilment.PledgeTotals(
             cancelled=bool(r["_cancelled"]), complete=bool(r["_complete"]), due_before=bool(r["_due_before"]),
@@ -122,8 +134,10 @@ def pledge_totals_by(qs: QuerySet[Pledge], *, on: dt.date, key: str | None, valu
         ))
         for r in rows
     ]
-    if any(r.get("_valued") and r["exact"] < r["n"] for r in rows):  # some delivered value needs rounding
-        for r in qs.filter(_value__isnull=False, _share__isnull=True).values(
+    for i, part in enumerate(parts):
+        if not any(r["_part"] == i and r.get("_valued") and r["exact"] < r["n"] for r in rows):
+            continue  # no delivered value of this set needs rounding
+        for r in part.filter(_value__isnull=False, _share__isnull=True).values(
             *([key] if key else []), **flags, pk_=F("pk"), q=F("quantity"), d=F("_delivered"), stated=F("value_eur"),
             unit=F("item__unit_value_eur"),
         ):

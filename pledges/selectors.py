@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import reduce
 
-from django.db.models import BooleanField, Case, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import BooleanField, Case, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact
 from django.utils import timezone
@@ -90,6 +90,30 @@ def delivered_by_pledge_as_of(*, pledge_ids: Sequence[int], as_of: dt.date) -> d
     return {r["pledge_id"]: r["total"] for r in rows}
 
 
+def _delivered_then(as_of: dt.date):
+    """Per pledge (a correlated sum): its delivered quantity on a past date (``delivered_by_pledge_as_of``'s rule)."""
+    return (Delivery.objects.filter(pledge_id=OuterRef("pk"), status__in=Delivery.DELIVERED, delivered_on__lte=as_of)
+            .order_by().values("pledge_id").annotate(total=Sum("quantity")).values("total"))
+
+
+def _delivered_since(as_of: dt.date):
+    """Per pledge: the deliveries in its stored ``delivered_quantity`` that ``_delivered_then`` leaves out (delivered
+    after ``as_of``, or with no date). A pledge without any has the same delivered quantity then as today."""
+    return Delivery.objects.filter(pledge_id=OuterRef("pk"), status__in=Delivery.DELIVERED).exclude(
+        delivered_on__lte=as_of)
+
+
+def pledge_totals_then(qs, *, as_of: dt.date, key: str | None, values: bool = True
+                       ) -> list[tuple[object, fulfilment.PledgeTotals]]:
+    """``aggregates.pledge_totals_by`` on a past date: the pledges of ``qs`` with their deliveries as of then.
+    Those whose stored delivered quantity is already their figure then (no delivery since) are summed as
+    today; only the others take their delivered quantity then (a correlated sum per pledge). One query (more
+    when delivered values need rounding)."""
+    then = Coalesce(Subquery(_delivered_then(as_of)), Value(0))
+    return aggregates.pledge_totals_by(qs, on=as_of, key=key, values=values,
+                                       delivered=(Exists(_delivered_since(as_of)), then))
+
+
 def _facts(rows: list[dict], *, delivered: dict[int, int] | None = None) -> list[fulfilment.PledgeFacts]:
     return [
         fulfilment.PledgeFacts(
@@ -135,10 +159,9 @@ def _pledge_facts(*, scope: Scope | None, as_of: dt.date | None = None, donor=No
     qs, past = _pledges(scope=scope, as_of=as_of, donor=donor, item=item, recipient=recipient)
     if not past:
         return _facts(list(qs.order_by().values(*_FACT_FIELDS)))
-    # delivered as of then (``delivered_by_pledge_as_of``'s rule), summed per pledge in the same statement
-    then = (Delivery.objects.filter(pledge_id=OuterRef("pk"), status__in=Delivery.DELIVERED, delivered_on__lte=as_of)
-            .order_by().values("pledge_id").annotate(total=Sum("quantity")).values("total"))
-    rows = list(qs.order_by().annotate(_then=Coalesce(Subquery(then), Value(0))).values(*_FACT_FIELDS, "_then"))
+    # delivered as of then, summed per pledge in the same statement
+    rows = list(qs.order_by().annotate(_then=Coalesce(Subquery(_delivered_then(as_of)), Value(0)))
+                .values(*_FACT_FIELDS, "_then"))
     return _facts(rows, delivered={r["pk"]: r["_then"] for r in rows})
 
 
@@ -159,17 +182,16 @@ class ItemFulfilment:
 def _fulfilment_by(*, actor, key: str, as_of: dt.date | None, donor=None, item=None,
                    facts: list[fulfilment.PledgeFacts] | None = None) -> dict[int, fulfilment.Fulfilment]:
     """``fulfilment.fulfilment_of_totals`` per ``key`` on the pledges the user may see: summed by the
-    database (``aggregates.pledge_totals_by``, one or two queries); for a past date, on the pledges' facts with
-    their deliveries as of then (``fulfilment.fulfilment_by``, one query; the same rules), or on the caller's
-    ``facts`` (``pledge_facts`` for the same reader, filters and date; no query)."""
+    database (``aggregates.pledge_totals_by``, one or two queries; for a past date ``pledge_totals_then``, one to
+    three), or on the caller's ``facts`` (``pledge_facts`` for the same reader, filters and date; no query;
+    ``fulfilment.fulfilment_by``: the same rules)."""
     on = as_of or _today()
-    qs, past = _pledges(scope=_scope(actor), as_of=as_of, donor=donor, item=item)
-    if past or facts is not None:
-        if facts is None:
-            facts = _pledge_facts(scope=_scope(actor), as_of=as_of, donor=donor, item=item)
+    if facts is not None:
         return fulfilment.fulfilment_by(facts, lambda p: getattr(p, key), on=on)
+    qs, past = _pledges(scope=_scope(actor), as_of=as_of, donor=donor, item=item)
     groups: dict[int, list[fulfilment.PledgeTotals]] = {}
-    for k, totals in aggregates.pledge_totals_by(qs, on=on, key=key):
+    for k, totals in (pledge_totals_then(qs, as_of=on, key=key) if past
+                      else aggregates.pledge_totals_by(qs, on=on, key=key)):
         groups.setdefault(k, []).append(totals)
     return {k: fulfilment.fulfilment_of_totals(totals) for k, totals in groups.items()}
 
@@ -223,24 +245,29 @@ def overdue_pledges_page(*, actor, on: dt.date | None = None, donor=None, limit:
     rule, so one read of ``limit`` rows in practice). Two queries.
 
     For a past ``on``: judged on that date, over the pledges announced by then with their deliveries as of
-    then (``delivered_by_pledge_as_of``); a pledge not yet due then is not overdue. Three queries.
+    then (``delivered_by_pledge_as_of``; summed by ``pledge_totals_then``); a pledge not yet due then is not
+    overdue. Three queries.
 
-    A caller that has read them for the same reader, donor and date passes ``total`` (today: the overdue count
-    of ``fulfilment_by_donor``'s rows together) or ``facts`` (a past date: ``pledge_facts``): one query less,
-    or two.
+    A caller that has read them for the same reader, donor and date passes ``total`` (the overdue count
+    of ``fulfilment_by_donor``'s rows together: one query less) or, on a past date, ``facts``
+    (``pledge_facts``: judged in Python, one query).
     """
     on = on or _today()
-    if on < _today():
-        return _overdue_pledges_past(scope=_scope(actor), on=on, donor=donor, limit=limit, facts=facts)
-    qs = Pledge.objects.restrict(_scope(actor), VIEW)
-    if donor is not None:
-        qs = qs.filter(donor_id=_pk(donor))
+    past = on < _today()
+    if past and facts is not None:
+        return _overdue_pledges_past(on=on, limit=limit, facts=facts)
+    qs, _ = _pledges(scope=_scope(actor), as_of=on if past else None, donor=donor)
     if total is None:
-        total = fulfilment.fulfilment_of_totals(
-            t for _, t in aggregates.pledge_totals_by(qs, on=on, key=None, values=False)
-        ).overdue
+        totals = (pledge_totals_then(qs, as_of=on, key=None, values=False) if past
+                  else aggregates.pledge_totals_by(qs, on=on, key=None, values=False))
+        total = fulfilment.fulfilment_of_totals(t for _, t in totals).overdue
+    done = F("delivered_quantity")
+    if past:  # the stored figure, unless a delivery came since (then its sum as of then)
+        done = Case(When(Exists(_delivered_since(on)), then=Coalesce(Subquery(_delivered_then(on)), Value(0))),
+                    default=done)
     candidates = (  # narrows the read; ``fulfilment.is_overdue`` decides
-        qs.filter(due_on__lt=on, delivered_quantity__lt=F("quantity")).exclude(status=Pledge.Status.CANCELLED)
+        qs.annotate(_done=done).filter(due_on__lt=on, _done__lt=F("quantity"))
+        .exclude(status=Pledge.Status.CANCELLED)
         .select_related("donor", "recipient", "item").order_by("due_on", "pk")  # most overdue first
     )
     rows: list[OverduePledge] = []
@@ -250,11 +277,11 @@ def overdue_pledges_page(*, actor, on: dt.date | None = None, donor=None, limit:
         for pledge in page:
             facts = fulfilment.PledgeFacts(
                 pledge_id=pledge.pk, donor_id=pledge.donor_id, recipient_id=pledge.recipient_id,
-                item_id=pledge.item_id, quantity=pledge.quantity, delivered=pledge.delivered_quantity,
+                item_id=pledge.item_id, quantity=pledge.quantity, delivered=pledge._done,
                 due_on=pledge.due_on, cancelled=pledge.status == Pledge.Status.CANCELLED,
             )
             if fulfilment.is_overdue(facts, on=on) and (limit is None or len(rows) < limit):
-                outstanding = pledge.quantity - min(pledge.delivered_quantity, pledge.quantity)
+                outstanding = pledge.quantity - min(pledge._done, pledge.quantity)
                 rows.append(OverduePledge(pledge=pledge, days_overdue=fulfilment.days_overdue(facts, on=on),
                                           outstanding=outstanding))
         if limit is None or len(page) < chunk:
@@ -263,13 +290,10 @@ def overdue_pledges_page(*, actor, on: dt.date | None = None, donor=None, limit:
     return rows, total
 
 
-def _overdue_pledges_past(*, scope: Scope, on: dt.date, donor, limit: int | None,
-                          facts: list[fulfilment.PledgeFacts] | None = None) -> tuple[list[OverduePledge], int]:
-    """``overdue_pledges_page`` on a past date: the facts as of then decide (``fulfilment.is_overdue``).
-    Three queries: the pledges' facts, their deliveries as of then, the rows shown with their names (one
-    with the caller's ``facts``)."""
-    if facts is None:
-        facts = _pledge_facts(scope=scope, as_of=on, donor=donor)
+def _overdue_pledges_past(*, on: dt.date, limit: int | None, facts: list[fulfilment.PledgeFacts]
+                          ) -> tuple[list[OverduePledge], int]:
+    """``overdue_pledges_page`` on a past date on the caller's facts as of then (``fulfilment.is_overdue``). One
+    query: the rows shown with their names."""
     overdue = sorted((f for f in facts if fulfilment.is_overdue(f, on=on)), key=lambda f: (f.due_on, f.pledge_id))
     shown = overdue[:limit] if limit is not None else overdue
     pledges = (Pledge.objects.select_related("donor", "recipient", "item").in_bulk([f.pledge_id for f in shown])
@@ -620,11 +644,8 @@ def pledge_list_as_of(*, actor, as_of: dt.date, overdue: bool | None = None, don
     delivered quantity as of then, ``delivered_by_pledge_as_of``'s rule, a correlated sum in the same query);
     ``overdue`` keeps only those overdue then (or only those not: ``fulfilment.is_overdue`` on that date, in
     SQL). One query when evaluated."""
-    delivered = (Delivery.objects.filter(pledge_id=OuterRef("pk"), status__in=Delivery.DELIVERED,
-                                         delivered_on__lte=as_of)
-                 .order_by().values("pledge_id").annotate(total=Sum("quantity")).values("total"))
     qs = pledge_list(actor=actor, announced_by=as_of, donor=donor, recipient=recipient).annotate(
-        delivered_then=Coalesce(Subquery(delivered), Value(0)))
+        delivered_then=Coalesce(Subquery(_delivered_then(as_of)), Value(0)))
     if overdue is not None:
         rule = (Q(due_on__lt=as_of) & Q(delivered_then__lt=F("quantity")) & ~Q(status=Pledge.Status.CANCELLED))
         qs = qs.filter(rule) if overdue else qs.exclude(rule)
@@ -717,9 +738,7 @@ def reader_pledges(*, actor, as_of: dt.date | None = None, item=None, owed: bool
                         for key, q in parts.items()})
     fields = [*_FACT_FIELDS, "shipped_quantity", *parts]
     if past:
-        then = (Delivery.objects.filter(pledge_id=OuterRef("pk"), status__in=Delivery.DELIVERED,
-                                        delivered_on__lte=as_of)
-                .order_by().values("pledge_id").annotate(total=Sum("quantity")).values("total"))
+        then = _delivered_then(as_of)
         shipped_for = [q for key, q in parts.items() if key != "_seen"]
         shipped = Value(0)
         if set(parts) == {"_seen", "_unseen"}:

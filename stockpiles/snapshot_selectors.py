@@ -167,10 +167,12 @@ def _side(name: str, *, scope: Scope, snapshot: Snapshot | None) -> list[tuple[s
     ]
 
 
-def _changed_pairs(*, scope: Scope, a: Snapshot, b: Snapshot | None, limit: int | None) -> list[tuple]:
+def _changed_pairs(*, scope: Scope, a: Snapshot, b: Snapshot | None, limit: int | None, offset: int = 0
+                   ) -> list[tuple]:
     """The pairs whose frozen figures differ between the two sides, or that are on one side only, joined in
     the database: (nation_id, item_id, on side a, *a's FROZEN_COLUMNS, on side b, *b's, how many pairs
-    changed), largest change of shortfall first, then nation code, item name; the first ``limit``. One query."""
+    changed), largest change of shortfall first, then nation code, item name; ``limit`` of them from ``offset``. One
+    query."""
     connection = connections[SnapshotRow.objects.db]
     qn = connection.ops.quote_name
     ctes = _side("a", scope=scope, snapshot=a) + _side("b", scope=scope, snapshot=b)
@@ -200,6 +202,10 @@ def _changed_pairs(*, scope: Scope, a: Snapshot, b: Snapshot | None, limit: int 
     if limit is not None:
         sql += " LIMIT %s"
         params.append(limit)
+    if offset:
+        sql += " OFFSET %s" if limit is not None else (" LIMIT -1 OFFSET %s" if connection.vendor == "sqlite"
+                                                          else " OFFSET %s")
+        params.append(offset)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -222,10 +228,12 @@ def _frozen_converter(connection):
     return frozen
 
 
-def snapshot_compare(*, actor, a: Snapshot, b: Snapshot | None, limit: int | None = None) -> Comparison:
+def snapshot_compare(*, actor, a: Snapshot, b: Snapshot | None, limit: int | None = None, offset: int = 0
+                     ) -> Comparison:
     """The pairs whose figures differ between snapshot ``a`` and snapshot ``b`` (None: today), the reader's
     own (a nation) or all (the cell), largest change of shortfall first (then nation code, item name), each
-    with why (``shortfalls.change_reasons``): the first ``limit`` (None: all) and how many changed.
+    with why (``shortfalls.change_reasons``): ``limit`` of them (None: all) from ``offset`` (a page), and how
+    many changed (None when ``offset`` is past the last: the count comes with the rows).
 
     The database joins the two sides on (nation, item) and returns only the changed pairs and their count
     (``_changed_pairs``); the reasons are worked out for those rows only. Three queries at most, whatever the
@@ -233,7 +241,7 @@ def snapshot_compare(*, actor, a: Snapshot, b: Snapshot | None, limit: int | Non
     scope = _scope(actor)
     if scope.is_nobody:
         return Comparison(a=a, b=b, changes=[], total=0)
-    rows = _changed_pairs(scope=scope, a=a, b=b, limit=limit)
+    rows = _changed_pairs(scope=scope, a=a, b=b, limit=limit, offset=offset)
     width = len(FROZEN_COLUMNS)
     nation_ids = {row[0] for row in rows}
     item_ids = {row[1] for row in rows}
@@ -253,4 +261,4 @@ def snapshot_compare(*, actor, a: Snapshot, b: Snapshot | None, limit: int | Non
         after = frozen(row[4 + width:4 + 2 * width]) if row[3 + width] else None
         changes.append(PairChange(nation=nations[row[0]], item=items[row[1]], before=result(before, a.as_of),
                                   after=result(after, b_day), reasons=shortfalls.change_reasons(before, after)))
-    return Comparison(a=a, b=b, changes=changes, total=rows[0][-1] if rows else 0)
+    return Comparison(a=a, b=b, changes=changes, total=rows[0][-1] if rows else (None if offset else 0))

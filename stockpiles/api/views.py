@@ -9,8 +9,9 @@ from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 
 from coordination import disclosure
 from coordination.access import VIEW, require_cell, scope_for
@@ -27,7 +28,7 @@ from coordination.api.base import (
 )
 from coordination.api.bulk import collector_paused, parse_rows, write_all_or_nothing
 from coordination.api.filters import parse_id
-from coordination.api.pagination import KeysetPagination
+from coordination.api.pagination import ApiPagination, KeysetPagination
 from coordination.api.schema import BULK_ERRORS, ERRORS, IDEMPOTENCY_KEY, write_schema
 from coordination.api.serializers import item_lookup, item_resolve, items_resolve
 from coordination.models import Nation
@@ -583,9 +584,16 @@ class SnapshotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
     @extend_schema(
         parameters=[OpenApiParameter("a", ID_SCHEMA, required=True, description="Snapshot id (before)"),
                     OpenApiParameter("b", {"type": "string", "pattern": "^(today|[1-9][0-9]{0,17})$"}, required=False,
-                                     description="Snapshot id (after), or 'today' (default)")],
+                                     description="Snapshot id (after), or 'today' (default)"),
+                    OpenApiParameter("page", {"type": "integer", "minimum": 1}, required=False,
+                                     description="Page of changes, from 1 (default 1)"),
+                    OpenApiParameter("page_size", {"type": "integer", "minimum": 1,
+                                                   "maximum": ApiPagination.max_page_size}, required=False,
+                                     description=f"Changes per page (default {ApiPagination.page_size})")],
         responses={200: inline_serializer("SnapshotComparison", {
             "a": SnapshotSerializer(), "b": SnapshotSerializer(allow_null=True),
+            "count": serializers.IntegerField(help_text="How many pairs changed (every page)"),
+            "next": serializers.URLField(allow_null=True), "previous": serializers.URLField(allow_null=True),
             "results": inline_serializer("SnapshotChange", {
                 "nation": serializers.CharField(), "item": serializers.IntegerField(),
                 "item_name": serializers.CharField(), "item_name_fr": serializers.CharField(),
@@ -608,9 +616,21 @@ class SnapshotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
 
         a = side("a", request.query_params.get("a"))
         b = side("b", request.query_params.get("b"))
-        comparison = snapshot_selectors.snapshot_compare(actor=self.scope, a=a, b=b)
+        # paged like every list (a full comparison at alliance scale is tens of thousands of changes)
+        paging = ApiPagination()
+        number = paging._number(request, paging.page_query_param) or 1
+        size = paging.get_page_size(request)
+        comparison = snapshot_selectors.snapshot_compare(actor=self.scope, a=a, b=b, limit=size,
+                                                         offset=(number - 1) * size)
+        if comparison.total is None:
+            raise NotFound("Invalid page: past the last page of changes.")
+        url = request.build_absolute_uri()
         return Response({
             "a": SnapshotSerializer(a).data, "b": SnapshotSerializer(b).data if b else None,
+            "count": comparison.total,
+            "next": (replace_query_param(url, paging.page_query_param, number + 1)
+                     if number * size < comparison.total else None),
+            "previous": (None if number == 1 else replace_query_param(url, paging.page_query_param, number - 1)),
             "results": [{
                 "nation": c.nation.code, "item": c.item.pk, "item_name": c.item.name, "item_name_fr": c.item.name_fr,
                 "shortfall_delta": c.shortfall_delta, "reasons": list(c.reasons),

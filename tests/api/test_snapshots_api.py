@@ -54,6 +54,35 @@ def test_compare_two_snapshots_and_with_today(cell, usa, pol, hand_built):  # no
     assert dt.date.fromisoformat(answer.json()["b"]["as_of"]) == dt.date(2024, 3, 20)
 
 
+def test_compare_is_paged(cell, usa, pol, hand_built, item, nations):  # noqa: F811
+    """Like every list: ``page``/``page_size`` (100 by default), with the count of every change and links."""
+    from coordination.access import CELL
+    from stockpiles import engine, services
+
+    a = cell.post(URL, {"name": "Early", "as_of": "2024-01-20"}, format="json").json()["id"]
+    # POL reports for the first time since: its pair changes too (USA's changed with the hand-built history)
+    services.stock_report_create(actor=CELL, nation=nations["POL"], item=item, quantity=200,
+                                 as_of=dt.date(2024, 2, 1))
+    engine.shortfalls_recompute(pairs=None)
+    whole = cell.get(f"{URL}compare/", {"a": a, "page_size": 1000}).json()
+    assert whole["count"] == len(whole["results"]) >= 2 and whole["next"] is None and whole["previous"] is None
+    seen, page = [], f"{URL}compare/?a={a}&page_size=1"
+    while page:
+        answer = cell.get(page).json()
+        assert answer["count"] == whole["count"] and len(answer["results"]) == 1
+        seen += answer["results"]
+        page = answer["next"]
+    assert seen == whole["results"]
+    second = cell.get(f"{URL}compare/", {"a": a, "page_size": 1, "page": 2}).json()
+    assert "page=1" in second["previous"] and second["results"] == whole["results"][1:2]
+    assert cell.get(f"{URL}compare/", {"a": a, "page": whole["count"] + 1, "page_size": 1}).status_code == 404
+    for bad in ({"page": "0"}, {"page": "x"}, {"page_size": "0"}, {"page_size": "1001"}):
+        answer = cell.get(f"{URL}compare/", {"a": a, **bad})
+        assert answer.status_code == 400 and set(answer.json()) == set(bad), answer.content
+    own = usa.get(f"{URL}compare/", {"a": a, "page_size": 1000}).json()  # a nation: its own pairs, counted alike
+    assert own["count"] == len(own["results"]) and {c["nation"] for c in own["results"]} <= {"USA"}
+
+
 def test_the_series_reads_the_history_month_by_month(cell, usa, pol, hand_built, item,  # noqa: F811
                                                      django_assert_max_num_queries):
     from django.utils import timezone

@@ -2,7 +2,7 @@
 
 The same data is read twice: through the selectors (sums in SQL, ``fulfilment_of_totals``) and as
 facts with ``fulfilment.fulfilment_by`` / ``fulfilment.delivered_value`` per pledge or delivery (the
-path the overview used before, and still the path for a past date). Values include odd cents, exact
+path the overview used before; for a past date, the facts with their deliveries as of then). Values include odd cents, exact
 halves of a cent (rounded half to even by ``delivered_value``), item reference values, no value at
 all, zero quantities, cancelled pledges, due dates either side of the day asked about, and the
 restricted view of a nation. Runs on SQLite and on PostgreSQL.
@@ -95,16 +95,49 @@ def test_fulfilment_by_donor_and_item_match_the_formulas_per_pledge(ledger, days
     today = timezone.localdate()
     as_of = None if days_ahead is None else today + dt.timedelta(days=days_ahead)
     for scope in scopes(ledger):
-        facts = selectors.pledge_facts(actor=scope, as_of=as_of)
-        for summed, key in (
-            ({r.donor.pk: r.fulfilment for r in selectors.fulfilment_by_donor(actor=scope, as_of=as_of)},
-             lambda p: p.donor_id),
-            ({r.item.pk: r.fulfilment for r in selectors.fulfilment_by_item(actor=scope, as_of=as_of)},
-             lambda p: p.item_id),
-        ):
-            per_pledge = fulfilment.fulfilment_by(facts, key, on=as_of or today)
-            assert summed.keys() == per_pledge.keys() and summed
-            assert {k: figures(f) for k, f in summed.items()} == {k: figures(f) for k, f in per_pledge.items()}
+        assert_sums_match_the_facts(scope, as_of, on=as_of or today)
+
+
+def assert_sums_match_the_facts(scope, as_of, *, on):
+    """Per donor and per item: the selectors' sums equal the formulas on each pledge's facts."""
+    facts = selectors.pledge_facts(actor=scope, as_of=as_of)
+    for summed, key in (
+        ({r.donor.pk: r.fulfilment for r in selectors.fulfilment_by_donor(actor=scope, as_of=as_of)},
+         lambda p: p.donor_id),
+        ({r.item.pk: r.fulfilment for r in selectors.fulfilment_by_item(actor=scope, as_of=as_of)},
+         lambda p: p.item_id),
+    ):
+        per_pledge = fulfilment.fulfilment_by(facts, key, on=on)
+        assert summed.keys() == per_pledge.keys() and summed
+        assert {k: figures(f) for k, f in summed.items()} == {k: figures(f) for k, f in per_pledge.items()}
+
+
+@pytest.mark.parametrize("on", [PAST, dt.date(2024, 7, 1), dt.date(2025, 1, 1)])
+def test_fulfilment_on_a_past_date_matches_the_formulas_per_pledge(ledger, on):
+    """A past date: summed by the database (the pledges with a delivery since then apart, with their delivered
+    quantity then), the same as the formulas on each pledge's facts as of then."""
+    changed = {d.pledge_id for d in Delivery.objects.filter(status__in=Delivery.DELIVERED, delivered_on__gt=on)}
+    settled = Pledge.objects.filter(announced_on__lte=on).exclude(pk__in=changed)
+    assert changed and settled.filter(delivered_quantity__gt=0).exists()  # both sets are summed
+    for scope in scopes(ledger):
+        assert_sums_match_the_facts(scope, on, on=on)
+
+
+@pytest.mark.django_db
+def test_a_delivery_without_a_date_counts_today_not_on_a_past_date(nations, item):
+    """Delivered without a delivery date: in the stored delivered quantity, never in a past date's figure."""
+    usa, ukr = nations["USA"], nations["UKR"]
+    pledge = factories.PledgeFactory(donor=usa, recipient=ukr, item=item, quantity=10, value_eur=Decimal("100.00"),
+                                     announced_on=dt.date(2024, 1, 10), due_on=dt.date(2024, 2, 1))
+    factories.DeliveryFactory(pledge=pledge, quantity=4, status="delivered", delivered_on=dt.date(2024, 1, 20))
+    factories.DeliveryFactory(pledge=pledge, quantity=6, status="confirmed", delivered_on=None)
+    pledge_recount(pledge=pledge)
+    assert selectors.fulfilment_by_donor(actor=CELL)[0].fulfilment.delivered == 10
+    then = selectors.fulfilment_by_donor(actor=CELL, as_of=dt.date(2024, 3, 1))[0].fulfilment
+    assert (then.delivered, str(then.delivered_value_eur), then.overdue, then.overdue_quantity) == (4, "40.00", 1, 6)
+    rows, total = selectors.overdue_pledges_page(actor=CELL, on=dt.date(2024, 3, 1))
+    assert total == 1 and [(r.pledge.pk, r.outstanding) for r in rows] == [(pledge.pk, 6)]
+    assert selectors.overdue_pledges_page(actor=CELL)[1] == 0  # today: fully delivered
 
 
 def test_the_restricted_view_sees_fewer_pledges(ledger):
@@ -171,5 +204,7 @@ def test_rows_that_need_rounding_cost_one_query_more(ledger, django_assert_max_n
         assert selectors.deliveries_per_month(actor=CELL)
     with django_assert_max_num_queries(2):  # class totals (no values), the page of candidates
         selectors.overdue_pledges_page(actor=CELL, limit=3)
-    with django_assert_max_num_queries(3):  # a past date: the pledges' facts, their deliveries then, the rows shown
+    with django_assert_max_num_queries(4):  # a past date: class totals, the pledges to round in each set, nations
+        assert selectors.fulfilment_by_donor(actor=CELL, as_of=dt.date(2025, 1, 1))
+    with django_assert_max_num_queries(2):  # a past date: class totals (no values), the page of candidates
         selectors.overdue_pledges_page(actor=CELL, on=dt.date(2025, 1, 1), limit=3)

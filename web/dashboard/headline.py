@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -68,14 +67,12 @@ def read_figures(scope: Scope, as_of: dt.date | None, *, overdue_limit: int | No
     stored figures (``stock_selectors.stored_figures``) or the nations with their last reports
     (``nations_with_last_report``) for the same reader and date passes them in (read once per request); the
     cell's page passes the database's sums (``stock_selectors.stored_summary``) instead of the stored figures."""
-    past = as_of is not None and as_of < timezone.localdate()
-    facts = pledge_selectors.pledge_facts(actor=scope, as_of=as_of) if past and None in (donors, overdue) else None
     if donors is None:
-        donors = pledge_selectors.fulfilment_by_donor(actor=scope, as_of=as_of, nations=nations, facts=facts)
+        donors = pledge_selectors.fulfilment_by_donor(actor=scope, as_of=as_of, nations=nations)
     overall = fulfilment.fulfilment_across_items(d.fulfilment for d in donors)
     if overdue is None:
         overdue = pledge_selectors.overdue_pledges_page(actor=scope, on=as_of, limit=overdue_limit,
-                                                        total=overall.overdue, facts=facts)
+                                                        total=overall.overdue)
     # as of D: the alerts open then
     alerts, alerts_total = stock_selectors.alerts_page(actor=scope, open_at=as_of, limit=alerts_limit)
     if rollup is None and (stored is not None or summary is not None):

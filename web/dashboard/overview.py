@@ -74,13 +74,6 @@ class Reader:
         """What the stock tables are built from: the cell's sums, or a nation's read (``stored``)."""
         return {"summary": self.summary} if self.scope.is_cell else {"stored": self.stored}
 
-    @cached_property
-    def facts(self) -> list | None:
-        """A past date's pledges as of then (None today: the tables sum today's figures in SQL), read once."""
-        if self.as_of is None or self.as_of >= timezone.localdate():
-            return None
-        return pledge_selectors.pledge_facts(actor=self.scope, as_of=self.as_of)
-
 
 def coverage_table(r: Reader) -> Table:
     matrix = stock_selectors.shortfall_matrix(actor=r.scope, as_of=r.as_of, nations=r.nations,
@@ -154,7 +147,7 @@ def alliance_table(r: Reader, limit: int | None = PAGE_SIZE, rows: list | None =
 
 
 def donor_rows(r: Reader) -> list:
-    return pledge_selectors.fulfilment_by_donor(actor=r.scope, as_of=r.as_of, nations=r.nations, facts=r.facts)
+    return pledge_selectors.fulfilment_by_donor(actor=r.scope, as_of=r.as_of, nations=r.nations)
 
 
 def fulfilment_table(r: Reader, rows: list) -> Table:
@@ -204,8 +197,7 @@ def training_table(r: Reader) -> Table:
 
 
 def overdue_table(r: Reader, limit: int | None = TOP, page: tuple[list, int] | None = None) -> Table:
-    rows, total = page or pledge_selectors.overdue_pledges_page(actor=r.scope, on=r.as_of, limit=limit,
-                                                                facts=r.facts)
+    rows, total = page or pledge_selectors.overdue_pledges_page(actor=r.scope, on=r.as_of, limit=limit)
     table = Table(key="overdue", title=_("Overdue pledges"),
                   columns=[Column("donor", _("Donor")), Column("item", _("Item")),
                            Column("recipient", _("Recipient")), Column("due", _("Due on"), "date"),
@@ -289,7 +281,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     donors, months = donor_rows(r), month_rows(r)
     rollup = stock_selectors.alliance_rollup(actor=r.scope, **r.read)
     overdue = pledge_selectors.overdue_pledges_page(
-        actor=r.scope, on=r.as_of, limit=TOP, facts=r.facts,
+        actor=r.scope, on=r.as_of, limit=TOP,
         total=fulfilment_across_items(d.fulfilment for d in donors).overdue)
     figures = read_figures(r.scope, r.as_of, alerts_limit=TOP, donors=donors, rollup=rollup, overdue=overdue,
                            nations=r.nations, **r.read)
