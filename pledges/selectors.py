@@ -149,14 +149,17 @@ def _pledges(*, scope: Scope | None, as_of: dt.date | None = None, donor=None, i
     return qs, past
 
 
-def _pledge_facts(*, scope: Scope | None, as_of: dt.date | None = None, donor=None, item=None, recipient=None
-                  ) -> list[fulfilment.PledgeFacts]:
-    """``scope`` None reads every pledge: for alliance aggregates only.
+def _pledge_facts(*, scope: Scope | None, as_of: dt.date | None = None, donor=None, item=None, recipient=None,
+                  within=None) -> list[fulfilment.PledgeFacts]:
+    """``scope`` None reads every pledge: for alliance aggregates only. ``within``: a condition on the pledges
+    read (e.g. those of a (recipient, item) with a requirement).
 
     For a past ``as_of``: pledges announced by then, delivered quantities as of then (quantity and
     status are today's: a later reduction or cancellation is not undone).
     """
     qs, past = _pledges(scope=scope, as_of=as_of, donor=donor, item=item, recipient=recipient)
+    if within is not None:
+        qs = qs.filter(within)
     if not past:
         return _facts(list(qs.order_by().values(*_FACT_FIELDS)))
     # delivered as of then, summed per pledge in the same statement
@@ -356,8 +359,10 @@ def recipient_gap_figures(*, actor, recipient=None, item=None, as_of: dt.date | 
     if not needs:
         return []
     scope = _scope(actor)
-    if facts is None:
-        facts = _pledge_facts(scope=None if scope.is_cell else scope, as_of=as_of, recipient=recipient, item=item)
+    if facts is None:  # only the pledges of a (recipient, item) with a requirement count (a semi-join)
+        required = Exists(requirements.filter(recipient_id=OuterRef("recipient_id"), item_id=OuterRef("item_id")))
+        facts = _pledge_facts(scope=None if scope.is_cell else scope, as_of=as_of, recipient=recipient, item=item,
+                              within=required)
     return fulfilment.recipient_gaps(needs, facts)
 
 

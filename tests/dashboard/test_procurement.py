@@ -186,3 +186,23 @@ def test_an_agreement_says_whether_it_is_in_force_on_the_day_read(client, coordi
     assert row[-1] == "Expired"  # the note column, shown because a row has a note
     csv = client.get("/procurement/", {"export": "csv", "table": "agreements"}).content.decode()
     assert "Note" in csv and "Expired" in csv
+
+
+def test_a_long_demand_table_shows_the_largest_gaps_and_exports_every_row(client, coordinator, nations):
+    """One row per item at alliance scale: the page shows the 50 with the most demand not under contract (with
+    "Showing 50 of N"), the export all of them, in the same order."""
+    from tests import factories
+
+    for k in range(1, 58):  # the recipient's uncovered requirement is the demand: k x 10 for item k
+        factories.RequirementFactory(recipient=nations["UKR"], item=factories.ItemFactory(name=f"Item {k:02d}"),
+                                     quantity=k * 10)
+    client.force_login(coordinator)
+    response = client.get("/procurement/")
+    table = response.context["tables"]["demand"]
+    shown = [r[0] for r in rows(response, "demand")]
+    assert table.total == 57 and shown == [f"Item {k:02d}" for k in range(57, 7, -1)]
+    assert "Showing 50 of 57; the export has them all." in response.content.decode()
+    exported = list(csv.reader(io.StringIO(client.get("/procurement/", {"export": "csv", "table": "demand"})
+                                          .content.decode())))
+    names = [row[0] for row in exported if row and row[0].startswith("Item ")]
+    assert names == [f"Item {k:02d}" for k in range(57, 0, -1)]

@@ -20,6 +20,7 @@ from stockpiles import procurement_selectors, shortfalls
 from stockpiles.models import FrameworkAgreement, agreement_validity
 from web.dashboard.common import (
     CHART_SERIES,
+    PAGE_SIZE,
     Builders,
     chart,
     export_or_none,
@@ -105,7 +106,9 @@ def participants_table(r: Reader, rows: list) -> Table:
     return table
 
 
-def demand_table(rows: list) -> Table:
+def demand_table(rows: list, limit: int | None = None) -> Table:
+    """Largest demand not yet under contract first (as this reader sees it: a hidden figure sorts last); the page
+    shows the first ``limit`` rows (at alliance scale a row per item: a thousand), the export every one."""
     table = Table(
         key="demand", title=_("Demand vs contracted vs industrial capacity, per item"),
         caption=_("Demand: the nations' shortfalls (no netting between nations) plus the recipient's uncovered "
@@ -123,7 +126,9 @@ def demand_table(rows: list) -> Table:
                  Column("months", _("Months of capacity"), "months"), Column("note", _("Note"), "badge")],
         empty=_("No demand, contract or production capacity recorded for any item yet."),
     )
-    for d in rows:
+    rows = sorted(rows, key=lambda d: (d.gap is None, -(d.gap or 0)))  # stable: then by category and name
+    table.total = len(rows)
+    for d in rows[:limit] if limit else rows:
         months = d.months_of_capacity
         if months is None and d.gap and not d.suppressed and not d.capacity_suppressed:
             months = Badge(_("no capacity"), "badge-bad")
@@ -231,7 +236,7 @@ def procurement(request: HttpRequest) -> HttpResponse:
     demand = procurement_selectors.procurement_overview(actor=r.scope, as_of=as_of, order_rows=orders)
     timeline = timeline_rows(r)
     tables = {"agreements": agreements_table(r, agreements), "participants": participants_table(r, agreements),
-              "demand": demand_table(demand), "timeline": timeline_table(r, timeline)}
+              "demand": demand_table(demand, PAGE_SIZE), "timeline": timeline_table(r, timeline)}
     for key in ("agreements", "demand"):
         drop_empty_column(tables[key], "note")  # only shown when something is hidden from this viewer
     return page(request, "dashboard/procurement.html", {
