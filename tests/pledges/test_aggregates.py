@@ -2,8 +2,8 @@
 
 The same data is read twice: through the selectors (sums in SQL, ``fulfilment_of_totals``) and as
 facts with ``fulfilment.fulfilment_by`` / ``fulfilment.delivered_value`` per pledge or delivery (the
-path the overview used before; for a past date, the facts with their deliveries as of then). Values include odd cents, exact
-halves of a cent (rounded half to even by ``delivered_value``), item reference values, no value at
+path the overview used before; for a past date, the facts with their deliveries as of then). Values include
+odd cents, exact halves of a cent (rounded half to even by ``delivered_value``), item reference values, no value at
 all, zero quantities, cancelled pledges, due dates either side of the day asked about, and the
 restricted view of a nation. Runs on SQLite and on PostgreSQL.
 """
