@@ -4,8 +4,10 @@ with the same Idempotency-Key writes the batch exactly once.
 A real gunicorn serves the test database (PostgreSQL: the server and the test share it, so the test
 commits its set-up: ``transactional_db``). A thread POSTs 10,000 stock reports; the test watches
 ``pg_stat_activity`` for the server's connection (tagged with its own ``application_name``) until it
-is inside the write transaction and has started inserting, then SIGKILLs the whole server. No hook
-in the application: the moment is observed from the database.
+is inside the write transaction, has inserted the reports and waits on the marks' table, which a second
+connection of the test holds locked (so the write cannot commit before the kill, whatever the machine's
+speed), then SIGKILLs the whole server. No hook in the application: the moment is made and observed from
+the database.
 
 SQLite: the suite's test database is in memory (one process), so the SQLite variant builds its own
 file database (``migrate`` and the set-up in subprocesses), and sees the moment as the server holding
@@ -152,10 +154,38 @@ def wait_for(predicate, *, timeout: float, what: str, server: Server | None = No
     raise AssertionError(f"timed out after {timeout}s waiting for {what}\n{server.output() if server else ''}")
 
 
-def _inserting(backends) -> bool:
-    """The server's connection is inside a transaction and has started writing the batch."""
-    return any(in_xact and "INSERT INTO" in query and "stockpiles_" in query
-               for _, _, in_xact, query in backends)
+def _blocked_mid_write() -> bool:
+    """The server's connection is inside its write transaction, has written stock reports (it holds the row
+    lock mode that inserting takes on their table) and waits for the lock the test holds on the marks' table:
+    the batch is written but not committed, and cannot commit before the kill."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid AND l.granted"
+            " WHERE a.application_name = %s AND a.xact_start IS NOT NULL AND a.wait_event_type = 'Lock'"
+            " AND l.relation = 'stockpiles_stockreport'::regclass AND l.mode = 'RowExclusiveLock'",
+            [APP_NAME],
+        )
+        return cursor.fetchone() is not None
+
+
+class MarksLocked:
+    """A second connection holding the marks' table so that no insert into it passes (EXCLUSIVE mode: reads go
+    on): the bulk write marks its pairs after inserting the reports, so it stops there, mid-transaction."""
+
+    def __enter__(self):
+        import psycopg
+
+        s = connection.settings_dict
+        self.conn = psycopg.connect(
+            host=s.get("HOST") or "127.0.0.1", port=s.get("PORT") or 5432, user=s.get("USER") or None,
+            password=s.get("PASSWORD") or None, dbname=s["NAME"], application_name=f"{APP_NAME}-locker",
+        )
+        self.conn.execute("LOCK TABLE stockpiles_shortfallmark IN EXCLUSIVE MODE")  # psycopg opened a transaction
+        return self
+
+    def __exit__(self, *exc):
+        self.conn.rollback()
+        self.conn.close()
 
 
 @pytest.fixture
@@ -179,11 +209,12 @@ def test_killing_the_server_mid_bulk_writes_nothing_and_the_retry_writes_once(tr
     server = Server(log_dir)
     answers: list = []
     try:
-        thread = threading.Thread(target=lambda: answers.append(_try_post(server, rows, key, idempotency_key)))
-        thread.start()
-        wait_for(lambda: _inserting(server_backends()), timeout=120, what="the server to start inserting the batch",
-                 server=server)
-        server.kill()
+        with MarksLocked():  # the write stops after its reports, before its marks: killed there, never after
+            thread = threading.Thread(target=lambda: answers.append(_try_post(server, rows, key, idempotency_key)))
+            thread.start()
+            wait_for(_blocked_mid_write, timeout=120, what="the server to write the reports and wait on the marks",
+                     server=server)
+            server.kill()
         thread.join(60)
     finally:
         server.kill()
