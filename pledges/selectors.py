@@ -103,15 +103,18 @@ def _delivered_since(as_of: dt.date):
         delivered_on__lte=as_of)
 
 
+def _delivered_then_split(as_of: dt.date) -> tuple[Exists, Coalesce]:
+    """(condition, expression): the pledges whose delivered quantity on ``as_of`` differs from their stored one
+    (a delivery since), and for those the correlated sum as of then. The others' figure then is the stored one,
+    so the sum is evaluated only where it is needed."""
+    return Exists(_delivered_since(as_of)), Coalesce(Subquery(_delivered_then(as_of)), Value(0))
+
+
 def pledge_totals_then(qs, *, as_of: dt.date, key: str | None, values: bool = True
                        ) -> list[tuple[object, fulfilment.PledgeTotals]]:
-    """``aggregates.pledge_totals_by`` on a past date: the pledges of ``qs`` with their deliveries as of then.
-    Those whose stored delivered quantity is already their figure then (no delivery since) are summed as
-    today; only the others take their delivered quantity then (a correlated sum per pledge). One query (more
-    when delivered values need rounding)."""
-    then = Coalesce(Subquery(_delivered_then(as_of)), Value(0))
-    return aggregates.pledge_totals_by(qs, on=as_of, key=key, values=values,
-                                       delivered=(Exists(_delivered_since(as_of)), then))
+    """``aggregates.pledge_totals_by`` on a past date: the pledges of ``qs`` with their deliveries as of then
+    (``_delivered_then_split``). One query (more when delivered values need rounding)."""
+    return aggregates.pledge_totals_by(qs, on=as_of, key=key, values=values, delivered=_delivered_then_split(as_of))
 
 
 def _facts(rows: list[dict], *, delivered: dict[int, int] | None = None) -> list[fulfilment.PledgeFacts]:
@@ -238,8 +241,7 @@ def overdue_pledges(*, actor, on: dt.date | None = None, donor=None) -> list[Ove
 
 
 def overdue_pledges_page(*, actor, on: dt.date | None = None, donor=None, limit: int | None = None,
-                         total: int | None = None, facts: list[fulfilment.PledgeFacts] | None = None
-                         ) -> tuple[list[OverduePledge], int]:
+                         total: int | None = None) -> tuple[list[OverduePledge], int]:
     """The first ``limit`` overdue pledges (all when None), most overdue first, and how many there are.
 
     How many: ``fulfilment.fulfilment_of_totals`` on the pledges summed by the database per class
@@ -248,17 +250,14 @@ def overdue_pledges_page(*, actor, on: dt.date | None = None, donor=None, limit:
     rule, so one read of ``limit`` rows in practice). Two queries.
 
     For a past ``on``: judged on that date, over the pledges announced by then with their deliveries as of
-    then (``delivered_by_pledge_as_of``; summed by ``pledge_totals_then``); a pledge not yet due then is not
-    overdue. Three queries.
+    then (``_delivered_then_split``: the count by ``pledge_totals_then``, the candidates with the same figure); a
+    pledge not yet due then is not overdue. Two queries too.
 
-    A caller that has read them for the same reader, donor and date passes ``total`` (the overdue count
-    of ``fulfilment_by_donor``'s rows together: one query less) or, on a past date, ``facts``
-    (``pledge_facts``: judged in Python, one query).
+    A caller that has read it for the same reader, donor and date passes ``total`` (the overdue count of
+    ``fulfilment_by_donor``'s rows together): one query less.
     """
     on = on or _today()
     past = on < _today()
-    if past and facts is not None:
-        return _overdue_pledges_past(on=on, limit=limit, facts=facts)
     qs, _ = _pledges(scope=_scope(actor), as_of=on if past else None, donor=donor)
     if total is None:
         totals = (pledge_totals_then(qs, as_of=on, key=None, values=False) if past
@@ -266,8 +265,8 @@ def overdue_pledges_page(*, actor, on: dt.date | None = None, donor=None, limit:
         total = fulfilment.fulfilment_of_totals(t for _, t in totals).overdue
     done = F("delivered_quantity")
     if past:  # the stored figure, unless a delivery came since (then its sum as of then)
-        done = Case(When(Exists(_delivered_since(on)), then=Coalesce(Subquery(_delivered_then(on)), Value(0))),
-                    default=done)
+        changed, then = _delivered_then_split(on)
+        done = Case(When(changed, then=then), default=done)
     candidates = (  # narrows the read; ``fulfilment.is_overdue`` decides
         qs.annotate(_done=done).filter(due_on__lt=on, _done__lt=F("quantity"))
         .exclude(status=Pledge.Status.CANCELLED)
@@ -291,22 +290,6 @@ def overdue_pledges_page(*, actor, on: dt.date | None = None, donor=None, limit:
             break
         start += chunk
     return rows, total
-
-
-def _overdue_pledges_past(*, on: dt.date, limit: int | None, facts: list[fulfilment.PledgeFacts]
-                          ) -> tuple[list[OverduePledge], int]:
-    """``overdue_pledges_page`` on a past date on the caller's facts as of then (``fulfilment.is_overdue``). One
-    query: the rows shown with their names."""
-    overdue = sorted((f for f in facts if fulfilment.is_overdue(f, on=on)), key=lambda f: (f.due_on, f.pledge_id))
-    shown = overdue[:limit] if limit is not None else overdue
-    pledges = (Pledge.objects.select_related("donor", "recipient", "item").in_bulk([f.pledge_id for f in shown])
-               if shown else {})
-    rows = [
-        OverduePledge(pledge=pledges[f.pledge_id], days_overdue=fulfilment.days_overdue(f, on=on),
-                      outstanding=f.quantity - min(f.delivered, f.quantity))
-        for f in shown
-    ]
-    return rows, len(overdue)
 
 
 # --- Recipient gaps -------------------------------------------------------------------------------

@@ -382,7 +382,7 @@ def reader_figures(*, actor, as_of: dt.date | None = None, snapshot_id: int | No
             **item_names, **no_stats, **fresh, f_shortfall=null(big), f_hidden=Value(0), **no_figures))
     groups: dict[int, list[dict]] = defaultdict(list)
     results: dict[Pair, shortfalls.ShortfallResult] = {}
-    items: dict[int, StoredItem] = {}
+    seen: set[int] = set()  # the items with rows (their names come on the "n" rows)
     names: dict[int, dict] = {}
     last = None
     pending_long = False
@@ -398,7 +398,7 @@ def reader_figures(*, actor, as_of: dt.date | None = None, snapshot_id: int | No
             pending_long = bool(row["pending"])
             continue
         item_id = row["g_item"]
-        items.setdefault(item_id, None)
+        seen.add(item_id)
         if row["kind"] == "p":
             figures = {name: row[f"f_{name}"] for name in _ROW_FIGURES}
             figures.update(status=row["g_status"], shortfall=row["f_shortfall"])
@@ -413,12 +413,12 @@ def reader_figures(*, actor, as_of: dt.date | None = None, snapshot_id: int | No
                 groups[item_id].append(_group_of(position, mine=pair[0] == me))
         else:
             groups[item_id].append(row)
-    for item_id in items:
-        row = names[item_id]
-        items[item_id] = StoredItem(
-            name=row["name"], unit=row["unit"], category_id=row["category_id"], category_name=row["category_name"],
-            unit_value_eur=row["unit_value_eur"], name_fr=row["name_fr"] or "",
-            category_name_fr=row["category_name_fr"] or "")
+    items = {}  # what ``stored_items`` gives, read in the same statement (a query more would pass ten on a page)
+    for item_id in seen:
+        n = names[item_id]
+        items[item_id] = StoredItem(name=n["name"], unit=n["unit"], category_id=n["category_id"],
+                                    category_name=n["category_name"], unit_value_eur=n["unit_value_eur"],
+                                    name_fr=n["name_fr"] or "", category_name_fr=n["category_name_fr"] or "")
     return ReaderFigures(
         nation_id=me, as_of=None if today else as_of, snapshot_id=snapshot_id, results=results, items=items,
         stats={i: _rollup_stats(g) for i, g in groups.items()}, last_computed=last, pending_too_long=pending_long)

@@ -233,7 +233,7 @@ def snapshot_compare(*, actor, a: Snapshot, b: Snapshot | None, limit: int | Non
     """The pairs whose figures differ between snapshot ``a`` and snapshot ``b`` (None: today), the reader's
     own (a nation) or all (the cell), largest change of shortfall first (then nation code, item name), each
     with why (``shortfalls.change_reasons``): ``limit`` of them (None: all) from ``offset`` (a page), and how
-    many changed (None when ``offset`` is past the last: the count comes with the rows).
+    many changed (counted with the rows: 0 when ``offset`` is past the last).
 
     The database joins the two sides on (nation, item) and returns only the changed pairs and their count
     (``_changed_pairs``); the reasons are worked out for those rows only. Three queries at most, whatever the
@@ -261,4 +261,4 @@ def snapshot_compare(*, actor, a: Snapshot, b: Snapshot | None, limit: int | Non
         after = frozen(row[4 + width:4 + 2 * width]) if row[3 + width] else None
         changes.append(PairChange(nation=nations[row[0]], item=items[row[1]], before=result(before, a.as_of),
                                   after=result(after, b_day), reasons=shortfalls.change_reasons(before, after)))
-    return Comparison(a=a, b=b, changes=changes, total=rows[0][-1] if rows else (None if offset else 0))
+    return Comparison(a=a, b=b, changes=changes, total=rows[0][-1] if rows else 0)

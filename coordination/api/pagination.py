@@ -13,8 +13,9 @@ from decimal import Decimal
 
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.paginator import InvalidPage
 from django.db.models import Q
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
@@ -44,6 +45,23 @@ class ApiPagination(PageNumberPagination):
 
     def get_page_size(self, request):
         return self._number(request, self.page_size_query_param, self.max_page_size) or self.page_size
+
+    def paginate_counted(self, request, fetch) -> list:
+        """A page of a list its caller reads itself in one query that counts as it reads (``fetch(offset,
+        limit) -> (rows, how many in all)``; the count may be 0 past the last page): the same parameters,
+        errors (400, a 404 past the last page) and ``get_paginated_response`` as a queryset's page."""
+        number = self._number(request, self.page_query_param) or 1
+        size = self.get_page_size(request)
+        rows, total = fetch((number - 1) * size, size)
+        paginator = self.django_paginator_class([], size)
+        paginator.count = total  # known from the read: no COUNT query
+        try:
+            self.page = paginator.page(number)
+        except InvalidPage as exc:
+            raise NotFound(self.invalid_page_message.format(page_number=number, message=str(exc))) from exc
+        self.page.object_list = rows
+        self.request = request
+        return rows
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)

@@ -9,9 +9,8 @@ from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
-from rest_framework.utils.urls import replace_query_param
 
 from coordination import disclosure
 from coordination.access import VIEW, require_cell, scope_for
@@ -618,24 +617,19 @@ class SnapshotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
         b = side("b", request.query_params.get("b"))
         # paged like every list (a full comparison at alliance scale is tens of thousands of changes)
         paging = ApiPagination()
-        number = paging._number(request, paging.page_query_param) or 1
-        size = paging.get_page_size(request)
-        comparison = snapshot_selectors.snapshot_compare(actor=self.scope, a=a, b=b, limit=size,
-                                                         offset=(number - 1) * size)
-        if comparison.total is None:
-            raise NotFound("Invalid page: past the last page of changes.")
-        url = request.build_absolute_uri()
+
+        def fetch(offset, limit):
+            found = snapshot_selectors.snapshot_compare(actor=self.scope, a=a, b=b, limit=limit, offset=offset)
+            return found.changes, found.total
+
+        changes = paging.paginate_counted(request, fetch)
         return Response({
             "a": SnapshotSerializer(a).data, "b": SnapshotSerializer(b).data if b else None,
-            "count": comparison.total,
-            "next": (replace_query_param(url, paging.page_query_param, number + 1)
-                     if number * size < comparison.total else None),
-            "previous": (None if number == 1 else replace_query_param(url, paging.page_query_param, number - 1)),
-            "results": [{
+            **paging.get_paginated_response([{
                 "nation": c.nation.code, "item": c.item.pk, "item_name": c.item.name, "item_name_fr": c.item.name_fr,
                 "shortfall_delta": c.shortfall_delta, "reasons": list(c.reasons),
                 "before": _figures(c.before), "after": _figures(c.after),
-            } for c in comparison.changes],
+            } for c in changes]).data,
         })
 
 

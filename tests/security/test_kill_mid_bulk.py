@@ -62,14 +62,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _database_url() -> str:
+def _database_url(app_name: str = APP_NAME) -> str:
     s = connection.settings_dict
     auth = quote(s.get("USER") or "", safe="")
     if s.get("PASSWORD"):
         auth += ":" + quote(s["PASSWORD"], safe="")
     host = s.get("HOST") or "127.0.0.1"
     port = s.get("PORT") or 5432
-    return f"postgres://{auth}@{host}:{port}/{quote(s['NAME'], safe='')}?application_name={APP_NAME}"
+    return f"postgres://{auth}@{host}:{port}/{quote(s['NAME'], safe='')}?application_name={app_name}"
 
 
 class Server:
@@ -175,11 +175,7 @@ class MarksLocked:
     def __enter__(self):
         import psycopg
 
-        s = connection.settings_dict
-        self.conn = psycopg.connect(
-            host=s.get("HOST") or "127.0.0.1", port=s.get("PORT") or 5432, user=s.get("USER") or None,
-            password=s.get("PASSWORD") or None, dbname=s["NAME"], application_name=f"{APP_NAME}-locker",
-        )
+        self.conn = psycopg.connect(_database_url(f"{APP_NAME}-locker"))
         self.conn.execute("LOCK TABLE stockpiles_shortfallmark IN EXCLUSIVE MODE")  # psycopg opened a transaction
         return self
 
