@@ -559,6 +559,10 @@ def stored_summary(*, as_of: dt.date | None = None, snapshot_id: int | None = No
             surplus=F("available") - F("guideline"), low=F("coverage"), expected=Value(0), reported=Value(0),
             last=null(DateTimeField()), run=null(DateTimeField()), pending=Value(0), **row_figures))
     columns = ("kind", "g_item", "g_nation", "g_status", "g_category", *_SUMMARY_NAMES, *sums, *row_figures)
+    if connection.vendor == "postgresql" and GROUPING_SETS:
+        statement = _summary_grouping_sets(qs, today=today, columns=columns, rest=parts[2:])
+    else:
+        statement = parts[0].union(*parts[1:], all=True).values_list(*columns)
     items_of: dict[int, list[shortfalls.StatusTotals]] = defaultdict(list)
     cells: dict[Pair, list[shortfalls.StatusTotals]] = defaultdict(list)
     items: dict[int, StoredItem] = {}
@@ -567,9 +571,13 @@ def stored_summary(*, as_of: dt.date | None = None, snapshot_id: int | None = No
     rows_below: list[tuple[Pair, StoredItem, shortfalls.ShortfallResult]] = []
     last = None
     pending = False
-    for values in parts[0].union(*parts[1:], all=True).values_list(*columns):
+    for values in statement:
         row = dict(zip(columns, values, strict=True))
         kind = row["kind"]
+        for moment in (row["last"], row["run"]):
+            if moment is not None and (last is None or moment > last):
+                last = moment
+        pending = pending or bool(row["pending"])
         if kind in ("i", "r"):
             item = StoredItem(
                 name=row["name"], unit=row["unit"], category_id=row["g_category"], category_name=row["category_name"],
@@ -594,14 +602,57 @@ def stored_summary(*, as_of: dt.date | None = None, snapshot_id: int | None = No
             counts = reporting.setdefault(row["g_nation"], {"expected": 0, "reported": 0})
             counts["expected"] += row["expected"]
             counts["reported"] += row["reported"]
-        for moment in (row["last"], row["run"]):
-            if moment is not None and (last is None or moment > last):
-                last = moment
-        pending = pending or bool(row["pending"])
     return StoredSummary(as_of=None if today else as_of, snapshot_id=snapshot_id, by_item=dict(items_of),
                          items=items, by_nation_category=dict(cells), category_names=categories,
                          reporting={n: c for n, c in reporting.items() if c["expected"]},
                          largest=rows_below, last_computed=last, pending_too_long=pending)
+
+
+GROUPING_SETS = True  # PostgreSQL sums both groupings in one scan (tests turn it off to compare the two paths)
+
+
+def _summary_grouping_sets(qs: QuerySet, *, today: bool, columns: Sequence[str], rest: Sequence[QuerySet]):
+    """``stored_summary``'s sums on PostgreSQL: one scan of the rows grouped by ``GROUPING SETS`` (per item and
+    status; per nation, category and status, which bring the freshness answers too: two hash tables, no sort, the
+    item's category taken with its names), the names joined to the few thousand sums afterwards, then the
+    largest rows' branch (``rest``, as the ORM writes it) by ``UNION ALL``. The ORM's own path (two groupings
+    of the same rows, SQLite's) reads the rows twice and carries the names through both sums: ~2x the time at
+    full size. Same columns, same rows."""
+    null = Cast(Value(None), output_field=DateTimeField())
+    source = qs.values(
+        s_item=F("item_id"), s_nation=F("nation_id"), s_status=F("status"), s_category=F("item__category_id"),
+        s_shortfall=F("shortfall"), s_surplus=F("available") - F("guideline"), s_coverage=F("coverage"),
+        s_expected=Case(When(_EXPECTED, then=Value(1)), default=Value(0)),
+        s_reported=Case(When(_EXPECTED & Q(on_hand__isnull=False), then=Value(1)), default=Value(0)),
+        s_last=F("computed_at") if today else null, s_run=_last_full_run() if today else null,
+        s_pending=(Case(When(Exists(_marks_pending_too_long()), then=Value(1)), default=Value(0)) if today
+                   else Value(0)))
+    source_sql, params = source.query.sql_with_params()
+    item, category = Item._meta.db_table, Category._meta.db_table
+    figures = ", ".join(f"NULL AS {name}" for name in columns[columns.index("pending") + 1:])
+    sql = f"""
+        SELECT g.kind, g.g_item, g.g_nation, g.g_status, COALESCE(g.g_category, i.category_id), i.name, i.unit,
+               i.unit_value_eur, i.name_fr, c.name, c.name_fr, g.n, g.total, g.surplus, g.low, g.expected,
+               g.reported, g.last, g.run, g.pending, {figures}
+        FROM (SELECT CASE WHEN GROUPING(s.s_item) = 0 THEN 'i' ELSE 'n' END AS kind,
+                     s.s_item AS g_item, s.s_nation AS g_nation, s.s_status AS g_status, s.s_category AS g_category,
+                     COUNT(*) AS n, SUM(s.s_shortfall) AS total, SUM(s.s_surplus) AS surplus, MIN(s.s_coverage) AS low,
+                     SUM(s.s_expected) AS expected, SUM(s.s_reported) AS reported,
+                     CASE WHEN GROUPING(s.s_item) = 1 THEN MAX(s.s_last) END AS last,
+                     CASE WHEN GROUPING(s.s_item) = 1 THEN MAX(s.s_run) END AS run,
+                     CASE WHEN GROUPING(s.s_item) = 1 THEN MAX(s.s_pending) ELSE 0 END AS pending
+              FROM ({source_sql}) s
+              GROUP BY GROUPING SETS ((s.s_item, s.s_status), (s.s_nation, s.s_category, s.s_status))
+              ) g
+        LEFT JOIN {item} i ON g.kind = 'i' AND i.id = g.g_item
+        LEFT JOIN {category} c ON c.id = COALESCE(g.g_category, i.category_id)"""  # noqa: S608 - table names and the ORM's SQL only
+    for branch in rest:
+        branch_sql, branch_params = branch.values_list(*columns).query.sql_with_params()
+        sql += f" UNION ALL ({branch_sql})"
+        params += branch_params
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 # a stored row's figures besides status and shortfall, and their types where not a whole number

@@ -6,6 +6,7 @@ for a nation (whose rows only it sees)."""
 import datetime as dt
 
 import pytest
+from django.db import connection
 
 from coordination.access import CELL, Scope
 from coordination.selectors import nations_by_id
@@ -125,11 +126,17 @@ def test_the_item_projection_from_the_one_read_is_the_engine_s(world, nations, a
             assert any(pt.contracted for p in shared for pt in p.points)
 
 
+@pytest.mark.parametrize("grouping_sets", [True, False], ids=["grouping-sets", "orm-union"])
 @pytest.mark.parametrize("when", ["today", "past", "snapshot"])
-def test_the_cells_sums_give_what_every_pair_gives(world, nations, when, django_assert_max_num_queries):
+def test_the_cells_sums_give_what_every_pair_gives(world, nations, when, grouping_sets, monkeypatch,
+                                                   django_assert_max_num_queries):
     """The cell's pages read the database's sums (``stored_summary``, one statement) instead of every pair: the
     roll-up, the categories, the heat map, the reporting counts, the largest rows and the freshness answers are
-    the same as from every pair (``stored_figures``)."""
+    the same as from every pair (``stored_figures``). On PostgreSQL both of its paths: one scan by ``GROUPING
+    SETS`` and the ORM's two groupings (SQLite's)."""
+    if grouping_sets and connection.vendor != "postgresql":
+        pytest.skip("GROUPING SETS: the PostgreSQL path")
+    monkeypatch.setattr(selectors, "GROUPING_SETS", grouping_sets)
     as_of = None if when == "today" else PAST
     snapshot_id = world["snapshot"].pk if when == "snapshot" else None
     everyone = nations_with_last_report(actor=CELL, as_of=as_of)
