@@ -98,15 +98,32 @@ class ItemDemand:
         return math.ceil(self.gap / self.capacity_per_month)
 
 
-def aggregate_demand(*, item_id: int, shortfalls: Iterable[ShortfallResult], gaps: Iterable[Gap],
-                     contracted: int, capacity_per_month: int) -> ItemDemand:
-    """Aggregated demand of one item (see the module docstring). ``gaps`` of that item only."""
+@dataclass(frozen=True)
+class NationShortfalls:
+    """An item's nations' shortfalls summed: Σ shortfall and how many nations have one (> 0). What the
+    demand needs of each nation's result; a database can sum the stored rows to it (the cell reads every
+    nation's, ``stockpiles.selectors.nation_shortfall_totals``)."""
+
+    total: int = 0
+    short: int = 0
+
+
+def nation_shortfalls(shortfalls: Iterable[ShortfallResult]) -> NationShortfalls:
+    """``NationShortfalls`` of the results (or positions) of one item's nations."""
     total = short = 0
     for r in shortfalls:
         total += r.shortfall
         short += r.shortfall > 0
+    return NationShortfalls(total, short)
+
+
+def aggregate_demand(*, item_id: int, shortfalls: Iterable[ShortfallResult] | NationShortfalls, gaps: Iterable[Gap],
+                     contracted: int, capacity_per_month: int) -> ItemDemand:
+    """Aggregated demand of one item (see the module docstring). ``gaps`` of that item only; ``shortfalls``:
+    its nations' results, or their sums (``NationShortfalls``)."""
+    nations = shortfalls if isinstance(shortfalls, NationShortfalls) else nation_shortfalls(shortfalls)
     return ItemDemand(
-        item_id=item_id, nation_shortfall=total, nations_short=short,
+        item_id=item_id, nation_shortfall=nations.total, nations_short=nations.short,
         recipient_uncovered=sum(g.uncovered for g in gaps), contracted=max(0, contracted),
         capacity_per_month=max(0, capacity_per_month),
     )

@@ -38,7 +38,7 @@ from stockpiles.models import (
 from stockpiles.selectors import (
     NationPosition,
     StoredFigures,
-    nation_positions,
+    nation_shortfall_totals,
     reader_positions,
     stored_figures,
     stored_items,
@@ -332,12 +332,15 @@ def procurement_overview(*, actor, as_of: dt.date | None = None, item=None,
     on = as_of or _today()
     item_ids = None if item is None else [_pk(item)]
     past = as_of is not None and as_of < _today()
-    stored = stored_figures(as_of=as_of if past else None, item_ids=item_ids)  # with the items' names
-    if scope.is_cell:
-        facts, positions = None, nation_positions(as_of=stored.as_of, item_ids=item_ids, stored=stored)
-    else:  # the pledges it may see (the gap) and the other donors' it may not (rule c): one statement
+    if scope.is_cell:  # every nation's shortfalls, summed per item by the database (no pair read)
+        facts, positions = None, {}
+        totals, known = nation_shortfall_totals(as_of=as_of if past else None, item_ids=item_ids)  # every item
+    else:  # each position, for the disclosure rules: the pledges it may see (the gap) and the other donors' it
+        # may not (rule c), one statement; every pair's stored figures with the items' names
+        stored = stored_figures(as_of=as_of if past else None, item_ids=item_ids)
         pledges = reader_pledges(actor=scope, as_of=as_of if past else None, item=item)
-        facts, positions = pledges.facts, reader_positions(stored.results, pledges.unseen)
+        facts, positions, known, totals = pledges.facts, reader_positions(stored.results, pledges.unseen), \
+            stored.items, {}
     gaps: dict[int, list] = defaultdict(list)
     for gap in recipient_gap_figures(actor=scope, item=item, as_of=as_of if past else None, facts=facts):
         gaps[gap.item_id].append(gap)
@@ -349,14 +352,15 @@ def procurement_overview(*, actor, as_of: dt.date | None = None, item=None,
             orders[o.item_id].append(o)
     rates = _capacity_rates(as_of=on, item_ids=item_ids)
 
-    wanted = set(positions) | set(gaps) | set(orders) | set(rates)
-    # the items with demand, contracts or capacity but no shortfall row: one query (none when there is none)
-    items = {**stored.items, **stored_items(wanted - set(stored.items))}
+    wanted = set(positions) | set(totals) | set(gaps) | set(orders) | set(rates)
+    # the items not read with the stored figures (the cell's: all): one query (none when there is none)
+    items = {**known, **stored_items(wanted - set(known))}
     rows = []
     for item_id in wanted:
         it = items[item_id]
-        d, f = demand_row(item_id=item_id, positions=positions.get(item_id, {}), gaps=gaps.get(item_id, []),
-                          orders=orders.get(item_id, []), rates=rates.get(item_id, []), on=on, reader=reader)
+        d, f = demand_row(item_id=item_id, positions=positions.get(item_id, {}), totals=totals.get(item_id),
+                          gaps=gaps.get(item_id, []), orders=orders.get(item_id, []), rates=rates.get(item_id, []),
+                          on=on, reader=reader)
         if not f.listed:  # decided on the figures as this reader sees them (coordination.disclosure)
             continue
         rows.append(ItemDemandRow(
@@ -374,7 +378,8 @@ def procurement_overview(*, actor, as_of: dt.date | None = None, item=None,
 
 def demand_row(*, item_id: int, positions: Mapping[int, NationPosition], gaps: Iterable[fulfilment.Gap],
                orders: Iterable[procurement.OrderFacts], rates: Iterable[procurement.CapacityRate], on: dt.date,
-               reader: disclosure.Reader) -> tuple[procurement.ItemDemand, disclosure.DemandFigures]:
+               reader: disclosure.Reader, totals: procurement.NationShortfalls | None = None
+               ) -> tuple[procurement.ItemDemand, disclosure.DemandFigures]:
     """One item's demand row, exact (``procurement.aggregate_demand``) and as ``reader`` may see it
     (``disclosure.demand_figures``), from each nation's position as that reader computes it
     (``nation_positions``), the recipient gaps over the pledges it may see, the orders placed by ``on``
@@ -384,13 +389,18 @@ def demand_row(*, item_id: int, positions: Mapping[int, NationPosition], gaps: I
 
     Contracted per nation: the outstanding quantity of its orders. Capacity per nation:
     ``procurement.capacity_by_nation``; a nation's own rate (no line for the item) is its national
-    capacity, a figure of that nation; line capacity is not passed as a nation's figure."""
+    capacity, a figure of that nation; line capacity is not passed as a nation's figure.
+
+    ``totals``: the nations' shortfalls already summed (``nation_shortfall_totals``), for the cell only: the
+    disclosure rules of a nation's reader need each position."""
+    if totals is not None and not reader.is_cell:
+        raise ValueError("a nation's demand row is disclosed from each nation's position, not from totals")
     rates = list(rates)
     orders = list(orders)
     cap_by_nation = procurement.capacity_by_nation(rates, on)
     with_lines = {r.nation_id for r in rates if r.line_id is not None}
     demand = procurement.aggregate_demand(
-        item_id=item_id, shortfalls=positions.values(), gaps=gaps,
+        item_id=item_id, shortfalls=positions.values() if totals is None else totals, gaps=gaps,
         contracted=procurement.contracted_outstanding(orders), capacity_per_month=sum(cap_by_nation.values()),
     )
     contracted_by: dict[int, int] = defaultdict(int)

@@ -54,6 +54,7 @@ from pledges.selectors import unseen_owed_by_pair, unseen_owed_pledges
 from stockpiles import shortfalls
 from stockpiles.engine import inflows_by_pair, latest_report_subquery, shortfalls_compute
 from stockpiles.models import Alert, Shortfall, ShortfallMark, ShortfallRun, ShortfallVersion, SnapshotRow, StockReport
+from stockpiles.procurement import NationShortfalls
 
 Pair = tuple[int, int]
 
@@ -161,6 +162,39 @@ class StoredItem:
 
 _ITEM_FIELDS = ("item__name", "item__unit", "item__category_id", "item__category__name", "item__unit_value_eur",
                 "item__name_fr", "item__category__name_fr")  # a StoredItem's, in its order, joined to a pair's row
+
+
+def nation_shortfall_totals(*, as_of: dt.date | None = None, item_ids: Iterable[int] | None = None
+                            ) -> tuple[dict[int, NationShortfalls], dict[int, StoredItem]]:
+    """Per item, its nations' stored shortfalls summed by the database (``procurement.NationShortfalls``: Σ
+    shortfall, nations with one): today's rows, or the history's versions valid on a past ``as_of``; and the
+    items (every item, or those of ``item_ids``) with their names, as ``stored_items`` reads them. Every
+    nation's, unrestricted: the cell's demand (a nation's needs each position, ``coordination.disclosure``).
+    One statement: the sums over the rows alone and the items' names apart (``UNION ALL``, as
+    ``reader_figures``); a thousand rows where ``stored_figures`` brings every pair."""
+    qs = _stored_rows(as_of=as_of, snapshot_id=None)
+    items = Item.objects.order_by()
+    if item_ids is not None:
+        qs, items = qs.filter(item_id__in=set(item_ids)), items.filter(pk__in=set(item_ids))
+    columns = [f.removeprefix("item__") for f in _ITEM_FIELDS]
+    text = {name: Cast(Value(None), output_field=CharField()) for name in columns}
+    text.update(category_id=Cast(Value(None), output_field=IntegerField()),
+                unit_value_eur=Cast(Value(None), output_field=Item._meta.get_field("unit_value_eur")))
+    sums = qs.values(g_item=F("item_id")).annotate(
+        g_total=Sum("shortfall"), g_short=Count("pk", filter=Q(shortfall__gt=0)),
+        **{f"g_{name}": text[name] for name in columns})
+    names = items.values(g_item=F("pk"), g_total=Value(None, output_field=BigIntegerField()),
+                         g_short=Value(None, output_field=BigIntegerField()),
+                         **{f"g_{name}": F(name) for name in columns})
+    totals: dict[int, NationShortfalls] = {}
+    found: dict[int, StoredItem] = {}
+    for item_id, total, short, *names_of in sums.union(names, all=True).values_list(
+            "g_item", "g_total", "g_short", *(f"g_{name}" for name in columns)):
+        if short is None:  # the items' branch
+            found[item_id] = StoredItem(*names_of)
+        else:
+            totals[item_id] = NationShortfalls(int(total or 0), short)
+    return totals, found
 
 
 def stored_items(item_ids: Iterable[int]) -> dict[int, StoredItem]:

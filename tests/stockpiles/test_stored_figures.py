@@ -7,10 +7,12 @@ import datetime as dt
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from coordination.access import CELL, Scope
+from coordination.models import Item
 from coordination.selectors import nations_by_id
-from stockpiles import engine, procurement_selectors, selectors
+from stockpiles import engine, procurement, procurement_selectors, selectors
 from stockpiles.reporting import nations_with_last_report, reporting_by_nation
 from stockpiles.services import snapshot_create
 from tests.dashboard import scenario
@@ -179,3 +181,25 @@ def test_a_nations_largest_rows_are_its_own(world, nations):
     assert {r.nation.pk for r in rows} <= {nations["POL"].pk}
     assert [r.result for r in rows] == [r.result for r in selectors.stored_shortfall_rows(
         actor=pol, stored=selectors.stored_figures(), nations=everyone, below_only=True)]
+
+
+@pytest.mark.parametrize("when", ["today", "past", "past-short"])
+def test_the_cells_demand_sums_give_what_every_pair_gives(world, nations, when, django_assert_max_num_queries):
+    """The cell's procurement demand reads its nations' shortfalls summed by the database
+    (``nation_shortfall_totals``) instead of every pair's position: per item, the same Σ shortfall and
+    nations short as ``procurement.nation_shortfalls`` over each nation's position (``nation_positions``)."""
+    as_of = {"today": None, "past": PAST, "past-short": timezone.localdate() - dt.timedelta(days=10)}[when]
+    positions = selectors.nation_positions(as_of=as_of)
+    expected = {item_id: procurement.nation_shortfalls(by_nation.values()) for item_id, by_nation in positions.items()}
+    assert expected and (when == "past" or any(t.short for t in expected.values()))
+    with django_assert_max_num_queries(1):
+        totals, items = selectors.nation_shortfall_totals(as_of=as_of)
+    assert totals == expected
+    assert items == selectors.stored_items(Item.objects.values_list("pk", flat=True))  # every item, named
+    some = sorted(expected)[:2]
+    assert selectors.nation_shortfall_totals(as_of=as_of, item_ids=some) == (
+        {i: expected[i] for i in some}, selectors.stored_items(some))
+    rows = procurement_selectors.procurement_overview(actor=CELL, as_of=as_of)
+    assert rows and {r.item_id: (r.nation_shortfall, r.nations_short) for r in rows} == {
+        item_id: (expected[item_id].total, expected[item_id].short) if item_id in expected else (0, 0)
+        for item_id in (r.item_id for r in rows)}
