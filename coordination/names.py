@@ -22,6 +22,7 @@ by name, NSN or id) and the API's ``name`` to be re-pointed. One explicit column
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 
 from django.db.models import F, Value
@@ -83,6 +84,8 @@ class CategoryLabel:
         return localized(self.category_name, self.category_name_fr)
 
 
+@functools.lru_cache(maxsize=65536)
 def sort_key(text: str) -> str:
-    """Names sort case-insensitively ("États-Unis" after "Espagne"): accents folded for the order only."""
+    """Names sort case-insensitively ("États-Unis" after "Espagne"): accents folded for the order only.
+    Cached: a page sorts the same thousand item names on every request (~20 ms of a full-size overview)."""
     return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
