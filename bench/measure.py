@@ -264,7 +264,8 @@ def busiest_item_id() -> int | None:
 
 
 def dashboard_pages() -> dict[str, str]:
-    """The overview, the nation with the most rows, and the item with the most rows."""
+    """The overview, the nation with the most rows, the item with the most rows, and the pages over every
+    nation's figures: the recipient's, procurement, the briefing and the pledge list."""
     from django.db.models import Count
     from django.urls import reverse
 
@@ -279,6 +280,10 @@ def dashboard_pages() -> dict[str, str]:
         "overview": reverse("dashboard:overview"),
         "nation": reverse("dashboard:nation", args=[code]),
         "item": reverse("dashboard:item", args=[item_id]),
+        "recipient": reverse("dashboard:recipient"),
+        "procurement": reverse("dashboard:procurement"),
+        "briefing": reverse("dashboard:briefing"),
+        "pledges": reverse("dashboard:pledges"),
     }
 
 

@@ -111,8 +111,8 @@ def test_dashboard_step_measures_every_page(tiny_data, monkeypatch):
     monkeypatch.setattr(Client, "force_login", conftest._original_force_login)
     figures = measure.dashboard(requests=1)
     code = figures["nation"]["url"].rstrip("/").rsplit("/", 1)[-1]
-    assert set(figures) == {"floor (/healthz)", "overview", "nation", "item", f"overview (officer of {code})",
-                            f"own nation (officer of {code})"}
+    assert set(figures) == {"floor (/healthz)", "overview", "nation", "item", "recipient", "procurement",
+                            "briefing", "pledges", f"overview (officer of {code})", f"own nation (officer of {code})"}
     for name, page in figures.items():
         assert page["status"] == 200, name
         assert page["queries"] > 0, name  # counted from the captured request, not from a later one
@@ -150,9 +150,9 @@ def test_history_step_rebuilds_and_times_the_as_of_pages_snapshot_and_trends(tin
     assert figures["rebuild"]["versions"] == ShortfallVersion.objects.count() > 0
     as_of = (measure.today() - dt.timedelta(days=7)).isoformat()
     code = figures["as_of_pages"][f"nation as of {as_of}"]["url"].split("?")[0].rstrip("/").rsplit("/", 1)[-1]
-    assert set(figures["as_of_pages"]) == {"floor (/healthz)", f"overview as of {as_of}", f"nation as of {as_of}",
-                                           f"item as of {as_of}", f"overview (officer of {code}) as of {as_of}",
-                                           f"own nation (officer of {code}) as of {as_of}"}
+    assert set(figures["as_of_pages"]) == {"floor (/healthz)", *(f"{page} as of {as_of}" for page in (
+        "overview", "nation", "item", "recipient", "procurement", "briefing", "pledges",
+        f"overview (officer of {code})", f"own nation (officer of {code})"))}
     for name, page in figures["as_of_pages"].items():
         assert page["status"] == 200, name
         if not name.startswith("floor"):
