@@ -12,6 +12,7 @@ import datetime as dt
 import random
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from coordination.access import CELL, Scope
@@ -137,6 +138,21 @@ def test_statistics_give_the_per_pair_rollup(seed, django_assert_max_num_queries
     past = timezone.localdate() - dt.timedelta(days=30)
     world = build(rng, seed, n_nations=rng.randint(4, 9), n_items=rng.randint(3, 7), past=past)  # 3-8 allies
     assert assert_same(world, past, django_assert_max_num_queries) >= 0
+
+
+def test_the_rows_read_without_djangos_converters_give_the_same_figures(monkeypatch):
+    """On PostgreSQL ``reader_figures`` reads its rows straight from the cursor (``selectors._fetched``: sums of
+    whole numbers come as ``Decimal``); the figures are the ones the ORM's rows give, for every reader and date."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the cursor path is PostgreSQL's")
+    past = timezone.localdate() - dt.timedelta(days=30)
+    world = build(random.Random(7), 7, n_nations=7, n_items=5, past=past)
+    for day in dates(world, past).values():
+        for nation in world["nations"]:
+            raw = selectors.reader_figures(actor=scope_of(nation), **day)
+            with monkeypatch.context() as m:
+                m.setattr(selectors, "_fetched", lambda rows: rows)
+                assert selectors.reader_figures(actor=scope_of(nation), **day) == raw, (nation.code, day)
 
 
 def test_rules_reached_and_rule_c_moves_figures(django_assert_max_num_queries):
