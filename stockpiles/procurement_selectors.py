@@ -339,8 +339,8 @@ def procurement_overview(*, actor, as_of: dt.date | None = None, item=None,
         # may not (rule c), one statement; every pair's stored figures with the items' names
         stored = stored_figures(as_of=as_of if past else None, item_ids=item_ids)
         pledges = reader_pledges(actor=scope, as_of=as_of if past else None, item=item)
-        facts, positions, known, totals = pledges.facts, reader_positions(stored.results, pledges.unseen), \
-            stored.items, {}
+        facts, positions = pledges.facts, reader_positions(stored.results, pledges.unseen)
+        totals, known = {}, stored.items
     gaps: dict[int, list] = defaultdict(list)
     for gap in recipient_gap_figures(actor=scope, item=item, as_of=as_of if past else None, facts=facts):
         gaps[gap.item_id].append(gap)

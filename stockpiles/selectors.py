@@ -470,6 +470,11 @@ def _fetched(rows: QuerySet) -> Iterable[tuple]:
         sql, params = rows.query.sql_with_params()
     except EmptyResultSet:
         return []
+    return _sql_rows(sql, params)
+
+
+def _sql_rows(sql: str, params) -> list[tuple]:
+    """The rows of one statement this module wrote itself (or took from the ORM), as the cursor gives them."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -701,9 +706,7 @@ def _summary_grouping_sets(qs: QuerySet, *, today: bool, columns: Sequence[str],
         branch_sql, branch_params = branch.values_list(*columns).query.sql_with_params()
         sql += f" UNION ALL ({branch_sql})"
         params += branch_params
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+    return _sql_rows(sql, params)
 
 
 # a stored row's figures besides status and shortfall, and their types where not a whole number
@@ -1326,10 +1329,8 @@ def _past_sums(qs: QuerySet[ShortfallVersion], *, by: str | None, eur: bool, pas
            + (f"INNER JOIN {nation} n ON n.{q('id')} = v.{q('nation_id')} " if by == "nation" else "")
            + (f"WHERE i.{q('unit_value_eur')} IS NOT NULL " if eur else "")
            + (f"GROUP BY {key}, {span_of}" if by else f"GROUP BY {span_of}"))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        names = ("key", "span", "s", "g", "ns", "ng", "label", "unit", "label_fr")
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    names = ("key", "span", "s", "g", "ns", "ng", "label", "unit", "label_fr")
+    return [dict(zip(names, row, strict=True)) for row in _sql_rows(sql, params)]
 
 
 def _trend_past(rows: Iterable[dict], n: int) -> dict[int | None, tuple[dict, list[int | None], list[int | None]]]:
