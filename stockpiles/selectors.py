@@ -964,6 +964,8 @@ def alliance_rollup(*, actor, as_of: dt.date | None = None, item_ids: Iterable[i
     unseen_owed_by_pair``: left out of the figures this reader sees) and rounded. Three queries for a
     nation (positions with their items; the pledges it may not see), one for the cell; with ``stored``
     (``stored_figures`` for the same date, read once per request) one for a nation, none for the cell.
+    Without ``stored``, ``summary`` or ``item_ids`` it reads the sums itself (``stored_summary`` for the cell,
+    ``reader_figures`` for a nation: one query, two): a few thousand rows instead of every pair.
     ``summary`` (``stored_summary`` for the same date), for the cell only: the same rows from the database's
     sums per item and status (``shortfalls.rollup_of_totals``), no query. ``stored`` may be the nation's
     ``ReaderFigures`` (``reader_figures`` for the same date and that nation): the same rows from its per-item
@@ -972,6 +974,11 @@ def alliance_rollup(*, actor, as_of: dt.date | None = None, item_ids: Iterable[i
     scope = _scope(actor)
     if scope.is_nobody:
         return []
+    if stored is None and summary is None and item_ids is None:  # the whole roll-up: from the database's sums
+        if scope.is_cell:
+            summary = stored_summary(as_of=as_of, snapshot_id=snapshot_id)
+        elif scope.nation_id is not None:
+            stored = reader_figures(actor=scope, as_of=as_of, snapshot_id=snapshot_id)
     if summary is not None and scope.is_cell and item_ids is None:
         return _sorted_rollup(_rollup_row(i, summary.items[i], shortfalls.rollup_of_totals(totals))
                               for i, totals in summary.by_item.items())
